@@ -1,0 +1,132 @@
+# SPDX-License-Identifier: MIT
+# Postern build: plain make + pkg-config. `make` builds the programs into build/,
+# `make check` installs what is missing, builds and runs every test tier,
+# `make demo` runs the gateway and a demo device in network namespaces.
+#
+#   make V=1                         show full commands
+#   make SANITIZE=address,undefined  build (and test) with sanitizers
+
+PKGS      := openssl libnl-3.0 libnl-route-3.0 libmnl libconfuse sqlite3
+BUILD     := build
+OBJ       := $(BUILD)/obj
+CC        ?= cc
+FUZZ_CC   ?= clang
+
+# Evaluated lazily: pkg-config may not exist before `make deps` has run.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+
+WARN      := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
+             -Wmissing-prototypes -Wno-unused-parameter
+HARDEN    := -fstack-protector-strong -fstack-clash-protection -D_FORTIFY_SOURCE=2 \
+             -fPIE -fcf-protection
+CFLAGS    ?= -O2 -g
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -I. $(PKG_CFLAGS)
+ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
+
+ifneq ($(SANITIZE),)
+ALL_CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+ALL_LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# Every .c file in a module folder is library code, except the program entry points.
+PROGRAMS   :=
+MAIN_SRCS  := gateway/main.c certs/postern-ca.c
+LIB_SRCS   := $(filter-out $(MAIN_SRCS),$(wildcard conf/*.c gateway/*.c posture/*.c certs/*.c))
+LIB_OBJS   := $(LIB_SRCS:%.c=$(OBJ)/%.o)
+LIB        := $(BUILD)/libpostern.a
+
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+
+.PHONY: all tests fuzz check unit fuzz-smoke integration demo deps bench clean install
+all: $(PROGRAMS:%=$(BUILD)/%)
+
+# Rebuild everything when the compiler flags change (e.g. SANITIZE on or off).
+FLAGS_STAMP := $(BUILD)/.flags
+$(FLAGS_STAMP): FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)' | cmp -s - $@ || echo '$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)' > $@
+FORCE:
+
+$(OBJ)/%.o: %.c $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/posternd: $(OBJ)/gateway/main.o $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/postern-ca: $(OBJ)/certs/postern-ca.o $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+tests: all $(UNIT_BINS)
+
+# Fuzz targets: libFuzzer needs clang and its own instrumented copy of the library.
+FUZZ_OBJ   := $(BUILD)/fuzz/obj
+FUZZ_FLAGS  = -std=gnu11 -D_GNU_SOURCE -g -O1 -I. $(PKG_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_OBJ)/%.o)
+$(FUZZ_OBJ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZCC  $<")
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -MMD -MP -c -o $@ $<
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJS)
+	@$(if $(Q),echo "  FUZZLD  $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+fuzz: $(FUZZ_BINS)
+# Keep the instrumented objects between runs instead of rebuilding them each time.
+.SECONDARY: $(FUZZ_LIB_OBJS)
+
+deps:
+	@tests/deps.sh
+
+unit: tests
+	@tests/run.sh unit
+
+fuzz-smoke: fuzz
+	@tests/run.sh fuzz
+
+integration: tests
+	@tests/run.sh integration
+
+check: deps
+	@$(MAKE) --no-print-directory tests fuzz
+	@tests/run.sh all
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@tests/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@tests/bench.sh
+
+PREFIX  ?= /usr/local
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BUILD)/posternd $(DESTDIR)$(PREFIX)/sbin/posternd
+	install -m 0755 $(BUILD)/postern-ca $(DESTDIR)$(PREFIX)/bin/postern-ca
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
