@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Configuration model shared by the gateway and the posture engine: address
+ * prefixes (CIDR) and the gateway configuration loaded from a libconfuse file.
+ * Loading checks the whole file before anything uses it; every problem is
+ * reported as "FILE:LINE: what is wrong" and a file that fails never yields a
+ * partial configuration.
+ */
+#ifndef POSTERN_CONF_H
+#define POSTERN_CONF_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct conf_cidr {
+	int family;		/* AF_INET or AF_INET6 */
+	unsigned int prefix;	/* prefix length, 0..32 or 0..128 */
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+		uint8_t bytes[16];
+	} addr;			/* network address, host bits all zero */
+};
+
+/* Parses "a.b.c.d/n" or "x:y::/n" strictly (whole string, prefix range,
+ * host bits must be zero). Returns 0 or -EINVAL. */
+int conf_cidr_parse(const char *text, struct conf_cidr *out);
+/* The same, and on -EINVAL writes the reason into why (when non-NULL), for
+ * instance "host bits set, did you mean 198.18.0.0/24?": loaders quote it. */
+int conf_cidr_parse_why(const char *text, struct conf_cidr *out, char *why, size_t whylen);
+/* Writes "a.b.c.d/n" or "x::/n" into buf. Returns 0 or -ENOSPC. */
+int conf_cidr_format(const struct conf_cidr *c, char *buf, size_t len);
+/* True when addr (4 or 16 bytes, by family) lies inside c. */
+bool conf_cidr_contains(const struct conf_cidr *c, int family, const void *addr);
+
+struct gw_conf {
+	char *path;		/* the file it was loaded from */
+	char *listen;		/* address to listen on, "0.0.0.0", "::" or a literal */
+	uint16_t port;
+	char *ca_cert;		/* absolute paths: relative ones are resolved */
+	char *crl;		/* against the config file's directory; all four are required */
+	char *server_cert;
+	char *server_key;
+	char *tun_name;
+	struct conf_cidr ipv4_pool;
+	bool have_ipv6_pool;
+	struct conf_cidr ipv6_pool;
+	struct conf_cidr *routes;	/* split-include routes pushed to every client */
+	size_t n_routes;
+	unsigned int mtu;		/* tunnel MTU, 576..9000 (IPv6 pool: >= 1280) */
+	unsigned int dpd;		/* seconds; a peer silent for 2*dpd is reaped */
+	unsigned int keepalive;		/* seconds, pushed to the client */
+	unsigned int idle_timeout;	/* seconds without data before a tunnel is closed, 0 = never */
+	unsigned int cookie_timeout;	/* seconds a disconnected session keeps cookie and address */
+	unsigned int max_clients;	/* concurrent TLS connections */
+	char *user;			/* drop privileges to this user after set-up, may be NULL */
+};
+
+/*
+ * Loads and checks the gateway configuration at path. On success returns 0
+ * and sets *out. On failure returns a negative errno and writes every problem,
+ * one "FILE:LINE: message" per line, into err (NUL-terminated, truncated to
+ * errlen). Never prints.
+ */
+int conf_gateway_load(const char *path, struct gw_conf **out, char *err, size_t errlen);
+void conf_gateway_free(struct gw_conf *conf);
+
+#endif
