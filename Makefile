@@ -36,7 +36,7 @@ Q := @
 endif
 
 # Every .c file in a module folder is library code, except the program entry points.
-PROGRAMS   := postern-ca
+PROGRAMS   := posternd postern-ca
 MAIN_SRCS  := gateway/main.c certs/postern-ca.c
 LIB_SRCS   := $(filter-out $(MAIN_SRCS),$(wildcard conf/*.c gateway/*.c posture/*.c certs/*.c))
 LIB_OBJS   := $(LIB_SRCS:%.c=$(OBJ)/%.o)

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The HTTP endpoints an OpenConnect client uses: certificate-only
+ * authentication (POST /, and GET / for clients that fell back to the legacy
+ * non-XML mode) and CONNECT /CSCOSSLC/tunnel.
+ *
+ * Client facts that shape these replies (see shared/reference):
+ * - success is a 200 with a non-empty, length-delimited XML body holding
+ *   <auth id="success"> and a webvpn cookie. Never a redirect, never 401
+ *   with WWW-Authenticate. How a refusal reaches the device owner is
+ *   explained at auth_refuse().
+ * - with a client certificate the client closes the connection after auth
+ *   and sends CONNECT on a new one, carrying only the cookie; so the cookie
+ *   is bound to the certificate and checked against it again at CONNECT.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "gateway/gateway.h"
+#include "gateway/log.h"
+
+#define AUTH_XML_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" \
+	"<config-auth client=\"vpn\" type=\"complete\" aggregate-auth-version=\"2\">\n" \
+	"<version who=\"sg\">postern</version>\n"
+
+static void auth_reply(struct gw_conn *c, const char *extra_headers, const char *body)
+{
+	char resp[4096];
+	int n = snprintf(resp, sizeof(resp),
+			 "HTTP/1.1 200 OK\r\n"
+			 "Content-Type: text/xml\r\n"
+			 "Content-Length: %zu\r\n"
+			 "X-Transcend-Version: 1\r\n"
+			 "Cache-Control: no-store\r\n"
+			 "%s\r\n%s",
+			 strlen(body), extra_headers, body);
+
+	if (n > 0 && (size_t)n < sizeof(resp))
+		gw_conn_send(c, resp, (size_t)n);
+	else
+		gw_conn_close(c, "auth reply too large");
+}
+
+/*
+ * Refuses the device at the auth step. openconnect run with --no-passwd (as
+ * unattended and MDM-deployed clients are) discards the text of an auth-form
+ * error and only says "Asked for password", which would mislead a device
+ * owner who never has a password. So the refusal is carried to the CONNECT
+ * instead: the auth reply holds no session and a cookie that opens nothing,
+ * and the CONNECT (which re-verifies the certificate) is answered with 503
+ * and X-Reason, which every openconnect prints as "VPN service unavailable;
+ * reason: ...". Nothing is granted at any point.
+ */
+static void auth_refuse(struct gw_conn *c, const char *reason)
+{
+	gw_info("refused peer=%s device=%s: %s", c->peer, gw_conn_device(c), reason);
+	c->w->stats.refused++;
+	auth_reply(c, "Set-Cookie: webvpn=refused; Secure; HttpOnly\r\n", AUTH_XML_HEAD
+		   "<auth id=\"success\">\n<title>Postern</title>\n"
+		   "<message>This device is refused; the reason follows.</message>\n"
+		   "</auth>\n</config-auth>\n");
+}
+
+static void auth_login(struct gw_conn *c)
+{
+	struct gw_session *s;
+	char hex[2 * GW_COOKIE_LEN + 1], headers[256];
+
+	if (!c->cert_ok)
+		return auth_refuse(c, c->cert_refusal ? c->cert_refusal : "device certificate rejected");
+	if (gw_session_new(c->w, &c->id, &s) < 0)
+		return auth_refuse(c, "the gateway is out of resources; try again later");
+	gw_session_cookie_hex(s, hex);
+	snprintf(headers, sizeof(headers), "Set-Cookie: webvpn=%s; Secure; HttpOnly\r\n", hex);
+	OPENSSL_cleanse(hex, sizeof(hex));
+	gw_info("auth ok device=%s peer=%s group=%s ownership=%s serial=%s", c->id.device_id,
+		c->peer, c->id.group,
+		c->id.ownership == GW_OWNERSHIP_CORPORATE ? "corporate" :
+		c->id.ownership == GW_OWNERSHIP_BYOD ? "byod" : "unknown", c->id.serial);
+	c->w->stats.auth_ok++;
+	auth_reply(c, headers, AUTH_XML_HEAD
+		   "<auth id=\"success\">\n<title>Postern</title>\n</auth>\n</config-auth>\n");
+	OPENSSL_cleanse(headers, sizeof(headers));
+}
+
+/* 401 makes openconnect stop retrying the cookie ("Cookie was rejected"). */
+static void auth_connect_refuse(struct gw_conn *c, const char *why)
+{
+	static const char resp[] = "HTTP/1.1 401 Cookie is not acceptable\r\n"
+				   "Content-Length: 0\r\nConnection: close\r\n\r\n";
+
+	gw_info("refused peer=%s device=%s: CONNECT %s", c->peer, gw_conn_device(c), why);
+	c->w->stats.refused++;
+	c->state = GW_CONN_CLOSING;
+	gw_conn_send(c, resp, sizeof(resp) - 1);
+}
+
+/* 503 with X-Reason: openconnect prints the reason and gives up (see above). */
+static void auth_connect_deny(struct gw_conn *c, const char *reason)
+{
+	char resp[512];
+	int n = snprintf(resp, sizeof(resp), "HTTP/1.1 503 Service Unavailable\r\n"
+			 "X-Reason: %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+			 reason);
+
+	gw_info("refused peer=%s device=%s: %s", c->peer, gw_conn_device(c), reason);
+	c->w->stats.refused++;
+	c->state = GW_CONN_CLOSING;
+	if (n > 0 && (size_t)n < sizeof(resp))
+		gw_conn_send(c, resp, (size_t)n);
+	else
+		gw_conn_close(c, "refusal too long");
+}
+
+static void auth_connect(struct gw_conn *c, const struct gw_http_req *req)
+{
+	const char *cookie;
+	size_t len;
+	struct gw_session *s;
+
+	if (!c->cert_ok)
+		return auth_connect_deny(c, c->cert_refusal ? c->cert_refusal : "device certificate rejected");
+	if (gw_http_cookie(req, "webvpn", &cookie, &len) < 0)
+		return auth_connect_refuse(c, "without a session cookie");
+	s = gw_session_find(c->w, cookie, len);
+	if (!s)
+		return auth_connect_refuse(c, "with an unknown or expired cookie");
+	/* The cookie is only good together with the certificate that obtained it. */
+	if (CRYPTO_memcmp(s->id.fingerprint, c->id.fingerprint, GW_FINGERPRINT_LEN) != 0)
+		return auth_connect_refuse(c, "with a cookie issued to another certificate");
+	gw_tunnel_attach(c, s);
+}
+
+void gw_auth_request(struct gw_conn *c, const struct gw_http_req *req, const uint8_t *body)
+{
+	(void)body;
+	c->deadline = c->w->now + GW_HTTP_IDLE_TIMEOUT;
+	if (req->method == GW_HTTP_CONNECT) {
+		if (gw_http_target_is(req, "/CSCOSSLC/tunnel"))
+			return auth_connect(c, req);
+		return gw_conn_reject(c, 404, "Not Found", "CONNECT to an unknown target");
+	}
+	if (gw_http_target_is(req, "/"))
+		return auth_login(c);
+	gw_conn_reject(c, 404, "Not Found", "request for an unknown page");
+}

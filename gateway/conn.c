@@ -1,0 +1,591 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TLS connections: accept, handshake, reading requests or frames, the output
+ * queue and closing. Everything is non-blocking and driven by the worker's
+ * level-triggered epoll loop.
+ *
+ * Rules that the OpenConnect client imposes or that keep one bad peer from
+ * hurting others:
+ * - Every queued buffer is written with one SSL_write, so one CSTP frame is
+ *   exactly one TLS record (the client drops frames split across records).
+ *   A blocked write is retried with the same buffer, as OpenSSL requires.
+ * - A connection owns a bounded input buffer and a bounded output queue; a
+ *   peer that sends more than a request may hold, or never reads, is cut off
+ *   or loses its own data packets, never anybody else's.
+ * - A closed connection is unlinked at once but freed only after the current
+ *   batch of epoll events, which may still name it.
+ * - OpenSSL reads ahead (fewer syscalls per record), so records can wait in
+ *   its buffer where epoll cannot see them. A connection is read until
+ *   OpenSSL wants more from the socket, within a bounded number of turns for
+ *   fairness; one that runs out of turns with records left is put on the
+ *   worker's pending list and served again before the loop sleeps.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+#include "gateway/gateway.h"
+#include "gateway/log.h"
+
+
+const char *gw_conn_device(const struct gw_conn *c)
+{
+	return c->id.device_id[0] ? c->id.device_id : "-";
+}
+
+static void conn_format_peer(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned int port = 0;
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		port = ntohs(in->sin_port);
+		snprintf(buf, len, "%s:%u", host, port);
+	} else {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		port = ntohs(in6->sin6_port);
+		snprintf(buf, len, "[%s]:%u", host, port);
+	}
+}
+
+/*
+ * Watches for readability (except while closing: what a peer sends then is
+ * ignored, and a level-triggered EPOLLIN would spin), writability only while
+ * something waits to be sent.
+ */
+static void conn_update_events(struct gw_conn *c)
+{
+	uint32_t ev = c->state == GW_CONN_CLOSING ? 0 : EPOLLIN | EPOLLRDHUP;
+
+	if (c->out_head || c->want_write)
+		ev |= EPOLLOUT;
+	if (ev != c->events && gw_epoll_set(c->w, c->fd, ev, c, false) == 0)
+		c->events = ev;
+}
+
+static struct gw_conn *conn_new(struct gw_worker *w, int fd, const struct sockaddr_storage *ss)
+{
+	struct gw_conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->w = w;
+	c->fd = fd;
+	c->ssl = SSL_new(w->tls);
+	if (!c->ssl || SSL_set_fd(c->ssl, fd) != 1 ||
+	    SSL_set_ex_data(c->ssl, gw_tls_conn_index(), c) != 1) {
+		SSL_free(c->ssl);
+		free(c);
+		return NULL;
+	}
+	conn_format_peer(ss, c->peer, sizeof(c->peer));
+	c->state = GW_CONN_HANDSHAKE;
+	c->deadline = w->now + GW_HANDSHAKE_TIMEOUT;
+	return c;
+}
+
+static void conn_link(struct gw_worker *w, struct gw_conn *c)
+{
+	c->next = w->conns;
+	if (w->conns)
+		w->conns->prev = c;
+	w->conns = c;
+	w->n_conns++;
+}
+
+static void conn_accept_one(struct gw_worker *w, int fd, const struct sockaddr_storage *ss)
+{
+	struct gw_conn *c;
+	int one = 1;
+
+	if (w->n_conns >= w->conf->max_clients) {
+		char peer[GW_PEER_MAX];
+
+		conn_format_peer(ss, peer, sizeof(peer));
+		gw_warn("closing connection peer=%s: max-clients (%u) reached", peer,
+			w->conf->max_clients);
+		close(fd);
+		return;
+	}
+	/*
+	 * Every write is a whole TLS record (a reply or a tunnelled packet);
+	 * Nagle would hold small ones back behind unacknowledged data, adding
+	 * latency to interactive traffic inside the tunnel.
+	 */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c = conn_new(w, fd, ss);
+	if (!c) {
+		gw_err("out of memory accepting a connection");
+		close(fd);
+		return;
+	}
+	if (gw_epoll_set(w, fd, EPOLLIN | EPOLLRDHUP, c, true) < 0) {
+		SSL_free(c->ssl);
+		free(c);
+		close(fd);
+		return;
+	}
+	c->events = EPOLLIN | EPOLLRDHUP;
+	conn_link(w, c);
+	w->stats.accepted++;
+}
+
+/* Accepts what is waiting, bounded per turn so that established peers get served. */
+void gw_conn_accept(struct gw_worker *w)
+{
+	for (int i = 0; i < 64; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int fd = accept4(w->listen_fd, (struct sockaddr *)&ss, &sl,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				gw_warn("accept: %s", strerror(errno));
+			return;
+		}
+		conn_accept_one(w, fd, &ss);
+	}
+}
+
+static void outq_free(struct gw_conn *c)
+{
+	while (c->out_head) {
+		struct gw_outbuf *b = c->out_head;
+
+		c->out_head = b->next;
+		free(b);
+	}
+	c->out_tail = NULL;
+	c->out_bytes = 0;
+}
+
+void gw_conn_close(struct gw_conn *c, const char *why)
+{
+	struct gw_worker *w = c->w;
+
+	if (c->fd < 0)
+		return;
+	if (c->sess)
+		gw_tunnel_detach(c, why);
+	else if (why)
+		gw_info("closing connection peer=%s device=%s: %s", c->peer, gw_conn_device(c), why);
+	/* Best effort: tell the peer we are done, without waiting for its answer. */
+	if (c->state != GW_CONN_HANDSHAKE)
+		SSL_shutdown(c->ssl);
+	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	c->fd = -1;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	w->n_conns--;
+	c->next = w->dead;
+	w->dead = c;
+}
+
+void gw_conn_free(struct gw_conn *c)
+{
+	outq_free(c);
+	SSL_free(c->ssl);
+	free(c->in);
+	free(c);
+}
+
+/* Classifies a failed SSL call; returns 1 to retry later, 0 for EOF, -1 for errors. */
+static int conn_ssl_result(struct gw_conn *c, int r, bool writing, const char **why)
+{
+	int e = SSL_get_error(c->ssl, r);
+
+	switch (e) {
+	case SSL_ERROR_WANT_READ:
+		c->want_write = false;
+		return 1;
+	case SSL_ERROR_WANT_WRITE:
+		c->want_write = true;
+		return 1;
+	case SSL_ERROR_ZERO_RETURN:
+		*why = "peer closed the TLS session";
+		return 0;
+	case SSL_ERROR_SYSCALL:
+		*why = r == 0 || errno == 0 ? "peer closed the connection" : strerror(errno);
+		ERR_clear_error();
+		return 0;
+	case SSL_ERROR_SSL:
+		/* Most clients just close the socket after their last request. */
+		if (ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+			ERR_clear_error();
+			*why = "peer closed the connection";
+			return 0;
+		}
+		/* fall through */
+	default: {
+		static char buf[160];
+
+		snprintf(buf, sizeof(buf), "TLS error while %s: %s", writing ? "writing" : "reading",
+			 ERR_reason_error_string(ERR_peek_last_error()) ?: "unknown");
+		ERR_clear_error();
+		*why = buf;
+		return -1;
+	}
+	}
+}
+
+/* Writes queued buffers until the socket blocks. Returns 0, or -1 when closed. */
+static int conn_flush(struct gw_conn *c)
+{
+	while (c->out_head) {
+		struct gw_outbuf *b = c->out_head;
+		const char *why = NULL;
+		int r;
+
+		ERR_clear_error();
+		r = SSL_write(c->ssl, b->data, (int)b->len);
+		if (r <= 0) {
+			int k = conn_ssl_result(c, r, true, &why);
+
+			if (k == 1)
+				break;
+			gw_conn_close(c, why);
+			return -1;
+		}
+		c->want_write = false;
+		c->out_head = b->next;
+		if (!c->out_head)
+			c->out_tail = NULL;
+		c->out_bytes -= b->len;
+		free(b);
+	}
+	if (!c->out_head && c->state == GW_CONN_CLOSING) {
+		gw_conn_close(c, NULL);
+		return -1;
+	}
+	conn_update_events(c);
+	return 0;
+}
+
+static int conn_queue(struct gw_conn *c, struct gw_outbuf *b)
+{
+	b->next = NULL;
+	if (c->out_tail)
+		c->out_tail->next = b;
+	else
+		c->out_head = b;
+	c->out_tail = b;
+	c->out_bytes += b->len;
+	return conn_flush(c);
+}
+
+/* Queues one TLS record's worth of bytes and tries to send it now. */
+int gw_conn_send(struct gw_conn *c, const void *data, size_t len)
+{
+	struct gw_outbuf *b;
+
+	if (c->fd < 0 || len == 0 || len > GW_HTTP_MAX_HEAD + GW_HTTP_MAX_BODY)
+		return -EINVAL;
+	b = malloc(sizeof(*b) + len);
+	if (!b)
+		return -ENOMEM;
+	memcpy(b->data, data, len);
+	b->len = len;
+	return conn_queue(c, b);
+}
+
+/*
+ * Queues one CSTP frame. A data frame is dropped (and counted) when the
+ * peer's queue is full: a slow reader loses its own packets, TCP inside the
+ * tunnel recovers, and the gateway's memory stays bounded.
+ */
+int gw_conn_send_frame(struct gw_conn *c, enum gw_cstp_type type, const void *payload, uint16_t len)
+{
+	struct gw_outbuf *b;
+
+	if (c->fd < 0 || len > GW_CSTP_MAX_PAYLOAD)
+		return -EINVAL;
+	if (type == GW_CSTP_DATA && c->out_bytes + len > GW_OUTQ_MAX_BYTES)
+		return -ENOBUFS;
+	b = malloc(sizeof(*b) + GW_CSTP_HDR_LEN + len);
+	if (!b)
+		return -ENOMEM;
+	gw_cstp_header(b->data, type, len);
+	if (len)
+		memcpy(b->data + GW_CSTP_HDR_LEN, payload, len);
+	b->len = GW_CSTP_HDR_LEN + (size_t)len;
+	return conn_queue(c, b);
+}
+
+/*
+ * Until the tunnel is up, acknowledge at once. Clients write their request
+ * right after their TLS Finished without TCP_NODELAY, so Nagle holds the
+ * request until our ACK of the Finished, which delayed ACK would otherwise
+ * keep back for 40 ms: twice per tunnel set-up. The kernel clears the flag
+ * by itself, hence setting it before every read of that phase.
+ */
+static void conn_quickack(struct gw_conn *c)
+{
+	int one = 1;
+
+	if (c->state != GW_CONN_TUNNEL)
+		setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+}
+
+static void conn_handshake(struct gw_conn *c)
+{
+	const char *why = NULL;
+	int r;
+
+	conn_quickack(c);
+	ERR_clear_error();
+	r = SSL_accept(c->ssl);
+	if (r == 1) {
+		c->state = GW_CONN_HTTP;
+		c->deadline = c->w->now + GW_HTTP_IDLE_TIMEOUT;
+		c->w->stats.handshakes++;
+		gw_tls_peer_check(c);
+		conn_update_events(c);
+		return;
+	}
+	if (conn_ssl_result(c, r, false, &why) == 1) {
+		conn_update_events(c);
+		return;
+	}
+	c->w->stats.closed_bad_input++;
+	gw_conn_close(c, why && strncmp(why, "TLS error", 9) == 0 ?
+			 "TLS handshake failed (not a TLS client?)" : why);
+}
+
+/* Sends a short error response and closes once it is out. */
+void gw_conn_reject(struct gw_conn *c, int status, const char *reason, const char *log_why)
+{
+	char resp[256];
+	int n = snprintf(resp, sizeof(resp),
+			 "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+			 "Connection: close\r\n\r\n%s\n",
+			 status, reason, strlen(reason) + 1, reason);
+
+	gw_info("closing connection peer=%s device=%s: %s", c->peer, gw_conn_device(c), log_why);
+	c->w->stats.closed_bad_input++;
+	c->state = GW_CONN_CLOSING;
+	gw_conn_send(c, resp, (size_t)n);
+}
+
+/* Handles the complete requests at the start of data; returns the bytes used. */
+static size_t conn_http_input(struct gw_conn *c, const uint8_t *data, size_t len)
+{
+	size_t off = 0;
+
+	while (c->fd >= 0 && c->state == GW_CONN_HTTP && off < len) {
+		struct gw_http_req req;
+		int r = gw_http_parse((const char *)data + off, len - off, &req);
+		size_t total;
+
+		if (r == 0)
+			break;
+		if (r == -EMSGSIZE) {
+			gw_conn_reject(c, 413, "Request Too Large", "request too large");
+			break;
+		}
+		if (r == -ENOTSUP) {
+			gw_conn_reject(c, 501, "Not Implemented", "unsupported HTTP request");
+			break;
+		}
+		if (r < 0) {
+			gw_conn_reject(c, 400, "Bad Request", "malformed HTTP request");
+			break;
+		}
+		total = req.head_len + req.content_length;
+		if (len - off < total)
+			break;
+		/* A CONNECT turns the rest of the stream into CSTP frames. */
+		gw_auth_request(c, &req, data + off + req.head_len);
+		off += total;
+	}
+	return off;
+}
+
+/* Handles the complete frames at the start of data; returns the bytes used. */
+static size_t conn_tunnel_input(struct gw_conn *c, const uint8_t *data, size_t len)
+{
+	size_t off = 0;
+
+	while (c->fd >= 0 && c->state == GW_CONN_TUNNEL && off < len) {
+		struct gw_cstp_frame f;
+		int r = gw_cstp_parse(data + off, len - off, &f);
+
+		if (r == 0)
+			break;
+		if (r < 0) {
+			c->w->stats.closed_bad_input++;
+			if (c->sess)
+				gw_session_end(c->w, c->sess, r == -EMSGSIZE ?
+					"bad CSTP frame (length over the limit); closing connection" :
+					"bad CSTP frame (bad magic or type); closing connection");
+			else
+				gw_conn_close(c, "bad CSTP frame");
+			break;
+		}
+		gw_tunnel_frame(c, &f);
+		off += (size_t)r;
+	}
+	return off;
+}
+
+static size_t conn_input(struct gw_conn *c, const uint8_t *data, size_t len)
+{
+	size_t off = 0;
+
+	if (c->state == GW_CONN_HTTP)
+		off = conn_http_input(c, data, len);
+	if (c->fd >= 0 && c->state == GW_CONN_TUNNEL)
+		off += conn_tunnel_input(c, data + off, len - off);
+	return off;
+}
+
+/*
+ * Keeps the bytes of an incomplete request or frame for the next read. Only
+ * a connection with such a remainder owns an input buffer: in the common
+ * case (one whole frame per TLS record) records are handled straight from
+ * the worker's receive buffer, so an idle tunnel costs no buffer at all.
+ */
+static int conn_keep_rest(struct gw_conn *c, const uint8_t *rest, size_t len)
+{
+	if (len == 0) {
+		free(c->in);
+		c->in = NULL;
+		c->in_len = 0;
+		return 0;
+	}
+	if (!c->in) {
+		c->in = malloc(GW_RX_CAP);
+		if (!c->in)
+			return -ENOMEM;
+	}
+	memmove(c->in, rest, len);
+	c->in_len = len;
+	return 0;
+}
+
+/* Reads one record; returns its bytes, 0 to stop reading for now (or closed). */
+static int conn_read_record(struct gw_conn *c, uint8_t *buf, size_t room)
+{
+	const char *why = NULL;
+	int r, k;
+
+	if (room == 0) {
+		gw_conn_reject(c, 413, "Request Too Large", "request too large");
+		return 0;
+	}
+	conn_quickack(c);
+	ERR_clear_error();
+	r = SSL_read(c->ssl, buf, (int)room);
+	if (r > 0)
+		return r;
+	k = conn_ssl_result(c, r, false, &why);
+	if (k == 0 && c->state == GW_CONN_HTTP) {
+		/* The normal end of an auth exchange: not worth an info line. */
+		gw_debug("peer=%s device=%s: %s", c->peer, gw_conn_device(c), why);
+		gw_conn_close(c, NULL);
+	} else if (k != 1) {
+		gw_conn_close(c, why);
+	} else
+		conn_update_events(c);
+	return 0;
+}
+
+/*
+ * Reads records until the TLS layer has nothing more (or the connection is
+ * out of turns), handling complete requests or frames as they arrive.
+ */
+static void conn_read(struct gw_conn *c)
+{
+	uint8_t *rx = c->w->rxbuf;
+
+	for (int turns = 0; c->fd >= 0 && c->state != GW_CONN_CLOSING && turns < 64; turns++) {
+		const uint8_t *data = c->in ? c->in : rx;
+		size_t have = c->in ? c->in_len : 0, used;
+		int r = conn_read_record(c, (uint8_t *)data + have, GW_RX_CAP - have);
+
+		if (r <= 0)
+			return;
+		c->last_rx = c->w->now;
+		have += (size_t)r;
+		used = conn_input(c, data, have);
+		if (c->fd < 0)
+			return;
+		if (conn_keep_rest(c, data + used, have - used) < 0)
+			return gw_conn_close(c, "out of memory");
+	}
+	/* Out of turns with records already read ahead: epoll will not say so. */
+	if (c->fd >= 0 && !c->pending && SSL_has_pending(c->ssl)) {
+		c->pending = true;
+		c->pending_next = c->w->pending;
+		c->w->pending = c;
+	}
+}
+
+/* Serves connections that still hold read-ahead records from the last turn. */
+void gw_conns_pending(struct gw_worker *w)
+{
+	struct gw_conn *c = w->pending;
+
+	w->pending = NULL;
+	while (c) {
+		struct gw_conn *next = c->pending_next;
+
+		c->pending = false;
+		if (c->fd >= 0)
+			conn_read(c);
+		c = next;
+	}
+}
+
+void gw_conn_event(struct gw_conn *c, uint32_t events)
+{
+	if (c->fd < 0)
+		return;
+	if (c->state == GW_CONN_HANDSHAKE) {
+		conn_handshake(c);
+		if (c->fd < 0 || c->state == GW_CONN_HANDSHAKE)
+			return;
+		/* The request may have been read ahead with the handshake. */
+		events |= EPOLLIN;
+	}
+	if ((events & EPOLLOUT) || c->want_write) {
+		if (conn_flush(c) < 0)
+			return;
+	}
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		conn_read(c);
+}
+
+/* Once a second: handshake and HTTP deadlines, DPD and idle checks for tunnels. */
+void gw_conns_tick(struct gw_worker *w)
+{
+	struct gw_conn *c = w->conns, *next;
+
+	for (; c; c = next) {
+		next = c->next;
+		if (c->state == GW_CONN_TUNNEL)
+			gw_tunnel_tick(c);
+		else if (w->now >= c->deadline)
+			gw_conn_close(c, c->state == GW_CONN_HANDSHAKE ?
+				      "TLS handshake timed out" : "HTTP request timed out");
+	}
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Client -> gateway packet checks (see filter.h). The IP header's own length
+ * fields must agree with the frame, so a packet cannot smuggle bytes past
+ * the checks; the source must be exactly the leased address.
+ */
+#include <string.h>
+
+#include "gateway/filter.h"
+
+static enum gw_filter_verdict filter_v4(const struct gw_filter_addrs *a,
+					const uint8_t *pkt, size_t len)
+{
+	size_t ihl, total;
+
+	if (len < 20)
+		return GW_FILTER_MALFORMED;
+	ihl = (size_t)(pkt[0] & 0x0f) * 4;
+	total = (size_t)pkt[2] << 8 | pkt[3];
+	if (ihl < 20 || total < ihl || total != len)
+		return GW_FILTER_MALFORMED;
+	if (!a->have_v4)
+		return GW_FILTER_NO_LEASE;
+	if (memcmp(pkt + 12, &a->v4, 4) != 0)
+		return GW_FILTER_SPOOFED;
+	return GW_FILTER_PASS;
+}
+
+static enum gw_filter_verdict filter_v6(const struct gw_filter_addrs *a,
+					const uint8_t *pkt, size_t len)
+{
+	static const uint8_t unspecified[16];
+
+	if (len < 40 || ((size_t)pkt[4] << 8 | pkt[5]) + 40 != len)
+		return GW_FILTER_MALFORMED;
+	if ((pkt[8] == 0xfe && (pkt[9] & 0xc0) == 0x80) || !memcmp(pkt + 8, unspecified, 16))
+		return GW_FILTER_LINK_LOCAL;
+	if (!a->have_v6)
+		return GW_FILTER_NO_LEASE;
+	if (memcmp(pkt + 8, &a->v6, 16) != 0)
+		return GW_FILTER_SPOOFED;
+	return GW_FILTER_PASS;
+}
+
+enum gw_filter_verdict gw_filter_from_client(const struct gw_filter_addrs *a,
+					     const uint8_t *pkt, size_t len)
+{
+	if (len < 1)
+		return GW_FILTER_MALFORMED;
+	switch (pkt[0] >> 4) {
+	case 4:
+		return filter_v4(a, pkt, len);
+	case 6:
+		return filter_v6(a, pkt, len);
+	default:
+		return GW_FILTER_MALFORMED;
+	}
+}

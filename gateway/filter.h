@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The per-session packet filter on the client -> gateway path. A packet
+ * passes only if it is a well-formed IPv4 or IPv6 packet whose source is an
+ * address leased to the session that sent it (anti-spoofing). Later the
+ * destination is checked against the session's profile here too.
+ *
+ * Client operating systems send IPv6 link housekeeping (router
+ * solicitations, MLD reports from fe80:: or ::) into any new interface, and
+ * IPv6 packets even when only IPv4 was leased. Those are dropped as well but
+ * told apart from spoofing, so that the spoofing counter and log mean an
+ * actual forged source.
+ */
+#ifndef POSTERN_GW_FILTER_H
+#define POSTERN_GW_FILTER_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum gw_filter_verdict {
+	GW_FILTER_PASS,
+	GW_FILTER_MALFORMED,	/* not IPv4/IPv6, or shorter than its header says */
+	GW_FILTER_SPOOFED,	/* source is not the session's leased address */
+	GW_FILTER_LINK_LOCAL,	/* IPv6 link housekeeping (fe80::/10 or :: source) */
+	GW_FILTER_NO_LEASE,	/* a family the session has no address of */
+};
+
+struct gw_filter_addrs {
+	bool have_v4, have_v6;
+	struct in_addr v4;
+	struct in6_addr v6;
+};
+
+enum gw_filter_verdict gw_filter_from_client(const struct gw_filter_addrs *a,
+					     const uint8_t *pkt, size_t len);
+
+#endif

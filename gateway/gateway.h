@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The gateway's data model: one worker (an epoll loop with its listener, TUN
+ * device, address pools and sessions), the TLS connections it serves and the
+ * device sessions that outlive them. A session is what a successful
+ * authentication creates: a secret cookie bound to the certificate that
+ * obtained it, and (once the tunnel is up) a leased address. A connection is
+ * one TLS stream; a session has at most one tunnel connection at a time, and
+ * keeps its cookie and address for a while after that connection drops, so
+ * that the client's reconnect gets the same address back.
+ *
+ * All per-worker state lives in struct gw_worker, never in globals, so that
+ * several workers (one per core) can run side by side later.
+ */
+#ifndef POSTERN_GW_GATEWAY_H
+#define POSTERN_GW_GATEWAY_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/ssl.h>
+
+#include "conf/conf.h"
+#include "gateway/cstp.h"
+#include "gateway/filter.h"
+#include "gateway/http.h"
+#include "gateway/pool.h"
+
+#define GW_COOKIE_LEN		32	/* random bytes; 64 hex digits on the wire */
+#define GW_FINGERPRINT_LEN	32	/* SHA-256 of the certificate's DER */
+#define GW_DEVICE_ID_MAX	64
+#define GW_PEER_MAX		64	/* "[v6addr]:port" */
+#define GW_HANDSHAKE_TIMEOUT	20	/* seconds to finish TLS and send a request */
+#define GW_HTTP_IDLE_TIMEOUT	30	/* seconds a keep-alive HTTP connection may idle */
+#define GW_OUTQ_MAX_BYTES	(1024 * 1024)	/* per connection, then data is dropped */
+/* Room for a partial frame or request plus one whole TLS record. */
+#define GW_RX_CAP		(2 * GW_CSTP_MAX_FRAME + 16)
+
+enum gw_ownership { GW_OWNERSHIP_UNKNOWN, GW_OWNERSHIP_CORPORATE, GW_OWNERSHIP_BYOD };
+
+/* What a verified device certificate says about the device. */
+struct gw_identity {
+	char device_id[GW_DEVICE_ID_MAX + 1];
+	char group[GW_DEVICE_ID_MAX + 1];
+	enum gw_ownership ownership;
+	char serial[80];			/* hex */
+	uint8_t fingerprint[GW_FINGERPRINT_LEN];
+};
+
+/* Counters for drops and traffic; the session's and the worker's. */
+struct gw_counters {
+	uint64_t rx_packets, rx_bytes;		/* client -> gateway (into the TUN) */
+	uint64_t tx_packets, tx_bytes;		/* gateway -> client */
+	uint64_t dropped_spoofed;
+	uint64_t dropped_malformed;
+	uint64_t dropped_unroutable;		/* link-local, or a family not leased */
+	uint64_t dropped_queue_full;
+};
+
+struct gw_session {
+	struct gw_session *next;
+	uint8_t cookie[GW_COOKIE_LEN];		/* secret: compared with CRYPTO_memcmp */
+	struct gw_identity id;
+	struct gw_filter_addrs lease;		/* leased addresses, kept across reconnects */
+	uint32_t v4_index, v6_index;
+	struct gw_conn *conn;			/* the tunnel connection, or NULL */
+	time_t created;
+	time_t detached;			/* when the tunnel connection went away */
+	unsigned int connects;			/* CONNECTs served: >1 means reconnects */
+	bool spoof_logged;
+	struct gw_counters counters;
+};
+
+enum gw_conn_state {
+	GW_CONN_HANDSHAKE,	/* TLS handshake in progress */
+	GW_CONN_HTTP,		/* reading HTTP requests */
+	GW_CONN_TUNNEL,		/* CSTP frames both ways */
+	GW_CONN_CLOSING,	/* flushing the last bytes, then closed */
+};
+
+struct gw_outbuf {
+	struct gw_outbuf *next;
+	size_t len;
+	uint8_t data[];		/* one TLS record: an HTTP response or one CSTP frame */
+};
+
+struct gw_conn {
+	struct gw_conn *next, *prev;
+	struct gw_worker *w;
+	int fd;
+	SSL *ssl;
+	enum gw_conn_state state;
+	char peer[GW_PEER_MAX];			/* client address for logs */
+	bool cert_ok;				/* a certificate was presented and verified */
+	const char *cert_refusal;		/* why not, in words for the device */
+	struct gw_identity id;
+	struct gw_session *sess;		/* set in the tunnel state */
+	uint8_t *in;				/* an incomplete request or frame, or NULL */
+	size_t in_len;
+	struct gw_outbuf *out_head, *out_tail;
+	size_t out_bytes;
+	bool want_write;			/* the TLS layer needs the socket writable */
+	bool pending;				/* on the worker's pending list */
+	struct gw_conn *pending_next;
+	uint32_t events;			/* what epoll watches now */
+	time_t deadline;			/* handshake/HTTP phases: close when reached */
+	time_t last_rx;				/* tunnel: any frame from the client */
+	time_t last_data;			/* tunnel: data either way, for idle-timeout */
+	time_t dpd_sent;			/* tunnel: when we last asked for a DPD reply */
+};
+
+struct gw_tun {
+	int fd;
+	int ifindex;
+	char name[16];
+};
+
+struct gw_stats {
+	uint64_t accepted, handshakes, refused, auth_ok, tunnels;
+	uint64_t closed_bad_input;
+	struct gw_counters traffic;
+};
+
+struct gw_worker {
+	const struct gw_conf *conf;
+	int epfd;
+	int listen_fd;
+	int timer_fd;
+	int signal_fd;
+	SSL_CTX *tls;
+	struct gw_tun tun;
+	struct gw_pool pool4, pool6;
+	bool have_pool6;
+	struct gw_session **by_v4, **by_v6;	/* pool index -> session */
+	struct gw_session *sessions;
+	struct gw_conn *conns;
+	struct gw_conn *dead;			/* closed this turn, freed after it */
+	struct gw_conn *pending;		/* hold read-ahead records (conn.c) */
+	uint8_t *rxbuf;				/* GW_RX_CAP bytes: where records are read */
+	unsigned int n_conns;
+	time_t now;				/* CLOCK_MONOTONIC seconds, updated per loop turn */
+	bool stopping;
+	struct gw_stats stats;
+};
+
+struct gw_worker;
+
+/* tls.c */
+SSL_CTX *gw_tls_ctx_new(const struct gw_conf *conf);
+/* After the handshake: fills c->id, c->cert_ok and c->cert_refusal. */
+void gw_tls_peer_check(struct gw_conn *c);
+int gw_tls_conn_index(void);
+
+/* tun.c */
+int gw_tun_open(struct gw_tun *tun, const char *name);
+int gw_tun_configure(struct gw_tun *tun, const struct gw_worker *w);
+void gw_tun_close(struct gw_tun *tun);
+
+/* session.c */
+int gw_session_new(struct gw_worker *w, const struct gw_identity *id, struct gw_session **out);
+struct gw_session *gw_session_find(struct gw_worker *w, const char *cookie_hex, size_t len);
+int gw_session_lease(struct gw_worker *w, struct gw_session *s);
+void gw_session_end(struct gw_worker *w, struct gw_session *s, const char *why);
+void gw_session_cookie_hex(const struct gw_session *s, char hex[2 * GW_COOKIE_LEN + 1]);
+struct gw_session *gw_session_by_addr(struct gw_worker *w, const uint8_t *pkt, size_t len);
+void gw_sessions_expire(struct gw_worker *w);
+
+/* conn.c */
+void gw_conn_accept(struct gw_worker *w);
+void gw_conn_event(struct gw_conn *c, uint32_t events);
+void gw_conn_close(struct gw_conn *c, const char *why);
+void gw_conn_free(struct gw_conn *c);
+void gw_conn_reject(struct gw_conn *c, int status, const char *reason, const char *log_why);
+int gw_conn_send(struct gw_conn *c, const void *data, size_t len);
+int gw_conn_send_frame(struct gw_conn *c, enum gw_cstp_type type, const void *payload, uint16_t len);
+void gw_conns_tick(struct gw_worker *w);
+void gw_conns_pending(struct gw_worker *w);
+const char *gw_conn_device(const struct gw_conn *c);
+
+/* auth.c: the HTTP endpoints */
+void gw_auth_request(struct gw_conn *c, const struct gw_http_req *req, const uint8_t *body);
+
+/* tunnel.c: the CSTP data path */
+void gw_tunnel_attach(struct gw_conn *c, struct gw_session *s);
+void gw_tunnel_tick(struct gw_conn *c);
+void gw_tunnel_frame(struct gw_conn *c, const struct gw_cstp_frame *f);
+void gw_tunnel_from_tun(struct gw_worker *w);
+void gw_tunnel_detach(struct gw_conn *c, const char *why);
+
+/* loop.c */
+int gw_worker_init(struct gw_worker *w, const struct gw_conf *conf);
+int gw_worker_run(struct gw_worker *w);
+void gw_worker_free(struct gw_worker *w);
+int gw_epoll_set(struct gw_worker *w, int fd, uint32_t events, void *ptr, bool add);
+
+#endif

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon's log sink. Lines are formatted whole and written with a single
+ * write(2) so that concurrent writers (a later multi-worker daemon) never
+ * interleave inside a line; an over-long line is truncated, never split.
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gateway/log.h"
+
+static const char *log_program = "posternd";
+static int log_verbose;
+static bool log_stamp = true;
+
+void gw_log_init(const char *program, int verbose)
+{
+	log_program = program;
+	log_verbose = verbose;
+	/* journald records its own time stamps; avoid printing them twice. */
+	log_stamp = getenv("JOURNAL_STREAM") == NULL;
+}
+
+static size_t log_prefix(char *buf, size_t len, enum gw_log_level level)
+{
+	static const char *const names[] = { "debug", "info", "warning", "error" };
+	size_t n = 0;
+
+	if (log_stamp) {
+		struct timespec ts;
+		struct tm tm;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		n = strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ ", &tm);
+	}
+	n += (size_t)snprintf(buf + n, len - n, "%s: %s: ", log_program, names[level]);
+	return n < len ? n : len - 1;
+}
+
+void gw_log(enum gw_log_level level, const char *fmt, ...)
+{
+	char line[1024];
+	size_t n;
+	va_list ap;
+	int r;
+
+	if (level == GW_LOG_DEBUG && !log_verbose)
+		return;
+	n = log_prefix(line, sizeof(line), level);
+	va_start(ap, fmt);
+	r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return;
+	n += (size_t)r;
+	if (n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	if (write(STDERR_FILENO, line, n) < 0) {
+		/* Nowhere left to report a failing log sink. */
+	}
+}

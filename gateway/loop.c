@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The worker: its set-up (listener, TUN, pools, TLS context) and its one
+ * epoll loop. Events name either a connection (the pointer) or one of the
+ * worker's own descriptors (small tags below). Signals arrive through a
+ * signalfd and time through a one-second timerfd, so the loop never does
+ * anything asynchronous and never needs a lock.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "gateway/gateway.h"
+#include "gateway/log.h"
+
+enum { EV_LISTEN = 1, EV_TUN, EV_TIMER, EV_SIGNAL, EV_MAX_TAG = 4096 };
+#define LOOP_EVENTS 64
+
+static time_t monotonic_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+int gw_epoll_set(struct gw_worker *w, int fd, uint32_t events, void *ptr, bool add)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = ptr };
+
+	if (epoll_ctl(w->epfd, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev) < 0) {
+		gw_err("epoll_ctl: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int epoll_tag(struct gw_worker *w, int fd, uintptr_t tag)
+{
+	return gw_epoll_set(w, fd, EPOLLIN, (void *)tag, true);
+}
+
+static int listen_open(struct gw_worker *w)
+{
+	const struct gw_conf *conf = w->conf;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int one = 1, fd;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, conf->listen, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_port = htons(conf->port);
+		sl = sizeof(struct sockaddr_in);
+	} else if (inet_pton(AF_INET6, conf->listen, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(conf->port);
+		sl = sizeof(struct sockaddr_in6);
+	} else {
+		gw_err("listen address %s is not an IP address", conf->listen);
+		return -EINVAL;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* SO_REUSEPORT lets later workers share the port, one per core. */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 512) < 0) {
+		int e = errno;
+
+		gw_err("cannot listen on %s port %u: %s", conf->listen, conf->port, strerror(e));
+		close(fd);
+		return -e;
+	}
+	w->listen_fd = fd;
+	return epoll_tag(w, fd, EV_LISTEN);
+}
+
+static int timer_open(struct gw_worker *w)
+{
+	struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
+
+	w->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (w->timer_fd < 0 || timerfd_settime(w->timer_fd, 0, &its, NULL) < 0)
+		return -errno;
+	return epoll_tag(w, w->timer_fd, EV_TIMER);
+}
+
+static int signals_open(struct gw_worker *w)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	w->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (w->signal_fd < 0)
+		return -errno;
+	return epoll_tag(w, w->signal_fd, EV_SIGNAL);
+}
+
+static int pools_init(struct gw_worker *w)
+{
+	const struct gw_conf *conf = w->conf;
+
+	if (gw_pool_init(&w->pool4, &conf->ipv4_pool) < 0)
+		return -EINVAL;
+	w->by_v4 = calloc(w->pool4.size, sizeof(*w->by_v4));
+	if (!w->by_v4)
+		return -ENOMEM;
+	if (!conf->have_ipv6_pool)
+		return 0;
+	if (gw_pool_init(&w->pool6, &conf->ipv6_pool) < 0)
+		return -EINVAL;
+	w->have_pool6 = true;
+	w->by_v6 = calloc(w->pool6.size, sizeof(*w->by_v6));
+	return w->by_v6 ? 0 : -ENOMEM;
+}
+
+static int tun_init(struct gw_worker *w)
+{
+	int err = gw_tun_open(&w->tun, w->conf->tun_name);
+
+	if (err < 0)
+		return err;
+	err = gw_tun_configure(&w->tun, w);
+	if (err < 0)
+		return err;
+	return epoll_tag(w, w->tun.fd, EV_TUN);
+}
+
+int gw_worker_init(struct gw_worker *w, const struct gw_conf *conf)
+{
+	int err;
+
+	memset(w, 0, sizeof(*w));
+	w->conf = conf;
+	w->listen_fd = w->timer_fd = w->signal_fd = w->tun.fd = -1;
+	w->now = monotonic_now();
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (w->epfd < 0)
+		return -errno;
+	w->rxbuf = malloc(GW_RX_CAP);
+	if (!w->rxbuf)
+		return -ENOMEM;
+	w->tls = gw_tls_ctx_new(conf);
+	if (!w->tls)
+		return -EINVAL;
+	err = pools_init(w);
+	if (err == 0)
+		err = tun_init(w);
+	if (err == 0)
+		err = signals_open(w);
+	if (err == 0)
+		err = timer_open(w);
+	if (err == 0)
+		err = listen_open(w);
+	return err;
+}
+
+static void worker_free_dead(struct gw_worker *w)
+{
+	while (w->dead) {
+		struct gw_conn *c = w->dead;
+
+		w->dead = c->next;
+		gw_conn_free(c);
+	}
+}
+
+static void close_fd(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+void gw_worker_free(struct gw_worker *w)
+{
+	while (w->sessions)
+		gw_session_end(w, w->sessions, "gateway shutting down");
+	while (w->conns)
+		gw_conn_close(w->conns, NULL);
+	worker_free_dead(w);
+	SSL_CTX_free(w->tls);
+	gw_tun_close(&w->tun);
+	gw_pool_destroy(&w->pool4);
+	if (w->have_pool6)
+		gw_pool_destroy(&w->pool6);
+	free(w->by_v4);
+	free(w->by_v6);
+	free(w->rxbuf);
+	close_fd(w->listen_fd);
+	close_fd(w->timer_fd);
+	close_fd(w->signal_fd);
+	close_fd(w->epfd);
+}
+
+static void worker_tick(struct gw_worker *w)
+{
+	uint64_t expirations;
+
+	if (read(w->timer_fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+		gw_warn("timerfd: %s", strerror(errno));
+	gw_conns_tick(w);
+	gw_sessions_expire(w);
+}
+
+static void worker_signal(struct gw_worker *w)
+{
+	struct signalfd_siginfo si;
+
+	while (read(w->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			gw_info("SIGHUP: reloading is not supported yet; restart to apply changes");
+			continue;
+		}
+		gw_info("%s received: ending sessions and stopping", strsignal((int)si.ssi_signo));
+		w->stopping = true;
+	}
+}
+
+static void worker_dispatch(struct gw_worker *w, const struct epoll_event *ev)
+{
+	uintptr_t tag = (uintptr_t)ev->data.ptr;
+
+	switch (tag) {
+	case EV_LISTEN:
+		return gw_conn_accept(w);
+	case EV_TUN:
+		return gw_tunnel_from_tun(w);
+	case EV_TIMER:
+		return worker_tick(w);
+	case EV_SIGNAL:
+		return worker_signal(w);
+	default:
+		if (tag > EV_MAX_TAG)
+			gw_conn_event(ev->data.ptr, ev->events);
+	}
+}
+
+int gw_worker_run(struct gw_worker *w)
+{
+	struct epoll_event events[LOOP_EVENTS];
+
+	while (!w->stopping) {
+		int n = epoll_wait(w->epfd, events, LOOP_EVENTS, w->pending ? 0 : -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			gw_err("epoll_wait: %s", strerror(errno));
+			return -errno;
+		}
+		w->now = monotonic_now();
+		for (int i = 0; i < n; i++)
+			worker_dispatch(w, &events[i]);
+		gw_conns_pending(w);
+		worker_free_dead(w);
+	}
+	return 0;
+}

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * posternd: the Postern gateway daemon. Loads and checks the configuration
+ * (or only checks it, with -t), sets up the TUN device and the listener while
+ * it still has the privileges for that, then drops them (when `user` is set)
+ * and runs the event loop in the foreground, logging to stderr.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+#include "gateway/gateway.h"
+#include "gateway/log.h"
+
+#define DEFAULT_CONF "/etc/postern/posternd.conf"
+#ifndef POSTERN_VERSION
+#define POSTERN_VERSION "0.1.0"
+#endif
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: posternd [-c FILE] [-t] [-v]\n"
+		"\n"
+		"Postern gateway: terminates OpenConnect (AnyConnect-compatible) TLS tunnels\n"
+		"from devices that authenticate with a device certificate.\n"
+		"\n"
+		"  -c, --config FILE  configuration file (default " DEFAULT_CONF ")\n"
+		"  -t, --test         check the configuration and exit: 0 when it is valid,\n"
+		"                     1 with one \"FILE:LINE: problem\" line per problem\n"
+		"  -v, --verbose      also log debug messages\n"
+		"  -V, --version      print the version and exit\n"
+		"  -h, --help         print this help and exit\n"
+		"\n"
+		"Runs in the foreground and logs to stderr. SIGTERM or SIGINT ends every\n"
+		"session (the clients are told) and exits.\n");
+}
+
+/* Gives up root for good: the TUN and the listener are already open. */
+static int drop_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	if (!user)
+		return 0;
+	pw = getpwnam(user);
+	if (!pw) {
+		gw_err("user %s does not exist", user);
+		return -ENOENT;
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0)
+		return -errno;
+	if (pw->pw_uid != 0 && setuid(0) == 0) {
+		gw_err("could regain root after dropping privileges");
+		return -EPERM;
+	}
+	gw_info("running as user %s", user);
+	return 0;
+}
+
+static int load_conf(const char *path, struct gw_conf **conf)
+{
+	char err[4096];
+	int r = conf_gateway_load(path, conf, err, sizeof(err));
+
+	if (r < 0)
+		fprintf(stderr, "%s", err[0] ? err : "configuration failed to load\n");
+	if (r < 0 && err[0] && err[strlen(err) - 1] != '\n')
+		fputc('\n', stderr);
+	return r;
+}
+
+static int run(const struct gw_conf *conf)
+{
+	struct gw_worker w;
+	char pool[64];
+	int err;
+
+	signal(SIGPIPE, SIG_IGN);
+	err = gw_worker_init(&w, conf);
+	if (err == 0)
+		err = drop_privileges(conf->user);
+	if (err == 0) {
+		conf_cidr_format(&conf->ipv4_pool, pool, sizeof(pool));
+		gw_info("listening on %s:%u (tun %s, pool %s)", conf->listen, conf->port,
+			w.tun.name, pool);
+		err = gw_worker_run(&w);
+	} else {
+		gw_err("start-up failed: %s", strerror(-err));
+	}
+	gw_worker_free(&w);
+	return err == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "test", no_argument, NULL, 't' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *path = DEFAULT_CONF;
+	struct gw_conf *conf = NULL;
+	int test = 0, verbose = 0, ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "c:tvVh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': path = optarg; break;
+		case 't': test = 1; break;
+		case 'v': verbose = 1; break;
+		case 'V': printf("posternd %s\n", POSTERN_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "posternd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	gw_log_init("posternd", verbose);
+	if (load_conf(path, &conf) < 0)
+		return 1;
+	if (test) {
+		printf("%s: configuration OK\n", path);
+		conf_gateway_free(conf);
+		return 0;
+	}
+	rc = run(conf);
+	conf_gateway_free(conf);
+	return rc;
+}

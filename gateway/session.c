@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Device sessions: the cookie a successful authentication hands out, the
+ * addresses leased to it, and its lifetime. A cookie is 256 random bits,
+ * compared in constant time and wiped when the session ends. One device has
+ * at most one session: a new login of the same device ends the old one, so
+ * a copied certificate cannot hold two tunnels at once unnoticed.
+ *
+ * A session without a tunnel connection (never connected, or its TCP
+ * connection dropped) keeps its cookie and addresses for cookie-timeout
+ * seconds, which is what lets a reconnecting client get its address back.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "gateway/gateway.h"
+#include "gateway/log.h"
+
+static const char hexdigits[] = "0123456789abcdef";
+
+void gw_session_cookie_hex(const struct gw_session *s, char hex[2 * GW_COOKIE_LEN + 1])
+{
+	for (size_t i = 0; i < GW_COOKIE_LEN; i++) {
+		hex[2 * i] = hexdigits[s->cookie[i] >> 4];
+		hex[2 * i + 1] = hexdigits[s->cookie[i] & 0xf];
+	}
+	hex[2 * GW_COOKIE_LEN] = '\0';
+}
+
+static int hex_value(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	return -1;
+}
+
+/* Decodes a cookie; anything but exactly 64 lower-case hex digits fails. */
+static int cookie_decode(const char *hex, size_t len, uint8_t out[GW_COOKIE_LEN])
+{
+	if (len != 2 * GW_COOKIE_LEN)
+		return -EINVAL;
+	for (size_t i = 0; i < GW_COOKIE_LEN; i++) {
+		int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+/*
+ * Every session is compared, with CRYPTO_memcmp and without an early exit,
+ * so the time taken says nothing about how much of a guess was right.
+ */
+struct gw_session *gw_session_find(struct gw_worker *w, const char *cookie_hex, size_t len)
+{
+	uint8_t want[GW_COOKIE_LEN];
+	struct gw_session *found = NULL;
+
+	if (cookie_decode(cookie_hex, len, want) < 0)
+		return NULL;
+	for (struct gw_session *s = w->sessions; s; s = s->next) {
+		if (CRYPTO_memcmp(s->cookie, want, GW_COOKIE_LEN) == 0)
+			found = s;
+	}
+	OPENSSL_cleanse(want, sizeof(want));
+	return found;
+}
+
+static struct gw_session *session_of_device(struct gw_worker *w, const char *device_id)
+{
+	for (struct gw_session *s = w->sessions; s; s = s->next) {
+		if (!strcmp(s->id.device_id, device_id))
+			return s;
+	}
+	return NULL;
+}
+
+int gw_session_new(struct gw_worker *w, const struct gw_identity *id, struct gw_session **out)
+{
+	struct gw_session *s, *old = session_of_device(w, id->device_id);
+
+	if (old)
+		gw_session_end(w, old, "superseded by a new login of the same device");
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	if (RAND_bytes(s->cookie, sizeof(s->cookie)) != 1) {
+		free(s);
+		return -EIO;
+	}
+	s->id = *id;
+	s->created = w->now;
+	s->detached = w->now;
+	s->next = w->sessions;
+	w->sessions = s;
+	*out = s;
+	return 0;
+}
+
+static int lease_one(struct gw_pool *pool, struct gw_session **by, struct gw_session *s,
+		     uint32_t *index, void *addr)
+{
+	int err = gw_pool_alloc(pool, index);
+
+	if (err < 0)
+		return err;
+	by[*index] = s;
+	gw_pool_addr(pool, *index, addr);
+	return 0;
+}
+
+/* Leases addresses on the first CONNECT; a reconnect keeps what it has. */
+int gw_session_lease(struct gw_worker *w, struct gw_session *s)
+{
+	int err;
+
+	if (!s->lease.have_v4) {
+		err = lease_one(&w->pool4, w->by_v4, s, &s->v4_index, &s->lease.v4);
+		if (err < 0)
+			return err;
+		s->lease.have_v4 = true;
+	}
+	if (w->have_pool6 && !s->lease.have_v6) {
+		err = lease_one(&w->pool6, w->by_v6, s, &s->v6_index, &s->lease.v6);
+		if (err < 0)
+			return err;
+		s->lease.have_v6 = true;
+	}
+	return 0;
+}
+
+static void session_unlink(struct gw_worker *w, struct gw_session *s)
+{
+	for (struct gw_session **p = &w->sessions; *p; p = &(*p)->next) {
+		if (*p == s) {
+			*p = s->next;
+			return;
+		}
+	}
+}
+
+static void session_release(struct gw_worker *w, struct gw_session *s)
+{
+	if (s->lease.have_v4) {
+		w->by_v4[s->v4_index] = NULL;
+		gw_pool_release(&w->pool4, s->v4_index);
+	}
+	if (s->lease.have_v6) {
+		w->by_v6[s->v6_index] = NULL;
+		gw_pool_release(&w->pool6, s->v6_index);
+	}
+}
+
+/* Ends a session: its tunnel closes, its cookie dies, its addresses return. */
+void gw_session_end(struct gw_worker *w, struct gw_session *s, const char *why)
+{
+	char addr[INET_ADDRSTRLEN] = "-";
+
+	if (s->conn) {
+		struct gw_conn *c = s->conn;
+
+		gw_conn_send_frame(c, GW_CSTP_TERMINATE, NULL, 0);
+		c->sess = NULL;
+		s->conn = NULL;
+		gw_conn_close(c, why);
+	}
+	if (s->lease.have_v4)
+		inet_ntop(AF_INET, &s->lease.v4, addr, sizeof(addr));
+	gw_info("session end device=%s addr=%s: %s; rx=%llu tx=%llu spoofed=%llu%s",
+		s->id.device_id, addr, why,
+		(unsigned long long)s->counters.rx_bytes, (unsigned long long)s->counters.tx_bytes,
+		(unsigned long long)s->counters.dropped_spoofed,
+		s->lease.have_v4 ? "; address returned to pool" : "");
+	session_release(w, s);
+	session_unlink(w, s);
+	OPENSSL_cleanse(s->cookie, sizeof(s->cookie));
+	free(s);
+}
+
+/* Finds the session a packet from the TUN is addressed to. */
+struct gw_session *gw_session_by_addr(struct gw_worker *w, const uint8_t *pkt, size_t len)
+{
+	uint32_t index;
+
+	if (len >= 20 && pkt[0] >> 4 == 4) {
+		if (gw_pool_index(&w->pool4, pkt + 16, &index) == 0)
+			return w->by_v4[index];
+	} else if (len >= 40 && pkt[0] >> 4 == 6 && w->have_pool6) {
+		if (gw_pool_index(&w->pool6, pkt + 24, &index) == 0)
+			return w->by_v6[index];
+	}
+	return NULL;
+}
+
+/* Ends sessions whose tunnel has been gone longer than cookie-timeout. */
+void gw_sessions_expire(struct gw_worker *w)
+{
+	struct gw_session *s = w->sessions, *next;
+
+	for (; s; s = next) {
+		next = s->next;
+		if (!s->conn && w->now - s->detached >= (time_t)w->conf->cookie_timeout)
+			gw_session_end(w, s, "cookie expired (no reconnect within cookie-timeout)");
+	}
+}

@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TLS for the gateway: the server context (TLS 1.2 and 1.3 only, the server
+ * certificate, the device CA and its CRL) and the check of a device's
+ * certificate once the handshake is done.
+ *
+ * Certificate errors do not abort the handshake. The verify callback lets the
+ * handshake finish and records the first error; the HTTP layer then refuses
+ * the device with that reason in the auth reply, which the openconnect client
+ * prints. A TLS alert would only say "handshake failed", and a device owner
+ * who is refused must be told why. Nothing is granted on such a connection:
+ * every endpoint that does anything checks cert_ok first.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "gateway/gateway.h"
+#include "gateway/log.h"
+
+#define URI_DEVICE	"urn:postern:device:"
+#define URI_OWNERSHIP	"urn:postern:ownership:"
+
+static int tls_conn_idx = -1;
+
+int gw_tls_conn_index(void)
+{
+	return tls_conn_idx;
+}
+
+static void tls_log_errors(const char *what)
+{
+	unsigned long e = ERR_get_error();
+	char buf[256];
+
+	ERR_error_string_n(e, buf, sizeof(buf));
+	gw_err("%s: %s", what, e ? buf : "unknown error");
+	ERR_clear_error();
+}
+
+/* Remembers the first verification error; the handshake goes on (see above). */
+static int tls_verify_cb(int preverify_ok, X509_STORE_CTX *xs)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct gw_conn *c = ssl ? SSL_get_ex_data(ssl, tls_conn_idx) : NULL;
+
+	if (!preverify_ok && c && !c->cert_refusal) {
+		int err = X509_STORE_CTX_get_error(xs);
+
+		switch (err) {
+		case X509_V_ERR_CERT_REVOKED:
+			c->cert_refusal = "device certificate has been revoked";
+			break;
+		case X509_V_ERR_CERT_HAS_EXPIRED:
+			c->cert_refusal = "device certificate has expired";
+			break;
+		case X509_V_ERR_CERT_NOT_YET_VALID:
+			c->cert_refusal = "device certificate is not yet valid";
+			break;
+		case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+		case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+		case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+		case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+		case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+			c->cert_refusal = "device certificate was not issued by this gateway's CA";
+			break;
+		case X509_V_ERR_CRL_HAS_EXPIRED:
+		case X509_V_ERR_UNABLE_TO_GET_CRL:
+			/* Fail closed: without a current CRL nobody is let in. */
+			c->cert_refusal = "the gateway's revocation list is out of date; contact IT";
+			break;
+		case X509_V_ERR_INVALID_PURPOSE:
+			c->cert_refusal = "certificate is not a device (client) certificate";
+			break;
+		default:
+			c->cert_refusal = "device certificate rejected";
+			gw_info("peer=%s: certificate verification: %s", c->peer,
+				X509_verify_cert_error_string(err));
+			break;
+		}
+	}
+	return 1;
+}
+
+static int tls_load_crl(X509_STORE *store, const char *path)
+{
+	X509_LOOKUP *lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file());
+
+	if (!lookup || X509_load_crl_file(lookup, path, X509_FILETYPE_PEM) <= 0) {
+		tls_log_errors(path);
+		return -EINVAL;
+	}
+	X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+	return 0;
+}
+
+static int tls_load_trust(SSL_CTX *ctx, const struct gw_conf *conf)
+{
+	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+	STACK_OF(X509_NAME) *names;
+
+	if (SSL_CTX_load_verify_locations(ctx, conf->ca_cert, NULL) != 1) {
+		tls_log_errors(conf->ca_cert);
+		return -EINVAL;
+	}
+	/* Tell clients which CA we accept, so they pick the right certificate. */
+	names = SSL_load_client_CA_file(conf->ca_cert);
+	if (names)
+		SSL_CTX_set_client_CA_list(ctx, names);
+	return tls_load_crl(store, conf->crl);
+}
+
+static int tls_load_server(SSL_CTX *ctx, const struct gw_conf *conf)
+{
+	if (SSL_CTX_use_certificate_chain_file(ctx, conf->server_cert) != 1) {
+		tls_log_errors(conf->server_cert);
+		return -EINVAL;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, conf->server_key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		tls_log_errors(conf->server_key);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+SSL_CTX *gw_tls_ctx_new(const struct gw_conf *conf)
+{
+	SSL_CTX *ctx;
+
+	if (tls_conn_idx < 0)
+		tls_conn_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	ctx = SSL_CTX_new(TLS_server_method());
+	if (!ctx) {
+		tls_log_errors("SSL_CTX_new");
+		return NULL;
+	}
+	/* TLS >= 1.2 also keeps "one CSTP frame per record" (no 1/n-1 splitting). */
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
+			    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
+	/* No resumption: every connection presents and re-verifies its certificate. */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_num_tickets(ctx, 0);
+	/* Whole socket reads instead of two syscalls per record (see conn.c). */
+	SSL_CTX_set_read_ahead(ctx, 1);
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE, tls_verify_cb);
+	SSL_CTX_set_verify_depth(ctx, 4);
+	if (tls_load_server(ctx, conf) < 0 || tls_load_trust(ctx, conf) < 0) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+/* Device ids and groups become file names and log fields: keep them plain. */
+static bool tls_plain_name(const char *s, size_t len)
+{
+	if (len == 0 || len > GW_DEVICE_ID_MAX || !isalnum((unsigned char)s[0]))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (!isalnum(ch) && ch != '.' && ch != '_' && ch != '-')
+			return false;
+	}
+	return true;
+}
+
+static bool tls_copy_name(char *dst, const char *src, size_t len)
+{
+	if (!tls_plain_name(src, len))
+		return false;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+	return true;
+}
+
+static bool tls_subject_field(X509 *cert, int nid, char *dst)
+{
+	X509_NAME *name = X509_get_subject_name(cert);
+	int i = X509_NAME_get_index_by_NID(name, nid, -1);
+	ASN1_STRING *v;
+
+	if (i < 0)
+		return false;
+	v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i));
+	return tls_copy_name(dst, (const char *)ASN1_STRING_get0_data(v),
+			     (size_t)ASN1_STRING_length(v));
+}
+
+/* Reads the urn:postern: URIs; returns false when one is malformed or repeated. */
+static bool tls_san_uris(X509 *cert, struct gw_identity *id, bool *have_dev)
+{
+	GENERAL_NAMES *gens = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	bool ok = true;
+
+	for (int i = 0; gens && ok && i < sk_GENERAL_NAME_num(gens); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		const char *u;
+		size_t len;
+
+		if (g->type != GEN_URI)
+			continue;
+		u = (const char *)ASN1_STRING_get0_data(g->d.uniformResourceIdentifier);
+		len = (size_t)ASN1_STRING_length(g->d.uniformResourceIdentifier);
+		if (len > strlen(URI_DEVICE) && !strncmp(u, URI_DEVICE, strlen(URI_DEVICE))) {
+			char dev[GW_DEVICE_ID_MAX + 1];
+
+			ok = !*have_dev && tls_copy_name(dev, u + strlen(URI_DEVICE),
+							 len - strlen(URI_DEVICE)) &&
+			     !strcmp(dev, id->device_id);
+			*have_dev = true;
+		} else if (len == strlen(URI_OWNERSHIP "corporate") &&
+			   !strncmp(u, URI_OWNERSHIP "corporate", len)) {
+			ok = id->ownership == GW_OWNERSHIP_UNKNOWN;
+			id->ownership = GW_OWNERSHIP_CORPORATE;
+		} else if (len == strlen(URI_OWNERSHIP "byod") &&
+			   !strncmp(u, URI_OWNERSHIP "byod", len)) {
+			ok = id->ownership == GW_OWNERSHIP_UNKNOWN;
+			id->ownership = GW_OWNERSHIP_BYOD;
+		}
+	}
+	GENERAL_NAMES_free(gens);
+	return ok;
+}
+
+static void tls_serial_hex(X509 *cert, char *dst, size_t len)
+{
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
+	char *hex = bn ? BN_bn2hex(bn) : NULL;
+
+	snprintf(dst, len, "%s", hex ? hex : "?");
+	OPENSSL_free(hex);
+	BN_free(bn);
+}
+
+/* Fills id from a verified certificate; returns false when it is not a device's. */
+static bool tls_identity(X509 *cert, struct gw_identity *id)
+{
+	unsigned int n = sizeof(id->fingerprint);
+	bool have_dev = false;
+
+	memset(id, 0, sizeof(*id));
+	if (!tls_subject_field(cert, NID_commonName, id->device_id))
+		return false;
+	if (!tls_subject_field(cert, NID_organizationalUnitName, id->group))
+		snprintf(id->group, sizeof(id->group), "default");
+	if (!tls_san_uris(cert, id, &have_dev) || !have_dev)
+		return false;
+	tls_serial_hex(cert, id->serial, sizeof(id->serial));
+	return X509_digest(cert, EVP_sha256(), id->fingerprint, &n) == 1 &&
+	       n == sizeof(id->fingerprint);
+}
+
+void gw_tls_peer_check(struct gw_conn *c)
+{
+	X509 *cert = SSL_get0_peer_certificate(c->ssl);
+
+	c->cert_ok = false;
+	if (!cert) {
+		c->cert_refusal = "a device certificate is required";
+		return;
+	}
+	if (!tls_identity(cert, &c->id)) {
+		if (!c->cert_refusal)
+			c->cert_refusal = "certificate does not name a device (no urn:postern:device)";
+		if (!c->id.device_id[0])
+			snprintf(c->id.device_id, sizeof(c->id.device_id), "-");
+		return;
+	}
+	if (c->cert_refusal || SSL_get_verify_result(c->ssl) != X509_V_OK) {
+		if (!c->cert_refusal)
+			c->cert_refusal = "device certificate rejected";
+		return;
+	}
+	c->cert_ok = true;
+}

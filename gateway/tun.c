@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The TUN device and its kernel configuration. The device is created with
+ * the TUNSETIFF ioctl; its MTU, state and addresses are set through rtnetlink
+ * (libnl-route), never by running ip(8). The gateway's own address in each
+ * pool (the pool's index 1) goes on the device with the pool's prefix length,
+ * so the kernel's connected route sends every leased address to the TUN and
+ * no per-session route is needed: after start-up the data path needs no
+ * privilege at all.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <linux/if_addr.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+
+#include "gateway/gateway.h"
+#include "gateway/log.h"
+
+int gw_tun_open(struct gw_tun *tun, const char *name)
+{
+	struct ifreq ifr;
+	int fd;
+
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	if (snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name) >= (int)sizeof(ifr.ifr_name))
+		return -ENAMETOOLONG;
+	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		gw_err("cannot open /dev/net/tun: %s", strerror(errno));
+		return -errno;
+	}
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		int e = errno;
+
+		gw_err("cannot create TUN device %s: %s", name, strerror(e));
+		close(fd);
+		return -e;
+	}
+	tun->fd = fd;
+	snprintf(tun->name, sizeof(tun->name), "%s", ifr.ifr_name);
+	return 0;
+}
+
+void gw_tun_close(struct gw_tun *tun)
+{
+	if (tun->fd >= 0)
+		close(tun->fd);
+	tun->fd = -1;
+}
+
+/* Sets the MTU and brings the link up in one RTM_NEWLINK change. */
+static int tun_link_up(struct nl_sock *sk, struct gw_tun *tun, unsigned int mtu)
+{
+	struct rtnl_link *link = NULL, *change = NULL;
+	int err;
+
+	err = rtnl_link_get_kernel(sk, 0, tun->name, &link);
+	if (err < 0)
+		goto out;
+	tun->ifindex = rtnl_link_get_ifindex(link);
+	change = rtnl_link_alloc();
+	if (!change) {
+		err = -NLE_NOMEM;
+		goto out;
+	}
+	rtnl_link_set_mtu(change, mtu);
+	rtnl_link_set_flags(change, IFF_UP);
+	err = rtnl_link_change(sk, link, change, 0);
+out:
+	rtnl_link_put(change);
+	rtnl_link_put(link);
+	return err;
+}
+
+/* Puts the pool's gateway address on the device with the pool's prefix. */
+static int tun_add_addr(struct nl_sock *sk, const struct gw_tun *tun, const struct gw_pool *pool)
+{
+	uint8_t bytes[16];
+	size_t blen = pool->net.family == AF_INET ? 4 : 16;
+	struct rtnl_addr *addr = rtnl_addr_alloc();
+	struct nl_addr *local = NULL;
+	int err = -NLE_NOMEM;
+
+	gw_pool_addr(pool, GW_POOL_GATEWAY_INDEX, bytes);
+	local = nl_addr_build(pool->net.family, bytes, blen);
+	if (!addr || !local)
+		goto out;
+	nl_addr_set_prefixlen(local, (int)pool->net.prefix);
+	rtnl_addr_set_ifindex(addr, tun->ifindex);
+	rtnl_addr_set_family(addr, pool->net.family);
+	err = rtnl_addr_set_local(addr, local);
+	if (err < 0)
+		goto out;
+	/* A point-to-point TUN has no neighbours to detect duplicates with. */
+	if (pool->net.family == AF_INET6)
+		rtnl_addr_set_flags(addr, IFA_F_NODAD);
+	err = rtnl_addr_add(sk, addr, NLM_F_REPLACE);
+out:
+	nl_addr_put(local);
+	rtnl_addr_put(addr);
+	return err;
+}
+
+int gw_tun_configure(struct gw_tun *tun, const struct gw_worker *w)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	int err;
+
+	if (!sk)
+		return -ENOMEM;
+	err = nl_connect(sk, NETLINK_ROUTE);
+	if (err >= 0)
+		err = tun_link_up(sk, tun, w->conf->mtu);
+	if (err >= 0)
+		err = tun_add_addr(sk, tun, &w->pool4);
+	if (err >= 0 && w->have_pool6)
+		err = tun_add_addr(sk, tun, &w->pool6);
+	if (err < 0)
+		gw_err("configuring %s through netlink: %s", tun->name, nl_geterror(err));
+	nl_socket_free(sk);
+	return err < 0 ? -EIO : 0;
+}

@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The CSTP data path: the CONNECT reply that opens a tunnel, frames from the
+ * client (data into the TUN after the packet filter, DPD, keepalive,
+ * disconnect), packets from the TUN to the session that leases their
+ * destination, and the once-a-second liveness checks.
+ *
+ * Liveness: the client sends DPD requests and keepalives on its own, and we
+ * ask for a DPD reply when we have heard nothing for `dpd` seconds. A peer
+ * silent for 2 * dpd is dead: its session ends and its address returns to
+ * the pool. A TCP connection that merely drops (EOF, reset) only detaches
+ * the session, which keeps cookie and address for the client's reconnect.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gateway/gateway.h"
+#include "gateway/log.h"
+
+#define TUN_BATCH	64	/* packets per readiness event, so TLS peers get their turn */
+
+static void format_mask4(unsigned int prefix, char *buf, size_t len)
+{
+	uint32_t m = prefix ? htonl(~0u << (32 - prefix)) : 0;
+
+	inet_ntop(AF_INET, &m, buf, (socklen_t)len);
+}
+
+/* One header line per split-include route, IPv4 as addr/netmask like ocserv. */
+static int connect_routes(const struct gw_conf *conf, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < conf->n_routes; i++) {
+		const struct conf_cidr *r = &conf->routes[i];
+		char addr[INET6_ADDRSTRLEN], mask[INET_ADDRSTRLEN];
+		int k;
+
+		inet_ntop(r->family, r->addr.bytes, addr, sizeof(addr));
+		if (r->family == AF_INET) {
+			format_mask4(r->prefix, mask, sizeof(mask));
+			k = snprintf(buf + n, len - n, "X-CSTP-Split-Include: %s/%s\r\n", addr, mask);
+		} else {
+			k = snprintf(buf + n, len - n, "X-CSTP-Split-Include-IP6: %s/%u\r\n",
+				     addr, r->prefix);
+		}
+		if (k < 0 || (size_t)k >= len - n)
+			return -ENOSPC;
+		n += (size_t)k;
+	}
+	return (int)n;
+}
+
+static int connect_addresses(const struct gw_worker *w, const struct gw_session *s,
+			     char *buf, size_t len)
+{
+	char a4[INET_ADDRSTRLEN], m4[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
+	int n;
+
+	inet_ntop(AF_INET, &s->lease.v4, a4, sizeof(a4));
+	format_mask4(w->pool4.net.prefix, m4, sizeof(m4));
+	n = snprintf(buf, len, "X-CSTP-Address: %s\r\nX-CSTP-Netmask: %s\r\n", a4, m4);
+	if (s->lease.have_v6 && n > 0 && (size_t)n < len) {
+		inet_ntop(AF_INET6, &s->lease.v6, a6, sizeof(a6));
+		n += snprintf(buf + n, len - (size_t)n, "X-CSTP-Address-IP6: %s/%u\r\n",
+			      a6, w->pool6.net.prefix);
+	}
+	return n > 0 && (size_t)n < len ? n : -ENOSPC;
+}
+
+/*
+ * The reply must start exactly "HTTP/1.1 200 ", header names are matched
+ * case-sensitively, and it has no body: CSTP frames follow at once. It goes
+ * out as one TLS record of its own, before any frame.
+ */
+static int connect_reply(struct gw_conn *c, const struct gw_session *s)
+{
+	const struct gw_conf *conf = c->w->conf;
+	char addrs[256], routes[4096], idle[32], resp[6144];
+	int na = connect_addresses(c->w, s, addrs, sizeof(addrs));
+	int nr = connect_routes(conf, routes, sizeof(routes));
+	int n;
+
+	if (na < 0 || nr < 0)
+		return -ENOSPC;
+	if (conf->idle_timeout)
+		snprintf(idle, sizeof(idle), "%u", conf->idle_timeout);
+	else
+		snprintf(idle, sizeof(idle), "none");
+	n = snprintf(resp, sizeof(resp),
+		     "HTTP/1.1 200 CONNECTED\r\n"
+		     "X-CSTP-Version: 1\r\n"
+		     "X-CSTP-Server-Name: postern\r\n"
+		     "%s%s"
+		     "X-CSTP-DPD: %u\r\n"
+		     "X-CSTP-Keepalive: %u\r\n"
+		     "X-CSTP-Idle-Timeout: %s\r\n"
+		     "X-CSTP-Disconnected-Timeout: %u\r\n"
+		     "X-CSTP-Keep: true\r\n"
+		     "X-CSTP-Tunnel-All-DNS: false\r\n"
+		     "X-CSTP-Base-MTU: %u\r\n"
+		     "X-CSTP-MTU: %u\r\n"
+		     "\r\n",
+		     addrs, routes, conf->dpd, conf->keepalive, idle, conf->cookie_timeout,
+		     conf->mtu, conf->mtu);
+	if (n < 0 || (size_t)n >= sizeof(resp))
+		return -ENOSPC;
+	return gw_conn_send(c, resp, (size_t)n);
+}
+
+void gw_tunnel_attach(struct gw_conn *c, struct gw_session *s)
+{
+	struct gw_worker *w = c->w;
+	char a4[INET_ADDRSTRLEN];
+
+	if (gw_session_lease(w, s) < 0) {
+		gw_session_end(w, s, "address pool exhausted");
+		return gw_conn_reject(c, 503, "Service Unavailable", "address pool exhausted");
+	}
+	/* A reconnect may arrive before we noticed the old connection died. */
+	if (s->conn) {
+		struct gw_conn *old = s->conn;
+
+		gw_tunnel_detach(old, "replaced by a reconnect");
+		gw_conn_close(old, NULL);
+	}
+	c->sess = s;
+	s->conn = c;
+	c->state = GW_CONN_TUNNEL;
+	c->last_rx = c->last_data = c->dpd_sent = w->now;
+	s->connects++;
+	w->stats.tunnels++;
+	inet_ntop(AF_INET, &s->lease.v4, a4, sizeof(a4));
+	gw_info("tunnel up device=%s peer=%s addr=%s (%s)", s->id.device_id, c->peer, a4,
+		s->connects > 1 ? "reconnect" : "new");
+	if (connect_reply(c, s) < 0)
+		gw_session_end(w, s, "could not build the CONNECT reply");
+}
+
+/* The connection is going away; the session stays for a reconnect. */
+void gw_tunnel_detach(struct gw_conn *c, const char *why)
+{
+	struct gw_session *s = c->sess;
+	char a4[INET_ADDRSTRLEN];
+
+	if (!s)
+		return;
+	inet_ntop(AF_INET, &s->lease.v4, a4, sizeof(a4));
+	gw_info("tunnel down device=%s peer=%s addr=%s: %s; rx=%llu tx=%llu spoofed=%llu",
+		s->id.device_id, c->peer, a4, why ? why : "closed",
+		(unsigned long long)s->counters.rx_bytes, (unsigned long long)s->counters.tx_bytes,
+		(unsigned long long)s->counters.dropped_spoofed);
+	s->conn = NULL;
+	s->detached = c->w->now;
+	c->sess = NULL;
+}
+
+static void count_drop(struct gw_worker *w, struct gw_session *s, enum gw_filter_verdict v,
+		       const uint8_t *pkt)
+{
+	if (v == GW_FILTER_MALFORMED) {
+		s->counters.dropped_malformed++;
+		w->stats.traffic.dropped_malformed++;
+		return;
+	}
+	if (v != GW_FILTER_SPOOFED) {
+		s->counters.dropped_unroutable++;
+		w->stats.traffic.dropped_unroutable++;
+		return;
+	}
+	s->counters.dropped_spoofed++;
+	w->stats.traffic.dropped_spoofed++;
+	/* Log once per session: a spoofing client must not flood the log. */
+	if (!s->spoof_logged) {
+		char src[INET6_ADDRSTRLEN], a4[INET_ADDRSTRLEN];
+
+		s->spoof_logged = true;
+		inet_ntop(pkt[0] >> 4 == 4 ? AF_INET : AF_INET6, pkt[0] >> 4 == 4 ? pkt + 12 : pkt + 8,
+			  src, sizeof(src));
+		inet_ntop(AF_INET, &s->lease.v4, a4, sizeof(a4));
+		gw_warn("dropped packet with spoofed source %s device=%s addr=%s "
+			"(further drops are counted, not logged)", src, s->id.device_id, a4);
+	}
+}
+
+static void tunnel_data(struct gw_conn *c, const struct gw_cstp_frame *f)
+{
+	struct gw_session *s = c->sess;
+	struct gw_worker *w = c->w;
+	enum gw_filter_verdict v = gw_filter_from_client(&s->lease, f->payload, f->len);
+
+	if (v != GW_FILTER_PASS)
+		return count_drop(w, s, v, f->payload);
+	if (write(w->tun.fd, f->payload, f->len) != (ssize_t)f->len) {
+		/* The TUN queue is full or the packet was refused: a router drops too. */
+		s->counters.dropped_queue_full++;
+		return;
+	}
+	c->last_data = w->now;
+	s->counters.rx_packets++;
+	s->counters.rx_bytes += f->len;
+	w->stats.traffic.rx_packets++;
+	w->stats.traffic.rx_bytes += f->len;
+}
+
+void gw_tunnel_frame(struct gw_conn *c, const struct gw_cstp_frame *f)
+{
+	if (!c->sess)
+		return gw_conn_close(c, "frame on a connection without a session");
+	switch (f->type) {
+	case GW_CSTP_DATA:
+		return tunnel_data(c, f);
+	case GW_CSTP_DPD_REQ:
+		gw_conn_send_frame(c, GW_CSTP_DPD_RESP, f->payload, f->len);
+		return;
+	case GW_CSTP_DISCONNECT:
+		return gw_session_end(c->w, c->sess, "client disconnected");
+	default:
+		/* DPD replies and keepalives only prove liveness (last_rx). */
+		return;
+	}
+}
+
+static void tunnel_to_client(struct gw_worker *w, const uint8_t *pkt, size_t len)
+{
+	struct gw_session *s = gw_session_by_addr(w, pkt, len);
+
+	if (!s || !s->conn)
+		return;
+	if (gw_conn_send_frame(s->conn, GW_CSTP_DATA, pkt, (uint16_t)len) < 0) {
+		s->counters.dropped_queue_full++;
+		w->stats.traffic.dropped_queue_full++;
+		return;
+	}
+	if (s->conn)
+		s->conn->last_data = w->now;
+	s->counters.tx_packets++;
+	s->counters.tx_bytes += len;
+	w->stats.traffic.tx_packets++;
+	w->stats.traffic.tx_bytes += len;
+}
+
+void gw_tunnel_from_tun(struct gw_worker *w)
+{
+	uint8_t pkt[GW_CSTP_MAX_PAYLOAD];
+
+	for (int i = 0; i < TUN_BATCH; i++) {
+		ssize_t n = read(w->tun.fd, pkt, sizeof(pkt));
+
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				gw_err("reading %s: %s", w->tun.name, strerror(errno));
+			return;
+		}
+		if (n > 0)
+			tunnel_to_client(w, pkt, (size_t)n);
+	}
+}
+
+void gw_tunnel_tick(struct gw_conn *c)
+{
+	struct gw_worker *w = c->w;
+	const struct gw_conf *conf = w->conf;
+	char why[96];
+
+	if (!c->sess)
+		return;
+	if (w->now - c->last_rx >= 2 * (time_t)conf->dpd) {
+		snprintf(why, sizeof(why), "no traffic for %lld s (DPD timeout)",
+			 (long long)(w->now - c->last_rx));
+		return gw_session_end(w, c->sess, why);
+	}
+	if (conf->idle_timeout && w->now - c->last_data >= (time_t)conf->idle_timeout)
+		return gw_session_end(w, c->sess, "idle timeout");
+	if (w->now - c->last_rx >= (time_t)conf->dpd && w->now - c->dpd_sent >= (time_t)conf->dpd) {
+		c->dpd_sent = w->now;
+		gw_conn_send_frame(c, GW_CSTP_DPD_REQ, NULL, 0);
+	}
+}

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests for the client -> gateway packet filter: well-formed packets
+ * from the leased address pass, anything else is classified as spoofed or
+ * malformed.
+ */
+#include <arpa/inet.h>
+
+#include "gateway/filter.h"
+#include "tests/unit/unit.h"
+
+static struct gw_filter_addrs lease(void)
+{
+	struct gw_filter_addrs a = { .have_v4 = true, .have_v6 = true };
+
+	inet_pton(AF_INET, "198.18.100.2", &a.v4);
+	inet_pton(AF_INET6, "fd00:5057::2", &a.v6);
+	return a;
+}
+
+static void ipv4_packet(uint8_t *p, size_t len, const char *src)
+{
+	memset(p, 0, len);
+	p[0] = 0x45;
+	p[2] = (uint8_t)(len >> 8);
+	p[3] = (uint8_t)len;
+	p[9] = 17;
+	inet_pton(AF_INET, src, p + 12);
+	inet_pton(AF_INET, "198.18.2.2", p + 16);
+}
+
+static void ipv6_packet(uint8_t *p, size_t len, const char *src)
+{
+	memset(p, 0, len);
+	p[0] = 0x60;
+	p[4] = (uint8_t)((len - 40) >> 8);
+	p[5] = (uint8_t)(len - 40);
+	p[6] = 17;
+	inet_pton(AF_INET6, src, p + 8);
+	inet_pton(AF_INET6, "fd00:1::2", p + 24);
+}
+
+static void test_ipv4_leased_source_passes(void)
+{
+	struct gw_filter_addrs a = lease();
+	uint8_t p[60];
+
+	ipv4_packet(p, sizeof(p), "198.18.100.2");
+	CHECK_EQ_INT(gw_filter_from_client(&a, p, sizeof(p)), GW_FILTER_PASS);
+}
+
+static void test_ipv4_other_source_is_spoofed(void)
+{
+	struct gw_filter_addrs a = lease();
+	uint8_t p[60];
+
+	ipv4_packet(p, sizeof(p), "198.18.100.3");
+	CHECK_EQ_INT(gw_filter_from_client(&a, p, sizeof(p)), GW_FILTER_SPOOFED);
+	ipv4_packet(p, sizeof(p), "0.0.0.0");
+	CHECK_EQ_INT(gw_filter_from_client(&a, p, sizeof(p)), GW_FILTER_SPOOFED);
+	a.have_v4 = false;
+	ipv4_packet(p, sizeof(p), "198.18.100.2");
+	CHECK_EQ_INT(gw_filter_from_client(&a, p, sizeof(p)), GW_FILTER_NO_LEASE);
+}
+
+static void test_ipv4_lengths_must_agree(void)
+{
+	struct gw_filter_addrs a = lease();
+	uint8_t p[60];
+
+	ipv4_packet(p, sizeof(p), "198.18.100.2");
+	CHECK_EQ_INT(gw_filter_from_client(&a, p, sizeof(p) - 1), GW_FILTER_MALFORMED);
+	CHECK_EQ_INT(gw_filter_from_client(&a, p, 19), GW_FILTER_MALFORMED);
+	CHECK_EQ_INT(gw_filter_from_client(&a, p, 1), GW_FILTER_MALFORMED);
+	p[0] = 0x44;	/* header length 16 bytes */
+	CHECK_EQ_INT(gw_filter_from_client(&a, p, sizeof(p)), GW_FILTER_MALFORMED);
+}
+
+static void test_ipv6(void)
+{
+	struct gw_filter_addrs a = lease();
+	uint8_t p[80];
+
+	ipv6_packet(p, sizeof(p), "fd00:5057::2");
+	CHECK_EQ_INT(gw_filter_from_client(&a, p, sizeof(p)), GW_FILTER_PASS);
+	CHECK_EQ_INT(gw_filter_from_client(&a, p, sizeof(p) - 1), GW_FILTER_MALFORMED);
+	CHECK_EQ_INT(gw_filter_from_client(&a, p, 39), GW_FILTER_MALFORMED);
+	ipv6_packet(p, sizeof(p), "fd00:5057::3");
+	CHECK_EQ_INT(gw_filter_from_client(&a, p, sizeof(p)), GW_FILTER_SPOOFED);
+	a.have_v6 = false;
+	ipv6_packet(p, sizeof(p), "fd00:5057::2");
+	CHECK_EQ_INT(gw_filter_from_client(&a, p, sizeof(p)), GW_FILTER_NO_LEASE);
+}
+
+/* Router solicitations and MLD reports are the OS's, not a forgery. */
+static void test_ipv6_link_housekeeping_is_not_spoofing(void)
+{
+	struct gw_filter_addrs a = lease();
+	uint8_t p[80];
+
+	ipv6_packet(p, sizeof(p), "fe80::1");
+	CHECK_EQ_INT(gw_filter_from_client(&a, p, sizeof(p)), GW_FILTER_LINK_LOCAL);
+	ipv6_packet(p, sizeof(p), "febf::1");
+	CHECK_EQ_INT(gw_filter_from_client(&a, p, sizeof(p)), GW_FILTER_LINK_LOCAL);
+	ipv6_packet(p, sizeof(p), "::");
+	CHECK_EQ_INT(gw_filter_from_client(&a, p, sizeof(p)), GW_FILTER_LINK_LOCAL);
+	a.have_v6 = false;
+	ipv6_packet(p, sizeof(p), "fe80::1");
+	CHECK_EQ_INT(gw_filter_from_client(&a, p, sizeof(p)), GW_FILTER_LINK_LOCAL);
+	ipv6_packet(p, sizeof(p), "fec0::1");
+	CHECK_EQ_INT(gw_filter_from_client(&a, p, sizeof(p)), GW_FILTER_NO_LEASE);
+}
+
+static void test_other_versions_are_malformed(void)
+{
+	struct gw_filter_addrs a = lease();
+	uint8_t p[60] = { 0 };
+
+	CHECK_EQ_INT(gw_filter_from_client(&a, p, sizeof(p)), GW_FILTER_MALFORMED);
+	p[0] = 0x55;
+	CHECK_EQ_INT(gw_filter_from_client(&a, p, sizeof(p)), GW_FILTER_MALFORMED);
+	CHECK_EQ_INT(gw_filter_from_client(&a, p, 0), GW_FILTER_MALFORMED);
+}
+
+int main(void)
+{
+	RUN(test_ipv4_leased_source_passes);
+	RUN(test_ipv4_other_source_is_spoofed);
+	RUN(test_ipv4_lengths_must_agree);
+	RUN(test_ipv6);
+	RUN(test_ipv6_link_housekeeping_is_not_spoofing);
+	RUN(test_other_versions_are_malformed);
+	UNIT_EXIT();
+}
