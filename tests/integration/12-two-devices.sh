@@ -1,0 +1,94 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Two devices at once: distinct leases, both reach the internal host, and
+# one cannot send with the other's address (anti-spoofing): devA adds devB's
+# leased address to its own vpn0 and sends UDP from it; the internal host
+# must never see that datagram, while devA's and devB's genuine ones arrive.
+#
+#   devA 198.18.0.11 vpn0 A (+ B/32 forged) --\
+#                                              br0 -- gw 198.18.0.1:443 [pst0] -- int 198.18.2.2
+#   devB 198.18.0.12 vpn0 B -------------------/                                   udp :5300 listener
+set -u
+. "$(dirname "$0")/lib.sh"
+pst_init
+
+pst_topology devA devB || pst_bail "topology" "could not build the namespaces"
+pst_pki "$PST_TMP/pki" && pst_issue "$PST_TMP/pki" devA && pst_issue "$PST_TMP/pki" devB ||
+	pst_bail "PKI" "postern-ca failed"
+pst_gw_conf
+pst_gw_start || pst_bail "gateway starts" "no 'listening on $PST_GW_IP:$PST_PORT' in the log"
+
+# Both clients start before either waits, so the two connections overlap.
+pst_oc_start devA devA
+pst_oc_start devB devB
+wait_for 20 pst_tunnel_settled devA
+wait_for 20 pst_tunnel_settled devB
+pst_tunnel_ready devA || pst_bail "devA connects" "no tunnel on devA"
+pst_tunnel_ready devB || pst_bail "devB connects" "no tunnel on devB"
+ok "devA and devB connect at the same time"
+
+a=$(pst_vpn_addr devA) b=$(pst_vpn_addr devB)
+case "$a $b" in
+"198.18.100."[0-9]*" 198.18.100."[0-9]*) ok "both leases are from the pool ($a, $b)" ;;
+*) not_ok "both leases are from the pool" "devA '$a', devB '$b'" ;;
+esac
+check "leases are distinct" [ "$a" != "$b" ]
+check "gateway log: tunnel up for devA at $a" \
+	pst_log_has "tunnel up device=devA peer=[^ ]+ addr=$(re "$a") "
+check "gateway log: tunnel up for devB at $b" \
+	pst_log_has "tunnel up device=devB peer=[^ ]+ addr=$(re "$b") "
+check "devA pings the internal host" pst_ping devA "$PST_INT_IP"
+check "devB pings the internal host" pst_ping devB "$PST_INT_IP"
+
+# UDP listener on the internal host: one line "SOURCE PAYLOAD" per datagram.
+udp_out=$PST_TMP/udp.out
+ip netns exec "$(pst_ns int)" timeout 120 python3 "$PST_HELPERS/xfer.py" udp-listen \
+	"$PST_INT_IP" 5300 --timeout 100 >"$udp_out" 2>"$PST_TMP/udp.err" &
+pst_spawn $!
+wait_for 10 pst_listening udp 5300 || pst_bail "UDP listener starts" "$(cat "$PST_TMP/udp.err")"
+
+# udp_send DEV SOURCE PAYLOAD: one datagram to the internal listener.
+udp_send() {
+	printf '%s\n' "$3" | pst_in "$1" timeout 5 nc -u -w 1 -s "$2" "$PST_INT_IP" 5300
+}
+received() { grep -q " $1\$" "$udp_out"; }
+
+check "devA can add devB's address to its vpn0" \
+	ip -n "$(pst_ns devA)" addr add "$b/32" dev vpn0
+udp_send devA "$b" spoofed-by-devA
+# Datagrams through one tunnel arrive in order, so once the control that
+# follows the forged one has arrived, the forged one had its chance.
+udp_send devA "$a" control-from-devA
+if wait_for 10 received control-from-devA; then
+	ok "a datagram from devA's own address arrives"
+else
+	not_ok "a datagram from devA's own address arrives" "listener got: $(cat "$udp_out")"
+fi
+if received spoofed-by-devA; then
+	not_ok "the datagram forged with devB's address is dropped" "listener got: $(cat "$udp_out")"
+else
+	ok "the datagram forged with devB's address is dropped"
+fi
+udp_send devB "$b" genuine-from-devB
+check "a datagram from devB itself (same source address) arrives" wait_for 10 received genuine-from-devB
+check "sources seen by the internal host are the senders' own leases" \
+	grep -qx "$a control-from-devA" "$udp_out"
+# The stock client's kernel also sends IPv6 link-local packets (router
+# solicitations, MLD) through vpn0; whatever the gateway makes of those, the
+# forged IPv4 source must be what its log reports for devA.
+if pst_log_wait 5 "dropped packet with spoofed source $(re "$b") device=devA addr=$(re "$a")"; then
+	ok "gateway log: spoofed drop of $b on devA's session"
+else
+	not_ok "gateway log: spoofed drop of $b on devA's session" \
+		"spoof lines in the log: $(grep 'spoofed source' "$PST_GW_LOG" | tr '\n' ' ')"
+fi
+
+ip -n "$(pst_ns devA)" addr del "$b/32" dev vpn0 2>/dev/null
+check "devA's tunnel still works after the drop" pst_ping devA "$PST_INT_IP"
+
+pst_disconnect devA
+check "gateway log: devA's session counted the spoofed packet" \
+	pst_log_wait 10 "device=devA .*spoofed=[1-9]"
+pst_disconnect devB
+check "gateway still running" pst_alive "$PST_GW_PID"
+pst_finish
