@@ -184,8 +184,11 @@ void gw_conn_close(struct gw_conn *c, const char *why)
 		gw_tunnel_detach(c, why);
 	else if (why)
 		gw_info("closing connection peer=%s device=%s: %s", c->peer, gw_conn_device(c), why);
-	/* Best effort: tell the peer we are done, without waiting for its answer. */
-	if (c->state != GW_CONN_HANDSHAKE)
+	/*
+	 * Best effort: tell the peer we are done, without waiting for its
+	 * answer. Not after a fatal error, where OpenSSL forbids it.
+	 */
+	if (c->state != GW_CONN_HANDSHAKE && !c->tls_failed)
 		SSL_shutdown(c->ssl);
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
@@ -227,11 +230,13 @@ static int conn_ssl_result(struct gw_conn *c, int r, bool writing, const char **
 	case SSL_ERROR_SYSCALL:
 		*why = r == 0 || errno == 0 ? "peer closed the connection" : strerror(errno);
 		ERR_clear_error();
+		c->tls_failed = true;
 		return 0;
 	case SSL_ERROR_SSL:
 		/* Most clients just close the socket after their last request. */
 		if (ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
 			ERR_clear_error();
+			c->tls_failed = true;
 			*why = "peer closed the connection";
 			return 0;
 		}
@@ -239,6 +244,7 @@ static int conn_ssl_result(struct gw_conn *c, int r, bool writing, const char **
 	default: {
 		static char buf[160];
 
+		c->tls_failed = true;
 		snprintf(buf, sizeof(buf), "TLS error while %s: %s", writing ? "writing" : "reading",
 			 ERR_reason_error_string(ERR_peek_last_error()) ?: "unknown");
 		ERR_clear_error();

@@ -102,6 +102,7 @@ struct gw_conn {
 	struct gw_outbuf *out_head, *out_tail;
 	size_t out_bytes;
 	bool want_write;			/* the TLS layer needs the socket writable */
+	bool tls_failed;			/* fatal TLS error: no close_notify then */
 	bool pending;				/* on the worker's pending list */
 	struct gw_conn *pending_next;
 	uint32_t events;			/* what epoll watches now */
@@ -152,6 +153,7 @@ SSL_CTX *gw_tls_ctx_new(const struct gw_conf *conf);
 /* After the handshake: fills c->id, c->cert_ok and c->cert_refusal. */
 void gw_tls_peer_check(struct gw_conn *c);
 int gw_tls_conn_index(void);
+bool gw_tls_identity(X509 *cert, struct gw_identity *id);
 
 /* tun.c */
 int gw_tun_open(struct gw_tun *tun, const char *name);
@@ -161,6 +163,8 @@ void gw_tun_close(struct gw_tun *tun);
 /* session.c */
 int gw_session_new(struct gw_worker *w, const struct gw_identity *id, struct gw_session **out);
 struct gw_session *gw_session_find(struct gw_worker *w, const char *cookie_hex, size_t len);
+/* Exactly 2 * GW_COOKIE_LEN lower-case hex digits, else -EINVAL. */
+int gw_cookie_parse(const char *hex, size_t len, uint8_t out[GW_COOKIE_LEN]);
 int gw_session_lease(struct gw_worker *w, struct gw_session *s);
 void gw_session_end(struct gw_worker *w, struct gw_session *s, const char *why);
 void gw_session_cookie_hex(const struct gw_session *s, char hex[2 * GW_COOKIE_LEN + 1]);

@@ -41,8 +41,7 @@ static int hex_value(char ch)
 	return -1;
 }
 
-/* Decodes a cookie; anything but exactly 64 lower-case hex digits fails. */
-static int cookie_decode(const char *hex, size_t len, uint8_t out[GW_COOKIE_LEN])
+int gw_cookie_parse(const char *hex, size_t len, uint8_t out[GW_COOKIE_LEN])
 {
 	if (len != 2 * GW_COOKIE_LEN)
 		return -EINVAL;
@@ -65,7 +64,7 @@ struct gw_session *gw_session_find(struct gw_worker *w, const char *cookie_hex, 
 	uint8_t want[GW_COOKIE_LEN];
 	struct gw_session *found = NULL;
 
-	if (cookie_decode(cookie_hex, len, want) < 0)
+	if (gw_cookie_parse(cookie_hex, len, want) < 0)
 		return NULL;
 	for (struct gw_session *s = w->sessions; s; s = s->next) {
 		if (CRYPTO_memcmp(s->cookie, want, GW_COOKIE_LEN) == 0)

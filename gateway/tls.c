@@ -15,8 +15,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "gateway/gateway.h"
@@ -98,6 +100,27 @@ static int tls_load_crl(X509_STORE *store, const char *path)
 	return 0;
 }
 
+/*
+ * An expired CRL makes every device fail verification (fail closed), which
+ * looks like an outage: say so loudly at start, and a week ahead.
+ */
+static void tls_crl_warn(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	X509_CRL *crl = f ? PEM_read_X509_CRL(f, NULL, NULL, NULL) : NULL;
+	const ASN1_TIME *next = crl ? X509_CRL_get0_nextUpdate(crl) : NULL;
+	time_t soon = time(NULL) + 7 * 24 * 3600;
+
+	if (next && X509_cmp_current_time(next) <= 0)
+		gw_err("%s has expired: every device will be refused until it is re-issued "
+		       "(postern-ca crl --dir DIR)", path);
+	else if (next && X509_cmp_time(next, &soon) <= 0)
+		gw_warn("%s expires within 7 days: re-issue it (postern-ca crl --dir DIR)", path);
+	X509_CRL_free(crl);
+	if (f)
+		fclose(f);
+}
+
 static int tls_load_trust(SSL_CTX *ctx, const struct gw_conf *conf)
 {
 	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
@@ -111,7 +134,10 @@ static int tls_load_trust(SSL_CTX *ctx, const struct gw_conf *conf)
 	names = SSL_load_client_CA_file(conf->ca_cert);
 	if (names)
 		SSL_CTX_set_client_CA_list(ctx, names);
-	return tls_load_crl(store, conf->crl);
+	if (tls_load_crl(store, conf->crl) < 0)
+		return -EINVAL;
+	tls_crl_warn(conf->crl);
+	return 0;
 }
 
 static int tls_load_server(SSL_CTX *ctx, const struct gw_conf *conf)
@@ -240,8 +266,12 @@ static void tls_serial_hex(X509 *cert, char *dst, size_t len)
 	BN_free(bn);
 }
 
-/* Fills id from a verified certificate; returns false when it is not a device's. */
-static bool tls_identity(X509 *cert, struct gw_identity *id)
+/*
+ * Fills id from a certificate: CN = device id, which the SAN URI
+ * urn:postern:device: must repeat exactly, OU = group, the ownership URI.
+ * Returns false when it is not a device's certificate.
+ */
+bool gw_tls_identity(X509 *cert, struct gw_identity *id)
 {
 	unsigned int n = sizeof(id->fingerprint);
 	bool have_dev = false;
@@ -267,7 +297,7 @@ void gw_tls_peer_check(struct gw_conn *c)
 		c->cert_refusal = "a device certificate is required";
 		return;
 	}
-	if (!tls_identity(cert, &c->id)) {
+	if (!gw_tls_identity(cert, &c->id)) {
 		if (!c->cert_refusal)
 			c->cert_refusal = "certificate does not name a device (no urn:postern:device)";
 		if (!c->id.device_id[0])

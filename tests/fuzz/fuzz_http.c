@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/gateway.h"
 #include "gateway/http.h"
 
 #define FUZZ_ASSERT(cond) do { if (!(cond)) abort(); } while (0)
@@ -51,8 +52,13 @@ static void check_complete(const char *buf, size_t len, const struct gw_http_req
 	h = gw_http_header(req, "Content-Length");
 	FUZZ_ASSERT(h || req->content_length == 0);
 	if (gw_http_cookie(req, "webvpn", &val, &val_len) == 0) {
+		uint8_t cookie[GW_COOKIE_LEN];
+
 		check_span(buf, req->head_len, val, val_len);
 		FUZZ_ASSERT(!memchr(val, ';', val_len));
+		/* The session cookie parser takes the value just as the gateway does. */
+		if (gw_cookie_parse(val, val_len, cookie) == 0)
+			FUZZ_ASSERT(val_len == 2 * GW_COOKIE_LEN);
 	}
 	if (gw_http_cookie(req, "sdesktop", &val, &val_len) == 0)
 		check_span(buf, req->head_len, val, val_len);
