@@ -60,9 +60,9 @@ say "CA and CRL, server certificate for 198.18.0.1, device certificates 'demo-la
 say "and 'stolen-phone' (revoked: keyCompromise; the CRL lists it)"
 
 step "Gateway"
-pst_gw_conf
+pst_gw_conf user=nobody
 pst_gw_start || fail "posternd did not start listening on $PST_GW_IP:$PST_PORT"
-say "posternd (pid $PST_GW_PID) listening on $PST_GW_IP:$PST_PORT"
+say "posternd (pid $PST_GW_PID) listening on $PST_GW_IP:$PST_PORT, running as nobody after set-up"
 say "address pool $PST_POOL, pushed route $PST_INT_NET"
 
 step "Internal web server"

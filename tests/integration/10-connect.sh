@@ -12,9 +12,16 @@ pst_init
 
 pst_topology devA || pst_bail "topology" "could not build the namespaces"
 pst_pki "$PST_TMP/pki" && pst_issue "$PST_TMP/pki" devA || pst_bail "PKI" "postern-ca failed"
-pst_gw_conf
+# Least privilege: once the TUN and the listener are set up, the daemon runs
+# the data path as an unprivileged user.
+pst_gw_conf user=nobody
 pst_gw_start || pst_bail "gateway starts" "no 'listening on $PST_GW_IP:$PST_PORT' in the log"
 ok "gateway starts and listens on $PST_GW_IP:$PST_PORT"
+check "gateway dropped root: it runs as nobody" \
+	grep -Eq "^Uid:[[:space:]]+$(id -u nobody)[[:space:]]+$(id -u nobody)[[:space:]]+$(id -u nobody)" \
+	"/proc/$PST_GW_PID/status"
+check "gateway has no capabilities left" \
+	grep -Eq '^CapEff:[[:space:]]+0+$' "/proc/$PST_GW_PID/status"
 
 if pst_ping devA "$PST_INT_IP"; then
 	not_ok "internal host unreachable without the tunnel" "devA pinged $PST_INT_IP outside the tunnel"

@@ -288,10 +288,10 @@ pst_issue() {
 # pst_gw_conf [key=value...]: writes $PST_TMP/gw.conf for the PKI in
 # $PST_TMP/pki (relative paths, resolved against the config's directory).
 # Known keys: pool, pool6, routes (space-separated CIDRs), dpd, keepalive, mtu,
-# idle-timeout, cookie-timeout, max-clients. Sets PST_GW_CONF, PST_ROUTES.
+# idle-timeout, cookie-timeout, max-clients, user. Sets PST_GW_CONF, PST_ROUTES.
 pst_gw_conf() {
 	local -A v=([pool]=$PST_POOL [pool6]= [routes]=$PST_INT_NET [dpd]=30 [keepalive]=20 [mtu]=1400
-		[idle-timeout]=0 [cookie-timeout]=300 [max-clients]=64)
+		[idle-timeout]=0 [cookie-timeout]=300 [max-clients]=64 [user]=)
 	local kv r list=""
 	for kv in "$@"; do
 		v[${kv%%=*}]=${kv#*=}
@@ -319,6 +319,7 @@ pst_gw_conf() {
 	idle-timeout = ${v[idle-timeout]}
 	cookie-timeout = ${v[cookie-timeout]}
 	max-clients = ${v[max-clients]}
+	${v[user]:+user = "${v[user]}"}
 	EOF
 }
 
