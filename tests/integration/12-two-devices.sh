@@ -41,17 +41,10 @@ check "devA pings the internal host" pst_ping devA "$PST_INT_IP"
 check "devB pings the internal host" pst_ping devB "$PST_INT_IP"
 
 # UDP listener on the internal host: one line "SOURCE PAYLOAD" per datagram.
-udp_out=$PST_TMP/udp.out
-ip netns exec "$(pst_ns int)" timeout 120 python3 "$PST_HELPERS/xfer.py" udp-listen \
-	"$PST_INT_IP" 5300 --timeout 100 >"$udp_out" 2>"$PST_TMP/udp.err" &
-pst_spawn $!
-wait_for 10 pst_listening udp 5300 || pst_bail "UDP listener starts" "$(cat "$PST_TMP/udp.err")"
-
-# udp_send DEV SOURCE PAYLOAD: one datagram to the internal listener.
-udp_send() {
-	printf '%s\n' "$3" | pst_in "$1" timeout 5 nc -u -w 1 -s "$2" "$PST_INT_IP" 5300
-}
-received() { grep -q " $1\$" "$udp_out"; }
+udp_out=$PST_TMP/udp-5300.out
+pst_udp_listen "$PST_INT_IP" 5300 || pst_bail "UDP listener starts" "$(cat "$udp_out.err")"
+udp_send() { pst_udp_send "$1" "$2" "$PST_INT_IP" 5300 "$3"; }
+received() { pst_udp_received 5300 "$1"; }
 
 check "devA can add devB's address to its vpn0" \
 	ip -n "$(pst_ns devA)" addr add "$b/32" dev vpn0

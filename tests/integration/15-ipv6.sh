@@ -45,15 +45,10 @@ check "devA pings the internal host over IPv6 through the tunnel" \
 	bash -c "ip netns exec $(pst_ns devA) ping -6 -n -q -c 3 -i 0.2 -W 3 $INT6 >/dev/null"
 check "devA still pings the internal host over IPv4" pst_ping devA "$PST_INT_IP"
 
-udp_out=$PST_TMP/udp6.out
-ip netns exec "$(pst_ns int)" timeout 120 python3 "$PST_HELPERS/xfer.py" udp-listen \
-	"$INT6" 5306 --timeout 100 >"$udp_out" 2>"$PST_TMP/udp6.err" &
-pst_spawn $!
-wait_for 10 pst_listening udp 5306 || pst_bail "UDP listener starts" "$(cat "$PST_TMP/udp6.err")"
-udp_send() {
-	printf '%s\n' "$3" | pst_in "$1" timeout 5 nc -6 -u -w 1 -s "$2" "$INT6" 5306
-}
-received() { grep -q " $1\$" "$udp_out"; }
+udp_out=$PST_TMP/udp-5306.out
+pst_udp_listen "$INT6" 5306 || pst_bail "UDP listener starts" "$(cat "$udp_out.err")"
+udp_send() { pst_udp_send "$1" "$2" "$INT6" 5306 "$3"; }
+received() { pst_udp_received 5306 "$1"; }
 
 check "devA can add devB's IPv6 address to its vpn0" \
 	ip -n "$(pst_ns devA)" addr add "$b6/128" dev vpn0 nodad

@@ -473,6 +473,27 @@ pst_listening() {
 	pst_in int ss "$opt" "sport = :$2" 2>/dev/null | grep -q .
 }
 
+# pst_udp_listen ADDR PORT: a UDP listener on the internal host that writes
+# one line "SOURCE PAYLOAD" per datagram to $PST_TMP/udp-PORT.out.
+pst_udp_listen() {
+	local out=$PST_TMP/udp-$2.out
+	ip netns exec "$(pst_ns int)" timeout 120 python3 "$PST_HELPERS/xfer.py" udp-listen \
+		"$1" "$2" --timeout 100 >"$out" 2>"$out.err" &
+	pst_spawn $!
+	wait_for 10 pst_listening udp "$2"
+}
+
+# pst_udp_send DEV SOURCE ADDR PORT PAYLOAD: one datagram from DEV, sent
+# from SOURCE (which must be an address of DEV).
+pst_udp_send() {
+	local fam=-4
+	case $3 in *:*) fam=-6 ;; esac
+	printf '%s\n' "$5" | pst_in "$1" timeout 5 nc "$fam" -u -w 1 -s "$2" "$3" "$4"
+}
+
+# pst_udp_received PORT PAYLOAD: the listener on PORT got PAYLOAD.
+pst_udp_received() { grep -q " $2\$" "$PST_TMP/udp-$1.out"; }
+
 # pst_sha256 FILE: the hex digest only.
 pst_sha256() { sha256sum "$1" | awk '{ print $1 }'; }
 
