@@ -5,17 +5,20 @@
 # real TLS. Figures, never assertions: it prints them and exits 0 unless a
 # step could not run at all.
 #
-#   1. throughput of one TCP stream device -> internal host: routed directly
-#      through the gateway namespace (the baseline, no VPN) and through the
-#      tunnel, and the ratio of the two;
-#   2. the daemon's CPU time per GiB carried (from /proc, independent of the
-#      machine's load);
+# For each gateway (posternd, and ocserv when it is installed, configured
+# alike: certificate auth, CSTP over TLS only, same pool and route):
+#   1. one TCP stream device -> internal host through the tunnel, as MiB/s
+#      and as a ratio of the same stream routed without a VPN (baseline);
+#   2. the gateway's CPU time per GiB carried, and the client's, from /proc
+#      (summed over all the gateway's processes; independent of load);
 #   3. two devices at once through the tunnel;
-#   4. tunnel set-up rate (TLS handshake + auth + second TLS handshake +
-#      CONNECT) for BENCH_SESSIONS devices in a row, and the daemon's memory
-#      per idle tunnel with all of them open.
+#   4. tunnels set up one after another (two TLS handshakes, auth, CONNECT)
+#      for BENCH_SESSIONS devices, and the gateway's resident memory per
+#      idle tunnel with all of them open (proportional set size, summed
+#      over its processes).
 #
-# Environment: BENCH_MB (default 200), BENCH_SESSIONS (default 200).
+# Environment: BENCH_MB (default 200), BENCH_SESSIONS (default 200, at most
+# 250: the pool is a /24).
 set -u
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/integration/lib.sh"
@@ -23,17 +26,31 @@ set -u
 MB=${BENCH_MB:-200}
 SESSIONS=${BENCH_SESSIONS:-200}
 
-pst_init
-pst_topology devA devB || pst_bail "topology" "could not build the namespaces"
-pst_pki "$PST_TMP/pki" || pst_bail "pki" "postern-ca failed"
-pst_issue "$PST_TMP/pki" devA && pst_issue "$PST_TMP/pki" devB || pst_bail "issue" "postern-ca issue failed"
-pst_gw_conf max-clients=1024 pool=198.18.100.0/22
-pst_gw_start || pst_bail "gateway starts" "posternd did not start"
-pst_make_file "$PST_TMP/blob" "$MB"
-
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/${1:-$PST_GW_PID}/stat"; }
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$PST_GW_PID/status"; }
 now_ms() { date +%s%3N; }
+rate() { awk -v mb="$1" -v ms="$2" 'BEGIN { printf "%.1f MiB/s", mb / (ms / 1000) }'; }
+
+# The gateway's processes: everything running in the gateway namespace.
+gw_pids() { ip netns pids "$(pst_ns gw)"; }
+cpu_ticks() {
+	local pid sum=0 t
+	for pid in "$@"; do
+		t=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null) && sum=$((sum + t))
+	done
+	echo "$sum"
+}
+# Proportional set size: pages shared between processes (ocserv forks a
+# worker per client) are divided among them instead of counted in each.
+pss_kb() {
+	local pid sum=0 r
+	for pid in $(gw_pids); do
+		r=$(awk '/^Pss:/ { print $2 }' "/proc/$pid/smaps_rollup" 2>/dev/null) && sum=$((sum + ${r:-0}))
+	done
+	echo "$sum"
+}
+cpu_per_gib() {
+	awk -v t="$1" -v hz="$(getconf CLK_TCK)" -v mb="$MB" \
+		'BEGIN { printf "%.2f s", t / hz / (mb / 1024) }'
+}
 
 # transfer NAME DEV: one MB-sized upload DEV -> internal host; prints ms.
 transfer() {
@@ -47,64 +64,152 @@ transfer() {
 	echo $((t1 - t0))
 }
 
-rate() { awk -v mb="$1" -v ms="$2" 'BEGIN { printf "%.1f MiB/s", mb / (ms / 1000) }'; }
+# ocserv configured like posternd: certificate auth (CN = user), no UDP
+# (so no DTLS), the same pool and split route, no rate limit or bans that
+# would throttle one client address opening many sessions.
+ocserv_start() {
+	local conf=$PST_TMP/ocserv.conf
+	# Its workers run as nobody and must reach the sec-mod socket in here.
+	chmod 711 "$PST_TMP"
+	cat >"$conf" <<-EOF
+	auth = "certificate"
+	listen-host = $PST_GW_IP
+	tcp-port = $PST_PORT
+	socket-file = $PST_TMP/ocserv.sock
+	pid-file = $PST_TMP/ocserv.pid
+	run-as-user = nobody
+	run-as-group = nogroup
+	server-cert = $PST_TMP/pki/server.crt
+	server-key = $PST_TMP/pki/server.key
+	ca-cert = $PST_TMP/pki/ca.crt
+	crl = $PST_TMP/pki/crl.pem
+	cert-user-oid = 2.5.4.3
+	isolate-workers = false
+	max-clients = 0
+	max-same-clients = 0
+	rate-limit-ms = 0
+	max-ban-score = 0
+	use-occtl = false
+	keepalive = 20
+	dpd = 30
+	mobile-dpd = 30
+	try-mtu-discovery = false
+	cookie-timeout = 300
+	auth-timeout = 240
+	device = vpns
+	predictable-ips = true
+	ipv4-network = 198.18.100.0
+	ipv4-netmask = 255.255.255.0
+	route = 198.18.2.0/255.255.255.0
+	mtu = 1400
+	cisco-client-compat = false
+	dtls-legacy = false
+	EOF
+	PST_GW_LOG=$PST_TMP/ocserv.log
+	ip netns exec "$(pst_ns gw)" ocserv ${OCSERV_DEBUG:-} -f -c "$conf" </dev/null >"$PST_GW_LOG" 2>&1 &
+	PST_GW_PID=$!
+	pst_spawn "$PST_GW_PID"
+	wait_for 10 gw_listening
+}
 
-echo "# Postern benchmark: $MB MiB per transfer, $SESSIONS idle tunnels, $(nproc) cores"
+gw_listening() { pst_in gw ss -Hltn "sport = :$PST_PORT" | grep -q .; }
 
-# 1. Baseline: the same path without the tunnel (a plain route via the gateway).
-pst_in devA ip route add "$PST_INT_NET" via "$PST_GW_IP"
-pst_in int ip route add 198.18.0.0/24 via 198.18.2.1
-direct_ms=$(transfer direct devA) || pst_bail "baseline transfer" "failed"
-pst_in devA ip route del "$PST_INT_NET" via "$PST_GW_IP"
-echo "direct (routed, no VPN):      $(rate "$MB" "$direct_ms")"
+posternd_start() {
+	pst_gw_conf max-clients=1024
+	pst_gw_start
+}
 
-pst_connect devA devA || pst_bail "devA connects" "no tunnel"
-ticks0=$(cpu_ticks) oc0=$(cpu_ticks "${PST_OC_PID[devA]}")
-tunnel_ms=$(transfer tunnel devA) || pst_bail "tunnel transfer" "failed"
-ticks1=$(cpu_ticks) oc1=$(cpu_ticks "${PST_OC_PID[devA]}")
-hz=$(getconf CLK_TCK)
-echo "through the tunnel (1 stream): $(rate "$MB" "$tunnel_ms")," \
-	"$(awk -v d="$direct_ms" -v t="$tunnel_ms" 'BEGIN { printf "%.2f", d / t }') of direct"
-awk -v t=$((ticks1 - ticks0)) -v hz="$hz" -v mb="$MB" \
-	'BEGIN { printf "posternd CPU per GiB carried: %.2f s\n", t / hz / (mb / 1024) }'
-awk -v t=$((oc1 - oc0)) -v hz="$hz" -v mb="$MB" \
-	'BEGIN { printf "openconnect (client) CPU per GiB: %.2f s\n", t / hz / (mb / 1024) }'
+# measure NAME: the four measurements against the gateway now running; the
+# memory first, while the gateway has carried no traffic yet.
+measure() {
+	local name=$1 direct_ms=$2
+	measure_sessions "$name" && measure_traffic "$name" "$direct_ms"
+}
 
-# 3. Two devices at once.
-pst_connect devB devB || pst_bail "devB connects" "no tunnel"
-t0=$(now_ms)
-transfer two-a devA >/dev/null &
-a=$!
-transfer two-b devB >/dev/null &
-b=$!
-wait "$a" && wait "$b" || pst_bail "two transfers" "failed"
-t1=$(now_ms)
-echo "two devices at once:           $(rate $((2 * MB)) $((t1 - t0))) aggregate"
-pst_disconnect devA
-pst_disconnect devB
+measure_sessions() {
+	local name=$1 rss0 rss1 line hold_pid
+	rss0=$(pss_kb)
+	coproc HOLD { pst_in devA python3 "$PST_ROOT/tests/bench/sessions.py" --host "$PST_GW_IP" \
+		--cafile "$PST_TMP/pki/ca.crt" --certs "$PST_TMP/bench-certs" --count "$SESSIONS" 2>&1; }
+	hold_pid=$HOLD_PID
+	pst_spawn "$hold_pid"
+	while read -r -t 120 line <&"${HOLD[0]}"; do
+		case "$line" in
+		tunnels*) echo "$name: tunnel set-up, one after another: ${line#tunnels }" ;;
+		ready*) break ;;
+		*) echo "# $name: $line" ;;
+		esac
+	done
+	rss1=$(pss_kb)
+	echo "$name: memory $rss0 KiB idle, $rss1 KiB with $SESSIONS tunnels:" \
+		"$(((rss1 - rss0) / SESSIONS)) KiB per tunnel"
+	exec {HOLD[1]}>&-
+	wait "$hold_pid" 2>/dev/null
+	return 0
+}
 
-# 4. Many idle tunnels.
+measure_traffic() {
+	local name=$1 direct_ms=$2 ticks0 ticks1 oc0 oc1 tunnel_ms t0 t1 a b
+	pst_connect devA devA || {
+		echo "$name: devA did not connect"
+		tail -n 15 "$PST_GW_LOG" "${PST_OC_LOG[devA]}"
+		return 1
+	}
+	ticks0=$(cpu_ticks $(gw_pids)) oc0=$(cpu_ticks "${PST_OC_PID[devA]}")
+	tunnel_ms=$(transfer "$name-tunnel" devA) || { echo "$name: transfer failed"; return 1; }
+	ticks1=$(cpu_ticks $(gw_pids)) oc1=$(cpu_ticks "${PST_OC_PID[devA]}")
+	echo "$name: one stream through the tunnel: $(rate "$MB" "$tunnel_ms")," \
+		"$(awk -v d="$direct_ms" -v t="$tunnel_ms" 'BEGIN { printf "%.2f", d / t }') of direct"
+	echo "$name: gateway CPU per GiB carried: $(cpu_per_gib $((ticks1 - ticks0)))" \
+		"(openconnect client: $(cpu_per_gib $((oc1 - oc0))))"
+
+	pst_connect devB devB || { echo "$name: devB did not connect"; return 1; }
+	t0=$(now_ms)
+	transfer "$name-a" devA >/dev/null &
+	a=$!
+	transfer "$name-b" devB >/dev/null &
+	b=$!
+	wait "$a" && wait "$b" || { echo "$name: two transfers failed"; return 1; }
+	t1=$(now_ms)
+	echo "$name: two devices at once: $(rate $((2 * MB)) $((t1 - t0))) aggregate"
+	pst_disconnect devA
+	pst_disconnect devB
+}
+
+pst_init
+pst_topology devA devB || pst_bail "topology" "could not build the namespaces"
+pst_pki "$PST_TMP/pki" || pst_bail "pki" "postern-ca failed"
+pst_issue "$PST_TMP/pki" devA && pst_issue "$PST_TMP/pki" devB || pst_bail "issue" "postern-ca issue failed"
 for i in $(seq -w 1 "$SESSIONS"); do
 	"$PST_BUILD/postern-ca" issue --dir "$PST_TMP/pki" --device "bench-$i" --owner bench \
 		>/dev/null 2>&1 || pst_bail "issue bench-$i" "postern-ca issue failed"
 done
 mkdir -p "$PST_TMP/bench-certs"
 cp "$PST_TMP"/pki/devices/bench-* "$PST_TMP/bench-certs/"
-rss0=$(rss_kb)
-coproc HOLD { pst_in devA python3 "$PST_ROOT/tests/bench/sessions.py" --host "$PST_GW_IP" \
-	--cafile "$PST_TMP/pki/ca.crt" --certs "$PST_TMP/bench-certs" --count "$SESSIONS" 2>&1; }
-hold_pid=$HOLD_PID
-pst_spawn "$hold_pid"
-while read -r -t 120 line <&"${HOLD[0]}"; do
-	case "$line" in
-	tunnels*) echo "tunnel set-up, one after another: ${line#tunnels }" ;;
-	ready*) break ;;
-	*) echo "# $line" ;;
-	esac
-done
-rss1=$(rss_kb)
-echo "posternd memory: $rss0 KiB with no session, $rss1 KiB with $SESSIONS idle tunnels:" \
-	"$(((rss1 - rss0) / SESSIONS)) KiB per tunnel"
-exec {HOLD[1]}>&-
-wait "$hold_pid" 2>/dev/null
+pst_make_file "$PST_TMP/blob" "$MB"
+
+echo "# Postern benchmark: $MB MiB per transfer, $SESSIONS idle tunnels, $(nproc) cores"
+
+# Baseline: the same path without the tunnel (a plain route via the gateway).
+pst_in devA ip route add "$PST_INT_NET" via "$PST_GW_IP"
+pst_in int ip route add 198.18.0.0/24 via 198.18.2.1
+direct_ms=$(transfer direct devA) || pst_bail "baseline transfer" "failed"
+pst_in devA ip route del "$PST_INT_NET" via "$PST_GW_IP"
+echo "baseline: one stream routed without a VPN: $(rate "$MB" "$direct_ms")"
+
+posternd_start || pst_bail "posternd starts" "see its log"
+measure posternd "$direct_ms"
+pst_gw_stop >/dev/null
+
+if command -v ocserv >/dev/null; then
+	if ocserv_start; then
+		measure "ocserv $(ocserv -v 2>&1 | awk 'NR == 1 { print $2 }')" "$direct_ms"
+		{ pst_stop_pid "$PST_GW_PID"; } 2>/dev/null
+	else
+		echo "ocserv: did not start: $(tail -n 3 "$PST_GW_LOG" | tr '\n' ' ')"
+	fi
+	PST_GW_PID=
+else
+	echo "# ocserv is not installed: apt-get install ocserv to compare with it"
+fi
 pst_finish
