@@ -242,7 +242,7 @@ static int conn_ssl_result(struct gw_conn *c, int r, bool writing, const char **
 		}
 		/* fall through */
 	default: {
-		static char buf[160];
+		static __thread char buf[160];
 
 		c->tls_failed = true;
 		snprintf(buf, sizeof(buf), "TLS error while %s: %s", writing ? "writing" : "reading",

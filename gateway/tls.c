@@ -165,8 +165,17 @@ SSL_CTX *gw_tls_ctx_new(const struct gw_conf *conf)
 		tls_log_errors("SSL_CTX_new");
 		return NULL;
 	}
-	/* TLS >= 1.2 also keeps "one CSTP frame per record" (no 1/n-1 splitting). */
+	/*
+	 * TLS >= 1.2, and for 1.2 only ECDHE with AEAD ciphers: forward secrecy,
+	 * and no CBC record splitting that could break the client's rule of
+	 * one CSTP frame per TLS record. TLS 1.3 suites are all AEAD.
+	 */
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	if (SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL") != 1) {
+		tls_log_errors("cipher list");
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
 			    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
 	/* No resumption: every connection presents and re-verifies its certificate. */
