@@ -41,6 +41,7 @@ static void auth_reply(struct gw_conn *c, const char *extra_headers, const char 
 		gw_conn_send(c, resp, (size_t)n);
 	else
 		gw_conn_close(c, "auth reply too large");
+	OPENSSL_cleanse(resp, sizeof(resp));	/* it held the cookie */
 }
 
 /*

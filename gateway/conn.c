@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 
 #include "gateway/gateway.h"
@@ -162,13 +163,21 @@ void gw_conn_accept(struct gw_worker *w)
 	}
 }
 
+/* HTTP responses may hold a session cookie: they are wiped, frames are not. */
+static void outbuf_free(struct gw_outbuf *b)
+{
+	if (b->wipe)
+		OPENSSL_cleanse(b->data, b->len);
+	free(b);
+}
+
 static void outq_free(struct gw_conn *c)
 {
 	while (c->out_head) {
 		struct gw_outbuf *b = c->out_head;
 
 		c->out_head = b->next;
-		free(b);
+		outbuf_free(b);
 	}
 	c->out_tail = NULL;
 	c->out_bytes = 0;
@@ -277,7 +286,7 @@ static int conn_flush(struct gw_conn *c)
 		if (!c->out_head)
 			c->out_tail = NULL;
 		c->out_bytes -= b->len;
-		free(b);
+		outbuf_free(b);
 	}
 	if (!c->out_head && c->state == GW_CONN_CLOSING) {
 		gw_conn_close(c, NULL);
@@ -311,6 +320,7 @@ int gw_conn_send(struct gw_conn *c, const void *data, size_t len)
 		return -ENOMEM;
 	memcpy(b->data, data, len);
 	b->len = len;
+	b->wipe = true;
 	return conn_queue(c, b);
 }
 
@@ -334,6 +344,7 @@ int gw_conn_send_frame(struct gw_conn *c, enum gw_cstp_type type, const void *pa
 	if (len)
 		memcpy(b->data + GW_CSTP_HDR_LEN, payload, len);
 	b->len = GW_CSTP_HDR_LEN + (size_t)len;
+	b->wipe = false;
 	return conn_queue(c, b);
 }
 
@@ -393,7 +404,7 @@ void gw_conn_reject(struct gw_conn *c, int status, const char *reason, const cha
 }
 
 /* Handles the complete requests at the start of data; returns the bytes used. */
-static size_t conn_http_input(struct gw_conn *c, const uint8_t *data, size_t len)
+static size_t conn_http_input(struct gw_conn *c, uint8_t *data, size_t len)
 {
 	size_t off = 0;
 
@@ -421,6 +432,8 @@ static size_t conn_http_input(struct gw_conn *c, const uint8_t *data, size_t len
 			break;
 		/* A CONNECT turns the rest of the stream into CSTP frames. */
 		gw_auth_request(c, &req, data + off + req.head_len);
+		/* The request may carry the session cookie: do not leave it around. */
+		OPENSSL_cleanse(data + off, total);
 		off += total;
 	}
 	return off;
@@ -453,7 +466,7 @@ static size_t conn_tunnel_input(struct gw_conn *c, const uint8_t *data, size_t l
 	return off;
 }
 
-static size_t conn_input(struct gw_conn *c, const uint8_t *data, size_t len)
+static size_t conn_input(struct gw_conn *c, uint8_t *data, size_t len)
 {
 	size_t off = 0;
 
@@ -524,9 +537,9 @@ static void conn_read(struct gw_conn *c)
 	uint8_t *rx = c->w->rxbuf;
 
 	for (int turns = 0; c->fd >= 0 && c->state != GW_CONN_CLOSING && turns < 64; turns++) {
-		const uint8_t *data = c->in ? c->in : rx;
+		uint8_t *data = c->in ? c->in : rx;
 		size_t have = c->in ? c->in_len : 0, used;
-		int r = conn_read_record(c, (uint8_t *)data + have, GW_RX_CAP - have);
+		int r = conn_read_record(c, data + have, GW_RX_CAP - have);
 
 		if (r <= 0)
 			return;

@@ -83,6 +83,7 @@ enum gw_conn_state {
 struct gw_outbuf {
 	struct gw_outbuf *next;
 	size_t len;
+	bool wipe;		/* may hold a secret: cleansed before it is freed */
 	uint8_t data[];		/* one TLS record: an HTTP response or one CSTP frame */
 };
 
