@@ -141,9 +141,10 @@ measure_sessions() {
 		esac
 	done
 	rss1=$(pss_kb)
-	echo "$name: memory $rss0 KiB idle, $rss1 KiB with $SESSIONS tunnels:" \
-		"$(((rss1 - rss0) / SESSIONS)) KiB per tunnel"
-	exec {HOLD[1]}>&-
+	[ "${line#ready }" -gt 0 ] 2>/dev/null &&
+		echo "$name: memory $rss0 KiB idle, $rss1 KiB with ${line#ready } tunnels:" \
+			"$(((rss1 - rss0) / ${line#ready })) KiB per tunnel"
+	[ -n "${HOLD[1]:-}" ] && exec {HOLD[1]}>&-
 	wait "$hold_pid" 2>/dev/null
 	return 0
 }

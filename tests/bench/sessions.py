@@ -54,8 +54,9 @@ def open_tunnel(args, cert, key):
     t = connect(args, cert, key)
     t.sendall(b"CONNECT /CSCOSSLC/tunnel HTTP/1.1\r\nHost: %s\r\nCookie: webvpn=%s\r\n"
               b"X-CSTP-Address-Type: IPv4\r\n\r\n" % (args.host.encode(), cookie))
-    if not read_head(t).startswith(b"HTTP/1.1 200 "):
-        raise OSError("CONNECT refused")
+    head = read_head(t)
+    if not head.startswith(b"HTTP/1.1 200 "):
+        raise OSError("CONNECT refused: " + head.split(b"\r\n", 1)[0].decode(errors="replace"))
     return t
 
 
@@ -72,9 +73,17 @@ def main():
     start = time.monotonic()
     for crt in certs:
         t0 = time.monotonic()
-        tunnels.append(open_tunnel(args, crt, crt[:-4] + ".key"))
+        try:
+            tunnels.append(open_tunnel(args, crt, crt[:-4] + ".key"))
+        except OSError as e:
+            print(f"stopped after {len(tunnels)} tunnels: {e}", flush=True)
+            break
         lat.append(time.monotonic() - t0)
     total = time.monotonic() - start
+    if not tunnels:
+        print("ready 0", flush=True)
+        sys.stdin.read()
+        return
     print(f"tunnels {len(tunnels)} in {total:.2f} s: {len(tunnels) / total:.1f} per second, "
           f"median {statistics.median(lat) * 1000:.1f} ms, "
           f"p95 {sorted(lat)[int(len(lat) * 0.95) - 1] * 1000:.1f} ms", flush=True)
