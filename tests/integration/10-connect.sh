@@ -106,5 +106,7 @@ else
 fi
 
 pst_disconnect devA
+check "gateway log: the client's disconnect ended its session and freed $addr" \
+	pst_log_wait 5 "session end device=devA addr=$re_addr: client disconnected.*address returned to pool"
 check "gateway still running after the client left" pst_alive "$PST_GW_PID"
 pst_finish

@@ -82,6 +82,14 @@ check "devA's tunnel still works after the drop" pst_ping devA "$PST_INT_IP"
 pst_disconnect devA
 check "gateway log: devA's session counted the spoofed packet" \
 	pst_log_wait 10 "device=devA .*spoofed=[1-9]"
-pst_disconnect devB
 check "gateway still running" pst_alive "$PST_GW_PID"
+
+# A gateway that shuts down tells the clients still connected (CSTP server
+# terminate) instead of leaving them to time out and reconnect.
+pst_gw_stop
+check "devB's client exits when the gateway shuts down" pst_oc_wait devB 10
+check "devB's client received the server terminate frame" \
+	grep -q "received server terminate packet" "${PST_OC_LOG[devB]}"
+check "gateway log: devB's session ended by the shutdown" \
+	pst_log_has "session end device=devB .*gateway shutting down"
 pst_finish
