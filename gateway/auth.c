@@ -56,7 +56,8 @@ static void auth_reply(struct gw_conn *c, const char *extra_headers, const char 
  */
 static void auth_refuse(struct gw_conn *c, const char *reason)
 {
-	gw_info("refused peer=%s device=%s: %s", c->peer, gw_conn_device(c), reason);
+	gw_peer_log(c->w, GW_LOG_INFO, "refused peer=%s device=%s: %s", c->peer,
+		    gw_conn_device(c), reason);
 	c->w->stats.refused++;
 	auth_reply(c, "Set-Cookie: webvpn=refused; Secure; HttpOnly\r\n", AUTH_XML_HEAD
 		   "<auth id=\"success\">\n<title>Postern</title>\n"
@@ -92,7 +93,8 @@ static void auth_connect_refuse(struct gw_conn *c, const char *why)
 	static const char resp[] = "HTTP/1.1 401 Cookie is not acceptable\r\n"
 				   "Content-Length: 0\r\nConnection: close\r\n\r\n";
 
-	gw_info("refused peer=%s device=%s: CONNECT %s", c->peer, gw_conn_device(c), why);
+	gw_peer_log(c->w, GW_LOG_INFO, "refused peer=%s device=%s: CONNECT %s", c->peer,
+		    gw_conn_device(c), why);
 	c->w->stats.refused++;
 	c->state = GW_CONN_CLOSING;
 	gw_conn_send(c, resp, sizeof(resp) - 1);
@@ -106,7 +108,8 @@ static void auth_connect_deny(struct gw_conn *c, const char *reason)
 			 "X-Reason: %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
 			 reason);
 
-	gw_info("refused peer=%s device=%s: %s", c->peer, gw_conn_device(c), reason);
+	gw_peer_log(c->w, GW_LOG_INFO, "refused peer=%s device=%s: %s", c->peer,
+		    gw_conn_device(c), reason);
 	c->w->stats.refused++;
 	c->state = GW_CONN_CLOSING;
 	if (n > 0 && (size_t)n < sizeof(resp))

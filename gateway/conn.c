@@ -22,6 +22,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,37 @@
 const char *gw_conn_device(const struct gw_conn *c)
 {
 	return c->id.device_id[0] ? c->id.device_id : "-";
+}
+
+/*
+ * Logs a failed or refused connection within a budget per second. Anyone
+ * can open connections that fail, so without a budget a scanner or a flood
+ * would turn into a flood of log lines; lines about sessions (which need a
+ * valid certificate) are not budgeted. What is held back is counted and
+ * reported once a second by gw_conns_tick().
+ */
+void gw_peer_log(struct gw_worker *w, enum gw_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (w->peer_log_budget == 0) {
+		w->peer_log_suppressed++;
+		return;
+	}
+	w->peer_log_budget--;
+	va_start(ap, fmt);
+	gw_vlog(level, fmt, ap);
+	va_end(ap);
+}
+
+static void peer_log_refill(struct gw_worker *w)
+{
+	if (w->peer_log_suppressed)
+		gw_warn("%lu more lines about failed or refused connections suppressed "
+			"(at most %u a second are logged)", w->peer_log_suppressed,
+			GW_PEER_LOG_BUDGET);
+	w->peer_log_suppressed = 0;
+	w->peer_log_budget = GW_PEER_LOG_BUDGET;
 }
 
 static void conn_format_peer(const struct sockaddr_storage *ss, char *buf, size_t len)
@@ -117,8 +149,8 @@ static void conn_accept_one(struct gw_worker *w, int fd, const struct sockaddr_s
 		char peer[GW_PEER_MAX];
 
 		conn_format_peer(ss, peer, sizeof(peer));
-		gw_warn("closing connection peer=%s: max-clients (%u) reached", peer,
-			w->conf->max_clients);
+		gw_peer_log(w, GW_LOG_WARN, "closing connection peer=%s: max-clients (%u) reached",
+			    peer, w->conf->max_clients);
 		close(fd);
 		return;
 	}
@@ -192,7 +224,8 @@ void gw_conn_close(struct gw_conn *c, const char *why)
 	if (c->sess)
 		gw_tunnel_detach(c, why);
 	else if (why)
-		gw_info("closing connection peer=%s device=%s: %s", c->peer, gw_conn_device(c), why);
+		gw_peer_log(w, GW_LOG_INFO, "closing connection peer=%s device=%s: %s", c->peer,
+			    gw_conn_device(c), why);
 	/*
 	 * Best effort: tell the peer we are done, without waiting for its
 	 * answer. Not after a fatal error, where OpenSSL forbids it.
@@ -397,7 +430,8 @@ void gw_conn_reject(struct gw_conn *c, int status, const char *reason, const cha
 			 "Connection: close\r\n\r\n%s\n",
 			 status, reason, strlen(reason) + 1, reason);
 
-	gw_info("closing connection peer=%s device=%s: %s", c->peer, gw_conn_device(c), log_why);
+	gw_peer_log(c->w, GW_LOG_INFO, "closing connection peer=%s device=%s: %s", c->peer,
+		    gw_conn_device(c), log_why);
 	c->w->stats.closed_bad_input++;
 	c->state = GW_CONN_CLOSING;
 	gw_conn_send(c, resp, (size_t)n);
@@ -599,6 +633,7 @@ void gw_conns_tick(struct gw_worker *w)
 {
 	struct gw_conn *c = w->conns, *next;
 
+	peer_log_refill(w);
 	for (; c; c = next) {
 		next = c->next;
 		if (c->state == GW_CONN_TUNNEL)

@@ -26,6 +26,7 @@
 #include "gateway/cstp.h"
 #include "gateway/filter.h"
 #include "gateway/http.h"
+#include "gateway/log.h"
 #include "gateway/pool.h"
 
 #define GW_COOKIE_LEN		32	/* random bytes; 64 hex digits on the wire */
@@ -35,6 +36,7 @@
 #define GW_HANDSHAKE_TIMEOUT	20	/* seconds to finish TLS and send a request */
 #define GW_HTTP_IDLE_TIMEOUT	30	/* seconds a keep-alive HTTP connection may idle */
 #define GW_OUTQ_MAX_BYTES	(1024 * 1024)	/* per connection, then data is dropped */
+#define GW_PEER_LOG_BUDGET	20	/* failed-connection log lines per second */
 /* Room for a partial frame or request plus one whole TLS record. */
 #define GW_RX_CAP		(2 * GW_CSTP_MAX_FRAME + 16)
 
@@ -143,6 +145,8 @@ struct gw_worker {
 	uint8_t *rxbuf;				/* GW_RX_CAP bytes: where records are read */
 	unsigned int n_conns;
 	time_t now;				/* CLOCK_MONOTONIC seconds, updated per loop turn */
+	unsigned int peer_log_budget;		/* left this second (conn.c) */
+	unsigned long peer_log_suppressed;
 	bool stopping;
 	struct gw_stats stats;
 };
@@ -183,6 +187,8 @@ int gw_conn_send_frame(struct gw_conn *c, enum gw_cstp_type type, const void *pa
 void gw_conns_tick(struct gw_worker *w);
 void gw_conns_pending(struct gw_worker *w);
 const char *gw_conn_device(const struct gw_conn *c);
+void gw_peer_log(struct gw_worker *w, enum gw_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* auth.c: the HTTP endpoints */
 void gw_auth_request(struct gw_conn *c, const struct gw_http_req *req, const uint8_t *body);

@@ -45,17 +45,23 @@ static size_t log_prefix(char *buf, size_t len, enum gw_log_level level)
 
 void gw_log(enum gw_log_level level, const char *fmt, ...)
 {
+	va_list ap;
+
+	va_start(ap, fmt);
+	gw_vlog(level, fmt, ap);
+	va_end(ap);
+}
+
+void gw_vlog(enum gw_log_level level, const char *fmt, va_list ap)
+{
 	char line[1024];
 	size_t n;
-	va_list ap;
 	int r;
 
 	if (level == GW_LOG_DEBUG && !log_verbose)
 		return;
 	n = log_prefix(line, sizeof(line), level);
-	va_start(ap, fmt);
 	r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
-	va_end(ap);
 	if (r < 0)
 		return;
 	n += (size_t)r;

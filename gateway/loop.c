@@ -150,6 +150,7 @@ int gw_worker_init(struct gw_worker *w, const struct gw_conf *conf)
 	w->conf = conf;
 	w->listen_fd = w->timer_fd = w->signal_fd = w->tun.fd = -1;
 	w->now = monotonic_now();
+	w->peer_log_budget = GW_PEER_LOG_BUDGET;
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (w->epfd < 0)
 		return -errno;
