@@ -329,8 +329,23 @@ static int conn_flush(struct gw_conn *c)
 	return 0;
 }
 
+/*
+ * Data frames stop at GW_OUTQ_MAX_BYTES (see gw_conn_send_frame); replies
+ * to the peer's own requests (DPD, HTTP) may go a little beyond, but a peer
+ * that keeps asking without reading the answers is cut off, or it could
+ * make the gateway queue without bound.
+ */
 static int conn_queue(struct gw_conn *c, struct gw_outbuf *b)
 {
+	if (c->out_bytes + b->len > GW_OUTQ_HARD_MAX) {
+		outbuf_free(b);
+		c->w->stats.closed_bad_input++;
+		if (c->sess)
+			gw_session_end(c->w, c->sess, "peer does not read its replies; closing connection");
+		else
+			gw_conn_close(c, "peer does not read its replies");
+		return -ENOBUFS;
+	}
 	b->next = NULL;
 	if (c->out_tail)
 		c->out_tail->next = b;

@@ -36,6 +36,7 @@
 #define GW_HANDSHAKE_TIMEOUT	20	/* seconds to finish TLS and send a request */
 #define GW_HTTP_IDLE_TIMEOUT	30	/* seconds a keep-alive HTTP connection may idle */
 #define GW_OUTQ_MAX_BYTES	(1024 * 1024)	/* per connection, then data is dropped */
+#define GW_OUTQ_HARD_MAX	(GW_OUTQ_MAX_BYTES + 64 * 1024)	/* then the peer is cut off */
 #define GW_PEER_LOG_BUDGET	20	/* failed-connection log lines per second */
 /* Room for a partial frame or request plus one whole TLS record. */
 #define GW_RX_CAP		(2 * GW_CSTP_MAX_FRAME + 16)

@@ -167,9 +167,10 @@ void gw_session_end(struct gw_worker *w, struct gw_session *s, const char *why)
 	if (s->conn) {
 		struct gw_conn *c = s->conn;
 
-		gw_conn_send_frame(c, GW_CSTP_TERMINATE, NULL, 0);
+		/* Detached first: a failing send must not end this session again. */
 		c->sess = NULL;
 		s->conn = NULL;
+		gw_conn_send_frame(c, GW_CSTP_TERMINATE, NULL, 0);
 		gw_conn_close(c, why);
 	}
 	if (s->lease.have_v4)

@@ -3,7 +3,8 @@
 # Hostile peers while a real device moves 50 MiB through its tunnel: random
 # bytes instead of TLS, a malformed and an oversized HTTP request over a
 # valid TLS connection, and CSTP frames with a bad magic or a bad length
-# after a proper auth and CONNECT. Each bad peer is disconnected (the peer
+# after a proper auth and CONNECT, and one that sends DPD requests without
+# ever reading the answers. Each bad peer is disconnected (the peer
 # sees EOF, the gateway logs "closing connection"), the daemon survives and
 # the device's transfer arrives intact.
 #
@@ -17,7 +18,7 @@ pst_init
 pki=$PST_TMP/pki
 pst_topology devA devB || pst_bail "topology" "could not build the namespaces"
 pst_pki "$pki" && pst_issue "$pki" devA && pst_issue "$pki" devB || pst_bail "PKI" "postern-ca failed"
-for id in rogue-http rogue-good rogue-magic rogue-length; do
+for id in rogue-http rogue-good rogue-magic rogue-length rogue-noread; do
 	pst_issue "$pki" "$id" || pst_bail "PKI" "postern-ca issue $id failed"
 done
 pst_gw_conf
@@ -93,6 +94,8 @@ rogue http-oversized rogue-http
 rogue cstp-good rogue-good
 rogue cstp-bad-magic rogue-magic
 rogue cstp-bad-length rogue-length
+# (d) A peer that asks (DPD) without ever reading the answers.
+rogue cstp-no-read rogue-noread
 
 if pst_alive "$sender"; then
 	ok "every bad peer ran while the transfer was in flight"

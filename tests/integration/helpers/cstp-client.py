@@ -14,6 +14,9 @@ waits for the gateway to close the connection:
                    that starts "XTF\\x01" instead of "STF\\x01"
   cstp-bad-length  same, then a frame header announcing 65535 bytes (more
                    than one TLS record can carry)
+  cstp-no-read     same, then DPD requests by the megabyte without ever
+                   reading the answers: the gateway must cut it off rather
+                   than queue answers without bound
   cstp-good        same, then a well-formed DPD request: the gateway must
                    answer it with a DPD response (a control for the above)
 
@@ -210,6 +213,19 @@ def misbehave(args):
             sock.close()
             print("dpd answered" if answered else "no dpd answer", flush=True)
             return 0 if answered else 3
+        if args.mode == "cstp-no-read":
+            # Many frames per record is fine for the gateway's parser. At most
+            # 256 MiB of requests; the gateway's queue limit is about 1 MiB
+            # past what the kernel buffers hold.
+            chunk = frame(3, b"") * 8192
+            for _ in range(256 * 1024 * 1024 // len(chunk)):
+                if time.monotonic() > deadline or not send_quietly(sock, chunk):
+                    break
+            closed, got = wait_for_close(sock, deadline)
+            sock.close()
+            print(("closed by the gateway" if closed else "still open") +
+                  f" ({got} bytes received)", flush=True)
+            return 0 if closed else 3
         ip = bytes.fromhex("450000140000000040110000c6126402c6120202")
         if args.mode == "cstp-bad-magic":
             data = frame(0, ip, magic=b"XTF\x01")
@@ -228,7 +244,7 @@ def misbehave(args):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("mode", choices=["http-malformed", "http-oversized", "cstp-bad-magic",
-                                    "cstp-bad-length", "cstp-good"])
+                                    "cstp-bad-length", "cstp-no-read", "cstp-good"])
     p.add_argument("--host", required=True)
     p.add_argument("--port", type=int, default=443)
     p.add_argument("--cert")
