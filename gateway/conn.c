@@ -9,9 +9,11 @@
  * - Every queued buffer is written with one SSL_write, so one CSTP frame is
  *   exactly one TLS record (the client drops frames split across records).
  *   A blocked write is retried with the same buffer, as OpenSSL requires.
- * - A connection owns a bounded input buffer and a bounded output queue; a
- *   peer that sends more than a request may hold, or never reads, is cut off
- *   or loses its own data packets, never anybody else's.
+ * - Records are read into the worker's one receive buffer; a connection
+ *   owns an input buffer (bounded) only while it has an incomplete request
+ *   or frame. Its output queue is bounded too: a peer that sends more than
+ *   a request may hold, or does not read, loses its own data packets or is
+ *   cut off, never anybody else's.
  * - A closed connection is unlinked at once but freed only after the current
  *   batch of epoll events, which may still name it.
  * - OpenSSL reads ahead (fewer syscalls per record), so records can wait in
