@@ -8,7 +8,8 @@
 # For each gateway (posternd, and ocserv when it is installed, configured
 # alike: certificate auth, CSTP over TLS only, same pool and route):
 #   1. one TCP stream device -> internal host through the tunnel, as MiB/s
-#      and as a ratio of the same stream routed without a VPN (baseline);
+#      and as a ratio of the same stream routed without a VPN (baseline),
+#      and the ping round trip both ways;
 #   2. the gateway's CPU time per GiB carried, and the client's, from /proc
 #      (summed over all the gateway's processes; independent of load);
 #   3. two devices at once through the tunnel;
@@ -50,6 +51,12 @@ pss_kb() {
 cpu_per_gib() {
 	awk -v t="$1" -v hz="$(getconf CLK_TCK)" -v mb="$MB" \
 		'BEGIN { printf "%.2f s", t / hz / (mb / 1024) }'
+}
+
+# rtt DEV: average round trip of 20 pings to the internal host.
+rtt() {
+	pst_in "$1" ping -n -q -c 20 -i 0.05 -W 2 "$PST_INT_IP" 2>/dev/null |
+		awk -F/ '/^rtt/ { printf "%.3f ms", $5 }'
 }
 
 # transfer NAME DEV: one MB-sized upload DEV -> internal host; prints ms.
@@ -156,6 +163,7 @@ measure_traffic() {
 		tail -n 15 "$PST_GW_LOG" "${PST_OC_LOG[devA]}"
 		return 1
 	}
+	echo "$name: ping round trip through the tunnel: $(rtt devA) (direct: $direct_rtt)"
 	ticks0=$(cpu_ticks $(gw_pids)) oc0=$(cpu_ticks "${PST_OC_PID[devA]}")
 	tunnel_ms=$(transfer "$name-tunnel" devA) || { echo "$name: transfer failed"; return 1; }
 	ticks1=$(cpu_ticks $(gw_pids)) oc1=$(cpu_ticks "${PST_OC_PID[devA]}")
@@ -195,6 +203,7 @@ echo "# Postern benchmark: $MB MiB per transfer, $SESSIONS idle tunnels, $(nproc
 pst_in devA ip route add "$PST_INT_NET" via "$PST_GW_IP"
 pst_in int ip route add 198.18.0.0/24 via 198.18.2.1
 direct_ms=$(transfer direct devA) || pst_bail "baseline transfer" "failed"
+direct_rtt=$(rtt devA)
 pst_in devA ip route del "$PST_INT_NET" via "$PST_GW_IP"
 echo "baseline: one stream routed without a VPN: $(rate "$MB" "$direct_ms")"
 
