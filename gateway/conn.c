@@ -142,17 +142,41 @@ static void conn_link(struct gw_worker *w, struct gw_conn *c)
 	w->n_conns++;
 }
 
+/*
+ * When every slot is taken, the oldest connection that has not opened a
+ * tunnel makes room. Anyone can hold connections open without a
+ * certificate for the handshake and HTTP time-outs; without eviction a
+ * flood of idle connections would lock devices out. A real device's
+ * handshake and auth take milliseconds, so it is rarely the oldest, and an
+ * open tunnel is never evicted. Returns false when every slot is a tunnel.
+ */
+static bool conn_evict_oldest_unauthenticated(struct gw_worker *w)
+{
+	struct gw_conn *c, *oldest = NULL;
+
+	/* New connections are linked at the head: the last match is the oldest. */
+	for (c = w->conns; c; c = c->next) {
+		if (c->state != GW_CONN_TUNNEL)
+			oldest = c;
+	}
+	if (!oldest)
+		return false;
+	gw_conn_close(oldest, "evicted: max-clients reached and this connection is the "
+			      "oldest without a tunnel");
+	return true;
+}
+
 static void conn_accept_one(struct gw_worker *w, int fd, const struct sockaddr_storage *ss)
 {
 	struct gw_conn *c;
 	int one = 1;
 
-	if (w->n_conns >= w->conf->max_clients) {
+	if (w->n_conns >= w->conf->max_clients && !conn_evict_oldest_unauthenticated(w)) {
 		char peer[GW_PEER_MAX];
 
 		conn_format_peer(ss, peer, sizeof(peer));
-		gw_peer_log(w, GW_LOG_WARN, "closing connection peer=%s: max-clients (%u) reached",
-			    peer, w->conf->max_clients);
+		gw_peer_log(w, GW_LOG_WARN, "closing connection peer=%s: max-clients (%u) reached, "
+			    "all of them tunnels", peer, w->conf->max_clients);
 		close(fd);
 		return;
 	}
