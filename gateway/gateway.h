@@ -26,6 +26,7 @@
 #include "gateway/cstp.h"
 #include "gateway/filter.h"
 #include "gateway/http.h"
+#include "gateway/keyd.h"
 #include "gateway/log.h"
 #include "gateway/pool.h"
 
@@ -135,6 +136,7 @@ struct gw_worker {
 	int timer_fd;
 	int signal_fd;
 	SSL_CTX *tls;
+	struct gw_keyd keyd;			/* holds the TLS private key */
 	struct gw_tun tun;
 	struct gw_pool pool4, pool6;
 	bool have_pool6;
@@ -155,7 +157,7 @@ struct gw_worker {
 struct gw_worker;
 
 /* tls.c */
-SSL_CTX *gw_tls_ctx_new(const struct gw_conf *conf);
+SSL_CTX *gw_tls_ctx_new(const struct gw_conf *conf, struct gw_keyd *kd);
 /* After the handshake: fills c->id, c->cert_ok and c->cert_refusal. */
 void gw_tls_peer_check(struct gw_conn *c);
 int gw_tls_conn_index(void);

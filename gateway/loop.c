@@ -157,7 +157,8 @@ int gw_worker_init(struct gw_worker *w, const struct gw_conf *conf)
 	w->rxbuf = malloc(GW_RX_CAP);
 	if (!w->rxbuf)
 		return -ENOMEM;
-	w->tls = gw_tls_ctx_new(conf);
+	w->keyd.fd = -1;
+	w->tls = gw_tls_ctx_new(conf, &w->keyd);
 	if (!w->tls)
 		return -EINVAL;
 	err = pools_init(w);
@@ -196,6 +197,7 @@ void gw_worker_free(struct gw_worker *w)
 		gw_conn_close(w->conns, NULL);
 	worker_free_dead(w);
 	SSL_CTX_free(w->tls);
+	gw_keyd_stop(&w->keyd);
 	gw_tun_close(&w->tun);
 	gw_pool_destroy(&w->pool4);
 	if (w->have_pool6)

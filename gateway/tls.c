@@ -22,6 +22,7 @@
 #include <openssl/x509v3.h>
 
 #include "gateway/gateway.h"
+#include "gateway/keyd.h"
 #include "gateway/log.h"
 
 #define URI_DEVICE	"urn:postern:device:"
@@ -140,21 +141,63 @@ static int tls_load_trust(SSL_CTX *ctx, const struct gw_conf *conf)
 	return 0;
 }
 
-static int tls_load_server(SSL_CTX *ctx, const struct gw_conf *conf)
+/* A test signature through the key holder, checked with the certificate. */
+static bool tls_key_matches(EVP_PKEY *proxy, EVP_PKEY *pub)
 {
+	static const unsigned char probe[] = "postern key check";
+	unsigned char sig[1024];
+	size_t len = sizeof(sig);
+	EVP_MD_CTX *s = EVP_MD_CTX_new(), *v = EVP_MD_CTX_new();
+	bool ok = s && v &&
+		  EVP_DigestSignInit(s, NULL, EVP_sha256(), NULL, proxy) == 1 &&
+		  EVP_DigestSign(s, sig, &len, probe, sizeof(probe)) == 1 &&
+		  EVP_DigestVerifyInit(v, NULL, EVP_sha256(), NULL, pub) == 1 &&
+		  EVP_DigestVerify(v, sig, len, probe, sizeof(probe)) == 1;
+
+	EVP_MD_CTX_free(s);
+	EVP_MD_CTX_free(v);
+	ERR_clear_error();
+	return ok;
+}
+
+/*
+ * The private key stays in the key holder process (keyd.c); this process,
+ * which parses network input, only gets a proxy for it.
+ */
+static int tls_load_server(SSL_CTX *ctx, const struct gw_conf *conf, struct gw_keyd *kd)
+{
+	EVP_PKEY *pub, *proxy;
+	int err;
+
 	if (SSL_CTX_use_certificate_chain_file(ctx, conf->server_cert) != 1) {
 		tls_log_errors(conf->server_cert);
 		return -EINVAL;
 	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, conf->server_key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(ctx) != 1) {
-		tls_log_errors(conf->server_key);
+	pub = X509_get0_pubkey(SSL_CTX_get0_certificate(ctx));
+	err = gw_keyd_start(conf->server_key, conf->user, kd);
+	if (err < 0) {
+		gw_err("cannot start the key holder: %s", strerror(-err));
+		return err;
+	}
+	proxy = pub ? gw_keyd_proxy_key(kd, pub) : NULL;
+	if (!proxy) {
+		gw_err("%s: unsupported key type (EC or RSA expected)", conf->server_cert);
 		return -EINVAL;
 	}
-	return 0;
+	if (!tls_key_matches(proxy, pub)) {
+		gw_err("%s cannot sign for %s: not its key, or unreadable", conf->server_key,
+		       conf->server_cert);
+		EVP_PKEY_free(proxy);
+		return -EINVAL;
+	}
+	err = SSL_CTX_use_PrivateKey(ctx, proxy) == 1 ? 0 : -EINVAL;
+	if (err)
+		tls_log_errors(conf->server_key);
+	EVP_PKEY_free(proxy);
+	return err;
 }
 
-SSL_CTX *gw_tls_ctx_new(const struct gw_conf *conf)
+SSL_CTX *gw_tls_ctx_new(const struct gw_conf *conf, struct gw_keyd *kd)
 {
 	SSL_CTX *ctx;
 
@@ -186,7 +229,7 @@ SSL_CTX *gw_tls_ctx_new(const struct gw_conf *conf)
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE, tls_verify_cb);
 	SSL_CTX_set_verify_depth(ctx, 4);
-	if (tls_load_server(ctx, conf) < 0 || tls_load_trust(ctx, conf) < 0) {
+	if (tls_load_server(ctx, conf, kd) < 0 || tls_load_trust(ctx, conf) < 0) {
 		SSL_CTX_free(ctx);
 		return NULL;
 	}

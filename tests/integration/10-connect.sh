@@ -23,6 +23,27 @@ check "gateway dropped root: it runs as nobody" \
 check "gateway has no capabilities left" \
 	grep -Eq '^CapEff:[[:space:]]+0+$' "/proc/$PST_GW_PID/status"
 
+# The TLS private key lives only in the key holder, the daemon's one child:
+# its secret scalar is nowhere in the memory of the process that parses
+# network input. The same scan finds it in the holder (the control).
+secret=$(openssl pkey -in "$PST_TMP/pki/server.key" -text -noout |
+	awk '/^priv:/ { on = 1; next } /^pub:/ { on = 0 } on' | tr -d ' :\n')
+keyd=$(pgrep -P "$PST_GW_PID")
+check "the key holder runs as nobody too" \
+	grep -Eq "^Uid:[[:space:]]+$(id -u nobody)[[:space:]]" "/proc/$keyd/status"
+# A process that is not dumpable has its /proc files owned by root, whatever
+# its uid: then no process of its own user may ptrace it or read its memory.
+check "the key holder is not dumpable: its /proc files belong to root" \
+	[ "$(stat -c %U "/proc/$keyd/mem")" = root ]
+check "the private key is in the key holder's memory (control)" \
+	python3 "$PST_HELPERS/memscan.py" "$keyd" "$secret"
+if python3 "$PST_HELPERS/memscan.py" "$PST_GW_PID" "$secret"; then
+	not_ok "the private key is not in the network-facing process's memory"
+else
+	[ $? -eq 1 ] && ok "the private key is not in the network-facing process's memory" ||
+		not_ok "the private key is not in the network-facing process's memory" "scan failed"
+fi
+
 if pst_ping devA "$PST_INT_IP"; then
 	not_ok "internal host unreachable without the tunnel" "devA pinged $PST_INT_IP outside the tunnel"
 else

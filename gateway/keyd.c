@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The key holder and the proxy key that talks to it (see keyd.h).
+ *
+ * The proxy rests on OpenSSL's EC_KEY_METHOD and RSA_METHOD, deprecated in
+ * OpenSSL 3 but still the simplest way to route a key's private operation
+ * through our own function: a provider would take far more code for the
+ * same two calls. Those are the only deprecated calls in the project.
+ *
+ * Requests and answers go over a SOCK_SEQPACKET pair, one message each, so
+ * a message is never split or merged. Every request carries a sequence
+ * number that its answer repeats: an answer that arrives after its request
+ * timed out is recognised and dropped instead of answering the next one.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <openssl/ec.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+
+#include "gateway/keyd.h"
+#include "gateway/log.h"
+
+#define KEYD_TIMEOUT_SEC	2	/* a signature takes well under a millisecond */
+
+struct keyd_msg_req {
+	struct gw_keyd_req h;
+	uint32_t seq;
+	uint8_t data[GW_KEYD_MAX_DATA];
+};
+
+struct keyd_msg_resp {
+	struct gw_keyd_resp h;
+	uint32_t seq;
+	uint8_t data[GW_KEYD_MAX_DATA];
+};
+
+/* ------------------------------------------------------------ the holder */
+
+static int keyd_ecdsa(EVP_PKEY *key, const struct keyd_msg_req *rq, struct keyd_msg_resp *rs)
+{
+	EVP_PKEY_CTX *ctx;
+	size_t len = sizeof(rs->data);
+	int ok;
+
+	if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC || rq->h.len == 0 || rq->h.len > 64)
+		return -EINVAL;
+	ctx = EVP_PKEY_CTX_new(key, NULL);
+	ok = ctx && EVP_PKEY_sign_init(ctx) == 1 &&
+	     EVP_PKEY_sign(ctx, rs->data, &len, rq->data, rq->h.len) == 1;
+	EVP_PKEY_CTX_free(ctx);
+	if (!ok)
+		return -EIO;
+	rs->h.len = (uint32_t)len;
+	return 0;
+}
+
+/* A raw private operation with PKCS#1 type 1 padding or none (PSS is padded
+ * by the caller), which is all TLS signing needs. */
+static int keyd_rsa(EVP_PKEY *key, const struct keyd_msg_req *rq, struct keyd_msg_resp *rs)
+{
+	EVP_PKEY_CTX *ctx;
+	size_t len = sizeof(rs->data);
+	int ok;
+
+	if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA ||
+	    (rq->h.padding != RSA_PKCS1_PADDING && rq->h.padding != RSA_NO_PADDING) ||
+	    rq->h.len == 0 || rq->h.len > (uint32_t)EVP_PKEY_get_size(key))
+		return -EINVAL;
+	ctx = EVP_PKEY_CTX_new(key, NULL);
+	ok = ctx && EVP_PKEY_sign_init(ctx) == 1 &&
+	     EVP_PKEY_CTX_set_rsa_padding(ctx, rq->h.padding) == 1 &&
+	     EVP_PKEY_sign(ctx, rs->data, &len, rq->data, rq->h.len) == 1;
+	EVP_PKEY_CTX_free(ctx);
+	if (!ok)
+		return -EIO;
+	rs->h.len = (uint32_t)len;
+	return 0;
+}
+
+int gw_keyd_serve_one(EVP_PKEY *key, int fd)
+{
+	struct keyd_msg_req rq;
+	struct keyd_msg_resp rs;
+	ssize_t n = recv(fd, &rq, sizeof(rq), MSG_TRUNC);
+	size_t head = offsetof(struct keyd_msg_req, data);
+
+	if (n == 0 || (n < 0 && errno != EINTR))
+		return -1;
+	if (n < 0)
+		return 0;
+	memset(&rs, 0, sizeof(rs));
+	/* Sizes first: the header must be whole and agree with what came. */
+	if ((size_t)n < head || (size_t)n > sizeof(rq) || rq.h.len != (size_t)n - head)
+		rs.h.status = -EBADMSG;
+	else if (rq.h.op == GW_KEYD_ECDSA_SIGN)
+		rs.h.status = keyd_ecdsa(key, &rq, &rs);
+	else if (rq.h.op == GW_KEYD_RSA_PRIV_ENC)
+		rs.h.status = keyd_rsa(key, &rq, &rs);
+	else
+		rs.h.status = -EOPNOTSUPP;
+	if ((size_t)n >= head)
+		rs.seq = rq.seq;
+	if (rs.h.status)
+		rs.h.len = 0;
+	OPENSSL_cleanse(&rq, sizeof(rq));
+	if (send(fd, &rs, offsetof(struct keyd_msg_resp, data) + rs.h.len, MSG_NOSIGNAL) < 0)
+		return -1;
+	return 0;
+}
+
+static EVP_PKEY *keyd_load(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	EVP_PKEY *key = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
+
+	if (f)
+		fclose(f);
+	return key;
+}
+
+static int keyd_drop(const char *user)
+{
+	struct passwd *pw;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || !user)
+		return 0;
+	pw = getpwnam(user);
+	if (!pw || initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0)
+		return -1;
+	/* setuid() makes a process dumpable again: undo that. */
+	return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+static void __attribute__((noreturn)) keyd_child(int fd, const char *key_path, const char *user)
+{
+	EVP_PKEY *key;
+
+	/* Before the key is read: no core dump, no ptrace by the same user. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+	/* A terminal's ^C ends the worker's sessions cleanly; it must not end us first. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	if (dup2(fd, 3) < 0 || close_range(4, ~0U, 0) < 0)
+		_exit(1);
+	key = keyd_load(key_path);
+	if (!key) {
+		gw_err("key holder: cannot load %s", key_path);
+		_exit(1);
+	}
+	if (keyd_drop(user) < 0) {
+		gw_err("key holder: cannot drop privileges to %s", user);
+		_exit(1);
+	}
+	while (gw_keyd_serve_one(key, 3) == 0)
+		;
+	EVP_PKEY_free(key);
+	_exit(0);
+}
+
+int gw_keyd_start(const char *key_path, const char *user, struct gw_keyd *kd)
+{
+	struct timeval tv = { .tv_sec = KEYD_TIMEOUT_SEC };
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	kd->pid = fork();
+	if (kd->pid < 0) {
+		int e = errno;
+
+		close(sv[0]);
+		close(sv[1]);
+		return -e;
+	}
+	if (kd->pid == 0) {
+		close(sv[0]);
+		keyd_child(sv[1], key_path, user);
+	}
+	close(sv[1]);
+	kd->fd = sv[0];
+	setsockopt(kd->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(kd->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return 0;
+}
+
+void gw_keyd_stop(struct gw_keyd *kd)
+{
+	if (kd->fd >= 0)
+		close(kd->fd);
+	kd->fd = -1;
+	if (kd->pid > 0)
+		waitpid(kd->pid, NULL, 0);
+	kd->pid = 0;
+}
+
+/* ------------------------------------------------------------ the proxy */
+
+static int keyd_ec_index = -1, keyd_rsa_index = -1;
+static uint32_t keyd_seq;
+
+/* One request, one answer. Returns the answer's length or a negative errno. */
+static int keyd_call(int fd, enum gw_keyd_op op, int padding, const uint8_t *in, size_t inlen,
+		     uint8_t *out, size_t outcap)
+{
+	struct keyd_msg_req rq = { .h = { .op = op, .padding = padding, .len = (uint32_t)inlen } };
+	struct keyd_msg_resp rs;
+	size_t head = offsetof(struct keyd_msg_resp, data);
+	ssize_t n;
+
+	if (fd < 0 || inlen > sizeof(rq.data))
+		return -EINVAL;
+	rq.seq = ++keyd_seq;
+	memcpy(rq.data, in, inlen);
+	if (send(fd, &rq, offsetof(struct keyd_msg_req, data) + inlen, MSG_NOSIGNAL) < 0)
+		return -errno;
+	do {
+		n = recv(fd, &rs, sizeof(rs), 0);
+	} while (n >= (ssize_t)head && rs.seq != rq.seq);
+	if (n < (ssize_t)head || rs.h.len != (size_t)n - head)
+		return n < 0 ? -errno : -EBADMSG;
+	if (rs.h.status)
+		return rs.h.status;
+	if (rs.h.len > outcap)
+		return -EMSGSIZE;
+	memcpy(out, rs.data, rs.h.len);
+	return (int)rs.h.len;
+}
+
+static int keyd_fd_of(void *ex)
+{
+	return ex ? (int)(intptr_t)ex - 1 : -1;
+}
+
+static int proxy_ecdsa_sign(int type, const unsigned char *dgst, int dlen, unsigned char *sig,
+			    unsigned int *siglen, const BIGNUM *kinv, const BIGNUM *r, EC_KEY *ec)
+{
+	int fd = keyd_fd_of(EC_KEY_get_ex_data(ec, keyd_ec_index));
+	int n = keyd_call(fd, GW_KEYD_ECDSA_SIGN, 0, dgst, (size_t)dlen, sig,
+			  (size_t)ECDSA_size(ec));
+
+	if (n < 0) {
+		gw_err("key holder: ECDSA signature failed: %s", strerror(-n));
+		return 0;
+	}
+	*siglen = (unsigned int)n;
+	return 1;
+}
+
+static ECDSA_SIG *proxy_ecdsa_sign_sig(const unsigned char *dgst, int dlen, const BIGNUM *kinv,
+				       const BIGNUM *r, EC_KEY *ec)
+{
+	unsigned char der[256];
+	const unsigned char *p = der;
+	unsigned int len;
+
+	if ((size_t)ECDSA_size(ec) > sizeof(der) ||
+	    !proxy_ecdsa_sign(0, dgst, dlen, der, &len, kinv, r, ec))
+		return NULL;
+	return d2i_ECDSA_SIG(NULL, &p, len);
+}
+
+static int proxy_rsa_priv_enc(int flen, const unsigned char *from, unsigned char *to, RSA *rsa,
+			      int padding)
+{
+	int fd = keyd_fd_of(RSA_get_ex_data(rsa, keyd_rsa_index));
+	int n = keyd_call(fd, GW_KEYD_RSA_PRIV_ENC, padding, from, (size_t)flen, to,
+			  (size_t)RSA_size(rsa));
+
+	if (n < 0)
+		gw_err("key holder: RSA signature failed: %s", strerror(-n));
+	return n < 0 ? -1 : n;
+}
+
+static EVP_PKEY *proxy_ec(int fd, EVP_PKEY *pub)
+{
+	static EC_KEY_METHOD *meth;
+	const EC_KEY *src = EVP_PKEY_get0_EC_KEY(pub);
+	EC_KEY *ec = src ? EC_KEY_new_by_curve_name(EC_GROUP_get_curve_name(
+					EC_KEY_get0_group(src))) : NULL;
+	EVP_PKEY *pkey = EVP_PKEY_new();
+
+	if (!meth) {
+		meth = EC_KEY_METHOD_new(EC_KEY_OpenSSL());
+		if (meth)
+			EC_KEY_METHOD_set_sign(meth, proxy_ecdsa_sign, NULL, proxy_ecdsa_sign_sig);
+	}
+	if (!meth || !ec || !pkey || EC_KEY_set_public_key(ec, EC_KEY_get0_public_key(src)) != 1 ||
+	    EC_KEY_set_method(ec, meth) != 1 ||
+	    EC_KEY_set_ex_data(ec, keyd_ec_index, (void *)(intptr_t)(fd + 1)) != 1 ||
+	    EVP_PKEY_assign_EC_KEY(pkey, ec) != 1) {
+		EC_KEY_free(ec);
+		EVP_PKEY_free(pkey);
+		return NULL;
+	}
+	return pkey;
+}
+
+static EVP_PKEY *proxy_rsa(int fd, EVP_PKEY *pub)
+{
+	static RSA_METHOD *meth;
+	const RSA *src = EVP_PKEY_get0_RSA(pub);
+	RSA *rsa = src ? RSA_new() : NULL;
+	BIGNUM *n = src ? BN_dup(RSA_get0_n(src)) : NULL, *e = src ? BN_dup(RSA_get0_e(src)) : NULL;
+	EVP_PKEY *pkey = EVP_PKEY_new();
+
+	if (!meth) {
+		meth = RSA_meth_dup(RSA_PKCS1_OpenSSL());
+		if (meth)
+			RSA_meth_set_priv_enc(meth, proxy_rsa_priv_enc);
+	}
+	if (!meth || !rsa || !n || !e || !pkey || RSA_set0_key(rsa, n, e, NULL) != 1) {
+		BN_free(n);
+		BN_free(e);
+		goto fail;
+	}
+	if (RSA_set_method(rsa, meth) != 1 ||
+	    RSA_set_ex_data(rsa, keyd_rsa_index, (void *)(intptr_t)(fd + 1)) != 1 ||
+	    EVP_PKEY_assign_RSA(pkey, rsa) != 1)
+		goto fail;
+	return pkey;
+fail:
+	RSA_free(rsa);
+	EVP_PKEY_free(pkey);
+	return NULL;
+}
+
+EVP_PKEY *gw_keyd_proxy_key(const struct gw_keyd *kd, EVP_PKEY *pub)
+{
+	if (keyd_ec_index < 0)
+		keyd_ec_index = CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_EC_KEY, 0, NULL, NULL,
+							NULL, NULL);
+	if (keyd_rsa_index < 0)
+		keyd_rsa_index = CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_RSA, 0, NULL, NULL,
+							 NULL, NULL);
+	switch (EVP_PKEY_get_base_id(pub)) {
+	case EVP_PKEY_EC:
+		return proxy_ec(kd->fd, pub);
+	case EVP_PKEY_RSA:
+		return proxy_rsa(kd->fd, pub);
+	default:
+		return NULL;
+	}
+}

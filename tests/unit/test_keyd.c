@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests for the key holder: signatures made through the proxy key (EC,
+ * and RSA with PKCS#1 and PSS padding as TLS 1.2 and 1.3 use them) verify
+ * with the real public key; a proxy for another key's certificate makes
+ * signatures that do not; and every malformed request gets an error answer
+ * while the holder goes on serving.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+
+#include "gateway/keyd.h"
+#include "tests/unit/unit.h"
+
+static char dir[] = "/tmp/postern-keyd-XXXXXX";
+
+static const char *key_file(EVP_PKEY *key, const char *name)
+{
+	static char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (f) {
+		PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL);
+		fclose(f);
+	}
+	return path;
+}
+
+/* Signs through proxy, verifies with key's public half. */
+static int sign_verify(EVP_PKEY *proxy, EVP_PKEY *key, int rsa_padding)
+{
+	static const unsigned char msg[] = "client hello, server hello";
+	unsigned char sig[1024];
+	size_t len = sizeof(sig);
+	EVP_MD_CTX *s = EVP_MD_CTX_new(), *v = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *sp = NULL, *vp = NULL;
+	int ok = EVP_DigestSignInit(s, &sp, EVP_sha256(), NULL, proxy) == 1 &&
+		 (!rsa_padding || EVP_PKEY_CTX_set_rsa_padding(sp, rsa_padding) == 1) &&
+		 EVP_DigestSign(s, sig, &len, msg, sizeof(msg)) == 1 &&
+		 EVP_DigestVerifyInit(v, &vp, EVP_sha256(), NULL, key) == 1 &&
+		 (!rsa_padding || EVP_PKEY_CTX_set_rsa_padding(vp, rsa_padding) == 1) &&
+		 EVP_DigestVerify(v, sig, len, msg, sizeof(msg)) == 1;
+
+	EVP_MD_CTX_free(s);
+	EVP_MD_CTX_free(v);
+	return ok;
+}
+
+static void test_ec_signatures(void)
+{
+	EVP_PKEY *key = EVP_EC_gen("P-256"), *other = EVP_EC_gen("P-256");
+	struct gw_keyd kd = { .fd = -1 };
+	EVP_PKEY *proxy;
+
+	CHECK_EQ_INT(gw_keyd_start(key_file(key, "ec.key"), NULL, &kd), 0);
+	proxy = gw_keyd_proxy_key(&kd, key);
+	CHECK(proxy != NULL);
+	CHECK(sign_verify(proxy, key, 0));
+	CHECK(sign_verify(proxy, key, 0));	/* the holder serves more than once */
+	CHECK(!sign_verify(proxy, other, 0));
+	EVP_PKEY_free(proxy);
+	gw_keyd_stop(&kd);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(other);
+}
+
+static void test_rsa_signatures(void)
+{
+	EVP_PKEY *key = EVP_RSA_gen(2048);
+	struct gw_keyd kd = { .fd = -1 };
+	EVP_PKEY *proxy;
+
+	CHECK_EQ_INT(gw_keyd_start(key_file(key, "rsa.key"), NULL, &kd), 0);
+	proxy = gw_keyd_proxy_key(&kd, key);
+	CHECK(proxy != NULL);
+	CHECK(sign_verify(proxy, key, RSA_PKCS1_PADDING));
+	CHECK(sign_verify(proxy, key, RSA_PKCS1_PSS_PADDING));
+	EVP_PKEY_free(proxy);
+	gw_keyd_stop(&kd);
+	EVP_PKEY_free(key);
+}
+
+/* A proxy for a certificate whose key the holder does not have cannot sign
+ * for it: the start-up check relies on this. */
+static void test_wrong_key_is_detected(void)
+{
+	EVP_PKEY *held = EVP_EC_gen("P-256"), *cert_key = EVP_EC_gen("P-256");
+	struct gw_keyd kd = { .fd = -1 };
+	EVP_PKEY *proxy;
+
+	CHECK_EQ_INT(gw_keyd_start(key_file(held, "held.key"), NULL, &kd), 0);
+	proxy = gw_keyd_proxy_key(&kd, cert_key);
+	CHECK(proxy != NULL);
+	CHECK(!sign_verify(proxy, cert_key, 0));
+	EVP_PKEY_free(proxy);
+	gw_keyd_stop(&kd);
+	EVP_PKEY_free(held);
+	EVP_PKEY_free(cert_key);
+}
+
+/* A missing key file: the holder exits and signing fails, nothing hangs. */
+static void test_unreadable_key_fails_cleanly(void)
+{
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	struct gw_keyd kd = { .fd = -1 };
+	EVP_PKEY *proxy;
+
+	CHECK_EQ_INT(gw_keyd_start("/nonexistent/server.key", NULL, &kd), 0);
+	proxy = gw_keyd_proxy_key(&kd, key);
+	CHECK(!sign_verify(proxy, key, 0));
+	EVP_PKEY_free(proxy);
+	gw_keyd_stop(&kd);
+	EVP_PKEY_free(key);
+}
+
+struct raw_req {
+	struct gw_keyd_req h;
+	uint32_t seq;
+	uint8_t data[2 * GW_KEYD_MAX_DATA];
+};
+
+/* Sends len bytes of req to a holder served in this process; returns the
+ * answer's status. */
+static int raw_call(EVP_PKEY *key, const struct raw_req *req, size_t len)
+{
+	uint8_t answer[sizeof(struct gw_keyd_resp) + 4 + GW_KEYD_MAX_DATA];
+	struct gw_keyd_resp resp;
+	int sv[2];
+	ssize_t n;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0)
+		return -999;
+	send(sv[0], req, len, 0);
+	CHECK_EQ_INT(gw_keyd_serve_one(key, sv[1]), 0);
+	n = recv(sv[0], answer, sizeof(answer), 0);
+	close(sv[0]);
+	close(sv[1]);
+	if (n < (ssize_t)sizeof(resp))
+		return -998;
+	memcpy(&resp, answer, sizeof(resp));
+	CHECK(resp.status != 0 || resp.len > 0);
+	return resp.status;
+}
+
+static void test_malformed_requests(void)
+{
+	EVP_PKEY *ec = EVP_EC_gen("P-256"), *rsa = EVP_RSA_gen(2048);
+	size_t head = offsetof(struct raw_req, data);
+	struct raw_req r;
+
+	memset(&r, 0, sizeof(r));
+	r.h.op = GW_KEYD_ECDSA_SIGN;
+	r.h.len = 32;
+	CHECK_EQ_INT(raw_call(ec, &r, head + 32), 0);		/* the control */
+	CHECK_EQ_INT(raw_call(ec, &r, head + 31), -EBADMSG);	/* len disagrees */
+	CHECK_EQ_INT(raw_call(ec, &r, 5), -EBADMSG);		/* short header */
+	r.h.len = GW_KEYD_MAX_DATA + 1;
+	CHECK_EQ_INT(raw_call(ec, &r, head + GW_KEYD_MAX_DATA + 1), -EBADMSG);
+	r.h.len = 65;						/* not a digest */
+	CHECK_EQ_INT(raw_call(ec, &r, head + 65), -EINVAL);
+	r.h.len = 0;
+	CHECK_EQ_INT(raw_call(ec, &r, head), -EINVAL);
+	r.h.op = 77;
+	r.h.len = 32;
+	CHECK_EQ_INT(raw_call(ec, &r, head + 32), -EOPNOTSUPP);
+	r.h.op = GW_KEYD_RSA_PRIV_ENC;				/* RSA op, EC key */
+	r.h.padding = RSA_PKCS1_PADDING;
+	CHECK_EQ_INT(raw_call(ec, &r, head + 32), -EINVAL);
+	CHECK_EQ_INT(raw_call(rsa, &r, head + 32), 0);		/* the control */
+	r.h.padding = RSA_PKCS1_OAEP_PADDING;			/* not a signature */
+	CHECK_EQ_INT(raw_call(rsa, &r, head + 32), -EINVAL);
+	r.h.padding = RSA_NO_PADDING;
+	r.h.len = 257;						/* over the modulus */
+	CHECK_EQ_INT(raw_call(rsa, &r, head + 257), -EINVAL);
+	EVP_PKEY_free(ec);
+	EVP_PKEY_free(rsa);
+}
+
+int main(void)
+{
+	static const char *const files[] = { "ec.key", "rsa.key", "held.key" };
+	char path[256];
+
+	if (!mkdtemp(dir))
+		return 1;
+	RUN(test_ec_signatures);
+	RUN(test_rsa_signatures);
+	RUN(test_wrong_key_is_detected);
+	RUN(test_unreadable_key_fails_cleanly);
+	RUN(test_malformed_requests);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+	UNIT_EXIT();
+}
