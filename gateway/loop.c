@@ -148,7 +148,7 @@ int gw_worker_init(struct gw_worker *w, const struct gw_conf *conf)
 
 	memset(w, 0, sizeof(*w));
 	w->conf = conf;
-	w->listen_fd = w->timer_fd = w->signal_fd = w->tun.fd = -1;
+	w->listen_fd = w->timer_fd = w->signal_fd = w->tun.fd = w->keyd.fd = -1;
 	w->now = monotonic_now();
 	w->peer_log_budget = GW_PEER_LOG_BUDGET;
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -157,7 +157,6 @@ int gw_worker_init(struct gw_worker *w, const struct gw_conf *conf)
 	w->rxbuf = malloc(GW_RX_CAP);
 	if (!w->rxbuf)
 		return -ENOMEM;
-	w->keyd.fd = -1;
 	w->tls = gw_tls_ctx_new(conf, &w->keyd);
 	if (!w->tls)
 		return -EINVAL;
