@@ -203,6 +203,9 @@ void gw_tunnel_frame(struct gw_conn *c, const struct gw_cstp_frame *f);
 void gw_tunnel_from_tun(struct gw_worker *w);
 void gw_tunnel_detach(struct gw_conn *c, const char *why);
 
+/* privs.c: drop root for good (user NULL: only forbid new privileges) */
+int gw_privs_drop(const char *user);
+
 /* loop.c */
 int gw_worker_init(struct gw_worker *w, const struct gw_conf *conf);
 int gw_worker_run(struct gw_worker *w);

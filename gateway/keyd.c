@@ -16,8 +16,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -32,6 +30,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include "gateway/gateway.h"
 #include "gateway/keyd.h"
 #include "gateway/log.h"
 
@@ -133,20 +132,6 @@ static EVP_PKEY *keyd_load(const char *path)
 	return key;
 }
 
-static int keyd_drop(const char *user)
-{
-	struct passwd *pw;
-
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || !user)
-		return 0;
-	pw = getpwnam(user);
-	if (!pw || initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
-	    setuid(pw->pw_uid) < 0)
-		return -1;
-	/* setuid() makes a process dumpable again: undo that. */
-	return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-}
-
 static void __attribute__((noreturn)) keyd_child(int fd, const char *key_path, const char *user)
 {
 	EVP_PKEY *key;
@@ -164,7 +149,7 @@ static void __attribute__((noreturn)) keyd_child(int fd, const char *key_path, c
 		gw_err("key holder: cannot load %s", key_path);
 		_exit(1);
 	}
-	if (keyd_drop(user) < 0) {
+	if (gw_privs_drop(user) < 0) {
 		gw_err("key holder: cannot drop privileges to %s", user);
 		_exit(1);
 	}

@@ -7,13 +7,10 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "conf/conf.h"
@@ -44,31 +41,6 @@ static void usage(FILE *f)
 		"session (the clients are told) and exits.\n");
 }
 
-/* Gives up root for good: the TUN and the listener are already open. */
-static int drop_privileges(const char *user)
-{
-	struct passwd *pw;
-
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return -errno;
-	if (!user)
-		return 0;
-	pw = getpwnam(user);
-	if (!pw) {
-		gw_err("user %s does not exist", user);
-		return -ENOENT;
-	}
-	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
-	    setuid(pw->pw_uid) < 0)
-		return -errno;
-	if (pw->pw_uid != 0 && setuid(0) == 0) {
-		gw_err("could regain root after dropping privileges");
-		return -EPERM;
-	}
-	gw_info("running as user %s", user);
-	return 0;
-}
-
 static int load_conf(const char *path, struct gw_conf **conf)
 {
 	char err[4096];
@@ -89,8 +61,15 @@ static int run(const struct gw_conf *conf)
 
 	signal(SIGPIPE, SIG_IGN);
 	err = gw_worker_init(&w, conf);
-	if (err == 0)
-		err = drop_privileges(conf->user);
+	/* The TUN and the listener are open: root is not needed any more. */
+	if (err == 0) {
+		err = gw_privs_drop(conf->user);
+		if (err < 0)
+			gw_err("cannot drop privileges to user %s: %s",
+			       conf->user ? conf->user : "(none)", strerror(-err));
+		else if (conf->user)
+			gw_info("running as user %s", conf->user);
+	}
 	if (err == 0) {
 		conf_cidr_format(&conf->ipv4_pool, pool, sizeof(pool));
 		gw_info("listening on %s:%u (tun %s, pool %s)", conf->listen, conf->port,
