@@ -9,6 +9,7 @@
 #include "gateway/filter.h"
 
 static enum gw_filter_verdict filter_v4(const struct gw_filter_addrs *a,
+					const struct gw_filter_nets *n,
 					const uint8_t *pkt, size_t len)
 {
 	size_t ihl, total;
@@ -23,10 +24,13 @@ static enum gw_filter_verdict filter_v4(const struct gw_filter_addrs *a,
 		return GW_FILTER_NO_LEASE;
 	if (memcmp(pkt + 12, &a->v4, 4) != 0)
 		return GW_FILTER_SPOOFED;
+	if (n->pool4 && conf_cidr_contains(n->pool4, AF_INET, pkt + 16))
+		return GW_FILTER_LATERAL;
 	return GW_FILTER_PASS;
 }
 
 static enum gw_filter_verdict filter_v6(const struct gw_filter_addrs *a,
+					const struct gw_filter_nets *n,
 					const uint8_t *pkt, size_t len)
 {
 	static const uint8_t unspecified[16];
@@ -39,19 +43,25 @@ static enum gw_filter_verdict filter_v6(const struct gw_filter_addrs *a,
 		return GW_FILTER_NO_LEASE;
 	if (memcmp(pkt + 8, &a->v6, 16) != 0)
 		return GW_FILTER_SPOOFED;
+	if (n->pool6 && conf_cidr_contains(n->pool6, AF_INET6, pkt + 24))
+		return GW_FILTER_LATERAL;
 	return GW_FILTER_PASS;
 }
 
 enum gw_filter_verdict gw_filter_from_client(const struct gw_filter_addrs *a,
+					     const struct gw_filter_nets *nets,
 					     const uint8_t *pkt, size_t len)
 {
+	static const struct gw_filter_nets none;
+	const struct gw_filter_nets *n = nets ? nets : &none;
+
 	if (len < 1)
 		return GW_FILTER_MALFORMED;
 	switch (pkt[0] >> 4) {
 	case 4:
-		return filter_v4(a, pkt, len);
+		return filter_v4(a, n, pkt, len);
 	case 6:
-		return filter_v6(a, pkt, len);
+		return filter_v6(a, n, pkt, len);
 	default:
 		return GW_FILTER_MALFORMED;
 	}

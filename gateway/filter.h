@@ -2,8 +2,11 @@
 /*
  * The per-session packet filter on the client -> gateway path. A packet
  * passes only if it is a well-formed IPv4 or IPv6 packet whose source is an
- * address leased to the session that sent it (anti-spoofing). Later the
- * destination is checked against the session's profile here too.
+ * address leased to the session that sent it (anti-spoofing), and whose
+ * destination is not inside the VPN pools: devices do not reach each other
+ * or the gateway's own tunnel address, so malware on one field device
+ * cannot move sideways to the next. Later the destination is checked
+ * against the session's profile here too.
  *
  * Client operating systems send IPv6 link housekeeping (router
  * solicitations, MLD reports from fe80:: or ::) into any new interface, and
@@ -19,12 +22,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "conf/conf.h"
+
 enum gw_filter_verdict {
 	GW_FILTER_PASS,
 	GW_FILTER_MALFORMED,	/* not IPv4/IPv6, or shorter than its header says */
 	GW_FILTER_SPOOFED,	/* source is not the session's leased address */
 	GW_FILTER_LINK_LOCAL,	/* IPv6 link housekeeping (fe80::/10 or :: source) */
 	GW_FILTER_NO_LEASE,	/* a family the session has no address of */
+	GW_FILTER_LATERAL,	/* destination inside a VPN pool */
 };
 
 struct gw_filter_addrs {
@@ -33,7 +39,13 @@ struct gw_filter_addrs {
 	struct in6_addr v6;
 };
 
+/* The VPN pools, which no client packet may be addressed to; either may be NULL. */
+struct gw_filter_nets {
+	const struct conf_cidr *pool4, *pool6;
+};
+
 enum gw_filter_verdict gw_filter_from_client(const struct gw_filter_addrs *a,
+					     const struct gw_filter_nets *nets,
 					     const uint8_t *pkt, size_t len);
 
 #endif

@@ -60,6 +60,7 @@ struct gw_counters {
 	uint64_t dropped_spoofed;
 	uint64_t dropped_malformed;
 	uint64_t dropped_unroutable;		/* link-local, or a family not leased */
+	uint64_t dropped_lateral;		/* to another device (a VPN pool address) */
 	uint64_t dropped_queue_full;
 };
 
@@ -73,7 +74,7 @@ struct gw_session {
 	time_t created;
 	time_t detached;			/* when the tunnel connection went away */
 	unsigned int connects;			/* CONNECTs served: >1 means reconnects */
-	bool spoof_logged;
+	bool spoof_logged, lateral_logged;
 	struct gw_counters counters;
 };
 
@@ -140,6 +141,7 @@ struct gw_worker {
 	struct gw_tun tun;
 	struct gw_pool pool4, pool6;
 	bool have_pool6;
+	struct gw_filter_nets pools;		/* for the filter: no client packet goes there */
 	struct gw_session **by_v4, **by_v6;	/* pool index -> session */
 	struct gw_session *sessions;
 	struct gw_conn *conns;

@@ -121,11 +121,13 @@ static int pools_init(struct gw_worker *w)
 	w->by_v4 = calloc(w->pool4.size, sizeof(*w->by_v4));
 	if (!w->by_v4)
 		return -ENOMEM;
+	w->pools.pool4 = &conf->ipv4_pool;
 	if (!conf->have_ipv6_pool)
 		return 0;
 	if (gw_pool_init(&w->pool6, &conf->ipv6_pool) < 0)
 		return -EINVAL;
 	w->have_pool6 = true;
+	w->pools.pool6 = &conf->ipv6_pool;
 	w->by_v6 = calloc(w->pool6.size, sizeof(*w->by_v6));
 	return w->by_v6 ? 0 : -ENOMEM;
 }

@@ -158,12 +158,34 @@ void gw_tunnel_detach(struct gw_conn *c, const char *why)
 	c->sess = NULL;
 }
 
+/* A well-formed packet's source or destination address, for a log line. */
+static const char *packet_addr(const uint8_t *pkt, bool source)
+{
+	static __thread char buf[INET6_ADDRSTRLEN];
+	bool v4 = pkt[0] >> 4 == 4;
+
+	inet_ntop(v4 ? AF_INET : AF_INET6,
+		  v4 ? pkt + (source ? 12 : 16) : pkt + (source ? 8 : 24), buf, sizeof(buf));
+	return buf;
+}
+
 static void count_drop(struct gw_worker *w, struct gw_session *s, enum gw_filter_verdict v,
 		       const uint8_t *pkt)
 {
 	if (v == GW_FILTER_MALFORMED) {
 		s->counters.dropped_malformed++;
 		w->stats.traffic.dropped_malformed++;
+		return;
+	}
+	if (v == GW_FILTER_LATERAL) {
+		s->counters.dropped_lateral++;
+		w->stats.traffic.dropped_lateral++;
+		if (!s->lateral_logged) {
+			s->lateral_logged = true;
+			gw_warn("dropped packet to %s, inside the VPN pool, device=%s "
+				"(devices do not reach each other; further drops are counted)",
+				packet_addr(pkt, false), s->id.device_id);
+		}
 		return;
 	}
 	if (v != GW_FILTER_SPOOFED) {
@@ -175,14 +197,13 @@ static void count_drop(struct gw_worker *w, struct gw_session *s, enum gw_filter
 	w->stats.traffic.dropped_spoofed++;
 	/* Log once per session: a spoofing client must not flood the log. */
 	if (!s->spoof_logged) {
-		char src[INET6_ADDRSTRLEN], a4[INET_ADDRSTRLEN];
+		char a4[INET_ADDRSTRLEN];
 
 		s->spoof_logged = true;
-		inet_ntop(pkt[0] >> 4 == 4 ? AF_INET : AF_INET6, pkt[0] >> 4 == 4 ? pkt + 12 : pkt + 8,
-			  src, sizeof(src));
 		inet_ntop(AF_INET, &s->lease.v4, a4, sizeof(a4));
 		gw_warn("dropped packet with spoofed source %s device=%s addr=%s "
-			"(further drops are counted, not logged)", src, s->id.device_id, a4);
+			"(further drops are counted, not logged)", packet_addr(pkt, true),
+			s->id.device_id, a4);
 	}
 }
 
@@ -190,7 +211,7 @@ static void tunnel_data(struct gw_conn *c, const struct gw_cstp_frame *f)
 {
 	struct gw_session *s = c->sess;
 	struct gw_worker *w = c->w;
-	enum gw_filter_verdict v = gw_filter_from_client(&s->lease, f->payload, f->len);
+	enum gw_filter_verdict v = gw_filter_from_client(&s->lease, &w->pools, f->payload, f->len);
 
 	if (v != GW_FILTER_PASS)
 		return count_drop(w, s, v, f->payload);

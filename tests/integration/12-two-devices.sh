@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Two devices at once: distinct leases, both reach the internal host, and
-# one cannot send with the other's address (anti-spoofing): devA adds devB's
+# Two devices at once: distinct leases, both reach the internal host but
+# not each other (nor the gateway's tunnel address), and one cannot send
+# with the other's address (anti-spoofing): devA adds devB's
 # leased address to its own vpn0 and sends UDP from it; the internal host
 # must never see that datagram, while devA's and devB's genuine ones arrive.
 #
@@ -39,6 +40,21 @@ check "gateway log: tunnel up for devB at $b" \
 	pst_log_has "tunnel up device=devB peer=[^ ]+ addr=$(re "$b") "
 check "devA pings the internal host" pst_ping devA "$PST_INT_IP"
 check "devB pings the internal host" pst_ping devB "$PST_INT_IP"
+
+# Devices do not reach each other through the gateway (no lateral movement
+# between field devices), nor the gateway's own tunnel address.
+if pst_ping devA "$b"; then
+	not_ok "devA cannot reach devB's tunnel address $b"
+else
+	ok "devA cannot reach devB's tunnel address $b"
+fi
+if pst_ping devB 198.18.100.1; then
+	not_ok "devB cannot reach the gateway's tunnel address"
+else
+	ok "devB cannot reach the gateway's tunnel address"
+fi
+check "gateway log: devA's packet to $b dropped as inside the VPN pool" \
+	pst_log_wait 5 "dropped packet to $(re "$b"), inside the VPN pool, device=devA"
 
 # UDP listener on the internal host: one line "SOURCE PAYLOAD" per datagram.
 udp_out=$PST_TMP/udp-5300.out
