@@ -50,17 +50,17 @@ struct keyd_msg_resp {
 
 /* ------------------------------------------------------------ the holder */
 
-static int keyd_ecdsa(EVP_PKEY *key, const struct keyd_msg_req *rq, struct keyd_msg_resp *rs)
+/* Signs the request's bytes as they are (no digest step); padding 0 = the
+ * key type's default. */
+static int keyd_sign(EVP_PKEY *key, int padding, const struct keyd_msg_req *rq,
+		     struct keyd_msg_resp *rs)
 {
-	EVP_PKEY_CTX *ctx;
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(key, NULL);
 	size_t len = sizeof(rs->data);
-	int ok;
+	int ok = ctx && EVP_PKEY_sign_init(ctx) == 1 &&
+		 (!padding || EVP_PKEY_CTX_set_rsa_padding(ctx, padding) == 1) &&
+		 EVP_PKEY_sign(ctx, rs->data, &len, rq->data, rq->h.len) == 1;
 
-	if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC || rq->h.len == 0 || rq->h.len > 64)
-		return -EINVAL;
-	ctx = EVP_PKEY_CTX_new(key, NULL);
-	ok = ctx && EVP_PKEY_sign_init(ctx) == 1 &&
-	     EVP_PKEY_sign(ctx, rs->data, &len, rq->data, rq->h.len) == 1;
 	EVP_PKEY_CTX_free(ctx);
 	if (!ok)
 		return -EIO;
@@ -68,27 +68,22 @@ static int keyd_ecdsa(EVP_PKEY *key, const struct keyd_msg_req *rq, struct keyd_
 	return 0;
 }
 
+static int keyd_ecdsa(EVP_PKEY *key, const struct keyd_msg_req *rq, struct keyd_msg_resp *rs)
+{
+	if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC || rq->h.len == 0 || rq->h.len > 64)
+		return -EINVAL;
+	return keyd_sign(key, 0, rq, rs);
+}
+
 /* A raw private operation with PKCS#1 type 1 padding or none (PSS is padded
  * by the caller), which is all TLS signing needs. */
 static int keyd_rsa(EVP_PKEY *key, const struct keyd_msg_req *rq, struct keyd_msg_resp *rs)
 {
-	EVP_PKEY_CTX *ctx;
-	size_t len = sizeof(rs->data);
-	int ok;
-
 	if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA ||
 	    (rq->h.padding != RSA_PKCS1_PADDING && rq->h.padding != RSA_NO_PADDING) ||
 	    rq->h.len == 0 || rq->h.len > (uint32_t)EVP_PKEY_get_size(key))
 		return -EINVAL;
-	ctx = EVP_PKEY_CTX_new(key, NULL);
-	ok = ctx && EVP_PKEY_sign_init(ctx) == 1 &&
-	     EVP_PKEY_CTX_set_rsa_padding(ctx, rq->h.padding) == 1 &&
-	     EVP_PKEY_sign(ctx, rs->data, &len, rq->data, rq->h.len) == 1;
-	EVP_PKEY_CTX_free(ctx);
-	if (!ok)
-		return -EIO;
-	rs->h.len = (uint32_t)len;
-	return 0;
+	return keyd_sign(key, rq->h.padding, rq, rs);
 }
 
 int gw_keyd_serve_one(EVP_PKEY *key, int fd)
