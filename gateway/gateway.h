@@ -71,7 +71,6 @@ struct gw_session {
 	struct gw_filter_addrs lease;		/* leased addresses, kept across reconnects */
 	uint32_t v4_index, v6_index;
 	struct gw_conn *conn;			/* the tunnel connection, or NULL */
-	time_t created;
 	time_t detached;			/* when the tunnel connection went away */
 	unsigned int connects;			/* CONNECTs served: >1 means reconnects */
 	bool spoof_logged, lateral_logged;

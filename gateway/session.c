@@ -97,7 +97,6 @@ int gw_session_new(struct gw_worker *w, const struct gw_identity *id, struct gw_
 		return -EIO;
 	}
 	s->id = *id;
-	s->created = w->now;
 	s->detached = w->now;
 	s->next = w->sessions;
 	w->sessions = s;
