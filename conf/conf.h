@@ -56,6 +56,8 @@ struct gw_conf {
 	unsigned int cookie_timeout;	/* seconds a disconnected session keeps cookie and address */
 	unsigned int max_clients;	/* concurrent TLS connections */
 	char *user;			/* drop privileges to this user after set-up, may be NULL */
+	char *policy;			/* posture policy file, or NULL: every valid device is allowed */
+	char *audit_log;		/* one JSON line per posture decision, or NULL */
 };
 
 /*

@@ -284,6 +284,24 @@ static void conf_check_secrecy(cfg_t *cfg, cfg_opt_t *opt, const char *abs, mode
 			     opt->name, abs);
 }
 
+/* The audit log is created at start if missing, so only its directory must exist. */
+static int conf_check_audit_log(cfg_t *cfg, cfg_opt_t *opt)
+{
+	struct stat st;
+	char *abs, *slash;
+
+	conf_note(cfg, opt);
+	abs = conf_path_of(cfg, opt);
+	if (!abs)
+		return 0;
+	slash = strrchr(abs, '/');
+	*slash = '\0';
+	if (stat(abs[0] ? abs : "/", &st) != 0 || !S_ISDIR(st.st_mode))
+		conf_err_opt(cfg, opt, "%s: directory %s does not exist", opt->name, abs[0] ? abs : "/");
+	free(abs);
+	return 0;
+}
+
 static int conf_check_key(cfg_t *cfg, cfg_opt_t *opt)
 {
 	struct stat st;
@@ -387,6 +405,8 @@ static const struct conf_check {
 	{ "ipv4-pool", conf_check_pool4 },
 	{ "ipv6-pool", conf_check_pool6 },
 	{ "user", conf_check_user },
+	{ "policy", conf_check_file },
+	{ "audit-log", conf_check_audit_log },
 };
 
 /* ---- value parsers (libconfuse calls them once per value) ---- */
@@ -485,6 +505,8 @@ static cfg_opt_t conf_opts[] = {
 	CFG_INT_CB("cookie-timeout", 300, CFGF_NONE, conf_parse_uint),
 	CFG_INT_CB("max-clients", 1024, CFGF_NONE, conf_parse_uint),
 	CFG_STR("user", NULL, CFGF_NODEFAULT),
+	CFG_STR("policy", NULL, CFGF_NODEFAULT),
+	CFG_STR("audit-log", NULL, CFGF_NODEFAULT),
 	CFG_END()
 };
 
@@ -804,6 +826,14 @@ static int conf_dup_path(const struct conf_load *ld, char **dst, const char *nam
 	return *dst ? 0 : -ENOMEM;
 }
 
+/* An optional file: NULL when the key is not set. */
+static int conf_dup_opt_path(const struct conf_load *ld, cfg_t *cfg, char **dst, const char *key)
+{
+	if (!cfg_size(cfg, key))
+		return 0;
+	return conf_dup_path(ld, dst, cfg_getstr(cfg, key));
+}
+
 static int conf_build_strings(const struct conf_load *ld, cfg_t *cfg, struct gw_conf *c)
 {
 	if (conf_dup_path(ld, &c->path, ld->base) ||
@@ -813,7 +843,9 @@ static int conf_build_strings(const struct conf_load *ld, cfg_t *cfg, struct gw_
 	    conf_dup_path(ld, &c->server_cert, cfg_getstr(cfg, "server-cert")) ||
 	    conf_dup_path(ld, &c->server_key, cfg_getstr(cfg, "server-key")) ||
 	    conf_dup(&c->tun_name, cfg_getstr(cfg, "tun-name")) ||
-	    conf_dup(&c->user, cfg_getstr(cfg, "user")))
+	    conf_dup(&c->user, cfg_getstr(cfg, "user")) ||
+	    conf_dup_opt_path(ld, cfg, &c->policy, "policy") ||
+	    conf_dup_opt_path(ld, cfg, &c->audit_log, "audit-log"))
 		return -ENOMEM;
 	return 0;
 }
@@ -917,5 +949,7 @@ void conf_gateway_free(struct gw_conf *conf)
 	free(conf->tun_name);
 	free(conf->routes);
 	free(conf->user);
+	free(conf->policy);
+	free(conf->audit_log);
 	free(conf);
 }
