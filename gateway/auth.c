@@ -79,8 +79,8 @@ static void auth_login(struct gw_conn *c)
 	OPENSSL_cleanse(hex, sizeof(hex));
 	gw_info("auth ok device=%s peer=%s group=%s ownership=%s serial=%s", c->id.device_id,
 		c->peer, c->id.group,
-		c->id.ownership == GW_OWNERSHIP_CORPORATE ? "corporate" :
-		c->id.ownership == GW_OWNERSHIP_BYOD ? "byod" : "unknown", c->id.serial);
+		c->id.ownership == CONF_OWNERSHIP_CORPORATE ? "corporate" :
+		c->id.ownership == CONF_OWNERSHIP_BYOD ? "byod" : "unknown", c->id.serial);
 	c->w->stats.auth_ok++;
 	auth_reply(c, headers, AUTH_XML_HEAD
 		   "<auth id=\"success\">\n<title>Postern</title>\n</auth>\n</config-auth>\n");
@@ -132,7 +132,7 @@ static void auth_connect(struct gw_conn *c, const struct gw_http_req *req)
 	if (!s)
 		return auth_connect_refuse(c, "with an unknown or expired cookie");
 	/* The cookie is only good together with the certificate that obtained it. */
-	if (CRYPTO_memcmp(s->id.fingerprint, c->id.fingerprint, GW_FINGERPRINT_LEN) != 0)
+	if (CRYPTO_memcmp(s->id.fingerprint, c->id.fingerprint, PST_FINGERPRINT_LEN) != 0)
 		return auth_connect_refuse(c, "with a cookie issued to another certificate");
 	gw_tunnel_attach(c, s);
 }

@@ -29,10 +29,9 @@
 #include "gateway/keyd.h"
 #include "gateway/log.h"
 #include "gateway/pool.h"
+#include "posture/posture.h"
 
 #define GW_COOKIE_LEN		32	/* random bytes; 64 hex digits on the wire */
-#define GW_FINGERPRINT_LEN	32	/* SHA-256 of the certificate's DER */
-#define GW_DEVICE_ID_MAX	64
 #define GW_PEER_MAX		64	/* "[v6addr]:port" */
 #define GW_HANDSHAKE_TIMEOUT	20	/* seconds to finish TLS and send a request */
 #define GW_HTTP_IDLE_TIMEOUT	30	/* seconds a keep-alive HTTP connection may idle */
@@ -41,17 +40,6 @@
 #define GW_PEER_LOG_BUDGET	20	/* failed-connection log lines per second */
 /* Room for a partial frame or request plus one whole TLS record. */
 #define GW_RX_CAP		(2 * GW_CSTP_MAX_FRAME + 16)
-
-enum gw_ownership { GW_OWNERSHIP_UNKNOWN, GW_OWNERSHIP_CORPORATE, GW_OWNERSHIP_BYOD };
-
-/* What a verified device certificate says about the device. */
-struct gw_identity {
-	char device_id[GW_DEVICE_ID_MAX + 1];
-	char group[GW_DEVICE_ID_MAX + 1];
-	enum gw_ownership ownership;
-	char serial[80];			/* hex */
-	uint8_t fingerprint[GW_FINGERPRINT_LEN];
-};
 
 /* Counters for drops and traffic; the session's and the worker's. */
 struct gw_counters {
@@ -67,7 +55,7 @@ struct gw_counters {
 struct gw_session {
 	struct gw_session *next;
 	uint8_t cookie[GW_COOKIE_LEN];		/* secret: compared with CRYPTO_memcmp */
-	struct gw_identity id;
+	struct pst_identity id;
 	struct gw_filter_addrs lease;		/* leased addresses, kept across reconnects */
 	uint32_t v4_index, v6_index;
 	struct gw_conn *conn;			/* the tunnel connection, or NULL */
@@ -100,7 +88,7 @@ struct gw_conn {
 	char peer[GW_PEER_MAX];			/* client address for logs */
 	bool cert_ok;				/* a certificate was presented and verified */
 	const char *cert_refusal;		/* why not, in words for the device */
-	struct gw_identity id;
+	struct pst_identity id;
 	struct gw_session *sess;		/* set in the tunnel state */
 	uint8_t *in;				/* an incomplete request or frame, or NULL */
 	size_t in_len;
@@ -162,7 +150,6 @@ SSL_CTX *gw_tls_ctx_new(const struct gw_conf *conf, struct gw_keyd *kd);
 /* After the handshake: fills c->id, c->cert_ok and c->cert_refusal. */
 void gw_tls_peer_check(struct gw_conn *c);
 int gw_tls_conn_index(void);
-bool gw_tls_identity(X509 *cert, struct gw_identity *id);
 
 /* tun.c */
 int gw_tun_open(struct gw_tun *tun, const char *name);
@@ -170,7 +157,7 @@ int gw_tun_configure(struct gw_tun *tun, const struct gw_worker *w);
 void gw_tun_close(struct gw_tun *tun);
 
 /* session.c */
-int gw_session_new(struct gw_worker *w, const struct gw_identity *id, struct gw_session **out);
+int gw_session_new(struct gw_worker *w, const struct pst_identity *id, struct gw_session **out);
 struct gw_session *gw_session_find(struct gw_worker *w, const char *cookie_hex, size_t len);
 /* Exactly 2 * GW_COOKIE_LEN lower-case hex digits, else -EINVAL. */
 int gw_cookie_parse(const char *hex, size_t len, uint8_t out[GW_COOKIE_LEN]);

@@ -83,7 +83,7 @@ static struct gw_session *session_of_device(struct gw_worker *w, const char *dev
 	return NULL;
 }
 
-int gw_session_new(struct gw_worker *w, const struct gw_identity *id, struct gw_session **out)
+int gw_session_new(struct gw_worker *w, const struct pst_identity *id, struct gw_session **out)
 {
 	struct gw_session *s, *old = session_of_device(w, id->device_id);
 

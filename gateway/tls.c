@@ -25,8 +25,6 @@
 #include "gateway/keyd.h"
 #include "gateway/log.h"
 
-#define URI_DEVICE	"urn:postern:device:"
-#define URI_OWNERSHIP	"urn:postern:ownership:"
 
 static int tls_conn_idx = -1;
 
@@ -236,110 +234,6 @@ SSL_CTX *gw_tls_ctx_new(const struct gw_conf *conf, struct gw_keyd *kd)
 	return ctx;
 }
 
-/* Device ids and groups become file names and log fields: keep them plain. */
-static bool tls_plain_name(const char *s, size_t len)
-{
-	if (len == 0 || len > GW_DEVICE_ID_MAX || !isalnum((unsigned char)s[0]))
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (!isalnum(ch) && ch != '.' && ch != '_' && ch != '-')
-			return false;
-	}
-	return true;
-}
-
-static bool tls_copy_name(char *dst, const char *src, size_t len)
-{
-	if (!tls_plain_name(src, len))
-		return false;
-	memcpy(dst, src, len);
-	dst[len] = '\0';
-	return true;
-}
-
-static bool tls_subject_field(X509 *cert, int nid, char *dst)
-{
-	X509_NAME *name = X509_get_subject_name(cert);
-	int i = X509_NAME_get_index_by_NID(name, nid, -1);
-	ASN1_STRING *v;
-
-	if (i < 0)
-		return false;
-	v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i));
-	return tls_copy_name(dst, (const char *)ASN1_STRING_get0_data(v),
-			     (size_t)ASN1_STRING_length(v));
-}
-
-/* Reads the urn:postern: URIs; returns false when one is malformed or repeated. */
-static bool tls_san_uris(X509 *cert, struct gw_identity *id, bool *have_dev)
-{
-	GENERAL_NAMES *gens = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
-	bool ok = true;
-
-	for (int i = 0; gens && ok && i < sk_GENERAL_NAME_num(gens); i++) {
-		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
-		const char *u;
-		size_t len;
-
-		if (g->type != GEN_URI)
-			continue;
-		u = (const char *)ASN1_STRING_get0_data(g->d.uniformResourceIdentifier);
-		len = (size_t)ASN1_STRING_length(g->d.uniformResourceIdentifier);
-		if (len > strlen(URI_DEVICE) && !strncmp(u, URI_DEVICE, strlen(URI_DEVICE))) {
-			char dev[GW_DEVICE_ID_MAX + 1];
-
-			ok = !*have_dev && tls_copy_name(dev, u + strlen(URI_DEVICE),
-							 len - strlen(URI_DEVICE)) &&
-			     !strcmp(dev, id->device_id);
-			*have_dev = true;
-		} else if (len == strlen(URI_OWNERSHIP "corporate") &&
-			   !strncmp(u, URI_OWNERSHIP "corporate", len)) {
-			ok = id->ownership == GW_OWNERSHIP_UNKNOWN;
-			id->ownership = GW_OWNERSHIP_CORPORATE;
-		} else if (len == strlen(URI_OWNERSHIP "byod") &&
-			   !strncmp(u, URI_OWNERSHIP "byod", len)) {
-			ok = id->ownership == GW_OWNERSHIP_UNKNOWN;
-			id->ownership = GW_OWNERSHIP_BYOD;
-		}
-	}
-	GENERAL_NAMES_free(gens);
-	return ok;
-}
-
-static void tls_serial_hex(X509 *cert, char *dst, size_t len)
-{
-	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
-	char *hex = bn ? BN_bn2hex(bn) : NULL;
-
-	snprintf(dst, len, "%s", hex ? hex : "?");
-	OPENSSL_free(hex);
-	BN_free(bn);
-}
-
-/*
- * Fills id from a certificate: CN = device id, which the SAN URI
- * urn:postern:device: must repeat exactly, OU = group, the ownership URI.
- * Returns false when it is not a device's certificate.
- */
-bool gw_tls_identity(X509 *cert, struct gw_identity *id)
-{
-	unsigned int n = sizeof(id->fingerprint);
-	bool have_dev = false;
-
-	memset(id, 0, sizeof(*id));
-	if (!tls_subject_field(cert, NID_commonName, id->device_id))
-		return false;
-	if (!tls_subject_field(cert, NID_organizationalUnitName, id->group))
-		snprintf(id->group, sizeof(id->group), "default");
-	if (!tls_san_uris(cert, id, &have_dev) || !have_dev)
-		return false;
-	tls_serial_hex(cert, id->serial, sizeof(id->serial));
-	return X509_digest(cert, EVP_sha256(), id->fingerprint, &n) == 1 &&
-	       n == sizeof(id->fingerprint);
-}
-
 void gw_tls_peer_check(struct gw_conn *c)
 {
 	X509 *cert = SSL_get0_peer_certificate(c->ssl);
@@ -349,7 +243,7 @@ void gw_tls_peer_check(struct gw_conn *c)
 		c->cert_refusal = "a device certificate is required";
 		return;
 	}
-	if (!gw_tls_identity(cert, &c->id)) {
+	if (!pst_cert_identity(cert, &c->id)) {
 		if (!c->cert_refusal)
 			c->cert_refusal = "certificate does not name a device (no urn:postern:device)";
 		if (!c->id.device_id[0])

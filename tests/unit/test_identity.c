@@ -56,15 +56,15 @@ static void set_cn(X509 *cert, const char *cn)
 static void test_device_certificate(void)
 {
 	X509 *cert = device_cert("laptop-0042", "sales", CA_OWNERSHIP_CORPORATE);
-	struct gw_identity id;
-	uint8_t zero[GW_FINGERPRINT_LEN] = { 0 };
+	struct pst_identity id;
+	uint8_t zero[PST_FINGERPRINT_LEN] = { 0 };
 	char serial[80];
 
 	CHECK(cert != NULL);
-	CHECK(gw_tls_identity(cert, &id));
+	CHECK(pst_cert_identity(cert, &id));
 	CHECK_EQ_STR(id.device_id, "laptop-0042");
 	CHECK_EQ_STR(id.group, "sales");
-	CHECK_EQ_INT(id.ownership, GW_OWNERSHIP_CORPORATE);
+	CHECK_EQ_INT(id.ownership, CONF_OWNERSHIP_CORPORATE);
 	CHECK(memcmp(id.fingerprint, zero, sizeof(zero)) != 0);
 	ca_serial_hex(X509_get0_serialNumber(cert), serial, sizeof(serial));
 	CHECK_EQ_STR(id.serial, serial);
@@ -74,10 +74,10 @@ static void test_device_certificate(void)
 static void test_byod_certificate(void)
 {
 	X509 *cert = device_cert("phone-7", "default", CA_OWNERSHIP_BYOD);
-	struct gw_identity id;
+	struct pst_identity id;
 
-	CHECK(gw_tls_identity(cert, &id));
-	CHECK_EQ_INT(id.ownership, GW_OWNERSHIP_BYOD);
+	CHECK(pst_cert_identity(cert, &id));
+	CHECK_EQ_INT(id.ownership, CONF_OWNERSHIP_BYOD);
 	X509_free(cert);
 }
 
@@ -86,10 +86,10 @@ static void test_fingerprint_is_per_certificate(void)
 {
 	X509 *a = device_cert("dev", "default", CA_OWNERSHIP_CORPORATE);
 	X509 *b = device_cert("dev", "default", CA_OWNERSHIP_CORPORATE);
-	struct gw_identity ia, ib;
+	struct pst_identity ia, ib;
 
-	CHECK(gw_tls_identity(a, &ia) && gw_tls_identity(b, &ib));
-	CHECK(memcmp(ia.fingerprint, ib.fingerprint, GW_FINGERPRINT_LEN) != 0);
+	CHECK(pst_cert_identity(a, &ia) && pst_cert_identity(b, &ib));
+	CHECK(memcmp(ia.fingerprint, ib.fingerprint, PST_FINGERPRINT_LEN) != 0);
 	X509_free(a);
 	X509_free(b);
 }
@@ -98,12 +98,12 @@ static void test_fingerprint_is_per_certificate(void)
 static void test_cn_must_match_device_uri(void)
 {
 	X509 *cert = device_cert("laptop-1", "default", CA_OWNERSHIP_CORPORATE);
-	struct gw_identity id;
+	struct pst_identity id;
 
 	set_cn(cert, "laptop-2");
-	CHECK(!gw_tls_identity(cert, &id));
+	CHECK(!pst_cert_identity(cert, &id));
 	set_cn(cert, "../etc");
-	CHECK(!gw_tls_identity(cert, &id));
+	CHECK(!pst_cert_identity(cert, &id));
 	X509_free(cert);
 }
 
@@ -117,11 +117,11 @@ static void test_server_certificate_is_not_a_device(void)
 	};
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
-	struct gw_identity id;
+	struct pst_identity id;
 
 	CHECK(ca_key_generate(CA_KEY_EC_P256, &key) == 0);
 	CHECK(ca_cert_build_server(&authority, key, &req, &cert) == 0);
-	CHECK(cert && !gw_tls_identity(cert, &id));
+	CHECK(cert && !pst_cert_identity(cert, &id));
 	X509_free(cert);
 	EVP_PKEY_free(key);
 }

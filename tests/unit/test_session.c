@@ -37,7 +37,7 @@ static void worker_free(void)
 
 static struct gw_session *login(const char *device, uint8_t fp)
 {
-	struct gw_identity id = { 0 };
+	struct pst_identity id = { 0 };
 	struct gw_session *s = NULL;
 
 	snprintf(id.device_id, sizeof(id.device_id), "%s", device);

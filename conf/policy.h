@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The posture policy as the security department writes it, loaded from a
+ * libconfuse file: profiles (the networks a session may reach), platforms
+ * (minimum OS version and patch level per os.name), rules (tried in order;
+ * the first whose group and ownership fit the device decides) and the
+ * top-level quarantine profile, agent requirement and maximum report age.
+ *
+ * The loader checks the whole file before anything uses it and reports every
+ * problem as "FILE:LINE: message"; a file with any problem yields no policy,
+ * so a bad edit never replaces the policy in force. The engine that applies
+ * a policy to a device's facts is posture/policy.c; this file only knows the
+ * model, so that conf/ depends on nothing else in the tree.
+ *
+ * Version numbers and dates are parsed here too: the loader must refuse a
+ * min-version it could never compare, and the engine compares the same way.
+ */
+#ifndef POSTERN_CONF_POLICY_H
+#define POSTERN_CONF_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf/conf.h"
+
+#define CONF_VERSION_PARTS	8
+#define CONF_BANNER_MAX		512	/* bytes of a profile banner */
+#define CONF_NAME_MAX		64	/* profile, platform, rule and group names */
+
+/*
+ * A version number: up to CONF_VERSION_PARTS dot-separated decimal
+ * components ("17.10", "6.1.0"), optionally followed by a suffix that starts
+ * with '-', '+', '~' or ' ' and is ignored ("6.1.0-13-amd64"). Missing
+ * components count as 0, so "17" == "17.0"; components compare numerically,
+ * so "17.10" > "17.9". Each component is at most 9 digits.
+ */
+struct conf_version {
+	uint32_t part[CONF_VERSION_PARTS];
+	unsigned int n;
+};
+
+/* Returns 0, or -EINVAL for anything that is not a version as above. */
+int conf_version_parse(const char *text, struct conf_version *out);
+/* <0, 0, >0 like strcmp. */
+int conf_version_cmp(const struct conf_version *a, const struct conf_version *b);
+/* "YYYY-MM-DD", a real calendar date; *days = days since 1970-01-01. 0 or -EINVAL. */
+int conf_date_parse(const char *text, long *days);
+
+enum conf_ownership { CONF_OWNERSHIP_ANY, CONF_OWNERSHIP_CORPORATE, CONF_OWNERSHIP_BYOD };
+enum conf_action { CONF_ACTION_ALLOW, CONF_ACTION_DENY };
+enum conf_agent { CONF_AGENT_REQUIRED, CONF_AGENT_OPTIONAL };
+
+struct conf_profile {
+	char *name;
+	struct conf_cidr *allow;	/* pushed as split-include routes, enforced by the gateway */
+	size_t n_allow;
+	char *banner;			/* may be NULL; printable text, "\n" allowed */
+	int line;
+};
+
+/* name is an os.name value: ios, android, linux, windows or macos. */
+struct conf_platform {
+	char *name;
+	char *min_version;		/* as written, for messages; NULL = no minimum */
+	struct conf_version min;
+	char *min_patch_level;		/* as written, YYYY-MM-DD; NULL = no minimum */
+	long min_patch_days;
+	int line;
+};
+
+struct conf_rule {
+	char *name;
+	char *group;			/* NULL = any group */
+	enum conf_ownership ownership;
+	bool require_mdm;		/* mdm.enrolled = true */
+	bool require_passcode;		/* passcode.set = true */
+	bool require_disk_encryption;	/* disk.encrypted = true */
+	bool deny_rooted;		/* device.rooted = false */
+	enum conf_action action;
+	/* allow: the profile a compliant device gets. A deny rule has no
+	 * profile and no requirements (the loader refuses them): it denies on
+	 * match, since quarantine would grant more than deny. */
+	const struct conf_profile *profile;
+	char *message;			/* deny: shown to the device; may be NULL */
+	int line;
+};
+
+struct conf_policy {
+	char *path;			/* absolute */
+	char sha256[65];		/* hex SHA-256 of the file's bytes, for the audit log */
+	struct conf_profile *profiles;
+	size_t n_profiles;
+	struct conf_platform *platforms;
+	size_t n_platforms;
+	struct conf_rule *rules;	/* in file order */
+	size_t n_rules;
+	const struct conf_profile *quarantine;	/* required */
+	enum conf_agent agent;			/* default required */
+	unsigned int max_report_age;		/* seconds, 1..86400, default 300 */
+};
+
+/*
+ * Loads and checks the policy at path. On success returns 0 and sets *out.
+ * On failure returns a negative errno and writes every problem, one
+ * "FILE:LINE: message" per line, into err (NUL-terminated, truncated to
+ * errlen). Never prints. Not thread-safe (libconfuse's lexer is global).
+ */
+int conf_policy_load(const char *path, struct conf_policy **out, char *err, size_t errlen);
+void conf_policy_free(struct conf_policy *p);
+
+const struct conf_profile *conf_policy_profile(const struct conf_policy *p, const char *name);
+const struct conf_platform *conf_policy_platform(const struct conf_policy *p, const char *os_name);
+
+#endif

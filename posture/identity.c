@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Who a device certificate says the device is: the device id (CN, repeated
+ * exactly in the SAN URI urn:postern:device:ID), its group (OU) and its
+ * ownership (SAN URI urn:postern:ownership:corporate|byod), as postern-ca
+ * writes them. The gateway reads it from the verified peer certificate; the
+ * dry run and the agent read it from a file, and all three agree.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/evp.h>
+#include <openssl/x509v3.h>
+
+#include "posture/posture.h"
+
+#define URI_DEVICE	"urn:postern:device:"
+#define URI_OWNERSHIP	"urn:postern:ownership:"
+
+/* Device ids and groups become file names and log fields: keep them plain. */
+static bool identity_plain_name(const char *s, size_t len)
+{
+	if (len == 0 || len > PST_DEVICE_ID_MAX || !isalnum((unsigned char)s[0]))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (!isalnum(ch) && ch != '.' && ch != '_' && ch != '-')
+			return false;
+	}
+	return true;
+}
+
+static bool identity_copy_name(char *dst, const char *src, size_t len)
+{
+	if (!identity_plain_name(src, len))
+		return false;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+	return true;
+}
+
+static bool identity_subject_field(X509 *cert, int nid, char *dst)
+{
+	X509_NAME *name = X509_get_subject_name(cert);
+	int i = X509_NAME_get_index_by_NID(name, nid, -1);
+	ASN1_STRING *v;
+
+	if (i < 0)
+		return false;
+	v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i));
+	return identity_copy_name(dst, (const char *)ASN1_STRING_get0_data(v),
+			     (size_t)ASN1_STRING_length(v));
+}
+
+/* Reads the urn:postern: URIs; returns false when one is malformed or repeated. */
+static bool identity_san_uris(X509 *cert, struct pst_identity *id, bool *have_dev)
+{
+	GENERAL_NAMES *gens = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	bool ok = true;
+
+	for (int i = 0; gens && ok && i < sk_GENERAL_NAME_num(gens); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		const char *u;
+		size_t len;
+
+		if (g->type != GEN_URI)
+			continue;
+		u = (const char *)ASN1_STRING_get0_data(g->d.uniformResourceIdentifier);
+		len = (size_t)ASN1_STRING_length(g->d.uniformResourceIdentifier);
+		if (len > strlen(URI_DEVICE) && !strncmp(u, URI_DEVICE, strlen(URI_DEVICE))) {
+			char dev[PST_DEVICE_ID_MAX + 1];
+
+			ok = !*have_dev && identity_copy_name(dev, u + strlen(URI_DEVICE),
+							 len - strlen(URI_DEVICE)) &&
+			     !strcmp(dev, id->device_id);
+			*have_dev = true;
+		} else if (len == strlen(URI_OWNERSHIP "corporate") &&
+			   !strncmp(u, URI_OWNERSHIP "corporate", len)) {
+			ok = id->ownership == CONF_OWNERSHIP_ANY;
+			id->ownership = CONF_OWNERSHIP_CORPORATE;
+		} else if (len == strlen(URI_OWNERSHIP "byod") &&
+			   !strncmp(u, URI_OWNERSHIP "byod", len)) {
+			ok = id->ownership == CONF_OWNERSHIP_ANY;
+			id->ownership = CONF_OWNERSHIP_BYOD;
+		}
+	}
+	GENERAL_NAMES_free(gens);
+	return ok;
+}
+
+static void identity_serial_hex(X509 *cert, char *dst, size_t len)
+{
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
+	char *hex = bn ? BN_bn2hex(bn) : NULL;
+
+	snprintf(dst, len, "%s", hex ? hex : "?");
+	OPENSSL_free(hex);
+	BN_free(bn);
+}
+
+/*
+ * Fills id from a certificate: CN = device id, which the SAN URI
+ * urn:postern:device: must repeat exactly, OU = group, the ownership URI.
+ * Returns false when it is not a device's certificate.
+ */
+bool pst_cert_identity(X509 *cert, struct pst_identity *id)
+{
+	unsigned int n = sizeof(id->fingerprint);
+	bool have_dev = false;
+
+	memset(id, 0, sizeof(*id));
+	if (!identity_subject_field(cert, NID_commonName, id->device_id))
+		return false;
+	if (!identity_subject_field(cert, NID_organizationalUnitName, id->group))
+		snprintf(id->group, sizeof(id->group), "default");
+	if (!identity_san_uris(cert, id, &have_dev) || !have_dev)
+		return false;
+	identity_serial_hex(cert, id->serial, sizeof(id->serial));
+	return X509_digest(cert, EVP_sha256(), id->fingerprint, &n) == 1 &&
+	       n == sizeof(id->fingerprint);
+}

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The posture model and engine. A device's posture is a set of facts, each
+ * a name and a value with the source that stated it and the wall-clock time
+ * it was observed. The engine applies a policy (conf/policy.h) to a device's
+ * identity (from its certificate) and facts and returns a decision: allow
+ * with a profile, quarantine with one reason per failed check, or deny.
+ *
+ * Nothing here knows about sockets, TLS or the TUN device: the gateway, the
+ * agent and the dry run (`postern-posture check`) all use the same code, so
+ * a dry run decides exactly as the gateway would.
+ *
+ * Fail closed: a fact that is missing, unparsable or older than the policy's
+ * max-report-age never satisfies a requirement.
+ */
+#ifndef POSTERN_POSTURE_H
+#define POSTERN_POSTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/x509.h>
+
+#include "conf/policy.h"
+
+#define PST_DEVICE_ID_MAX	64	/* device ids and groups: [A-Za-z0-9._-], alphanumeric first */
+#define PST_FINGERPRINT_LEN	32	/* SHA-256 of the certificate's DER */
+#define PST_NAME_MAX	48	/* fact names: [a-z0-9.-], starting with a letter */
+#define PST_VALUE_MAX	128	/* fact values: printable ASCII without '"' and '\\' */
+#define PST_FACTS_MAX	48	/* (name, source) pairs in one set */
+#define PST_REASONS_MAX	12
+#define PST_REASON_MAX	200
+
+/*
+ * Where a fact comes from, lowest rank first. When several sources state the
+ * same fact, the highest rank wins: the MDM inventory (operations issue)
+ * over the agent's report over what the client's HTTP requests claim. The
+ * certificate states device.id only (signed by our CA, so it is what the
+ * reported device.id is checked against).
+ */
+enum pst_source {
+	PST_SRC_CLIENT,		/* <device-id> and X-AnyConnect-Identifier-* */
+	PST_SRC_AGENT,		/* the posture agent's report (host-scan) */
+	PST_SRC_MDM,		/* the MDM inventory */
+	PST_SRC_CERT,		/* the verified device certificate */
+	PST_SRC_N
+};
+
+/*
+ * The facts the policy understands (pst_fact_known() is true for them):
+ *   os.name         ios | android | linux | windows | macos
+ *   os.version      a version number (conf_version_parse)
+ *   os.patch-level  YYYY-MM-DD (Android security patch)
+ *   device.id       the device id the reporter believes it is
+ *   mdm.enrolled, passcode.set, disk.encrypted, device.rooted   true | false
+ *   device.type, device.unique-id, os.kernel, device.hostname   informational
+ * Other names are ignored by the report parser.
+ */
+struct pst_fact {
+	char name[PST_NAME_MAX + 1];
+	char value[PST_VALUE_MAX + 1];
+	enum pst_source source;
+	time_t time;		/* wall clock: when the source observed it */
+};
+
+struct pst_facts {
+	struct pst_fact f[PST_FACTS_MAX];
+	size_t n;
+};
+
+/* What a verified device certificate says about the device. */
+struct pst_identity {
+	char device_id[PST_DEVICE_ID_MAX + 1];
+	char group[PST_DEVICE_ID_MAX + 1];	/* "default" when the certificate has no OU */
+	enum conf_ownership ownership;		/* ANY when it states neither */
+	char serial[80];			/* hex */
+	uint8_t fingerprint[PST_FINGERPRINT_LEN];
+};
+
+/* Fills id from a device certificate; false when it is not one (see identity.c). */
+bool pst_cert_identity(X509 *cert, struct pst_identity *id);
+
+const char *pst_source_name(enum pst_source src);	/* "client", "agent", "mdm", "cert" */
+bool pst_fact_known(const char *name);
+
+void pst_facts_init(struct pst_facts *fs);
+/*
+ * Sets (name, source) to value, replacing an earlier value from the same
+ * source. Returns 0, -EINVAL for a name or value outside the grammar above,
+ * -ENOSPC when the set is full.
+ */
+int pst_facts_set(struct pst_facts *fs, const char *name, const char *value,
+		  enum pst_source src, time_t when);
+void pst_facts_del(struct pst_facts *fs, const char *name, enum pst_source src);
+/* The value from the highest-ranked source, or NULL. */
+const struct pst_fact *pst_facts_get(const struct pst_facts *fs, const char *name);
+const struct pst_fact *pst_facts_get_from(const struct pst_facts *fs, const char *name,
+					  enum pst_source src);
+/* Copies every fact of src from `from` into `to` (replacing). 0 or -ENOSPC. */
+int pst_facts_merge(struct pst_facts *to, const struct pst_facts *from, enum pst_source src);
+
+/*
+ * The agent's report, the body of POST /+CSCOE+/sdesktop/scan.xml: lines
+ * `endpoint.<key>="<value>";` (blank lines allowed, LF or CRLF). Keys that
+ * name a known fact set it with source src; other keys (the stock
+ * csd-post.sh sends endpoint.device.port["22"]="true"; and
+ * endpoint.fw["X"]={}; and such) are skipped. `endpoint.collected-at="EPOCH"`
+ * dates every fact of the report: time = min(received, collected-at); without
+ * it, time = received. Returns 0, or -EBADMSG with "line N: what" in why for
+ * a line of another shape, a known fact with a bad value, or more than
+ * PST_FACTS_MAX facts. On error, facts is unchanged.
+ */
+int pst_report_parse(const char *buf, size_t len, enum pst_source src, time_t received,
+		     struct pst_facts *facts, char *why, size_t whylen);
+/* Formats facts of src as a report (what the agent posts). Returns the length
+ * written (excluding the NUL) or -ENOSPC. */
+int pst_report_format(const struct pst_facts *facts, enum pst_source src,
+		      char *buf, size_t len);
+
+/*
+ * A facts file (POSTERN_FACTS, `check --facts`): lines `name=value`, `#`
+ * comments and blank lines. An empty value removes the fact (so a test can
+ * take away a fact the agent collected); `collected-at=EPOCH` dates the
+ * facts as in a report. Unknown names are an error here (a typo in a fixture
+ * must not pass silently). Returns 0 or -EINVAL with "line N: what" in why.
+ */
+int pst_facts_file_parse(const char *buf, size_t len, enum pst_source src, time_t now,
+			 struct pst_facts *facts, char *why, size_t whylen);
+
+/*
+ * What the client's init request says about itself: the <device-id> element
+ * of the XML body (text "linux-64", "win", "mac-intel", "android",
+ * "apple-ios" -> os.name; attributes platform-version -> os.version,
+ * device-type -> device.type, unique-id -> device.unique-id), and the
+ * X-AnyConnect-Identifier-Platform, -PlatformVersion, -DeviceType and
+ * -Device-UniqueID headers (pst_client_header; other names are ignored).
+ * Values outside the fact grammar are skipped, never an error: these are
+ * hints from an unauthenticated client. Facts get source PST_SRC_CLIENT.
+ */
+void pst_client_xml(const char *xml, size_t len, time_t now, struct pst_facts *facts);
+void pst_client_header(const char *name, size_t name_len, const char *value, size_t value_len,
+		       time_t now, struct pst_facts *facts);
+
+enum pst_verdict { PST_ALLOW, PST_QUARANTINE, PST_DENY };
+
+const char *pst_verdict_name(enum pst_verdict v);	/* "allow", "quarantine", "deny" */
+
+/* Who the device is, from its verified certificate. */
+struct pst_subject {
+	const char *device_id;
+	const char *group;		/* "" when the certificate names none */
+	enum conf_ownership ownership;	/* ANY when the certificate says neither */
+	/* NULL when an agent report counted; otherwise why none did, in words
+	 * ("no posture report was received"). With agent = required that is a
+	 * failed check of its own. */
+	const char *report_problem;
+};
+
+struct pst_decision {
+	enum pst_verdict verdict;
+	const struct conf_rule *rule;		/* NULL when no rule matched */
+	const struct conf_profile *profile;	/* allow: the rule's; quarantine: the
+						 * policy's quarantine profile; deny: NULL */
+	char reasons[PST_REASONS_MAX][PST_REASON_MAX];	/* plain words, each says what to do */
+	size_t n_reasons;
+};
+
+/*
+ * Applies the policy. The first rule whose group and ownership fit decides.
+ * A deny rule denies. An allow rule allows when every requirement holds: the
+ * platform's minimum version and patch level (for the os.name reported; an
+ * os.name the policy has no platform for fails), each require-* key, and a
+ * reported device.id equal to the certificate's; with agent = required, an
+ * agent report must have counted. Any failed check (a fact missing, not
+ * parsable, or older than max-report-age counts as failed) -> quarantine,
+ * one reason per failed check. No rule fits -> deny.
+ */
+void pst_policy_decide(const struct conf_policy *p, const struct pst_subject *subj,
+		       const struct pst_facts *facts, time_t now, struct pst_decision *out);
+
+#endif
