@@ -7,9 +7,11 @@
  * nothing is printed; a file with any problem yields no configuration at all,
  * so a bad edit can never replace a running one. Adding a key takes a line in
  * conf_opts, a check in conf_checks or a range in conf_ranges, and a line in
- * conf_build_*.
+ * conf_build_*. Reading, comment blanking and error collection are shared
+ * with the policy loader (conf/confuse_load.c).
  */
 #include "conf/conf.h"
+#include "conf/confuse_load.h"
 
 #include <arpa/inet.h>
 #include <confuse.h>
@@ -17,7 +19,6 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,49 +26,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* A gateway config is a few kilobytes; anything near this is a mistake. */
-#define CONF_FILE_MAX (1024 * 1024)
-#define CONF_MSG_MAX 512
-#define CONF_WHY_MAX 128
-#define CONF_KEYS_MAX 32
-/* Decimal values saturate here while being read; ranges catch the rest. */
-#define CONF_DECIMAL_CAP 1000000000000UL
 #define CONF_IPV6_MIN_MTU 1280
-/* The comment pass's mark for a string or block comment that never ends. */
-#define CONF_UNCLOSED SIZE_MAX
-#define CONF_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-/* The state of one load. */
-struct conf_load {
-	const char *path;		/* as given: every message starts with it */
-	const char *base;		/* its last component */
-	char *dir;			/* realpath of its directory: relative names start here */
-	char *err;			/* the caller's buffer, always NUL-terminated */
-	size_t errlen;
-	size_t used;
-	unsigned int n_errors;
-	int line[CONF_KEYS_MAX];	/* where each key was set (by option index), 0 = not set */
-	bool bad[CONF_KEYS_MAX];	/* its value was refused: no check across keys uses it */
-};
-
-/*
- * libconfuse's callbacks carry no user pointer, so they find the load in
- * progress here. libconfuse's lexer is itself a global, so two loads must not
- * run at the same time in one process (the daemon loads from its main thread);
- * thread-local merely keeps a load in another thread from writing into this
- * one's buffer.
- */
-static _Thread_local struct conf_load *conf_cur;
 
 /* A route as parsed, with its line for the checks made after the parse. */
 struct conf_route {
 	struct conf_cidr cidr;
 	int line;
-};
-
-struct conf_range {
-	const char *key;
-	unsigned long min, max;
 };
 
 static const struct conf_range conf_ranges[] = {
@@ -83,115 +47,6 @@ static const struct conf_range conf_ranges[] = {
 static const char *const conf_required[] = {
 	"ca-cert", "crl", "server-cert", "server-key", "ipv4-pool",
 };
-
-/* ---- collecting errors ---- */
-
-/* A control character (a newline inside a quoted value) would break the
- * one-problem-per-line format that scripts and people read. */
-static void conf_msg_clean(char *s)
-{
-	for (; *s; s++) {
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = '?';
-	}
-}
-
-/* Appends one line; when the buffer is full the rest is dropped, never
- * overrun, and the buffer stays NUL-terminated. */
-static void conf_err_append(struct conf_load *ld, int line, const char *msg)
-{
-	const char *sep = ld->used ? "\n" : "";
-	size_t room;
-	int n;
-
-	if (!ld->err || ld->used + 1 >= ld->errlen)
-		return;
-	room = ld->errlen - ld->used;
-	if (line > 0)
-		n = snprintf(ld->err + ld->used, room, "%s%s:%d: %s", sep, ld->path, line, msg);
-	else
-		n = snprintf(ld->err + ld->used, room, "%s%s: %s", sep, ld->path, msg);
-	if (n > 0)
-		ld->used += (size_t)n < room ? (size_t)n : room - 1;
-}
-
-__attribute__((format(printf, 3, 0)))
-static void conf_err_v(struct conf_load *ld, int line, const char *fmt, va_list ap)
-{
-	char msg[CONF_MSG_MAX];
-
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	conf_msg_clean(msg);
-	ld->n_errors++;
-	conf_err_append(ld, line, msg);
-}
-
-/* line 0 means the problem has no line (a missing key, an unreadable file). */
-__attribute__((format(printf, 3, 4)))
-static void conf_err(struct conf_load *ld, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	conf_err_v(ld, line, fmt, ap);
-	va_end(ap);
-}
-
-/* libconfuse's own errors (syntax, unknown key) arrive here, with its line. */
-__attribute__((format(printf, 2, 0)))
-static void conf_confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
-{
-	if (conf_cur)
-		conf_err_v(conf_cur, cfg ? cfg->line : 0, fmt, ap);
-}
-
-/* ---- per-key bookkeeping, from inside the parse ---- */
-
-static int conf_opt_index(cfg_t *cfg, const cfg_opt_t *opt)
-{
-	int i;
-
-	for (i = 0; i < CONF_KEYS_MAX && cfg->opts[i].name; i++) {
-		if (&cfg->opts[i] == opt)
-			return i;
-	}
-	return -1;
-}
-
-/* An error about the value of the key being parsed, at the current line. */
-__attribute__((format(printf, 3, 4)))
-static void conf_err_opt(cfg_t *cfg, cfg_opt_t *opt, const char *fmt, ...)
-{
-	int i = conf_opt_index(cfg, opt);
-	va_list ap;
-
-	if (i >= 0)
-		conf_cur->bad[i] = true;
-	va_start(ap, fmt);
-	conf_err_v(conf_cur, cfg->line, fmt, ap);
-	va_end(ap);
-}
-
-/* Remembers where a key is set. A scalar key set twice is refused: libconfuse
- * would keep the second value silently, and the first was meant too. */
-static void conf_note(cfg_t *cfg, cfg_opt_t *opt)
-{
-	int i = conf_opt_index(cfg, opt);
-
-	if (i < 0)
-		return;
-	if (conf_cur->line[i] && !(opt->flags & CFGF_LIST))
-		conf_err_opt(cfg, opt, "%s: set twice (first on line %d)", opt->name,
-			     conf_cur->line[i]);
-	conf_cur->line[i] = cfg->line;
-}
-
-static const char *conf_str(cfg_opt_t *opt)
-{
-	const char *s = cfg_opt_getnstr(opt, 0);
-
-	return s ? s : "";
-}
 
 /* ---- checks of one value ---- */
 /*
@@ -209,19 +64,6 @@ static int conf_check_listen(cfg_t *cfg, cfg_opt_t *opt)
 	if (inet_pton(AF_INET, s, addr) != 1 && inet_pton(AF_INET6, s, addr) != 1)
 		conf_err_opt(cfg, opt, "listen: '%s' is not an IPv4 or IPv6 address", s);
 	return 0;
-}
-
-/* Relative names are taken from the config file's directory, not from the
- * working directory, which differs between `posternd -t` and the service. */
-static char *conf_path_abs(const char *dir, const char *name)
-{
-	char *p;
-
-	if (name[0] == '/')
-		return strdup(name);
-	if (asprintf(&p, "%s/%s", dir, name) < 0)
-		return NULL;
-	return p;
 }
 
 static char *conf_path_of(cfg_t *cfg, cfg_opt_t *opt)
@@ -392,10 +234,7 @@ static int conf_check_user(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
-static const struct conf_check {
-	const char *key;
-	cfg_validate_callback_t check;
-} conf_checks[] = {
+static const struct conf_check conf_checks[] = {
 	{ "listen", conf_check_listen },
 	{ "ca-cert", conf_check_file },
 	{ "crl", conf_check_file },
@@ -410,58 +249,6 @@ static const struct conf_check {
 };
 
 /* ---- value parsers (libconfuse calls them once per value) ---- */
-
-static const struct conf_range *conf_range_of(const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < CONF_ARRAY_SIZE(conf_ranges); i++) {
-		if (!strcmp(conf_ranges[i].key, key))
-			return &conf_ranges[i];
-	}
-	return NULL;
-}
-
-/* Plain decimal only: no sign, no leading zero, no hex. */
-static int conf_decimal(const char *s, unsigned long *out)
-{
-	unsigned long v = 0;
-	size_t i, n = strlen(s);
-
-	if (n == 0 || (s[0] == '0' && n > 1))
-		return -EINVAL;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -EINVAL;
-		if (v < CONF_DECIMAL_CAP)
-			v = v * 10 + (unsigned long)(s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-/*
- * Numbers are not left to libconfuse: it reads them with strtol(base 0),
- * which takes "0443" as octal 291 and "0x1bb" as hex, and it tests an errno
- * it never cleared.
- */
-static int conf_parse_uint(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
-{
-	const struct conf_range *r = conf_range_of(opt->name);
-	unsigned long v = 0;
-
-	conf_note(cfg, opt);
-	if (!r)
-		conf_err_opt(cfg, opt, "%s: no range known (a bug)", opt->name);
-	else if (!value || conf_decimal(value, &v))
-		conf_err_opt(cfg, opt, "%s: '%s' is not a plain decimal number", opt->name,
-			     value ? value : "");
-	else if (v < r->min || v > r->max)
-		conf_err_opt(cfg, opt, "%s: %s is out of range %lu..%lu", opt->name, value,
-			     r->min, r->max);
-	*(long *)result = (long)v;
-	return 0;
-}
 
 /*
  * Routes are parsed per element here rather than checked by a validator:
@@ -510,256 +297,13 @@ static cfg_opt_t conf_opts[] = {
 	CFG_END()
 };
 
-/* ---- reading the file ---- */
-
-static int conf_file_fail(struct conf_load *ld, const char *what, int ret)
-{
-	conf_err(ld, 0, "%s: %s", what, strerror(-ret));
-	return ret;
-}
-
-/* A file that grows while it is read is cut at the size fstat saw. */
-static int conf_read_all(int fd, size_t size, char **text, size_t *len)
-{
-	char *buf = malloc(size + 1);
-	size_t n = 0;
-	ssize_t r = 1;
-
-	while (buf && n < size && r != 0) {
-		r = read(fd, buf + n, size - n);
-		if (r < 0 && errno != EINTR)
-			break;
-		n += r > 0 ? (size_t)r : 0;
-	}
-	if (!buf || r < 0) {
-		int e = buf ? errno : ENOMEM;
-
-		free(buf);
-		return -e;
-	}
-	buf[n] = '\0';
-	*text = buf;
-	*len = n;
-	return 0;
-}
-
-/* The file is read into memory once: the comment pass below edits it before
- * libconfuse sees it. stat comes first so that a FIFO never blocks the load. */
-static int conf_file_read(struct conf_load *ld, char **text, size_t *len)
-{
-	struct stat st;
-	int fd, ret;
-
-	if (stat(ld->path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		conf_err(ld, 0, "not a regular file");
-		return -EINVAL;
-	}
-	fd = open(ld->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return conf_file_fail(ld, "cannot open", -errno);
-	ret = fstat(fd, &st) ? -errno : 0;
-	if (!ret && st.st_size > CONF_FILE_MAX)
-		ret = -EFBIG;
-	if (!ret)
-		ret = conf_read_all(fd, (size_t)st.st_size, text, len);
-	close(fd);
-	return ret ? conf_file_fail(ld, "cannot read", ret) : 0;
-}
-
-static int conf_dir_resolve(struct conf_load *ld)
-{
-	const char *slash = strrchr(ld->path, '/');
-	size_t n = slash == ld->path ? 1 : (size_t)(slash - ld->path);
-	char *dir = slash ? strndup(ld->path, n) : strdup(".");
-	int ret = -ENOMEM;
-
-	ld->base = slash ? slash + 1 : ld->path;
-	if (dir) {
-		ld->dir = realpath(dir, NULL);
-		ret = ld->dir ? 0 : -errno;
-	}
-	free(dir);
-	return ret ? conf_file_fail(ld, "cannot resolve its directory", ret) : 0;
-}
-
-/* ---- blanking comments ---- */
-/*
- * libconfuse 3.3 counts each "#" or "//" comment as three lines and each block
- * comment as one line too many, so every error after a comment would name the
- * wrong line; it also refuses a comment inside a list's braces. The loader
- * therefore blanks comments itself (spaces, newlines kept) before the parse.
- * The scan follows lexer.l so that it blanks exactly what the lexer would
- * take as a comment: "#" anywhere outside a string, "//" and "/" "*" only where
- * a token starts (inside an unquoted word a slash belongs to the word).
- */
-
-static bool conf_starts(const char *t, size_t n, size_t i, const char *s)
-{
-	size_t k = strlen(s);
-
-	return n - i >= k && !memcmp(t + i, s, k);
-}
-
-/* What the lexer reads as an unquoted word is a run of anything but these. */
-static bool conf_word_char(char c)
-{
-	return c != '\0' && !strchr(" #\"'\t\n\r={}()+,*", c);
-}
-
-/* "${VAR}" is one token to the lexer, even across quotes and newlines.
- * Returns the index of its closing brace, 0 when this is not one. */
-static size_t conf_env_end(const char *t, size_t n, size_t i)
-{
-	const char *e;
-
-	if (!conf_starts(t, n, i, "${"))
-		return 0;
-	e = memchr(t + i + 2, '}', n - i - 2);
-	return e ? (size_t)(e - t) : 0;
-}
-
-/* Returns the index after the closing quote, or CONF_UNCLOSED. A backslash
- * always takes the next character along, in both kinds of quotes. */
-static size_t conf_skip_quoted(const char *t, size_t n, size_t i)
-{
-	char q = t[i];
-
-	for (i++; i < n; i++) {
-		if (t[i] == '\\')
-			i++;
-		else if (q == '"' && conf_env_end(t, n, i))
-			i = conf_env_end(t, n, i);
-		else if (t[i] == q)
-			return i + 1;
-	}
-	return CONF_UNCLOSED;
-}
-
-static void conf_blank(char *t, size_t from, size_t to)
-{
-	for (; from < to; from++) {
-		if (t[from] != '\n')
-			t[from] = ' ';
-	}
-}
-
-static int conf_line_at(const char *t, size_t i)
-{
-	int line = 1;
-
-	while (i-- > 0)
-		line += t[i] == '\n';
-	return line;
-}
-
-/* Blanks the comment starting at i; returns the index after it, or
- * CONF_UNCLOSED for a block comment that is never closed. */
-static size_t conf_blank_comment(char *t, size_t n, size_t i)
-{
-	const char *e;
-	size_t end;
-
-	if (conf_starts(t, n, i, "/*")) {
-		e = memmem(t + i + 2, n - i - 2, "*/", 2);
-		end = e ? (size_t)(e - t) + 2 : n;
-		conf_blank(t, i, end);
-		return e ? end : CONF_UNCLOSED;
-	}
-	e = memchr(t + i, '\n', n - i);
-	end = e ? (size_t)(e - t) : n;
-	conf_blank(t, i, end);
-	return end;
-}
-
-/* Where the token starting at i ends; comments are blanked on the way. */
-static size_t conf_token_end(char *t, size_t n, size_t i)
-{
-	if (t[i] == '"' || t[i] == '\'')
-		return conf_skip_quoted(t, n, i);
-	if (t[i] == '#' || conf_starts(t, n, i, "//") || conf_starts(t, n, i, "/*"))
-		return conf_blank_comment(t, n, i);
-	if (conf_env_end(t, n, i))
-		return conf_env_end(t, n, i) + 1;
-	if (!conf_word_char(t[i]))
-		return i + 1;
-	while (i < n && conf_word_char(t[i]))
-		i++;
-	return i;
-}
-
-/*
- * Unclosed strings and comments are refused here rather than passed on:
- * libconfuse accepts an unclosed block comment silently, and a backslash
- * at the end of an unclosed string makes its lexer echo it to stdout.
- */
-static int conf_blank_comments(struct conf_load *ld, char *t, size_t n)
-{
-	const char *nul = memchr(t, '\0', n);
-	size_t i, end;
-	bool quote;
-
-	if (nul) {
-		conf_err(ld, conf_line_at(t, (size_t)(nul - t)), "NUL byte: not a text file");
-		return -EINVAL;
-	}
-	for (i = 0; i < n; i = end) {
-		quote = t[i] == '"' || t[i] == '\'';
-		end = conf_token_end(t, n, i);
-		if (end == CONF_UNCLOSED) {
-			conf_err(ld, conf_line_at(t, i), "this %s is never closed",
-				 quote ? "string" : "comment");
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
-/* ---- parsing ---- */
-
-static cfg_t *conf_cfg_new(const struct conf_load *ld)
-{
-	cfg_t *cfg = cfg_init(conf_opts, CFGF_NONE);
-	size_t i;
-
-	if (!cfg)
-		return NULL;
-	cfg_set_error_function(cfg, conf_confuse_error);
-	for (i = 0; i < CONF_ARRAY_SIZE(conf_checks); i++)
-		cfg_set_validate_func(cfg, conf_checks[i].key, conf_checks[i].check);
-	/* cfg_parse_fp names the file "FILE" unless told; cfg_free frees it. */
-	cfg->filename = strdup(ld->path);
-	return cfg;
-}
-
-/*
- * Returns -EINVAL when libconfuse stopped early (a syntax error, an unknown
- * key): the rest of the file was never read, so the checks across keys would
- * only add false alarms. *out is set either way, for cfg_free.
- */
-static int conf_parse(struct conf_load *ld, char *text, size_t len, cfg_t **out)
-{
-	FILE *fp = NULL;
-	cfg_t *cfg;
-	int ret;
-
-	ret = conf_blank_comments(ld, text, len);
-	if (ret)
-		return ret;
-	*out = cfg = conf_cfg_new(ld);
-	if (cfg)
-		fp = fmemopen(text, len, "r");
-	if (!fp) {
-		conf_err(ld, 0, "out of memory");
-		return -ENOMEM;
-	}
-	conf_cur = ld;
-	ret = cfg_parse_fp(cfg, fp) == CFG_SUCCESS ? 0 : -EINVAL;
-	conf_cur = NULL;
-	fclose(fp);
-	if (ret && !ld->n_errors)
-		conf_err(ld, 0, "syntax error");
-	return ret;
-}
+static const struct conf_schema conf_schema = {
+	.opts = conf_opts,
+	.checks = conf_checks,
+	.n_checks = CONF_ARRAY_SIZE(conf_checks),
+	.ranges = conf_ranges,
+	.n_ranges = CONF_ARRAY_SIZE(conf_ranges),
+};
 
 /* ---- checks across keys, after the parse ---- */
 
@@ -794,13 +338,14 @@ static void conf_check_ipv6_routes(struct conf_load *ld, cfg_t *cfg)
 /* IPv6 refuses links with an MTU below 1280 (RFC 8200, section 5). */
 static void conf_check_ipv6_mtu(struct conf_load *ld, cfg_t *cfg)
 {
-	int i = conf_opt_index(cfg, cfg_getopt(cfg, "mtu"));
 	long mtu = cfg_getint(cfg, "mtu");
 
-	if (i < 0 || ld->bad[i] || !cfg_size(cfg, "ipv6-pool") || mtu >= CONF_IPV6_MIN_MTU)
+	if (conf_key_bad(&ld->top, cfg, "mtu") || !cfg_size(cfg, "ipv6-pool") ||
+	    mtu >= CONF_IPV6_MIN_MTU)
 		return;
-	conf_err(ld, ld->line[i], "mtu: %ld is below %d, the IPv6 minimum, and an ipv6-pool is set",
-		 mtu, CONF_IPV6_MIN_MTU);
+	conf_err(ld, conf_key_line(&ld->top, cfg, "mtu"),
+		 "mtu: %ld is below %d, the IPv6 minimum, and an ipv6-pool is set", mtu,
+		 CONF_IPV6_MIN_MTU);
 }
 
 static void conf_check_across(struct conf_load *ld, cfg_t *cfg)
@@ -811,14 +356,6 @@ static void conf_check_across(struct conf_load *ld, cfg_t *cfg)
 }
 
 /* ---- building struct gw_conf from a file that passed every check ---- */
-
-static int conf_dup(char **dst, const char *s)
-{
-	if (!s)
-		return 0;
-	*dst = strdup(s);
-	return *dst ? 0 : -ENOMEM;
-}
 
 static int conf_dup_path(const struct conf_load *ld, char **dst, const char *name)
 {
@@ -919,11 +456,9 @@ int conf_gateway_load(const char *path, struct gw_conf **out, char *err, size_t 
 	if (!out)
 		return -EINVAL;
 	*out = NULL;
-	ret = conf_file_read(&ld, &text, &len);
+	ret = conf_load_read(&ld, CONF_FILE_MAX, &text, &len);
 	if (!ret)
-		ret = conf_dir_resolve(&ld);
-	if (!ret)
-		ret = conf_parse(&ld, text, len, &cfg);
+		ret = conf_load_parse(&ld, &conf_schema, text, len, &cfg);
 	if (!ret)
 		conf_check_across(&ld, cfg);
 	if (!ret && ld.n_errors)
@@ -932,7 +467,7 @@ int conf_gateway_load(const char *path, struct gw_conf **out, char *err, size_t 
 		ret = conf_build(&ld, cfg, out);
 	cfg_free(cfg);
 	free(text);
-	free(ld.dir);
+	conf_load_done(&ld);
 	return ret;
 }
 

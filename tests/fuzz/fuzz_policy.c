@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libFuzzer target for the posture policy loader (libconfuse plus our
+ * comment pass, section bookkeeping and checks). Each input is written to
+ * one file per process and loaded. The target checks the loader's contract:
+ * success exactly when a policy comes back with an empty err; then the
+ * policy holds what the engine relies on (a quarantine profile, at least one
+ * rule, every allow rule's profile one of the policy's own, deny rules
+ * without profile or requirements, names and values within their grammar and
+ * ranges); failure with every err line naming the file. The same input, as
+ * a string, also goes through the version and date parsers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf/policy.h"
+
+#define FUZZ_ASSERT(cond) do { if (!(cond)) abort(); } while (0)
+
+static char fuzz_dir[] = "/tmp/postern-fuzz-policy.XXXXXX";
+static char fuzz_path[sizeof(fuzz_dir) + 32];
+static int fuzz_fd = -1;
+
+static void fuzz_cleanup(void)
+{
+	unlink(fuzz_path);
+	rmdir(fuzz_dir);
+}
+
+static void fuzz_setup(void)
+{
+	FUZZ_ASSERT(mkdtemp(fuzz_dir) != NULL);
+	atexit(fuzz_cleanup);
+	snprintf(fuzz_path, sizeof(fuzz_path), "%s/policy.conf", fuzz_dir);
+	fuzz_fd = open(fuzz_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	FUZZ_ASSERT(fuzz_fd >= 0);
+}
+
+static void fuzz_write(const uint8_t *data, size_t size)
+{
+	FUZZ_ASSERT(ftruncate(fuzz_fd, 0) == 0);
+	FUZZ_ASSERT(pwrite(fuzz_fd, data, size, 0) == (ssize_t)size);
+}
+
+static bool name_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n < 1 || n > CONF_NAME_MAX || s[0] == '.' || s[0] == '_' || s[0] == '-')
+		return false;
+	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			 "0123456789._-") == n;
+}
+
+static bool points_into(const struct conf_policy *p, const struct conf_profile *pr)
+{
+	return pr && pr >= p->profiles && pr < p->profiles + p->n_profiles;
+}
+
+static void check_profiles(const struct conf_policy *p)
+{
+	const struct conf_profile *pr;
+	size_t i, k;
+
+	for (i = 0; i < p->n_profiles; i++) {
+		pr = &p->profiles[i];
+		FUZZ_ASSERT(name_ok(pr->name) && pr->n_allow >= 1 && pr->allow && pr->line > 0);
+		FUZZ_ASSERT(!pr->banner ||
+			    (pr->banner[0] && strlen(pr->banner) <= CONF_BANNER_MAX));
+		for (k = 0; k < pr->n_allow; k++)
+			FUZZ_ASSERT(pr->allow[k].family == AF_INET || pr->allow[k].family == AF_INET6);
+		for (k = 0; k < i; k++)
+			FUZZ_ASSERT(strcmp(p->profiles[k].name, pr->name));
+	}
+}
+
+static void check_platforms(const struct conf_policy *p)
+{
+	static const char *const os[] = { "ios", "android", "linux", "windows", "macos" };
+	const struct conf_platform *pl;
+	struct conf_version v;
+	size_t i, k;
+	long days;
+
+	for (i = 0; i < p->n_platforms; i++) {
+		pl = &p->platforms[i];
+		for (k = 0; k < 5 && strcmp(pl->name, os[k]); k++)
+			;
+		FUZZ_ASSERT(k < 5 && conf_policy_platform(p, pl->name) == pl);
+		FUZZ_ASSERT(!pl->min_version || (conf_version_parse(pl->min_version, &v) == 0 &&
+						 conf_version_cmp(&v, &pl->min) == 0));
+		FUZZ_ASSERT(!pl->min_patch_level ||
+			    (conf_date_parse(pl->min_patch_level, &days) == 0 &&
+			     days == pl->min_patch_days));
+	}
+}
+
+static void check_rules(const struct conf_policy *p)
+{
+	const struct conf_rule *r;
+	size_t i, k;
+
+	FUZZ_ASSERT(p->n_rules >= 1);
+	for (i = 0; i < p->n_rules; i++) {
+		r = &p->rules[i];
+		FUZZ_ASSERT(name_ok(r->name) && (!r->group || name_ok(r->group)));
+		if (r->action == CONF_ACTION_ALLOW) {
+			FUZZ_ASSERT(points_into(p, r->profile) && !r->message);
+		} else {
+			FUZZ_ASSERT(r->action == CONF_ACTION_DENY && !r->profile);
+			FUZZ_ASSERT(!r->require_mdm && !r->require_passcode &&
+				    !r->require_disk_encryption && !r->deny_rooted);
+			FUZZ_ASSERT(!r->message || (r->message[0] && !strchr(r->message, '\n')));
+		}
+		for (k = 0; k < i; k++)
+			FUZZ_ASSERT(strcmp(p->rules[k].name, r->name));
+	}
+}
+
+static void check_policy(const struct conf_policy *p)
+{
+	size_t i;
+
+	FUZZ_ASSERT(!strcmp(p->path, fuzz_path));
+	FUZZ_ASSERT(strlen(p->sha256) == 64 && strspn(p->sha256, "0123456789abcdef") == 64);
+	FUZZ_ASSERT(points_into(p, p->quarantine));
+	FUZZ_ASSERT(p->agent == CONF_AGENT_REQUIRED || p->agent == CONF_AGENT_OPTIONAL);
+	FUZZ_ASSERT(p->max_report_age >= 1 && p->max_report_age <= 86400);
+	check_profiles(p);
+	check_platforms(p);
+	check_rules(p);
+	for (i = 0; i < p->n_profiles; i++)
+		FUZZ_ASSERT(conf_policy_profile(p, p->profiles[i].name) == &p->profiles[i]);
+}
+
+/* Every line of err starts with the file name and a colon. */
+static void check_err(const char *err, size_t len)
+{
+	size_t plen = strlen(fuzz_path);
+	const char *l;
+
+	FUZZ_ASSERT(memchr(err, '\0', len) != NULL);
+	FUZZ_ASSERT(err[0] != '\0');
+	for (l = err; l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		/* The last line may be cut short by the buffer's end. */
+		if (strlen(l) < plen + 1)
+			FUZZ_ASSERT(!strncmp(l, fuzz_path, strlen(l)));
+		else
+			FUZZ_ASSERT(!strncmp(l, fuzz_path, plen) && l[plen] == ':');
+	}
+}
+
+/* A version compares equal to itself and to itself with ".0" added. */
+static void check_version(const uint8_t *data, size_t size)
+{
+	char *text = strndup((const char *)data, size), *more;
+	struct conf_version v, w;
+	long days;
+
+	FUZZ_ASSERT(text != NULL);
+	if (conf_version_parse(text, &v) == 0) {
+		FUZZ_ASSERT(v.n >= 1 && v.n <= CONF_VERSION_PARTS);
+		FUZZ_ASSERT(conf_version_cmp(&v, &v) == 0);
+		if (v.n < CONF_VERSION_PARTS && strcspn(text, "-+~ ") == strlen(text) &&
+		    asprintf(&more, "%s.0", text) > 0) {
+			FUZZ_ASSERT(conf_version_parse(more, &w) == 0 &&
+				    conf_version_cmp(&v, &w) == 0);
+			free(more);
+		}
+	}
+	if (conf_date_parse(text, &days) == 0)
+		FUZZ_ASSERT(strlen(text) == 10 && days >= -25567 && days <= 2932896);
+	free(text);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct conf_policy *p = NULL;
+	char err[1024];
+	int ret;
+
+	if (fuzz_fd < 0)
+		fuzz_setup();
+	fuzz_write(data, size);
+	ret = conf_policy_load(fuzz_path, &p, err, sizeof(err));
+	FUZZ_ASSERT((ret == 0) == (p != NULL));
+	FUZZ_ASSERT(ret <= 0);
+	if (p) {
+		FUZZ_ASSERT(err[0] == '\0');
+		check_policy(p);
+	} else {
+		check_err(err, sizeof(err));
+	}
+	conf_policy_free(p);
+	check_version(data, size);
+	return 0;
+}
