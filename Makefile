@@ -36,8 +36,8 @@ Q := @
 endif
 
 # Every .c file in a module folder is library code, except the program entry points.
-PROGRAMS   := posternd postern-ca
-MAIN_SRCS  := gateway/main.c certs/postern-ca.c
+PROGRAMS   := posternd postern-ca postern-posture
+MAIN_SRCS  := gateway/main.c certs/postern-ca.c posture/postern-posture.c
 LIB_SRCS   := $(filter-out $(MAIN_SRCS),$(wildcard conf/*.c gateway/*.c posture/*.c certs/*.c))
 LIB_OBJS   := $(LIB_SRCS:%.c=$(OBJ)/%.o)
 LIB        := $(BUILD)/libpostern.a
@@ -71,6 +71,10 @@ $(BUILD)/posternd: $(OBJ)/gateway/main.o $(LIB)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/postern-ca: $(OBJ)/certs/postern-ca.o $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/postern-posture: $(OBJ)/posture/postern-posture.o $(LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -125,6 +129,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/posternd $(DESTDIR)$(PREFIX)/sbin/posternd
 	install -m 0755 $(BUILD)/postern-ca $(DESTDIR)$(PREFIX)/bin/postern-ca
+	install -m 0755 $(BUILD)/postern-posture $(DESTDIR)$(PREFIX)/bin/postern-posture
 
 clean:
 	rm -rf $(BUILD)

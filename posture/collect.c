@@ -1,0 +1,755 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the posture agent finds out about the Linux device it runs on: OS
+ * name, version and kernel, host name, the device id its certificate was
+ * issued to, whether the root filesystem sits on dm-crypt, and whether an MDM
+ * has enrolled it (a marker file named by the agent config). Each collector
+ * reads one file or directory given by its caller, so that unit tests can
+ * point it at fixtures. A collector that cannot tell leaves its fact out:
+ * the policy counts a missing fact as a failed check, which is safer than a
+ * guess. These facts are the device's own word; the gateway weighs them as
+ * such (posture.h: the agent ranks below the MDM inventory).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <confuse.h>
+#include <openssl/pem.h>
+
+#include "posture/agent.h"
+
+#define OSRELEASE_MAX	(64 * 1024)
+#define MOUNTINFO_MAX	(4 * 1024 * 1024)
+#define SYSFS_ATTR_MAX	4096
+#define CERT_FILE_MAX	(64 * 1024)
+#define AGENT_CONF_MAX	(64 * 1024)
+#define BLOCK_DEPTH_MAX	8	/* dm on dm on md on ...: deeper stacks are not followed */
+
+/* ---- files ---- */
+
+static int file_grow(char **buf, size_t *cap, size_t max)
+{
+	size_t want = *cap * 2 > max + 2 ? max + 2 : *cap * 2;
+	char *bigger = realloc(*buf, want);
+
+	if (!bigger)
+		return -ENOMEM;
+	*buf = bigger;
+	*cap = want;
+	return 0;
+}
+
+/* Reads until EOF, or until one byte more than max shows the file is too big. */
+static int file_read_fd(int fd, size_t max, char **out, size_t *outlen)
+{
+	size_t cap = max + 2 < 4096 ? max + 2 : 4096, len = 0;
+	char *buf = malloc(cap);
+	int ret = buf ? 0 : -ENOMEM;
+	ssize_t n = 1;
+
+	while (!ret && n > 0 && len <= max) {
+		if (len + 1 == cap)
+			ret = file_grow(&buf, &cap, max);
+		if (ret)
+			break;
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			n = 1;
+		else if (n < 0)
+			ret = -errno;
+		else
+			len += (size_t)n;
+	}
+	if (!ret && len > max)
+		ret = -EFBIG;
+	if (ret) {
+		free(buf);
+		return ret;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
+/*
+ * O_NONBLOCK so that a FIFO given as a file cannot block the open, and only
+ * regular files are read (/proc files are regular too), so that nothing can
+ * hang the agent or feed it an endless device.
+ */
+int pst_file_read(const char *path, size_t max, char **buf, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	struct stat st;
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		ret = -errno;
+	else if (S_ISDIR(st.st_mode))
+		ret = -EISDIR;
+	else if (!S_ISREG(st.st_mode))
+		ret = -EINVAL;
+	else
+		ret = file_read_fd(fd, max, buf, len);
+	close(fd);
+	return ret;
+}
+
+static int path_join(char *buf, size_t len, const char *dir, const char *rel)
+{
+	size_t dlen = strlen(dir);
+	int n;
+
+	while (dlen > 0 && dir[dlen - 1] == '/')
+		dlen--;
+	n = snprintf(buf, len, "%.*s/%s", (int)dlen, dir, rel);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* Words for pst_file_read's errors. */
+static const char *file_error(int err)
+{
+	if (err == -EINVAL)
+		return "not a regular file";
+	if (err == -EFBIG)
+		return "file too large";
+	return strerror(-err);
+}
+
+/* "FILE: message" or, for "line N: message", "FILE:N: message". */
+static void why_in_file(char *why, size_t whylen, const char *path, const char *msg)
+{
+	char *end;
+	unsigned long line;
+
+	if (!strncmp(msg, "line ", 5)) {
+		line = strtoul(msg + 5, &end, 10);
+		if (end != msg + 5 && !strncmp(end, ": ", 2)) {
+			snprintf(why, whylen, "%s:%lu: %s", path, line, end + 2);
+			return;
+		}
+	}
+	snprintf(why, whylen, "%s: %s", path, msg);
+}
+
+/* ---- os-release ---- */
+
+/* Characters a shell would treat specially: os-release(5) says to quote them. */
+static bool osrelease_plain(char c)
+{
+	return c > ' ' && c < 0x7f && !strchr("\"'\\$`", c);
+}
+
+static int osrelease_put(char *out, size_t outlen, size_t *n, char c)
+{
+	if (*n + 1 >= outlen)
+		return -ENOSPC;
+	out[(*n)++] = c;
+	return 0;
+}
+
+/* A double-quoted value: \" \\ \$ \` escape; other backslashes are refused. */
+static int osrelease_dquoted(const char *v, size_t len, char *out, size_t outlen)
+{
+	size_t i, n = 0;
+	int ret = 0;
+
+	for (i = 1; !ret && i < len - 1; i++) {
+		if (v[i] == '\\' && i + 1 < len - 1 && strchr("\"\\$`", v[i + 1]))
+			i++;
+		else if (v[i] == '\\' || v[i] == '"' || v[i] == '$' || v[i] == '`')
+			return -EINVAL;
+		ret = osrelease_put(out, outlen, &n, v[i]);
+	}
+	out[n] = '\0';
+	return ret;
+}
+
+static int osrelease_unquote(const char *v, size_t len, char *out, size_t outlen)
+{
+	size_t i, n = 0;
+	int ret = 0;
+
+	if (len >= 2 && v[0] == '"' && v[len - 1] == '"')
+		return osrelease_dquoted(v, len, out, outlen);
+	if (len >= 2 && v[0] == '\'' && v[len - 1] == '\'') {
+		if (memchr(v + 1, '\'', len - 2))
+			return -EINVAL;
+		v++;
+		len -= 2;
+	} else {
+		for (i = 0; i < len; i++)
+			if (!osrelease_plain(v[i]))
+				return -EINVAL;
+	}
+	for (i = 0; !ret && i < len; i++)
+		ret = osrelease_put(out, outlen, &n, v[i]);
+	if (outlen)
+		out[n] = '\0';
+	return ret;
+}
+
+/* The shell reads the file top to bottom, so the last assignment wins. */
+int pst_osrelease_value(const char *buf, size_t len, const char *key, char *out, size_t outlen)
+{
+	size_t klen = strlen(key), pos = 0;
+	int ret = -ENOENT;
+
+	if (outlen == 0)
+		return -ENOSPC;
+	while (pos < len) {
+		const char *line = buf + pos, *nl = memchr(line, '\n', len - pos);
+		size_t llen = nl ? (size_t)(nl - line) : len - pos;
+
+		pos += llen + 1;
+		if (llen > klen && !memcmp(line, key, klen) && line[klen] == '=')
+			ret = osrelease_unquote(line + klen + 1, llen - klen - 1, out, outlen);
+		if (ret && ret != -ENOENT)
+			return ret;
+	}
+	return ret;
+}
+
+/*
+ * os-release(5): /etc/os-release takes precedence, and /usr/lib/os-release
+ * is read only when the former does not exist (not when it lacks the key).
+ */
+int pst_osrelease_version(const char *root, char *out, size_t outlen)
+{
+	static const char *const files[] = { "etc/os-release", "usr/lib/os-release" };
+	char path[PATH_MAX], *buf = NULL;
+	size_t len = 0, i;
+	int ret = -ENOENT;
+
+	for (i = 0; ret == -ENOENT && i < sizeof(files) / sizeof(files[0]); i++) {
+		ret = path_join(path, sizeof(path), root, files[i]);
+		if (!ret)
+			ret = pst_file_read(path, OSRELEASE_MAX, &buf, &len);
+	}
+	if (ret)
+		return ret;
+	ret = pst_osrelease_value(buf, len, "VERSION_ID", out, outlen);
+	free(buf);
+	return ret;
+}
+
+/* ---- the root filesystem's device ---- */
+
+/* A decimal number that ends at stop; *p moves past stop. */
+static int mountinfo_number(const char **p, const char *end, char stop, unsigned int *out)
+{
+	unsigned long v = 0;
+	const char *s = *p;
+
+	if (s >= end || *s < '0' || *s > '9')
+		return -EINVAL;
+	for (; s < end && *s >= '0' && *s <= '9'; s++) {
+		v = v * 10 + (unsigned long)(*s - '0');
+		if (v > 0xfffffffful)
+			return -EINVAL;
+	}
+	if (s >= end || *s != stop)
+		return -EINVAL;
+	*out = (unsigned int)v;
+	*p = s + 1;
+	return 0;
+}
+
+/* Moves *p past one space-separated field (spaces in paths are \040). */
+static int mountinfo_skip(const char **p, const char *end)
+{
+	const char *sp = memchr(*p, ' ', (size_t)(end - *p));
+
+	if (!sp || sp == *p)
+		return -EINVAL;
+	*p = sp + 1;
+	return 0;
+}
+
+/* "ID PARENT MAJ:MIN ROOT MOUNTPOINT ...": sets *is_root and the device. */
+static int mountinfo_line(const char *p, const char *end, bool *is_root, unsigned int *major,
+			  unsigned int *minor)
+{
+	unsigned int id;
+	int ret = mountinfo_number(&p, end, ' ', &id);
+
+	if (!ret)
+		ret = mountinfo_number(&p, end, ' ', &id);
+	if (!ret)
+		ret = mountinfo_number(&p, end, ':', major);
+	if (!ret)
+		ret = mountinfo_number(&p, end, ' ', minor);
+	if (!ret)
+		ret = mountinfo_skip(&p, end);
+	if (!ret)
+		*is_root = end - p >= 2 && p[0] == '/' && p[1] == ' ';
+	return ret;
+}
+
+int pst_mountinfo_root(const char *buf, size_t len, unsigned int *major, unsigned int *minor)
+{
+	size_t pos = 0;
+	int ret = -ENOENT;
+
+	while (pos < len) {
+		const char *line = buf + pos, *nl = memchr(line, '\n', len - pos);
+		size_t llen = nl ? (size_t)(nl - line) : len - pos;
+		unsigned int ma, mi;
+		bool is_root = false;
+
+		pos += llen + 1;
+		if (mountinfo_line(line, line + llen, &is_root, &ma, &mi))
+			return -EINVAL;
+		if (is_root) {
+			*major = ma;
+			*minor = mi;
+			ret = 0;
+		}
+	}
+	return ret;
+}
+
+/* ---- dm-crypt ---- */
+
+/*
+ * The dm uuid prefixes cryptsetup gives devices that encrypt. CRYPT-VERITY,
+ * CRYPT-INTEGRITY and CRYPT-SUBDEV devices also start with "CRYPT-" but only
+ * check or carry data, so the list names the encrypting types (an unknown new
+ * type reads as not encrypted, failing closed).
+ */
+static bool dm_uuid_encrypts(const char *uuid)
+{
+	static const char *const types[] = {
+		"CRYPT-LUKS1-", "CRYPT-LUKS2-", "CRYPT-PLAIN-", "CRYPT-LOOPAES-",
+		"CRYPT-TCRYPT-", "CRYPT-BITLK-", "CRYPT-FVAULT2-",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (!strncmp(uuid, types[i], strlen(types[i])))
+			return true;
+	return false;
+}
+
+/* 1 when DIR/dm/uuid names an encrypting device, 0 when not or not dm. */
+static int block_dm_crypt(const char *dir)
+{
+	char path[PATH_MAX], *uuid = NULL;
+	size_t len;
+	int ret = path_join(path, sizeof(path), dir, "dm/uuid");
+
+	if (!ret)
+		ret = pst_file_read(path, SYSFS_ATTR_MAX, &uuid, &len);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret)
+		return ret;
+	ret = dm_uuid_encrypts(uuid);
+	free(uuid);
+	return ret;
+}
+
+static int block_encrypted_at(const char *dir, int depth, bool *encrypted);
+
+/*
+ * A device sits on dm-crypt when it has slaves (the devices it is built
+ * from) and every one of them is or sits on dm-crypt: a volume group that
+ * spans one encrypted and one plain disk is not an encrypted disk. No slaves
+ * directory (a partition) or an empty one (a whole disk): a plain device.
+ */
+static int block_slaves_encrypted(const char *dir, int depth, bool *encrypted)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	bool any = false, all = true;
+	DIR *d;
+	int ret = path_join(path, sizeof(path), dir, "slaves");
+
+	if (ret)
+		return ret;
+	*encrypted = false;
+	d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while (!ret && all && (e = readdir(d))) {
+		char sub[PATH_MAX];
+
+		if (e->d_name[0] == '.')
+			continue;
+		ret = path_join(sub, sizeof(sub), path, e->d_name);
+		if (!ret)
+			ret = block_encrypted_at(sub, depth + 1, &all);
+		any = true;
+	}
+	closedir(d);
+	*encrypted = any && all;
+	return ret;
+}
+
+static int block_encrypted_at(const char *dir, int depth, bool *encrypted)
+{
+	int ret;
+
+	if (depth > BLOCK_DEPTH_MAX)
+		return -ELOOP;
+	ret = block_dm_crypt(dir);
+	if (ret < 0)
+		return ret;
+	if (ret == 1) {
+		*encrypted = true;
+		return 0;
+	}
+	return block_slaves_encrypted(dir, depth, encrypted);
+}
+
+int pst_blockdev_encrypted(const char *sys, unsigned int major, unsigned int minor,
+			   bool *encrypted)
+{
+	char rel[64], dir[PATH_MAX];
+	struct stat st;
+	int ret;
+
+	/* Major 0 is the kernel's anonymous devices: overlay, tmpfs, NFS, btrfs
+	 * subvolumes. Which disk holds their data cannot be read from here. */
+	if (major == 0)
+		return -ENODEV;
+	snprintf(rel, sizeof(rel), "dev/block/%u:%u", major, minor);
+	ret = path_join(dir, sizeof(dir), sys, rel);
+	if (ret)
+		return ret;
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return -ENODEV;
+	return block_encrypted_at(dir, 0, encrypted);
+}
+
+static int collect_disk(const struct pst_collect_paths *paths, bool *encrypted)
+{
+	unsigned int major = 0, minor = 0;
+	char *buf = NULL;
+	size_t len = 0;
+	int ret = pst_file_read(paths->mountinfo, MOUNTINFO_MAX, &buf, &len);
+
+	if (ret)
+		return ret;
+	ret = pst_mountinfo_root(buf, len, &major, &minor);
+	free(buf);
+	if (!ret)
+		ret = pst_blockdev_encrypted(paths->sys, major, minor, encrypted);
+	return ret;
+}
+
+/* ---- the agent config ---- */
+
+/* libconfuse calls back without user data; the agent is single-threaded. */
+static struct {
+	const char *path;
+	char *why;
+	size_t whylen;
+	int errors;
+	int marker_line;
+} agentconf;
+
+__attribute__((format(printf, 2, 0)))
+static void agentconf_error(cfg_t *cfg, const char *fmt, va_list ap)
+{
+	char msg[256];
+
+	if (agentconf.errors++)
+		return;		/* the first problem is the one to fix */
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	for (char *c = msg; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	snprintf(agentconf.why, agentconf.whylen, "%s:%d: %s", agentconf.path,
+		 cfg ? cfg->line : 0, msg);
+}
+
+/* An absolute path; set once (libconfuse would silently keep the last). */
+static int agentconf_marker_check(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, 0);
+
+	if (agentconf.marker_line) {
+		cfg_error(cfg, "mdm-marker: set twice (first on line %d)", agentconf.marker_line);
+		return -1;
+	}
+	agentconf.marker_line = cfg->line;
+	if (!v || v[0] != '/') {
+		cfg_error(cfg, "mdm-marker: must be an absolute path");
+		return -1;
+	}
+	for (; *v; v++) {
+		if ((unsigned char)*v < 0x20 || *v == 0x7f) {
+			cfg_error(cfg, "mdm-marker: control character in the path");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int agentconf_parse(FILE *fp, const char *path, char *marker, size_t markerlen)
+{
+	static cfg_opt_t opts[] = {
+		CFG_STR("mdm-marker", NULL, CFGF_NODEFAULT),
+		CFG_END()
+	};
+	cfg_t *cfg = cfg_init(opts, CFGF_NONE);
+	int ret = -EINVAL;
+
+	if (!cfg)
+		return -ENOMEM;
+	cfg_set_error_function(cfg, agentconf_error);
+	cfg_set_validate_func(cfg, "mdm-marker", agentconf_marker_check);
+	cfg->filename = strdup(path);	/* freed by cfg_free */
+	if (cfg_parse_fp(cfg, fp) != CFG_SUCCESS) {
+		if (!agentconf.errors)
+			snprintf(agentconf.why, agentconf.whylen, "%s: syntax error", path);
+	} else if (cfg_size(cfg, "mdm-marker") == 0) {
+		snprintf(agentconf.why, agentconf.whylen, "%s: missing mdm-marker", path);
+	} else if ((size_t)snprintf(marker, markerlen, "%s",
+				    cfg_getstr(cfg, "mdm-marker")) >= markerlen) {
+		snprintf(agentconf.why, agentconf.whylen, "%s: mdm-marker is too long", path);
+	} else {
+		ret = 0;
+	}
+	cfg_free(cfg);
+	return ret;
+}
+
+static int agentconf_marker(const char *marker, bool *enrolled, char *why, size_t whylen)
+{
+	struct stat st;
+
+	if (stat(marker, &st) == 0) {
+		*enrolled = true;
+		return 0;
+	}
+	if (errno == ENOENT || errno == ENOTDIR) {
+		*enrolled = false;
+		return 0;
+	}
+	snprintf(why, whylen, "cannot check the mdm-marker %s: %s", marker, strerror(errno));
+	return -errno;
+}
+
+/* Read whole first (pst_file_read), so that a FIFO cannot hang the agent. */
+int pst_agentconf_mdm(const char *path, bool *enrolled, char *why, size_t whylen)
+{
+	char marker[PATH_MAX], *text = NULL;
+	size_t len = 0;
+	FILE *fp = NULL;
+	int ret = pst_file_read(path, AGENT_CONF_MAX, &text, &len);
+
+	if (!ret && !(fp = fmemopen(text, len, "r")))
+		ret = -ENOMEM;
+	if (ret) {
+		if (ret != -ENOENT)
+			snprintf(why, whylen, "%s: %s", path, file_error(ret));
+		free(text);
+		return ret;
+	}
+	agentconf.path = path;
+	agentconf.why = why;
+	agentconf.whylen = whylen;
+	agentconf.errors = 0;
+	agentconf.marker_line = 0;
+	ret = agentconf_parse(fp, path, marker, sizeof(marker));
+	fclose(fp);
+	free(text);
+	if (!ret)
+		ret = agentconf_marker(marker, enrolled, why, whylen);
+	return ret;
+}
+
+/* ---- the device certificate ---- */
+
+int pst_certfile_identity(const char *path, struct pst_identity *id, char *why, size_t whylen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	BIO *bio = NULL;
+	X509 *cert = NULL;
+	int ret = pst_file_read(path, CERT_FILE_MAX, &buf, &len);
+
+	if (ret) {
+		snprintf(why, whylen, "%s: %s", path, file_error(ret));
+		return ret;
+	}
+	bio = BIO_new_mem_buf(buf, (int)len);
+	cert = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+	if (!cert) {
+		snprintf(why, whylen, "%s: not a PEM certificate", path);
+		ret = -EINVAL;
+	} else if (!pst_cert_identity(cert, id)) {
+		snprintf(why, whylen, "%s: not a Postern device certificate", path);
+		ret = -EINVAL;
+	}
+	X509_free(cert);
+	BIO_free(bio);
+	free(buf);
+	return ret;
+}
+
+/* ---- facts files ---- */
+
+int pst_factsfile_load(const char *path, time_t now, struct pst_facts *facts, char *why,
+		       size_t whylen)
+{
+	char *buf = NULL, msg[PST_WHY_MAX];
+	size_t len = 0;
+	int ret = pst_file_read(path, PST_FACTS_FILE_MAX, &buf, &len);
+
+	if (ret) {
+		if (ret == -EFBIG)
+			snprintf(why, whylen, "%s: larger than %d bytes", path, PST_FACTS_FILE_MAX);
+		else
+			snprintf(why, whylen, "%s: %s", path, file_error(ret));
+		return ret;
+	}
+	msg[0] = '\0';
+	ret = pst_facts_file_parse(buf, len, PST_SRC_AGENT, now, facts, msg, sizeof(msg));
+	if (ret)
+		why_in_file(why, whylen, path, msg[0] ? msg : "not a facts file");
+	free(buf);
+	return ret;
+}
+
+time_t pst_facts_collected_at(const struct pst_facts *facts, enum pst_source src, time_t now)
+{
+	time_t oldest = now;
+	size_t i;
+
+	for (i = 0; i < facts->n; i++)
+		if (facts->f[i].source == src && facts->f[i].time < oldest)
+			oldest = facts->f[i].time;
+	return oldest;
+}
+
+struct print_line {
+	const char *name;
+	const char *value;
+};
+
+static int print_line_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct print_line *)a)->name, ((const struct print_line *)b)->name);
+}
+
+int pst_facts_print(FILE *out, const struct pst_facts *facts, enum pst_source src, time_t now)
+{
+	struct print_line lines[PST_FACTS_MAX + 1];
+	char when[32];
+	size_t i, n = 0;
+
+	snprintf(when, sizeof(when), "%lld",
+		 (long long)pst_facts_collected_at(facts, src, now));
+	lines[n++] = (struct print_line){ "collected-at", when };
+	for (i = 0; i < facts->n; i++)
+		if (facts->f[i].source == src)
+			lines[n++] = (struct print_line){ facts->f[i].name, facts->f[i].value };
+	qsort(lines, n, sizeof(lines[0]), print_line_cmp);
+	for (i = 0; i < n; i++)
+		fprintf(out, "%s=%s\n", lines[i].name, lines[i].value);
+	return ferror(out) ? -EIO : 0;
+}
+
+/* ---- all together ---- */
+
+void pst_collect_paths_default(struct pst_collect_paths *paths)
+{
+	const char *conf = getenv("POSTERN_AGENT_CONF");
+	const char *cert = getenv("POSTERN_CERT");
+	const char *facts = getenv("POSTERN_FACTS");
+
+	paths->root = "/";
+	paths->mountinfo = "/proc/self/mountinfo";
+	paths->sys = "/sys";
+	paths->agent_conf = conf && *conf ? conf : PST_AGENT_CONF_DEFAULT;
+	paths->cert = cert && *cert ? cert : NULL;
+	paths->facts = facts && *facts ? facts : NULL;
+}
+
+/* A value outside the fact grammar (an odd host name) is left out, not fatal. */
+static int collect_set(struct pst_facts *facts, const char *name, const char *value, time_t now)
+{
+	int ret = pst_facts_set(facts, name, value, PST_SRC_AGENT, now);
+
+	return ret == -EINVAL ? 0 : ret;
+}
+
+/*
+ * passcode.set and device.rooted are not reported on Linux: a desktop has no
+ * single device passcode (logins are per user, screen locks per session),
+ * and "rooted" means nothing where the owner may hold root by design. A
+ * policy that requires them quarantines Linux devices, as it should when it
+ * asks for something the platform cannot show.
+ */
+static int collect_os(const struct pst_collect_paths *paths, struct pst_facts *facts, time_t now)
+{
+	char version[PST_VALUE_MAX + 1];
+	struct utsname u;
+	int ret = 0;
+
+	if (uname(&u) == 0) {
+		if (!strcmp(u.sysname, "Linux"))
+			ret = collect_set(facts, "os.name", "linux", now);
+		if (!ret)
+			ret = collect_set(facts, "os.kernel", u.release, now);
+		if (!ret)
+			ret = collect_set(facts, "device.hostname", u.nodename, now);
+	}
+	if (!ret && pst_osrelease_version(paths->root, version, sizeof(version)) == 0 &&
+	    version[0])
+		ret = collect_set(facts, "os.version", version, now);
+	return ret;
+}
+
+static int collect_device(const struct pst_collect_paths *paths, struct pst_facts *facts,
+			  time_t now, char *why, size_t whylen)
+{
+	struct pst_identity id;
+	bool flag = false;
+	int ret = 0;
+
+	if (collect_disk(paths, &flag) == 0)
+		ret = collect_set(facts, "disk.encrypted", flag ? "true" : "false", now);
+	if (!ret) {
+		ret = pst_agentconf_mdm(paths->agent_conf, &flag, why, whylen);
+		if (!ret)
+			ret = collect_set(facts, "mdm.enrolled", flag ? "true" : "false", now);
+		else if (ret == -ENOENT)
+			ret = 0;
+	}
+	if (!ret && paths->cert) {
+		ret = pst_certfile_identity(paths->cert, &id, why, whylen);
+		if (!ret)
+			ret = collect_set(facts, "device.id", id.device_id, now);
+	}
+	return ret;
+}
+
+int pst_collect(const struct pst_collect_paths *paths, time_t now, struct pst_facts *facts,
+		char *why, size_t whylen)
+{
+	int ret;
+
+	pst_facts_init(facts);
+	ret = collect_os(paths, facts, now);
+	if (!ret)
+		ret = collect_device(paths, facts, now, why, whylen);
+	if (ret == -ENOSPC)
+		snprintf(why, whylen, "more than %d facts", PST_FACTS_MAX);
+	if (!ret && paths->facts)
+		ret = pst_factsfile_load(paths->facts, now, facts, why, whylen);
+	return ret;
+}
