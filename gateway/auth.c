@@ -2,7 +2,8 @@
 /*
  * The HTTP endpoints an OpenConnect client uses: certificate-only
  * authentication (POST /, and GET / for clients that fell back to the legacy
- * non-XML mode) and CONNECT /CSCOSSLC/tunnel.
+ * non-XML mode), with the posture check in between when a policy asks for
+ * the agent (scan.c, verdict.c), and CONNECT /CSCOSSLC/tunnel.
  *
  * Client facts that shape these replies (see shared/reference):
  * - success is a 200 with a non-empty, length-delimited XML body holding
@@ -25,17 +26,18 @@
 	"<config-auth client=\"vpn\" type=\"complete\" aggregate-auth-version=\"2\">\n" \
 	"<version who=\"sg\">postern</version>\n"
 
-static void auth_reply(struct gw_conn *c, const char *extra_headers, const char *body)
+void gw_auth_reply(struct gw_conn *c, const char *extra_headers, const char *content_type,
+		   const char *body)
 {
 	char resp[4096];
 	int n = snprintf(resp, sizeof(resp),
 			 "HTTP/1.1 200 OK\r\n"
-			 "Content-Type: text/xml\r\n"
+			 "Content-Type: %s\r\n"
 			 "Content-Length: %zu\r\n"
 			 "X-Transcend-Version: 1\r\n"
 			 "Cache-Control: no-store\r\n"
 			 "%s\r\n%s",
-			 strlen(body), extra_headers, body);
+			 content_type, strlen(body), extra_headers, body);
 
 	if (n > 0 && (size_t)n < sizeof(resp))
 		gw_conn_send(c, resp, (size_t)n);
@@ -59,32 +61,65 @@ static void auth_refuse(struct gw_conn *c, const char *reason)
 	gw_peer_log(c->w, GW_LOG_INFO, "refused peer=%s device=%s: %s", c->peer,
 		    gw_conn_device(c), reason);
 	c->w->stats.refused++;
-	auth_reply(c, "Set-Cookie: webvpn=refused; Secure; HttpOnly\r\n", AUTH_XML_HEAD
+	gw_auth_reply(c, "Set-Cookie: webvpn=refused; Secure; HttpOnly\r\n", "text/xml", AUTH_XML_HEAD
 		   "<auth id=\"success\">\n<title>Postern</title>\n"
 		   "<message>This device is refused; the reason follows.</message>\n"
 		   "</auth>\n</config-auth>\n");
 }
 
-static void auth_login(struct gw_conn *c)
+/*
+ * Hands the device its session cookie. Every session gets this same reply,
+ * a denied one too: openconnect with --no-passwd would not show an auth-form
+ * error (see auth_refuse), so a denied session's CONNECT carries its reason.
+ */
+void gw_auth_session(struct gw_conn *c, const struct gw_session *s)
 {
-	struct gw_session *s;
 	char hex[2 * GW_COOKIE_LEN + 1], headers[256];
 
-	if (!c->cert_ok)
-		return auth_refuse(c, c->cert_refusal ? c->cert_refusal : "device certificate rejected");
-	if (gw_session_new(c->w, &c->id, &s) < 0)
-		return auth_refuse(c, "the gateway is out of resources; try again later");
 	gw_session_cookie_hex(s, hex);
 	snprintf(headers, sizeof(headers), "Set-Cookie: webvpn=%s; Secure; HttpOnly\r\n", hex);
 	OPENSSL_cleanse(hex, sizeof(hex));
-	gw_info("auth ok device=%s peer=%s group=%s ownership=%s serial=%s", c->id.device_id,
-		c->peer, c->id.group,
+	gw_info("auth ok device=%s peer=%s group=%s ownership=%s serial=%s verdict=%s",
+		c->id.device_id, c->peer, c->id.group,
 		c->id.ownership == CONF_OWNERSHIP_CORPORATE ? "corporate" :
-		c->id.ownership == CONF_OWNERSHIP_BYOD ? "byod" : "unknown", c->id.serial);
+		c->id.ownership == CONF_OWNERSHIP_BYOD ? "byod" : "unknown", c->id.serial,
+		pst_verdict_name(s->verdict));
 	c->w->stats.auth_ok++;
-	auth_reply(c, headers, AUTH_XML_HEAD
-		   "<auth id=\"success\">\n<title>Postern</title>\n</auth>\n</config-auth>\n");
+	gw_auth_reply(c, headers, "text/xml", AUTH_XML_HEAD
+		      "<auth id=\"success\">\n<title>Postern</title>\n</auth>\n</config-auth>\n");
 	OPENSSL_cleanse(headers, sizeof(headers));
+}
+
+/*
+ * A login: the first one under a policy that requires the agent gets the
+ * host-scan challenge; the one that follows the scan carries its token
+ * (the sdesktop cookie) and gets the decision.
+ */
+static void auth_login(struct gw_conn *c, const struct gw_http_req *req, const uint8_t *body)
+{
+	struct gw_worker *w = c->w;
+	struct gw_scan *sc;
+	const char *token;
+	size_t len;
+
+	if (!c->cert_ok)
+		return auth_refuse(c, c->cert_refusal ? c->cert_refusal : "device certificate rejected");
+	if (gw_http_cookie(req, "sdesktop", &token, &len) == 0) {
+		sc = gw_scan_find(w, token, len);
+		if (!sc)
+			return gw_verdict_refuse(c, "the posture check expired or was already used; "
+						 "connect again");
+		if (CRYPTO_memcmp(sc->id.fingerprint, c->id.fingerprint, PST_FINGERPRINT_LEN) != 0)
+			return gw_verdict_refuse(c, "the posture check belongs to another device");
+		gw_verdict_login(c, req, body, sc);
+		return gw_scan_end(w, sc);
+	}
+	if (w->policy && w->policy->agent == CONF_AGENT_REQUIRED) {
+		if (gw_scan_new(w, &c->id, &sc) < 0)
+			return auth_refuse(c, "the gateway is out of resources; try again later");
+		return gw_scan_challenge(c, sc);
+	}
+	gw_verdict_login(c, req, body, NULL);
 }
 
 /* 401 makes openconnect stop retrying the cookie ("Cookie was rejected"). */
@@ -134,12 +169,15 @@ static void auth_connect(struct gw_conn *c, const struct gw_http_req *req)
 	/* The cookie is only good together with the certificate that obtained it. */
 	if (CRYPTO_memcmp(s->id.fingerprint, c->id.fingerprint, PST_FINGERPRINT_LEN) != 0)
 		return auth_connect_refuse(c, "with a cookie issued to another certificate");
+	if (s->verdict == PST_DENY) {
+		auth_connect_deny(c, s->deny_reason ? s->deny_reason : "denied by the posture policy");
+		return gw_session_end(c->w, s, "denied: the device was told why");
+	}
 	gw_tunnel_attach(c, s);
 }
 
 void gw_auth_request(struct gw_conn *c, const struct gw_http_req *req, const uint8_t *body)
 {
-	(void)body;
 	c->deadline = c->w->now + GW_HTTP_IDLE_TIMEOUT;
 	if (req->method == GW_HTTP_CONNECT) {
 		if (gw_http_target_is(req, "/CSCOSSLC/tunnel"))
@@ -147,6 +185,8 @@ void gw_auth_request(struct gw_conn *c, const struct gw_http_req *req, const uin
 		return gw_conn_reject(c, 404, "Not Found", "CONNECT to an unknown target");
 	}
 	if (gw_http_target_is(req, "/"))
-		return auth_login(c);
+		return auth_login(c, req, body);
+	if (gw_scan_request(c, req, body))
+		return;
 	gw_conn_reject(c, 404, "Not Found", "request for an unknown page");
 }

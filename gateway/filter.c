@@ -8,8 +8,20 @@
 
 #include "gateway/filter.h"
 
+static bool filter_allowed(const struct gw_filter_allow *allow, int family, const uint8_t *dst)
+{
+	if (!allow)
+		return true;
+	for (size_t i = 0; i < allow->n; i++) {
+		if (conf_cidr_contains(&allow->nets[i], family, dst))
+			return true;
+	}
+	return false;
+}
+
 static enum gw_filter_verdict filter_v4(const struct gw_filter_addrs *a,
 					const struct gw_filter_nets *n,
+					const struct gw_filter_allow *allow,
 					const uint8_t *pkt, size_t len)
 {
 	size_t ihl, total;
@@ -26,11 +38,12 @@ static enum gw_filter_verdict filter_v4(const struct gw_filter_addrs *a,
 		return GW_FILTER_SPOOFED;
 	if (n->pool4 && conf_cidr_contains(n->pool4, AF_INET, pkt + 16))
 		return GW_FILTER_LATERAL;
-	return GW_FILTER_PASS;
+	return filter_allowed(allow, AF_INET, pkt + 16) ? GW_FILTER_PASS : GW_FILTER_OUTSIDE;
 }
 
 static enum gw_filter_verdict filter_v6(const struct gw_filter_addrs *a,
 					const struct gw_filter_nets *n,
+					const struct gw_filter_allow *allow,
 					const uint8_t *pkt, size_t len)
 {
 	static const uint8_t unspecified[16];
@@ -45,11 +58,12 @@ static enum gw_filter_verdict filter_v6(const struct gw_filter_addrs *a,
 		return GW_FILTER_SPOOFED;
 	if (n->pool6 && conf_cidr_contains(n->pool6, AF_INET6, pkt + 24))
 		return GW_FILTER_LATERAL;
-	return GW_FILTER_PASS;
+	return filter_allowed(allow, AF_INET6, pkt + 24) ? GW_FILTER_PASS : GW_FILTER_OUTSIDE;
 }
 
 enum gw_filter_verdict gw_filter_from_client(const struct gw_filter_addrs *a,
 					     const struct gw_filter_nets *nets,
+					     const struct gw_filter_allow *allow,
 					     const uint8_t *pkt, size_t len)
 {
 	static const struct gw_filter_nets none;
@@ -59,9 +73,9 @@ enum gw_filter_verdict gw_filter_from_client(const struct gw_filter_addrs *a,
 		return GW_FILTER_MALFORMED;
 	switch (pkt[0] >> 4) {
 	case 4:
-		return filter_v4(a, n, pkt, len);
+		return filter_v4(a, n, allow, pkt, len);
 	case 6:
-		return filter_v6(a, n, pkt, len);
+		return filter_v6(a, n, allow, pkt, len);
 	default:
 		return GW_FILTER_MALFORMED;
 	}

@@ -5,8 +5,10 @@
  * address leased to the session that sent it (anti-spoofing), and whose
  * destination is not inside the VPN pools: devices do not reach each other
  * or the gateway's own tunnel address, so malware on one field device
- * cannot move sideways to the next. Later the destination is checked
- * against the session's profile here too.
+ * cannot move sideways to the next. Under a posture policy the destination
+ * must also lie inside the networks of the session's profile: that is what
+ * confines a quarantined device to the remediation hosts, whatever routes
+ * its client chooses to install.
  *
  * Client operating systems send IPv6 link housekeeping (router
  * solicitations, MLD reports from fe80:: or ::) into any new interface, and
@@ -31,6 +33,7 @@ enum gw_filter_verdict {
 	GW_FILTER_LINK_LOCAL,	/* IPv6 link housekeeping (fe80::/10 or :: source) */
 	GW_FILTER_NO_LEASE,	/* a family the session has no address of */
 	GW_FILTER_LATERAL,	/* destination inside a VPN pool */
+	GW_FILTER_OUTSIDE,	/* destination outside the session's profile */
 };
 
 struct gw_filter_addrs {
@@ -44,8 +47,15 @@ struct gw_filter_nets {
 	const struct conf_cidr *pool4, *pool6;
 };
 
+/* The networks a session's profile allows; NULL in the call = no policy. */
+struct gw_filter_allow {
+	const struct conf_cidr *nets;
+	size_t n;
+};
+
 enum gw_filter_verdict gw_filter_from_client(const struct gw_filter_addrs *a,
 					     const struct gw_filter_nets *nets,
+					     const struct gw_filter_allow *allow,
 					     const uint8_t *pkt, size_t len);
 
 #endif

@@ -38,6 +38,8 @@
 #define GW_OUTQ_MAX_BYTES	(1024 * 1024)	/* per connection, then data is dropped */
 #define GW_OUTQ_HARD_MAX	(GW_OUTQ_MAX_BYTES + 64 * 1024)	/* then the peer is cut off */
 #define GW_PEER_LOG_BUDGET	20	/* failed-connection log lines per second */
+#define GW_TICKET_LEN		16	/* random bytes of a host-scan ticket */
+#define GW_SCAN_TIMEOUT		120	/* seconds from challenge to the login that redeems it */
 /* Room for a partial frame or request plus one whole TLS record. */
 #define GW_RX_CAP		(2 * GW_CSTP_MAX_FRAME + 16)
 
@@ -49,6 +51,7 @@ struct gw_counters {
 	uint64_t dropped_malformed;
 	uint64_t dropped_unroutable;		/* link-local, or a family not leased */
 	uint64_t dropped_lateral;		/* to another device (a VPN pool address) */
+	uint64_t dropped_outside;		/* outside the session's profile */
 	uint64_t dropped_queue_full;
 };
 
@@ -61,8 +64,42 @@ struct gw_session {
 	struct gw_conn *conn;			/* the tunnel connection, or NULL */
 	time_t detached;			/* when the tunnel connection went away */
 	unsigned int connects;			/* CONNECTs served: >1 means reconnects */
-	bool spoof_logged, lateral_logged;
+	bool spoof_logged, lateral_logged, outside_logged;
 	struct gw_counters counters;
+	/*
+	 * The posture decision the cookie is bound to. Allow and quarantine
+	 * sessions carry their profile's networks (a copy, so that a policy
+	 * reload cannot pull them away) and lease at once; a denied device's
+	 * session only carries the reason to its CONNECT and never leases.
+	 * Without a policy: allow, allow == NULL (the config's routes, no
+	 * destination filter).
+	 */
+	enum pst_verdict verdict;
+	char rule[CONF_NAME_MAX + 1];		/* "" when none */
+	char profile[CONF_NAME_MAX + 1];
+	struct conf_cidr *allow;
+	size_t n_allow;
+	char *banner;				/* plain text for X-CSTP-Banner, or NULL */
+	char *deny_reason;			/* deny only */
+	time_t decided;				/* wall clock */
+};
+
+/*
+ * One host-scan exchange in progress: created when a device with a valid
+ * certificate logs in under a policy with agent = required, ended when its
+ * token is redeemed by the login that follows the scan. The token is the
+ * sdesktop cookie: a secret, compared in constant time. A report counts only
+ * when posted with the same certificate, once.
+ */
+struct gw_scan {
+	struct gw_scan *next;
+	uint8_t token[GW_COOKIE_LEN];
+	char ticket[2 * GW_TICKET_LEN + 1];	/* hex; names the scan in token.xml */
+	struct pst_identity id;
+	time_t expires;				/* monotonic */
+	bool reported;				/* a report counted: the token is used up */
+	char problem[PST_REASON_MAX];		/* why no report counted yet, if one came */
+	struct pst_facts facts;			/* the agent's report */
 };
 
 enum gw_conn_state {
@@ -113,12 +150,18 @@ struct gw_tun {
 
 struct gw_stats {
 	uint64_t accepted, handshakes, refused, auth_ok, tunnels;
+	uint64_t decisions[3];			/* by enum pst_verdict */
+	uint64_t reports, reports_refused;
 	uint64_t closed_bad_input;
 	struct gw_counters traffic;
 };
 
 struct gw_worker {
 	const struct gw_conf *conf;
+	const struct conf_policy *policy;	/* NULL: every valid device is allowed */
+	int audit_fd;				/* -1 when there is no audit log */
+	struct gw_scan *scans;
+	unsigned int n_scans;
 	int epfd;
 	int listen_fd;
 	int timer_fd;
@@ -183,6 +226,30 @@ void gw_peer_log(struct gw_worker *w, enum gw_log_level level, const char *fmt, 
 
 /* auth.c: the HTTP endpoints */
 void gw_auth_request(struct gw_conn *c, const struct gw_http_req *req, const uint8_t *body);
+void gw_auth_reply(struct gw_conn *c, const char *extra_headers, const char *content_type,
+		   const char *body);
+void gw_auth_session(struct gw_conn *c, const struct gw_session *s);
+
+/* scan.c: the host-scan (posture) exchange */
+int gw_scan_new(struct gw_worker *w, const struct pst_identity *id, struct gw_scan **out);
+struct gw_scan *gw_scan_find(struct gw_worker *w, const char *token_hex, size_t len);
+void gw_scan_end(struct gw_worker *w, struct gw_scan *sc);
+void gw_scans_expire(struct gw_worker *w);
+void gw_scans_free(struct gw_worker *w);
+void gw_scan_challenge(struct gw_conn *c, const struct gw_scan *sc);
+/* The endpoints under /+CSCOE+/; false when the request is not for one. */
+bool gw_scan_request(struct gw_conn *c, const struct gw_http_req *req, const uint8_t *body);
+
+/* verdict.c: a posture decision turned into a session, a reply and an audit record */
+void gw_verdict_login(struct gw_conn *c, const struct gw_http_req *req, const uint8_t *body,
+		      struct gw_scan *sc);
+/* Denies the device for a reason outside the policy (no audit record). */
+void gw_verdict_refuse(struct gw_conn *c, const char *reason);
+
+/* audit.c */
+void gw_audit_decision(struct gw_worker *w, const struct gw_conn *c, const struct gw_session *s,
+		       const struct pst_decision *d, const struct pst_facts *facts,
+		       const char *report_problem);
 
 /* tunnel.c: the CSTP data path */
 void gw_tunnel_attach(struct gw_conn *c, struct gw_session *s);
@@ -195,7 +262,8 @@ void gw_tunnel_detach(struct gw_conn *c, const char *why);
 int gw_privs_drop(const char *user);
 
 /* loop.c */
-int gw_worker_init(struct gw_worker *w, const struct gw_conf *conf);
+int gw_worker_init(struct gw_worker *w, const struct gw_conf *conf,
+		   const struct conf_policy *policy);
 int gw_worker_run(struct gw_worker *w);
 void gw_worker_free(struct gw_worker *w);
 int gw_epoll_set(struct gw_worker *w, int fd, uint32_t events, void *ptr, bool add);

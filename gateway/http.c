@@ -360,3 +360,40 @@ int gw_http_target_is(const struct gw_http_req *req, const char *path)
 
 	return req->target && req->target_len == len && memcmp(req->target, path, len) == 0;
 }
+
+/* The path part of the target, before any query string. */
+static size_t http_path_len(const struct gw_http_req *req)
+{
+	const char *q = req->target ? memchr(req->target, '?', req->target_len) : NULL;
+
+	return q ? (size_t)(q - req->target) : req->target_len;
+}
+
+int gw_http_path_is(const struct gw_http_req *req, const char *path)
+{
+	size_t len = strlen(path);
+
+	return req->target && http_path_len(req) == len && memcmp(req->target, path, len) == 0;
+}
+
+int gw_http_query(const struct gw_http_req *req, const char *name, const char **val,
+		  size_t *val_len)
+{
+	size_t plen = http_path_len(req), nlen = strlen(name), i;
+
+	if (!req->target || plen == req->target_len)
+		return -ENOENT;
+	for (i = plen + 1; i < req->target_len;) {
+		const char *p = req->target + i;
+		const char *amp = memchr(p, '&', req->target_len - i);
+		size_t len = amp ? (size_t)(amp - p) : req->target_len - i;
+
+		if (len > nlen && p[nlen] == '=' && memcmp(p, name, nlen) == 0) {
+			*val = p + nlen + 1;
+			*val_len = len - nlen - 1;
+			return 0;
+		}
+		i += len + 1;
+	}
+	return -ENOENT;
+}

@@ -58,5 +58,14 @@ int gw_http_cookie(const struct gw_http_req *req, const char *name,
 
 /* True when the target equals path exactly (no query string allowed). */
 int gw_http_target_is(const struct gw_http_req *req, const char *path);
+/* True when the target's path (the part before any '?') equals path. */
+int gw_http_path_is(const struct gw_http_req *req, const char *path);
+/*
+ * Finds query parameter `name` in the target ("?a=1&b=2"), taken verbatim
+ * (no %-decoding: the values we look up are hex). Returns 0 and points *val
+ * into the buffer, or -ENOENT.
+ */
+int gw_http_query(const struct gw_http_req *req, const char *name,
+		  const char **val, size_t *val_len);
 
 #endif

@@ -8,6 +8,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -144,13 +145,31 @@ static int tun_init(struct gw_worker *w)
 	return epoll_tag(w, w->tun.fd, EV_TUN);
 }
 
-int gw_worker_init(struct gw_worker *w, const struct gw_conf *conf)
+/* Opened as root, before privileges are dropped; kept open for the run. */
+static int audit_open(struct gw_worker *w)
+{
+	if (!w->conf->audit_log)
+		return 0;
+	w->audit_fd = open(w->conf->audit_log,
+			   O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0640);
+	if (w->audit_fd < 0) {
+		int e = errno;
+
+		gw_err("cannot open the audit log %s: %s", w->conf->audit_log, strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+int gw_worker_init(struct gw_worker *w, const struct gw_conf *conf,
+		   const struct conf_policy *policy)
 {
 	int err;
 
 	memset(w, 0, sizeof(*w));
 	w->conf = conf;
-	w->listen_fd = w->timer_fd = w->signal_fd = w->tun.fd = w->keyd.fd = -1;
+	w->policy = policy;
+	w->listen_fd = w->timer_fd = w->signal_fd = w->tun.fd = w->keyd.fd = w->audit_fd = -1;
 	w->now = monotonic_now();
 	w->peer_log_budget = GW_PEER_LOG_BUDGET;
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -162,7 +181,9 @@ int gw_worker_init(struct gw_worker *w, const struct gw_conf *conf)
 	w->tls = gw_tls_ctx_new(conf, &w->keyd);
 	if (!w->tls)
 		return -EINVAL;
-	err = pools_init(w);
+	err = audit_open(w);
+	if (err == 0)
+		err = pools_init(w);
 	if (err == 0)
 		err = tun_init(w);
 	if (err == 0)
@@ -196,6 +217,7 @@ void gw_worker_free(struct gw_worker *w)
 		gw_session_end(w, w->sessions, "gateway shutting down");
 	while (w->conns)
 		gw_conn_close(w->conns, NULL);
+	gw_scans_free(w);
 	worker_free_dead(w);
 	SSL_CTX_free(w->tls);
 	gw_keyd_stop(&w->keyd);
@@ -209,6 +231,7 @@ void gw_worker_free(struct gw_worker *w)
 	close_fd(w->listen_fd);
 	close_fd(w->timer_fd);
 	close_fd(w->signal_fd);
+	close_fd(w->audit_fd);
 	close_fd(w->epfd);
 }
 
@@ -220,6 +243,7 @@ static void worker_tick(struct gw_worker *w)
 		gw_warn("timerfd: %s", strerror(errno));
 	gw_conns_tick(w);
 	gw_sessions_expire(w);
+	gw_scans_expire(w);
 }
 
 static void worker_signal(struct gw_worker *w)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "conf/policy.h"
 #include "gateway/gateway.h"
 #include "gateway/log.h"
 
@@ -53,14 +54,31 @@ static int load_conf(const char *path, struct gw_conf **conf)
 	return r;
 }
 
-static int run(const struct gw_conf *conf)
+/* The policy is checked as strictly as the config: any problem, no start. */
+static int load_policy(const struct gw_conf *conf, struct conf_policy **policy)
+{
+	char err[8192];
+	int r;
+
+	*policy = NULL;
+	if (!conf->policy)
+		return 0;
+	r = conf_policy_load(conf->policy, policy, err, sizeof(err));
+	if (r < 0)
+		fprintf(stderr, "%s", err[0] ? err : "policy failed to load\n");
+	if (r < 0 && err[0] && err[strlen(err) - 1] != '\n')
+		fputc('\n', stderr);
+	return r;
+}
+
+static int run(const struct gw_conf *conf, const struct conf_policy *policy)
 {
 	struct gw_worker w;
 	char pool[64];
 	int err;
 
 	signal(SIGPIPE, SIG_IGN);
-	err = gw_worker_init(&w, conf);
+	err = gw_worker_init(&w, conf, policy);
 	/* The TUN and the listener are open: root is not needed any more. */
 	if (err == 0) {
 		err = gw_privs_drop(conf->user);
@@ -72,6 +90,10 @@ static int run(const struct gw_conf *conf)
 	}
 	if (err == 0) {
 		conf_cidr_format(&conf->ipv4_pool, pool, sizeof(pool));
+		if (policy)
+			gw_info("posture policy %s (sha256 %s): %zu rules, agent %s",
+				policy->path, policy->sha256, policy->n_rules,
+				policy->agent == CONF_AGENT_REQUIRED ? "required" : "optional");
 		gw_info("listening on %s:%u (tun %s, pool %s)", conf->listen, conf->port,
 			w.tun.name, pool);
 		err = gw_worker_run(&w);
@@ -94,6 +116,7 @@ int main(int argc, char **argv)
 	};
 	const char *path = DEFAULT_CONF;
 	struct gw_conf *conf = NULL;
+	struct conf_policy *policy = NULL;
 	int test = 0, verbose = 0, ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "c:tvVh", opts, NULL)) != -1) {
@@ -114,12 +137,19 @@ int main(int argc, char **argv)
 	gw_log_init("posternd", verbose);
 	if (load_conf(path, &conf) < 0)
 		return 1;
+	if (load_policy(conf, &policy) < 0) {
+		conf_gateway_free(conf);
+		return 1;
+	}
 	if (test) {
 		printf("%s: configuration OK\n", path);
-		conf_gateway_free(conf);
-		return 0;
+		if (policy)
+			printf("%s: policy OK\n", policy->path);
+		rc = 0;
+	} else {
+		rc = run(conf, policy);
 	}
-	rc = run(conf);
+	conf_policy_free(policy);
 	conf_gateway_free(conf);
 	return rc;
 }

@@ -97,6 +97,7 @@ int gw_session_new(struct gw_worker *w, const struct pst_identity *id, struct gw
 		return -EIO;
 	}
 	s->id = *id;
+	s->verdict = PST_DENY;		/* fail closed: the caller grants more */
 	s->detached = w->now;
 	s->next = w->sessions;
 	w->sessions = s;
@@ -174,14 +175,18 @@ void gw_session_end(struct gw_worker *w, struct gw_session *s, const char *why)
 	}
 	if (s->lease.have_v4)
 		inet_ntop(AF_INET, &s->lease.v4, addr, sizeof(addr));
-	gw_info("session end device=%s addr=%s: %s; rx=%llu tx=%llu spoofed=%llu%s",
-		s->id.device_id, addr, why,
+	gw_info("session end device=%s addr=%s verdict=%s: %s; rx=%llu tx=%llu spoofed=%llu "
+		"outside=%llu%s", s->id.device_id, addr, pst_verdict_name(s->verdict), why,
 		(unsigned long long)s->counters.rx_bytes, (unsigned long long)s->counters.tx_bytes,
 		(unsigned long long)s->counters.dropped_spoofed,
+		(unsigned long long)s->counters.dropped_outside,
 		s->lease.have_v4 ? "; address returned to pool" : "");
 	session_release(w, s);
 	session_unlink(w, s);
 	OPENSSL_cleanse(s->cookie, sizeof(s->cookie));
+	free(s->allow);
+	free(s->banner);
+	free(s->deny_reason);
 	free(s);
 }
 

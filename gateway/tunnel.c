@@ -29,16 +29,24 @@ static void format_mask4(unsigned int prefix, char *buf, size_t len)
 	inet_ntop(AF_INET, &m, buf, (socklen_t)len);
 }
 
-/* One header line per split-include route, IPv4 as addr/netmask like ocserv. */
-static int connect_routes(const struct gw_conf *conf, char *buf, size_t len)
+/*
+ * One header line per split-include route, IPv4 as addr/netmask like ocserv:
+ * the session's profile networks under a policy, else the config's routes.
+ */
+static int connect_routes(const struct gw_conf *conf, const struct gw_session *s,
+			  char *buf, size_t len)
 {
-	size_t n = 0;
+	const struct conf_cidr *routes = s->allow ? s->allow : conf->routes;
+	size_t n = 0, count = s->allow ? s->n_allow : conf->n_routes;
 
-	for (size_t i = 0; i < conf->n_routes; i++) {
-		const struct conf_cidr *r = &conf->routes[i];
+	for (size_t i = 0; i < count; i++) {
+		const struct conf_cidr *r = &routes[i];
 		char addr[INET6_ADDRSTRLEN], mask[INET_ADDRSTRLEN];
 		int k;
 
+		/* An IPv6 route is no use to a client without an IPv6 address. */
+		if (r->family == AF_INET6 && !s->lease.have_v6)
+			continue;
 		inet_ntop(r->family, r->addr.bytes, addr, sizeof(addr));
 		if (r->family == AF_INET) {
 			format_mask4(r->prefix, mask, sizeof(mask));
@@ -72,6 +80,37 @@ static int connect_addresses(const struct gw_worker *w, const struct gw_session 
 }
 
 /*
+ * X-CSTP-Banner, which the client %-decodes: everything but plain printable
+ * characters is escaped, so a newline in the banner cannot end the header.
+ */
+static int connect_banner(const struct gw_session *s, char *buf, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	static const char name[] = "X-CSTP-Banner: ";
+	size_t n = sizeof(name) - 1;
+
+	buf[0] = '\0';
+	if (!s->banner)
+		return 0;
+	if (len < n + 3)
+		return -ENOSPC;
+	memcpy(buf, name, n);
+	for (const unsigned char *p = (const unsigned char *)s->banner; *p; p++) {
+		if (n + 3 + 3 > len)
+			return -ENOSPC;
+		if (*p >= 0x20 && *p < 0x7f && *p != '%') {
+			buf[n++] = (char)*p;
+		} else {
+			buf[n++] = '%';
+			buf[n++] = hex[*p >> 4];
+			buf[n++] = hex[*p & 0xf];
+		}
+	}
+	memcpy(buf + n, "\r\n", 3);
+	return (int)(n + 2);
+}
+
+/*
  * The reply must start exactly "HTTP/1.1 200 ", header names are matched
  * case-sensitively, and it has no body: CSTP frames follow at once. It goes
  * out as one TLS record of its own, before any frame.
@@ -79,12 +118,13 @@ static int connect_addresses(const struct gw_worker *w, const struct gw_session 
 static int connect_reply(struct gw_conn *c, const struct gw_session *s)
 {
 	const struct gw_conf *conf = c->w->conf;
-	char addrs[256], routes[4096], idle[32], resp[6144];
+	char addrs[256], routes[4096], idle[32], banner[3 * 2048], resp[12288];
 	int na = connect_addresses(c->w, s, addrs, sizeof(addrs));
-	int nr = connect_routes(conf, routes, sizeof(routes));
+	int nr = connect_routes(conf, s, routes, sizeof(routes));
+	int nb = connect_banner(s, banner, sizeof(banner));
 	int n;
 
-	if (na < 0 || nr < 0)
+	if (na < 0 || nr < 0 || nb < 0)
 		return -ENOSPC;
 	if (conf->idle_timeout)
 		snprintf(idle, sizeof(idle), "%u", conf->idle_timeout);
@@ -94,7 +134,7 @@ static int connect_reply(struct gw_conn *c, const struct gw_session *s)
 		     "HTTP/1.1 200 CONNECTED\r\n"
 		     "X-CSTP-Version: 1\r\n"
 		     "X-CSTP-Server-Name: postern\r\n"
-		     "%s%s"
+		     "%s%s%s"
 		     "X-CSTP-DPD: %u\r\n"
 		     "X-CSTP-Keepalive: %u\r\n"
 		     "X-CSTP-Idle-Timeout: %s\r\n"
@@ -104,7 +144,7 @@ static int connect_reply(struct gw_conn *c, const struct gw_session *s)
 		     "X-CSTP-Base-MTU: %u\r\n"
 		     "X-CSTP-MTU: %u\r\n"
 		     "\r\n",
-		     addrs, routes, conf->dpd, conf->keepalive, idle, conf->cookie_timeout,
+		     addrs, routes, banner, conf->dpd, conf->keepalive, idle, conf->cookie_timeout,
 		     conf->mtu, conf->mtu);
 	if (n < 0 || (size_t)n >= sizeof(resp))
 		return -ENOSPC;
@@ -116,6 +156,11 @@ void gw_tunnel_attach(struct gw_conn *c, struct gw_session *s)
 	struct gw_worker *w = c->w;
 	char a4[INET_ADDRSTRLEN];
 
+	/* Fail closed: only an allow or quarantine verdict opens a tunnel. */
+	if (s->verdict == PST_DENY) {
+		gw_session_end(w, s, "a denied session asked for a tunnel");
+		return gw_conn_reject(c, 403, "Forbidden", "CONNECT on a denied session");
+	}
 	if (gw_session_lease(w, s) < 0) {
 		gw_session_end(w, s, "address pool exhausted");
 		return gw_conn_reject(c, 503, "Service Unavailable", "address pool exhausted");
@@ -134,8 +179,9 @@ void gw_tunnel_attach(struct gw_conn *c, struct gw_session *s)
 	s->connects++;
 	w->stats.tunnels++;
 	inet_ntop(AF_INET, &s->lease.v4, a4, sizeof(a4));
-	gw_info("tunnel up device=%s peer=%s addr=%s (%s)", s->id.device_id, c->peer, a4,
-		s->connects > 1 ? "reconnect" : "new");
+	gw_info("tunnel up device=%s peer=%s addr=%s (%s) verdict=%s profile=%s",
+		s->id.device_id, c->peer, a4, s->connects > 1 ? "reconnect" : "new",
+		pst_verdict_name(s->verdict), s->profile[0] ? s->profile : "-");
 	if (connect_reply(c, s) < 0)
 		gw_session_end(w, s, "could not build the CONNECT reply");
 }
@@ -149,10 +195,11 @@ void gw_tunnel_detach(struct gw_conn *c, const char *why)
 	if (!s)
 		return;
 	inet_ntop(AF_INET, &s->lease.v4, a4, sizeof(a4));
-	gw_info("tunnel down device=%s peer=%s addr=%s: %s; rx=%llu tx=%llu spoofed=%llu",
-		s->id.device_id, c->peer, a4, why ? why : "closed",
+	gw_info("tunnel down device=%s peer=%s addr=%s: %s; rx=%llu tx=%llu spoofed=%llu "
+		"outside=%llu", s->id.device_id, c->peer, a4, why ? why : "closed",
 		(unsigned long long)s->counters.rx_bytes, (unsigned long long)s->counters.tx_bytes,
-		(unsigned long long)s->counters.dropped_spoofed);
+		(unsigned long long)s->counters.dropped_spoofed,
+		(unsigned long long)s->counters.dropped_outside);
 	s->conn = NULL;
 	s->detached = c->w->now;
 	c->sess = NULL;
@@ -188,6 +235,17 @@ static void count_drop(struct gw_worker *w, struct gw_session *s, enum gw_filter
 		}
 		return;
 	}
+	if (v == GW_FILTER_OUTSIDE) {
+		s->counters.dropped_outside++;
+		w->stats.traffic.dropped_outside++;
+		if (!s->outside_logged) {
+			s->outside_logged = true;
+			gw_warn("dropped packet to %s, outside profile %s, device=%s verdict=%s "
+				"(further drops are counted)", packet_addr(pkt, false), s->profile,
+				s->id.device_id, pst_verdict_name(s->verdict));
+		}
+		return;
+	}
 	if (v != GW_FILTER_SPOOFED) {
 		s->counters.dropped_unroutable++;
 		w->stats.traffic.dropped_unroutable++;
@@ -211,7 +269,10 @@ static void tunnel_data(struct gw_conn *c, const struct gw_cstp_frame *f)
 {
 	struct gw_session *s = c->sess;
 	struct gw_worker *w = c->w;
-	enum gw_filter_verdict v = gw_filter_from_client(&s->lease, &w->pools, f->payload, f->len);
+	struct gw_filter_allow allow = { s->allow, s->n_allow };
+	enum gw_filter_verdict v = gw_filter_from_client(&s->lease, &w->pools,
+							 s->allow ? &allow : NULL,
+							 f->payload, f->len);
 
 	if (v != GW_FILTER_PASS)
 		return count_drop(w, s, v, f->payload);

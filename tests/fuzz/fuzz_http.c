@@ -64,6 +64,14 @@ static void check_complete(const char *buf, size_t len, const struct gw_http_req
 		check_span(buf, req->head_len, val, val_len);
 	(void)gw_http_target_is(req, "/");
 	(void)gw_http_target_is(req, "/CSCOSSLC/tunnel");
+	(void)gw_http_path_is(req, "/+CSCOE+/sdesktop/token.xml");
+	{
+		const char *v;
+		size_t vlen;
+
+		if (gw_http_query(req, "ticket", &v, &vlen) == 0)
+			check_span(buf, req->head_len, v, vlen);
+	}
 
 	/* The head ends exactly at head_len: the same bytes alone parse the same. */
 	FUZZ_ASSERT(gw_http_parse(buf, req->head_len, &again) == 1);

@@ -128,6 +128,6 @@ fi
 
 pst_disconnect devA
 check "gateway log: the client's disconnect ended its session and freed $addr" \
-	pst_log_wait 5 "session end device=devA addr=$re_addr: client disconnected.*address returned to pool"
+	pst_log_wait 5 "session end device=devA addr=$re_addr verdict=allow: client disconnected.*address returned to pool"
 check "gateway still running after the client left" pst_alive "$PST_GW_PID"
 pst_finish

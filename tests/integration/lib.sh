@@ -48,6 +48,9 @@ PST_GW_PID=
 PST_GW_LOG=
 PST_GW_CONF=
 PST_ROUTES=$PST_INT_NET
+PST_REM_IP=198.18.3.2
+PST_REM_NET=198.18.3.0/24
+PST_OC_ENV=()
 declare -A PST_OC_PID=() PST_OC_LOG=() PST_DEV_NUM=()
 
 # ---------------------------------------------------------------- results
@@ -246,6 +249,14 @@ pst_topology() {
 	done
 }
 
+# pst_remediation_host: a second host on the inside segment, 198.18.3.2 in
+# 198.18.3.0/24 (the gateway gets 198.18.3.1 on int0): what a quarantine
+# profile lets a failing device reach (the MDM and update servers).
+pst_remediation_host() {
+	ip -n "$(pst_ns gw)" addr add 198.18.3.1/24 dev int0 &&
+		ip -n "$(pst_ns int)" addr add "$PST_REM_IP/24" dev eth0
+}
+
 # pst_device_add DEV: a device netns on the outside segment, 198.18.0.(10+n).
 pst_device_add() {
 	local dev=$1 gw ns n
@@ -288,10 +299,11 @@ pst_issue() {
 # pst_gw_conf [key=value...]: writes $PST_TMP/gw.conf for the PKI in
 # $PST_TMP/pki (relative paths, resolved against the config's directory).
 # Known keys: pool, pool6, routes (space-separated CIDRs), dpd, keepalive, mtu,
-# idle-timeout, cookie-timeout, max-clients, user. Sets PST_GW_CONF, PST_ROUTES.
+# idle-timeout, cookie-timeout, max-clients, user, policy, audit-log (paths).
+# Sets PST_GW_CONF, PST_ROUTES.
 pst_gw_conf() {
 	local -A v=([pool]=$PST_POOL [pool6]= [routes]=$PST_INT_NET [dpd]=30 [keepalive]=20 [mtu]=1400
-		[idle-timeout]=0 [cookie-timeout]=300 [max-clients]=64 [user]=)
+		[idle-timeout]=0 [cookie-timeout]=300 [max-clients]=64 [user]= [policy]= [audit-log]=)
 	local kv r list=""
 	for kv in "$@"; do
 		v[${kv%%=*}]=${kv#*=}
@@ -320,6 +332,8 @@ pst_gw_conf() {
 	cookie-timeout = ${v[cookie-timeout]}
 	max-clients = ${v[max-clients]}
 	${v[user]:+user = "${v[user]}"}
+	${v[policy]:+policy = "${v[policy]}"}
+	${v[audit-log]:+audit-log = "${v[audit-log]}"}
 	EOF
 }
 
@@ -374,7 +388,9 @@ pst_key() { echo "$PST_TMP/pki/devices/$1.key"; }
 # pst_oc_start DEV CERT_ID [openconnect options...]: starts stock openconnect
 # in the background in DEV's netns with the device certificate CERT_ID of
 # $PST_TMP/pki ("-" for none). The vpnc-script wrapper dumps the script
-# environment to $PST_TMP/DEV.env. Sets PST_OC_PID[DEV], PST_OC_LOG[DEV].
+# environment to $PST_TMP/DEV.env. PST_OC_ENV (NAME=VALUE words) is added to
+# the client's environment, which its CSD wrapper inherits.
+# Sets PST_OC_PID[DEV], PST_OC_LOG[DEV].
 pst_oc_start() {
 	local dev=$1 id=$2 log=$PST_TMP/openconnect-$1.log; shift 2
 	local -a creds=()
@@ -388,7 +404,7 @@ pst_oc_start() {
 	(
 		trap '' PIPE
 		exec ip netns exec "$(pst_ns "$dev")" env PST_ENV_DUMP="$PST_TMP/$dev.env" \
-			openconnect --non-inter --no-passwd --no-dtls --timestamp \
+			"${PST_OC_ENV[@]}" openconnect --non-inter --no-passwd --no-dtls --timestamp \
 			--reconnect-timeout 20 "${creds[@]}" --cafile "$PST_TMP/pki/ca.crt" \
 			--script "$PST_HELPERS/vpnc-wrapper.sh" -i vpn0 "$@" \
 			"https://$PST_GW_IP/" </dev/null >>"$log" 2>&1
@@ -502,3 +518,91 @@ pst_out_sha256() { awk '$1 == "sha256" { print $2 }' "$PST_TMP/$1.out" 2>/dev/nu
 
 # pst_make_file PATH MB: MB mebibytes of random data.
 pst_make_file() { head -c "$(($2 * 1024 * 1024))" /dev/urandom >"$1"; }
+
+# ---------------------------------------------------------------- posture
+
+PST_FIXTURES=$PST_ROOT/tests/fixtures/posture
+PST_AGENT=$PST_BUILD/postern-posture
+
+# pst_agent_env CERT_ID [FACTS_FILE]: the environment our posture agent needs
+# when openconnect runs it as --csd-wrapper: the device certificate and key
+# and the facts that override what it collects. The agent config is pointed
+# at nothing, so this machine's MDM state never leaks into a test.
+pst_agent_env() {
+	PST_OC_ENV=(POSTERN_CERT="$(pst_cert "$1")" POSTERN_KEY="$(pst_key "$1")"
+		POSTERN_AGENT_CONF=/nonexistent/posture-agent.conf)
+	[ -n "${2:-}" ] && PST_OC_ENV+=(POSTERN_FACTS="$2")
+	return 0
+}
+
+# pst_posture_connect DEV CERT_ID FACTS ROUTES [openconnect options...]:
+# connects DEV with our agent as CSD wrapper reporting FACTS, expecting the
+# profile networks ROUTES (space-separated) on vpn0.
+pst_posture_connect() {
+	local dev=$1 id=$2 facts=$3 rc; shift 3
+	PST_ROUTES=$1; shift
+	pst_agent_env "$id" "$facts"
+	pst_connect "$dev" "$id" --csd-wrapper "$PST_AGENT" "$@"
+	rc=$?
+	PST_OC_ENV=()
+	return $rc
+}
+
+# pst_banner_has DEV TEXT: the banner DEV's client received (CISCO_BANNER in
+# the script environment it was given) contains TEXT.
+pst_banner_has() {
+	python3 - "$PST_TMP/$1.env" "$2" <<'PY'
+import re, sys
+env = open(sys.argv[1], encoding="utf-8", errors="replace").read()
+m = re.search(r"^CISCO_BANNER=(.*?)(?=^[A-Za-z_][A-Za-z0-9_]*=|\Z)", env, re.S | re.M)
+sys.exit(0 if m and sys.argv[2] in m.group(1) else 1)
+PY
+}
+
+# pst_routes_are DEV CIDR...: DEV's vpn0 has exactly these IPv4 routes,
+# besides the VPN pool's own subnet (the netmask of its address).
+pst_routes_are() {
+	local dev=$1 got want; shift
+	got=$(ip -n "$(pst_ns "$dev")" -4 route show dev vpn0 |
+		awk -v pool="$PST_POOL" '$1 ~ /\// && $1 != pool { print $1 }' | sort | tr '\n' ' ')
+	want=$(printf '%s\n' "$@" | sort | tr '\n' ' ')
+	[ "$got" = "$want" ] || { echo "    vpn0 routes: '$got', expected '$want'" >&2; return 1; }
+}
+
+# pst_audit_field N KEY: KEY of the Nth (1-based) record of the audit log, as JSON.
+pst_audit_field() {
+	python3 -c 'import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+print(json.dumps(json.loads(lines[int(sys.argv[2]) - 1]).get(sys.argv[3])))' \
+		"$PST_TMP/audit.log" "$1" "$2"
+}
+
+# pst_quarantined DEV CERT_ID NAME FACTS TEXT [openconnect options...]: DEV
+# connects with our agent reporting FACTS ("-" for none) and must end in
+# quarantine: the remediation routes only, a decision logged with TEXT among
+# its reasons, and TEXT in the banner. Returns non-zero when it did not connect.
+pst_quarantined() {
+	local dev=$1 id=$2 name=$3 facts=$4 text=$5; shift 5
+	[ "$facts" = - ] && facts=
+	if ! pst_posture_connect "$dev" "$id" "$facts" "$PST_REM_NET" "$@"; then
+		not_ok "$name: device connects in quarantine" "$(tail -5 "${PST_OC_LOG[$dev]}")"
+		return 1
+	fi
+	ok "$name: device connects in quarantine"
+	check "$name: gateway log: quarantine with profile remediation ('$text')" \
+		pst_log_has "posture decision device=$id peer=[^ ]+ verdict=quarantine rule=[^ ]+ profile=remediation: .*$(re "$text")"
+	check "$name: routes are exactly the remediation profile's" pst_routes_are "$dev" "$PST_REM_NET"
+	check "$name: banner names the failed check" pst_banner_has "$dev" "$text"
+	check "$name: banner says the device is quarantined" pst_banner_has "$dev" "quarantined"
+}
+
+# pst_end DEV CERT_ID: disconnects DEV and waits for the gateway to log the
+# end of CERT_ID's session (one more "session end" line than before).
+pst_end() {
+	local n; n=$(pst_log_count "session end device=$2 ")
+	pst_disconnect "$1"
+	wait_for 5 pst_log_more "session end device=$2 " "$n"
+}
+
+# pst_log_more ERE N: the log has more than N lines matching ERE.
+pst_log_more() { [ "$(pst_log_count "$1")" -gt "$2" ]; }

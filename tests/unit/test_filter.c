@@ -49,7 +49,7 @@ static void test_ipv4_leased_source_passes(void)
 	uint8_t p[60];
 
 	ipv4_packet(p, sizeof(p), "198.18.100.2");
-	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, p, sizeof(p)), GW_FILTER_PASS);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, NULL, p, sizeof(p)), GW_FILTER_PASS);
 }
 
 static void test_ipv4_other_source_is_spoofed(void)
@@ -58,12 +58,12 @@ static void test_ipv4_other_source_is_spoofed(void)
 	uint8_t p[60];
 
 	ipv4_packet(p, sizeof(p), "198.18.100.3");
-	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, p, sizeof(p)), GW_FILTER_SPOOFED);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, NULL, p, sizeof(p)), GW_FILTER_SPOOFED);
 	ipv4_packet(p, sizeof(p), "0.0.0.0");
-	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, p, sizeof(p)), GW_FILTER_SPOOFED);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, NULL, p, sizeof(p)), GW_FILTER_SPOOFED);
 	a.have_v4 = false;
 	ipv4_packet(p, sizeof(p), "198.18.100.2");
-	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, p, sizeof(p)), GW_FILTER_NO_LEASE);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, NULL, p, sizeof(p)), GW_FILTER_NO_LEASE);
 }
 
 static void test_ipv4_lengths_must_agree(void)
@@ -72,11 +72,11 @@ static void test_ipv4_lengths_must_agree(void)
 	uint8_t p[60];
 
 	ipv4_packet(p, sizeof(p), "198.18.100.2");
-	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, p, sizeof(p) - 1), GW_FILTER_MALFORMED);
-	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, p, 19), GW_FILTER_MALFORMED);
-	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, p, 1), GW_FILTER_MALFORMED);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, NULL, p, sizeof(p) - 1), GW_FILTER_MALFORMED);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, NULL, p, 19), GW_FILTER_MALFORMED);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, NULL, p, 1), GW_FILTER_MALFORMED);
 	p[0] = 0x44;	/* header length 16 bytes */
-	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, p, sizeof(p)), GW_FILTER_MALFORMED);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, NULL, p, sizeof(p)), GW_FILTER_MALFORMED);
 }
 
 static void test_ipv6(void)
@@ -85,14 +85,14 @@ static void test_ipv6(void)
 	uint8_t p[80];
 
 	ipv6_packet(p, sizeof(p), "fd00:5057::2");
-	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, p, sizeof(p)), GW_FILTER_PASS);
-	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, p, sizeof(p) - 1), GW_FILTER_MALFORMED);
-	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, p, 39), GW_FILTER_MALFORMED);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, NULL, p, sizeof(p)), GW_FILTER_PASS);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, NULL, p, sizeof(p) - 1), GW_FILTER_MALFORMED);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, NULL, p, 39), GW_FILTER_MALFORMED);
 	ipv6_packet(p, sizeof(p), "fd00:5057::3");
-	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, p, sizeof(p)), GW_FILTER_SPOOFED);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, NULL, p, sizeof(p)), GW_FILTER_SPOOFED);
 	a.have_v6 = false;
 	ipv6_packet(p, sizeof(p), "fd00:5057::2");
-	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, p, sizeof(p)), GW_FILTER_NO_LEASE);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, NULL, p, sizeof(p)), GW_FILTER_NO_LEASE);
 }
 
 /* Router solicitations and MLD reports are the OS's, not a forgery. */
@@ -102,16 +102,16 @@ static void test_ipv6_link_housekeeping_is_not_spoofing(void)
 	uint8_t p[80];
 
 	ipv6_packet(p, sizeof(p), "fe80::1");
-	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, p, sizeof(p)), GW_FILTER_LINK_LOCAL);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, NULL, p, sizeof(p)), GW_FILTER_LINK_LOCAL);
 	ipv6_packet(p, sizeof(p), "febf::1");
-	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, p, sizeof(p)), GW_FILTER_LINK_LOCAL);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, NULL, p, sizeof(p)), GW_FILTER_LINK_LOCAL);
 	ipv6_packet(p, sizeof(p), "::");
-	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, p, sizeof(p)), GW_FILTER_LINK_LOCAL);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, NULL, p, sizeof(p)), GW_FILTER_LINK_LOCAL);
 	a.have_v6 = false;
 	ipv6_packet(p, sizeof(p), "fe80::1");
-	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, p, sizeof(p)), GW_FILTER_LINK_LOCAL);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, NULL, p, sizeof(p)), GW_FILTER_LINK_LOCAL);
 	ipv6_packet(p, sizeof(p), "fec0::1");
-	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, p, sizeof(p)), GW_FILTER_NO_LEASE);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, NULL, p, sizeof(p)), GW_FILTER_NO_LEASE);
 }
 
 /* Devices do not reach each other, nor the gateway's tunnel address. */
@@ -122,23 +122,53 @@ static void test_destination_in_a_pool_is_lateral(void)
 
 	ipv4_packet(p4, sizeof(p4), "198.18.100.2");
 	inet_pton(AF_INET, "198.18.100.3", p4 + 16);
-	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, p4, sizeof(p4)), GW_FILTER_LATERAL);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, NULL, p4, sizeof(p4)), GW_FILTER_LATERAL);
 	inet_pton(AF_INET, "198.18.100.1", p4 + 16);
-	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, p4, sizeof(p4)), GW_FILTER_LATERAL);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, NULL, p4, sizeof(p4)), GW_FILTER_LATERAL);
 	inet_pton(AF_INET, "198.18.101.1", p4 + 16);
-	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, p4, sizeof(p4)), GW_FILTER_PASS);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, NULL, p4, sizeof(p4)), GW_FILTER_PASS);
 	/* Without pools to protect, the same packet passes. */
 	inet_pton(AF_INET, "198.18.100.3", p4 + 16);
-	CHECK_EQ_INT(gw_filter_from_client(&a, NULL, p4, sizeof(p4)), GW_FILTER_PASS);
+	CHECK_EQ_INT(gw_filter_from_client(&a, NULL, NULL, p4, sizeof(p4)), GW_FILTER_PASS);
 	ipv6_packet(p6, sizeof(p6), "fd00:5057::2");
 	inet_pton(AF_INET6, "fd00:5057::3", p6 + 24);
-	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, p6, sizeof(p6)), GW_FILTER_LATERAL);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, NULL, p6, sizeof(p6)), GW_FILTER_LATERAL);
 	inet_pton(AF_INET6, "fd00:5058::3", p6 + 24);
-	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, p6, sizeof(p6)), GW_FILTER_PASS);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, NULL, p6, sizeof(p6)), GW_FILTER_PASS);
 	/* A forged source is reported as such, wherever it goes. */
 	ipv4_packet(p4, sizeof(p4), "198.18.100.9");
 	inet_pton(AF_INET, "198.18.100.3", p4 + 16);
-	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, p4, sizeof(p4)), GW_FILTER_SPOOFED);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, NULL, p4, sizeof(p4)), GW_FILTER_SPOOFED);
+}
+
+/* A profile confines a session: anything outside its networks is dropped. */
+static void test_profile_confines_destinations(void)
+{
+	struct gw_filter_addrs a = lease();
+	struct conf_cidr nets[2];
+	struct gw_filter_allow allow = { nets, 2 }, none = { nets, 0 };
+	uint8_t p4[60], p6[80];
+
+	CHECK(conf_cidr_parse("198.18.3.0/24", &nets[0]) == 0);
+	CHECK(conf_cidr_parse("fd00:3::/64", &nets[1]) == 0);
+	ipv4_packet(p4, sizeof(p4), "198.18.100.2");
+	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, &allow, p4, sizeof(p4)), GW_FILTER_OUTSIDE);
+	inet_pton(AF_INET, "198.18.3.7", p4 + 16);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, &allow, p4, sizeof(p4)), GW_FILTER_PASS);
+	inet_pton(AF_INET, "198.18.4.0", p4 + 16);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, &allow, p4, sizeof(p4)), GW_FILTER_OUTSIDE);
+	/* An empty profile reaches nothing; the pool check still comes first. */
+	inet_pton(AF_INET, "198.18.3.7", p4 + 16);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, &none, p4, sizeof(p4)), GW_FILTER_OUTSIDE);
+	inet_pton(AF_INET, "198.18.100.3", p4 + 16);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, &allow, p4, sizeof(p4)), GW_FILTER_LATERAL);
+	ipv6_packet(p6, sizeof(p6), "fd00:5057::2");
+	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, &allow, p6, sizeof(p6)), GW_FILTER_OUTSIDE);
+	inet_pton(AF_INET6, "fd00:3::99", p6 + 24);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, &allow, p6, sizeof(p6)), GW_FILTER_PASS);
+	/* A forged source stays spoofing, not "outside". */
+	ipv4_packet(p4, sizeof(p4), "198.18.100.9");
+	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, &allow, p4, sizeof(p4)), GW_FILTER_SPOOFED);
 }
 
 static void test_other_versions_are_malformed(void)
@@ -146,10 +176,10 @@ static void test_other_versions_are_malformed(void)
 	struct gw_filter_addrs a = lease();
 	uint8_t p[60] = { 0 };
 
-	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, p, sizeof(p)), GW_FILTER_MALFORMED);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, NULL, p, sizeof(p)), GW_FILTER_MALFORMED);
 	p[0] = 0x55;
-	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, p, sizeof(p)), GW_FILTER_MALFORMED);
-	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, p, 0), GW_FILTER_MALFORMED);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, NULL, p, sizeof(p)), GW_FILTER_MALFORMED);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, NULL, p, 0), GW_FILTER_MALFORMED);
 }
 
 int main(void)
@@ -162,6 +192,7 @@ int main(void)
 	RUN(test_ipv6);
 	RUN(test_ipv6_link_housekeeping_is_not_spoofing);
 	RUN(test_destination_in_a_pool_is_lateral);
+	RUN(test_profile_confines_destinations);
 	RUN(test_other_versions_are_malformed);
 	UNIT_EXIT();
 }

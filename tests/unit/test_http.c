@@ -482,6 +482,43 @@ static void test_cookie(void)
 	}
 }
 
+/* The token.xml target carries the ticket in its query string. */
+static void test_query(void)
+{
+	static const struct {
+		const char *target, *path, *name, *value;	/* value NULL: -ENOENT */
+		int path_is;
+	} cases[] = {
+		{ "/+CSCOE+/sdesktop/token.xml?ticket=ab12&stub=0", "/+CSCOE+/sdesktop/token.xml",
+		  "ticket", "ab12", 1 },
+		{ "/+CSCOE+/sdesktop/token.xml?ticket=ab12&stub=0", "/x", "stub", "0", 0 },
+		{ "/a?ticketx=1&ticket=2", "/a", "ticket", "2", 1 },
+		{ "/a?ticket=", "/a", "ticket", "", 1 },
+		{ "/a?ticket", "/a", "ticket", NULL, 1 },
+		{ "/a", "/a", "ticket", NULL, 1 },
+		{ "/a?", "/a", "ticket", NULL, 1 },
+		{ "/a?&&ticket=3&", "/a", "ticket", "3", 1 },
+		{ "/ab?x=1", "/a", "x", "1", 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct gw_http_req req;
+		char buf[512];
+		const char *val = NULL;
+		size_t len = 0;
+		int n = snprintf(buf, sizeof(buf), "GET %s HTTP/1.1\r\n\r\n", cases[i].target);
+		int ret;
+
+		CHECK_EQ_INT(gw_http_parse(buf, (size_t)n, &req), 1);
+		CHECK_EQ_INT(gw_http_path_is(&req, cases[i].path), cases[i].path_is);
+		ret = gw_http_query(&req, cases[i].name, &val, &len);
+		CHECK_EQ_INT(ret, cases[i].value ? 0 : -ENOENT);
+		if (cases[i].value && ret == 0)
+			CHECK(len == strlen(cases[i].value) && !memcmp(val, cases[i].value, len));
+	}
+}
+
 static void test_header_lookup(void)
 {
 	static const char in[] = "GET / HTTP/1.1\r\nX-A: 1\r\nx-a: 2\r\nX-B:3\r\n\r\n";
@@ -523,6 +560,7 @@ int main(void)
 	RUN(test_head_limit);
 	RUN(test_cookie);
 	RUN(test_header_lookup);
+	RUN(test_query);
 	RUN(test_reset);
 	UNIT_EXIT();
 }

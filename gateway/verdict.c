@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A posture decision turned into what the device gets. The facts are what
+ * the client's login request says about itself plus, after a host-scan, the
+ * agent's report; the identity is the verified certificate; the engine
+ * (posture/policy.c, the same code `postern-posture check` runs) decides.
+ *
+ * Allow and quarantine create a session bound to that verdict: it leases
+ * its addresses at once (so the audit record names them) and carries its
+ * profile's networks, which become the client's routes and the gateway's
+ * destination filter. Deny creates a session that only carries the reason
+ * to the CONNECT (see auth.c). Every decision is logged and audited.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gateway/gateway.h"
+#include "gateway/log.h"
+
+static void verdict_client_facts(const struct gw_http_req *req, const uint8_t *body,
+				 time_t now, struct pst_facts *facts)
+{
+	if (body && req->content_length)
+		pst_client_xml((const char *)body, req->content_length, now, facts);
+	for (size_t i = 0; i < req->n_headers; i++) {
+		const struct gw_http_header *h = &req->headers[i];
+
+		pst_client_header(h->name, h->name_len, h->value, h->value_len, now, facts);
+	}
+}
+
+static int verdict_copy_profile(struct gw_session *s, const struct conf_profile *p)
+{
+	snprintf(s->profile, sizeof(s->profile), "%s", p->name);
+	s->allow = calloc(p->n_allow ? p->n_allow : 1, sizeof(*s->allow));
+	if (!s->allow)
+		return -1;
+	memcpy(s->allow, p->allow, p->n_allow * sizeof(*s->allow));
+	s->n_allow = p->n_allow;
+	return 0;
+}
+
+/*
+ * The banner the client shows (X-CSTP-Banner): the profile's own text, and
+ * for a quarantined device every failed check in plain words, each saying
+ * what to do.
+ */
+static char *verdict_banner(const struct pst_decision *d)
+{
+	const char *own = d->profile && d->profile->banner ? d->profile->banner : NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (d->verdict == PST_ALLOW)
+		return own ? strdup(own) : NULL;
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	if (own)
+		fprintf(f, "%s\n", own);
+	fputs("This device is quarantined: it reaches only the remediation hosts until it "
+	      "passes the posture check. Failed checks:", f);
+	for (size_t i = 0; i < d->n_reasons; i++)
+		fprintf(f, "\n- %s", d->reasons[i]);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* Reasons joined for one log line. */
+static void verdict_reasons(const struct pst_decision *d, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < d->n_reasons && n < len; i++) {
+		int k = snprintf(buf + n, len - n, "%s%s", i ? "; " : "", d->reasons[i]);
+
+		if (k < 0)
+			break;
+		n += (size_t)k;
+	}
+}
+
+static int verdict_session(struct gw_conn *c, const struct pst_decision *d,
+			   struct gw_session **out)
+{
+	struct gw_worker *w = c->w;
+	struct gw_session *s;
+
+	if (gw_session_new(w, &c->id, &s) < 0)
+		return -1;
+	s->verdict = d->verdict;
+	s->decided = time(NULL);
+	if (d->rule)
+		snprintf(s->rule, sizeof(s->rule), "%s", d->rule->name);
+	if (d->verdict == PST_DENY) {
+		s->deny_reason = strdup(d->n_reasons ? d->reasons[0] : "denied by the posture policy");
+		*out = s;
+		return s->deny_reason ? 0 : -1;
+	}
+	if (d->profile && verdict_copy_profile(s, d->profile) < 0)
+		goto fail;
+	if (w->policy) {
+		s->banner = verdict_banner(d);
+		if (!s->banner && (d->verdict != PST_ALLOW || d->profile->banner))
+			goto fail;
+	}
+	if (gw_session_lease(w, s) < 0) {
+		gw_session_end(w, s, "address pool exhausted");
+		return -2;
+	}
+	*out = s;
+	return 0;
+fail:
+	gw_session_end(w, s, "out of memory");
+	return -1;
+}
+
+static void verdict_log(const struct gw_conn *c, const struct pst_decision *d)
+{
+	char reasons[1024];
+
+	verdict_reasons(d, reasons, sizeof(reasons));
+	gw_info("posture decision device=%s peer=%s verdict=%s rule=%s profile=%s%s%s",
+		c->id.device_id, c->peer, pst_verdict_name(d->verdict),
+		d->rule ? d->rule->name : "-", d->profile ? d->profile->name : "-",
+		d->n_reasons ? ": " : "", reasons);
+}
+
+/* Without a policy every device with a valid certificate is allowed. */
+static void verdict_no_policy(struct pst_decision *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->verdict = PST_ALLOW;
+}
+
+void gw_verdict_login(struct gw_conn *c, const struct gw_http_req *req, const uint8_t *body,
+		      struct gw_scan *sc)
+{
+	struct gw_worker *w = c->w;
+	time_t now = time(NULL);
+	struct pst_facts *facts = malloc(sizeof(*facts));
+	struct pst_decision d;
+	struct gw_session *s = NULL;
+	const char *problem = NULL;
+	int ret;
+
+	if (!facts)
+		return gw_verdict_refuse(c, "the gateway is out of resources; try again later");
+	pst_facts_init(facts);
+	verdict_client_facts(req, body, now, facts);
+	if (sc && sc->reported)
+		pst_facts_merge(facts, &sc->facts, PST_SRC_AGENT);
+	else
+		problem = sc && sc->problem[0] ? sc->problem : "no posture report was received";
+	if (w->policy) {
+		struct pst_subject subj = { c->id.device_id, c->id.group, c->id.ownership, problem };
+
+		pst_policy_decide(w->policy, &subj, facts, now, &d);
+		w->stats.decisions[d.verdict]++;
+		verdict_log(c, &d);
+	} else {
+		verdict_no_policy(&d);
+	}
+	ret = verdict_session(c, &d, &s);
+	if (w->policy)
+		gw_audit_decision(w, c, ret == 0 ? s : NULL, &d, facts, problem);
+	free(facts);
+	if (ret == -2)
+		return gw_verdict_refuse(c, "the VPN address pool is exhausted; try again later");
+	if (ret < 0)
+		return gw_verdict_refuse(c, "the gateway is out of resources; try again later");
+	gw_auth_session(c, s);
+}
+
+void gw_verdict_refuse(struct gw_conn *c, const char *reason)
+{
+	struct gw_session *s;
+
+	gw_peer_log(c->w, GW_LOG_INFO, "refused peer=%s device=%s: %s", c->peer,
+		    gw_conn_device(c), reason);
+	c->w->stats.refused++;
+	if (gw_session_new(c->w, &c->id, &s) < 0)
+		return gw_conn_close(c, "out of memory");
+	s->deny_reason = strdup(reason);
+	if (!s->deny_reason) {
+		gw_session_end(c->w, s, "out of memory");
+		return gw_conn_close(c, "out of memory");
+	}
+	gw_auth_session(c, s);
+}
