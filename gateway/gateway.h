@@ -207,6 +207,8 @@ int gw_cookie_parse(const char *hex, size_t len, uint8_t out[GW_COOKIE_LEN]);
 int gw_session_lease(struct gw_worker *w, struct gw_session *s);
 void gw_session_end(struct gw_worker *w, struct gw_session *s, const char *why);
 void gw_session_cookie_hex(const struct gw_session *s, char hex[2 * GW_COOKIE_LEN + 1]);
+/* n bytes as 2n lower-case hex digits and a NUL. */
+void gw_hex(const uint8_t *in, size_t n, char *out);
 struct gw_session *gw_session_by_addr(struct gw_worker *w, const uint8_t *pkt, size_t len);
 void gw_sessions_expire(struct gw_worker *w);
 

@@ -36,17 +36,6 @@
 #define SCAN_PREFIX	"/+CSCOE+/sdesktop/"
 #define SCAN_XML_HEAD	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 
-static const char hexdigits[] = "0123456789abcdef";
-
-static void scan_hex(const uint8_t *in, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hexdigits[in[i] >> 4];
-		out[2 * i + 1] = hexdigits[in[i] & 0xf];
-	}
-	out[2 * n] = '\0';
-}
-
 static void scan_unlink(struct gw_worker *w, struct gw_scan *sc)
 {
 	for (struct gw_scan **p = &w->scans; *p; p = &(*p)->next) {
@@ -101,7 +90,7 @@ int gw_scan_new(struct gw_worker *w, const struct pst_identity *id, struct gw_sc
 		free(sc);
 		return -EIO;
 	}
-	scan_hex(ticket, sizeof(ticket), sc->ticket);
+	gw_hex(ticket, sizeof(ticket), sc->ticket);
 	sc->id = *id;
 	sc->expires = w->now + GW_SCAN_TIMEOUT;
 	pst_facts_init(&sc->facts);
@@ -169,7 +158,7 @@ void gw_scan_challenge(struct gw_conn *c, const struct gw_scan *sc)
 	char token[2 * GW_COOKIE_LEN + 1], body[1536];
 	int n;
 
-	scan_hex(sc->token, sizeof(sc->token), token);
+	gw_hex(sc->token, sizeof(sc->token), token);
 	n = snprintf(body, sizeof(body), SCAN_XML_HEAD
 		     "<config-auth client=\"vpn\" type=\"auth-request\" aggregate-auth-version=\"2\">\n"
 		     "<auth id=\"main\">\n<title>Postern</title>\n"
@@ -202,7 +191,7 @@ static void scan_token_xml(struct gw_conn *c, const struct gw_http_req *req)
 		sc = scan_by_ticket(c->w, ticket, len);
 	if (!sc)
 		return gw_conn_reject(c, 404, "Not Found", "token.xml with an unknown ticket");
-	scan_hex(sc->token, sizeof(sc->token), token);
+	gw_hex(sc->token, sizeof(sc->token), token);
 	/* The token on a line of its own: csd-post.sh without xmlstarlet cuts
 	 * it out with sed, which keeps whatever follows </token> on its line. */
 	snprintf(body, sizeof(body), SCAN_XML_HEAD "<hostscan>\n<token>%s</token>\n</hostscan>\n",

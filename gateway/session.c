@@ -23,13 +23,18 @@
 
 static const char hexdigits[] = "0123456789abcdef";
 
+void gw_hex(const uint8_t *in, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hexdigits[in[i] >> 4];
+		out[2 * i + 1] = hexdigits[in[i] & 0xf];
+	}
+	out[2 * n] = '\0';
+}
+
 void gw_session_cookie_hex(const struct gw_session *s, char hex[2 * GW_COOKIE_LEN + 1])
 {
-	for (size_t i = 0; i < GW_COOKIE_LEN; i++) {
-		hex[2 * i] = hexdigits[s->cookie[i] >> 4];
-		hex[2 * i + 1] = hexdigits[s->cookie[i] & 0xf];
-	}
-	hex[2 * GW_COOKIE_LEN] = '\0';
+	gw_hex(s->cookie, GW_COOKIE_LEN, hex);
 }
 
 static int hex_value(char ch)

@@ -113,23 +113,7 @@ PY
 i=0
 for fixture in "${fixtures[@]}"; do
 	i=$((i + 1))
-	merged=$PST_TMP/$fixture.merged
-	POSTERN_CERT=$(pst_cert devA) POSTERN_KEY=$(pst_key devA) \
-		POSTERN_AGENT_CONF=/nonexistent/posture-agent.conf \
-		POSTERN_FACTS=$PST_FIXTURES/$fixture.facts "$PST_AGENT" collect >"$merged"
-	out=$("$PST_AGENT" check --policy "$PST_TMP/policy.conf" --facts "$merged" \
-		--cert "$(pst_cert devA)")
-	rc=$?
-	verdict=$(awk '$1 == "verdict:" { print $2 }' <<<"$out")
-	profile=$(awk '$1 == "profile:" { print $2 }' <<<"$out")
-	want_verdict=$(pst_audit_field "$i" verdict | tr -d '"')
-	want_profile=$(pst_audit_field "$i" profile | tr -d '"')
-	want_rc=1
-	[ "$want_verdict" = allow ] && want_rc=0
-	agree=false
-	[ "$verdict" = "$want_verdict" ] && [ "$profile" = "$want_profile" ] &&
-		[ "$rc" -eq "$want_rc" ] && agree=true
-	check "check agrees with the gateway on $fixture ($verdict/$profile, exit $rc)" $agree
+	pst_check_agrees "$fixture" devA "$PST_FIXTURES/$fixture.facts" "$i"
 done
 
 pst_finish

@@ -72,4 +72,11 @@ stale = [f for f in recs[1]["facts"] if f["name"] == "os.version"][0]
 assert stale["age"] > 300, stale
 PY
 
+# ---- the dry run agrees with the gateway on every fixture used above
+pst_check_agrees missing-fact devA "$PST_FIXTURES/missing-fact.facts" 1
+pst_check_agrees stale devA "$PST_FIXTURES/stale.facts" 2
+pst_check_agrees other-id devA "$PST_FIXTURES/other-id.facts" 3
+pst_check_agrees no-report devA - 4
+pst_check_agrees tricks devA "$PST_FIXTURES/compliant.facts" 5
+
 pst_finish

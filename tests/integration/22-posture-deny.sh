@@ -72,6 +72,9 @@ assert [r["verdict"] for r in recs] == ["deny", "deny", "quarantine"], recs
 assert recs[0]["rule"] == "personal" and recs[0]["ownership"] == "byod" and recs[0]["address"] is None
 assert recs[1]["rule"] is None and recs[1]["group"] == "office"
 PY
+pst_check_agrees phone phone "$PST_FIXTURES/compliant.facts" 1
+pst_check_agrees office office "$PST_FIXTURES/compliant.facts" 2
+pst_check_agrees csd-post.sh devC - 3
 
 # ---- a broken policy never starts a gateway
 bad=$PST_TMP/bad-policy.conf

@@ -47,6 +47,7 @@ PST_FAILED=0
 PST_GW_PID=
 PST_GW_LOG=
 PST_GW_CONF=
+PST_GW_POLICY=
 PST_ROUTES=$PST_INT_NET
 PST_REM_IP=198.18.3.2
 PST_REM_NET=198.18.3.0/24
@@ -312,6 +313,7 @@ pst_gw_conf() {
 		list="$list${list:+, }\"$r\""
 	done
 	PST_ROUTES=${v[routes]}
+	PST_GW_POLICY=${v[policy]}
 	PST_GW_CONF=$PST_TMP/gw.conf
 	cat >"$PST_GW_CONF" <<-EOF
 	# Postern gateway, integration test run $PST_ID
@@ -606,3 +608,28 @@ pst_end() {
 
 # pst_log_more ERE N: the log has more than N lines matching ERE.
 pst_log_more() { [ "$(pst_log_count "$1")" -gt "$2" ]; }
+
+# pst_check_agrees NAME CERT_ID FACTS N: `postern-posture check` on what the
+# agent would send for FACTS ("-": a device that sent nothing) decides as
+# the gateway did in the Nth audit record: same verdict, rule and profile,
+# and the exit status of that verdict (0 allow, 1 quarantine, 2 deny).
+pst_check_agrees() {
+	local name=$1 id=$2 facts=$3 n=$4 merged=$PST_TMP/$1.merged out rc got want code
+	if [ "$facts" = - ]; then
+		: >"$merged"
+	else
+		POSTERN_CERT=$(pst_cert "$id") POSTERN_KEY=$(pst_key "$id") \
+			POSTERN_AGENT_CONF=/nonexistent/posture-agent.conf \
+			POSTERN_FACTS=$facts "$PST_AGENT" collect >"$merged"
+	fi
+	out=$("$PST_AGENT" check --policy "$PST_GW_POLICY" --facts "$merged" --cert "$(pst_cert "$id")")
+	rc=$?
+	got=$(awk '$1 ~ /^(verdict|rule|profile):$/ { printf "%s ", $2 }' <<<"$out")
+	want=$(python3 -c 'import json, sys
+r = json.loads(open(sys.argv[1]).read().splitlines()[int(sys.argv[2]) - 1])
+print(r["verdict"], r["rule"] or "-", r["profile"] or "-", end=" ")' "$PST_TMP/audit.log" "$n")
+	got=${got% } want=${want% }
+	case $want in allow*) code=0 ;; quarantine*) code=1 ;; *) code=2 ;; esac
+	[ "$got" = "$want" ] || code="$code (gateway: $want)"
+	check "check agrees with the gateway on $name ($got, exit $rc)" [ "$rc" = "$code" ]
+}
