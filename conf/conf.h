@@ -35,6 +35,10 @@ int conf_cidr_format(const struct conf_cidr *c, char *buf, size_t len);
 /* True when addr (4 or 16 bytes, by family) lies inside c. */
 bool conf_cidr_contains(const struct conf_cidr *c, int family, const void *addr);
 
+/* Routes pushed to one client (the config's, or a profile's networks): they
+ * travel in the single CONNECT reply, which must stay one TLS record. */
+#define CONF_ROUTES_MAX 64
+
 struct gw_conf {
 	char *path;		/* the file it was loaded from */
 	char *listen;		/* address to listen on, "0.0.0.0", "::" or a literal */

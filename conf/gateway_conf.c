@@ -352,6 +352,9 @@ static void conf_check_across(struct conf_load *ld, cfg_t *cfg)
 {
 	conf_check_required(ld, cfg);
 	conf_check_ipv6_routes(ld, cfg);
+	if (cfg_size(cfg, "routes") > CONF_ROUTES_MAX)
+		conf_err(ld, 0, "routes: %u prefixes, more than the %d a client can be sent",
+			 cfg_size(cfg, "routes"), CONF_ROUTES_MAX);
 	conf_check_ipv6_mtu(ld, cfg);
 }
 

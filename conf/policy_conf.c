@@ -312,6 +312,9 @@ static int pol_build_allow(struct conf_load *ld, const struct conf_section *s,
 	if (n == 0 && !conf_key_bad(&s->keys, s->cfg, "allow"))
 		conf_err(ld, s->line, "profile '%s': no allow list (name at least one prefix "
 			 "the profile reaches)", pr->name);
+	if (n > CONF_ROUTES_MAX)
+		conf_err(ld, s->line, "profile '%s': allow: %u prefixes, more than the %d a client "
+			 "can be sent", pr->name, n, CONF_ROUTES_MAX);
 	if (n && !(pr->allow = calloc(n, sizeof(*pr->allow))))
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {

@@ -82,22 +82,26 @@ static int connect_addresses(const struct gw_worker *w, const struct gw_session 
 /*
  * X-CSTP-Banner, which the client %-decodes: everything but plain printable
  * characters is escaped, so a newline in the banner cannot end the header.
+ * A banner too long for the reply is cut (marked "..."), never a reason to
+ * refuse the tunnel.
  */
 static int connect_banner(const struct gw_session *s, char *buf, size_t len)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	static const char name[] = "X-CSTP-Banner: ";
+	static const char name[] = "X-CSTP-Banner: ", cut[] = "...\r\n";
 	size_t n = sizeof(name) - 1;
 
 	buf[0] = '\0';
 	if (!s->banner)
 		return 0;
-	if (len < n + 3)
+	if (len < n + sizeof(cut) + 3)
 		return -ENOSPC;
 	memcpy(buf, name, n);
 	for (const unsigned char *p = (const unsigned char *)s->banner; *p; p++) {
-		if (n + 3 + 3 > len)
-			return -ENOSPC;
+		if (n + 3 + sizeof(cut) > len) {
+			memcpy(buf + n, cut, sizeof(cut));
+			return (int)(n + sizeof(cut) - 1);
+		}
 		if (*p >= 0x20 && *p < 0x7f && *p != '%') {
 			buf[n++] = (char)*p;
 		} else {
@@ -118,7 +122,9 @@ static int connect_banner(const struct gw_session *s, char *buf, size_t len)
 static int connect_reply(struct gw_conn *c, const struct gw_session *s)
 {
 	const struct gw_conf *conf = c->w->conf;
-	char addrs[256], routes[4096], idle[32], banner[3 * 2048], resp[12288];
+	/* Sized for CONF_ROUTES_MAX IPv6 routes and a long quarantine banner,
+	 * within one 16 KiB TLS record. */
+	char addrs[256], routes[CONF_ROUTES_MAX * 80], idle[32], banner[3 * 2048], resp[15360];
 	int na = connect_addresses(c->w, s, addrs, sizeof(addrs));
 	int nr = connect_routes(conf, s, routes, sizeof(routes));
 	int nb = connect_banner(s, banner, sizeof(banner));

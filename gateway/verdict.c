@@ -108,7 +108,7 @@ static int verdict_session(struct gw_conn *c, const struct pst_decision *d,
 		goto fail;
 	if (w->policy) {
 		s->banner = verdict_banner(d);
-		if (!s->banner && (d->verdict != PST_ALLOW || d->profile->banner))
+		if (!s->banner && (d->verdict != PST_ALLOW || (d->profile && d->profile->banner)))
 			goto fail;
 	}
 	if (gw_session_lease(w, s) < 0) {

@@ -503,6 +503,16 @@ static void test_load_bad_cidr(void)
 	expect_error(PKI POOL "ipv6-pool = \"fd00::/47\"\n", 6, "prefix length of 48..126");
 	expect_error(PKI POOL "ipv6-pool = \"fd00::/127\"\n", 6, "prefix length of 48..126");
 	expect_error(PKI POOL "ipv6-pool = \"198.18.0.0/24\"\n", 6, "is not an IPv6 prefix");
+	{
+		char text[4096];
+		size_t n = (size_t)snprintf(text, sizeof(text), PKI POOL "routes = {");
+
+		for (int i = 0; i <= CONF_ROUTES_MAX; i++)
+			n += (size_t)snprintf(text + n, sizeof(text) - n, "%s\"198.18.%d.0/24\"",
+					      i ? "," : "", i);
+		snprintf(text + n, sizeof(text) - n, "}\n");
+		expect_error(text, 0, "routes: 65 prefixes, more than the 64");
+	}
 }
 
 static void test_load_missing_file(void)

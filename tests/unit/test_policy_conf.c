@@ -368,6 +368,17 @@ static void test_err_profile(void)
 		     " banner = \"caf\xc3\xa9\" }\n", 6, "only printable ASCII");
 	expect_error(HEAD RULE "profile p { allow = \"198.18.2.0/24\"\n banner = \"a\"\n"
 		     " banner = \"b\" }\n", 7, "profile 'p': banner: set twice (first on line 6)");
+	/* The routes travel in one CONNECT reply: 64 prefixes at most. */
+	{
+		char text[4096];
+		size_t n = (size_t)snprintf(text, sizeof(text), HEAD RULE "profile p { allow = {");
+
+		for (int i = 0; i <= CONF_ROUTES_MAX; i++)
+			n += (size_t)snprintf(text + n, sizeof(text) - n, "%s\"198.18.%d.0/24\"",
+					      i ? "," : "", i);
+		snprintf(text + n, sizeof(text) - n, "} }\n");
+		expect_error(text, 5, "profile 'p': allow: 65 prefixes, more than the 64");
+	}
 }
 
 static void test_err_banner_length(void)
