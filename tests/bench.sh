@@ -17,15 +17,21 @@
 #      for BENCH_SESSIONS devices, and the gateway's resident memory per
 #      idle tunnel with all of them open (proportional set size, summed
 #      over its processes).
+# And what posture costs on posternd: logins (openconnect --authenticate)
+# one after another without a policy and with one that requires the agent
+# (host-scan challenge, the agent's TLS report, the decision, the audit
+# record), and 1-3 again with every packet checked against a 16-network
+# profile whose matching network is the last.
 #
 # Environment: BENCH_MB (default 200), BENCH_SESSIONS (default 200, at most
-# 250: the pool is a /24).
+# 250: the pool is a /24), BENCH_LOGINS (default 20).
 set -u
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/integration/lib.sh"
 
 MB=${BENCH_MB:-200}
 SESSIONS=${BENCH_SESSIONS:-200}
+LOGINS=${BENCH_LOGINS:-20}
 
 now_ms() { date +%s%3N; }
 rate() { awk -v mb="$1" -v ms="$2" 'BEGIN { printf "%.1f MiB/s", mb / (ms / 1000) }'; }
@@ -156,9 +162,62 @@ measure_sessions() {
 	return 0
 }
 
+# bench_connect DEV: connects DEV (certificate DEV), with our agent as CSD
+# wrapper reporting compliant facts when BENCH_POSTURE is set.
+bench_connect() {
+	if [ -n "${BENCH_POSTURE:-}" ]; then
+		pst_posture_connect "$1" "$1" "$PST_FIXTURES/compliant.facts" "$PST_INT_NET"
+	else
+		pst_connect "$1" "$1"
+	fi
+}
+
+# logins NAME [openconnect options]: BENCH_LOGINS logins of devA one after
+# another, each a whole openconnect --authenticate run (process start, TLS,
+# auth, and with a CSD wrapper the posture exchange); median and p95.
+logins() {
+	local name=$1 i t0 t1 ms=(); shift
+	for ((i = 0; i < LOGINS; i++)); do
+		t0=$(now_ms)
+		pst_in devA env "${PST_OC_ENV[@]}" openconnect --authenticate --non-inter --no-passwd \
+			-c "$(pst_cert devA)" -k "$(pst_key devA)" --cafile "$PST_TMP/pki/ca.crt" "$@" \
+			"https://$PST_GW_IP/" >/dev/null 2>&1 || { echo "$name: login $i failed"; return 1; }
+		t1=$(now_ms)
+		ms+=($((t1 - t0)))
+	done
+	printf '%s\n' "${ms[@]}" | sort -n | awk -v name="$name" -v n="$LOGINS" '
+		{ v[NR] = $1 }
+		END { printf "%s: %d logins one after another: median %d ms, p95 %d ms\n",
+			name, n, v[int((n + 1) / 2)], v[int(n * 0.95 + 0.5)] }'
+}
+
+# A policy like a site's: the internal profile lists 16 networks, the one
+# the benchmark uses last, so every packet walks the whole list.
+bench_policy() {
+	local i nets=""
+	for i in $(seq 10 24); do
+		nets="$nets\"198.19.$i.0/24\", "
+	done
+	cat <<-EOF
+	quarantine-profile = "remediation"
+	agent = "required"
+	profile internal { allow = { $nets"$PST_INT_NET" } }
+	profile remediation { allow = { "$PST_REM_NET" } }
+	platform linux { min-version = "12" }
+	rule corporate {
+		ownership = "corporate"
+		require-mdm = true
+		require-passcode = true
+		deny-rooted = true
+		action = "allow"
+		profile = "internal"
+	}
+	EOF
+}
+
 measure_traffic() {
 	local name=$1 direct_ms=$2 ticks0 ticks1 oc0 oc1 tunnel_ms t0 t1 a b
-	pst_connect devA devA || {
+	bench_connect devA || {
 		echo "$name: devA did not connect"
 		tail -n 15 "$PST_GW_LOG" "${PST_OC_LOG[devA]}"
 		return 1
@@ -172,7 +231,7 @@ measure_traffic() {
 	echo "$name: gateway CPU per GiB carried: $(cpu_per_gib $((ticks1 - ticks0)))" \
 		"(openconnect client: $(cpu_per_gib $((oc1 - oc0))))"
 
-	pst_connect devB devB || { echo "$name: devB did not connect"; return 1; }
+	bench_connect devB || { echo "$name: devB did not connect"; return 1; }
 	t0=$(now_ms)
 	transfer "$name-a" devA >/dev/null &
 	a=$!
@@ -209,7 +268,20 @@ echo "baseline: one stream routed without a VPN: $(rate "$MB" "$direct_ms")"
 
 posternd_start || pst_bail "posternd starts" "see its log"
 measure posternd "$direct_ms"
+logins "posternd, no policy"
 pst_gw_stop >/dev/null
+
+bench_policy >"$PST_TMP/bench-policy.conf"
+pst_gw_conf max-clients=1024 policy="$PST_TMP/bench-policy.conf" audit-log="$PST_TMP/audit.log"
+if pst_gw_start; then
+	pst_agent_env devA "$PST_FIXTURES/compliant.facts"
+	logins "posternd, posture (agent required)" --csd-wrapper "$PST_AGENT"
+	PST_OC_ENV=()
+	BENCH_POSTURE=1 measure_traffic "posternd, 16-network profile" "$direct_ms"
+	pst_gw_stop >/dev/null
+else
+	echo "posternd with a policy: did not start"
+fi
 
 if command -v ocserv >/dev/null; then
 	if ocserv_start; then
