@@ -44,7 +44,9 @@ static const char check_usage[] =
 	"\n"
 	"  --policy FILE   the posture policy (as posternd's policy key names it)\n"
 	"  --facts FILE    name=value lines, as 'postern-posture collect' prints them;\n"
-	"                  a file without facts stands for a device that sent no report\n"
+	"                  client:name=value and mdm:name=value state facts from those\n"
+	"                  sources (as an audit record lists them); a file without\n"
+	"                  agent facts stands for a device that sent no report\n"
 	"  --cert FILE     the device's certificate (PEM): its device id, group and\n"
 	"                  ownership; without it the device has none of them\n"
 	"  --json          one JSON object instead of lines\n"
@@ -170,7 +172,10 @@ static int check_load_facts(const char *path, time_t now, struct check_input *in
 	ret = pst_factsfile_load(path, now, &in->facts, why, sizeof(why));
 	if (ret)
 		fprintf(stderr, "%s\n", why);
-	in->have_report = in->facts.n > 0;
+	/* Only the agent's facts make a report; client and MDM facts do not. */
+	in->have_report = false;
+	for (size_t i = 0; i < in->facts.n; i++)
+		in->have_report |= in->facts.f[i].source == PST_SRC_AGENT;
 	return ret;
 }
 

@@ -121,7 +121,9 @@ int pst_report_format(const struct pst_facts *facts, enum pst_source src,
 
 /*
  * A facts file (POSTERN_FACTS, `check --facts`): lines `name=value`, `#`
- * comments and blank lines. An empty value removes the fact (so a test can
+ * comments and blank lines. A name may carry the source that stated it,
+ * `client:os.name=linux` or `mdm:passcode.set=true` (default: src), so that
+ * a decision resting on several sources can be replayed. An empty value removes the fact (so a test can
  * take away a fact the agent collected); `collected-at=EPOCH` dates the
  * facts as in a report. Unknown names are an error here (a typo in a fixture
  * must not pass silently). Returns 0 or -EINVAL with "line N: what" in why.

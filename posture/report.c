@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* A real report is about 2 KiB; the stock csd-post.sh sends 1.5 KiB. */
@@ -187,12 +188,26 @@ static int pst_read_commit(struct pst_read *rd, enum pst_source src, time_t now,
 	time_t when = rd->have_collected && rd->collected < now ? rd->collected : now;
 	size_t i;
 
+	struct pst_facts *trial = malloc(sizeof(*trial));
+	int s;
+
+	if (!trial)
+		return pst_why(rd, 0, "out of memory");
 	for (i = 0; i < rd->got.n; i++)
 		rd->got.f[i].time = when;
-	if (pst_facts_merge(facts, &rd->got, src))
-		return pst_why(rd, 0, "too many facts (at most %d)", PST_FACTS_MAX);
+	/* A facts file may name other sources ("client:os.name=linux"): each
+	 * source merges on its own, all or nothing over the whole set. */
+	*trial = *facts;
+	for (s = 0; s < PST_SRC_N; s++) {
+		if (pst_facts_merge(trial, &rd->got, (enum pst_source)s)) {
+			free(trial);
+			return pst_why(rd, 0, "too many facts (at most %d)", PST_FACTS_MAX);
+		}
+	}
 	for (i = 0; i < rd->gone.n; i++)
-		pst_facts_del(facts, rd->gone.f[i].name, src);
+		pst_facts_del(trial, rd->gone.f[i].name, rd->gone.f[i].source);
+	*facts = *trial;
+	free(trial);
 	return 0;
 }
 
@@ -431,11 +446,41 @@ static void pst_trim(const char **s, size_t *n)
 }
 
 /* name = value, spaces around either allowed; an empty value deletes. */
+/*
+ * "client:", "agent:" or "mdm:" before a name says which source stated the
+ * fact, so that a decision with facts from several sources (an audit record)
+ * can be replayed. Without a prefix the caller's source applies.
+ */
+static int pst_facts_source(struct pst_read *rd, const struct pst_line *l, const char **k,
+			    size_t *kn, enum pst_source *src)
+{
+	const char *colon = memchr(*k, ':', *kn);
+	static const enum pst_source prefixes[] = { PST_SRC_CLIENT, PST_SRC_AGENT, PST_SRC_MDM };
+	size_t n, i;
+
+	if (!colon)
+		return 0;
+	n = (size_t)(colon - *k);
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		const char *word = pst_source_name(prefixes[i]);
+
+		if (n == strlen(word) && !memcmp(*k, word, n)) {
+			*src = prefixes[i];
+			*k = colon + 1;
+			*kn -= n + 1;
+			return 0;
+		}
+	}
+	return pst_why(rd, l->no, "unknown source '%.*s' (client, agent or mdm)",
+		       (int)(n < 16 ? n : 16), *k);
+}
+
 static int pst_facts_line(struct pst_read *rd, const struct pst_line *l, enum pst_source src)
 {
 	const char *eq = memchr(l->s, '=', l->len), *k = l->s, *v;
 	char name[PST_NAME_MAX + 1];
 	size_t kn, vn;
+	int ret;
 
 	if (!eq)
 		return pst_why(rd, l->no, "expected name=value");
@@ -444,6 +489,9 @@ static int pst_facts_line(struct pst_read *rd, const struct pst_line *l, enum ps
 	vn = l->len - kn - 1;
 	pst_trim(&k, &kn);
 	pst_trim(&v, &vn);
+	ret = pst_facts_source(rd, l, &k, &kn, &src);
+	if (ret)
+		return ret;
 	if (kn == 0 || kn > PST_NAME_MAX)
 		return pst_why(rd, l->no, "expected name=value with a fact name");
 	memcpy(name, k, kn);

@@ -470,6 +470,33 @@ static void test_facts_file(void)
 	CHECK_EQ_INT(pst_facts_get(&fs, "os.name")->time, NOW);
 }
 
+/* A source prefix replays facts from several sources, as an audit record lists them. */
+static void test_facts_file_sources(void)
+{
+	static const char text[] =
+		"client:os.name=android\n"
+		"agent:os.name=linux\n"
+		"mdm:passcode.set=true\n"
+		"passcode.set=false\n"			/* the caller's source: agent */
+		"client:os.version=1.0\n"
+		"mdm:mdm.enrolled=\n";			/* taken away from mdm only */
+	struct pst_facts fs;
+	char why[128];
+
+	pst_facts_init(&fs);
+	CHECK_EQ_INT(pst_facts_set(&fs, "mdm.enrolled", "true", PST_SRC_MDM, NOW), 0);
+	CHECK_EQ_INT(pst_facts_set(&fs, "mdm.enrolled", "true", PST_SRC_AGENT, NOW), 0);
+	CHECK_EQ_INT(facts_file(text, &fs, why, sizeof(why)), 0);
+	CHECK_EQ_STR(pst_facts_get_from(&fs, "os.name", PST_SRC_CLIENT)->value, "android");
+	CHECK_EQ_STR(pst_facts_get(&fs, "os.name")->value, "linux");
+	CHECK_EQ_STR(pst_facts_get(&fs, "passcode.set")->value, "true");	/* mdm outranks */
+	CHECK_EQ_STR(pst_facts_get_from(&fs, "passcode.set", PST_SRC_AGENT)->value, "false");
+	CHECK_EQ_STR(pst_facts_get_from(&fs, "os.version", PST_SRC_CLIENT)->value, "1.0");
+	CHECK(pst_facts_get_from(&fs, "mdm.enrolled", PST_SRC_MDM) == NULL);
+	CHECK(pst_facts_get_from(&fs, "mdm.enrolled", PST_SRC_AGENT) != NULL);
+	CHECK_EQ_INT(fs.n, 6);
+}
+
 static void expect_facts_error(const char *text, const char *want)
 {
 	struct pst_facts fs, before;
@@ -498,6 +525,9 @@ static void test_facts_file_errors(void)
 	expect_facts_error("collected-at=\n", "collected-at: '' is not a time");
 	expect_facts_error("collected-at=\x01\xff\n", "collected-at: '?" "?' is not a time");
 	expect_facts_error("endpoint.os.name=\"linux\";\n", "unknown fact 'endpoint.os.name'");
+	expect_facts_error("cert:device.id=x\n", "line 1: unknown source 'cert' (client, agent or mdm)");
+	expect_facts_error("os.name=linux\nmdm:os.name=linux\nmdm:os.name=ios\n",
+			   "line 3: os.name is set twice (first on line 2)");
 	{
 		struct pst_facts fs;
 		char why[64];
@@ -661,6 +691,7 @@ int main(void)
 	RUN(test_set_get_del);
 	RUN(test_full);
 	RUN(test_merge);
+	RUN(test_facts_file_sources);
 	RUN(test_report_csd_post);
 	RUN(test_report_csd_post_seed);
 	RUN(test_report_agent);
