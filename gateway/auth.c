@@ -115,8 +115,9 @@ static void auth_login(struct gw_conn *c, const struct gw_http_req *req, const u
 		return gw_scan_end(w, sc);
 	}
 	if (w->policy && w->policy->agent == CONF_AGENT_REQUIRED) {
+		/* The certificate is good: the reason travels with a session. */
 		if (gw_scan_new(w, &c->id, &sc) < 0)
-			return auth_refuse(c, "the gateway is out of resources; try again later");
+			return gw_verdict_refuse(c, "the gateway is out of resources; try again later");
 		return gw_scan_challenge(c, sc);
 	}
 	gw_verdict_login(c, req, body, NULL);

@@ -42,15 +42,21 @@ static void usage(FILE *f)
 		"session (the clients are told) and exits.\n");
 }
 
+/* A loader's FILE:LINE messages, one per line, ending in a newline. */
+static void print_load_errors(const char *err, const char *fallback)
+{
+	fprintf(stderr, "%s", err[0] ? err : fallback);
+	if (err[0] && err[strlen(err) - 1] != '\n')
+		fputc('\n', stderr);
+}
+
 static int load_conf(const char *path, struct gw_conf **conf)
 {
 	char err[4096];
 	int r = conf_gateway_load(path, conf, err, sizeof(err));
 
 	if (r < 0)
-		fprintf(stderr, "%s", err[0] ? err : "configuration failed to load\n");
-	if (r < 0 && err[0] && err[strlen(err) - 1] != '\n')
-		fputc('\n', stderr);
+		print_load_errors(err, "configuration failed to load\n");
 	return r;
 }
 
@@ -65,9 +71,7 @@ static int load_policy(const struct gw_conf *conf, struct conf_policy **policy)
 		return 0;
 	r = conf_policy_load(conf->policy, policy, err, sizeof(err));
 	if (r < 0)
-		fprintf(stderr, "%s", err[0] ? err : "policy failed to load\n");
-	if (r < 0 && err[0] && err[strlen(err) - 1] != '\n')
-		fputc('\n', stderr);
+		print_load_errors(err, "policy failed to load\n");
 	return r;
 }
 
