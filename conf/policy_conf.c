@@ -569,10 +569,10 @@ int conf_policy_load(const char *path, struct conf_policy **out, char *err, size
 		return -EINVAL;
 	*out = NULL;
 	ret = conf_load_read(&ld, POL_FILE_MAX, &text, &len);
-	if (!ret && pol_sha256(text, len, sha256))
-		ret = -EIO;
-	if (ret == -EIO)
+	if (!ret && pol_sha256(text, len, sha256)) {
 		conf_err(&ld, 0, "cannot compute the file's SHA-256");
+		ret = -EIO;
+	}
 	if (!ret)
 		ret = conf_load_parse(&ld, &pol_schema, text, len, &cfg);
 	if (!ret)

@@ -78,15 +78,7 @@ demo_blocked() {
 	say "ping $2 (forced into the tunnel): no answer, dropped at the gateway"
 }
 
-demo_banner() {
-	python3 - "$PST_TMP/$1.env" <<'PY'
-import re, sys
-env = open(sys.argv[1], encoding="utf-8", errors="replace").read()
-m = re.search(r"^CISCO_BANNER=(.*?)(?=^[A-Za-z_][A-Za-z0-9_]*=|\Z)", env, re.S | re.M)
-for line in (m.group(1).rstrip("\n") if m else "(none)").split("\n"):
-    print("   | " + line)
-PY
-}
+demo_banner() { pst_banner "$1" | sed 's/^/   | /'; }
 
 step "Network (namespaces $PST_ID-*)"
 pst_topology laptop oldlaptop personal phone || fail "could not create the network namespaces"

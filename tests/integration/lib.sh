@@ -550,16 +550,20 @@ pst_posture_connect() {
 	return $rc
 }
 
-# pst_banner_has DEV TEXT: the banner DEV's client received (CISCO_BANNER in
-# the script environment it was given) contains TEXT.
-pst_banner_has() {
-	python3 - "$PST_TMP/$1.env" "$2" <<'PY'
+# pst_banner DEV: the banner DEV's client received (CISCO_BANNER in the
+# script environment it was given), as it would show it; empty if none.
+pst_banner() {
+	python3 - "$PST_TMP/$1.env" <<'PY'
 import re, sys
 env = open(sys.argv[1], encoding="utf-8", errors="replace").read()
 m = re.search(r"^CISCO_BANNER=(.*?)(?=^[A-Za-z_][A-Za-z0-9_]*=|\Z)", env, re.S | re.M)
-sys.exit(0 if m and sys.argv[2] in m.group(1) else 1)
+if m:
+    print(m.group(1).rstrip("\n"))
 PY
 }
+
+# pst_banner_has DEV TEXT: DEV's banner contains TEXT (on one of its lines).
+pst_banner_has() { pst_banner "$1" | grep -qF -- "$2"; }
 
 # pst_routes_are DEV CIDR...: DEV's vpn0 has exactly these IPv4 routes,
 # besides the VPN pool's own subnet (the netmask of its address).
@@ -569,14 +573,6 @@ pst_routes_are() {
 		awk -v pool="$PST_POOL" '$1 ~ /\// && $1 != pool { print $1 }' | sort | tr '\n' ' ')
 	want=$(printf '%s\n' "$@" | sort | tr '\n' ' ')
 	[ "$got" = "$want" ] || { echo "    vpn0 routes: '$got', expected '$want'" >&2; return 1; }
-}
-
-# pst_audit_field N KEY: KEY of the Nth (1-based) record of the audit log, as JSON.
-pst_audit_field() {
-	python3 -c 'import json, sys
-lines = open(sys.argv[1]).read().splitlines()
-print(json.dumps(json.loads(lines[int(sys.argv[2]) - 1]).get(sys.argv[3])))' \
-		"$PST_TMP/audit.log" "$1" "$2"
 }
 
 # pst_quarantined DEV CERT_ID NAME FACTS TEXT [openconnect options...]: DEV
