@@ -7,6 +7,8 @@
  * openconnect client (GnuTLS) and the gateway (OpenSSL with CRL checks) both
  * build chains by them. The device ledger lives in ledger.c; nothing here
  * touches it, so that renew, lost and export can reuse these pieces.
+ * PKCS#12 bundles use what both phone platforms import: AES-256-CBC under
+ * PBES2/PBKDF2 for the key and the certificates, and a SHA-256 MAC.
  */
 #include "certs/ca.h"
 
@@ -25,6 +27,7 @@
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
@@ -650,8 +653,22 @@ out:
 	return ret;
 }
 
-/* O=<CA name>, OU=<group>, CN=<device id>: the gateway reads the group
- * from the OU. */
+/* The owner as X.520 "name" (2.5.4.41), always a UTF8String: set as the
+ * exact bytes and type, so that no string-type guessing can turn it into a
+ * T61 or BMP string that a reader would decode differently. */
+static int owner_add(X509_NAME *name, const char *owner)
+{
+	if (!X509_NAME_add_entry_by_NID(name, NID_name, V_ASN1_UTF8STRING,
+					(const unsigned char *)owner, (int)strlen(owner),
+					-1, 0)) {
+		ca_error_ssl("cannot put the owner's name in the subject");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* O=<CA name>, OU=<group>, CN=<device id>, name=<owner>: the gateway reads
+ * the group from the OU and shows the owner to operators. */
 static int device_subject(X509 *x, X509 *ca_cert, const struct ca_device_req *req)
 {
 	X509_NAME *name = X509_get_subject_name(x);
@@ -665,6 +682,8 @@ static int device_subject(X509 *x, X509 *ca_cert, const struct ca_device_req *re
 		ret = name_add(name, NID_organizationalUnitName, req->group);
 	if (!ret)
 		ret = name_add(name, NID_commonName, req->device_id);
+	if (!ret && req->owner)
+		ret = owner_add(name, req->owner);
 	OPENSSL_free(org);
 	return ret;
 }
@@ -699,8 +718,9 @@ int ca_cert_build_device(const struct ca_authority *ca, EVP_PKEY *key,
 	X509 *x = NULL;
 	int ret = -EINVAL;
 
-	if (!ca_device_id_valid(req->device_id) || !ca_group_valid(req->group)) {
-		ca_error("invalid device id or group");
+	if (!ca_device_id_valid(req->device_id) || !ca_group_valid(req->group) ||
+	    (req->owner && !ca_owner_valid(req->owner))) {
+		ca_error("invalid device id, group or owner");
 		goto out;
 	}
 	ret = cert_new(key, &req->validity, &x);
@@ -746,7 +766,7 @@ static int bio_open_read(const char *path, BIO **out)
 	return 0;
 }
 
-static int cert_load(const char *path, X509 **out)
+int ca_cert_load(const char *path, X509 **out)
 {
 	BIO *bio = NULL;
 	int ret = bio_open_read(path, &bio);
@@ -768,13 +788,12 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 	return -1;
 }
 
-/* Refuses a key others can read: such a key has to be taken as leaked. */
-static int key_secrecy_check(BIO *bio, const char *path)
+/* Refuses a secret others can read: it has to be taken as leaked. */
+static int fd_secrecy_check(int fd, const char *path)
 {
 	struct stat st;
-	int fd = -1;
 
-	if (BIO_get_fd(bio, &fd) < 0 || fstat(fd, &st) < 0) {
+	if (fstat(fd, &st) < 0) {
 		ca_error("cannot stat %s: %s", path, strerror(errno));
 		return -EIO;
 	}
@@ -786,14 +805,14 @@ static int key_secrecy_check(BIO *bio, const char *path)
 	return 0;
 }
 
-static int key_load(const char *path, EVP_PKEY **out)
+int ca_key_load(const char *path, EVP_PKEY **out)
 {
 	BIO *bio = NULL;
-	int ret = bio_open_read(path, &bio);
+	int fd = -1, ret = bio_open_read(path, &bio);
 
 	if (ret)
 		return ret;
-	ret = key_secrecy_check(bio, path);
+	ret = BIO_get_fd(bio, &fd) < 0 ? -EIO : fd_secrecy_check(fd, path);
 	if (!ret) {
 		*out = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
 		if (!*out) {
@@ -816,9 +835,9 @@ int ca_authority_load(const char *dir, struct ca_authority **out)
 	if (!ret)
 		ret = ca_path(key, sizeof(key), dir, CA_FILE_KEY);
 	if (!ret)
-		ret = cert_load(crt, &ca->cert);
+		ret = ca_cert_load(crt, &ca->cert);
 	if (!ret)
-		ret = key_load(key, &ca->key);
+		ret = ca_key_load(key, &ca->key);
 	if (!ret && X509_check_private_key(ca->cert, ca->key) != 1) {
 		ca_error_ssl("%s does not belong to %s", key, crt);
 		ret = -EINVAL;
@@ -1013,8 +1032,7 @@ static int fd_finish(int fd, mode_t mode, BIO *mem)
 	return ret;
 }
 
-/* Makes a new name durable: the directory entry is synced too. */
-static int dir_sync(const char *path)
+int ca_dir_sync(const char *path)
 {
 	char copy[PATH_MAX];
 	int fd, ret = 0;
@@ -1048,7 +1066,7 @@ static int file_create(const char *path, mode_t mode, BIO *mem)
 	}
 	ret = fd_finish(fd, mode, mem);
 	if (!ret)
-		ret = dir_sync(path);
+		ret = ca_dir_sync(path);
 	if (ret) {
 		ca_error("cannot write %s: %s", path, strerror(-ret));
 		unlink(path);
@@ -1085,8 +1103,10 @@ int ca_cert_save(const char *path, X509 *cert)
 }
 
 /* Readers (the gateway reloading its CRL) see the old file or the new one,
- * never half of one. */
-static int file_replace(const char *path, mode_t mode, BIO *mem)
+ * never half of one. With replace false the complete file is linked to
+ * path instead, which fails with EEXIST when path exists (even as a
+ * dangling symlink): a new file that never exists half-written. */
+static int file_put(const char *path, mode_t mode, BIO *mem, bool replace)
 {
 	char tmp[PATH_MAX];
 	int fd, n = snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path), ret;
@@ -1103,14 +1123,14 @@ static int file_replace(const char *path, mode_t mode, BIO *mem)
 		return ret;
 	}
 	ret = fd_finish(fd, mode, mem);
-	if (!ret && rename(tmp, path) < 0)
+	if (!ret && (replace ? rename(tmp, path) : link(tmp, path)) < 0)
 		ret = -errno;
-	if (!ret)
-		ret = dir_sync(path);
-	if (ret) {
-		ca_error("cannot write %s: %s", path, strerror(-ret));
+	if (!replace || ret)
 		unlink(tmp);
-	}
+	if (!ret)
+		ret = ca_dir_sync(path);
+	if (ret && ret != -EEXIST)
+		ca_error("cannot write %s: %s", path, strerror(-ret));
 	return ret;
 }
 
@@ -1122,7 +1142,130 @@ int ca_crl_save(const char *path, X509_CRL *crl)
 	if (!mem || !PEM_write_bio_X509_CRL(mem, crl))
 		ca_error_ssl("cannot encode the CRL for %s", path);
 	else
-		ret = file_replace(path, S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH, mem);
+		ret = file_put(path, S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH, mem, true);
 	BIO_free(mem);
+	return ret;
+}
+
+int ca_p12_save(const char *path, PKCS12 *p12)
+{
+	BIO *mem = BIO_new(BIO_s_secmem());
+	int ret = -ENOMEM;
+
+	if (!mem || i2d_PKCS12_bio(mem, p12) <= 0)
+		ca_error_ssl("cannot encode the PKCS#12 bundle for %s", path);
+	else
+		ret = file_put(path, S_IRUSR | S_IWUSR, mem, false);
+	BIO_free(mem);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* PKCS#12                                                             */
+/* ------------------------------------------------------------------ */
+
+/* iOS and Android both import PBES2 with AES-256-CBC and PBKDF2, and a
+ * SHA-256 MAC (OpenSSL 3's defaults); they are named here rather than
+ * left to defaults, so that another OpenSSL cannot silently produce a
+ * bundle a phone refuses. */
+int ca_p12_build(EVP_PKEY *key, X509 *cert, X509 *ca_cert, const char *name,
+		 const char *password, PKCS12 **out)
+{
+	STACK_OF(X509) *chain = sk_X509_new_null();
+	PKCS12 *p12 = NULL;
+	int ret = -EIO;
+
+	if (!chain || !sk_X509_push(chain, ca_cert))
+		goto out;
+	p12 = PKCS12_create(password, name, key, cert, chain, NID_aes_256_cbc,
+			    NID_aes_256_cbc, PKCS12_DEFAULT_ITER, -1, 0);
+	if (!p12 || !PKCS12_set_mac(p12, password, -1, NULL, 0, PKCS12_DEFAULT_ITER,
+				    EVP_sha256()))
+		goto out;
+	*out = p12;
+	p12 = NULL;
+	ret = 0;
+out:
+	if (ret)
+		ca_error_ssl("cannot build the PKCS#12 bundle");
+	PKCS12_free(p12);
+	sk_X509_free(chain);	/* the certificate itself stays the caller's */
+	return ret;
+}
+
+/* Reads at most len - 1 bytes; what is past the first line is not ours. */
+static ssize_t read_some(int fd, char *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len - 1) {
+		n = read(fd, buf + got, len - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0 || memchr(buf + got, '\n', (size_t)n))
+			return (ssize_t)(got + (size_t)n);
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/* Cuts raw (n bytes) at its first line end; 0 or a negative errno. */
+static int password_line(char *raw, size_t n, size_t *len)
+{
+	char *nl = memchr(raw, '\n', n);
+	size_t l = nl ? (size_t)(nl - raw) : n;
+
+	if (!nl && n > CA_PASSWORD_MAX)
+		return -E2BIG;
+	if (l > 0 && raw[l - 1] == '\r')
+		l--;
+	if (l > CA_PASSWORD_MAX)
+		return -E2BIG;
+	if (memchr(raw, '\0', l))
+		return -EINVAL;
+	if (l == 0)
+		return -ENODATA;
+	*len = l;
+	return 0;
+}
+
+int ca_password_read(const char *path, char *buf, size_t len)
+{
+	char raw[CA_PASSWORD_MAX + 3];	/* the line, "\r\n" and one more */
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+	ssize_t n = 0;
+	size_t l = 0;
+
+	if (fd < 0) {
+		ret = -errno;
+		ca_error("cannot open the password file %s: %s", path, strerror(-ret));
+		return ret;
+	}
+	ret = fd_secrecy_check(fd, path);
+	if (!ret)
+		n = read_some(fd, raw, sizeof(raw));
+	close(fd);
+	if (n < 0) {
+		ret = (int)n;
+		ca_error("cannot read the password file %s: %s", path, strerror(-ret));
+	} else if (!ret && (size_t)n < sizeof(raw)) {
+		ret = password_line(raw, (size_t)n, &l);
+	}
+	if (ret == -E2BIG)
+		ca_error("%s: the password is longer than %d bytes", path, CA_PASSWORD_MAX);
+	else if (ret == -EINVAL)
+		ca_error("%s: the password contains a NUL byte", path);
+	else if (ret == -ENODATA)
+		ca_error("%s: the password (the file's first line) is empty", path);
+	if (!ret && l >= len)
+		ret = -ENOSPC;
+	if (!ret) {
+		memcpy(buf, raw, l);
+		buf[l] = '\0';
+	}
+	OPENSSL_cleanse(raw, sizeof(raw));
 	return ret;
 }

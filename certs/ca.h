@@ -5,8 +5,9 @@
  * parsers for what an operator types, and the files all of these are written
  * to. It knows nothing of the device ledger (certs/ledger.h), so that the
  * crypto can be tested and changed on its own. What the gateway needs to know
- * about a device at connect time (device id, group, ownership) is written
- * into the device certificate here, so the gateway never reads the ledger.
+ * about a device at connect time (device id, group, ownership, and the
+ * owner's name it shows operators) is written into the device certificate
+ * here, so the gateway never reads the ledger.
  *
  * Conventions: functions return 0 or a negative errno. Operational failures
  * (I/O, OpenSSL) are reported on stderr once, where they are detected, as one
@@ -22,6 +23,7 @@
 #include <time.h>
 
 #include <openssl/evp.h>
+#include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 
 #define CA_DEVICE_ID_MAX	64	/* bytes; ids are ASCII */
@@ -41,6 +43,7 @@
 #define CA_DAYS_SERVER		825
 #define CA_DAYS_DEVICE		365
 #define CA_DAYS_CRL		30
+#define CA_PASSWORD_MAX		1023	/* bytes of a PKCS#12 password */
 
 /* File names inside the CA directory. */
 #define CA_FILE_CERT		"ca.crt"
@@ -100,6 +103,7 @@ struct ca_server_req {
 
 struct ca_device_req {
 	const char *device_id;
+	const char *owner;		/* subject "name" (2.5.4.41); NULL: none */
 	const char *group;
 	enum ca_ownership ownership;
 	struct ca_validity validity;
@@ -149,6 +153,11 @@ int ca_cert_build_server(const struct ca_authority *ca, EVP_PKEY *key,
 int ca_cert_build_device(const struct ca_authority *ca, EVP_PKEY *key,
 			 const struct ca_device_req *req, X509 **out);
 
+/* A PEM certificate; a symlink is not followed. */
+int ca_cert_load(const char *path, X509 **out);
+/* An unencrypted PEM private key, refused (-EPERM) when group or others can
+ * access the file; a symlink is not followed. */
+int ca_key_load(const char *path, EVP_PKEY **out);
 /* Loads DIR/ca.crt and DIR/ca.key, checks they match and that the key is
  * not readable by group or others. */
 int ca_authority_load(const char *dir, struct ca_authority **out);
@@ -162,6 +171,20 @@ int ca_crl_add(X509_CRL *crl, const char *serial_hex, time_t when,
 	       enum ca_reason reason);
 int ca_crl_sign(X509_CRL *crl, const struct ca_authority *ca);
 
+/* --- PKCS#12 bundles for an MDM to push to a phone --- */
+
+/* key + cert + the CA certificate, friendly name name: both bags encrypted
+ * with AES-256-CBC under PBES2/PBKDF2 (hmacWithSHA256), a SHA-256 MAC, the
+ * OpenSSL 3 default iteration counts. */
+int ca_p12_build(EVP_PKEY *key, X509 *cert, X509 *ca_cert, const char *name,
+		 const char *password, PKCS12 **out);
+/* The first line of path, without its line end ("\n" or "\r\n"), into buf
+ * (at least CA_PASSWORD_MAX + 1 bytes). Refuses a file that group or others
+ * can access (-EPERM), an empty first line (-ENODATA), one longer than
+ * CA_PASSWORD_MAX (-E2BIG) or with a NUL byte (-EINVAL). Prints one line
+ * naming the file and the problem, never the password. */
+int ca_password_read(const char *path, char *buf, size_t len);
+
 /* --- Files --- */
 
 /* dir + "/" + name into buf; -ENAMETOOLONG when it does not fit. */
@@ -173,6 +196,12 @@ int ca_key_save(const char *path, EVP_PKEY *key);
 int ca_cert_save(const char *path, X509 *cert);
 /* PEM, written to a temporary file, fsynced and renamed over path. */
 int ca_crl_save(const char *path, X509_CRL *crl);
+/* DER, 0600, written to a temporary file, fsynced and then linked to path,
+ * so that path never exists half-written and is never overwritten: -EEXIST
+ * (silent) when it exists. */
+int ca_p12_save(const char *path, PKCS12 *p12);
+/* Makes a rename or a new name in path's directory durable. */
+int ca_dir_sync(const char *path);
 
 /* Print "postern-ca: MESSAGE" as one line on stderr; ca_error_ssl appends
  * the reason libcrypto queued. Both clear the libcrypto error queue, so a

@@ -6,7 +6,12 @@
  * timeout, so that concurrent postern-ca runs queue on the write lock
  * instead of failing. Writers take the lock with BEGIN IMMEDIATE before
  * they check anything: a deferred transaction would let two runs both see
- * "no such device" and then race to insert.
+ * "no such device" and then race to insert. Foreign keys are on, so that a
+ * certificate never names a device the ledger does not have. Schema
+ * version 2 keeps devices and their certificates (one per issue or
+ * renewal) in two tables; the first run that opens a version 1 file
+ * migrates it in place in one IMMEDIATE transaction, so that a run killed
+ * half-way leaves version 1 and concurrent first runs migrate it once.
  */
 #include "certs/ledger.h"
 
@@ -24,28 +29,66 @@ struct ca_ledger {
 	char *path;
 };
 
-#define DEVICE_COLUMNS \
-	"device_id, owner, grp, ownership, serial, not_before, not_after, " \
-	"status, revoked_at, reason, created_at"
+/* Columns of a record, in the order row_read reads them. */
+#define RECORD_SELECT \
+	"SELECT d.device_id, d.owner, d.grp, d.ownership, c.serial, c.not_before, " \
+	"c.not_after, c.status, c.revoked_at, c.reason, c.created_at, d.state, " \
+	"d.lost_at FROM certificates c JOIN devices d ON d.device_id = c.device_id"
+
+#define SQL_DEVICES \
+	"CREATE TABLE devices (" \
+	" device_id TEXT PRIMARY KEY," \
+	" owner TEXT NOT NULL," \
+	" grp TEXT NOT NULL," \
+	" ownership TEXT NOT NULL CHECK (ownership IN ('corporate', 'byod'))," \
+	" state TEXT NOT NULL CHECK (state IN ('active', 'lost'))," \
+	" lost_at INTEGER," \
+	" created_at INTEGER NOT NULL)"
+
+#define SQL_CERTIFICATES \
+	"CREATE TABLE certificates (" \
+	" id INTEGER PRIMARY KEY," \
+	" device_id TEXT NOT NULL REFERENCES devices (device_id)," \
+	" serial TEXT NOT NULL UNIQUE," \
+	" not_before INTEGER NOT NULL," \
+	" not_after INTEGER NOT NULL," \
+	" status TEXT NOT NULL CHECK (status IN ('valid', 'revoked'))," \
+	" revoked_at INTEGER," \
+	" reason TEXT," \
+	" created_at INTEGER NOT NULL)"
+
+#define SQL_CERTIFICATES_INDEX \
+	"CREATE INDEX certificates_by_device ON certificates (device_id, id)"
 
 static const char *const schema[] = {
 	"CREATE TABLE meta ("
 	" key TEXT PRIMARY KEY,"
 	" value INTEGER NOT NULL)",
-	"CREATE TABLE devices ("
-	" device_id TEXT PRIMARY KEY,"
-	" owner TEXT NOT NULL,"
-	" grp TEXT NOT NULL,"
-	" ownership TEXT NOT NULL CHECK (ownership IN ('corporate', 'byod')),"
-	" serial TEXT NOT NULL UNIQUE,"
-	" not_before INTEGER NOT NULL,"
-	" not_after INTEGER NOT NULL,"
-	" status TEXT NOT NULL CHECK (status IN ('valid', 'revoked')),"
-	" revoked_at INTEGER,"
-	" reason TEXT,"
-	" created_at INTEGER NOT NULL)",
-	"INSERT INTO meta (key, value) VALUES ('schema_version', 1), ('crl_number', 0)",
+	SQL_DEVICES,
+	SQL_CERTIFICATES,
+	SQL_CERTIFICATES_INDEX,
+	"INSERT INTO meta (key, value) VALUES ('schema_version', 2), ('crl_number', 0)",
 };
+
+/* Version 1 to 2: each device row becomes a device and its one
+ * certificate, in the order they were issued. */
+static const char *const migrate_v1[] = {
+	"ALTER TABLE devices RENAME TO devices_v1",
+	SQL_DEVICES,
+	SQL_CERTIFICATES,
+	SQL_CERTIFICATES_INDEX,
+	"INSERT INTO devices (device_id, owner, grp, ownership, state, lost_at, created_at)"
+	" SELECT device_id, owner, grp, ownership, 'active', NULL, created_at"
+	" FROM devices_v1 ORDER BY rowid",
+	"INSERT INTO certificates (device_id, serial, not_before, not_after, status,"
+	" revoked_at, reason, created_at)"
+	" SELECT device_id, serial, not_before, not_after, status, revoked_at, reason,"
+	" created_at FROM devices_v1 ORDER BY rowid",
+	"DROP TABLE devices_v1",
+	"UPDATE meta SET value = 2 WHERE key = 'schema_version'",
+};
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ------------------------------------------------------------------ */
 /* Statements                                                          */
@@ -122,6 +165,10 @@ static int ledger_connect(const char *path, struct ca_ledger **out)
 		return e ? -e : -EIO;
 	}
 	sqlite3_busy_timeout(l->db, CA_LEDGER_BUSY_TIMEOUT_MS);
+	if (ledger_exec(l, "PRAGMA foreign_keys = ON")) {
+		ca_ledger_free(l);
+		return -EIO;
+	}
 	*out = l;
 	return 0;
 }
@@ -150,13 +197,14 @@ static int ledger_wal_enable(struct ca_ledger *l)
 	return ret;
 }
 
-static int ledger_schema_create(struct ca_ledger *l)
+/* Runs n statements in one transaction: all of them or none. */
+static int ledger_script(struct ca_ledger *l, const char *const *sql, size_t n)
 {
 	size_t i;
 	int ret = ca_ledger_begin(l);
 
-	for (i = 0; !ret && i < sizeof(schema) / sizeof(schema[0]); i++)
-		ret = ledger_exec(l, schema[i]);
+	for (i = 0; !ret && i < n; i++)
+		ret = ledger_exec(l, sql[i]);
 	if (!ret)
 		ret = ca_ledger_commit(l);
 	if (ret)
@@ -184,7 +232,7 @@ int ca_ledger_create(const char *path, struct ca_ledger **out)
 	if (!ret)
 		ret = ledger_wal_enable(l);
 	if (!ret)
-		ret = ledger_schema_create(l);
+		ret = ledger_script(l, schema, N_OF(schema));
 	if (ret) {
 		ca_ledger_free(l);
 		unlink(path);
@@ -194,7 +242,8 @@ int ca_ledger_create(const char *path, struct ca_ledger **out)
 	return 0;
 }
 
-static int ledger_version_check(struct ca_ledger *l)
+/* The stored schema version, 0 when the meta table has none. */
+static int ledger_version(struct ca_ledger *l, int64_t *out)
 {
 	sqlite3_stmt *st = NULL;
 	int rc, ret = ledger_prepare(l, "SELECT value FROM meta WHERE key = 'schema_version'",
@@ -203,15 +252,49 @@ static int ledger_version_check(struct ca_ledger *l)
 	if (ret)
 		return ret;
 	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	else if (rc == SQLITE_DONE)
+		*out = 0;
+	else
 		ret = ledger_fail(l, "schema version");
-	} else if (rc == SQLITE_DONE ||
-		   sqlite3_column_int64(st, 0) != CA_LEDGER_SCHEMA_VERSION) {
-		ca_error("ledger %s: unknown schema version (this postern-ca reads %d)",
-			 l->path, CA_LEDGER_SCHEMA_VERSION);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* Migrates a version 1 ledger under the write lock. The version is read
+ * again once the lock is held: another run may have migrated it since. */
+static int ledger_migrate(struct ca_ledger *l)
+{
+	int64_t v = 0;
+	size_t i;
+	int ret = ca_ledger_begin(l);
+
+	if (!ret)
+		ret = ledger_version(l, &v);
+	for (i = 0; !ret && v == 1 && i < N_OF(migrate_v1); i++)
+		ret = ledger_exec(l, migrate_v1[i]);
+	if (!ret)
+		ret = ca_ledger_commit(l);
+	if (ret) {
+		ca_ledger_rollback(l);
+		ca_error("ledger %s: cannot migrate it from schema version 1", l->path);
+	}
+	return ret;
+}
+
+static int ledger_version_check(struct ca_ledger *l)
+{
+	int64_t v = 0;
+	int ret = ledger_version(l, &v);
+
+	if (!ret && v == 1)
+		ret = ledger_migrate(l);
+	else if (!ret && v != CA_LEDGER_SCHEMA_VERSION) {
+		ca_error("ledger %s: unknown schema version %lld (this postern-ca reads "
+			 "1 and %d)", l->path, (long long)v, CA_LEDGER_SCHEMA_VERSION);
 		ret = -EPROTO;
 	}
-	sqlite3_finalize(st);
 	return ret;
 }
 
@@ -288,61 +371,79 @@ static int status_parse(const char *text, enum ca_status *out)
 	return 0;
 }
 
-/* The enumerations of a row: ownership, status and (when set) reason. */
-static int row_enums_read(sqlite3_stmt *st, struct ca_device *d)
+static int state_parse(const char *text, enum ca_device_state *out)
+{
+	if (strcmp(text, "active") == 0)
+		*out = CA_DEVICE_ACTIVE;
+	else if (strcmp(text, "lost") == 0)
+		*out = CA_DEVICE_LOST;
+	else
+		return -EBADMSG;
+	return 0;
+}
+
+/* The enumerations of a record: ownership, status, (when set) reason and
+ * the device's state. */
+static int row_enums_read(sqlite3_stmt *st, struct ca_record *r)
 {
 	char text[32];
 	int ret;
 
 	ret = text_copy(st, 3, text, sizeof(text));
 	if (!ret)
-		ret = ca_ownership_parse(text, &d->ownership) ? -EBADMSG : 0;
+		ret = ca_ownership_parse(text, &r->ownership) ? -EBADMSG : 0;
 	if (!ret)
 		ret = text_copy(st, 7, text, sizeof(text));
 	if (!ret)
-		ret = status_parse(text, &d->status);
-	d->reason = CA_REASON_UNSPECIFIED;
+		ret = status_parse(text, &r->status);
+	r->reason = CA_REASON_UNSPECIFIED;
 	if (!ret && sqlite3_column_type(st, 9) != SQLITE_NULL) {
 		ret = text_copy(st, 9, text, sizeof(text));
 		if (!ret)
-			ret = ca_reason_parse(text, &d->reason) ? -EBADMSG : 0;
+			ret = ca_reason_parse(text, &r->reason) ? -EBADMSG : 0;
 	}
+	if (!ret)
+		ret = text_copy(st, 11, text, sizeof(text));
+	if (!ret)
+		ret = state_parse(text, &r->state);
 	return ret;
 }
 
-/* Reads a row selected with DEVICE_COLUMNS. */
-static int row_read(struct ca_ledger *l, sqlite3_stmt *st, struct ca_device *d)
+/* Reads a row selected with RECORD_SELECT. */
+static int row_read(struct ca_ledger *l, sqlite3_stmt *st, struct ca_record *r)
 {
 	int ret;
 
-	memset(d, 0, sizeof(*d));
-	ret = text_copy(st, 0, d->device_id, sizeof(d->device_id));
+	memset(r, 0, sizeof(*r));
+	ret = text_copy(st, 0, r->device_id, sizeof(r->device_id));
 	if (!ret)
-		ret = text_copy(st, 1, d->owner, sizeof(d->owner));
+		ret = text_copy(st, 1, r->owner, sizeof(r->owner));
 	if (!ret)
-		ret = text_copy(st, 2, d->group, sizeof(d->group));
+		ret = text_copy(st, 2, r->group, sizeof(r->group));
 	if (!ret)
-		ret = text_copy(st, 4, d->serial, sizeof(d->serial));
+		ret = text_copy(st, 4, r->serial, sizeof(r->serial));
 	if (!ret)
-		ret = row_enums_read(st, d);
-	d->not_before = sqlite3_column_int64(st, 5);
-	d->not_after = sqlite3_column_int64(st, 6);
-	d->revoked_at = sqlite3_column_int64(st, 8);	/* NULL reads as 0 */
-	d->created_at = sqlite3_column_int64(st, 10);
+		ret = row_enums_read(st, r);
+	r->not_before = sqlite3_column_int64(st, 5);
+	r->not_after = sqlite3_column_int64(st, 6);
+	r->revoked_at = sqlite3_column_int64(st, 8);	/* NULL reads as 0 */
+	r->created_at = sqlite3_column_int64(st, 10);
+	r->lost_at = sqlite3_column_int64(st, 12);
 	if (ret)
 		ca_error("ledger %s: malformed row for device '%.64s'", l->path,
-			 d->device_id[0] ? d->device_id : "?");
+			 r->device_id[0] ? r->device_id : "?");
 	return ret;
 }
 
-int ca_ledger_get(struct ca_ledger *l, const char *device_id, struct ca_device *out)
+/* The first record a one-parameter query selects; -ENOENT when none. */
+static int record_get(struct ca_ledger *l, const char *sql, const char *param,
+		      struct ca_record *out)
 {
 	sqlite3_stmt *st = NULL;
-	int rc, ret = ledger_prepare(l, "SELECT " DEVICE_COLUMNS
-				     " FROM devices WHERE device_id = ?1", &st);
+	int rc, ret = ledger_prepare(l, sql, &st);
 
 	if (!ret)
-		ret = bind_text(st, 1, device_id);
+		ret = bind_text(st, 1, param);
 	if (!ret) {
 		rc = sqlite3_step(st);
 		if (rc == SQLITE_ROW)
@@ -354,64 +455,180 @@ int ca_ledger_get(struct ca_ledger *l, const char *device_id, struct ca_device *
 	return ret;
 }
 
-static int device_bind(sqlite3_stmt *st, const struct ca_device *d)
+int ca_ledger_get(struct ca_ledger *l, const char *device_id, struct ca_record *out)
 {
-	bool revoked = d->status == CA_STATUS_REVOKED;
-	int ret;
-
-	ret = bind_text(st, 1, d->device_id);
-	ret = ret ? ret : bind_text(st, 2, d->owner);
-	ret = ret ? ret : bind_text(st, 3, d->group);
-	ret = ret ? ret : bind_text(st, 4, ca_ownership_name(d->ownership));
-	ret = ret ? ret : bind_text(st, 5, d->serial);
-	ret = ret ? ret : bind_int(st, 6, d->not_before);
-	ret = ret ? ret : bind_int(st, 7, d->not_after);
-	ret = ret ? ret : bind_text(st, 8, ca_status_name(d->status));
-	ret = ret ? ret : (revoked ? bind_int(st, 9, d->revoked_at) : bind_text(st, 9, NULL));
-	ret = ret ? ret : bind_text(st, 10, revoked ? ca_reason_name(d->reason) : NULL);
-	ret = ret ? ret : bind_int(st, 11, d->created_at);
-	return ret;
+	return record_get(l, RECORD_SELECT " WHERE c.device_id = ?1 ORDER BY c.id DESC LIMIT 1",
+			  device_id, out);
 }
 
-int ca_ledger_insert(struct ca_ledger *l, const struct ca_device *dev)
+int ca_ledger_get_serial(struct ca_ledger *l, const char *serial, struct ca_record *out)
+{
+	return record_get(l, RECORD_SELECT " WHERE c.serial = ?1", serial, out);
+}
+
+/* Whether a device exists: 1, 0, or a negative errno. */
+static int device_exists(struct ca_ledger *l, const char *device_id)
 {
 	sqlite3_stmt *st = NULL;
-	int ret = ledger_prepare(l, "INSERT INTO devices (" DEVICE_COLUMNS ") VALUES "
-				 "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", &st);
+	int rc, ret = ledger_prepare(l, "SELECT 1 FROM devices WHERE device_id = ?1", &st);
 
 	if (!ret)
-		ret = device_bind(st, dev);
-	if (!ret && sqlite3_step(st) != SQLITE_DONE) {
-		if (sqlite3_extended_errcode(l->db) == SQLITE_CONSTRAINT_PRIMARYKEY)
-			ret = -EEXIST;
-		else
-			ret = ledger_fail(l, "insert");
+		ret = bind_text(st, 1, device_id);
+	if (!ret) {
+		rc = sqlite3_step(st);
+		ret = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : ledger_fail(l, "get");
 	}
 	sqlite3_finalize(st);
 	return ret;
 }
 
-int ca_ledger_revoke(struct ca_ledger *l, const char *device_id, int64_t when,
-		     enum ca_reason reason)
+static int device_insert(struct ca_ledger *l, const struct ca_record *r)
 {
-	struct ca_device dev;
 	sqlite3_stmt *st = NULL;
-	int ret = ca_ledger_get(l, device_id, &dev);
+	bool lost = r->state == CA_DEVICE_LOST;
+	int ret = ledger_prepare(l, "INSERT INTO devices (device_id, owner, grp, ownership, "
+				 "state, lost_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+				 &st);
 
-	if (!ret && dev.status == CA_STATUS_REVOKED)
-		ret = -EALREADY;
+	ret = ret ? ret : bind_text(st, 1, r->device_id);
+	ret = ret ? ret : bind_text(st, 2, r->owner);
+	ret = ret ? ret : bind_text(st, 3, r->group);
+	ret = ret ? ret : bind_text(st, 4, ca_ownership_name(r->ownership));
+	ret = ret ? ret : bind_text(st, 5, ca_device_state_name(r->state));
+	ret = ret ? ret : (lost ? bind_int(st, 6, r->lost_at) : bind_text(st, 6, NULL));
+	ret = ret ? ret : bind_int(st, 7, r->created_at);
+	if (!ret && sqlite3_step(st) != SQLITE_DONE) {
+		if (sqlite3_extended_errcode(l->db) == SQLITE_CONSTRAINT_PRIMARYKEY)
+			ret = -EEXIST;
+		else
+			ret = ledger_fail(l, "insert device");
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int cert_insert(struct ca_ledger *l, const struct ca_record *r)
+{
+	sqlite3_stmt *st = NULL;
+	bool revoked = r->status == CA_STATUS_REVOKED;
+	int ret = ledger_prepare(l, "INSERT INTO certificates (device_id, serial, not_before, "
+				 "not_after, status, revoked_at, reason, created_at) VALUES "
+				 "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", &st);
+
+	ret = ret ? ret : bind_text(st, 1, r->device_id);
+	ret = ret ? ret : bind_text(st, 2, r->serial);
+	ret = ret ? ret : bind_int(st, 3, r->not_before);
+	ret = ret ? ret : bind_int(st, 4, r->not_after);
+	ret = ret ? ret : bind_text(st, 5, ca_status_name(r->status));
+	ret = ret ? ret : (revoked ? bind_int(st, 6, r->revoked_at) : bind_text(st, 6, NULL));
+	ret = ret ? ret : bind_text(st, 7, revoked ? ca_reason_name(r->reason) : NULL);
+	ret = ret ? ret : bind_int(st, 8, r->created_at);
 	if (!ret)
-		ret = ledger_prepare(l, "UPDATE devices SET status = 'revoked', "
-				     "revoked_at = ?2, reason = ?3 WHERE device_id = ?1", &st);
+		ret = stmt_run(l, st, "insert certificate");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* A savepoint makes the device and its first certificate one change even
+ * outside a transaction: a duplicate serial leaves no device behind. */
+int ca_ledger_insert(struct ca_ledger *l, const struct ca_record *r)
+{
+	int ret = ledger_exec(l, "SAVEPOINT insert_device");
+
+	if (ret)
+		return ret;
+	ret = device_insert(l, r);
 	if (!ret)
-		ret = bind_text(st, 1, device_id);
-	if (!ret)
-		ret = bind_int(st, 2, when);
-	if (!ret)
-		ret = bind_text(st, 3, ca_reason_name(reason));
+		ret = cert_insert(l, r);
+	if (ret)
+		ledger_exec(l, "ROLLBACK TO insert_device");
+	ledger_exec(l, "RELEASE insert_device");
+	return ret;
+}
+
+int ca_ledger_add_cert(struct ca_ledger *l, const struct ca_record *r)
+{
+	int ret = device_exists(l, r->device_id);
+
+	if (ret == 0)
+		return -ENOENT;
+	return ret < 0 ? ret : cert_insert(l, r);
+}
+
+/* Revokes the selected valid certificates of an existing device and
+ * counts them; nothing selected is not an error here. */
+static int certs_revoke(struct ca_ledger *l, const char *device_id, const char *serial,
+			const char *except, int64_t when, enum ca_reason reason,
+			unsigned int *count)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = ledger_prepare(l, "UPDATE certificates SET status = 'revoked', "
+				 "revoked_at = ?2, reason = ?3 WHERE device_id = ?1 AND "
+				 "status = 'valid' AND (?4 IS NULL OR serial = ?4) AND "
+				 "(?5 IS NULL OR serial <> ?5)", &st);
+
+	ret = ret ? ret : bind_text(st, 1, device_id);
+	ret = ret ? ret : bind_int(st, 2, when);
+	ret = ret ? ret : bind_text(st, 3, ca_reason_name(reason));
+	ret = ret ? ret : bind_text(st, 4, serial);
+	ret = ret ? ret : bind_text(st, 5, except);
 	if (!ret)
 		ret = stmt_run(l, st, "revoke");
+	if (!ret)
+		*count = (unsigned int)sqlite3_changes(l->db);
 	sqlite3_finalize(st);
+	return ret;
+}
+
+int ca_ledger_revoke(struct ca_ledger *l, const char *device_id, const char *serial,
+		     const char *except, int64_t when, enum ca_reason reason,
+		     unsigned int *count)
+{
+	struct ca_record r;
+	unsigned int n = 0;
+	int ret = device_exists(l, device_id);
+
+	if (ret == 0)
+		return -ENOENT;
+	if (ret < 0)
+		return ret;
+	if (serial) {
+		ret = ca_ledger_get_serial(l, serial, &r);
+		if (!ret && strcmp(r.device_id, device_id) != 0)
+			ret = -ENOENT;
+		if (ret)
+			return ret;
+	}
+	ret = certs_revoke(l, device_id, serial, except, when, reason, &n);
+	if (!ret && n == 0)
+		ret = -EALREADY;
+	if (count)
+		*count = n;
+	return ret;
+}
+
+int ca_ledger_mark_lost(struct ca_ledger *l, const char *device_id, int64_t when,
+			unsigned int *count)
+{
+	struct ca_record r;
+	sqlite3_stmt *st = NULL;
+	unsigned int n = 0;
+	int ret = ca_ledger_get(l, device_id, &r);
+
+	if (!ret && r.state == CA_DEVICE_LOST)
+		ret = -EALREADY;
+	if (!ret)
+		ret = ledger_prepare(l, "UPDATE devices SET state = 'lost', lost_at = ?2 "
+				     "WHERE device_id = ?1", &st);
+	ret = ret ? ret : bind_text(st, 1, device_id);
+	ret = ret ? ret : bind_int(st, 2, when);
+	if (!ret)
+		ret = stmt_run(l, st, "lost");
+	sqlite3_finalize(st);
+	if (!ret)
+		ret = certs_revoke(l, device_id, NULL, NULL, when, CA_REASON_KEY_COMPROMISE, &n);
+	if (count)
+		*count = n;
 	return ret;
 }
 
@@ -419,19 +636,18 @@ int ca_ledger_foreach(struct ca_ledger *l, enum ca_ledger_filter filter,
 		      ca_ledger_cb cb, void *ctx)
 {
 	static const char *const sql[] = {
-		[CA_LEDGER_ALL] = "SELECT " DEVICE_COLUMNS
-				  " FROM devices ORDER BY rowid",
-		[CA_LEDGER_REVOKED] = "SELECT " DEVICE_COLUMNS
-				      " FROM devices WHERE status = 'revoked' ORDER BY rowid",
+		[CA_LEDGER_ALL] = RECORD_SELECT " ORDER BY d.rowid, c.id",
+		[CA_LEDGER_REVOKED] = RECORD_SELECT " WHERE c.status = 'revoked'"
+				      " ORDER BY d.rowid, c.id",
 	};
-	struct ca_device dev;
+	struct ca_record r;
 	sqlite3_stmt *st = NULL;
 	int rc = SQLITE_DONE, ret = ledger_prepare(l, sql[filter], &st);
 
 	while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		ret = row_read(l, st, &dev);
+		ret = row_read(l, st, &r);
 		if (!ret)
-			ret = cb(&dev, ctx);
+			ret = cb(&r, ctx);
 	}
 	if (!ret && rc != SQLITE_DONE)
 		ret = ledger_fail(l, "list");
@@ -466,6 +682,33 @@ int ca_ledger_crl_number_next(struct ca_ledger *l, uint64_t *out)
 	return ret;
 }
 
+/* Both checks print what they find: one row per problem. */
+static int pragma_check(struct ca_ledger *l, const char *sql, const char *good)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *t;
+	int rc, ret = ledger_prepare(l, sql, &st);
+
+	while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		t = sqlite3_column_text(st, 0);
+		if (good && t && strcmp((const char *)t, good) == 0)
+			continue;
+		ca_error("ledger %s: %s: %.200s", l->path, sql, t ? (const char *)t : "?");
+		ret = -EBADMSG;
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = ledger_fail(l, sql);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int ca_ledger_check(struct ca_ledger *l)
+{
+	int ret = pragma_check(l, "PRAGMA integrity_check", "ok");
+
+	return ret ? ret : pragma_check(l, "PRAGMA foreign_key_check", NULL);
+}
+
 /* ------------------------------------------------------------------ */
 /* Presentation                                                        */
 /* ------------------------------------------------------------------ */
@@ -475,10 +718,17 @@ const char *ca_status_name(enum ca_status status)
 	return status == CA_STATUS_REVOKED ? "revoked" : "valid";
 }
 
-const char *ca_device_status(const struct ca_device *dev, time_t now)
+const char *ca_device_state_name(enum ca_device_state state)
+{
+	return state == CA_DEVICE_LOST ? "lost" : "active";
+}
+
+const char *ca_record_status(const struct ca_record *r, time_t now)
 {
 	/* A certificate is valid through its notAfter second (RFC 5280). */
-	if (dev->status == CA_STATUS_REVOKED)
+	if (r->state == CA_DEVICE_LOST)
+		return "lost";
+	if (r->status == CA_STATUS_REVOKED)
 		return "revoked";
-	return (int64_t)now > dev->not_after ? "expired" : "valid";
+	return (int64_t)now > r->not_after ? "expired" : "valid";
 }

@@ -1,16 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * postern-ca, the system department's tool for the device CA: init, server,
- * issue, revoke, crl and list. This file parses the command line strictly
- * (usage errors exit 2 with one line naming the problem, failed operations
- * exit 1) and orchestrates the crypto of ca.c with the ledger of ledger.c.
- * Every command either completes or leaves the directory as it found it:
- * files this run created are removed again when a later step fails, so
- * that a retry works.
+ * issue, renew, revoke, lost, crl, list, export and check. This file parses
+ * the command line strictly (usage errors exit 2 with one line naming the
+ * problem, failed operations exit 1 with one line saying why) and
+ * orchestrates the crypto of ca.c, the ledger of ledger.c and the device
+ * files of store.c. Every command either completes or leaves the directory
+ * as it found it: a ledger change and the CRL that lists it commit together,
+ * device files are staged under the ledger's write lock and put in place
+ * after the commit (a killed run is finished or undone by the next one), and
+ * files this run created are removed again when a later step fails, so that
+ * a retry works. The manual pages (--help) are in help.c.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,13 +23,18 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <wchar.h>
 
+#include <openssl/crypto.h>
 #include <openssl/x509.h>
 
 #include "certs/ca.h"
+#include "certs/help.h"
 #include "certs/ledger.h"
+#include "certs/store.h"
 
 #define EXIT_USAGE 2
+#define SECONDS_PER_DAY 86400
 
 enum opt_id {
 	OPT_HELP = 'h',
@@ -39,7 +49,12 @@ enum opt_id {
 	OPT_BYOD,
 	OPT_NOT_BEFORE,
 	OPT_REASON,
+	OPT_SERIAL,
 	OPT_JSON,
+	OPT_EXPIRING,
+	OPT_REVOKE_OLD,
+	OPT_P12,
+	OPT_PASSWORD_FILE,
 };
 
 /* Everything any command may be given; each command's option table says
@@ -50,23 +65,28 @@ struct opts {
 	const char *device;
 	const char *owner;
 	const char *group;
+	const char *p12;
+	const char *password_file;
 	unsigned int days;		/* 0: the command's default */
+	unsigned int expiring;		/* 0: not asked */
 	time_t not_before;
 	bool not_before_set;
 	enum ca_key_type key_type;
+	bool key_type_set;
 	enum ca_ownership ownership;
 	enum ca_reason reason;
 	bool reason_set;
+	char serial[CA_SERIAL_HEX_MAX + 1];	/* "" unless --serial */
 	struct ca_ip ips[CA_SERVER_IPS_MAX];
 	size_t n_ips;
 	bool json;
+	bool revoke_old;
 	bool help;
 };
 
 struct command {
 	const char *name;
 	const struct option *options;
-	const char *usage;
 	int (*check)(const struct command *cmd, const struct opts *o);
 	int (*run)(const struct opts *o);
 };
@@ -123,6 +143,8 @@ static const char *iso_time(int64_t t, char *buf, size_t len)
 #define OPTION_NAME	  { "name", required_argument, NULL, OPT_NAME }
 #define OPTION_DAYS	  { "days", required_argument, NULL, OPT_DAYS }
 #define OPTION_RSA	  { "rsa", no_argument, NULL, OPT_RSA }
+#define OPTION_DEVICE	  { "device", required_argument, NULL, OPT_DEVICE }
+#define OPTION_JSON	  { "json", no_argument, NULL, OPT_JSON }
 #define OPTION_HELP	  { "help", no_argument, NULL, OPT_HELP }
 #define OPTION_END	  { NULL, 0, NULL, 0 }
 
@@ -137,8 +159,7 @@ static const struct option server_options[] = {
 };
 
 static const struct option issue_options[] = {
-	OPTION_DIR, OPTION_DAYS, OPTION_RSA,
-	{ "device", required_argument, NULL, OPT_DEVICE },
+	OPTION_DIR, OPTION_DAYS, OPTION_RSA, OPTION_DEVICE,
 	{ "owner", required_argument, NULL, OPT_OWNER },
 	{ "group", required_argument, NULL, OPT_GROUP },
 	{ "byod", no_argument, NULL, OPT_BYOD },
@@ -146,11 +167,21 @@ static const struct option issue_options[] = {
 	OPTION_HELP, OPTION_END,
 };
 
+static const struct option renew_options[] = {
+	OPTION_DIR, OPTION_DAYS, OPTION_RSA, OPTION_DEVICE,
+	{ "revoke-old", no_argument, NULL, OPT_REVOKE_OLD },
+	OPTION_HELP, OPTION_END,
+};
+
 static const struct option revoke_options[] = {
-	OPTION_DIR,
-	{ "device", required_argument, NULL, OPT_DEVICE },
+	OPTION_DIR, OPTION_DEVICE,
+	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "reason", required_argument, NULL, OPT_REASON },
 	OPTION_HELP, OPTION_END,
+};
+
+static const struct option lost_options[] = {
+	OPTION_DIR, OPTION_DEVICE, OPTION_HELP, OPTION_END,
 };
 
 static const struct option crl_options[] = {
@@ -158,7 +189,20 @@ static const struct option crl_options[] = {
 };
 
 static const struct option list_options[] = {
-	OPTION_DIR, { "json", no_argument, NULL, OPT_JSON }, OPTION_HELP, OPTION_END,
+	OPTION_DIR, OPTION_JSON,
+	{ "expiring", required_argument, NULL, OPT_EXPIRING },
+	OPTION_HELP, OPTION_END,
+};
+
+static const struct option export_options[] = {
+	OPTION_DIR, OPTION_DEVICE,
+	{ "p12", required_argument, NULL, OPT_P12 },
+	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
+	OPTION_HELP, OPTION_END,
+};
+
+static const struct option check_options[] = {
+	OPTION_DIR, OPTION_HELP, OPTION_END,
 };
 
 /* A string option given at most once and never empty. */
@@ -173,14 +217,15 @@ static int opt_string(const struct command *cmd, const char **slot,
 	return 0;
 }
 
-static int opt_days(const struct command *cmd, struct opts *o, const char *arg)
+static int opt_days(const struct command *cmd, unsigned int *slot, const char *arg,
+		    const char *name)
 {
 	char buf[80];
 
-	if (o->days)
-		return usage_error(cmd, "--days given twice");
-	if (ca_days_parse(arg, &o->days))
-		return usage_error(cmd, "--days: '%s' is not a whole number from 1 to %d",
+	if (*slot)
+		return usage_error(cmd, "--%s given twice", name);
+	if (ca_days_parse(arg, slot))
+		return usage_error(cmd, "--%s: '%s' is not a whole number from 1 to %d", name,
 				   shown(arg, buf, sizeof(buf)), CA_DAYS_MAX);
 	return 0;
 }
@@ -255,21 +300,54 @@ static int opt_reason(const struct command *cmd, struct opts *o, const char *arg
 	return 0;
 }
 
+/* Hex as `openssl x509 -serial` and `list` print it, two digits a byte;
+ * kept upper-case, as the ledger stores it. */
+static int opt_serial(const struct command *cmd, struct opts *o, const char *arg)
+{
+	char buf[80];
+	size_t i, n = strlen(arg);
+
+	if (o->serial[0])
+		return usage_error(cmd, "--serial given twice");
+	for (i = 0; i < n && i < CA_SERIAL_HEX_MAX; i++) {
+		char c = arg[i];
+
+		if (c >= 'a' && c <= 'f')
+			c = (char)(c - 'a' + 'A');
+		if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F')))
+			break;
+		o->serial[i] = c;
+	}
+	if (n == 0 || i != n || n % 2) {
+		o->serial[0] = '\0';
+		return usage_error(cmd, "--serial: '%s' is not a serial number (an even "
+				   "number of hex digits, at most %d)",
+				   shown(arg, buf, sizeof(buf)), CA_SERIAL_HEX_MAX);
+	}
+	o->serial[n] = '\0';
+	return 0;
+}
+
 static int opt_set(const struct command *cmd, struct opts *o, int id, const char *arg)
 {
 	switch (id) {
 	case OPT_DIR:		return opt_string(cmd, &o->dir, arg, "dir");
 	case OPT_NAME:		return opt_string(cmd, &o->name, arg, "name");
-	case OPT_DAYS:		return opt_days(cmd, o, arg);
+	case OPT_DAYS:		return opt_days(cmd, &o->days, arg, "days");
+	case OPT_EXPIRING:	return opt_days(cmd, &o->expiring, arg, "expiring");
 	case OPT_IP:		return opt_ip(cmd, o, arg);
 	case OPT_DEVICE:	return opt_device(cmd, o, arg);
 	case OPT_OWNER:		return opt_owner(cmd, o, arg);
 	case OPT_GROUP:		return opt_group(cmd, o, arg);
 	case OPT_NOT_BEFORE:	return opt_not_before(cmd, o, arg);
 	case OPT_REASON:	return opt_reason(cmd, o, arg);
-	case OPT_RSA:		o->key_type = CA_KEY_RSA_3072; return 0;
+	case OPT_SERIAL:	return opt_serial(cmd, o, arg);
+	case OPT_P12:		return opt_string(cmd, &o->p12, arg, "p12");
+	case OPT_PASSWORD_FILE:	return opt_string(cmd, &o->password_file, arg, "password-file");
+	case OPT_RSA:		o->key_type = CA_KEY_RSA_3072; o->key_type_set = true; return 0;
 	case OPT_BYOD:		o->ownership = CA_OWNERSHIP_BYOD; return 0;
 	case OPT_JSON:		o->json = true; return 0;
+	case OPT_REVOKE_OLD:	o->revoke_old = true; return 0;
 	case OPT_HELP:		o->help = true; return 0;
 	}
 	return usage_error(cmd, "internal error: option %d", id);
@@ -313,6 +391,18 @@ static int opts_parse(const struct command *cmd, int argc, char **argv, struct o
 static int require(const struct command *cmd, const void *value, const char *name)
 {
 	return value ? 0 : usage_error(cmd, "missing --%s", name);
+}
+
+static int dir_check(const struct command *cmd, const struct opts *o)
+{
+	return require(cmd, o->dir, "dir");
+}
+
+static int device_check(const struct command *cmd, const struct opts *o)
+{
+	int ret = require(cmd, o->dir, "dir");
+
+	return ret ? ret : require(cmd, o->device, "device");
 }
 
 /* ------------------------------------------------------------------ */
@@ -395,9 +485,9 @@ static int cert_create(const char *path, X509 *cert, struct made *m)
 /* CRL                                                                 */
 /* ------------------------------------------------------------------ */
 
-static int crl_add_revoked(const struct ca_device *dev, void *ctx)
+static int crl_add_revoked(const struct ca_record *r, void *ctx)
 {
-	return ca_crl_add(ctx, dev->serial, (time_t)dev->revoked_at, dev->reason);
+	return ca_crl_add(ctx, r->serial, (time_t)r->revoked_at, r->reason);
 }
 
 /* Re-issues DIR/crl.pem from the ledger. Runs inside the caller's
@@ -439,17 +529,70 @@ static int crl_refresh(const char *dir, const struct ca_authority *ca,
 	return ret;
 }
 
-/* The CA and the ledger every command but init and list works with. */
-static int ca_open(const char *dir, struct ca_authority **ca, struct ca_ledger **l)
+static int ledger_open(const char *dir, struct ca_ledger **l)
 {
 	char path[PATH_MAX];
+	int ret = ca_path(path, sizeof(path), dir, CA_FILE_LEDGER);
+
+	return ret ? ret : ca_ledger_open(path, l);
+}
+
+/* The CA and the ledger of the commands that sign something. */
+static int ca_open(const char *dir, struct ca_authority **ca, struct ca_ledger **l)
+{
 	int ret = ca_authority_load(dir, ca);
 
+	return ret ? ret : ledger_open(dir, l);
+}
+
+/* Takes the write lock and finishes or undoes what killed runs left, so
+ * that the device files match the ledger before anything looks at them. */
+static int ledger_lock(const char *dir, struct ca_ledger *l)
+{
+	int ret = ca_ledger_begin(l);
+
 	if (!ret)
-		ret = ca_path(path, sizeof(path), dir, CA_FILE_LEDGER);
-	if (!ret)
-		ret = ca_ledger_open(path, l);
+		ret = ca_store_sweep(dir, l, false, NULL);
+	if (ret)
+		ca_ledger_rollback(l);
 	return ret;
+}
+
+/* Whether a file name is taken; a dangling symlink counts. */
+static int path_free(const char *path)
+{
+	struct stat st;
+	int e;
+
+	if (lstat(path, &st) == 0) {
+		ca_error("%s already exists: refusing to overwrite it", path);
+		return -EEXIST;
+	}
+	e = errno;
+	if (e != ENOENT) {
+		ca_error("cannot check %s: %s", path, strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+/* After the commit: the ledger has the certificate, so a failure here is
+ * finished by the next run's sweep, and says so. */
+static int files_install(const char *dir, const struct ca_files *staged,
+			 const struct ca_files *cur)
+{
+	int ret = ca_store_install(staged, cur);
+
+	if (ret)
+		ca_error("the ledger has the new certificate but %s is not in place; "
+			 "'postern-ca check --dir %s' finishes it", cur->crt, dir);
+	return ret;
+}
+
+static void serial_of(X509 *cert, char *buf, size_t len)
+{
+	if (ca_serial_hex(X509_get0_serialNumber(cert), buf, len))
+		snprintf(buf, len, "?");
 }
 
 /* ------------------------------------------------------------------ */
@@ -608,10 +751,8 @@ static int issue_check(const struct command *cmd, const struct opts *o)
 {
 	struct ca_validity v = issue_validity(o);
 	time_t end;
-	int ret = require(cmd, o->dir, "dir");
+	int ret = device_check(cmd, o);
 
-	if (!ret)
-		ret = require(cmd, o->device, "device");
 	if (!ret)
 		ret = require(cmd, o->owner, "owner");
 	if (!ret && ca_validity_end(&v, &end))
@@ -623,106 +764,107 @@ static int issue_check(const struct command *cmd, const struct opts *o)
  * between this check and our insert. */
 static int issue_absent(struct ca_ledger *l, const char *device_id)
 {
-	struct ca_device dev;
-	int ret = ca_ledger_get(l, device_id, &dev);
+	struct ca_record r;
+	int ret = ca_ledger_get(l, device_id, &r);
 
 	if (ret == -ENOENT)
 		return 0;
 	if (!ret) {
 		ca_error("device %s already exists (status %s)", device_id,
-			 ca_device_status(&dev, time(NULL)));
+			 ca_record_status(&r, time(NULL)));
 		ret = -EEXIST;
 	}
 	return ret;
 }
 
-static int issue_paths(const struct opts *o, char *key, char *crt)
+/* The certificate's part of a record: serial, validity, valid. */
+static int record_cert(struct ca_record *r, const struct ca_validity *v, X509 *cert)
 {
-	char dir[PATH_MAX], name[CA_DEVICE_ID_MAX + 8];
-	int ret = ca_path(dir, sizeof(dir), o->dir, CA_DIR_DEVICES);
+	time_t end = 0;
+	int ret = ca_validity_end(v, &end);
 
-	snprintf(name, sizeof(name), "%s.key", o->device);
+	r->not_before = v->not_before;
+	r->not_after = end;
+	r->status = CA_STATUS_VALID;
+	r->created_at = time(NULL);
 	if (!ret)
-		ret = ca_path(key, PATH_MAX, dir, name);
-	snprintf(name, sizeof(name), "%s.crt", o->device);
-	if (!ret)
-		ret = ca_path(crt, PATH_MAX, dir, name);
+		ret = ca_serial_hex(X509_get0_serialNumber(cert), r->serial, sizeof(r->serial));
 	return ret;
 }
 
-static int issue_record(struct ca_ledger *l, const struct opts *o, X509 *cert)
+static int issue_record(struct ca_ledger *l, const struct opts *o, X509 *cert,
+			struct ca_record *r)
 {
 	struct ca_validity v = issue_validity(o);
-	struct ca_device dev = {
-		.ownership = o->ownership, .status = CA_STATUS_VALID,
-		.not_before = v.not_before, .created_at = time(NULL),
-	};
-	time_t end = 0;
 	int ret;
 
-	snprintf(dev.device_id, sizeof(dev.device_id), "%s", o->device);
-	snprintf(dev.owner, sizeof(dev.owner), "%s", o->owner);
-	snprintf(dev.group, sizeof(dev.group), "%s", o->group ? o->group : CA_DEFAULT_GROUP);
-	ret = ca_validity_end(&v, &end);
-	dev.not_after = end;
+	memset(r, 0, sizeof(*r));
+	snprintf(r->device_id, sizeof(r->device_id), "%s", o->device);
+	snprintf(r->owner, sizeof(r->owner), "%s", o->owner);
+	snprintf(r->group, sizeof(r->group), "%s", o->group ? o->group : CA_DEFAULT_GROUP);
+	r->ownership = o->ownership;
+	r->state = CA_DEVICE_ACTIVE;
+	ret = record_cert(r, &v, cert);
 	if (!ret)
-		ret = ca_serial_hex(X509_get0_serialNumber(cert), dev.serial, sizeof(dev.serial));
-	if (!ret)
-		ret = ca_ledger_insert(l, &dev);
+		ret = ca_ledger_insert(l, r);
 	if (ret == -EEXIST)
 		ca_error("device %s already exists", o->device);
 	return ret;
 }
 
-/* The locked part of issue: check, write the files, record, commit. */
-static int issue_commit(struct ca_ledger *l, const struct opts *o,
-			EVP_PKEY *key, X509 *cert, struct made *m)
+/* The locked part of issue: check, stage the files, record, commit; then
+ * put the files in place. */
+static int issue_commit(struct ca_ledger *l, const struct opts *o, EVP_PKEY *key,
+			X509 *cert, struct ca_record *r)
 {
-	char key_path[PATH_MAX], crt_path[PATH_MAX];
-	int ret = issue_paths(o, key_path, crt_path);
+	char serial[CA_SERIAL_HEX_MAX + 1];
+	struct ca_files cur, staged;
+	bool was_staged = false;
+	int ret;
 
+	serial_of(cert, serial, sizeof(serial));
+	ret = ca_store_current(o->dir, o->device, &cur);
 	if (!ret)
-		ret = ca_ledger_begin(l);
+		ret = ca_store_staged(o->dir, o->device, serial, &staged);
+	if (!ret)
+		ret = ledger_lock(o->dir, l);
 	if (ret)
 		return ret;
 	ret = issue_absent(l, o->device);
 	if (!ret)
-		ret = key_create(key_path, key, m);
+		ret = path_free(cur.key);
 	if (!ret)
-		ret = cert_create(crt_path, cert, m);
+		ret = path_free(cur.crt);
+	if (!ret) {
+		ret = ca_store_stage(&staged, key, cert);
+		was_staged = !ret;
+	}
 	if (!ret)
-		ret = issue_record(l, o, cert);
+		ret = issue_record(l, o, cert, r);
 	if (!ret)
 		ret = ca_ledger_commit(l);
-	if (ret)
+	if (ret) {
 		ca_ledger_rollback(l);
-	return ret;
-}
-
-static void issue_report(const struct opts *o, X509 *cert)
-{
-	struct ca_validity v = issue_validity(o);
-	char serial[CA_SERIAL_HEX_MAX + 1] = "?", until[32];
-	time_t end = 0;
-
-	ca_serial_hex(X509_get0_serialNumber(cert), serial, sizeof(serial));
-	ca_validity_end(&v, &end);
-	printf("issued %s/%s/%s.crt (serial %s, valid until %s)\n", o->dir,
-	       CA_DIR_DEVICES, o->device, serial, iso_time(end, until, sizeof(until)));
+		if (was_staged)
+			ca_store_unstage(&staged);
+		return ret;
+	}
+	return files_install(o->dir, &staged, &cur);
 }
 
 static int issue_run(const struct opts *o)
 {
 	struct ca_device_req req = {
-		.device_id = o->device, .ownership = o->ownership,
+		.device_id = o->device, .owner = o->owner, .ownership = o->ownership,
 		.group = o->group ? o->group : CA_DEFAULT_GROUP,
 		.validity = issue_validity(o),
 	};
 	struct ca_authority *ca = NULL;
 	struct ca_ledger *l = NULL;
-	struct made made = { .n = 0 };
+	struct ca_record r;
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
+	char until[32];
 	int ret;
 
 	/* The key and certificate are made before the write lock is taken:
@@ -733,11 +875,11 @@ static int issue_run(const struct opts *o)
 	if (!ret)
 		ret = ca_cert_build_device(ca, key, &req, &cert);
 	if (!ret)
-		ret = issue_commit(l, o, key, cert, &made);
-	if (ret)
-		made_undo(&made);
-	else
-		issue_report(o, cert);
+		ret = issue_commit(l, o, key, cert, &r);
+	if (!ret)
+		printf("issued %s/%s/%s.crt (serial %s, valid until %s)\n", o->dir,
+		       CA_DIR_DEVICES, o->device, r.serial,
+		       iso_time(r.not_after, until, sizeof(until)));
 	X509_free(cert);
 	EVP_PKEY_free(key);
 	ca_ledger_free(l);
@@ -746,40 +888,220 @@ static int issue_run(const struct opts *o)
 }
 
 /* ------------------------------------------------------------------ */
-/* revoke, crl                                                         */
+/* renew                                                               */
 /* ------------------------------------------------------------------ */
 
-static int revoke_check(const struct command *cmd, const struct opts *o)
+/* A device is renewed while it is not lost and its current certificate is
+ * not revoked; an expired one may be renewed. */
+static int renew_allowed(const struct ca_record *cur)
 {
-	int ret = require(cmd, o->dir, "dir");
+	char when[32];
 
-	return ret ? ret : require(cmd, o->device, "device");
+	if (cur->state == CA_DEVICE_LOST) {
+		ca_error("device %s is lost (since %s): a lost device is not renewed",
+			 cur->device_id, iso_time(cur->lost_at, when, sizeof(when)));
+		return -EPERM;
+	}
+	if (cur->status == CA_STATUS_REVOKED) {
+		ca_error("device %s is revoked (since %s, reason %s): a revoked device is "
+			 "not renewed", cur->device_id,
+			 iso_time(cur->revoked_at, when, sizeof(when)),
+			 ca_reason_name(cur->reason));
+		return -EPERM;
+	}
+	return 0;
 }
 
-static void revoke_explain(struct ca_ledger *l, const char *device_id, int ret)
+static int device_get(struct ca_ledger *l, const char *device_id, struct ca_record *out)
 {
-	struct ca_device dev;
-	char when[32];
+	int ret = ca_ledger_get(l, device_id, out);
 
 	if (ret == -ENOENT)
 		ca_error("unknown device %s", device_id);
-	else if (ret == -EALREADY && ca_ledger_get(l, device_id, &dev) == 0)
+	return ret;
+}
+
+/* The new key is of the current one's kind unless --rsa says otherwise:
+ * a device that needed RSA still does. */
+static enum ca_key_type renew_key_type(const struct opts *o)
+{
+	struct ca_files cur;
+	enum ca_key_type type = CA_KEY_EC_P256;
+	X509 *x = NULL;
+
+	if (o->key_type_set)
+		return o->key_type;
+	if (ca_store_current(o->dir, o->device, &cur) == 0 && access(cur.crt, F_OK) == 0 &&
+	    ca_cert_load(cur.crt, &x) == 0 && EVP_PKEY_is_a(X509_get0_pubkey(x), "RSA"))
+		type = CA_KEY_RSA_3072;
+	X509_free(x);
+	return type;
+}
+
+struct renew {
+	const struct opts *o;
+	const struct ca_authority *ca;
+	struct ca_record old;		/* the current certificate before */
+	struct ca_record r;		/* the new one */
+	unsigned int revoked;
+	uint64_t crl_number;
+};
+
+/* Under the lock: the device may have changed since we read it. */
+static int renew_record(struct ca_ledger *l, struct renew *rn, X509 *cert)
+{
+	struct ca_validity v = { time(NULL), rn->o->days ? rn->o->days : CA_DAYS_DEVICE };
+	int ret = device_get(l, rn->o->device, &rn->old);
+
+	if (!ret)
+		ret = renew_allowed(&rn->old);
+	if (ret)
+		return ret;
+	rn->r = rn->old;
+	ret = record_cert(&rn->r, &v, cert);
+	if (!ret)
+		ret = ca_store_archive(rn->o->dir, rn->o->device, rn->old.serial);
+	if (!ret)
+		ret = ca_ledger_add_cert(l, &rn->r);
+	if (!ret && rn->o->revoke_old) {
+		ret = ca_ledger_revoke(l, rn->o->device, NULL, rn->r.serial, time(NULL),
+				       CA_REASON_SUPERSEDED, &rn->revoked);
+		if (ret == -EALREADY)
+			ret = 0;
+		if (!ret && rn->revoked)
+			ret = crl_write(rn->o->dir, rn->ca, l, CA_DAYS_CRL, &rn->crl_number);
+	}
+	return ret;
+}
+
+static int renew_commit(struct ca_ledger *l, struct renew *rn, EVP_PKEY *key, X509 *cert)
+{
+	char serial[CA_SERIAL_HEX_MAX + 1];
+	struct ca_files cur, staged;
+	bool was_staged = false;
+	int ret;
+
+	serial_of(cert, serial, sizeof(serial));
+	ret = ca_store_current(rn->o->dir, rn->o->device, &cur);
+	if (!ret)
+		ret = ca_store_staged(rn->o->dir, rn->o->device, serial, &staged);
+	if (!ret)
+		ret = ledger_lock(rn->o->dir, l);
+	if (ret)
+		return ret;
+	ret = ca_store_stage(&staged, key, cert);
+	was_staged = !ret;
+	if (!ret)
+		ret = renew_record(l, rn, cert);
+	if (!ret)
+		ret = ca_ledger_commit(l);
+	if (ret) {
+		ca_ledger_rollback(l);
+		if (was_staged)
+			ca_store_unstage(&staged);
+		return ret;
+	}
+	return files_install(rn->o->dir, &staged, &cur);
+}
+
+static void renew_report(const struct renew *rn)
+{
+	const struct opts *o = rn->o;
+	char until[32], old_until[32];
+
+	printf("renewed %s: %s/%s/%s.crt (serial %s, valid until %s)\n", o->device, o->dir,
+	       CA_DIR_DEVICES, o->device, rn->r.serial,
+	       iso_time(rn->r.not_after, until, sizeof(until)));
+	if (rn->revoked)
+		printf("revoked %u older certificate%s (superseded); %s/%s re-issued, "
+		       "CRL number %llu\n", rn->revoked, rn->revoked == 1 ? "" : "s", o->dir,
+		       CA_FILE_CRL, (unsigned long long)rn->crl_number);
+	else if (!o->revoke_old)
+		printf("the previous certificate (serial %s) stays valid until %s\n",
+		       rn->old.serial, iso_time(rn->old.not_after, old_until, sizeof(old_until)));
+}
+
+static int renew_run(const struct opts *o)
+{
+	struct renew rn = { .o = o };
+	struct ca_device_req req = { .device_id = o->device };
+	struct ca_authority *ca = NULL;
+	struct ca_ledger *l = NULL;
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	int ret;
+
+	/* Read without the lock to build the certificate: a device's owner,
+	 * group and ownership never change; its status is checked again
+	 * under the lock. */
+	ret = ca_open(o->dir, &ca, &l);
+	if (!ret)
+		ret = device_get(l, o->device, &rn.old);
+	if (!ret)
+		ret = renew_allowed(&rn.old);
+	if (ret)
+		goto out;
+	rn.ca = ca;
+	req.owner = rn.old.owner;
+	req.group = rn.old.group;
+	req.ownership = rn.old.ownership;
+	req.validity.not_before = time(NULL);
+	req.validity.days = o->days ? o->days : CA_DAYS_DEVICE;
+	ret = ca_key_generate(renew_key_type(o), &key);
+	if (!ret)
+		ret = ca_cert_build_device(ca, key, &req, &cert);
+	if (!ret)
+		ret = renew_commit(l, &rn, key, cert);
+	if (!ret)
+		renew_report(&rn);
+out:
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	ca_ledger_free(l);
+	ca_authority_free(ca);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* revoke, lost, crl                                                   */
+/* ------------------------------------------------------------------ */
+
+static void revoke_explain(struct ca_ledger *l, const struct opts *o, int ret)
+{
+	struct ca_record r;
+	char when[32];
+
+	if (ret == -ENOENT && o->serial[0] && ca_ledger_get(l, o->device, &r) == 0)
+		ca_error("device %s has no certificate with serial %s", o->device, o->serial);
+	else if (ret == -ENOENT)
+		ca_error("unknown device %s", o->device);
+	else if (ret == -EALREADY && o->serial[0] && ca_ledger_get_serial(l, o->serial, &r) == 0)
+		ca_error("certificate %s of device %s is already revoked (since %s, reason %s); "
+			 "the CRL is unchanged", o->serial, o->device,
+			 iso_time(r.revoked_at, when, sizeof(when)), ca_reason_name(r.reason));
+	else if (ret == -EALREADY && ca_ledger_get(l, o->device, &r) == 0 &&
+		 r.state == CA_DEVICE_LOST)
+		ca_error("device %s is lost (since %s): its certificates are revoked; "
+			 "the CRL is unchanged", o->device,
+			 iso_time(r.lost_at, when, sizeof(when)));
+	else if (ret == -EALREADY && ca_ledger_get(l, o->device, &r) == 0)
 		ca_error("device %s is already revoked (since %s, reason %s); "
-			 "the CRL is unchanged", device_id,
-			 iso_time(dev.revoked_at, when, sizeof(when)),
-			 ca_reason_name(dev.reason));
+			 "the CRL is unchanged", o->device,
+			 iso_time(r.revoked_at, when, sizeof(when)), ca_reason_name(r.reason));
 }
 
 /* The ledger change and the CRL that lists it commit together. */
 static int revoke_commit(const char *dir, const struct ca_authority *ca,
-			 struct ca_ledger *l, const struct opts *o, uint64_t *number)
+			 struct ca_ledger *l, const struct opts *o,
+			 unsigned int *count, uint64_t *number)
 {
 	int ret = ca_ledger_begin(l);
 
 	if (ret)
 		return ret;
-	ret = ca_ledger_revoke(l, o->device, time(NULL), o->reason);
-	revoke_explain(l, o->device, ret);
+	ret = ca_ledger_revoke(l, o->device, o->serial[0] ? o->serial : NULL, NULL,
+			       time(NULL), o->reason, count);
+	revoke_explain(l, o, ret);
 	if (!ret)
 		ret = crl_write(dir, ca, l, CA_DAYS_CRL, number);
 	if (!ret)
@@ -793,23 +1115,63 @@ static int revoke_run(const struct opts *o)
 {
 	struct ca_authority *ca = NULL;
 	struct ca_ledger *l = NULL;
+	unsigned int count = 0;
 	uint64_t number = 0;
 	int ret = ca_open(o->dir, &ca, &l);
 
 	if (!ret)
-		ret = revoke_commit(o->dir, ca, l, o, &number);
+		ret = revoke_commit(o->dir, ca, l, o, &count, &number);
 	if (!ret)
-		printf("revoked %s (%s); %s/%s re-issued, CRL number %llu\n", o->device,
-		       ca_reason_name(o->reason), o->dir, CA_FILE_CRL,
-		       (unsigned long long)number);
+		printf("revoked %s (%s): %u certificate%s; %s/%s re-issued, CRL number %llu\n",
+		       o->device, ca_reason_name(o->reason), count, count == 1 ? "" : "s",
+		       o->dir, CA_FILE_CRL, (unsigned long long)number);
 	ca_ledger_free(l);
 	ca_authority_free(ca);
 	return ret;
 }
 
-static int dir_check(const struct command *cmd, const struct opts *o)
+static int lost_commit(const char *dir, const struct ca_authority *ca,
+		       struct ca_ledger *l, const char *device_id,
+		       unsigned int *count, uint64_t *number)
 {
-	return require(cmd, o->dir, "dir");
+	struct ca_record r;
+	char when[32];
+	int ret = ca_ledger_begin(l);
+
+	if (ret)
+		return ret;
+	ret = ca_ledger_mark_lost(l, device_id, time(NULL), count);
+	if (ret == -ENOENT)
+		ca_error("unknown device %s", device_id);
+	else if (ret == -EALREADY && ca_ledger_get(l, device_id, &r) == 0)
+		ca_error("device %s is already marked lost (since %s); the CRL is unchanged",
+			 device_id, iso_time(r.lost_at, when, sizeof(when)));
+	if (!ret)
+		ret = crl_write(dir, ca, l, CA_DAYS_CRL, number);
+	if (!ret)
+		ret = ca_ledger_commit(l);
+	if (ret)
+		ca_ledger_rollback(l);
+	return ret;
+}
+
+static int lost_run(const struct opts *o)
+{
+	struct ca_authority *ca = NULL;
+	struct ca_ledger *l = NULL;
+	unsigned int count = 0;
+	uint64_t number = 0;
+	int ret = ca_open(o->dir, &ca, &l);
+
+	if (!ret)
+		ret = lost_commit(o->dir, ca, l, o->device, &count, &number);
+	if (!ret)
+		printf("device %s marked lost: %u certificate%s revoked (keyCompromise); "
+		       "%s/%s re-issued, CRL number %llu\n", o->device, count,
+		       count == 1 ? "" : "s", o->dir, CA_FILE_CRL, (unsigned long long)number);
+	ca_ledger_free(l);
+	ca_authority_free(ca);
+	return ret;
 }
 
 static int crl_run(const struct opts *o)
@@ -834,23 +1196,157 @@ static int crl_run(const struct opts *o)
 /* list                                                                */
 /* ------------------------------------------------------------------ */
 
-struct list_ctx {
-	time_t now;
-	size_t count;
+/* All records, read first: the table's columns are as wide as their
+ * widest value, and --expiring looks at a device's other certificates. */
+struct records {
+	struct ca_record *r;
+	bool *current;			/* the device's newest certificate */
+	size_t n, cap;
 };
 
-/* One line per device, tab-separated; owners cannot contain a tab. */
-static int list_text(const struct ca_device *d, void *ctx)
+static int records_add(const struct ca_record *r, void *ctx)
 {
-	struct list_ctx *c = ctx;
-	char until[32];
+	struct records *rs = ctx;
+	struct ca_record *grown;
 
-	printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d->device_id, d->owner, d->group,
-	       ca_ownership_name(d->ownership), d->serial,
-	       iso_time(d->not_after, until, sizeof(until)),
-	       ca_device_status(d, c->now));
-	c->count++;
+	if (rs->n == rs->cap) {
+		rs->cap = rs->cap ? 2 * rs->cap : 64;
+		grown = realloc(rs->r, rs->cap * sizeof(*grown));
+		if (!grown) {
+			ca_error("out of memory");
+			return -ENOMEM;
+		}
+		rs->r = grown;
+	}
+	rs->r[rs->n++] = *r;
 	return 0;
+}
+
+/* The walk is device by device, oldest certificate first. */
+static int records_load(struct ca_ledger *l, struct records *rs)
+{
+	size_t i;
+	int ret = ca_ledger_foreach(l, CA_LEDGER_ALL, records_add, rs);
+
+	if (!ret && rs->n && !(rs->current = calloc(rs->n, sizeof(bool))))
+		ret = -ENOMEM;
+	for (i = 0; !ret && i < rs->n; i++)
+		rs->current[i] = i + 1 == rs->n ||
+				 strcmp(rs->r[i + 1].device_id, rs->r[i].device_id) != 0;
+	return ret;
+}
+
+static void records_free(struct records *rs)
+{
+	free(rs->r);
+	free(rs->current);
+}
+
+/*
+ * --expiring: a valid certificate whose not-after falls within the window,
+ * unless the device already holds another valid certificate that outlives
+ * the window (a renewal the MDM has still to push is no reason to renew
+ * again).
+ */
+static bool record_expiring(const struct records *rs, size_t i, time_t now, unsigned int days)
+{
+	int64_t end = (int64_t)now + (int64_t)days * SECONDS_PER_DAY;
+	const char *id = rs->r[i].device_id;
+	size_t j = i;
+
+	if (strcmp(ca_record_status(&rs->r[i], now), "valid") != 0 || rs->r[i].not_after > end)
+		return false;
+	while (j > 0 && strcmp(rs->r[j - 1].device_id, id) == 0)
+		j--;		/* the device's records are next to each other */
+	for (; j < rs->n && strcmp(rs->r[j].device_id, id) == 0; j++)
+		if (strcmp(ca_record_status(&rs->r[j], now), "valid") == 0 &&
+		    rs->r[j].not_after > end)
+			return false;
+	return true;
+}
+
+/* Columns as a terminal shows them: wide characters take two. Without a
+ * UTF-8 locale each byte counts one, which misaligns but never fails. */
+static size_t text_width(const char *s)
+{
+	mbstate_t st;
+	size_t w = 0, n;
+	wchar_t wc;
+	int cw;
+
+	memset(&st, 0, sizeof(st));
+	while (*s) {
+		n = mbrtowc(&wc, s, strlen(s), &st);
+		if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+			memset(&st, 0, sizeof(st));
+			s++;
+			w++;
+			continue;
+		}
+		cw = wcwidth(wc);
+		w += cw < 0 ? 1 : (size_t)cw;
+		s += n;
+	}
+	return w;
+}
+
+enum { COL_DEVICE, COL_OWNER, COL_GROUP, COL_OWNERSHIP, COL_SERIAL, COL_EXPIRES,
+       COL_STATUS, N_COLS };
+
+static const char *const col_names[N_COLS] = {
+	"DEVICE", "OWNER", "GROUP", "OWNERSHIP", "SERIAL", "EXPIRES", "STATUS",
+};
+
+static void row_cells(const struct ca_record *r, time_t now, char *expires, size_t len,
+		      const char *cells[N_COLS])
+{
+	cells[COL_DEVICE] = r->device_id;
+	cells[COL_OWNER] = r->owner;
+	cells[COL_GROUP] = r->group;
+	cells[COL_OWNERSHIP] = ca_ownership_name(r->ownership);
+	cells[COL_SERIAL] = r->serial;
+	cells[COL_EXPIRES] = iso_time(r->not_after, expires, len);
+	cells[COL_STATUS] = ca_record_status(r, now);
+}
+
+/* Two spaces between columns; the last one is not padded. */
+static void row_print(const char *const cells[N_COLS], const size_t width[N_COLS])
+{
+	int c;
+
+	for (c = 0; c < N_COLS; c++) {
+		fputs(cells[c], stdout);
+		if (c + 1 < N_COLS)
+			printf("%*s", (int)(width[c] - text_width(cells[c]) + 2), "");
+	}
+	putchar('\n');
+}
+
+static void list_table(const struct records *rs, const bool *shown, time_t now)
+{
+	const char *cells[N_COLS];
+	size_t width[N_COLS], i, w;
+	char expires[32];
+	int c;
+
+	for (c = 0; c < N_COLS; c++)
+		width[c] = strlen(col_names[c]);
+	for (i = 0; i < rs->n; i++) {
+		if (!shown[i])
+			continue;
+		row_cells(&rs->r[i], now, expires, sizeof(expires), cells);
+		for (c = 0; c < N_COLS; c++) {
+			w = text_width(cells[c]);
+			width[c] = w > width[c] ? w : width[c];
+		}
+	}
+	row_print(col_names, width);
+	for (i = 0; i < rs->n; i++) {
+		if (!shown[i])
+			continue;
+		row_cells(&rs->r[i], now, expires, sizeof(expires), cells);
+		row_print(cells, width);
+	}
 }
 
 static void json_string(const char *s)
@@ -880,41 +1376,260 @@ static void json_field(const char *key, const char *value, bool last)
 	fputs(last ? "}" : ", ", stdout);
 }
 
-static int list_json(const struct ca_device *d, void *ctx)
+static void list_json_one(const struct ca_record *r, bool current, time_t now, bool first)
 {
-	struct list_ctx *c = ctx;
-	bool revoked = d->status == CA_STATUS_REVOKED;
+	bool revoked = r->status == CA_STATUS_REVOKED;
 	char nb[32], na[32], ra[32];
 
-	fputs(c->count++ ? ",\n  {" : "\n  {", stdout);
-	json_field("device_id", d->device_id, false);
-	json_field("owner", d->owner, false);
-	json_field("group", d->group, false);
-	json_field("ownership", ca_ownership_name(d->ownership), false);
-	json_field("serial", d->serial, false);
-	json_field("not_before", iso_time(d->not_before, nb, sizeof(nb)), false);
-	json_field("not_after", iso_time(d->not_after, na, sizeof(na)), false);
-	json_field("status", ca_device_status(d, c->now), false);
-	json_field("revoked_at", revoked ? iso_time(d->revoked_at, ra, sizeof(ra)) : NULL, false);
-	json_field("reason", revoked ? ca_reason_name(d->reason) : NULL, true);
-	return 0;
+	fputs(first ? "\n  {" : ",\n  {", stdout);
+	json_field("device_id", r->device_id, false);
+	json_field("owner", r->owner, false);
+	json_field("group", r->group, false);
+	json_field("ownership", ca_ownership_name(r->ownership), false);
+	json_field("serial", r->serial, false);
+	json_field("not_before", iso_time(r->not_before, nb, sizeof(nb)), false);
+	json_field("not_after", iso_time(r->not_after, na, sizeof(na)), false);
+	json_field("status", ca_record_status(r, now), false);
+	printf("\"current\": %s, ", current ? "true" : "false");
+	json_field("revoked_at", revoked ? iso_time(r->revoked_at, ra, sizeof(ra)) : NULL, false);
+	json_field("reason", revoked ? ca_reason_name(r->reason) : NULL, true);
+}
+
+static void list_json(const struct records *rs, const bool *shown, time_t now)
+{
+	size_t i, n = 0;
+
+	fputs("[", stdout);
+	for (i = 0; i < rs->n; i++)
+		if (shown[i])
+			list_json_one(&rs->r[i], rs->current[i], now, n++ == 0);
+	fputs(n ? "\n]\n" : "]\n", stdout);
 }
 
 static int list_run(const struct opts *o)
 {
-	struct list_ctx ctx = { .now = time(NULL), .count = 0 };
+	struct records rs = { NULL, NULL, 0, 0 };
 	struct ca_ledger *l = NULL;
-	char path[PATH_MAX];
-	int ret = ca_path(path, sizeof(path), o->dir, CA_FILE_LEDGER);
+	time_t now = time(NULL);
+	bool *shown = NULL;
+	size_t i;
+	int ret = ledger_open(o->dir, &l);
 
 	if (!ret)
-		ret = ca_ledger_open(path, &l);
-	if (!ret && o->json)
-		fputs("[", stdout);
+		ret = records_load(l, &rs);
+	if (!ret && !(shown = calloc(rs.n ? rs.n : 1, sizeof(bool))))
+		ret = -ENOMEM;
+	for (i = 0; !ret && i < rs.n; i++)
+		shown[i] = !o->expiring || record_expiring(&rs, i, now, o->expiring);
+	if (!ret && o->json) {
+		list_json(&rs, shown, now);
+	} else if (!ret) {
+		setlocale(LC_CTYPE, "C.UTF-8");
+		list_table(&rs, shown, now);
+	}
+	free(shown);
+	records_free(&rs);
+	ca_ledger_free(l);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* export                                                              */
+/* ------------------------------------------------------------------ */
+
+static int export_check(const struct command *cmd, const struct opts *o)
+{
+	int ret = device_check(cmd, o);
+
 	if (!ret)
-		ret = ca_ledger_foreach(l, CA_LEDGER_ALL, o->json ? list_json : list_text, &ctx);
-	if (!ret && o->json)
-		fputs(ctx.count ? "\n]\n" : "]\n", stdout);
+		ret = require(cmd, o->p12, "p12");
+	if (!ret)
+		ret = require(cmd, o->password_file, "password-file");
+	return ret;
+}
+
+/* Only a valid certificate is worth pushing to a phone. */
+static int export_allowed(const struct ca_record *r)
+{
+	const char *status = ca_record_status(r, time(NULL));
+
+	if (strcmp(status, "valid") == 0)
+		return 0;
+	ca_error("device %s is %s: refusing to export it%s", r->device_id, status,
+		 strcmp(status, "expired") == 0 ? " (renew it first)" : "");
+	return -EPERM;
+}
+
+/* The device's current files, checked against the ledger and each other,
+ * read under the write lock so that no renewal replaces them meanwhile. */
+static int export_load(const struct opts *o, struct ca_ledger *l, EVP_PKEY **key, X509 **cert)
+{
+	char serial[CA_SERIAL_HEX_MAX + 1];
+	struct ca_files cur;
+	struct ca_record r;
+	int ret = ledger_lock(o->dir, l);
+
+	if (ret)
+		return ret;
+	ret = device_get(l, o->device, &r);
+	if (!ret)
+		ret = export_allowed(&r);
+	if (!ret)
+		ret = ca_store_current(o->dir, o->device, &cur);
+	if (!ret)
+		ret = ca_cert_load(cur.crt, cert);
+	if (!ret)
+		ret = ca_key_load(cur.key, key);
+	if (!ret) {
+		serial_of(*cert, serial, sizeof(serial));
+		if (strcmp(serial, r.serial) != 0) {
+			ca_error("%s has serial %s, the ledger %s: run 'postern-ca check --dir %s'",
+				 cur.crt, serial, r.serial, o->dir);
+			ret = -EBADMSG;
+		}
+	}
+	if (!ret && X509_check_private_key(*cert, *key) != 1) {
+		ca_error_ssl("%s does not belong to %s", cur.key, cur.crt);
+		ret = -EBADMSG;
+	}
+	ca_ledger_rollback(l);		/* nothing to commit but the sweep */
+	return ret;
+}
+
+static int export_write(const struct opts *o, EVP_PKEY *key, X509 *cert, X509 *ca_cert,
+			const char *password)
+{
+	PKCS12 *p12 = NULL;
+	int ret = ca_p12_build(key, cert, ca_cert, o->device, password, &p12);
+
+	if (!ret)
+		ret = ca_p12_save(o->p12, p12);
+	if (ret == -EEXIST)
+		ca_error("%s already exists: refusing to overwrite it", o->p12);
+	PKCS12_free(p12);
+	return ret;
+}
+
+static int export_run(const struct opts *o)
+{
+	char password[CA_PASSWORD_MAX + 1], path[PATH_MAX];
+	struct ca_ledger *l = NULL;
+	X509 *ca_cert = NULL, *cert = NULL;
+	EVP_PKEY *key = NULL;
+	int ret;
+
+	/* The cheap refusals first, so that nothing is done in vain. */
+	ret = path_free(o->p12);
+	if (!ret)
+		ret = ca_password_read(o->password_file, password, sizeof(password));
+	if (ret)
+		return ret;
+	ret = ca_path(path, sizeof(path), o->dir, CA_FILE_CERT);
+	if (!ret)
+		ret = ca_cert_load(path, &ca_cert);
+	if (!ret)
+		ret = ledger_open(o->dir, &l);
+	if (!ret)
+		ret = export_load(o, l, &key, &cert);
+	if (!ret)
+		ret = export_write(o, key, cert, ca_cert, password);
+	if (!ret) {
+		serial_of(cert, path, sizeof(path));
+		printf("exported %s to %s (serial %s; key, certificate and CA certificate; "
+		       "AES-256-CBC, PBKDF2, SHA-256 MAC)\n", o->device, o->p12, path);
+	}
+	OPENSSL_cleanse(password, sizeof(password));
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	X509_free(ca_cert);
+	ca_ledger_free(l);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* check                                                               */
+/* ------------------------------------------------------------------ */
+
+struct check {
+	const char *dir;
+	unsigned int devices, certificates, problems;
+};
+
+static void check_problem(struct check *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void check_problem(struct check *c, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ca_error("%s", msg);
+	c->problems++;
+}
+
+/* A device's current files exist, hold the ledger's serial and match. */
+static void check_files(struct check *c, const struct ca_record *r)
+{
+	char serial[CA_SERIAL_HEX_MAX + 1];
+	struct ca_files cur;
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+
+	if (ca_store_current(c->dir, r->device_id, &cur)) {
+		c->problems++;
+		return;
+	}
+	if (ca_cert_load(cur.crt, &cert) || ca_key_load(cur.key, &key)) {
+		c->problems++;		/* the loader said why */
+	} else {
+		serial_of(cert, serial, sizeof(serial));
+		if (strcmp(serial, r->serial) != 0)
+			check_problem(c, "%s has serial %s, the ledger %s", cur.crt, serial,
+				      r->serial);
+		else if (X509_check_private_key(cert, key) != 1)
+			check_problem(c, "%s does not belong to %s", cur.key, cur.crt);
+	}
+	EVP_PKEY_free(key);
+	X509_free(cert);
+}
+
+static int check_run(const struct opts *o)
+{
+	struct records rs = { NULL, NULL, 0, 0 };
+	struct check c = { .dir = o->dir };
+	struct ca_ledger *l = NULL;
+	struct ca_sweep sw = { 0, 0, 0 };
+	size_t i;
+	int ret = ledger_open(o->dir, &l);
+
+	if (!ret)
+		ret = ca_ledger_begin(l);
+	if (!ret)
+		ret = ca_ledger_check(l);
+	if (!ret)
+		ret = ca_store_sweep(o->dir, l, true, &sw);
+	if (!ret)
+		ret = records_load(l, &rs);
+	for (i = 0; !ret && i < rs.n; i++) {
+		c.certificates++;
+		if (rs.current[i]) {
+			c.devices++;
+			check_files(&c, &rs.r[i]);
+		}
+	}
+	ca_ledger_rollback(l);
+	if (!ret && c.problems)
+		ret = -EBADMSG;
+	if (!ret)
+		printf("%s/%s: ok, %u device%s, %u certificate%s; %u interrupted run file%s "
+		       "finished, %u removed\n", o->dir, CA_FILE_LEDGER, c.devices,
+		       c.devices == 1 ? "" : "s", c.certificates, c.certificates == 1 ? "" : "s",
+		       sw.installed + sw.archived, sw.installed + sw.archived == 1 ? "" : "s",
+		       sw.removed);
+	records_free(&rs);
 	ca_ledger_free(l);
 	return ret;
 }
@@ -924,92 +1639,17 @@ static int list_run(const struct opts *o)
 /* ------------------------------------------------------------------ */
 
 static const struct command commands[] = {
-	{ "init", init_options,
-	  "usage: postern-ca init --dir DIR [--name NAME] [--days N] [--rsa]\n"
-	  "\n"
-	  "Creates a CA in DIR (made 0700 if missing): ca.crt, ca.key (0600),\n"
-	  "an empty crl.pem, the device ledger ledger.db and devices/.\n"
-	  "Refuses a DIR that already has a ca.key.\n"
-	  "\n"
-	  "  --dir DIR     the CA directory\n"
-	  "  --name NAME   the CA's common name (default \"" CA_DEFAULT_NAME "\")\n"
-	  "  --days N      validity in days (default 3650)\n"
-	  "  --rsa         an RSA 3072 key instead of ECDSA P-256\n",
-	  init_check, init_run },
-	{ "server", server_options,
-	  "usage: postern-ca server --dir DIR --name HOSTNAME [--ip ADDR]... [--days N] [--rsa]\n"
-	  "\n"
-	  "Issues the gateway's certificate DIR/server.crt and key DIR/server.key\n"
-	  "(never overwritten): CN and DNS name HOSTNAME, an IP name per --ip.\n"
-	  "\n"
-	  "  --dir DIR       the CA directory\n"
-	  "  --name HOST     the gateway's DNS name\n"
-	  "  --ip ADDR       an IPv4 or IPv6 address clients connect to (repeatable)\n"
-	  "  --days N        validity in days (default 825)\n"
-	  "  --rsa           an RSA 3072 key instead of ECDSA P-256\n",
-	  server_check, server_run },
-	{ "issue", issue_options,
-	  "usage: postern-ca issue --dir DIR --device ID --owner NAME [--group GROUP]\n"
-	  "                        [--byod] [--days N] [--not-before YYYY-MM-DD] [--rsa]\n"
-	  "\n"
-	  "Issues DIR/devices/ID.crt and DIR/devices/ID.key and records the device\n"
-	  "in the ledger. A device id is issued once, whatever its status.\n"
-	  "\n"
-	  "  --dir DIR          the CA directory\n"
-	  "  --device ID        1-64 of A-Z a-z 0-9 . _ -, starting alphanumeric\n"
-	  "  --owner NAME       who holds the device (1-128 characters)\n"
-	  "  --group GROUP      policy group, written as the OU (default \"default\")\n"
-	  "  --byod             a personal device (default: corporate)\n"
-	  "  --days N           validity in days (default 365)\n"
-	  "  --not-before DATE  start of validity at 00:00:00Z (default: now)\n"
-	  "  --rsa              an RSA 3072 key instead of ECDSA P-256\n",
-	  issue_check, issue_run },
-	{ "revoke", revoke_options,
-	  "usage: postern-ca revoke --dir DIR --device ID [--reason REASON]\n"
-	  "\n"
-	  "Marks the device revoked in the ledger and re-issues DIR/crl.pem.\n"
-	  "\n"
-	  "  --dir DIR        the CA directory\n"
-	  "  --device ID      the device to revoke\n"
-	  "  --reason REASON  unspecified (default), keyCompromise,\n"
-	  "                   affiliationChanged, superseded, cessationOfOperation\n",
-	  revoke_check, revoke_run },
-	{ "crl", crl_options,
-	  "usage: postern-ca crl --dir DIR [--days N]\n"
-	  "\n"
-	  "Re-issues DIR/crl.pem from the ledger with a new CRL number, e.g. from\n"
-	  "cron, before the current one's nextUpdate passes.\n"
-	  "\n"
-	  "  --dir DIR   the CA directory\n"
-	  "  --days N    days until nextUpdate (default 30)\n",
-	  dir_check, crl_run },
-	{ "list", list_options,
-	  "usage: postern-ca list --dir DIR [--json]\n"
-	  "\n"
-	  "Lists the devices of the ledger, one per line, tab-separated: device id,\n"
-	  "owner, group, ownership, serial, not-after, status (valid, revoked,\n"
-	  "expired).\n"
-	  "\n"
-	  "  --dir DIR   the CA directory\n"
-	  "  --json      a JSON array of objects instead\n",
-	  dir_check, list_run },
+	{ "init", init_options, init_check, init_run },
+	{ "server", server_options, server_check, server_run },
+	{ "issue", issue_options, issue_check, issue_run },
+	{ "renew", renew_options, device_check, renew_run },
+	{ "revoke", revoke_options, device_check, revoke_run },
+	{ "lost", lost_options, device_check, lost_run },
+	{ "crl", crl_options, dir_check, crl_run },
+	{ "list", list_options, dir_check, list_run },
+	{ "export", export_options, export_check, export_run },
+	{ "check", check_options, dir_check, check_run },
 };
-
-static const char main_usage[] =
-	"usage: postern-ca COMMAND [OPTIONS]\n"
-	"\n"
-	"The Postern device CA: issues, revokes and lists device certificates.\n"
-	"\n"
-	"commands:\n"
-	"  init     create a CA\n"
-	"  server   issue the gateway's server certificate\n"
-	"  issue    issue a device certificate\n"
-	"  revoke   revoke a device certificate and re-issue the CRL\n"
-	"  crl      re-issue the CRL\n"
-	"  list     list the devices\n"
-	"\n"
-	"'postern-ca COMMAND --help' describes a command's options.\n"
-	"Exit status: 0 done, 1 the operation failed, 2 usage error.\n";
 
 static const struct command *command_find(const char *name)
 {
@@ -1038,7 +1678,7 @@ static int command_main(const struct command *cmd, int argc, char **argv)
 	if (opts_parse(cmd, argc, argv, &o))
 		return EXIT_USAGE;
 	if (o.help) {
-		fputs(cmd->usage, stdout);
+		fputs(ca_help(cmd->name), stdout);
 		return stdout_finish(EXIT_SUCCESS);
 	}
 	if (cmd->check(cmd, &o))
@@ -1052,11 +1692,11 @@ int main(int argc, char **argv)
 	char buf[80];
 
 	if (argc < 2) {
-		fputs(main_usage, stderr);
+		fputs(ca_usage_short, stderr);
 		return EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-		fputs(main_usage, stdout);
+		fputs(ca_help(NULL), stdout);
 		return stdout_finish(EXIT_SUCCESS);
 	}
 	cmd = command_find(argv[1]);

@@ -7,6 +7,7 @@
  * dry run and the agent read it from a file, and all three agree.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,6 +40,33 @@ static bool identity_copy_name(char *dst, const char *src, size_t len)
 		return false;
 	memcpy(dst, src, len);
 	dst[len] = '\0';
+	return true;
+}
+
+/* Well-formed UTF-8 (shortest forms, no surrogates) without control characters. */
+static bool identity_utf8_text(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 :
+			   (c & 0xf8) == 0xf0 ? 4 : 0;
+		uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1fu) : n == 3 ? (c & 0x0fu) : (c & 0x07u);
+
+		if (n == 0 || i + n > len)
+			return false;
+		for (size_t k = 1; k < n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i + k] & 0x3fu);
+		}
+		if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp < 0x20 ||
+		    (cp >= 0x7f && cp < 0xa0))
+			return false;
+		i += n;
+	}
 	return true;
 }
 
@@ -91,6 +119,29 @@ static bool identity_san_uris(X509 *cert, struct pst_identity *id, bool *have_de
 	return ok;
 }
 
+/*
+ * The owner's name, as postern-ca writes it (subject attribute "name",
+ * 2.5.4.41): for the operators' tools only, never for a decision. Kept only
+ * when it is valid UTF-8 without control characters, else left empty.
+ */
+static void identity_owner(X509 *cert, char *dst, size_t cap)
+{
+	X509_NAME *name = X509_get_subject_name(cert);
+	int i = X509_NAME_get_index_by_NID(name, NID_name, -1);
+	unsigned char *utf8 = NULL;
+	int len;
+
+	dst[0] = '\0';
+	if (i < 0)
+		return;
+	len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)));
+	if (len > 0 && (size_t)len < cap && identity_utf8_text(utf8, (size_t)len)) {
+		memcpy(dst, utf8, (size_t)len);
+		dst[len] = '\0';
+	}
+	OPENSSL_free(utf8);
+}
+
 static void identity_serial_hex(X509 *cert, char *dst, size_t len)
 {
 	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
@@ -103,8 +154,8 @@ static void identity_serial_hex(X509 *cert, char *dst, size_t len)
 
 /*
  * Fills id from a certificate: CN = device id, which the SAN URI
- * urn:postern:device: must repeat exactly, OU = group, the ownership URI.
- * Returns false when it is not a device's certificate.
+ * urn:postern:device: must repeat exactly, OU = group, the ownership URI,
+ * and the owner's name when there is one. Returns false when it is not a device's certificate.
  */
 bool pst_cert_identity(X509 *cert, struct pst_identity *id)
 {
@@ -119,6 +170,7 @@ bool pst_cert_identity(X509 *cert, struct pst_identity *id)
 	if (!identity_san_uris(cert, id, &have_dev) || !have_dev)
 		return false;
 	identity_serial_hex(cert, id->serial, sizeof(id->serial));
+	identity_owner(cert, id->owner, sizeof(id->owner));
 	return X509_digest(cert, EVP_sha256(), id->fingerprint, &n) == 1 &&
 	       n == sizeof(id->fingerprint);
 }

@@ -26,6 +26,7 @@
 #include "conf/policy.h"
 
 #define PST_DEVICE_ID_MAX	64	/* device ids and groups: [A-Za-z0-9._-], alphanumeric first */
+#define PST_OWNER_MAX	512	/* bytes of the owner's name: UTF-8, no control characters */
 #define PST_FINGERPRINT_LEN	32	/* SHA-256 of the certificate's DER */
 #define PST_NAME_MAX	48	/* fact names: [a-z0-9.-], starting with a letter */
 #define PST_VALUE_MAX	128	/* fact values: printable ASCII without '"' and '\\' */
@@ -74,6 +75,7 @@ struct pst_facts {
 struct pst_identity {
 	char device_id[PST_DEVICE_ID_MAX + 1];
 	char group[PST_DEVICE_ID_MAX + 1];	/* "default" when the certificate has no OU */
+	char owner[PST_OWNER_MAX + 1];		/* subject name (2.5.4.41); "" when absent */
 	enum conf_ownership ownership;		/* ANY when it states neither */
 	char serial[80];			/* hex */
 	uint8_t fingerprint[PST_FINGERPRINT_LEN];

@@ -1,17 +1,20 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# End-to-end test of the postern-ca command line: init, server, issue, list,
-# revoke and crl in a scratch directory, checked with the openssl CLI (which
-# only reads what postern-ca wrote) and, where it is installed, with a TLS
+# End-to-end test of the postern-ca command line: init, server, issue, list
+# (table, JSON, --expiring), renew, revoke, lost, crl, export (PKCS#12) and
+# check in a scratch directory, checked with the openssl CLI (which only
+# reads what postern-ca wrote) and, where it is installed, with a TLS
 # handshake between the stock openconnect client (GnuTLS) and an
 # `openssl s_server` that checks device certificates against ca.crt and
-# crl.pem. Also: key file modes, no overwriting, every bad input refused
-# with one line and the right exit status, failed runs leaving nothing
-# behind, and concurrent issue runs all landing in the ledger.
+# crl.pem. Also: the owner in the certificate, key file modes, no
+# overwriting, every bad input refused with one line and the right exit
+# status, failed runs leaving nothing behind, concurrent issue runs all
+# landing in the ledger, and the manual sections of every --help.
 # Prints "ok - NAME" / "not ok - NAME" lines; exits 1 when any failed.
+# POSTERN_CA names the program, else PST_BUILD the build directory (build/).
 set -u
 cd "$(dirname "$0")/../.." || exit 2
-PCA=${POSTERN_CA:-$PWD/build/postern-ca}
+PCA=${POSTERN_CA:-${PST_BUILD:-$PWD/build}/postern-ca}
 tmp=$(mktemp -d /tmp/postern-ca-test.XXXXXX) || exit 2
 server_pid= port=
 cleanup() {
@@ -52,7 +55,16 @@ quiet() { "$@" >/dev/null; }
 mode_of() { stat -c %a "$1"; }
 digest() { sha256sum "$1" | cut -d' ' -f1; }
 cert_text() { openssl x509 -in "$1" -noout -text; }
-json_count() { "$PCA" list --dir "$D" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+# json_count: how many devices the ledger has (a renewed one has several
+# certificates, and so several records).
+json_count() { "$PCA" list --dir "$D" --json | python3 -c 'import json,sys; print(len({d["device_id"] for d in json.load(sys.stdin)}))'; }
+# ledger_serial ID: the serial of the device's current certificate.
+ledger_serial() {
+	"$PCA" list --dir "$D" --json | python3 -c 'import json, sys
+print([d["serial"] for d in json.load(sys.stdin) if d["device_id"] == sys.argv[1] and d["current"]][0])' "$1"
+}
+serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
+pubkey_of() { openssl x509 -in "$1" -noout -pubkey; }
 
 if [ ! -x "$PCA" ]; then
 	not_ok "postern-ca built ($PCA missing: run make)"
@@ -103,13 +115,16 @@ check "device cert carries id, ownership, group and clientAuth" bash -c '
 	grep -q "Subject: O = Test Device CA, OU = field, CN = dev-b" <<<"$1" &&
 	grep -q "TLS Web Client Authentication" <<<"$1" &&
 	grep -A1 "Key Usage: critical" <<<"$1" | grep -q "Digital Signature"' _ "$dev_text"
+check "device cert carries the owner as the subject attribute name" bash -c '
+	openssl x509 -in "$1" -noout -subject -nameopt utf8,sep_comma_plus_space |
+	grep -qx "subject=O=Test Device CA, OU=default, CN=dev-a, name=Zoë Müller" &&
+	openssl asn1parse -in "$1" | grep -A1 ":name$" | grep -q "UTF8STRING *:Zoë Müller$"' \
+	_ "$D/devices/dev-a.crt"
 check "corporate is the default ownership" bash -c \
 	'openssl x509 -in "$1" -noout -ext subjectAltName | grep -q "urn:postern:ownership:corporate"' \
 	_ "$D/devices/dev-a.crt"
 check "device key is PKCS#8 PEM" grep -q "^-----BEGIN PRIVATE KEY-----$" "$D/devices/dev-a.key"
-check "device serial matches the ledger" bash -c \
-	's=$(openssl x509 -in "$2/devices/dev-a.crt" -noout -serial | cut -d= -f2);
-	 "$1" list --dir "$2" | grep -q "^dev-a	.*	$s	"' _ "$PCA" "$D"
+check "device serial matches the ledger" test "$(serial_of "$D/devices/dev-a.crt")" = "$(ledger_serial dev-a)"
 key_sum=$(digest "$D/devices/dev-a.key")
 refused "duplicate device id is refused" 1 "device dev-a already exists \(status valid\)" \
 	"$PCA" issue --dir "$D" --device dev-a --owner Other
@@ -125,24 +140,49 @@ check "issue --not-before 2020-01-01 --days 30 is expired" bash -c \
 	_ "$PCA" "$D"
 
 # --- list ----------------------------------------------------------------
-check "list prints one line per device" test "$("$PCA" list --dir "$D" | wc -l)" -eq 4
-check "list shows owner, group, ownership, status" bash -c '
+# table_aligned: standard input is a table whose header names the columns;
+# every row's cells start where the header's do (in terminal columns) and
+# follow at least two spaces.
+table_aligned() {
+	python3 -c '
+import sys, unicodedata
+def width(s):
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+lines = sys.stdin.read().splitlines()
+head = lines[0]
+names = ["DEVICE", "OWNER", "GROUP", "OWNERSHIP", "SERIAL", "EXPIRES", "STATUS"]
+assert head.split() == names, head
+starts = [head.index(n) for n in names]
+for line in lines[1:]:
+    cols, w = {}, 0
+    for i, c in enumerate(line):
+        cols[w] = i
+        w += width(c)
+    for st in starts[1:]:
+        i = cols[st]
+        assert line[i] != " " and line[i - 2:i] == "  ", (st, line)
+'
+}
+check "list prints a header and one line per device" test "$("$PCA" list --dir "$D" | wc -l)" -eq 5
+list_aligned() { "$PCA" list --dir "$D" "$@" | table_aligned; }
+check "list is a table with aligned columns" list_aligned
+check "list shows owner, group, ownership, serial, expiry, status" bash -c '
 	out=$("$1" list --dir "$2");
-	grep -q "^dev-b	Bob \"B\" \\\\ Smith	field	byod	[0-9A-F]*	[0-9T:-]*Z	valid$" <<<"$out" &&
-	grep -q "^dev-old	O	default	corporate	.*	2020-01-31T00:00:00Z	expired$" <<<"$out"' _ "$PCA" "$D"
+	grep -Eq "^dev-b +Bob \"B\" \\\\ Smith +field +byod +[0-9A-F]{32} +[0-9T:-]+Z +valid$" <<<"$out" &&
+	grep -Eq "^dev-old +O +default +corporate +[0-9A-F]+ +2020-01-31T00:00:00Z +expired$" <<<"$out"' _ "$PCA" "$D"
 check "list --json is valid JSON" bash -c '"$1" list --dir "$2" --json | python3 -m json.tool >/dev/null' _ "$PCA" "$D"
 check "list --json has every key, escaped owners" bash -c '"$1" list --dir "$2" --json | python3 -c "
 import json, sys
 devs = {d[\"device_id\"]: d for d in json.load(sys.stdin)}
 keys = {\"device_id\", \"owner\", \"group\", \"ownership\", \"serial\", \"not_before\",
-        \"not_after\", \"status\", \"revoked_at\", \"reason\"}
+        \"not_after\", \"status\", \"current\", \"revoked_at\", \"reason\"}
 assert all(set(d) == keys for d in devs.values()), devs
 assert devs[\"dev-b\"][\"owner\"] == \"Bob \\\"B\\\" \\\\ Smith\", devs[\"dev-b\"]
 assert devs[\"dev-a\"][\"owner\"] == \"Zo\u00eb M\u00fcller\"
 assert devs[\"dev-b\"][\"ownership\"] == \"byod\" and devs[\"dev-b\"][\"group\"] == \"field\"
 assert devs[\"dev-old\"][\"status\"] == \"expired\"
 assert devs[\"dev-old\"][\"not_before\"] == \"2020-01-01T00:00:00Z\"
-assert devs[\"dev-a\"][\"revoked_at\"] is None
+assert devs[\"dev-a\"][\"revoked_at\"] is None and devs[\"dev-a\"][\"current\"] is True
 "' _ "$PCA" "$D"
 
 # --- revoke and CRL ------------------------------------------------------
@@ -210,9 +250,25 @@ refused "unknown command" 2 "unknown command 'frobnicate'" "$PCA" frobnicate
 check "no command prints usage and exits 2" bash -c '"$1" 2>&1 >/dev/null | grep -q "^usage:"; [ "${PIPESTATUS[0]}" = 2 ]' _ "$PCA"
 check "refused runs left no device behind" test "$(json_count)" -eq 4
 check "nothing was created by the refused init" test ! -e "$tmp/ca2"
-for c in init server issue revoke crl list; do
-	check "$c --help" bash -c '"$1" "$2" --help | grep -q "^usage: postern-ca $2"' _ "$PCA" "$c"
+# man_sections TEXT SECTION...: TEXT has each SECTION as a line of its own.
+man_sections() {
+	local text=$1 sec; shift
+	for sec in "$@"; do grep -qx "$sec" <<<"$text" || return 1; done
+}
+for c in init server issue renew revoke lost crl list export check; do
+	page=$("$PCA" "$c" --help)
+	check "$c --help is a manual page" man_sections "$page" NAME SYNOPSIS DESCRIPTION \
+		OPTIONS "EXIT STATUS" FILES EXAMPLES "SEE ALSO"
+	check "$c --help: NAME and SYNOPSIS name the command" bash -c \
+		'grep -A1 "^NAME$" <<<"$1" | grep -q "^    postern-ca $2 - " &&
+		 grep -A1 "^SYNOPSIS$" <<<"$1" | grep -q "^    postern-ca $2 --dir DIR"' _ "$page" "$c"
 done
+page=$("$PCA" --help)
+check "postern-ca --help is a manual page" man_sections "$page" NAME SYNOPSIS DESCRIPTION \
+	COMMANDS "EXIT STATUS" FILES EXAMPLES "SEE ALSO"
+check "postern-ca --help lists every command" bash -c \
+	'for c in init server issue renew revoke lost crl list export check; do
+		grep -q "^    $c  " <<<"$1" || exit 1; done' _ "$page"
 
 # --- a failed run removes what it created --------------------------------
 : >"$D/devices/dev-c.crt"
@@ -257,10 +313,241 @@ race_ok=0
 for p in "${pids[@]}"; do wait "$p" && race_ok=$((race_ok + 1)); done
 check "of 4 concurrent runs for one id exactly one wins" test "$race_ok" -eq 1
 check "the race left one key, one cert, one row" bash -c \
-	'[ "$("$1" list --dir "$2" | grep -c "^race	")" = 1 ] &&
-	 openssl x509 -in "$2/devices/race.crt" -noout -serial | grep -q "$("$1" list --dir "$2" | grep "^race	" | cut -f5)" &&
+	'[ "$("$1" list --dir "$2" --json | grep -c "\"device_id\": \"race\"")" = 1 ] &&
+	 [ "$(openssl x509 -in "$2/devices/race.crt" -noout -serial | cut -d= -f2)" = "$3" ] &&
 	 openssl x509 -in "$2/devices/race.crt" -noout -pubkey | cmp -s - <(openssl pkey -in "$2/devices/race.key" -pubout)' \
+	_ "$PCA" "$D" "$(ledger_serial race)"
+
+# --- renew ---------------------------------------------------------------
+# ren-1 is renewed twice: first keeping the old certificate, then with
+# --revoke-old; every certificate it had stays in the ledger.
+check "issue ren-1" quiet "$PCA" issue --dir "$D" --device ren-1 --owner "Renée Ö" \
+	--group field --byod --days 20
+ren_s1=$(serial_of "$D/devices/ren-1.crt") ren_p1=$(pubkey_of "$D/devices/ren-1.crt")
+check "renew ren-1 --days 400" quiet "$PCA" renew --dir "$D" --device ren-1 --days 400
+ren_s2=$(serial_of "$D/devices/ren-1.crt") ren_p2=$(pubkey_of "$D/devices/ren-1.crt")
+check "renew made a new serial and a new key" test "$ren_s1" != "$ren_s2" -a "$ren_p1" != "$ren_p2"
+check "the new certificate is the ledger's current one" test "$(ledger_serial ren-1)" = "$ren_s2"
+check "renew kept device id, owner, group and ownership" bash -c '
+	openssl x509 -in "$1" -noout -subject -nameopt utf8,sep_comma_plus_space |
+	grep -qx "subject=O=Test Device CA, OU=field, CN=ren-1, name=Renée Ö" &&
+	openssl x509 -in "$1" -noout -ext subjectAltName |
+	grep -q "URI:urn:postern:device:ren-1, URI:urn:postern:ownership:byod"' _ "$D/devices/ren-1.crt"
+check "renew --days 400 is valid for 400 days" bash -c '
+	end=$(openssl x509 -in "$1" -noout -enddate | cut -d= -f2);
+	d=$(( ($(date -d "$end" +%s) - $(date +%s)) / 86400 )); [ "$d" -ge 399 ] && [ "$d" -le 400 ]' \
+	_ "$D/devices/ren-1.crt"
+check "the new key belongs to the new certificate" bash -c \
+	'openssl pkey -in "$1/ren-1.key" -pubout | cmp -s - <(openssl x509 -in "$1/ren-1.crt" -noout -pubkey)' \
+	_ "$D/devices"
+check "the old certificate and key are archived under its serial" bash -c \
+	'[ "$(openssl x509 -in "$1/archive/ren-1.$2.crt" -noout -serial | cut -d= -f2)" = "$2" ] &&
+	 [ "$(stat -c %a "$1/archive/ren-1.$2.key")" = 600 ] &&
+	 openssl pkey -in "$1/archive/ren-1.$2.key" -pubout | cmp -s - <(openssl x509 -in "$1/archive/ren-1.$2.crt" -noout -pubkey)' \
+	_ "$D/devices" "$ren_s1"
+check "both certificates of ren-1 are valid, the new one current" bash -c '"$1" list --dir "$2" --json | python3 -c "
+import json, sys
+r = [d for d in json.load(sys.stdin) if d[\"device_id\"] == \"ren-1\"]
+assert [(d[\"serial\"], d[\"status\"], d[\"current\"]) for d in r] == [
+    (sys.argv[1], \"valid\", False), (sys.argv[2], \"valid\", True)], r
+" "$3" "$4"' _ "$PCA" "$D" "$ren_s1" "$ren_s2"
+check "the old certificate still passes the CRL check" bash -c \
+	'openssl verify -CAfile "$1/ca.crt" -crl_check -CRLfile "$1/crl.pem" "$1/devices/archive/ren-1.$2.crt" |
+	 grep -q ": OK"' _ "$D" "$ren_s1"
+crl_num() { openssl crl -in "$D/crl.pem" -noout -crlnumber | cut -d= -f2; }
+num_before=$(crl_num)
+check "renew --revoke-old" bash -c \
+	'"$1" renew --dir "$2" --device ren-1 --revoke-old | grep -q "revoked 2 older certificates (superseded)"' \
 	_ "$PCA" "$D"
+ren_s3=$(serial_of "$D/devices/ren-1.crt")
+check "--revoke-old re-issued the CRL" test "$(crl_num)" != "$num_before"
+check "the CRL lists both older certificates as superseded, not the new one" bash -c '
+	t=$(openssl crl -in "$1" -noout -text);
+	grep -A4 "Serial Number: $2" <<<"$t" | grep -q Superseded &&
+	grep -A4 "Serial Number: $3" <<<"$t" | grep -q Superseded &&
+	! grep -q "Serial Number: $4" <<<"$t"' _ "$D/crl.pem" "$ren_s1" "$ren_s2" "$ren_s3"
+check "openssl -crl_check: the new ren-1 certificate is OK" bash -c \
+	'openssl verify -CAfile "$1/ca.crt" -crl_check -CRLfile "$1/crl.pem" "$1/devices/ren-1.crt" |
+	 grep -q ": OK"' _ "$D"
+check "renew keeps an RSA device RSA" bash -c \
+	'"$1" renew --dir "$2" --device dev-rsa >/dev/null &&
+	 openssl pkey -in "$2/devices/dev-rsa.key" -noout -text | grep -q "Private-Key: (3072 bit"' _ "$PCA" "$D"
+check "an expired device can be renewed" bash -c \
+	'"$1" renew --dir "$2" --device dev-old >/dev/null &&
+	 openssl verify -CAfile "$2/ca.crt" "$2/devices/dev-old.crt" | grep -q ": OK"' _ "$PCA" "$D"
+count_before=$("$PCA" list --dir "$D" --json | grep -c device_id)
+crl_sum=$(digest "$D/crl.pem")
+refused "renew of an unknown device" 1 "^postern-ca: unknown device nobody$" \
+	"$PCA" renew --dir "$D" --device nobody
+refused "renew of a revoked device" 1 "device dev-b is revoked \(since .*, reason keyCompromise\): a revoked device is not renewed" \
+	"$PCA" renew --dir "$D" --device dev-b
+refused "renew without --device" 2 "missing --device" "$PCA" renew --dir "$D"
+refused "renew --days 0" 2 "--days: '0'" "$PCA" renew --dir "$D" --device ren-1 --days 0
+refused "renew --revoke-old=yes" 2 "option '--revoke-old=yes' takes no value" \
+	"$PCA" renew --dir "$D" --device ren-1 --revoke-old=yes
+check "refused renewals changed nothing" bash -c \
+	'[ "$("$1" list --dir "$2" --json | grep -c device_id)" = "$3" ] &&
+	 [ "$(sha256sum <"$2/crl.pem")" = "$4  -" ] && ! ls -A "$2/devices" | grep -q "^\."' \
+	_ "$PCA" "$D" "$count_before" "$crl_sum"
+
+# --- lost ----------------------------------------------------------------
+check "issue and renew lost-1" bash -c '"$1" issue --dir "$2" --device lost-1 --owner L >/dev/null &&
+	"$1" renew --dir "$2" --device lost-1 >/dev/null' _ "$PCA" "$D"
+lost_old=$("$PCA" list --dir "$D" --json | python3 -c 'import json, sys
+print([d["serial"] for d in json.load(sys.stdin) if d["device_id"] == "lost-1" and not d["current"]][0])')
+crl_ino=$(stat -c %i "$D/crl.pem")
+num_before=$(crl_num)
+check "lost revokes every certificate of the device" bash -c \
+	'"$1" lost --dir "$2" --device lost-1 | grep -q "device lost-1 marked lost: 2 certificates revoked (keyCompromise); .*crl.pem re-issued"' \
+	_ "$PCA" "$D"
+check "the CRL was replaced by a rename (a new file, no temporary left)" bash -c \
+	'[ "$(stat -c %i "$1/crl.pem")" != "$2" ] && ! ls "$1" | grep -q tmp &&
+	 [ "$(stat -c %a "$1/crl.pem")" = 644 ]' _ "$D" "$crl_ino"
+check "the CRL number went up" test "$(crl_num)" != "$num_before"
+check "openssl -crl_check: both certificates of lost-1 are revoked for keyCompromise" bash -c '
+	for c in "$1/devices/lost-1.crt" "$1/devices/archive/lost-1.$2.crt"; do
+		openssl verify -CAfile "$1/ca.crt" -crl_check -CRLfile "$1/crl.pem" "$c" 2>&1 |
+		grep -q "certificate revoked" || exit 1
+	done
+	t=$(openssl crl -in "$1/crl.pem" -noout -text)
+	grep -A4 "Serial Number: $2" <<<"$t" | grep -q "Key Compromise"' _ "$D" "$lost_old"
+check "list shows lost-1 lost, with keyCompromise" bash -c '"$1" list --dir "$2" --json | python3 -c "
+import json, sys
+r = [d for d in json.load(sys.stdin) if d[\"device_id\"] == \"lost-1\"]
+assert len(r) == 2 and all(d[\"status\"] == \"lost\" and d[\"reason\"] == \"keyCompromise\" and d[\"revoked_at\"] for d in r), r
+"' _ "$PCA" "$D"
+check "the table says lost" bash -c '"$1" list --dir "$2" | grep -Eq "^lost-1 .* lost$"' _ "$PCA" "$D"
+crl_sum=$(digest "$D/crl.pem")
+refused "lost twice is refused" 1 "device lost-1 is already marked lost \(since [0-9T:-]+Z\); the CRL is unchanged" \
+	"$PCA" lost --dir "$D" --device lost-1
+refused "lost of an unknown device" 1 "^postern-ca: unknown device nobody$" "$PCA" lost --dir "$D" --device nobody
+refused "renew of a lost device" 1 "device lost-1 is lost \(since .*\): a lost device is not renewed" \
+	"$PCA" renew --dir "$D" --device lost-1
+refused "lost without --device" 2 "missing --device" "$PCA" lost --dir "$D"
+refused "lost --reason is not an option" 2 "unknown option '--reason'" \
+	"$PCA" lost --dir "$D" --device dev-a --reason superseded
+refused "revoke of a lost device" 1 "device lost-1 is lost \(since [0-9T:-]+Z\): its certificates are revoked; the CRL is unchanged" \
+	"$PCA" revoke --dir "$D" --device lost-1
+check "refused lost runs left the CRL untouched" test "$(digest "$D/crl.pem")" = "$crl_sum"
+check "a lost device (revoked before) can still be marked lost" bash -c \
+	'"$1" lost --dir "$2" --device dev-b | grep -q "0 certificates revoked"' _ "$PCA" "$D"
+
+# --- revoke --serial -----------------------------------------------------
+check "issue and renew rs-1" bash -c '"$1" issue --dir "$2" --device rs-1 --owner S >/dev/null &&
+	"$1" renew --dir "$2" --device rs-1 >/dev/null' _ "$PCA" "$D"
+rs_new=$(ledger_serial rs-1)
+rs_old=$("$PCA" list --dir "$D" --json | python3 -c 'import json, sys
+print([d["serial"] for d in json.load(sys.stdin) if d["device_id"] == "rs-1" and not d["current"]][0])')
+check "revoke --serial revokes that certificate only" bash -c \
+	'"$1" revoke --dir "$2" --device rs-1 --serial "$(tr A-F a-f <<<"$3")" --reason superseded |
+	 grep -q "1 certificate;" && "$1" list --dir "$2" --json | python3 -c "
+import json, sys
+r = {d[\"serial\"]: d[\"status\"] for d in json.load(sys.stdin) if d[\"device_id\"] == \"rs-1\"}
+assert r == {sys.argv[1]: \"revoked\", sys.argv[2]: \"valid\"}, r
+" "$3" "$4"' _ "$PCA" "$D" "$rs_old" "$rs_new"
+refused "revoke --serial twice" 1 "certificate $rs_old of device rs-1 is already revoked" \
+	"$PCA" revoke --dir "$D" --device rs-1 --serial "$rs_old"
+refused "revoke --serial of another device's certificate" 1 "device rs-1 has no certificate with serial $ren_s3" \
+	"$PCA" revoke --dir "$D" --device rs-1 --serial "$ren_s3"
+refused "revoke --serial xyz" 2 "--serial: 'xyz' is not a serial number" \
+	"$PCA" revoke --dir "$D" --device rs-1 --serial xyz
+
+# --- list --expiring -----------------------------------------------------
+check "issue exp-10, exp-100, exp-renewed" bash -c '
+	"$1" issue --dir "$2" --device exp-10 --owner E --days 10 >/dev/null &&
+	"$1" issue --dir "$2" --device exp-100 --owner E --days 100 >/dev/null &&
+	"$1" issue --dir "$2" --device exp-renewed --owner E --days 10 >/dev/null &&
+	"$1" renew --dir "$2" --device exp-renewed --days 365 >/dev/null &&
+	"$1" issue --dir "$2" --device exp-revoked --owner E --days 10 >/dev/null &&
+	"$1" revoke --dir "$2" --device exp-revoked >/dev/null' _ "$PCA" "$D"
+expiring_ids() { "$PCA" list --dir "$D" --expiring "$1" --json | python3 -c 'import json, sys
+print(" ".join(d["device_id"] for d in json.load(sys.stdin)))'; }
+check "--expiring 30: valid, within 30 days, not yet renewed" test "$(expiring_ids 30)" = "exp-10"
+check "--expiring 200 adds exp-100" test "$(expiring_ids 200)" = "exp-10 exp-100"
+check "--expiring 5: none" test "$(expiring_ids 5)" = ""
+check "--expiring as a table" bash -c 'out=$("$1" list --dir "$2" --expiring 30);
+	[ "$(wc -l <<<"$out")" = 2 ] && grep -Eq "^exp-10 +E +default +corporate +[0-9A-F]+ +[0-9T:-]+Z +valid$" <<<"$out"' \
+	_ "$PCA" "$D"
+check "--expiring table is aligned" list_aligned --expiring 200
+refused "--expiring abc" 2 "--expiring: 'abc' is not a whole number" "$PCA" list --dir "$D" --expiring abc
+refused "--expiring 0" 2 "--expiring: '0'" "$PCA" list --dir "$D" --expiring 0
+
+# --- export --------------------------------------------------------------
+X=$tmp/export
+mkdir -m 700 "$X"
+(umask 077; printf 'Pässwort mit Leerzeichen\n' >"$X/pw")
+check "export dev-a as PKCS#12" quiet "$PCA" export --dir "$D" --device dev-a --p12 "$X/dev-a.p12" \
+	--password-file "$X/pw"
+check "the bundle is 0600" test "$(mode_of "$X/dev-a.p12")" = 600
+check "openssl pkcs12 -info reads it with the password" bash -c \
+	'openssl pkcs12 -info -in "$1" -passin "file:$2" -noout >/dev/null 2>&1' _ "$X/dev-a.p12" "$X/pw"
+info=$(openssl pkcs12 -info -in "$X/dev-a.p12" -passin "file:$X/pw" -noout 2>&1)
+check "AES-256-CBC under PBES2/PBKDF2 for key and certificates, SHA-256 MAC" bash -c '
+	grep -q "^MAC: sha256" <<<"$1" &&
+	grep -q "^PKCS7 Encrypted data: PBES2, PBKDF2, AES-256-CBC, Iteration [0-9]*, PRF hmacWithSHA256" <<<"$1" &&
+	grep -q "^Shrouded Keybag: PBES2, PBKDF2, AES-256-CBC, Iteration [0-9]*, PRF hmacWithSHA256" <<<"$1" &&
+	[ "$(grep -c "^Certificate bag" <<<"$1")" = 2 ]' _ "$info"
+check "the bundle's key matches its certificate, dev-a's current one" bash -c '
+	openssl pkcs12 -in "$1" -passin "file:$2" -nocerts -nodes 2>/dev/null | openssl pkey -pubout >"$4/k.pub" &&
+	openssl pkcs12 -in "$1" -passin "file:$2" -clcerts -nokeys 2>/dev/null | openssl x509 >"$4/c.pem" &&
+	openssl x509 -in "$4/c.pem" -noout -pubkey | cmp -s - "$4/k.pub" &&
+	cmp -s <(openssl x509 -in "$4/c.pem" -outform DER) <(openssl x509 -in "$3/devices/dev-a.crt" -outform DER)' \
+	_ "$X/dev-a.p12" "$X/pw" "$D" "$tmp"
+check "the bundle carries the CA certificate and the device name" bash -c '
+	openssl pkcs12 -in "$1" -passin "file:$2" -cacerts -nokeys 2>/dev/null | openssl x509 -outform DER |
+	cmp -s - <(openssl x509 -in "$3/ca.crt" -outform DER) &&
+	openssl pkcs12 -in "$1" -passin "file:$2" -clcerts -nokeys 2>/dev/null | grep -q "friendlyName: dev-a"' \
+	_ "$X/dev-a.p12" "$X/pw" "$D"
+check "a wrong password does not open it" bash -c \
+	'! openssl pkcs12 -info -in "$1" -passin pass:wrong -noout 2>/dev/null' _ "$X/dev-a.p12"
+check "export never prints the password" bash -c \
+	'out=$("$1" export --dir "$2" --device ren-1 --p12 "$3/ren-1.p12" --password-file "$3/pw" 2>&1) &&
+	 ! grep -q "Pässwort" <<<"$out" && ! grep -q "Pässwort" "$3/ren-1.p12"' _ "$PCA" "$D" "$X"
+check "a renewed device exports its new certificate" bash -c \
+	'openssl pkcs12 -in "$1" -passin "file:$2" -clcerts -nokeys 2>/dev/null | openssl x509 -noout -serial |
+	 grep -q "=$3$"' _ "$X/ren-1.p12" "$X/pw" "$ren_s3"
+p12_sum=$(digest "$X/dev-a.p12")
+refused "export refuses an existing file" 1 "dev-a.p12 already exists: refusing to overwrite it" \
+	"$PCA" export --dir "$D" --device dev-a --p12 "$X/dev-a.p12" --password-file "$X/pw"
+check "the existing file was left alone" test "$(digest "$X/dev-a.p12")" = "$p12_sum"
+ln -s "$X/nowhere.p12" "$X/link.p12"
+refused "export refuses a dangling symlink" 1 "link.p12 already exists" \
+	"$PCA" export --dir "$D" --device dev-a --p12 "$X/link.p12" --password-file "$X/pw"
+refused "export with a missing password file" 1 "cannot open the password file $X/none: No such file" \
+	"$PCA" export --dir "$D" --device dev-a --p12 "$X/x1.p12" --password-file "$X/none"
+(umask 077; : >"$X/empty"; printf '\nsecond line\n' >"$X/first-empty")
+refused "export with a 0-byte password file" 1 "the password \(the file's first line\) is empty" \
+	"$PCA" export --dir "$D" --device dev-a --p12 "$X/x2.p12" --password-file "$X/empty"
+refused "export with an empty first line" 1 "is empty" \
+	"$PCA" export --dir "$D" --device dev-a --p12 "$X/x3.p12" --password-file "$X/first-empty"
+cp "$X/pw" "$X/pw-open" && chmod 644 "$X/pw-open"
+refused "export with a password file others can read" 1 "pw-open is accessible by group or others \(mode 0644\)" \
+	"$PCA" export --dir "$D" --device dev-a --p12 "$X/x4.p12" --password-file "$X/pw-open"
+refused "export of an unknown device" 1 "^postern-ca: unknown device nobody$" \
+	"$PCA" export --dir "$D" --device nobody --p12 "$X/x5.p12" --password-file "$X/pw"
+refused "export of a revoked device" 1 "device exp-revoked is revoked: refusing to export it" \
+	"$PCA" export --dir "$D" --device exp-revoked --p12 "$X/x6.p12" --password-file "$X/pw"
+refused "export of a lost device" 1 "device lost-1 is lost: refusing to export it" \
+	"$PCA" export --dir "$D" --device lost-1 --p12 "$X/x7.p12" --password-file "$X/pw"
+"$PCA" issue --dir "$D" --device exp-gone --owner E --not-before 2020-01-01 --days 1 >/dev/null
+refused "export of an expired device" 1 "device exp-gone is expired: refusing to export it \(renew it first\)" \
+	"$PCA" export --dir "$D" --device exp-gone --p12 "$X/x8.p12" --password-file "$X/pw"
+refused "export without --p12" 2 "missing --p12" \
+	"$PCA" export --dir "$D" --device dev-a --password-file "$X/pw"
+refused "export without --password-file" 2 "missing --password-file" \
+	"$PCA" export --dir "$D" --device dev-a --p12 "$X/x9.p12"
+check "refused exports wrote nothing" bash -c \
+	'[ "$(ls -A "$1" | sort | tr "\n" " ")" = "dev-a.p12 empty first-empty link.p12 pw pw-open ren-1.p12 " ]' _ "$X"
+
+# --- check ---------------------------------------------------------------
+check "check: the ledger and the files agree" bash -c \
+	'"$1" check --dir "$2" | grep -q "ledger.db: ok, [0-9]* devices, [0-9]* certificates; 0 interrupted run files finished, 0 removed"' \
+	_ "$PCA" "$D"
+cp "$D/devices/dev-a.crt" "$tmp/dev-a.crt.saved"
+cp "$D/devices/dev-c.crt" "$D/devices/dev-a.crt"
+refused "check finds a certificate file that is not the ledger's" 1 "dev-a.crt has serial [0-9A-F]+, the ledger [0-9A-F]+" \
+	"$PCA" check --dir "$D"
+cp "$tmp/dev-a.crt.saved" "$D/devices/dev-a.crt"
 
 # --- the stock openconnect client (GnuTLS) against OpenSSL ---------------
 # s_server stands in for the gateway: it requires a device certificate and
@@ -274,6 +561,7 @@ start_server() {
 	local attempt i
 	for attempt in 1 2 3 4 5; do
 		port=$((20000 + RANDOM % 20000))
+		: >"$tmp/s_server.log"	# before the loop below reads it
 		openssl s_server -accept "127.0.0.1:$port" -cert "$D/server.crt" -key "$D/server.key" \
 			-Verify 1 -verify_return_error -CAfile "$D/ca.crt" -crl_check -CRL "$D/crl.pem" \
 			-www >"$tmp/s_server.log" 2>&1 &
@@ -312,6 +600,22 @@ else
 		'timeout 5 openconnect --non-inter --authenticate --cafile "$1/ca.crt" \
 			-c "$1/devices/dev-b.crt" -k "$1/devices/dev-b.key" "https://127.0.0.1:$2/" >/dev/null 2>&1;
 		 grep -q "certificate revoked" "$3/s_server.log"' _ "$D" "$port" "$tmp"
+	# handshake CERT KEY: one openconnect attempt with a device certificate.
+	handshake() {
+		timeout 5 openconnect --non-inter --authenticate --cafile "$D/ca.crt" \
+			-c "$1" -k "$2" "https://127.0.0.1:$port/" >/dev/null 2>&1
+	}
+	refusals() { grep -c "certificate revoked" "$tmp/s_server.log"; }
+	n=$(refusals)
+	handshake "$D/devices/exp-renewed.crt" "$D/devices/exp-renewed.key"
+	old=$(ls "$D"/devices/archive/exp-renewed.*.crt)
+	handshake "$old" "${old%.crt}.key"
+	check "a renewed device connects with its new and its previous certificate" bash -c \
+		'[ "$(grep -c "CN = exp-renewed" "$1/s_server.log")" -ge 2 ] && [ "$2" = "$3" ]' \
+		_ "$tmp" "$n" "$(refusals)"
+	handshake "$D/devices/lost-1.crt" "$D/devices/lost-1.key"
+	check "the lost device is refused by OpenSSL with the CRL" bash -c \
+		'[ "$2" -gt "$3" ] && grep -q "CN = lost-1" "$1/s_server.log"' _ "$tmp" "$(refusals)" "$n"
 	kill "$server_pid" 2>/dev/null
 	wait "$server_pid" 2>/dev/null
 	server_pid=

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests of the certs module: the operator input parsers, the device
- * ledger (insert, duplicate, revoke, list, CRL number) and the certificates
- * and CRLs ca.c builds, checked the way the gateway will read them: SAN
- * URIs, key usages, the validity window and an OpenSSL chain check with the
- * CRL. Files go to a fresh mktemp directory that is removed at the end.
+ * ledger (insert, duplicate, revoke, renewals, lost devices, list, CRL
+ * number, the migration of a schema version 1 file), the device files and
+ * the sweep after a killed run, PKCS#12 bundles and password files, and the
+ * certificates and CRLs ca.c builds, checked the way the gateway will read
+ * them: SAN URIs, the owner's name, key usages, the validity window and an
+ * OpenSSL chain check with the CRL. Files go to a fresh mktemp directory
+ * that is removed at the end.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -15,10 +18,13 @@
 
 #include <openssl/bn.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/x509v3.h>
+#include <sqlite3.h>
 
 #include "certs/ca.h"
 #include "certs/ledger.h"
+#include "certs/store.h"
 #include "tests/unit/unit.h"
 
 static char tmp_dir[] = "/tmp/postern-test-ca.XXXXXX";
@@ -67,9 +73,9 @@ static X509 *device_make(struct ca_authority *ca, const char *id, const char *gr
 	return x;
 }
 
-static struct ca_device device_record(const char *id, const char *serial)
+static struct ca_record device_record(const char *id, const char *serial)
 {
-	struct ca_device d = {
+	struct ca_record d = {
 		.ownership = CA_OWNERSHIP_BYOD, .status = CA_STATUS_VALID,
 		.not_before = 1000, .not_after = 2000000000, .created_at = 1000,
 	};
@@ -239,7 +245,7 @@ static void test_reasons(void)
 static void test_ledger_insert_get(void)
 {
 	struct ca_ledger *l = ledger_make("insert.db");
-	struct ca_device in = device_record("tablet-7", "0A1B"), out;
+	struct ca_record in = device_record("tablet-7", "0A1B"), out;
 	char path[512];
 	struct stat st;
 
@@ -269,8 +275,8 @@ static void test_ledger_insert_get(void)
 static void test_ledger_duplicate(void)
 {
 	struct ca_ledger *l = ledger_make("dup.db");
-	struct ca_device a = device_record("dup", "01"), b = device_record("dup", "02");
-	struct ca_device c = device_record("other", "01");
+	struct ca_record a = device_record("dup", "01"), b = device_record("dup", "02");
+	struct ca_record c = device_record("other", "01");
 
 	CHECK_EQ_INT(ca_ledger_begin(l), 0);
 	CHECK_EQ_INT(ca_ledger_insert(l, &a), 0);
@@ -284,22 +290,22 @@ static void test_ledger_duplicate(void)
 static void test_ledger_revoke(void)
 {
 	struct ca_ledger *l = ledger_make("revoke.db");
-	struct ca_device d = device_record("lost-phone", "7F"), out;
+	struct ca_record d = device_record("lost-phone", "7F"), out;
 
 	CHECK_EQ_INT(ca_ledger_insert(l, &d), 0);
-	CHECK_EQ_INT(ca_ledger_revoke(l, "lost-phone", 1700000000, CA_REASON_KEY_COMPROMISE), 0);
+	CHECK_EQ_INT(ca_ledger_revoke(l, "lost-phone", NULL, NULL, 1700000000, CA_REASON_KEY_COMPROMISE, NULL), 0);
 	CHECK_EQ_INT(ca_ledger_get(l, "lost-phone", &out), 0);
 	CHECK_EQ_INT(out.status, CA_STATUS_REVOKED);
 	CHECK_EQ_INT(out.revoked_at, 1700000000);
 	CHECK_EQ_INT(out.reason, CA_REASON_KEY_COMPROMISE);
-	CHECK_EQ_STR(ca_device_status(&out, 0), "revoked");
-	CHECK_EQ_INT(ca_ledger_revoke(l, "lost-phone", 1700000001, CA_REASON_SUPERSEDED), -EALREADY);
-	CHECK_EQ_INT(ca_ledger_revoke(l, "ghost", 1700000000, CA_REASON_UNSPECIFIED), -ENOENT);
+	CHECK_EQ_STR(ca_record_status(&out, 0), "revoked");
+	CHECK_EQ_INT(ca_ledger_revoke(l, "lost-phone", NULL, NULL, 1700000001, CA_REASON_SUPERSEDED, NULL), -EALREADY);
+	CHECK_EQ_INT(ca_ledger_revoke(l, "ghost", NULL, NULL, 1700000000, CA_REASON_UNSPECIFIED, NULL), -ENOENT);
 	/* A rolled-back revocation leaves the device valid. */
 	d = device_record("kept", "80");
 	CHECK_EQ_INT(ca_ledger_insert(l, &d), 0);
 	CHECK_EQ_INT(ca_ledger_begin(l), 0);
-	CHECK_EQ_INT(ca_ledger_revoke(l, "kept", 1, CA_REASON_UNSPECIFIED), 0);
+	CHECK_EQ_INT(ca_ledger_revoke(l, "kept", NULL, NULL, 1, CA_REASON_UNSPECIFIED, NULL), 0);
 	ca_ledger_rollback(l);
 	CHECK_EQ_INT(ca_ledger_get(l, "kept", &out), 0);
 	CHECK_EQ_INT(out.status, CA_STATUS_VALID);
@@ -311,7 +317,7 @@ struct collect {
 	int n;
 };
 
-static int collect_id(const struct ca_device *d, void *ctx)
+static int collect_id(const struct ca_record *d, void *ctx)
 {
 	struct collect *c = ctx;
 
@@ -320,7 +326,7 @@ static int collect_id(const struct ca_device *d, void *ctx)
 	return 0;
 }
 
-static int stop_early(const struct ca_device *d, void *ctx)
+static int stop_early(const struct ca_record *d, void *ctx)
 {
 	return -ECANCELED;
 }
@@ -330,7 +336,7 @@ static void test_ledger_list(void)
 	struct ca_ledger *l = ledger_make("list.db");
 	const char *ids[] = { "b-second", "a-first", "c-third" };
 	struct collect all = { "", 0 }, revoked = { "", 0 };
-	struct ca_device d;
+	struct ca_record d;
 	char serial[8];
 	size_t i;
 
@@ -339,7 +345,7 @@ static void test_ledger_list(void)
 		d = device_record(ids[i], serial);
 		CHECK_EQ_INT(ca_ledger_insert(l, &d), 0);
 	}
-	CHECK_EQ_INT(ca_ledger_revoke(l, "a-first", 5, CA_REASON_SUPERSEDED), 0);
+	CHECK_EQ_INT(ca_ledger_revoke(l, "a-first", NULL, NULL, 5, CA_REASON_SUPERSEDED, NULL), 0);
 	CHECK_EQ_INT(ca_ledger_foreach(l, CA_LEDGER_ALL, collect_id, &all), 0);
 	CHECK_EQ_STR(all.ids, "b-second,a-first,c-third");	/* issue order */
 	CHECK_EQ_INT(ca_ledger_foreach(l, CA_LEDGER_REVOKED, collect_id, &revoked), 0);
@@ -347,8 +353,8 @@ static void test_ledger_list(void)
 	CHECK_EQ_INT(ca_ledger_foreach(l, CA_LEDGER_ALL, stop_early, NULL), -ECANCELED);
 	/* Expired is computed from not-after, inclusive. */
 	d.not_after = 100;
-	CHECK_EQ_STR(ca_device_status(&d, 100), "valid");
-	CHECK_EQ_STR(ca_device_status(&d, 101), "expired");
+	CHECK_EQ_STR(ca_record_status(&d, 100), "valid");
+	CHECK_EQ_STR(ca_record_status(&d, 101), "expired");
 	ca_ledger_free(l);
 }
 
@@ -662,6 +668,534 @@ static void test_authority_load(void)
 	ca_authority_free(ca);
 }
 
+/* ------------------------------------------------------------------ */
+/* Owner, renewals, lost devices, migration                            */
+/* ------------------------------------------------------------------ */
+
+static X509 *owned_make(struct ca_authority *ca, const char *id, const char *owner)
+{
+	struct ca_device_req req = {
+		.device_id = id, .owner = owner, .group = "field",
+		.ownership = CA_OWNERSHIP_BYOD, .validity = { time(NULL), 30 },
+	};
+	EVP_PKEY *key = NULL;
+	X509 *x = NULL;
+
+	if (ca_key_generate(CA_KEY_EC_P256, &key) == 0)
+		ca_cert_build_device(ca, key, &req, &x);
+	EVP_PKEY_free(key);
+	return x;
+}
+
+/* The owner is the subject attribute name (2.5.4.41), a UTF8String holding
+ * exactly the bytes given; without an owner there is no such attribute. */
+static void test_device_cert_owner(void)
+{
+	struct ca_authority *ca = ca_make("Owner CA");
+	const char *owner = "Zo\xc3\xab \"Z\" M\xc3\xbcller \xe6\x9d\xb1";
+	X509 *x = ca ? owned_make(ca, "phone-3", owner) : NULL;
+	X509_NAME *name;
+	ASN1_STRING *v;
+	int i;
+
+	CHECK(x != NULL);
+	if (!x)
+		goto out;
+	name = X509_get_subject_name(x);
+	i = X509_NAME_get_index_by_NID(name, NID_name, -1);
+	CHECK(i >= 0);
+	CHECK_EQ_INT(X509_NAME_get_index_by_NID(name, NID_name, i), -1);	/* once */
+	v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i));
+	CHECK_EQ_INT(ASN1_STRING_type(v), V_ASN1_UTF8STRING);
+	CHECK_EQ_INT(ASN1_STRING_length(v), (int)strlen(owner));
+	CHECK(memcmp(ASN1_STRING_get0_data(v), owner, strlen(owner)) == 0);
+	CHECK_EQ_INT(X509_verify(x, ca->key), 1);
+	X509_free(x);
+	x = owned_make(ca, "phone-4", NULL);
+	CHECK(x && X509_NAME_get_index_by_NID(X509_get_subject_name(x), NID_name, -1) < 0);
+	/* An owner the parser refuses never reaches a certificate. */
+	CHECK(owned_make(ca, "phone-5", "tab\there") == NULL);
+	CHECK(owned_make(ca, "phone-5", "") == NULL);
+out:
+	X509_free(x);
+	ca_authority_free(ca);
+}
+
+static void test_ledger_renewal(void)
+{
+	struct ca_ledger *l = ledger_make("renew.db");
+	struct ca_record d = device_record("laptop", "01"), out;
+	struct collect all = { "", 0 };
+	unsigned int n = 99;
+
+	CHECK_EQ_INT(ca_ledger_insert(l, &d), 0);
+	d = device_record("other", "0F");
+	CHECK_EQ_INT(ca_ledger_insert(l, &d), 0);
+	d = device_record("laptop", "02");
+	d.not_after = 2100000000;
+	snprintf(d.owner, sizeof(d.owner), "ignored: the device keeps its owner");
+	CHECK_EQ_INT(ca_ledger_add_cert(l, &d), 0);
+	CHECK_EQ_INT(ca_ledger_get(l, "laptop", &out), 0);	/* the newest */
+	CHECK_EQ_STR(out.serial, "02");
+	CHECK_EQ_INT(out.not_after, 2100000000);
+	CHECK_EQ_STR(out.owner, "Zo\xc3\xab \"Z\" Owner");
+	CHECK_EQ_INT(ca_ledger_get_serial(l, "01", &out), 0);
+	CHECK_EQ_STR(out.device_id, "laptop");
+	CHECK_EQ_INT(ca_ledger_get_serial(l, "77", &out), -ENOENT);
+	/* Device by device, oldest first. */
+	CHECK_EQ_INT(ca_ledger_foreach(l, CA_LEDGER_ALL, collect_id, &all), 0);
+	CHECK_EQ_STR(all.ids, "laptop,laptop,other");
+	d = device_record("ghost", "03");
+	CHECK_EQ_INT(ca_ledger_add_cert(l, &d), -ENOENT);
+	d = device_record("laptop", "0F");	/* another device's serial */
+	CHECK(ca_ledger_add_cert(l, &d) < 0);
+	/* Revoke all but the new one; then that one by serial. */
+	CHECK_EQ_INT(ca_ledger_revoke(l, "laptop", NULL, "02", 50, CA_REASON_SUPERSEDED, &n), 0);
+	CHECK_EQ_INT(n, 1);
+	CHECK_EQ_INT(ca_ledger_get_serial(l, "01", &out), 0);
+	CHECK_EQ_STR(ca_record_status(&out, 0), "revoked");
+	CHECK_EQ_INT(out.reason, CA_REASON_SUPERSEDED);
+	CHECK_EQ_INT(ca_ledger_get(l, "laptop", &out), 0);
+	CHECK_EQ_STR(ca_record_status(&out, 0), "valid");
+	CHECK_EQ_INT(ca_ledger_revoke(l, "laptop", "0F", NULL, 60, CA_REASON_UNSPECIFIED, &n),
+		     -ENOENT);	/* not this device's */
+	CHECK_EQ_INT(ca_ledger_revoke(l, "laptop", "01", NULL, 60, CA_REASON_UNSPECIFIED, &n),
+		     -EALREADY);
+	CHECK_EQ_INT(ca_ledger_revoke(l, "laptop", "02", NULL, 60, CA_REASON_UNSPECIFIED, &n), 0);
+	CHECK_EQ_INT(ca_ledger_revoke(l, "laptop", NULL, NULL, 70, CA_REASON_UNSPECIFIED, &n),
+		     -EALREADY);
+	CHECK_EQ_INT(n, 0);
+	CHECK_EQ_INT(ca_ledger_get(l, "other", &out), 0);
+	CHECK_EQ_STR(ca_record_status(&out, 0), "valid");	/* untouched */
+	CHECK_EQ_INT(ca_ledger_check(l), 0);
+	ca_ledger_free(l);
+}
+
+static void test_ledger_lost(void)
+{
+	struct ca_ledger *l = ledger_make("lost.db");
+	struct ca_record d = device_record("phone", "0A"), out;
+	struct collect revoked = { "", 0 };
+	unsigned int n = 0;
+
+	CHECK_EQ_INT(ca_ledger_insert(l, &d), 0);
+	d = device_record("phone", "0B");
+	CHECK_EQ_INT(ca_ledger_add_cert(l, &d), 0);
+	d = device_record("phone", "0C");
+	CHECK_EQ_INT(ca_ledger_add_cert(l, &d), 0);
+	CHECK_EQ_INT(ca_ledger_revoke(l, "phone", "0A", NULL, 10, CA_REASON_SUPERSEDED, NULL), 0);
+	CHECK_EQ_INT(ca_ledger_mark_lost(l, "phone", 1800000000, &n), 0);
+	CHECK_EQ_INT(n, 2);		/* the two that were still valid */
+	CHECK_EQ_INT(ca_ledger_get(l, "phone", &out), 0);
+	CHECK_EQ_INT(out.state, CA_DEVICE_LOST);
+	CHECK_EQ_INT(out.lost_at, 1800000000);
+	CHECK_EQ_INT(out.status, CA_STATUS_REVOKED);
+	CHECK_EQ_INT(out.reason, CA_REASON_KEY_COMPROMISE);
+	CHECK_EQ_INT(out.revoked_at, 1800000000);
+	CHECK_EQ_STR(ca_record_status(&out, 0), "lost");
+	CHECK_EQ_INT(ca_ledger_get_serial(l, "0A", &out), 0);
+	CHECK_EQ_INT(out.reason, CA_REASON_SUPERSEDED);		/* kept */
+	CHECK_EQ_INT(ca_ledger_foreach(l, CA_LEDGER_REVOKED, collect_id, &revoked), 0);
+	CHECK_EQ_STR(revoked.ids, "phone,phone,phone");		/* all on the CRL */
+	CHECK_EQ_INT(ca_ledger_mark_lost(l, "phone", 1800000001, &n), -EALREADY);
+	CHECK_EQ_INT(ca_ledger_mark_lost(l, "ghost", 1800000001, &n), -ENOENT);
+	/* A lost device rolled back is not lost. */
+	d = device_record("tablet", "0D");
+	CHECK_EQ_INT(ca_ledger_insert(l, &d), 0);
+	CHECK_EQ_INT(ca_ledger_begin(l), 0);
+	CHECK_EQ_INT(ca_ledger_mark_lost(l, "tablet", 5, NULL), 0);
+	ca_ledger_rollback(l);
+	CHECK_EQ_INT(ca_ledger_get(l, "tablet", &out), 0);
+	CHECK_EQ_STR(ca_record_status(&out, 0), "valid");
+	ca_ledger_free(l);
+}
+
+/* What postern-ca before the renewals wrote: one row per device. */
+static const char v1_schema[] =
+	"PRAGMA journal_mode = WAL;"
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+	"CREATE TABLE devices (device_id TEXT PRIMARY KEY, owner TEXT NOT NULL,"
+	" grp TEXT NOT NULL,"
+	" ownership TEXT NOT NULL CHECK (ownership IN ('corporate', 'byod')),"
+	" serial TEXT NOT NULL UNIQUE, not_before INTEGER NOT NULL,"
+	" not_after INTEGER NOT NULL,"
+	" status TEXT NOT NULL CHECK (status IN ('valid', 'revoked')),"
+	" revoked_at INTEGER, reason TEXT, created_at INTEGER NOT NULL);"
+	"INSERT INTO meta (key, value) VALUES ('schema_version', 1), ('crl_number', 4);"
+	"INSERT INTO devices VALUES ('zeta', 'Z', 'field', 'byod', '0A', 10, 2000000000,"
+	" 'valid', NULL, NULL, 10);"
+	"INSERT INTO devices VALUES ('alpha', 'A', 'default', 'corporate', '0B', 20, 30,"
+	" 'revoked', 25, 'keyCompromise', 20);";
+
+static int sql_file(const char *name, const char *sql)
+{
+	char path[512];
+	sqlite3 *db = NULL;
+	int rc;
+
+	tmp_path(path, sizeof(path), name);
+	rc = sqlite3_open(path, &db);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc;
+}
+
+static long long sql_value(const char *name, const char *sql)
+{
+	char path[512];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	long long v = -1;
+
+	tmp_path(path, sizeof(path), name);
+	if (sqlite3_open(path, &db) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static void test_ledger_migrate_v1(void)
+{
+	struct ca_ledger *l = NULL;
+	struct ca_record out, d = device_record("zeta", "0C");
+	struct collect all = { "", 0 }, revoked = { "", 0 };
+	char path[512];
+	uint64_t n = 0;
+
+	CHECK_EQ_INT(sql_file("v1.db", v1_schema), SQLITE_OK);
+	tmp_path(path, sizeof(path), "v1.db");
+	CHECK_EQ_INT(ca_ledger_open(path, &l), 0);
+	if (!l)
+		return;
+	CHECK_EQ_INT(sql_value("v1.db", "SELECT value FROM meta WHERE key = 'schema_version'"), 2);
+	CHECK_EQ_INT(sql_value("v1.db", "SELECT count(*) FROM sqlite_master WHERE name = 'devices_v1'"), 0);
+	CHECK_EQ_INT(ca_ledger_foreach(l, CA_LEDGER_ALL, collect_id, &all), 0);
+	CHECK_EQ_STR(all.ids, "zeta,alpha");		/* issue order kept */
+	CHECK_EQ_INT(ca_ledger_foreach(l, CA_LEDGER_REVOKED, collect_id, &revoked), 0);
+	CHECK_EQ_STR(revoked.ids, "alpha");
+	CHECK_EQ_INT(ca_ledger_get(l, "alpha", &out), 0);
+	CHECK_EQ_STR(out.serial, "0B");
+	CHECK_EQ_INT(out.reason, CA_REASON_KEY_COMPROMISE);
+	CHECK_EQ_INT(out.revoked_at, 25);
+	CHECK_EQ_INT(out.state, CA_DEVICE_ACTIVE);
+	CHECK_EQ_INT(ca_ledger_get(l, "zeta", &out), 0);
+	CHECK_EQ_STR(out.owner, "Z");
+	CHECK_EQ_STR(out.group, "field");
+	CHECK_EQ_INT(out.ownership, CA_OWNERSHIP_BYOD);
+	CHECK_EQ_INT(ca_ledger_crl_number_next(l, &n), 0);
+	CHECK_EQ_INT(n, 5);				/* the counter carried over */
+	CHECK_EQ_INT(ca_ledger_add_cert(l, &d), 0);	/* renewals work now */
+	CHECK_EQ_INT(ca_ledger_check(l), 0);
+	ca_ledger_free(l);
+	l = NULL;
+	/* Opened again, it is a version 2 ledger: nothing to migrate. */
+	CHECK_EQ_INT(ca_ledger_open(path, &l), 0);
+	CHECK_EQ_INT(ca_ledger_get(l, "zeta", &out), 0);
+	CHECK_EQ_STR(out.serial, "0C");
+	ca_ledger_free(l);
+	l = NULL;
+	/* A version this postern-ca does not know is refused, unchanged. */
+	CHECK_EQ_INT(sql_file("v1.db", "UPDATE meta SET value = 3 WHERE key = 'schema_version'"),
+		     SQLITE_OK);
+	CHECK_EQ_INT(ca_ledger_open(path, &l), -EPROTO);
+	CHECK(l == NULL);
+	CHECK_EQ_INT(sql_value("v1.db", "SELECT value FROM meta WHERE key = 'schema_version'"), 3);
+}
+
+/* ------------------------------------------------------------------ */
+/* Device files                                                        */
+/* ------------------------------------------------------------------ */
+
+static void test_staged_name(void)
+{
+	char id[CA_DEVICE_ID_MAX + 1], serial[CA_SERIAL_HEX_MAX + 1];
+	bool is_key = false;
+
+	CHECK(ca_store_staged_name(".dev.a.0A1B.key", id, serial, &is_key));
+	CHECK_EQ_STR(id, "dev.a");
+	CHECK_EQ_STR(serial, "0A1B");
+	CHECK(is_key);
+	CHECK(ca_store_staged_name(".x.00.crt", id, serial, &is_key));
+	CHECK(!is_key);
+	CHECK(!ca_store_staged_name("dev.0A1B.key", id, serial, &is_key));	/* current */
+	CHECK(!ca_store_staged_name(".dev.key", id, serial, &is_key));
+	CHECK(!ca_store_staged_name(".dev.0a1b.key", id, serial, &is_key));	/* lower case */
+	CHECK(!ca_store_staged_name("..0A.key", id, serial, &is_key));
+	CHECK(!ca_store_staged_name(".-x.0A.key", id, serial, &is_key));
+	CHECK(!ca_store_staged_name(".x.0A.key.tmp.abcdef", id, serial, &is_key));
+	CHECK(!ca_store_staged_name(".x.0A.pem", id, serial, &is_key));
+	CHECK(!ca_store_staged_name(".", id, serial, &is_key));
+	CHECK(!ca_store_staged_name("..", id, serial, &is_key));
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+static void touch(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f)
+		fclose(f);
+}
+
+/* What a killed run leaves, and what the sweep makes of it. */
+static void test_store_sweep(void)
+{
+	struct ca_authority *ca = ca_make("Sweep CA");
+	char dir[512], path[600];
+	struct ca_files cur, staged, old;
+	struct ca_ledger *l = NULL;
+	struct ca_sweep sw = { 9, 9, 9 };
+	struct ca_record d;
+	EVP_PKEY *key = NULL;
+	X509 *x = NULL;
+
+	tmp_path(dir, sizeof(dir), "sweep");
+	snprintf(path, sizeof(path), "%s/devices", dir);
+	CHECK_EQ_INT(mkdir(dir, 0700) || mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/ledger.db", dir);
+	CHECK_EQ_INT(ca_ledger_create(path, &l), 0);
+	CHECK_EQ_INT(ca_key_generate(CA_KEY_EC_P256, &key), 0);
+	x = ca && key ? owned_make(ca, "done", "D") : NULL;
+	CHECK(x != NULL);
+	if (!l || !x)
+		goto out;
+	/* Committed, not yet in place: installed. */
+	d = device_record("done", "0D");
+	CHECK_EQ_INT(ca_ledger_insert(l, &d), 0);
+	CHECK_EQ_INT(ca_store_staged(dir, "done", "0D", &staged), 0);
+	CHECK_EQ_INT(ca_store_stage(&staged, key, x), 0);
+	CHECK_EQ_INT(ca_store_stage(&staged, key, x), -EEXIST);	/* and cleans up */
+	CHECK(!exists(staged.key) && !exists(staged.crt));
+	CHECK_EQ_INT(ca_store_stage(&staged, key, x), 0);
+	/* Never committed: removed. */
+	CHECK_EQ_INT(ca_store_staged(dir, "gone", "0E", &staged), 0);
+	CHECK_EQ_INT(ca_store_stage(&staged, key, x), 0);
+	/* Committed but since superseded: archived. */
+	d = device_record("renewed", "01");
+	CHECK_EQ_INT(ca_ledger_insert(l, &d), 0);
+	d = device_record("renewed", "02");
+	CHECK_EQ_INT(ca_ledger_add_cert(l, &d), 0);
+	CHECK_EQ_INT(ca_store_staged(dir, "renewed", "01", &staged), 0);
+	touch(staged.crt);
+	snprintf(path, sizeof(path), "%s/crl.pem.tmp.Ab12Cd", dir);
+	touch(path);
+	CHECK_EQ_INT(ca_store_sweep(dir, l, false, &sw), 0);
+	CHECK_EQ_INT(sw.installed, 2);
+	CHECK_EQ_INT(sw.removed, 3);
+	CHECK_EQ_INT(sw.archived, 1);
+	CHECK_EQ_INT(ca_store_current(dir, "done", &cur), 0);
+	CHECK(exists(cur.key) && exists(cur.crt));
+	CHECK_EQ_INT(ca_store_current(dir, "gone", &cur), 0);
+	CHECK(!exists(cur.key) && !exists(cur.crt));
+	CHECK_EQ_INT(ca_store_staged(dir, "gone", "0E", &staged), 0);
+	CHECK(!exists(staged.key) && !exists(staged.crt));
+	CHECK_EQ_INT(ca_store_archived(dir, "renewed", "01", &old), 0);
+	CHECK(exists(old.crt));
+	CHECK(!exists(path));
+	/* Nothing left: a second sweep does nothing. */
+	CHECK_EQ_INT(ca_store_sweep(dir, l, false, &sw), 0);
+	CHECK_EQ_INT(sw.installed + sw.removed + sw.archived, 0);
+	/* Archiving links the current files; twice is fine. */
+	CHECK_EQ_INT(ca_store_archive(dir, "done", "0D"), 0);
+	CHECK_EQ_INT(ca_store_archive(dir, "done", "0D"), 0);
+	CHECK_EQ_INT(ca_store_archived(dir, "done", "0D", &old), 0);
+	CHECK(exists(old.key) && exists(old.crt));
+	CHECK_EQ_INT(ca_store_current(dir, "done", &cur), 0);
+	CHECK(exists(cur.key));
+out:
+	X509_free(x);
+	EVP_PKEY_free(key);
+	ca_ledger_free(l);
+	ca_authority_free(ca);
+}
+
+/* ------------------------------------------------------------------ */
+/* PKCS#12 and password files                                          */
+/* ------------------------------------------------------------------ */
+
+/* The cipher of a PBES2 AlgorithmIdentifier, NID_undef when it is not one. */
+static int pbes2_cipher(const X509_ALGOR *alg)
+{
+	const ASN1_OBJECT *oid;
+	const void *param;
+	PBE2PARAM *pbe2;
+	int ptype, nid = NID_undef;
+
+	X509_ALGOR_get0(&oid, &ptype, &param, alg);
+	if (OBJ_obj2nid(oid) != NID_pbes2 || ptype != V_ASN1_SEQUENCE)
+		return NID_undef;
+	pbe2 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM), &(ASN1_TYPE){
+		.type = V_ASN1_SEQUENCE, .value.sequence = (ASN1_STRING *)param });
+	if (pbe2)
+		nid = OBJ_obj2nid(pbe2->encryption->algorithm);
+	PBE2PARAM_free(pbe2);
+	return nid;
+}
+
+/* Every encryption in the bundle: the certificate safe and the key bag. */
+static void p12_ciphers(PKCS12 *p12, int *cert_nid, int *key_nid)
+{
+	STACK_OF(PKCS7) *safes = PKCS12_unpack_authsafes(p12);
+	STACK_OF(PKCS12_SAFEBAG) *bags;
+	const X509_ALGOR *alg;
+	int i, j;
+
+	*cert_nid = *key_nid = NID_undef;
+	for (i = 0; i < sk_PKCS7_num(safes); i++) {
+		PKCS7 *p7 = sk_PKCS7_value(safes, i);
+
+		if (OBJ_obj2nid(p7->type) == NID_pkcs7_encrypted) {
+			*cert_nid = pbes2_cipher(p7->d.encrypted->enc_data->algorithm);
+			continue;
+		}
+		bags = PKCS12_unpack_p7data(p7);
+		for (j = 0; j < sk_PKCS12_SAFEBAG_num(bags); j++) {
+			const PKCS12_SAFEBAG *bag = sk_PKCS12_SAFEBAG_value(bags, j);
+
+			if (PKCS12_SAFEBAG_get_nid(bag) != NID_pkcs8ShroudedKeyBag)
+				continue;
+			X509_SIG_get0(PKCS12_SAFEBAG_get0_pkcs8(bag), &alg, NULL);
+			*key_nid = pbes2_cipher(alg);
+		}
+		sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+	}
+	sk_PKCS7_pop_free(safes, PKCS7_free);
+}
+
+static void test_p12(void)
+{
+	struct ca_authority *ca = ca_make("P12 CA");
+	const char *pw = "correct horse \xc3\xa9";
+	STACK_OF(X509) *chain = NULL;
+	struct ca_device_req req = {
+		.device_id = "phone-9", .owner = "P", .group = "default",
+		.validity = { time(NULL), 30 },
+	};
+	EVP_PKEY *key = NULL, *back_key = NULL;
+	X509 *x = NULL, *back = NULL;
+	PKCS12 *p12 = NULL, *read = NULL;
+	const X509_ALGOR *mac_alg = NULL;
+	const ASN1_OBJECT *mac_oid;
+	int cert_nid, key_nid;
+	char path[512];
+	struct stat st;
+	FILE *f;
+
+	CHECK_EQ_INT(ca_key_generate(CA_KEY_EC_P256, &key), 0);
+	CHECK_EQ_INT(ca && key ? ca_cert_build_device(ca, key, &req, &x) : -1, 0);
+	CHECK_EQ_INT(x ? ca_p12_build(key, x, ca->cert, "phone-9", pw, &p12) : -1, 0);
+	if (!p12)
+		goto out;
+	tmp_path(path, sizeof(path), "phone-9.p12");
+	CHECK_EQ_INT(ca_p12_save(path, p12), 0);
+	CHECK_EQ_INT(stat(path, &st), 0);
+	CHECK_EQ_INT(st.st_mode & 07777, 0600);
+	CHECK_EQ_INT(ca_p12_save(path, p12), -EEXIST);		/* never overwritten */
+	f = fopen(path, "rb");
+	read = f ? d2i_PKCS12_fp(f, NULL) : NULL;
+	if (f)
+		fclose(f);
+	CHECK(read != NULL);
+	if (!read)
+		goto out;
+	CHECK_EQ_INT(PKCS12_verify_mac(read, pw, -1), 1);
+	CHECK_EQ_INT(PKCS12_verify_mac(read, "wrong", -1), 0);
+	PKCS12_get0_mac(NULL, &mac_alg, NULL, NULL, read);
+	X509_ALGOR_get0(&mac_oid, NULL, NULL, mac_alg);
+	CHECK_EQ_INT(OBJ_obj2nid(mac_oid), NID_sha256);
+	p12_ciphers(read, &cert_nid, &key_nid);
+	CHECK_EQ_INT(cert_nid, NID_aes_256_cbc);
+	CHECK_EQ_INT(key_nid, NID_aes_256_cbc);
+	CHECK_EQ_INT(PKCS12_parse(read, pw, &back_key, &back, &chain), 1);
+	CHECK(back && X509_cmp(back, x) == 0);
+	CHECK(back_key && EVP_PKEY_eq(back_key, key) == 1);
+	CHECK(back && back_key && X509_check_private_key(back, back_key) == 1);
+	CHECK_EQ_INT(sk_X509_num(chain), 1);
+	CHECK(sk_X509_num(chain) == 1 && X509_cmp(sk_X509_value(chain, 0), ca->cert) == 0);
+out:
+	sk_X509_pop_free(chain, X509_free);
+	X509_free(back);
+	EVP_PKEY_free(back_key);
+	PKCS12_free(read);
+	PKCS12_free(p12);
+	X509_free(x);
+	EVP_PKEY_free(key);
+	ca_authority_free(ca);
+}
+
+/* Writes a password file of n bytes with the given mode. */
+static void pw_file(const char *name, const char *data, size_t n, mode_t mode)
+{
+	char path[512];
+	FILE *f;
+
+	tmp_path(path, sizeof(path), name);
+	unlink(path);
+	f = fopen(path, "wb");
+	if (f) {
+		fwrite(data, 1, n, f);
+		fclose(f);
+	}
+	chmod(path, mode);
+}
+
+static int pw_read(const char *name, char *buf)
+{
+	char path[512];
+
+	tmp_path(path, sizeof(path), name);
+	memset(buf, 'x', CA_PASSWORD_MAX + 1);
+	return ca_password_read(path, buf, CA_PASSWORD_MAX + 1);
+}
+
+static void test_password_file(void)
+{
+	char buf[CA_PASSWORD_MAX + 1], big[CA_PASSWORD_MAX + 8];
+
+	pw_file("pw1", "s3cret\n", 7, 0600);
+	CHECK_EQ_INT(pw_read("pw1", buf), 0);
+	CHECK_EQ_STR(buf, "s3cret");
+	pw_file("pw2", "two words\r\nsecond line\n", 23, 0400);
+	CHECK_EQ_INT(pw_read("pw2", buf), 0);
+	CHECK_EQ_STR(buf, "two words");
+	pw_file("pw3", "no newline", 10, 0600);
+	CHECK_EQ_INT(pw_read("pw3", buf), 0);
+	CHECK_EQ_STR(buf, "no newline");
+	pw_file("pw4", "", 0, 0600);
+	CHECK_EQ_INT(pw_read("pw4", buf), -ENODATA);
+	pw_file("pw5", "\nsecond\n", 8, 0600);
+	CHECK_EQ_INT(pw_read("pw5", buf), -ENODATA);
+	pw_file("pw6", "\r\n", 2, 0600);
+	CHECK_EQ_INT(pw_read("pw6", buf), -ENODATA);
+	pw_file("pw7", "a\0b\n", 4, 0600);
+	CHECK_EQ_INT(pw_read("pw7", buf), -EINVAL);
+	pw_file("pw8", "s3cret\n", 7, 0640);
+	CHECK_EQ_INT(pw_read("pw8", buf), -EPERM);
+	CHECK_EQ_INT(pw_read("pw-missing", buf), -ENOENT);
+	/* CA_PASSWORD_MAX bytes pass, one more does not. */
+	memset(big, 'p', sizeof(big));
+	big[CA_PASSWORD_MAX] = '\n';
+	pw_file("pw9", big, CA_PASSWORD_MAX + 1, 0600);
+	CHECK_EQ_INT(pw_read("pw9", buf), 0);
+	CHECK_EQ_INT(strlen(buf), CA_PASSWORD_MAX);
+	big[CA_PASSWORD_MAX] = 'p';
+	big[CA_PASSWORD_MAX + 1] = '\n';
+	pw_file("pw10", big, CA_PASSWORD_MAX + 2, 0600);
+	CHECK_EQ_INT(pw_read("pw10", buf), -E2BIG);
+	pw_file("pw11", big, CA_PASSWORD_MAX + 8, 0600);
+	CHECK_EQ_INT(pw_read("pw11", buf), -E2BIG);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmp_dir)) {
@@ -687,6 +1221,14 @@ int main(void)
 	RUN(test_crl);
 	RUN(test_key_save);
 	RUN(test_authority_load);
+	RUN(test_device_cert_owner);
+	RUN(test_ledger_renewal);
+	RUN(test_ledger_lost);
+	RUN(test_ledger_migrate_v1);
+	RUN(test_staged_name);
+	RUN(test_store_sweep);
+	RUN(test_p12);
+	RUN(test_password_file);
 	nftw(tmp_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	UNIT_EXIT();
 }

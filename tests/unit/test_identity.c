@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for what the gateway reads from a device certificate (device
- * id, group, ownership, serial, fingerprint) and for the strict parser of
+ * id, group, ownership, owner, serial, fingerprint) and for the strict parser of
  * the session cookie a client sends back. The certificates are made with the
  * same certs/ code postern-ca uses, then altered where a test needs a
  * certificate postern-ca would never issue.
@@ -32,6 +32,22 @@ static X509 *device_cert(const char *id, const char *group, enum ca_ownership ow
 {
 	struct ca_device_req req = {
 		.device_id = id, .group = group, .ownership = own,
+		.validity = { .not_before = time(NULL), .days = 30 },
+	};
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+
+	if (ca_key_generate(CA_KEY_EC_P256, &key) == 0)
+		ca_cert_build_device(&authority, key, &req, &cert);
+	EVP_PKEY_free(key);
+	return cert;
+}
+
+static X509 *owned_cert(const char *id, const char *owner)
+{
+	struct ca_device_req req = {
+		.device_id = id, .owner = owner, .group = "sales",
+		.ownership = CA_OWNERSHIP_BYOD,
 		.validity = { .not_before = time(NULL), .days = 30 },
 	};
 	EVP_PKEY *key = NULL;
@@ -94,6 +110,61 @@ static void test_fingerprint_is_per_certificate(void)
 	X509_free(b);
 }
 
+/* The owner postern-ca writes (subject "name", a UTF8String) reads back
+ * byte for byte, however long and whatever its script. */
+static void test_owner_from_postern_ca(void)
+{
+	const char *owner = "Zo\xc3\xab \"Z\" M\xc3\xbcller \xe6\x9d\xb1\xe4\xba\xac \xf0\x9f\x93\xb1";
+	char longest[4 * 128 + 1];
+	struct pst_identity id;
+	X509 *cert = owned_cert("phone-1", owner);
+
+	CHECK(cert && pst_cert_identity(cert, &id));
+	CHECK_EQ_STR(id.owner, owner);
+	CHECK_EQ_STR(id.device_id, "phone-1");
+	CHECK_EQ_STR(id.group, "sales");
+	X509_free(cert);
+	/* 128 four-byte characters: the longest owner postern-ca accepts. */
+	for (int i = 0; i < 128; i++)
+		memcpy(longest + 4 * i, "\xf0\x9f\x93\xb1", 4);
+	longest[4 * 128] = '\0';
+	cert = owned_cert("phone-2", longest);
+	CHECK(cert && pst_cert_identity(cert, &id));
+	CHECK_EQ_STR(id.owner, longest);
+	X509_free(cert);
+	/* No owner, no attribute: empty, and still a device. */
+	cert = owned_cert("phone-3", NULL);
+	CHECK(cert && pst_cert_identity(cert, &id));
+	CHECK_EQ_STR(id.owner, "");
+	X509_free(cert);
+}
+
+/* An owner written by another tool: a BMPString decodes to the same UTF-8;
+ * one with a control character is left out (the device still is one). */
+static void test_owner_from_elsewhere(void)
+{
+	X509 *cert = device_cert("laptop-5", "default", CA_OWNERSHIP_CORPORATE);
+	X509_NAME *name = cert ? X509_get_subject_name(cert) : NULL;
+	const unsigned char bmp[] = { 0x00, 'Z', 0x00, 0xeb };	/* "Zë" */
+	struct pst_identity id;
+
+	CHECK(name != NULL);
+	if (!name)
+		return;
+	CHECK(X509_NAME_add_entry_by_NID(name, NID_name, V_ASN1_BMPSTRING, bmp,
+					 sizeof(bmp), -1, 0));
+	CHECK(pst_cert_identity(cert, &id));
+	CHECK_EQ_STR(id.owner, "Z\xc3\xab");
+	X509_NAME_ENTRY_free(X509_NAME_delete_entry(name,
+				X509_NAME_get_index_by_NID(name, NID_name, -1)));
+	CHECK(X509_NAME_add_entry_by_NID(name, NID_name, V_ASN1_UTF8STRING,
+					 (const unsigned char *)"bell\a", -1, -1, 0));
+	CHECK(pst_cert_identity(cert, &id));
+	CHECK_EQ_STR(id.owner, "");
+	CHECK_EQ_STR(id.device_id, "laptop-5");
+	X509_free(cert);
+}
+
 /* A CN that the device URI does not repeat is not a device certificate. */
 static void test_cn_must_match_device_uri(void)
 {
@@ -154,6 +225,8 @@ int main(void)
 	RUN(test_device_certificate);
 	RUN(test_byod_certificate);
 	RUN(test_fingerprint_is_per_certificate);
+	RUN(test_owner_from_postern_ca);
+	RUN(test_owner_from_elsewhere);
 	RUN(test_cn_must_match_device_uri);
 	RUN(test_server_certificate_is_not_a_device);
 	RUN(test_cookie_parse);
