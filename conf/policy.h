@@ -3,8 +3,14 @@
  * The posture policy as the security department writes it, loaded from a
  * libconfuse file: profiles (the networks a session may reach), platforms
  * (minimum OS version and patch level per os.name), rules (tried in order;
- * the first whose group and ownership fit the device decides) and the
- * top-level quarantine profile, agent requirement and maximum report age.
+ * the first whose group, ownership and platform fit the device decides) and
+ * the top-level quarantine profile, agent requirement, maximum report age,
+ * and the MDM inventory with its maximum age.
+ *
+ * The inventory file is only named here (resolved against the policy's
+ * directory, and checked to be a readable regular file): its content is read
+ * by posture/inventory.c, which callers (the gateway, `postern-posture
+ * check`) load next to the policy, so that conf/ never depends on posture/.
  *
  * The loader checks the whole file before anything uses it and reports every
  * problem as "FILE:LINE: message"; a file with any problem yields no policy,
@@ -50,6 +56,9 @@ int conf_date_parse(const char *text, long *days);
 enum conf_ownership { CONF_OWNERSHIP_ANY, CONF_OWNERSHIP_CORPORATE, CONF_OWNERSHIP_BYOD };
 enum conf_action { CONF_ACTION_ALLOW, CONF_ACTION_DENY };
 enum conf_agent { CONF_AGENT_REQUIRED, CONF_AGENT_OPTIONAL };
+/* Which sources may satisfy the requirements on facts the MDM inventory can
+ * state (mdm.enrolled, passcode.set, os.name, os.version). */
+enum conf_trust { CONF_TRUST_ANY, CONF_TRUST_MDM };
 
 struct conf_profile {
 	char *name;
@@ -77,10 +86,17 @@ struct conf_rule {
 	bool require_passcode;		/* passcode.set = true */
 	bool require_disk_encryption;	/* disk.encrypted = true */
 	bool deny_rooted;		/* device.rooted = false */
+	/* The os.name values the rule fits (pointers to static names: ios,
+	 * android, linux, windows, macos); none = any. A matching key, so deny
+	 * rules may have it too. */
+	const char **platform;
+	size_t n_platform;
+	enum conf_agent agent;		/* as set in the rule, else the policy's */
+	enum conf_trust trust;		/* default any */
 	enum conf_action action;
 	/* allow: the profile a compliant device gets. A deny rule has no
-	 * profile and no requirements (the loader refuses them): it denies on
-	 * match, since quarantine would grant more than deny. */
+	 * profile and no requirements, agent or trust (the loader refuses them):
+	 * it denies on match, since quarantine would grant more than deny. */
 	const struct conf_profile *profile;
 	char *message;			/* deny: shown to the device; may be NULL */
 	int line;
@@ -96,8 +112,10 @@ struct conf_policy {
 	struct conf_rule *rules;	/* in file order */
 	size_t n_rules;
 	const struct conf_profile *quarantine;	/* required */
-	enum conf_agent agent;			/* default required */
+	enum conf_agent agent;			/* default required; rules may differ */
 	unsigned int max_report_age;		/* seconds, 1..86400, default 300 */
+	char *inventory;			/* absolute path of the MDM export, or NULL */
+	unsigned int max_inventory_age;		/* seconds, 60..2592000, default 86400 */
 };
 
 /*
@@ -108,6 +126,9 @@ struct conf_policy {
  */
 int conf_policy_load(const char *path, struct conf_policy **out, char *err, size_t errlen);
 void conf_policy_free(struct conf_policy *p);
+/* Lower-case hex SHA-256 of len bytes (a policy's or an inventory's, for the
+ * audit log). 0 or -EIO. */
+int conf_sha256_hex(const void *buf, size_t len, char hex[65]);
 
 const struct conf_profile *conf_policy_profile(const struct conf_policy *p, const char *name);
 const struct conf_platform *conf_policy_platform(const struct conf_policy *p, const char *os_name);

@@ -8,15 +8,23 @@
  * "FILE:LINE: message"; a file with any problem yields no policy, so a bad
  * edit never replaces the policy in force. The file's SHA-256 goes into the
  * policy so that the audit log can say which policy decided.
+ *
+ * The MDM inventory the policy names is checked here only as a file (it
+ * exists, is regular and can be opened): its records are read by
+ * posture/inventory.c, which conf/ must not depend on; the callers load it
+ * right after the policy and refuse both when it fails.
  */
 #include "conf/policy.h"
 #include "conf/confuse_load.h"
 
 #include <confuse.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -26,12 +34,16 @@
 #define POL_MESSAGE_MAX 160
 
 static const char *const pol_platforms[] = { "ios", "android", "linux", "windows", "macos" };
+/* What a deny rule must not have: it denies on match, so none would apply. */
 static const char *const pol_requirements[] = {
-	"require-mdm", "require-passcode", "require-disk-encryption", "deny-rooted",
+	"require-mdm", "require-passcode", "require-disk-encryption", "deny-rooted", "agent",
+	"trust",
 };
 
 static const struct conf_range pol_ranges[] = {
 	{ "max-report-age", 1, 86400 },
+	/* A minute to thirty days: MDM exports run hourly to daily. */
+	{ "max-inventory-age", 60, 2592000 },
 };
 
 /* ---- names and text ---- */
@@ -123,6 +135,14 @@ static int pol_check_ownership(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
+static int pol_check_trust(cfg_t *cfg, cfg_opt_t *opt)
+{
+	static const char *const words[] = { "any", "mdm", NULL };
+
+	pol_check_word(cfg, opt, words, "any or mdm");
+	return 0;
+}
+
 static int pol_check_action(cfg_t *cfg, cfg_opt_t *opt)
 {
 	static const char *const words[] = { "allow", "deny", NULL };
@@ -185,9 +205,44 @@ static int pol_check_min_patch(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
+/*
+ * The inventory must be there and readable when the policy is loaded, so
+ * that a typo in its name is reported at this line; stat comes before open
+ * so that a FIFO or device named by mistake is never opened.
+ */
+static int pol_check_inventory(cfg_t *cfg, cfg_opt_t *opt)
+{
+	struct stat st;
+	char *abs;
+	int fd;
+
+	conf_note(cfg, opt);
+	if (!conf_str(opt)[0]) {
+		conf_err_opt(cfg, opt, "inventory: empty file name");
+		return 0;
+	}
+	abs = conf_path_abs(conf_cur->dir, conf_str(opt));
+	if (!abs) {
+		conf_err_opt(cfg, opt, "inventory: out of memory");
+		return 0;
+	}
+	if (stat(abs, &st) == 0 && !S_ISREG(st.st_mode)) {
+		conf_err_opt(cfg, opt, "inventory: %s is not a regular file", abs);
+	} else if ((fd = open(abs, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0) {
+		int e = errno;
+
+		conf_err_opt(cfg, opt, "inventory: cannot open %s: %s", abs, strerror(e));
+	} else {
+		close(fd);
+	}
+	free(abs);
+	return 0;
+}
+
 static const struct conf_check pol_checks[] = {
 	{ "quarantine-profile", pol_check_name },
 	{ "agent", pol_check_agent },
+	{ "inventory", pol_check_inventory },
 	{ "profile", conf_section_done },
 	{ "profile|banner", pol_check_banner },
 	{ "platform", conf_section_done },
@@ -199,6 +254,8 @@ static const struct conf_check pol_checks[] = {
 	{ "rule|action", pol_check_action },
 	{ "rule|profile", pol_check_name },
 	{ "rule|message", pol_check_message },
+	{ "rule|agent", pol_check_agent },
+	{ "rule|trust", pol_check_trust },
 };
 
 /* ---- value parsers (libconfuse calls them once per value) ---- */
@@ -236,6 +293,31 @@ static int pol_parse_allow(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *
 	return 0;
 }
 
+/* A rule's platform names are kept as pointers to pol_platforms: nothing to
+ * free. An unknown name is reported and stored as NULL. */
+static int pol_parse_platform(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	char where[CONF_MSG_MAX / 2];
+	size_t i;
+
+	conf_note(cfg, opt);
+	*(const void **)result = NULL;
+	for (i = 0; value && i < CONF_ARRAY_SIZE(pol_platforms); i++) {
+		if (!strcmp(value, pol_platforms[i])) {
+			*(const void **)result = pol_platforms[i];
+			return 0;
+		}
+	}
+	conf_err_opt(cfg, opt, "%splatform: '%s' is not ios, android, linux, windows or macos",
+		     pol_where(cfg, where, sizeof(where)), value ? value : "");
+	return 0;
+}
+
+static void pol_keep(void *static_name)
+{
+	(void)static_name;
+}
+
 /* Required keys have no default (CFGF_NODEFAULT): unset, their size is 0. */
 static cfg_opt_t pol_profile_opts[] = {
 	CFG_PTR_LIST_CB("allow", NULL, CFGF_NONE, pol_parse_allow, free),
@@ -256,6 +338,9 @@ static cfg_opt_t pol_rule_opts[] = {
 	CFG_BOOL_CB("require-passcode", cfg_false, CFGF_NONE, pol_parse_bool),
 	CFG_BOOL_CB("require-disk-encryption", cfg_false, CFGF_NONE, pol_parse_bool),
 	CFG_BOOL_CB("deny-rooted", cfg_false, CFGF_NONE, pol_parse_bool),
+	CFG_PTR_LIST_CB("platform", NULL, CFGF_NODEFAULT, pol_parse_platform, pol_keep),
+	CFG_STR("agent", NULL, CFGF_NODEFAULT),
+	CFG_STR("trust", "any", CFGF_NONE),
 	CFG_STR("action", NULL, CFGF_NODEFAULT),
 	CFG_STR("profile", NULL, CFGF_NODEFAULT),
 	CFG_STR("message", NULL, CFGF_NODEFAULT),
@@ -266,6 +351,8 @@ static cfg_opt_t pol_opts[] = {
 	CFG_STR("quarantine-profile", NULL, CFGF_NODEFAULT),
 	CFG_STR("agent", "required", CFGF_NONE),
 	CFG_INT_CB("max-report-age", 300, CFGF_NONE, conf_parse_uint),
+	CFG_STR("inventory", NULL, CFGF_NODEFAULT),
+	CFG_INT_CB("max-inventory-age", 86400, CFGF_NONE, conf_parse_uint),
 	CFG_SEC("profile", pol_profile_opts, CFGF_MULTI | CFGF_TITLE),
 	CFG_SEC("platform", pol_platform_opts, CFGF_MULTI | CFGF_TITLE),
 	CFG_SEC("rule", pol_rule_opts, CFGF_MULTI | CFGF_TITLE),
@@ -415,13 +502,57 @@ static void pol_check_allow(struct conf_load *ld, const struct conf_section *s,
 			 "rule '%s': profile: no profile named '%s'", r->name, name);
 }
 
-static void pol_rule_flags(cfg_t *sec, struct conf_rule *r)
+/* A rule without its own agent key takes the policy's (set before the rules
+ * are built, wherever the key is in the file). */
+static void pol_rule_flags(cfg_t *sec, const struct conf_policy *p, struct conf_rule *r)
 {
+	const char *agent = cfg_getstr(sec, "agent");
+	const char *trust = cfg_getstr(sec, "trust");
+
 	r->ownership = pol_ownership(cfg_getstr(sec, "ownership"));
 	r->require_mdm = cfg_getbool(sec, "require-mdm");
 	r->require_passcode = cfg_getbool(sec, "require-passcode");
 	r->require_disk_encryption = cfg_getbool(sec, "require-disk-encryption");
 	r->deny_rooted = cfg_getbool(sec, "deny-rooted");
+	r->trust = trust && !strcmp(trust, "mdm") ? CONF_TRUST_MDM : CONF_TRUST_ANY;
+	if (!agent)
+		r->agent = p->agent;
+	else
+		r->agent = strcmp(agent, "optional") ? CONF_AGENT_REQUIRED : CONF_AGENT_OPTIONAL;
+}
+
+/*
+ * Names refused while parsing are NULL and left out: the load fails anyway.
+ * libconfuse calls nothing for "platform = {}", so an empty list is found
+ * here, by the flag it leaves, and reported at the rule's line: a list that
+ * names no platform would fit none, which is surely not what was meant.
+ */
+static int pol_rule_platforms(struct conf_load *ld, const struct conf_section *s,
+			      struct conf_rule *r)
+{
+	unsigned int i, n = cfg_size(s->cfg, "platform");
+	const char *name;
+	size_t k;
+
+	if (n == 0 && (cfg_getopt(s->cfg, "platform")->flags & CFGF_MODIFIED))
+		conf_err(ld, s->line, "rule '%s': platform: empty list (leave the key out to fit "
+			 "every platform)", r->name);
+
+	if (n && !(r->platform = calloc(n, sizeof(*r->platform))))
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		name = cfg_getnptr(s->cfg, "platform", i);
+		if (!name)
+			continue;
+		for (k = 0; k < r->n_platform && r->platform[k] != name; k++)
+			;
+		if (k < r->n_platform)
+			conf_err(ld, conf_key_line(&s->keys, s->cfg, "platform"),
+				 "rule '%s': platform: '%s' is listed twice", r->name, name);
+		else
+			r->platform[r->n_platform++] = name;
+	}
+	return 0;
 }
 
 static int pol_build_rule(struct conf_load *ld, const struct conf_section *s,
@@ -435,9 +566,11 @@ static int pol_build_rule(struct conf_load *ld, const struct conf_section *s,
 		ret = conf_dup(&r->group, cfg_getstr(s->cfg, "group"));
 	if (!ret)
 		ret = conf_dup(&r->message, cfg_getstr(s->cfg, "message"));
+	if (!ret)
+		ret = pol_rule_platforms(ld, s, r);
 	if (ret)
 		return ret;
-	pol_rule_flags(s->cfg, r);
+	pol_rule_flags(s->cfg, p, r);
 	r->action = action && !strcmp(action, "deny") ? CONF_ACTION_DENY : CONF_ACTION_ALLOW;
 	if (!action)
 		conf_err(ld, s->line, "rule '%s': missing required key 'action'", r->name);
@@ -498,13 +631,27 @@ static int pol_build_sections(struct conf_load *ld, cfg_t *cfg, struct conf_poli
 	return ret;
 }
 
-static void pol_build_top(struct conf_load *ld, cfg_t *cfg, struct conf_policy *p)
+/* The top-level settings come first: rules inherit the agent requirement. */
+static int pol_build_settings(struct conf_load *ld, cfg_t *cfg, struct conf_policy *p)
 {
-	const char *q = cfg_getstr(cfg, "quarantine-profile");
 	const char *agent = cfg_getstr(cfg, "agent");
+	const char *inventory = cfg_getstr(cfg, "inventory");
 
 	p->agent = agent && !strcmp(agent, "optional") ? CONF_AGENT_OPTIONAL : CONF_AGENT_REQUIRED;
 	p->max_report_age = (unsigned int)cfg_getint(cfg, "max-report-age");
+	p->max_inventory_age = (unsigned int)cfg_getint(cfg, "max-inventory-age");
+	if (inventory && inventory[0] && !conf_key_bad(&ld->top, cfg, "inventory")) {
+		p->inventory = conf_path_abs(ld->dir, inventory);
+		if (!p->inventory)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void pol_build_quarantine(struct conf_load *ld, cfg_t *cfg, struct conf_policy *p)
+{
+	const char *q = cfg_getstr(cfg, "quarantine-profile");
+
 	if (!q) {
 		conf_err(ld, 0, "missing required key 'quarantine-profile'");
 		return;
@@ -515,8 +662,7 @@ static void pol_build_top(struct conf_load *ld, cfg_t *cfg, struct conf_policy *
 			 "quarantine-profile: no profile named '%s'", q);
 }
 
-/* The hash is of the bytes as read, before the comment pass blanks them. */
-static int pol_sha256(const char *text, size_t len, char hex[65])
+int conf_sha256_hex(const void *text, size_t len, char hex[65])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0, i;
@@ -535,9 +681,11 @@ static int pol_build(struct conf_load *ld, cfg_t *cfg, const char *sha256,
 	int ret = p ? 0 : -ENOMEM;
 
 	if (!ret)
+		ret = pol_build_settings(ld, cfg, p);
+	if (!ret)
 		ret = pol_build_sections(ld, cfg, p);
 	if (!ret) {
-		pol_build_top(ld, cfg, p);
+		pol_build_quarantine(ld, cfg, p);
 		memcpy(p->sha256, sha256, sizeof(p->sha256));
 		p->path = conf_path_abs(ld->dir, ld->base);
 		ret = p->path ? 0 : -ENOMEM;
@@ -569,7 +717,8 @@ int conf_policy_load(const char *path, struct conf_policy **out, char *err, size
 		return -EINVAL;
 	*out = NULL;
 	ret = conf_load_read(&ld, POL_FILE_MAX, &text, &len);
-	if (!ret && pol_sha256(text, len, sha256)) {
+	/* The hash is of the bytes as read, before the comment pass blanks them. */
+	if (!ret && conf_sha256_hex(text, len, sha256)) {
 		conf_err(&ld, 0, "cannot compute the file's SHA-256");
 		ret = -EIO;
 	}
@@ -602,6 +751,7 @@ static void pol_rule_free(struct conf_rule *r)
 	free(r->name);
 	free(r->group);
 	free(r->message);
+	free(r->platform);
 }
 
 void conf_policy_free(struct conf_policy *p)
@@ -620,6 +770,7 @@ void conf_policy_free(struct conf_policy *p)
 	free(p->platforms);
 	free(p->rules);
 	free(p->path);
+	free(p->inventory);
 	free(p);
 }
 

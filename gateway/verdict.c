@@ -160,7 +160,9 @@ void gw_verdict_login(struct gw_conn *c, const struct gw_http_req *req, const ui
 	else
 		problem = sc && sc->problem[0] ? sc->problem : "no posture report was received";
 	if (w->policy) {
-		struct pst_subject subj = { c->id.device_id, c->id.group, c->id.ownership, problem };
+		struct pst_subject subj = { .device_id = c->id.device_id, .group = c->id.group,
+					    .ownership = c->id.ownership,
+					    .report_problem = problem };
 
 		pst_policy_decide(w->policy, &subj, facts, now, &d);
 		w->stats.decisions[d.verdict]++;

@@ -2,11 +2,14 @@
 /*
  * `postern-posture check`, the security department's dry run: what would the
  * gateway decide for this device (its certificate) reporting these facts
- * under this policy? It loads the three files the way the gateway and the
- * agent do and calls the same engine (pst_policy_decide), so the answer is
- * the gateway's. The verdict is the exit status (0 allow, 1 quarantine,
- * 2 deny) so that scripts can test policies; 3 is a usage error and 4 a
- * file that could not be used.
+ * under this policy? It loads the files the way the gateway and the agent
+ * do and calls the same engine (pst_policy_decide), so the answer is the
+ * gateway's. When the policy names an MDM inventory, it is loaded too and
+ * the certificate's device's record replaces any mdm facts of the facts
+ * file, as at the gateway, where the inventory is the only mdm source;
+ * without --cert the device has no id, so no record. The verdict is the
+ * exit status (0 allow, 1 quarantine, 2 deny) so that scripts can test
+ * policies; 3 is a usage error and 4 a file that could not be used.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -15,8 +18,9 @@
 #include <string.h>
 
 #include "posture/agent.h"
+#include "posture/inventory.h"
 
-#define POLICY_ERR_MAX	8192	/* every FILE:LINE problem of a policy */
+#define POLICY_ERR_MAX	8192	/* every FILE:LINE problem of a policy or inventory */
 #define NO_REPORT	"no posture report was received"
 
 enum check_opt_id {
@@ -49,6 +53,8 @@ static const char check_usage[] =
 	"                  agent facts stands for a device that sent no report\n"
 	"  --cert FILE     the device's certificate (PEM): its device id, group and\n"
 	"                  ownership; without it the device has none of them\n"
+	"                  (and no record in the policy's MDM inventory, whose\n"
+	"                  record replaces the facts file's mdm: lines)\n"
 	"  --json          one JSON object instead of lines\n"
 	"\n"
 	"Exit status: 0 allow, 1 quarantine, 2 deny, 3 usage error, 4 a file could\n"
@@ -140,6 +146,7 @@ static int check_opts_parse(int argc, char **argv, struct check_opts *o)
 
 struct check_input {
 	struct conf_policy *policy;
+	struct pst_inventory *inventory;	/* when the policy names one */
 	struct pst_facts facts;
 	struct pst_identity id;
 	bool have_id;
@@ -160,6 +167,37 @@ static int check_load_policy(const char *path, struct conf_policy **out)
 		fprintf(stderr, "%s: %s\n", path, strerror(-ret));
 	free(err);
 	return ret;
+}
+
+static int check_load_inventory(const char *path, struct pst_inventory **out)
+{
+	char *err = calloc(1, POLICY_ERR_MAX);
+	int ret;
+
+	if (!err)
+		return -ENOMEM;
+	ret = pst_inventory_load(path, out, err, POLICY_ERR_MAX);
+	if (ret && err[0])
+		fprintf(stderr, "%s\n", err);
+	else if (ret)
+		fprintf(stderr, "%s: %s\n", path, strerror(-ret));
+	free(err);
+	return ret;
+}
+
+/* The gateway looks up the certificate's device id, never a reported one. */
+static int check_add_inventory(struct check_input *in, time_t now)
+{
+	int ret;
+
+	if (!in->inventory)
+		return 0;
+	ret = pst_inventory_facts(in->inventory, in->have_id ? in->id.device_id : NULL, now,
+				  in->policy->max_inventory_age, &in->facts);
+	if (ret < 0)
+		fprintf(stderr, "%s: the inventory's facts do not fit with the facts file's\n",
+			in->policy->inventory);
+	return ret < 0 ? ret : 0;
 }
 
 /* A facts file without any fact stands for a device that sent no report. */
@@ -192,8 +230,12 @@ static int check_load(const struct check_opts *o, time_t now, struct check_input
 	}
 	if (!ret)
 		ret = check_load_policy(o->policy, &in->policy);
+	if (!ret && in->policy->inventory)
+		ret = check_load_inventory(in->policy->inventory, &in->inventory);
 	if (!ret)
 		ret = check_load_facts(o->facts, now, in);
+	if (!ret)
+		ret = check_add_inventory(in, now);
 	return ret;
 }
 
@@ -292,8 +334,10 @@ static int check_run(const struct check_opts *o)
 			pst_decision_print_text(stdout, d);
 		code = check_verdict_exit(d->verdict);
 	}
-	if (in)
+	if (in) {
 		conf_policy_free(in->policy);
+		pst_inventory_free(in->inventory);
+	}
 	free(in);
 	free(d);
 	return code;

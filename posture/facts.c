@@ -22,7 +22,7 @@ static const char *const pst_source_names[PST_SRC_N] = {
 static const char *const pst_known_facts[] = {
 	"os.name", "os.version", "os.patch-level", "device.id",
 	"mdm.enrolled", "passcode.set", "disk.encrypted", "device.rooted",
-	"device.type", "device.unique-id", "os.kernel", "device.hostname",
+	"device.type", "device.unique-id", "os.kernel", "device.hostname", "device.status",
 };
 
 const char *pst_source_name(enum pst_source src)

@@ -1,14 +1,27 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The posture engine: the first rule whose group and ownership fit the
- * device decides. A deny rule denies; an allow rule allows only when every
- * check holds, and otherwise sends the device to the quarantine profile with
- * one reason per failed check, in plain words that say what to do (they are
- * shown to the user and written to the audit log).
+ * The posture engine. A device the MDM inventory reports lost or retired is
+ * denied before any rule is looked at. Otherwise the first rule whose group,
+ * ownership and platform fit the device decides. A deny rule denies; an
+ * allow rule allows only when every check holds, and otherwise sends the
+ * device to the quarantine profile with one reason per failed check, in
+ * plain words that say what to do (they are shown to the user and written to
+ * the audit log).
  *
- * Fail closed: a fact that is missing, older than max-report-age or not
- * parsable fails its check, and a failure is counted even when the list of
- * reasons is full, so nothing past the last reason can let a device in.
+ * Where several sources state a fact, the highest-ranked one is the one
+ * checked (posture.h): the MDM inventory over the agent over the client. Its
+ * age is judged by its source: an MDM fact against max-inventory-age at the
+ * time of the decision, the others against max-report-age at the time the
+ * subject is judged at (the original decision, when the gateway re-evaluates
+ * a live session). A rule with trust = mdm takes the facts the inventory can
+ * state only from the inventory. An agent fact that contradicts the MDM's
+ * fact of the same name fails a check of its own: one of the two is wrong
+ * about this device, and the engine cannot tell which.
+ *
+ * Fail closed: a fact that is missing, too old or not parsable fails its
+ * check; a lost or retired status denies however old its record is; and a
+ * failure is counted even when the list of reasons is full, so nothing past
+ * the last reason can let a device in.
  */
 #include "posture/posture.h"
 
@@ -17,6 +30,15 @@
 #include <string.h>
 
 #define PST_AGENT_HINT "run the Postern posture agent"
+#define PST_MDM_HINT "have the device check in with the MDM"
+/* How much of a reported value a reason quotes: two must fit in one. */
+#define PST_SHOWN "%.32s"
+
+/* The facts the MDM inventory can state, besides device.status: the ones
+ * trust = mdm applies to and the ones compared for contradictions. */
+static const char *const pst_mdm_facts[] = {
+	"mdm.enrolled", "passcode.set", "os.name", "os.version",
+};
 
 /* How a requirement's fact is named in a reason. */
 struct pst_label {
@@ -61,7 +83,9 @@ struct pst_eval {
 	const struct conf_policy *p;
 	const struct pst_subject *subj;
 	const struct pst_facts *facts;
-	time_t now;
+	const struct conf_rule *rule;	/* the allow rule being checked */
+	time_t now;			/* MDM facts' ages are judged at this time */
+	time_t judged_at;		/* and the others' at this one */
 	struct pst_decision *out;
 	unsigned int failed;
 };
@@ -106,25 +130,104 @@ static const char *pst_label_of(const char *fact)
 	return fact;
 }
 
+static bool pst_is_mdm_fact(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(pst_mdm_facts) / sizeof(pst_mdm_facts[0]); i++) {
+		if (!strcmp(pst_mdm_facts[i], name))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * How old a fact is, against its source's limit: true when it is older than
+ * the policy accepts. A fact dated in the future (a skewed clock) counts as
+ * fresh; reports are dated no later than their receipt, and the inventory
+ * leaves out records dated far ahead.
+ */
+static bool pst_stale(const struct pst_eval *ev, const struct pst_fact *f, long long *age,
+		      unsigned int *limit)
+{
+	bool mdm = f->source == PST_SRC_MDM;
+
+	*limit = mdm ? ev->p->max_inventory_age : ev->p->max_report_age;
+	*age = (long long)(mdm ? ev->now : ev->judged_at) - (long long)f->time;
+	return *age > (long long)*limit;
+}
+
+static void pst_fail_stale(struct pst_eval *ev, const struct pst_fact *f, long long age,
+			   unsigned int limit)
+{
+	if (f->source == PST_SRC_MDM)
+		pst_fail(ev, "%s from the MDM inventory is too old (the device last checked in "
+			 "%lld s ago; the policy accepts %u s); " PST_MDM_HINT, f->name, age,
+			 limit);
+	else
+		pst_fail(ev, "%s is too old (reported %lld s ago; the policy accepts %u s); "
+			 PST_AGENT_HINT " again", f->name, age, limit);
+}
+
+/*
+ * trust = mdm: only the inventory's value counts. Why there is none is
+ * worded for what the user can do: a record too old to be used (the
+ * inventory leaves out a stale record's facts but keeps its device.status,
+ * dated like the record, or at 0 when the record has no last check-in), a
+ * value only the device itself claims, or none.
+ */
+static const struct pst_fact *pst_mdm_fact(struct pst_eval *ev, const char *name)
+{
+	const struct pst_fact *f = pst_facts_get_from(ev->facts, name, PST_SRC_MDM);
+	const struct pst_fact *st = pst_facts_get_from(ev->facts, "device.status", PST_SRC_MDM);
+	const struct pst_fact *self = pst_facts_get(ev->facts, name);
+	unsigned int limit;
+	long long age;
+
+	if (f && pst_stale(ev, f, &age, &limit)) {
+		pst_fail_stale(ev, f, age, limit);
+		return NULL;
+	}
+	if (f)
+		return f;
+	if (st && st->time <= 0)
+		pst_fail(ev, "%s: the MDM inventory's record of this device has no last check-in; "
+			 PST_MDM_HINT, name);
+	else if (st && pst_stale(ev, st, &age, &limit))
+		pst_fail(ev, "%s: the MDM inventory's record of this device is too old (last "
+			 "check-in %lld s ago; the policy accepts %u s); " PST_MDM_HINT, name, age,
+			 limit);
+	else if (self)
+		pst_fail(ev, "%s is only reported by the %s; rule '%s' takes it only from the MDM "
+			 "inventory: " PST_MDM_HINT, name, pst_source_name(self->source),
+			 ev->rule->name);
+	else
+		pst_fail(ev, "%s is not in the MDM inventory, the only source rule '%s' takes it "
+			 "from; enroll the device in the MDM or " PST_MDM_HINT, name,
+			 ev->rule->name);
+	return NULL;
+}
+
 /*
  * The fact a check reads, or NULL after reporting why there is none usable:
- * never reported, or reported longer ago than the policy accepts. A fact
- * dated in the future (a skewed clock) counts as fresh; reports are dated no
- * later than their receipt anyway.
+ * never reported, reported longer ago than the policy accepts, or (trust =
+ * mdm) not stated by the inventory.
  */
 static const struct pst_fact *pst_fresh_fact(struct pst_eval *ev, const char *name)
 {
-	const struct pst_fact *f = pst_facts_get(ev->facts, name);
+	const struct pst_fact *f;
+	unsigned int limit;
 	long long age;
 
+	if (ev->rule->trust == CONF_TRUST_MDM && pst_is_mdm_fact(name))
+		return pst_mdm_fact(ev, name);
+	f = pst_facts_get(ev->facts, name);
 	if (!f) {
 		pst_fail(ev, "%s not reported (%s); " PST_AGENT_HINT, pst_label_of(name), name);
 		return NULL;
 	}
-	age = (long long)ev->now - (long long)f->time;
-	if (age > (long long)ev->p->max_report_age) {
-		pst_fail(ev, "%s is too old (reported %lld s ago; the policy accepts %u s); "
-			 PST_AGENT_HINT " again", name, age, ev->p->max_report_age);
+	if (pst_stale(ev, f, &age, &limit)) {
+		pst_fail_stale(ev, f, age, limit);
 		return NULL;
 	}
 	return f;
@@ -134,7 +237,7 @@ static const struct pst_fact *pst_fresh_fact(struct pst_eval *ev, const char *na
 
 static void pst_check_report(struct pst_eval *ev)
 {
-	if (ev->p->agent == CONF_AGENT_REQUIRED && ev->subj->report_problem)
+	if (ev->rule->agent == CONF_AGENT_REQUIRED && ev->subj->report_problem)
 		pst_fail(ev, "%s", ev->subj->report_problem);
 }
 
@@ -154,6 +257,41 @@ static void pst_check_device_id(struct pst_eval *ev)
 		if (f && strcmp(f->value, want))
 			pst_fail(ev, "reported device.id '%s' differs from the certificate's '%s'",
 				 f->value, want);
+	}
+}
+
+/* Versions compare as versions ("17.0" is "17"); everything else as text. */
+static bool pst_same_value(const char *name, const char *a, const char *b)
+{
+	struct conf_version va, vb;
+
+	if (!strcmp(name, "os.version") && !conf_version_parse(a, &va) &&
+	    !conf_version_parse(b, &vb))
+		return conf_version_cmp(&va, &vb) == 0;
+	return !strcmp(a, b);
+}
+
+/*
+ * The agent looked at the device just now, the inventory at its last
+ * check-in: when both are within their ages and disagree, one of them is
+ * wrong about this device, and neither can be believed over the other.
+ */
+static void pst_check_contradictions(struct pst_eval *ev)
+{
+	const struct pst_fact *a, *m;
+	unsigned int limit;
+	long long age;
+	size_t i;
+
+	for (i = 0; i < sizeof(pst_mdm_facts) / sizeof(pst_mdm_facts[0]); i++) {
+		a = pst_facts_get_from(ev->facts, pst_mdm_facts[i], PST_SRC_AGENT);
+		m = pst_facts_get_from(ev->facts, pst_mdm_facts[i], PST_SRC_MDM);
+		if (!a || !m || pst_stale(ev, a, &age, &limit) || pst_stale(ev, m, &age, &limit) ||
+		    pst_same_value(pst_mdm_facts[i], a->value, m->value))
+			continue;
+		pst_fail(ev, "%s: agent says '" PST_SHOWN "', MDM inventory says '" PST_SHOWN "'; "
+			 PST_MDM_HINT " and " PST_AGENT_HINT " again",
+			 pst_mdm_facts[i], a->value, m->value);
 	}
 }
 
@@ -222,8 +360,10 @@ static void pst_check_bool(struct pst_eval *ev, const struct pst_bool_check *c)
 
 static void pst_check_rule(struct pst_eval *ev, const struct conf_rule *r)
 {
+	ev->rule = r;
 	pst_check_report(ev);
 	pst_check_device_id(ev);
+	pst_check_contradictions(ev);
 	pst_check_platform(ev);
 	if (r->require_mdm)
 		pst_check_bool(ev, &pst_check_mdm);
@@ -238,15 +378,89 @@ static void pst_check_rule(struct pst_eval *ev, const struct conf_rule *r)
 		pst_fail(ev, "rule '%s' has no profile; fix the policy", r->name);
 }
 
+/* ---- before any rule: the inventory's status ---- */
+
+/*
+ * Only the inventory's device.status counts (a device does not get to say
+ * it is not lost), and it counts however old its record is: a device is
+ * reported lost because it is not checking in. A value other than the three
+ * (only a hand-written facts file can make one) denies too.
+ */
+static bool pst_status_denies(const struct pst_facts *facts, struct pst_eval *ev)
+{
+	const struct pst_fact *f = pst_facts_get_from(facts, "device.status", PST_SRC_MDM);
+
+	if (!f || !strcmp(f->value, "active"))
+		return false;
+	if (!ev)
+		return true;
+	if (!strcmp(f->value, "lost"))
+		pst_fail(ev, "device is reported lost in the MDM inventory; contact IT");
+	else if (!strcmp(f->value, "retired"))
+		pst_fail(ev, "device is retired in the MDM inventory; contact IT");
+	else
+		pst_fail(ev, "device status '" PST_SHOWN "' in the MDM inventory is not active, "
+			 "lost or retired; contact IT", f->value);
+	return true;
+}
+
 /* ---- choosing the rule ---- */
 
-static bool pst_rule_fits(const struct conf_rule *r, const struct pst_subject *subj)
+/*
+ * A platform list fits the best-known os.name, whatever its age: which rule
+ * applies is a matter of what the device is, and the checks of an allow rule
+ * then judge the same fact's age and source. Without any os.name a rule with
+ * a platform list does not fit.
+ */
+static bool pst_platform_fits(const struct conf_rule *r, const struct pst_facts *facts)
+{
+	const struct pst_fact *f;
+	size_t i;
+
+	if (!r->n_platform)
+		return true;
+	f = pst_facts_get(facts, "os.name");
+	for (i = 0; f && i < r->n_platform; i++) {
+		if (!strcmp(r->platform[i], f->value))
+			return true;
+	}
+	return false;
+}
+
+static bool pst_rule_fits(const struct conf_rule *r, const struct pst_subject *subj,
+			  const struct pst_facts *facts)
 {
 	const char *group = subj->group ? subj->group : "";
 
 	if (r->group && strcmp(r->group, group))
 		return false;
-	return r->ownership == CONF_OWNERSHIP_ANY || r->ownership == subj->ownership;
+	if (r->ownership != CONF_OWNERSHIP_ANY && r->ownership != subj->ownership)
+		return false;
+	return pst_platform_fits(r, facts);
+}
+
+static const struct conf_rule *pst_first_rule(const struct conf_policy *p,
+					      const struct pst_subject *subj,
+					      const struct pst_facts *facts)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_rules; i++) {
+		if (pst_rule_fits(&p->rules[i], subj, facts))
+			return &p->rules[i];
+	}
+	return NULL;
+}
+
+static bool pst_policy_has_platforms(const struct conf_policy *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_rules; i++) {
+		if (p->rules[i].n_platform)
+			return true;
+	}
+	return false;
 }
 
 static const char *pst_ownership_word(enum conf_ownership o)
@@ -285,20 +499,48 @@ static void pst_decide_rule(struct pst_eval *ev, const struct conf_rule *r)
 	}
 }
 
+/* The reason when no rule fits names what rules are matched on. */
+static void pst_fail_no_rule(struct pst_eval *ev)
+{
+	const struct pst_fact *os = pst_facts_get(ev->facts, "os.name");
+	const char *group = ev->subj->group ? ev->subj->group : "";
+	const char *owner = pst_ownership_word(ev->subj->ownership);
+
+	if (pst_policy_has_platforms(ev->p))
+		pst_fail(ev, "no policy rule matches this device (group '%s', ownership %s, "
+			 "os.name " PST_SHOWN ")", group, owner, os ? os->value : "unknown");
+	else
+		pst_fail(ev, "no policy rule matches this device (group '%s', ownership %s)",
+			 group, owner);
+}
+
 void pst_policy_decide(const struct conf_policy *p, const struct pst_subject *subj,
 		       const struct pst_facts *facts, time_t now, struct pst_decision *out)
 {
-	struct pst_eval ev = { .p = p, .subj = subj, .facts = facts, .now = now, .out = out };
-	size_t i;
+	struct pst_eval ev = {
+		.p = p, .subj = subj, .facts = facts, .now = now,
+		.judged_at = subj->judged_at ? subj->judged_at : now, .out = out,
+	};
+	const struct conf_rule *r;
 
 	memset(out, 0, sizeof(*out));
 	out->verdict = PST_DENY;
-	for (i = 0; i < p->n_rules; i++) {
-		if (pst_rule_fits(&p->rules[i], subj)) {
-			pst_decide_rule(&ev, &p->rules[i]);
-			return;
-		}
-	}
-	pst_fail(&ev, "no policy rule matches this device (group '%s', ownership %s)",
-		 subj->group ? subj->group : "", pst_ownership_word(subj->ownership));
+	if (pst_status_denies(facts, &ev))
+		return;
+	r = pst_first_rule(p, subj, facts);
+	if (r)
+		pst_decide_rule(&ev, r);
+	else
+		pst_fail_no_rule(&ev);
+}
+
+bool pst_policy_wants_agent(const struct conf_policy *p, const struct pst_subject *subj,
+			    const struct pst_facts *facts)
+{
+	const struct conf_rule *r;
+
+	if (!p || pst_status_denies(facts, NULL))
+		return false;
+	r = pst_first_rule(p, subj, facts);
+	return r && r->action == CONF_ACTION_ALLOW && r->agent == CONF_AGENT_REQUIRED;
 }

@@ -10,8 +10,11 @@
  * agent and the dry run (`postern-posture check`) all use the same code, so
  * a dry run decides exactly as the gateway would.
  *
- * Fail closed: a fact that is missing, unparsable or older than the policy's
- * max-report-age never satisfies a requirement.
+ * Fail closed: a fact that is missing, unparsable or older than its
+ * source's limit (max-inventory-age for the MDM inventory, max-report-age
+ * for the others) never satisfies a requirement; an agent fact that
+ * contradicts the inventory's fails a check of its own; and a device the
+ * inventory reports lost or retired is denied, however old its record.
  */
 #ifndef POSTERN_POSTURE_H
 #define POSTERN_POSTURE_H
@@ -36,7 +39,7 @@
 
 /*
  * Where a fact comes from, lowest rank first. When several sources state the
- * same fact, the highest rank wins: the MDM inventory (operations issue)
+ * same fact, the highest rank wins: the MDM inventory (posture/inventory.h)
  * over the agent's report over what the client's HTTP requests claim. The
  * certificate states device.id only (signed by our CA, so it is what the
  * reported device.id is checked against).
@@ -56,6 +59,8 @@ enum pst_source {
  *   os.patch-level  YYYY-MM-DD (Android security patch)
  *   device.id       the device id the reporter believes it is
  *   mdm.enrolled, passcode.set, disk.encrypted, device.rooted   true | false
+ *   device.status   active | lost | retired: the MDM inventory's (only the
+ *                   mdm source's value counts)
  *   device.type, device.unique-id, os.kernel, device.hostname   informational
  * Other names are ignored by the report parser.
  */
@@ -157,9 +162,15 @@ struct pst_subject {
 	const char *group;		/* "" when the certificate names none */
 	enum conf_ownership ownership;	/* ANY when the certificate says neither */
 	/* NULL when an agent report counted; otherwise why none did, in words
-	 * ("no posture report was received"). With agent = required that is a
-	 * failed check of its own. */
+	 * ("no posture report was received"). Under a rule whose agent is
+	 * required that is a failed check of its own. */
 	const char *report_problem;
+	/* When the agent's and the client's facts are judged (their ages
+	 * against max-report-age); 0 = the decision's now. The gateway passes a
+	 * live session's original decision time when it re-evaluates it, so
+	 * that a reload does not make every report "too old". MDM facts are
+	 * always judged at now, against max-inventory-age. */
+	time_t judged_at;
 };
 
 struct pst_decision {
@@ -172,16 +183,31 @@ struct pst_decision {
 };
 
 /*
- * Applies the policy. The first rule whose group and ownership fit decides.
- * A deny rule denies. An allow rule allows when every requirement holds: the
- * platform's minimum version and patch level (for the os.name reported; an
- * os.name the policy has no platform for fails), each require-* key, and a
- * reported device.id equal to the certificate's; with agent = required, an
- * agent report must have counted. Any failed check (a fact missing, not
- * parsable, or older than max-report-age counts as failed) -> quarantine,
- * one reason per failed check. No rule fits -> deny.
+ * Applies the policy at time now. An mdm device.status of lost or retired
+ * (or anything but active) -> deny, before any rule. Otherwise the first
+ * rule whose group, ownership and platform list fit decides (the platform
+ * list is matched against the best-known os.name, pst_facts_get). A deny
+ * rule denies. An allow rule allows when every check holds: with the rule's
+ * agent required, an agent report must have counted; a reported device.id
+ * equals the certificate's (from every source); no agent fact contradicts
+ * the MDM's (mdm.enrolled, passcode.set, os.name, os.version); the
+ * platform's minimum version and patch level (for the os.name known; an
+ * os.name the policy has no platform for fails); and each require-* key.
+ * With trust = mdm the inventory's facts (mdm.enrolled, passcode.set,
+ * os.name, os.version) count only from the mdm source. Any failed check (a
+ * fact missing, not parsable, or older than its source's limit counts as
+ * failed) -> quarantine, one reason per failed check. No rule fits -> deny.
  */
 void pst_policy_decide(const struct conf_policy *p, const struct pst_subject *subj,
 		       const struct pst_facts *facts, time_t now, struct pst_decision *out);
+
+/*
+ * Whether the gateway should send the host-scan challenge: the first rule
+ * that fits what is known now (identity, client facts, inventory facts) is
+ * an allow rule whose agent is required. No rule fits, a deny rule fits, or
+ * the inventory's status denies -> false. No policy -> false.
+ */
+bool pst_policy_wants_agent(const struct conf_policy *p, const struct pst_subject *subj,
+			    const struct pst_facts *facts);
 
 #endif

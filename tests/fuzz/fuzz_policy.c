@@ -6,9 +6,11 @@
  * success exactly when a policy comes back with an empty err; then the
  * policy holds what the engine relies on (a quarantine profile, at least one
  * rule, every allow rule's profile one of the policy's own, deny rules
- * without profile or requirements, names and values within their grammar and
- * ranges); failure with every err line naming the file. The same input, as
- * a string, also goes through the version and date parsers.
+ * without profile, requirements or trust, rule platforms among the five OS
+ * names and each listed once, an inventory path that is absolute, names and
+ * values within their grammar and ranges); failure with every err line
+ * naming the file. The same input, as a string, also goes through the
+ * version and date parsers.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -101,6 +103,21 @@ static void check_platforms(const struct conf_policy *p)
 	}
 }
 
+static void check_rule_platforms(const struct conf_rule *r)
+{
+	static const char *const os[] = { "ios", "android", "linux", "windows", "macos" };
+	size_t i, k;
+
+	FUZZ_ASSERT(r->n_platform <= 5 && (r->n_platform == 0 || r->platform));
+	for (i = 0; i < r->n_platform; i++) {
+		for (k = 0; k < 5 && strcmp(r->platform[i], os[k]); k++)
+			;
+		FUZZ_ASSERT(k < 5);
+		for (k = 0; k < i; k++)
+			FUZZ_ASSERT(strcmp(r->platform[k], r->platform[i]));
+	}
+}
+
 static void check_rules(const struct conf_policy *p)
 {
 	const struct conf_rule *r;
@@ -116,8 +133,12 @@ static void check_rules(const struct conf_policy *p)
 			FUZZ_ASSERT(r->action == CONF_ACTION_DENY && !r->profile);
 			FUZZ_ASSERT(!r->require_mdm && !r->require_passcode &&
 				    !r->require_disk_encryption && !r->deny_rooted);
+			FUZZ_ASSERT(r->trust == CONF_TRUST_ANY && r->agent == p->agent);
 			FUZZ_ASSERT(!r->message || (r->message[0] && !strchr(r->message, '\n')));
 		}
+		FUZZ_ASSERT(r->agent == CONF_AGENT_REQUIRED || r->agent == CONF_AGENT_OPTIONAL);
+		FUZZ_ASSERT(r->trust == CONF_TRUST_ANY || r->trust == CONF_TRUST_MDM);
+		check_rule_platforms(r);
 		for (k = 0; k < i; k++)
 			FUZZ_ASSERT(strcmp(p->rules[k].name, r->name));
 	}
@@ -132,6 +153,8 @@ static void check_policy(const struct conf_policy *p)
 	FUZZ_ASSERT(points_into(p, p->quarantine));
 	FUZZ_ASSERT(p->agent == CONF_AGENT_REQUIRED || p->agent == CONF_AGENT_OPTIONAL);
 	FUZZ_ASSERT(p->max_report_age >= 1 && p->max_report_age <= 86400);
+	FUZZ_ASSERT(p->max_inventory_age >= 60 && p->max_inventory_age <= 2592000);
+	FUZZ_ASSERT(!p->inventory || p->inventory[0] == '/');
 	check_profiles(p);
 	check_platforms(p);
 	check_rules(p);

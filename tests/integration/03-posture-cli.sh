@@ -7,6 +7,12 @@
 #     against every fixture facts file and certificate, checking the verdict,
 #     rule, profile and reason lines, the --json object and the exit status
 #     (0 allow, 1 quarantine, 2 deny, 3 usage, 4 file error);
+#   - `check` with a policy that names an MDM inventory
+#     (policy-inventory.conf, inventory.csv): lost and retired devices are
+#     denied, a stale record counts as missing, an agent fact that
+#     contradicts the inventory quarantines, trust = "mdm" takes the
+#     inventory's facts only, and a broken inventory or a missing one is a
+#     file error naming FILE:LINE;
 #   - `collect` prints this machine's facts (sorted name=value lines that
 #     `check --facts` reads back), with POSTERN_CERT, POSTERN_FACTS and
 #     POSTERN_AGENT_CONF;
@@ -221,6 +227,103 @@ refused "check with a CA certificate as --cert" 4 "not a Postern device certific
 	"$pp" check --policy "$policy" --facts "$fx/compliant.facts" --cert "$pki/ca.crt"
 refused "check with a missing --cert" 4 "$tmp/none.crt" \
 	"$pp" check --policy "$policy" --facts "$fx/compliant.facts" --cert "$tmp/none.crt"
+
+# ---------------------------------------------------------------- check + inventory
+
+# The fixture inventory holds records that do not age: lost, retired and one
+# stale since 2025. Fresh records are added to a copy, dated now.
+if "$ca" issue --dir "$pki" --device lost-1 --owner D --group field >/dev/null 2>&1 &&
+	"$ca" issue --dir "$pki" --device retired-1 --owner E --group field >/dev/null 2>&1 &&
+	"$ca" issue --dir "$pki" --device stale-1 --owner F --group field >/dev/null 2>&1 &&
+	"$ca" issue --dir "$pki" --device contra-1 --owner G --group field >/dev/null 2>&1 &&
+	"$ca" issue --dir "$pki" --device mdm-1 --owner H --group managed >/dev/null 2>&1 &&
+	"$ca" issue --dir "$pki" --device mdm-2 --owner I --group managed >/dev/null 2>&1; then
+	ok "pki: devices for the inventory"
+else
+	not_ok "pki: devices for the inventory" "postern-ca issue failed"
+fi
+fixture_policy=$policy
+inv_policy=$tmp/inv/policy.conf
+now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+mkdir -p "$tmp/inv"
+cp "$fx/policy-inventory.conf" "$inv_policy"
+{
+	cat "$fx/inventory.csv"
+	printf '%s\n' "field-1,SN-1,true,true,linux,12.5,$now,active" \
+		"contra-1,SN-2,true,true,linux,13.1,$now,active" \
+		"mdm-1,SN-3,true,true,linux,12.5,$now,active" \
+		"mdm-2,SN-4,true,,linux,12.5,$now,active"
+} >"$tmp/inv/inventory.csv"
+
+policy=$inv_policy
+dry_run "inventory: a record that agrees is allowed" 0 "$fx/compliant.facts" "$field" \
+	allow corporate internal 0
+dry_run "inventory: lost is denied before any rule" 2 "$fx/compliant.facts" \
+	"$dev/lost-1.crt" deny - - 1 \
+	"^reason: device is reported lost in the MDM inventory; contact IT$"
+dry_run "inventory: retired is denied" 2 "$fx/compliant.facts" "$dev/retired-1.crt" \
+	deny - - 1 "^reason: device is retired in the MDM inventory; contact IT$"
+dry_run "inventory: a stale record counts as missing" 0 "$fx/compliant.facts" \
+	"$dev/stale-1.crt" allow corporate internal 0
+dry_run "inventory: an agent fact that contradicts it quarantines" 1 "$fx/compliant.facts" \
+	"$dev/contra-1.crt" quarantine corporate remediation 1 \
+	"os\.version: agent says '12\.5', MDM inventory says '13\.1'"
+dry_run "inventory: trust mdm with the inventory's passcode is allowed" 0 \
+	"$fx/compliant.facts" "$dev/mdm-1.crt" allow managed internal 0
+dry_run "inventory: trust mdm with an agent-only passcode is quarantined" 1 \
+	"$fx/compliant.facts" "$dev/mdm-2.crt" quarantine managed remediation 1 \
+	"passcode\.set is only reported by the agent; rule 'managed' takes it only from the MDM"
+printf '%s\n' "mdm:passcode.set=true" "mdm:device.status=active" >"$tmp/inv/mdm-lines.facts"
+cat "$fx/compliant.facts" >>"$tmp/inv/mdm-lines.facts"
+dry_run "inventory: its record replaces the facts file's mdm: lines" 1 \
+	"$tmp/inv/mdm-lines.facts" "$dev/mdm-2.crt" quarantine managed remediation 1 \
+	"only reported by the agent"
+{ cat "$fx/compliant.facts"; echo "mdm:device.status=lost"; } >"$tmp/inv/lost-line.facts"
+dry_run "inventory: ... and its status replaces a facts file's" 0 \
+	"$tmp/inv/lost-line.facts" "$field" allow corporate internal 0
+dry_run "inventory: without --cert no record, no rule" 2 "$fx/compliant.facts" "" deny - - 1
+policy=$fx/policy-inventory.conf
+dry_run "inventory: the fixture policy in place denies lost-1" 2 "$fx/compliant.facts" \
+	"$dev/lost-1.crt" deny - - 1 "lost in the MDM inventory"
+policy=$fixture_policy
+if command -v python3 >/dev/null; then
+	run "$pp" check --policy "$inv_policy" --facts "$fx/compliant.facts" \
+		--cert "$dev/lost-1.crt" --json
+	check "inventory: check --json for a lost device" python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+sys.exit(0 if j == {"verdict": "deny", "rule": None, "profile": None, "reasons":
+    ["device is reported lost in the MDM inventory; contact IT"]} else 1)' "$tmp/out"
+fi
+
+# A broken inventory refuses the check, naming every problem by FILE:LINE.
+cp "$tmp/inv/inventory.csv" "$tmp/inv/good.csv"
+{
+	cat "$tmp/inv/good.csv"
+	printf '%s\n' "field-1,SN-9,true,true,linux,12.5,$now,active" \
+		"bad id,SN-10,maybe,true,linux,12.5,$now,active"
+} >"$tmp/inv/inventory.csv"
+n=$(wc -l <"$tmp/inv/good.csv")
+refused "inventory: a duplicate id and bad values are file errors" 4 \
+	"^$tmp/inv/inventory.csv:$((n + 1)): device_id 'field-1' is listed twice \(first on line [0-9]+\)" \
+	"$pp" check --policy "$inv_policy" --facts "$fx/compliant.facts" --cert "$field"
+check "inventory: ... every problem, one per line" test "$(grep -c "^$tmp/inv/inventory.csv:$((n + 2)): " "$tmp/err")" -eq 2
+cp "$tmp/inv/good.csv" "$tmp/inv/inventory.csv"
+printf '%s\n' "device_id,os_name" "x,linux" >"$tmp/inv/inventory.csv"
+refused "inventory: missing columns are named" 4 \
+	"^$tmp/inv/inventory.csv:1: no column 'mdm_enrolled'" \
+	"$pp" check --policy "$inv_policy" --facts "$fx/compliant.facts" --cert "$field"
+rm -f "$tmp/inv/inventory.csv"
+line=$(grep -n '^inventory = ' "$inv_policy" | cut -d: -f1)
+refused "inventory: a missing file is the policy's error at its line" 4 \
+	"^$inv_policy:$line: inventory: cannot open $tmp/inv/inventory.csv" \
+	"$pp" check --policy "$inv_policy" --facts "$fx/compliant.facts" --cert "$field"
+cp "$tmp/inv/good.csv" "$tmp/inv/inventory.csv"
+sed 's/^max-inventory-age = 86400/max-inventory-age = 30/' "$inv_policy" >"$tmp/inv/short.conf"
+line=$(grep -n '^max-inventory-age' "$tmp/inv/short.conf" | cut -d: -f1)
+refused "inventory: max-inventory-age is range-checked" 4 \
+	"^$tmp/inv/short.conf:$line: max-inventory-age: 30 is out of range 60\.\.2592000" \
+	"$pp" check --policy "$tmp/inv/short.conf" --facts "$fx/compliant.facts" --cert "$field"
 
 run "$pp" --help
 check "--help describes every mode" test "$rc" -eq 0 -a ! -s "$tmp/err" -a \

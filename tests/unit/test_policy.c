@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests of the posture engine (posture/policy.c), as a table: each case
+ * Unit tests of the posture engine (posture/policy.c), as tables: each case
  * is a device (certificate group and ownership, whether an agent report
  * counted, facts from the agent, the MDM and the client in facts-file form)
- * and the decision the test policy below must give: verdict, rule, profile,
- * and the reasons, by fragments the gateway's users will read. Every case
- * also checks the engine's promise that a failed check never allows.
+ * and the decision a test policy must give: verdict, rule, profile, and the
+ * reasons, by fragments the gateway's users will read. Every case also
+ * checks the engine's promise that a failed check never allows. The first
+ * table is the engine before the MDM inventory; the second, under its own
+ * policy, the inventory's part: device status, contradictions, per-source
+ * ages, trust = mdm, per-rule agent and platform lists. Then the host-scan
+ * question (pst_policy_wants_agent) and judged_at.
  */
 #include "conf/policy.h"
 #include "posture/posture.h"
@@ -188,10 +192,11 @@ static const struct policy_case cases[] = {
 	/* With agent = required, a missing report fails by itself. */
 	{ "no agent report", "staff", CORP, NO_REPORT, NULL, LINUX12 SECURE, NULL,
 	  PST_QUARANTINE, "corporate", "remediation", 1, { NO_REPORT } },
-	/* Ranks: the MDM over the agent over the client. */
-	{ "mdm outranks the agent", "staff", CORP, NULL,
-	  LINUX12 "mdm.enrolled=false\npasscode.set=true\ndisk.encrypted=true\n"
-	  "device.rooted=false\n", "mdm.enrolled=true\n", NULL,
+	/* Ranks: the MDM over the agent over the client. (An agent fact that
+	 * disagrees with the MDM's is a failed check of its own: see the
+	 * inventory table.) */
+	{ "mdm outranks the client", "staff", CORP, NULL,
+	  "os.name=linux\n" SECURE, "os.version=12.0\n", "os.version=11\n",
 	  PST_ALLOW, "corporate", "internal", 0, { NULL } },
 	{ "the agent outranks the client", "staff", CORP, NULL,
 	  "os.name=linux\nos.version=11\n" SECURE, NULL, "os.name=linux\nos.version=99\n",
@@ -239,7 +244,7 @@ static bool same_name(const char *got, const char *want)
 }
 
 /* What every decision must satisfy, whatever the case. */
-static void check_invariants(const struct pst_decision *d)
+static void check_invariants(const struct conf_policy *p, const struct pst_decision *d)
 {
 	size_t i;
 
@@ -252,12 +257,12 @@ static void check_invariants(const struct pst_decision *d)
 	else
 		CHECK(d->n_reasons > 0);
 	if (d->verdict == PST_QUARANTINE)
-		CHECK(d->profile == policy->quarantine && d->rule);
+		CHECK(d->profile == p->quarantine && d->rule);
 	if (d->verdict == PST_DENY)
 		CHECK(d->profile == NULL);
 }
 
-static bool run_case(const struct policy_case *c)
+static bool run_case(const struct conf_policy *p, const struct policy_case *c)
 {
 	struct pst_subject subj = {
 		.device_id = "dev-1", .group = c->group, .ownership = c->ownership,
@@ -274,8 +279,8 @@ static bool run_case(const struct policy_case *c)
 	add_facts(&fs, c->mdm, PST_SRC_MDM);
 	add_facts(&fs, c->client, PST_SRC_CLIENT);
 	memset(&d, 0x5a, sizeof(d));
-	pst_policy_decide(policy, &subj, &fs, NOW, &d);
-	check_invariants(&d);
+	pst_policy_decide(p, &subj, &fs, NOW, &d);
+	check_invariants(p, &d);
 	CHECK_EQ_STR(pst_verdict_name(d.verdict), pst_verdict_name(c->verdict));
 	CHECK(same_name(d.rule ? d.rule->name : NULL, c->rule));
 	CHECK(same_name(d.profile ? d.profile->name : NULL, c->profile));
@@ -298,7 +303,7 @@ static void test_table(void)
 	size_t i, passed = 0;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		passed += run_case(&cases[i]);
+		passed += run_case(policy, &cases[i]);
 	printf("# %zu of %zu engine cases as expected\n", passed, sizeof(cases) / sizeof(cases[0]));
 }
 
@@ -320,7 +325,9 @@ static void test_reason_wording(void)
 		     "accepts 300 s); run the Postern posture agent again");
 }
 
-/* With agent = optional a missing report fails nothing by itself. */
+/* With agent = optional a missing report fails nothing by itself. Rules
+ * take the policy's agent when the file is loaded; here the rule's own is
+ * changed, as `agent = "optional"` in the rule would. */
 static void test_agent_optional(void)
 {
 	struct pst_subject subj = {
@@ -332,9 +339,11 @@ static void test_agent_optional(void)
 
 	pst_facts_init(&fs);
 	add_facts(&fs, LINUX12 "passcode.set=true\n", PST_SRC_MDM);
-	policy->agent = CONF_AGENT_OPTIONAL;
+	CHECK_EQ_STR(policy->rules[4].name, "personal");
+	CHECK_EQ_INT(policy->rules[4].agent, CONF_AGENT_REQUIRED);
+	policy->rules[4].agent = CONF_AGENT_OPTIONAL;
 	pst_policy_decide(policy, &subj, &fs, NOW, &d);
-	policy->agent = CONF_AGENT_REQUIRED;
+	policy->rules[4].agent = CONF_AGENT_REQUIRED;
 	CHECK_EQ_INT(d.verdict, PST_ALLOW);
 	pst_policy_decide(policy, &subj, &fs, NOW, &d);
 	CHECK_EQ_INT(d.verdict, PST_QUARANTINE);
@@ -383,7 +392,15 @@ static void test_widest_decision(void)
 	CHECK_EQ_INT(d.verdict, PST_QUARANTINE);
 	CHECK_EQ_INT(d.n_reasons, 9);
 	CHECK_EQ_INT((int)strlen(d.reasons[0]), PST_REASON_MAX - 1);
-	check_invariants(&d);
+	check_invariants(&p, &d);
+	/* With the inventory disagreeing on all four of its facts as well, the
+	 * failures outnumber the reasons: the list is cut, the verdict is not. */
+	add_facts(&fs, "mdm.enrolled=1\npasscode.set=1\nos.name=ios\nos.version=y\n",
+		  PST_SRC_MDM);
+	pst_policy_decide(&p, &subj, &fs, NOW, &d);
+	CHECK_EQ_INT(d.verdict, PST_QUARANTINE);
+	CHECK_EQ_INT(d.n_reasons, PST_REASONS_MAX);
+	check_invariants(&p, &d);
 }
 
 static void test_verdict_names(void)
@@ -394,18 +411,279 @@ static void test_verdict_names(void)
 	CHECK_EQ_STR(pst_verdict_name((enum pst_verdict)7), "unknown");
 }
 
-static int load_policy(void)
+/* ---- the MDM inventory's part ---- */
+
+static const char ops_policy_text[] =
+	"quarantine-profile = \"remediation\"\n"
+	"max-report-age = 300\n"
+	"max-inventory-age = 86400\n"
+	"profile internal { allow = \"198.18.2.0/24\" }\n"
+	"profile mail { allow = \"198.18.2.25/32\" }\n"
+	"profile phones { allow = \"198.18.5.0/24\" }\n"
+	"profile remediation { allow = \"198.18.3.0/24\" }\n"
+	"platform ios { min-version = \"17.9\" }\n"
+	"platform android { min-version = \"14\" }\n"
+	"platform linux { min-version = \"12\" }\n"
+	"rule no-windows { platform = \"windows\" action = \"deny\"\n"
+	"  message = \"Windows is not supported.\" }\n"
+	"rule managed { group = \"managed\" trust = \"mdm\" require-mdm = true\n"
+	"  require-passcode = true action = \"allow\" profile = \"internal\" }\n"
+	"rule kiosk { group = \"kiosk\" agent = \"optional\" action = \"allow\"\n"
+	"  profile = \"mail\" }\n"
+	"rule phones { platform = { \"ios\", \"android\" } require-passcode = true\n"
+	"  action = \"allow\" profile = \"phones\" }\n"
+	"rule laptops { ownership = \"corporate\" require-mdm = true action = \"allow\"\n"
+	"  profile = \"internal\" }\n";
+
+static struct conf_policy *ops_policy;
+
+#define MDM_OLD "collected-at=1759910000\n"	/* 90000 s before NOW: past 86400 */
+#define MDM_1000 "collected-at=1759999000\n"	/* 1000 s: too old for a report only */
+#define MANAGED_MDM "mdm.enrolled=true\npasscode.set=true\nos.name=linux\nos.version=12\n"
+
+static const struct policy_case ops_cases[] = {
+	/* The inventory's status denies before any rule, however old. */
+	{ "lost: denied before any rule", "staff", CORP, NULL, LINUX12 SECURE,
+	  "device.status=lost\n", NULL, PST_DENY, NULL, NULL, 1,
+	  { "device is reported lost in the MDM inventory; contact IT" } },
+	{ "retired: denied", "staff", CORP, NULL, LINUX12 SECURE,
+	  "device.status=retired\n", NULL, PST_DENY, NULL, NULL, 1,
+	  { "device is retired in the MDM inventory; contact IT" } },
+	{ "lost even when the record is stale", "kiosk", BYOD, NO_REPORT, NULL,
+	  MDM_OLD "device.status=lost\n", LINUX12, PST_DENY, NULL, NULL, 1,
+	  { "device is reported lost in the MDM inventory" } },
+	{ "lost beats a deny rule's message", "staff", CORP, NULL, "os.name=windows\n",
+	  "device.status=lost\n", NULL, PST_DENY, NULL, NULL, 1, { "reported lost" } },
+	{ "a status of another kind denies", "staff", CORP, NULL, LINUX12 SECURE,
+	  "device.status=stolen\n", NULL, PST_DENY, NULL, NULL, 1,
+	  { "device status 'stolen' in the MDM inventory is not active, lost or retired" } },
+	{ "only the inventory's status counts", "staff", CORP, NULL,
+	  LINUX12 SECURE "device.status=lost\n", NULL, "device.status=retired\n",
+	  PST_ALLOW, "laptops", "internal", 0, { NULL } },
+	{ "active: the rules decide", "staff", CORP, NULL, LINUX12,
+	  "device.status=active\nmdm.enrolled=true\n", NULL,
+	  PST_ALLOW, "laptops", "internal", 0, { NULL } },
+	/* Contradictions between the agent and the inventory. */
+	{ "agent and MDM disagree: quarantine", "staff", CORP, NULL,
+	  LINUX12 "mdm.enrolled=false\n", "mdm.enrolled=true\n", NULL,
+	  PST_QUARANTINE, "laptops", "remediation", 1,
+	  { "mdm.enrolled: agent says 'false', MDM inventory says 'true'; have the device "
+	    "check in with the MDM and run the Postern posture agent again" } },
+	{ "disagreement on a fact no check reads", "kiosk", CORP, NULL,
+	  LINUX12 "passcode.set=true\n", "passcode.set=false\n", NULL,
+	  PST_QUARANTINE, "kiosk", "remediation", 1,
+	  { "passcode.set: agent says 'true', MDM inventory says 'false'" } },
+	{ "versions compare as versions", "staff", CORP, NULL,
+	  LINUX12 "mdm.enrolled=true\n", "os.version=12.0\n", NULL,
+	  PST_ALLOW, "laptops", "internal", 0, { NULL } },
+	{ "os.version disagrees", "staff", CORP, NULL, LINUX12 "mdm.enrolled=true\n",
+	  "os.version=13\n", NULL, PST_QUARANTINE, "laptops", "remediation", 1,
+	  { "os.version: agent says '12', MDM inventory says '13'" } },
+	/* The inventory's os.name also chooses the rule: phones, not laptops. */
+	{ "all four disagree", "staff", CORP, NULL,
+	  LINUX12 "mdm.enrolled=true\npasscode.set=true\n",
+	  "os.name=ios\nos.version=18\nmdm.enrolled=false\npasscode.set=false\n", NULL,
+	  PST_QUARANTINE, "phones", "remediation", 5,
+	  { "os.name: agent says 'linux', MDM inventory says 'ios'",
+	    "mdm.enrolled: agent says", "os.version: agent says '12', MDM inventory says '18'",
+	    "no passcode is set" } },
+	{ "a stale agent fact contradicts nothing", "kiosk", CORP, NULL,
+	  STALE "os.name=linux\nos.version=11\n", "os.name=linux\nos.version=12\n", NULL,
+	  PST_ALLOW, "kiosk", "mail", 0, { NULL } },
+	{ "the client contradicts nothing", "staff", CORP, NULL, "os.name=linux\n",
+	  "mdm.enrolled=true\nos.version=12.1\n", "os.version=11\n",
+	  PST_ALLOW, "laptops", "internal", 0, { NULL } },
+	/* Ages by source: MDM facts against max-inventory-age. */
+	{ "MDM facts live longer than reports", "staff", CORP, NULL, LINUX12,
+	  MDM_1000 "mdm.enrolled=true\n", NULL, PST_ALLOW, "laptops", "internal", 0, { NULL } },
+	{ "a stale inventory record is too old", "staff", CORP, NULL, LINUX12,
+	  MDM_OLD "mdm.enrolled=true\n", NULL, PST_QUARANTINE, "laptops", "remediation", 1,
+	  { "mdm.enrolled from the MDM inventory is too old (the device last checked in "
+	    "90000 s ago; the policy accepts 86400 s); have the device check in with the MDM" } },
+	/* trust = mdm: the inventory's four facts only from the inventory. */
+	{ "trust mdm: the inventory's passcode allows", "managed", CORP, NULL, LINUX12,
+	  MANAGED_MDM, NULL, PST_ALLOW, "managed", "internal", 0, { NULL } },
+	{ "trust mdm: an agent-only passcode quarantines", "managed", CORP, NULL,
+	  LINUX12 "passcode.set=true\n", "mdm.enrolled=true\nos.name=linux\nos.version=12\n",
+	  NULL, PST_QUARANTINE, "managed", "remediation", 1,
+	  { "passcode.set is only reported by the agent; rule 'managed' takes it only from the "
+	    "MDM inventory: have the device check in with the MDM" } },
+	{ "trust mdm: a client-only os.name quarantines", "managed", CORP, NULL, NULL,
+	  "mdm.enrolled=true\npasscode.set=true\n", LINUX12, PST_QUARANTINE, "managed",
+	  "remediation", 1, { "os.name is only reported by the client" } },
+	{ "trust mdm: not in the inventory", "managed", CORP, NULL, NULL, NULL, NULL,
+	  PST_QUARANTINE, "managed", "remediation", 3,
+	  { "os.name is not in the MDM inventory, the only source rule 'managed' takes it from",
+	    "mdm.enrolled is not in the MDM inventory", "passcode.set is not in" } },
+	{ "trust mdm: a stale record (status only)", "managed", CORP, NULL,
+	  LINUX12 "mdm.enrolled=true\npasscode.set=true\n", MDM_OLD "device.status=active\n",
+	  NULL, PST_QUARANTINE, "managed", "remediation", 3,
+	  { "os.name: the MDM inventory's record of this device is too old (last check-in "
+	    "90000 s ago; the policy accepts 86400 s)" } },
+	{ "trust mdm: a record without a last check-in", "managed", CORP, NULL, LINUX12,
+	  "collected-at=0\ndevice.status=active\n", NULL, PST_QUARANTINE, "managed",
+	  "remediation", 3, { "mdm.enrolled: the MDM inventory's record of this device has no "
+	  "last check-in; have the device check in with the MDM" } },
+	{ "trust mdm: stale MDM facts", "managed", CORP, NULL, LINUX12,
+	  MDM_OLD MANAGED_MDM, NULL, PST_QUARANTINE, "managed", "remediation", 3,
+	  { "os.name from the MDM inventory is too old" } },
+	{ "trust mdm: other facts from anywhere", "managed", CORP, NULL, NULL,
+	  MANAGED_MDM, "os.patch-level=2025-01-01\n", PST_ALLOW, "managed", "internal", 0,
+	  { NULL } },
+	/* Per-rule agent: kiosk says optional, the policy (and laptops) required. */
+	{ "agent optional in the rule: no report is fine", "kiosk", BYOD, NO_REPORT, NULL,
+	  NULL, LINUX12, PST_ALLOW, "kiosk", "mail", 0, { NULL } },
+	{ "agent required by the policy's default", "staff", CORP, NO_REPORT, NULL,
+	  "mdm.enrolled=true\n", LINUX12, PST_QUARANTINE, "laptops", "remediation", 1,
+	  { NO_REPORT } },
+	/* Platform lists, on the best-known os.name. */
+	{ "platform: an iPhone fits phones", "staff", BYOD, NULL,
+	  "os.name=ios\nos.version=18.1\npasscode.set=true\n", NULL, NULL,
+	  PST_ALLOW, "phones", "phones", 0, { NULL } },
+	{ "platform: the client's announcement when nothing else says", "staff", BYOD, NULL,
+	  "passcode.set=true\n", NULL, "os.name=android\nos.version=15\n",
+	  PST_ALLOW, "phones", "phones", 0, { NULL } },
+	{ "platform: a deny rule by platform", "staff", CORP, NULL,
+	  "os.name=windows\nos.version=10\nmdm.enrolled=true\n", NULL, NULL,
+	  PST_DENY, "no-windows", NULL, 1, { "Windows is not supported." } },
+	{ "platform: the inventory's os.name outranks the client's", "staff", BYOD, NULL,
+	  "passcode.set=true\n", "os.name=ios\nos.version=18\n",
+	  "os.name=windows\nos.version=10\n", PST_ALLOW, "phones", "phones", 0, { NULL } },
+	{ "platform: a phone's failed check quarantines under phones", "staff", CORP, NULL,
+	  "os.name=android\nos.version=13\npasscode.set=true\n", NULL, NULL,
+	  PST_QUARANTINE, "phones", "remediation", 1, { "OS version 13 is below the minimum 14" } },
+	{ "platform: a laptop skips phones", "staff", CORP, NULL,
+	  LINUX12 "mdm.enrolled=true\n", NULL, NULL, PST_ALLOW, "laptops", "internal", 0,
+	  { NULL } },
+	{ "platform: without an os.name no platform rule fits", "staff", BYOD, NULL,
+	  "passcode.set=true\n", NULL, NULL, PST_DENY, NULL, NULL, 1,
+	  { "no policy rule matches this device (group 'staff', ownership byod, os.name "
+	    "unknown)" } },
+	{ "platform: a stale os.name still matches, then fails", "staff", BYOD, NULL,
+	  STALE "os.name=ios\nos.version=18\npasscode.set=true\n", NULL, NULL,
+	  PST_QUARANTINE, "phones", "remediation", 2, { "os.name is too old" } },
+};
+
+static void test_inventory_table(void)
+{
+	size_t i, passed = 0, n = sizeof(ops_cases) / sizeof(ops_cases[0]);
+
+	for (i = 0; i < n; i++)
+		passed += run_case(ops_policy, &ops_cases[i]);
+	printf("# %zu of %zu inventory cases as expected\n", passed, n);
+}
+
+/* The loader resolves each rule's agent and keeps trust and platforms. */
+static void test_ops_policy_model(void)
+{
+	const struct conf_rule *r = ops_policy->rules;
+
+	CHECK_EQ_INT(ops_policy->n_rules, 5);
+	CHECK_EQ_INT(ops_policy->max_inventory_age, 86400);
+	CHECK(ops_policy->inventory == NULL);
+	CHECK_EQ_INT(r[1].trust, CONF_TRUST_MDM);
+	CHECK_EQ_INT(r[1].agent, CONF_AGENT_REQUIRED);
+	CHECK_EQ_INT(r[2].agent, CONF_AGENT_OPTIONAL);
+	CHECK_EQ_INT(r[3].n_platform, 2);
+	CHECK_EQ_INT(r[4].trust, CONF_TRUST_ANY);
+}
+
+/* Reports are judged at judged_at, the inventory at now. */
+static void test_judged_at(void)
+{
+	struct pst_subject subj = { .device_id = "dev-1", .group = "staff", .ownership = CORP };
+	struct pst_decision d;
+	struct pst_facts fs;
+
+	pst_facts_init(&fs);
+	add_facts(&fs, STALE LINUX12, PST_SRC_AGENT);		/* 1000 s before NOW */
+	add_facts(&fs, MDM_1000 "mdm.enrolled=true\n", PST_SRC_MDM);
+	pst_policy_decide(ops_policy, &subj, &fs, NOW, &d);
+	CHECK_EQ_INT(d.verdict, PST_QUARANTINE);
+	CHECK(has_reason(&d, "os.name is too old (reported 1000 s ago"));
+	/* Judged at the original decision, 900 s after the report: fresh. */
+	subj.judged_at = NOW - 900;
+	pst_policy_decide(ops_policy, &subj, &fs, NOW, &d);
+	CHECK_EQ_INT(d.verdict, PST_ALLOW);
+	/* ... 301 s after it: too old, and the reason says by how much. */
+	subj.judged_at = NOW - 699;
+	pst_policy_decide(ops_policy, &subj, &fs, NOW, &d);
+	CHECK_EQ_INT(d.verdict, PST_QUARANTINE);
+	CHECK(has_reason(&d, "os.name is too old (reported 301 s ago; the policy accepts 300 s)"));
+	/* The inventory's age is not moved by judged_at. */
+	pst_facts_init(&fs);
+	add_facts(&fs, LINUX12, PST_SRC_AGENT);
+	add_facts(&fs, MDM_OLD "mdm.enrolled=true\n", PST_SRC_MDM);
+	subj.judged_at = NOW - 86400;
+	pst_policy_decide(ops_policy, &subj, &fs, NOW, &d);
+	CHECK_EQ_INT(d.verdict, PST_QUARANTINE);
+	CHECK(has_reason(&d, "mdm.enrolled from the MDM inventory is too old (the device last "
+			 "checked in 90000 s ago"));
+}
+
+struct wants_case {
+	const char *name;
+	const char *group;
+	enum conf_ownership ownership;
+	const char *mdm, *client;
+	bool want;
+};
+
+static const struct wants_case wants_cases[] = {
+	{ "allow rule, agent required by default", "staff", CORP, NULL, LINUX12, true },
+	{ "allow rule, agent optional", "kiosk", CORP, NULL, LINUX12, false },
+	{ "a deny rule fits", "staff", CORP, NULL, "os.name=windows\n", false },
+	{ "no rule fits", "staff", BYOD, NULL, NULL, false },
+	{ "a platform rule fits on the inventory's os.name", "staff", BYOD, "os.name=ios\n",
+	  NULL, true },
+	{ "the inventory's os.name outranks the client's", "staff", CORP, "os.name=linux\n",
+	  "os.name=windows\n", true },
+	{ "lost", "staff", CORP, "device.status=lost\n", LINUX12, false },
+	{ "retired", "kiosk", CORP, "device.status=retired\n", NULL, false },
+	{ "active", "managed", CORP, "device.status=active\n", NULL, true },
+};
+
+static void test_wants_agent(void)
+{
+	struct pst_subject subj = { .device_id = "dev-1" };
+	struct pst_facts fs;
+	size_t i;
+
+	for (i = 0; i < sizeof(wants_cases) / sizeof(wants_cases[0]); i++) {
+		const struct wants_case *c = &wants_cases[i];
+
+		subj.group = c->group;
+		subj.ownership = c->ownership;
+		pst_facts_init(&fs);
+		add_facts(&fs, c->mdm, PST_SRC_MDM);
+		add_facts(&fs, c->client, PST_SRC_CLIENT);
+		if (pst_policy_wants_agent(ops_policy, &subj, &fs) != c->want) {
+			printf("# wants_agent '%s': expected %d\n", c->name, c->want);
+			CHECK(0);
+		}
+	}
+	CHECK(!pst_policy_wants_agent(NULL, &subj, &fs));
+	/* The first policy's own agent setting, through its rules. */
+	subj.group = "staff";
+	subj.ownership = BYOD;
+	pst_facts_init(&fs);
+	CHECK(pst_policy_wants_agent(policy, &subj, &fs));
+	subj.group = "blocked";
+	CHECK(!pst_policy_wants_agent(policy, &subj, &fs));
+}
+
+static int load_policy(const char *text, struct conf_policy **out)
 {
 	char path[] = "/tmp/postern-test-engine.XXXXXX", err[2048];
-	size_t n = strlen(policy_text);
+	size_t n = strlen(text);
 	int fd = mkstemp(path), ret;
 
 	if (fd < 0)
 		return -errno;
-	ret = write(fd, policy_text, n) == (ssize_t)n ? 0 : -EIO;
+	ret = write(fd, text, n) == (ssize_t)n ? 0 : -EIO;
 	close(fd);
 	if (!ret)
-		ret = conf_policy_load(path, &policy, err, sizeof(err));
+		ret = conf_policy_load(path, out, err, sizeof(err));
 	if (ret)
 		printf("# %s\n", err);
 	unlink(path);
@@ -414,7 +692,7 @@ static int load_policy(void)
 
 int main(void)
 {
-	if (load_policy()) {
+	if (load_policy(policy_text, &policy) || load_policy(ops_policy_text, &ops_policy)) {
 		printf("not ok - load_policy\n");
 		return 1;
 	}
@@ -424,6 +702,11 @@ int main(void)
 	RUN(test_future_fact);
 	RUN(test_widest_decision);
 	RUN(test_verdict_names);
+	RUN(test_inventory_table);
+	RUN(test_ops_policy_model);
+	RUN(test_judged_at);
+	RUN(test_wants_agent);
 	conf_policy_free(policy);
+	conf_policy_free(ops_policy);
 	UNIT_EXIT();
 }

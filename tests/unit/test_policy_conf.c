@@ -494,6 +494,145 @@ static void test_err_after_comments(void)
 		     "a deny rule has no profile");
 }
 
+/* ---- the MDM inventory's keys ---- */
+
+static char inv_path[128];	/* an inventory file next to the policies, in /tmp */
+
+static void inv_create(void)
+{
+	FILE *f;
+
+	snprintf(inv_path, sizeof(inv_path), "/tmp/postern-test-inventory.%d.csv", (int)getpid());
+	f = fopen(inv_path, "w");
+	CHECK(f != NULL);
+	if (f) {
+		fputs("device_id,mdm_enrolled,passcode_set,os_name,os_version,last_checkin,"
+		      "status\n", f);
+		fclose(f);
+	}
+}
+
+static void test_inventory_keys(void)
+{
+	char text[2048], err[1024];
+	struct conf_policy *p = NULL;
+
+	inv_create();
+	/* Relative to the policy's directory (/tmp), stored absolute. */
+	snprintf(text, sizeof(text), HEAD RULE "inventory = \"%s\"\nmax-inventory-age = 60\n",
+		 strrchr(inv_path, '/') + 1);
+	CHECK_EQ_INT(load_and_remove(text, &p, err, sizeof(err)), 0);
+	CHECK_EQ_STR(err, "");
+	if (p) {
+		CHECK_EQ_STR(p->inventory, inv_path);
+		CHECK_EQ_INT(p->max_inventory_age, 60);
+	}
+	conf_policy_free(p);
+	p = NULL;
+	snprintf(text, sizeof(text), HEAD RULE "inventory = \"%s\"\n"
+		 "max-inventory-age = 2592000\n", inv_path);
+	CHECK_EQ_INT(load_and_remove(text, &p, err, sizeof(err)), 0);
+	CHECK(p && !strcmp(p->inventory, inv_path) && p->max_inventory_age == 2592000);
+	conf_policy_free(p);
+	p = NULL;
+	/* Unset: no inventory, a day's age. */
+	CHECK_EQ_INT(load_and_remove(HEAD RULE, &p, err, sizeof(err)), 0);
+	CHECK(p && p->inventory == NULL && p->max_inventory_age == 86400);
+	conf_policy_free(p);
+	unlink(inv_path);
+}
+
+static void test_err_inventory(void)
+{
+	char text[2048];
+
+	expect_error(HEAD RULE "inventory = \"\"\n", 5, "inventory: empty file name");
+	snprintf(text, sizeof(text), HEAD RULE "\ninventory = \"no-such-%d.csv\"\n",
+		 (int)getpid());
+	expect_error(text, 6, "inventory: cannot open /tmp/no-such-");
+	expect_error(HEAD RULE "inventory = \"/tmp\"\n", 5,
+		     "inventory: /tmp is not a regular file");
+	inv_create();
+	snprintf(text, sizeof(text), HEAD RULE "inventory = \"%s\"\ninventory = \"%s\"\n",
+		 inv_path, inv_path);
+	expect_error(text, 6, "inventory: set twice (first on line 5)");
+	unlink(inv_path);
+	expect_error(HEAD RULE "max-inventory-age = 59\n", 5,
+		     "max-inventory-age: 59 is out of range 60..2592000");
+	expect_error(HEAD RULE "max-inventory-age = 2592001\n", 5, "out of range 60..2592000");
+	expect_error(HEAD RULE "max-inventory-age = 0x3c\n", 5,
+		     "max-inventory-age: '0x3c' is not a plain decimal number");
+	expect_error(HEAD RULE "max-inventory-age = 086400\n", 5, "is not a plain decimal number");
+}
+
+/* agent, trust and platform in rules; the agent comes from the policy when
+ * the rule says nothing, wherever the top-level key is. */
+static void test_rule_keys(void)
+{
+	static const char text[] =
+		HEAD
+		"rule a { agent = \"optional\" trust = \"mdm\"\n"
+		"  platform = { \"ios\", \"android\" }\n"
+		"  action = \"allow\" profile = \"remediation\" }\n"
+		"rule b { platform = \"linux\" action = \"allow\" profile = \"remediation\" }\n"
+		"rule c { agent = \"required\" trust = \"any\" action = \"allow\"\n"
+		"  profile = \"remediation\" }\n"
+		"rule d { platform = { \"windows\", \"macos\" } action = \"deny\" }\n"
+		"agent = \"optional\"\n";
+	struct conf_policy *p = NULL;
+	const struct conf_rule *r;
+	char err[1024];
+
+	CHECK_EQ_INT(load_and_remove(text, &p, err, sizeof(err)), 0);
+	CHECK_EQ_STR(err, "");
+	if (!p || p->n_rules != 4)
+		goto out;
+	r = p->rules;
+	CHECK_EQ_INT(p->agent, CONF_AGENT_OPTIONAL);
+	CHECK_EQ_INT(r[0].agent, CONF_AGENT_OPTIONAL);
+	CHECK_EQ_INT(r[0].trust, CONF_TRUST_MDM);
+	CHECK_EQ_INT(r[0].n_platform, 2);
+	if (r[0].n_platform == 2) {
+		CHECK_EQ_STR(r[0].platform[0], "ios");
+		CHECK_EQ_STR(r[0].platform[1], "android");
+	}
+	CHECK_EQ_INT(r[1].agent, CONF_AGENT_OPTIONAL);	/* the policy's, set below it */
+	CHECK_EQ_INT(r[1].trust, CONF_TRUST_ANY);
+	CHECK(r[1].n_platform == 1 && !strcmp(r[1].platform[0], "linux"));
+	CHECK_EQ_INT(r[2].agent, CONF_AGENT_REQUIRED);
+	CHECK_EQ_INT(r[2].n_platform, 0);
+	CHECK_EQ_INT(r[3].action, CONF_ACTION_DENY);
+	CHECK_EQ_INT(r[3].n_platform, 2);
+out:
+	conf_policy_free(p);
+}
+
+static void test_err_rule_keys(void)
+{
+	expect_error(HEAD RULE "rule r2 { action = \"allow\" profile = \"remediation\"\n"
+		     " agent = \"sometimes\" }\n", 6,
+		     "rule 'r2': agent: 'sometimes' is not required or optional");
+	expect_error(HEAD RULE "rule r2 { action = \"allow\" profile = \"remediation\"\n"
+		     " trust = \"cloud\" }\n", 6, "rule 'r2': trust: 'cloud' is not any or mdm");
+	expect_error(HEAD RULE "rule r2 { action = \"allow\" profile = \"remediation\"\n"
+		     " platform = { \"ios\", \"beos\" } }\n", 6,
+		     "rule 'r2': platform: 'beos' is not ios, android, linux, windows or macos");
+	expect_error(HEAD RULE "rule r2 { action = \"allow\" profile = \"remediation\"\n"
+		     " platform = \"iOS\" }\n", 6, "platform: 'iOS' is not ios");
+	expect_error(HEAD RULE "rule r2 { action = \"allow\" profile = \"remediation\"\n"
+		     " platform = { \"ios\", \"android\", \"ios\" } }\n", 6,
+		     "rule 'r2': platform: 'ios' is listed twice");
+	expect_error(HEAD RULE "rule r2 { action = \"allow\" profile = \"remediation\"\n"
+		     " platform = {} }\n", 5, "rule 'r2': platform: empty list");
+	expect_error(HEAD RULE "rule r2 { action = \"allow\" profile = \"remediation\"\n"
+		     " agent = \"optional\" agent = \"required\" }\n", 6,
+		     "agent: set twice (first on line 6)");
+	expect_error(HEAD RULE "rule d { action = \"deny\"\n agent = \"optional\" }\n", 6,
+		     "rule 'd': agent: a deny rule has no requirements (deny rules deny on match)");
+	expect_error(HEAD RULE "rule d { action = \"deny\"\n\n trust = \"mdm\" }\n", 7,
+		     "rule 'd': trust: a deny rule has no requirements");
+}
+
 /* ---- collecting errors ---- */
 
 static const char many_errors[] =
@@ -604,6 +743,10 @@ int main(void)
 	RUN(test_err_rule);
 	RUN(test_err_duplicate_title);
 	RUN(test_err_after_comments);
+	RUN(test_inventory_keys);
+	RUN(test_err_inventory);
+	RUN(test_rule_keys);
+	RUN(test_err_rule_keys);
 	RUN(test_collects_all);
 	RUN(test_err_truncated);
 	RUN(test_err_file);
