@@ -36,8 +36,8 @@ Q := @
 endif
 
 # Every .c file in a module folder is library code, except the program entry points.
-PROGRAMS   := posternd postern-ca postern-posture
-MAIN_SRCS  := gateway/main.c certs/postern-ca.c posture/postern-posture.c
+PROGRAMS   := posternd posternctl postern-ca postern-posture
+MAIN_SRCS  := gateway/main.c gateway/posternctl.c certs/postern-ca.c posture/postern-posture.c
 LIB_SRCS   := $(filter-out $(MAIN_SRCS),$(wildcard conf/*.c gateway/*.c posture/*.c certs/*.c))
 LIB_OBJS   := $(LIB_SRCS:%.c=$(OBJ)/%.o)
 LIB        := $(BUILD)/libpostern.a
@@ -70,6 +70,10 @@ $(BUILD)/posternd: $(OBJ)/gateway/main.o $(LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+$(BUILD)/posternctl: $(OBJ)/gateway/posternctl.o $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 $(BUILD)/postern-ca: $(OBJ)/certs/postern-ca.o $(LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -93,9 +97,10 @@ $(FUZZ_OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZCC  $<")
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -MMD -MP -c -o $@ $<
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJS)
+# The harnesses share test-only headers (tests/unit/*.h): a change rebuilds them.
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJS) $(wildcard tests/unit/*.h)
 	@$(if $(Q),echo "  FUZZLD  $@")
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $(filter %.c %.o,$^) $(PKG_LIBS)
 fuzz: $(FUZZ_BINS)
 # Keep the instrumented objects between runs instead of rebuilding them each time.
 .SECONDARY: $(FUZZ_LIB_OBJS)
@@ -128,6 +133,7 @@ PREFIX  ?= /usr/local
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/posternd $(DESTDIR)$(PREFIX)/sbin/posternd
+	install -m 0755 $(BUILD)/posternctl $(DESTDIR)$(PREFIX)/sbin/posternctl
 	install -m 0755 $(BUILD)/postern-ca $(DESTDIR)$(PREFIX)/bin/postern-ca
 	install -m 0755 $(BUILD)/postern-posture $(DESTDIR)$(PREFIX)/bin/postern-posture
 

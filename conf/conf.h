@@ -10,6 +10,7 @@
 #define POSTERN_CONF_H
 
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -62,6 +63,9 @@ struct gw_conf {
 	char *user;			/* drop privileges to this user after set-up, may be NULL */
 	char *policy;			/* posture policy file, or NULL: every valid device is allowed */
 	char *audit_log;		/* one JSON line per posture decision, or NULL */
+	char *control_socket;		/* posternctl's Unix socket, or NULL */
+	char *metrics_listen;		/* "ADDR:PORT" for Prometheus, or NULL */
+	struct sockaddr_storage metrics_addr;	/* metrics_listen, parsed */
 };
 
 /*
@@ -71,6 +75,27 @@ struct gw_conf {
  * errlen). Never prints.
  */
 int conf_gateway_load(const char *path, struct gw_conf **out, char *err, size_t errlen);
+/*
+ * The same for a running gateway that re-reads its file (reload): the files
+ * only read at start (CA, server certificate and key) are not opened again,
+ * since the daemon no longer has the privileges to, and they would not be
+ * used anyway (see conf_gateway_keep).
+ */
+int conf_gateway_reload(const char *path, struct gw_conf **out, char *err, size_t errlen);
 void conf_gateway_free(struct gw_conf *conf);
+
+/*
+ * A reload applies what a running gateway can change (routes, timers,
+ * max-clients, policy); the rest needs a restart (listener, TUN, pools, MTU,
+ * PKI files, user, audit log, control socket, metrics). This copies those
+ * from cur into next, so that next describes what actually runs, and writes
+ * "KEY" names of the ones that differed, comma-separated, into kept.
+ * Returns how many differed.
+ */
+unsigned int conf_gateway_keep(struct gw_conf *next, struct gw_conf *cur, char *kept, size_t len);
+
+/* Parses "a.b.c.d:PORT", "[v6]:PORT" or a bare "PORT" (127.0.0.1:PORT);
+ * port 1..65535. 0 or -EINVAL. */
+int conf_hostport_parse(const char *text, struct sockaddr_storage *out);
 
 #endif

@@ -82,6 +82,7 @@ struct conf_load {
 	size_t n_sec_done;		/* how many libconfuse has finished */
 	int open_line;			/* a section still open at the end of the file */
 	unsigned int n_kind[CONF_KEYS_MAX];	/* sections parsed, by option index */
+	bool running;			/* a reload: files only read at start are not probed */
 };
 
 /*

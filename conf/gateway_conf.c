@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define CONF_IPV6_MIN_MTU 1280
@@ -126,21 +127,67 @@ static void conf_check_secrecy(cfg_t *cfg, cfg_opt_t *opt, const char *abs, mode
 			     opt->name, abs);
 }
 
-/* The audit log is created at start if missing, so only its directory must exist. */
-static int conf_check_audit_log(cfg_t *cfg, cfg_opt_t *opt)
+static void conf_check_parent_dir(cfg_t *cfg, cfg_opt_t *opt, char *abs)
 {
+	char *slash = strrchr(abs, '/');
 	struct stat st;
-	char *abs, *slash;
 
-	conf_note(cfg, opt);
-	abs = conf_path_of(cfg, opt);
-	if (!abs)
-		return 0;
-	slash = strrchr(abs, '/');
 	*slash = '\0';
 	if (stat(abs[0] ? abs : "/", &st) != 0 || !S_ISDIR(st.st_mode))
 		conf_err_opt(cfg, opt, "%s: directory %s does not exist", opt->name, abs[0] ? abs : "/");
+	*slash = '/';
+}
+
+/* The audit log is created at start if missing, so only its directory must exist. */
+static int conf_check_audit_log(cfg_t *cfg, cfg_opt_t *opt)
+{
+	char *abs;
+
+	conf_note(cfg, opt);
+	abs = conf_path_of(cfg, opt);
+	if (abs)
+		conf_check_parent_dir(cfg, opt, abs);
 	free(abs);
+	return 0;
+}
+
+/* The CA and the server certificate and key are read once, at start. */
+static int conf_check_start_file(cfg_t *cfg, cfg_opt_t *opt)
+{
+	if (conf_cur->running) {
+		conf_note(cfg, opt);
+		free(conf_path_of(cfg, opt));
+		return 0;
+	}
+	return conf_check_file(cfg, opt);
+}
+
+/* The control socket is created at start (an old one is replaced): only its
+ * directory must exist, and the path must fit a Unix socket address. */
+static int conf_check_socket(cfg_t *cfg, cfg_opt_t *opt)
+{
+	struct sockaddr_un sun;
+	char *abs;
+
+	conf_note(cfg, opt);
+	abs = conf_path_of(cfg, opt);
+	if (abs && strlen(abs) >= sizeof(sun.sun_path))
+		conf_err_opt(cfg, opt, "%s: %s is longer than a socket path may be (%zu bytes)",
+			     opt->name, abs, sizeof(sun.sun_path) - 1);
+	else if (abs)
+		conf_check_parent_dir(cfg, opt, abs);
+	free(abs);
+	return 0;
+}
+
+static int conf_check_hostport(cfg_t *cfg, cfg_opt_t *opt)
+{
+	struct sockaddr_storage ss;
+
+	conf_note(cfg, opt);
+	if (conf_hostport_parse(conf_str(opt), &ss))
+		conf_err_opt(cfg, opt, "%s: '%s' is not ADDRESS:PORT (127.0.0.1:9187, [::1]:9187)",
+			     opt->name, conf_str(opt));
 	return 0;
 }
 
@@ -149,6 +196,8 @@ static int conf_check_key(cfg_t *cfg, cfg_opt_t *opt)
 	struct stat st;
 	char *abs;
 
+	if (conf_cur->running)
+		return conf_check_start_file(cfg, opt);
 	conf_note(cfg, opt);
 	abs = conf_path_of(cfg, opt);
 	if (abs && conf_file_probe(cfg, opt, abs, &st) == 0)
@@ -236,9 +285,9 @@ static int conf_check_user(cfg_t *cfg, cfg_opt_t *opt)
 
 static const struct conf_check conf_checks[] = {
 	{ "listen", conf_check_listen },
-	{ "ca-cert", conf_check_file },
+	{ "ca-cert", conf_check_start_file },
 	{ "crl", conf_check_file },
-	{ "server-cert", conf_check_file },
+	{ "server-cert", conf_check_start_file },
 	{ "server-key", conf_check_key },
 	{ "tun-name", conf_check_tun_name },
 	{ "ipv4-pool", conf_check_pool4 },
@@ -246,6 +295,8 @@ static const struct conf_check conf_checks[] = {
 	{ "user", conf_check_user },
 	{ "policy", conf_check_file },
 	{ "audit-log", conf_check_audit_log },
+	{ "control-socket", conf_check_socket },
+	{ "metrics-listen", conf_check_hostport },
 };
 
 /* ---- value parsers (libconfuse calls them once per value) ---- */
@@ -294,6 +345,8 @@ static cfg_opt_t conf_opts[] = {
 	CFG_STR("user", NULL, CFGF_NODEFAULT),
 	CFG_STR("policy", NULL, CFGF_NODEFAULT),
 	CFG_STR("audit-log", NULL, CFGF_NODEFAULT),
+	CFG_STR("control-socket", NULL, CFGF_NODEFAULT),
+	CFG_STR("metrics-listen", NULL, CFGF_NODEFAULT),
 	CFG_END()
 };
 
@@ -385,7 +438,12 @@ static int conf_build_strings(const struct conf_load *ld, cfg_t *cfg, struct gw_
 	    conf_dup(&c->tun_name, cfg_getstr(cfg, "tun-name")) ||
 	    conf_dup(&c->user, cfg_getstr(cfg, "user")) ||
 	    conf_dup_opt_path(ld, cfg, &c->policy, "policy") ||
-	    conf_dup_opt_path(ld, cfg, &c->audit_log, "audit-log"))
+	    conf_dup_opt_path(ld, cfg, &c->audit_log, "audit-log") ||
+	    conf_dup_opt_path(ld, cfg, &c->control_socket, "control-socket"))
+		return -ENOMEM;
+	if (cfg_size(cfg, "metrics-listen") &&
+	    (conf_dup(&c->metrics_listen, cfg_getstr(cfg, "metrics-listen")) ||
+	     conf_hostport_parse(c->metrics_listen, &c->metrics_addr)))
 		return -ENOMEM;
 	return 0;
 }
@@ -446,9 +504,11 @@ static int conf_build(struct conf_load *ld, cfg_t *cfg, struct gw_conf **out)
 
 /* ---- the interface ---- */
 
-int conf_gateway_load(const char *path, struct gw_conf **out, char *err, size_t errlen)
+static int conf_gateway_read(const char *path, bool running, struct gw_conf **out, char *err,
+			     size_t errlen)
 {
-	struct conf_load ld = { .path = path ? path : "", .err = err, .errlen = errlen };
+	struct conf_load ld = { .path = path ? path : "", .err = err, .errlen = errlen,
+				.running = running };
 	char *text = NULL;
 	size_t len = 0;
 	cfg_t *cfg = NULL;
@@ -474,6 +534,134 @@ int conf_gateway_load(const char *path, struct gw_conf **out, char *err, size_t 
 	return ret;
 }
 
+int conf_gateway_load(const char *path, struct gw_conf **out, char *err, size_t errlen)
+{
+	return conf_gateway_read(path, false, out, err, errlen);
+}
+
+int conf_gateway_reload(const char *path, struct gw_conf **out, char *err, size_t errlen)
+{
+	return conf_gateway_read(path, true, out, err, errlen);
+}
+
+int conf_hostport_parse(const char *text, struct sockaddr_storage *out)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)out;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)out;
+	const char *colon = strrchr(text, ':'), *host = text, *port_text;
+	char addr[INET6_ADDRSTRLEN + 2], *end;
+	size_t hlen = colon ? (size_t)(colon - text) : 0;
+	unsigned long port;
+
+	memset(out, 0, sizeof(*out));
+	if (colon) {
+		port_text = colon + 1;
+	} else {
+		/* A port alone: the loopback address, so metrics stay local by default. */
+		port_text = text;
+		host = "127.0.0.1";
+		hlen = strlen(host);
+	}
+	/* Decimal like every number in the file: no sign, no leading zero. */
+	if (!hlen || hlen >= sizeof(addr) || port_text[0] < '1' || port_text[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	port = strtoul(port_text, &end, 10);
+	if (*end || errno || port == 0 || port > 65535)
+		return -EINVAL;
+	if (host[0] == '[') {
+		if (hlen < 3 || host[hlen - 1] != ']')
+			return -EINVAL;
+		memcpy(addr, host + 1, hlen - 2);
+		addr[hlen - 2] = '\0';
+		if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) != 1)
+			return -EINVAL;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		return 0;
+	}
+	memcpy(addr, host, hlen);
+	addr[hlen] = '\0';
+	if (inet_pton(AF_INET, addr, &sin->sin_addr) != 1)
+		return -EINVAL;
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons((uint16_t)port);
+	return 0;
+}
+
+static bool conf_str_eq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static bool conf_cidr_eq(const struct conf_cidr *a, const struct conf_cidr *b)
+{
+	return a->family == b->family && a->prefix == b->prefix &&
+	       !memcmp(a->addr.bytes, b->addr.bytes, a->family == AF_INET ? 4 : 16);
+}
+
+struct conf_kept {
+	char *buf;
+	size_t len, used;
+	unsigned int n;
+};
+
+static void conf_kept_note(struct conf_kept *k, bool same, const char *key)
+{
+	int n;
+
+	if (same)
+		return;
+	k->n++;
+	if (!k->len || k->used >= k->len)
+		return;
+	n = snprintf(k->buf + k->used, k->len - k->used, "%s%s", k->used ? ", " : "", key);
+	if (n > 0)
+		k->used += (size_t)n;
+}
+
+/* A string kept from the running configuration; the other one is freed with next's old value. */
+static void conf_keep_str(struct conf_kept *k, char **next, char **cur, const char *key)
+{
+	char *t;
+
+	conf_kept_note(k, conf_str_eq(*next, *cur), key);
+	t = *next;
+	*next = *cur;
+	*cur = t;
+}
+
+unsigned int conf_gateway_keep(struct gw_conf *next, struct gw_conf *cur, char *kept, size_t len)
+{
+	struct conf_kept k = { kept, len, 0, 0 };
+
+	if (kept && len)
+		kept[0] = '\0';
+	conf_keep_str(&k, &next->listen, &cur->listen, "listen");
+	conf_kept_note(&k, next->port == cur->port, "port");
+	next->port = cur->port;
+	conf_keep_str(&k, &next->ca_cert, &cur->ca_cert, "ca-cert");
+	conf_keep_str(&k, &next->crl, &cur->crl, "crl");
+	conf_keep_str(&k, &next->server_cert, &cur->server_cert, "server-cert");
+	conf_keep_str(&k, &next->server_key, &cur->server_key, "server-key");
+	conf_keep_str(&k, &next->tun_name, &cur->tun_name, "tun-name");
+	conf_kept_note(&k, conf_cidr_eq(&next->ipv4_pool, &cur->ipv4_pool), "ipv4-pool");
+	next->ipv4_pool = cur->ipv4_pool;
+	conf_kept_note(&k, next->have_ipv6_pool == cur->have_ipv6_pool &&
+		       (!cur->have_ipv6_pool || conf_cidr_eq(&next->ipv6_pool, &cur->ipv6_pool)),
+		       "ipv6-pool");
+	next->have_ipv6_pool = cur->have_ipv6_pool;
+	next->ipv6_pool = cur->ipv6_pool;
+	conf_kept_note(&k, next->mtu == cur->mtu, "mtu");
+	next->mtu = cur->mtu;
+	conf_keep_str(&k, &next->user, &cur->user, "user");
+	conf_keep_str(&k, &next->audit_log, &cur->audit_log, "audit-log");
+	conf_keep_str(&k, &next->control_socket, &cur->control_socket, "control-socket");
+	conf_keep_str(&k, &next->metrics_listen, &cur->metrics_listen, "metrics-listen");
+	next->metrics_addr = cur->metrics_addr;
+	return k.n;
+}
+
 void conf_gateway_free(struct gw_conf *conf)
 {
 	if (!conf)
@@ -489,5 +677,7 @@ void conf_gateway_free(struct gw_conf *conf)
 	free(conf->user);
 	free(conf->policy);
 	free(conf->audit_log);
+	free(conf->control_socket);
+	free(conf->metrics_listen);
 	free(conf);
 }

@@ -6,14 +6,16 @@
  * source and age), what was decided (verdict, rule, profile, reasons,
  * leased addresses) and under which policy (path and SHA-256 of its bytes).
  *
- * Facts come from devices, so every string is escaped: quotes, backslashes,
- * control characters and bytes outside ASCII (as \u00XX), which keeps each
- * record one valid line whatever a device sends. A record is written with a
+ * Facts come from devices, so every string is escaped (json.c), which keeps
+ * each record one valid line whatever a device sends. The event says what
+ * led to the decision: a login, or a re-evaluation of a live session after
+ * a reload or an inventory change. A record is written with a
  * single write() to a file opened with O_APPEND, so concurrent writers and
  * logrotate's copytruncate never interleave half lines.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,27 +25,10 @@
 #include "gateway/gateway.h"
 #include "gateway/log.h"
 
-static void audit_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20 || *p >= 0x7f)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
-}
-
 /* A string, or null when s is NULL or empty. */
 static void audit_str_or_null(FILE *f, const char *s)
 {
-	if (s && s[0])
-		audit_str(f, s);
-	else
-		fputs("null", f);
+	gw_json_str(f, s && s[0] ? s : NULL);
 }
 
 static void audit_key(FILE *f, const char *key)
@@ -51,31 +36,19 @@ static void audit_key(FILE *f, const char *key)
 	fprintf(f, ",\"%s\":", key);
 }
 
-static void audit_time(FILE *f, time_t t)
+static void audit_identity(FILE *f, const struct pst_identity *id, const char *peer)
 {
-	struct tm tm;
-	char buf[32];
-
-	gmtime_r(&t, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(f, "{\"time\":\"%s\"", buf);
-}
-
-static void audit_identity(FILE *f, const struct gw_conn *c)
-{
-	const struct pst_identity *id = &c->id;
-
 	audit_key(f, "device");
-	audit_str(f, id->device_id);
+	gw_json_str(f, id->device_id);
 	audit_key(f, "serial");
-	audit_str(f, id->serial);
+	gw_json_str(f, id->serial);
 	audit_key(f, "group");
-	audit_str(f, id->group);
+	gw_json_str(f, id->group);
 	audit_key(f, "ownership");
-	audit_str(f, id->ownership == CONF_OWNERSHIP_CORPORATE ? "corporate" :
+	gw_json_str(f, id->ownership == CONF_OWNERSHIP_CORPORATE ? "corporate" :
 		     id->ownership == CONF_OWNERSHIP_BYOD ? "byod" : "unknown");
 	audit_key(f, "client");
-	audit_str(f, c->peer);
+	audit_str_or_null(f, peer);
 }
 
 static void audit_facts(FILE *f, const struct pst_facts *facts, time_t now)
@@ -86,11 +59,11 @@ static void audit_facts(FILE *f, const struct pst_facts *facts, time_t now)
 		const struct pst_fact *x = &facts->f[i];
 
 		fputs(i ? ",{\"name\":" : "{\"name\":", f);
-		audit_str(f, x->name);
+		gw_json_str(f, x->name);
 		audit_key(f, "value");
-		audit_str(f, x->value);
+		gw_json_str(f, x->value);
 		audit_key(f, "source");
-		audit_str(f, pst_source_name(x->source));
+		gw_json_str(f, pst_source_name(x->source));
 		fprintf(f, ",\"age\":%lld}", (long long)(now - x->time));
 	}
 	fputc(']', f);
@@ -99,7 +72,7 @@ static void audit_facts(FILE *f, const struct pst_facts *facts, time_t now)
 static void audit_decision(FILE *f, const struct pst_decision *d, const char *report_problem)
 {
 	audit_key(f, "verdict");
-	audit_str(f, pst_verdict_name(d->verdict));
+	gw_json_str(f, pst_verdict_name(d->verdict));
 	audit_key(f, "rule");
 	audit_str_or_null(f, d->rule ? d->rule->name : NULL);
 	audit_key(f, "profile");
@@ -109,11 +82,11 @@ static void audit_decision(FILE *f, const struct pst_decision *d, const char *re
 	for (size_t i = 0; i < d->n_reasons; i++) {
 		if (i)
 			fputc(',', f);
-		audit_str(f, d->reasons[i]);
+		gw_json_str(f, d->reasons[i]);
 	}
 	fputc(']', f);
 	audit_key(f, "report");
-	audit_str(f, report_problem ? report_problem : "received");
+	gw_json_str(f, report_problem ? report_problem : "received");
 }
 
 static void audit_addresses(FILE *f, const struct gw_session *s)
@@ -122,12 +95,12 @@ static void audit_addresses(FILE *f, const struct gw_session *s)
 
 	audit_key(f, "address");
 	if (s && s->lease.have_v4)
-		audit_str(f, inet_ntop(AF_INET, &s->lease.v4, a, sizeof(a)));
+		gw_json_str(f, inet_ntop(AF_INET, &s->lease.v4, a, sizeof(a)));
 	else
 		fputs("null", f);
 	audit_key(f, "address6");
 	if (s && s->lease.have_v6)
-		audit_str(f, inet_ntop(AF_INET6, &s->lease.v6, a, sizeof(a)));
+		gw_json_str(f, inet_ntop(AF_INET6, &s->lease.v6, a, sizeof(a)));
 	else
 		fputs("null", f);
 }
@@ -141,9 +114,9 @@ static void audit_write(struct gw_worker *w, const char *buf, size_t len)
 		       n < 0 ? strerror(errno) : "short write");
 }
 
-void gw_audit_decision(struct gw_worker *w, const struct gw_conn *c, const struct gw_session *s,
-		       const struct pst_decision *d, const struct pst_facts *facts,
-		       const char *report_problem)
+void gw_audit_decision(struct gw_worker *w, const char *event, const struct pst_identity *id,
+		       const char *peer, const struct gw_session *s, const struct pst_decision *d,
+		       const struct pst_facts *facts, const char *report_problem)
 {
 	time_t now = time(NULL);
 	char *buf = NULL;
@@ -157,17 +130,44 @@ void gw_audit_decision(struct gw_worker *w, const struct gw_conn *c, const struc
 		gw_err("audit log: out of memory; a decision is not recorded");
 		return;
 	}
-	audit_time(f, now);
-	audit_identity(f, c);
+	fputs("{\"time\":", f);
+	gw_json_time(f, now);
+	audit_key(f, "event");
+	gw_json_str(f, event);
+	audit_identity(f, id, peer);
 	audit_decision(f, d, report_problem);
 	audit_addresses(f, s);
 	audit_facts(f, facts, now);
 	audit_key(f, "policy");
-	audit_str(f, w->policy->path);
+	gw_json_str(f, w->policy->path);
 	audit_key(f, "policy_sha256");
-	audit_str(f, w->policy->sha256);
+	gw_json_str(f, w->policy->sha256);
 	fputs("}\n", f);
 	if (fclose(f) == 0)
 		audit_write(w, buf, len);
 	free(buf);
+}
+
+/*
+ * logrotate has moved the file away (or truncated it): open the path again.
+ * The daemon may no longer be root here, so the new file must already exist
+ * writable for it (logrotate's `create`, see conf/postern.logrotate); when
+ * the open fails, records keep going to the file open before, never nowhere.
+ */
+void gw_audit_reopen(struct gw_worker *w)
+{
+	int fd;
+
+	if (!w->conf->audit_log || w->audit_fd < 0)
+		return;
+	fd = open(w->conf->audit_log,
+		  O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0640);
+	if (fd < 0) {
+		gw_err("SIGUSR1: cannot reopen the audit log %s: %s; still writing to the file "
+		       "open before", w->conf->audit_log, strerror(errno));
+		return;
+	}
+	close(w->audit_fd);
+	w->audit_fd = fd;
+	gw_info("SIGUSR1: audit log %s reopened", w->conf->audit_log);
 }

@@ -15,6 +15,8 @@
  *   is bound to the certificate and checked against it again at CONNECT.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -60,7 +62,7 @@ static void auth_refuse(struct gw_conn *c, const char *reason)
 {
 	gw_peer_log(c->w, GW_LOG_INFO, "refused peer=%s device=%s: %s", c->peer,
 		    gw_conn_device(c), reason);
-	c->w->stats.refused++;
+	gw_stats_refused(c->w, reason);
 	gw_auth_reply(c, "Set-Cookie: webvpn=refused; Secure; HttpOnly\r\n", "text/xml", AUTH_XML_HEAD
 		   "<auth id=\"success\">\n<title>Postern</title>\n"
 		   "<message>This device is refused; the reason follows.</message>\n"
@@ -91,6 +93,33 @@ void gw_auth_session(struct gw_conn *c, const struct gw_session *s)
 }
 
 /*
+ * Whether to send the host-scan challenge: decided from what is known
+ * before any report, the certificate's group and ownership, the platform
+ * the client announces and the MDM's record, by the first rule that fits
+ * (laptops may run the agent where phones do not).
+ */
+static bool auth_wants_agent(struct gw_conn *c, const struct gw_http_req *req,
+			     const uint8_t *body)
+{
+	struct gw_worker *w = c->w;
+	struct pst_facts *facts = malloc(sizeof(*facts));
+	struct pst_subject subj = { .device_id = c->id.device_id, .group = c->id.group,
+				    .ownership = c->id.ownership };
+	time_t now = time(NULL);
+	bool wants;
+
+	if (!facts)	/* fail closed: the agent's report is the stricter path */
+		return true;
+	pst_facts_init(facts);
+	gw_client_facts(req, body, now, facts);
+	pst_inventory_facts(w->inventory, c->id.device_id, now, w->policy->max_inventory_age,
+			    facts);
+	wants = pst_policy_wants_agent(w->policy, &subj, facts);
+	free(facts);
+	return wants;
+}
+
+/*
  * A login: the first one under a policy that requires the agent gets the
  * host-scan challenge; the one that follows the scan carries its token
  * (the sdesktop cookie) and gets the decision.
@@ -114,7 +143,7 @@ static void auth_login(struct gw_conn *c, const struct gw_http_req *req, const u
 		gw_verdict_login(c, req, body, sc);
 		return gw_scan_end(w, sc);
 	}
-	if (w->policy && w->policy->agent == CONF_AGENT_REQUIRED) {
+	if (w->policy && auth_wants_agent(c, req, body)) {
 		/* The certificate is good: the reason travels with a session. */
 		if (gw_scan_new(w, &c->id, &sc) < 0)
 			return gw_verdict_refuse(c, "the gateway is out of resources; try again later");
@@ -132,12 +161,14 @@ static void auth_connect_refuse(struct gw_conn *c, const char *why)
 	gw_peer_log(c->w, GW_LOG_INFO, "refused peer=%s device=%s: CONNECT %s", c->peer,
 		    gw_conn_device(c), why);
 	c->w->stats.refused++;
+	c->w->stats.refused_by[GW_REF_COOKIE]++;
 	c->state = GW_CONN_CLOSING;
 	gw_conn_send(c, resp, sizeof(resp) - 1);
 }
 
-/* 503 with X-Reason: openconnect prints the reason and gives up (see above). */
-static void auth_connect_deny(struct gw_conn *c, const char *reason)
+/* 503 with X-Reason: openconnect prints the reason and gives up (see above).
+ * kind: the refusal's counter, or GW_REF_N to count it by its words. */
+static void auth_connect_deny(struct gw_conn *c, const char *reason, enum gw_refusal kind)
 {
 	char resp[512];
 	int n = snprintf(resp, sizeof(resp), "HTTP/1.1 503 Service Unavailable\r\n"
@@ -147,6 +178,7 @@ static void auth_connect_deny(struct gw_conn *c, const char *reason)
 	gw_peer_log(c->w, GW_LOG_INFO, "refused peer=%s device=%s: %s", c->peer,
 		    gw_conn_device(c), reason);
 	c->w->stats.refused++;
+	c->w->stats.refused_by[kind == GW_REF_N ? gw_refusal_of(reason) : kind]++;
 	c->state = GW_CONN_CLOSING;
 	if (n > 0 && (size_t)n < sizeof(resp))
 		gw_conn_send(c, resp, (size_t)n);
@@ -161,7 +193,8 @@ static void auth_connect(struct gw_conn *c, const struct gw_http_req *req)
 	struct gw_session *s;
 
 	if (!c->cert_ok)
-		return auth_connect_deny(c, c->cert_refusal ? c->cert_refusal : "device certificate rejected");
+		return auth_connect_deny(c, c->cert_refusal ? c->cert_refusal : "device certificate rejected",
+					 GW_REF_N);
 	if (gw_http_cookie(req, "webvpn", &cookie, &len) < 0)
 		return auth_connect_refuse(c, "without a session cookie");
 	s = gw_session_find(c->w, cookie, len);
@@ -171,7 +204,8 @@ static void auth_connect(struct gw_conn *c, const struct gw_http_req *req)
 	if (CRYPTO_memcmp(s->id.fingerprint, c->id.fingerprint, PST_FINGERPRINT_LEN) != 0)
 		return auth_connect_refuse(c, "with a cookie issued to another certificate");
 	if (s->verdict == PST_DENY) {
-		auth_connect_deny(c, s->deny_reason ? s->deny_reason : "denied by the posture policy");
+		auth_connect_deny(c, s->deny_reason ? s->deny_reason : "denied by the posture policy",
+				  s->judged ? GW_REF_POLICY_DENY : GW_REF_N);
 		return gw_session_end(c->w, s, "denied: the device was told why");
 	}
 	gw_tunnel_attach(c, s);

@@ -18,6 +18,8 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <openssl/ssl.h>
@@ -29,6 +31,7 @@
 #include "gateway/keyd.h"
 #include "gateway/log.h"
 #include "gateway/pool.h"
+#include "posture/inventory.h"
 #include "posture/posture.h"
 
 #define GW_COOKIE_LEN		32	/* random bytes; 64 hex digits on the wire */
@@ -40,6 +43,13 @@
 #define GW_PEER_LOG_BUDGET	20	/* failed-connection log lines per second */
 #define GW_TICKET_LEN		16	/* random bytes of a host-scan ticket */
 #define GW_SCAN_TIMEOUT		120	/* seconds from challenge to the login that redeems it */
+#ifndef POSTERN_VERSION
+#define POSTERN_VERSION "0.2.0"
+#endif
+#define PATH_MAX_ARG		1024	/* a file name in a control request */
+#define GW_XSTR(x)		#x
+#define GW_STR(x)		GW_XSTR(x)
+#define GW_HISTORY_MAX		512	/* decisions kept for `posternctl show`, all devices */
 /* Room for a partial frame or request plus one whole TLS record. */
 #define GW_RX_CAP		(2 * GW_CSTP_MAX_FRAME + 16)
 
@@ -81,7 +91,25 @@ struct gw_session {
 	size_t n_allow;
 	char *banner;				/* plain text for X-CSTP-Banner, or NULL */
 	char *deny_reason;			/* deny only */
-	time_t decided;				/* wall clock */
+	time_t decided;				/* wall clock: the latest decision */
+	/*
+	 * What a re-evaluation needs (policy reload, inventory change): what
+	 * the device itself said at login (client and agent facts; the MDM's
+	 * are looked up afresh each time), why no report counted, and when
+	 * its facts were judged, so that their age is measured then and a
+	 * reload does not make every report "too old".
+	 */
+	bool judged;				/* decided by the policy engine */
+	struct pst_fact *facts;
+	size_t n_facts;
+	char *report_problem;			/* NULL when a report counted */
+	time_t judged_at;			/* wall clock */
+	char *reasons;				/* the latest decision's, one per line, or NULL */
+	/* Pushed at CONNECT: the rule's profile and the quarantine profile,
+	 * so a device can be moved between them in place; NULL: the config's. */
+	struct conf_cidr *routes;
+	size_t n_routes;
+	time_t since;				/* wall clock: created (logged in) */
 };
 
 /*
@@ -148,17 +176,79 @@ struct gw_tun {
 	char name[16];
 };
 
+/* Why a device was turned away, for the counters (stats.c names them). */
+enum gw_refusal {
+	GW_REF_REVOKED,
+	GW_REF_EXPIRED,
+	GW_REF_NOT_YET_VALID,
+	GW_REF_UNKNOWN_CA,
+	GW_REF_CRL_OUT_OF_DATE,
+	GW_REF_NOT_CLIENT_CERT,
+	GW_REF_NO_CERTIFICATE,
+	GW_REF_BAD_CERTIFICATE,
+	GW_REF_POLICY_DENY,
+	GW_REF_POOL_EXHAUSTED,
+	GW_REF_RESOURCES,
+	GW_REF_COOKIE,
+	GW_REF_POSTURE_CHECK,
+	GW_REF_N
+};
+
+/* Why a live session was ended by the gateway or an operator. */
+enum gw_end {
+	GW_END_KICKED,
+	GW_END_REVOKED,
+	GW_END_LOST,
+	GW_END_POLICY,
+	GW_END_N
+};
+
 struct gw_stats {
 	uint64_t accepted, handshakes, refused, auth_ok, tunnels;
+	uint64_t refused_by[GW_REF_N];
 	uint64_t decisions[3];			/* by enum pst_verdict */
 	uint64_t reports, reports_refused;
+	uint64_t reloads_ok, reloads_failed;
+	uint64_t reevaluated;			/* live sessions moved to another verdict or profile */
+	uint64_t ended[GW_END_N];
 	uint64_t closed_bad_input;
 	struct gw_counters traffic;
 };
 
+/* One decision, for the history `posternctl show` prints. */
+struct gw_history {
+	time_t time;				/* wall clock */
+	char device[PST_DEVICE_ID_MAX + 1];
+	const char *event;			/* static: "login", "reload", "inventory", ... */
+	const char *verdict;			/* static: a verdict's name, or "ended" */
+	char rule[CONF_NAME_MAX + 1];
+	char profile[CONF_NAME_MAX + 1];
+	char reasons[2 * PST_REASON_MAX];	/* one per line, cut */
+};
+
+/* A file the gateway re-reads when it changes (the CRL, the inventory). */
+struct gw_watch {
+	bool have;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+};
+
+struct gw_admin;
+
 struct gw_worker {
-	const struct gw_conf *conf;
-	const struct conf_policy *policy;	/* NULL: every valid device is allowed */
+	/* Owned by the worker, replaced by a reload (reload.c). */
+	struct gw_conf *conf;
+	struct conf_policy *policy;		/* NULL: every valid device is allowed */
+	struct pst_inventory *inventory;	/* the policy's MDM inventory, or NULL */
+	X509 *ca;				/* checks a new CRL's signature */
+	struct gw_watch crl_watch, inventory_watch;
+	time_t started, conf_loaded, policy_loaded, crl_loaded, inventory_loaded;	/* wall */
+	unsigned long crl_revoked;		/* entries in the CRL in force */
+	struct gw_admin *admin;			/* control socket and metrics (admin.c) */
+	struct gw_history *history;		/* GW_HISTORY_MAX, a ring */
+	size_t history_next, history_n;
 	int audit_fd;				/* -1 when there is no audit log */
 	struct gw_scan *scans;
 	unsigned int n_scans;
@@ -190,6 +280,14 @@ struct gw_worker;
 
 /* tls.c */
 SSL_CTX *gw_tls_ctx_new(const struct gw_conf *conf, struct gw_keyd *kd);
+X509 *gw_tls_ca_load(const char *path);
+/*
+ * A trust store for device certificates: ca and the CRL at crl_path, which
+ * must be signed by ca, with CRL checking on. NULL with the reason in err.
+ * *crl (when not NULL) gets the CRL, for checking live sessions.
+ */
+X509_STORE *gw_tls_store_new(X509 *ca, const char *crl_path, X509_CRL **crl, char *err,
+			     size_t errlen);
 /* After the handshake: fills c->id, c->cert_ok and c->cert_refusal. */
 void gw_tls_peer_check(struct gw_conn *c);
 int gw_tls_conn_index(void);
@@ -243,15 +341,24 @@ void gw_scan_challenge(struct gw_conn *c, const struct gw_scan *sc);
 bool gw_scan_request(struct gw_conn *c, const struct gw_http_req *req, const uint8_t *body);
 
 /* verdict.c: a posture decision turned into a session, a reply and an audit record */
+/* What the client's login request says about the device (source client). */
+void gw_client_facts(const struct gw_http_req *req, const uint8_t *body, time_t now,
+		     struct pst_facts *facts);
 void gw_verdict_login(struct gw_conn *c, const struct gw_http_req *req, const uint8_t *body,
 		      struct gw_scan *sc);
+/* Gives s the decision: verdict, rule, profile networks, reasons; and its
+ * routes while it has not connected yet. 0 or -ENOMEM (s unchanged then
+ * only in part: the caller ends it). */
+int gw_session_apply(struct gw_worker *w, struct gw_session *s, const struct pst_decision *d);
+int gw_session_routes(struct gw_worker *w, struct gw_session *s, const struct pst_decision *d);
 /* Denies the device for a reason outside the policy (no audit record). */
 void gw_verdict_refuse(struct gw_conn *c, const char *reason);
 
 /* audit.c */
-void gw_audit_decision(struct gw_worker *w, const struct gw_conn *c, const struct gw_session *s,
-		       const struct pst_decision *d, const struct pst_facts *facts,
-		       const char *report_problem);
+/* event: "login", "reload", "inventory"; peer NULL when the device is not connected. */
+void gw_audit_decision(struct gw_worker *w, const char *event, const struct pst_identity *id,
+		       const char *peer, const struct gw_session *s, const struct pst_decision *d,
+		       const struct pst_facts *facts, const char *report_problem);
 
 /* tunnel.c: the CSTP data path */
 void gw_tunnel_attach(struct gw_conn *c, struct gw_session *s);
@@ -260,12 +367,75 @@ void gw_tunnel_frame(struct gw_conn *c, const struct gw_cstp_frame *f);
 void gw_tunnel_from_tun(struct gw_worker *w);
 void gw_tunnel_detach(struct gw_conn *c, const char *why);
 
+/* stats.c: every counter once, for posternctl stats and the metrics */
+struct gw_stat_row {
+	const char *group;	/* JSON object it sits in, or NULL for the top level */
+	const char *key;	/* its key there */
+	const char *metric;	/* Prometheus name */
+	const char *label;	/* "reason=\"revoked\"" or NULL */
+	const char *help;	/* for # HELP, on the first row of a metric */
+	bool gauge;
+	uint64_t value;
+};
+size_t gw_stats_rows(const struct gw_worker *w, struct gw_stat_row *rows, size_t cap);
+#define GW_STAT_ROWS_MAX 64
+void gw_stats_json(const struct gw_worker *w, FILE *f);
+void gw_stats_text(const struct gw_worker *w, FILE *f);
+void gw_stats_prometheus(const struct gw_worker *w, FILE *f);
+enum gw_refusal gw_refusal_of(const char *reason);
+/* Counts a refusal by its reason (the words the device is told). */
+void gw_stats_refused(struct gw_worker *w, const char *reason);
+
+/* json.c: JSON for the control socket and the audit log */
+void gw_json_str(FILE *f, const char *s);		/* "..." escaped; null for NULL */
+void gw_json_time(FILE *f, time_t t);			/* "2026-11-27T10:00:00Z" */
+void gw_json_key(FILE *f, bool *first, const char *key);	/* ,"key": */
+void gw_json_addr(FILE *f, int family, const void *addr);	/* "a.b.c.d" */
+
+/* admin.c: the control socket and the metrics listener */
+int gw_admin_open(struct gw_worker *w);
+void gw_admin_event(struct gw_worker *w);
+void gw_admin_tick(struct gw_worker *w);
+void gw_admin_close(struct gw_worker *w);
+int gw_admin_fd(const struct gw_worker *w);	/* its epoll set, for the worker's; -1 */
+
+/* control.c: posternctl's commands. Writes the body to f; returns NULL or
+ * the error message (static or in err). */
+const char *gw_control_run(struct gw_worker *w, const char *line, FILE *f, char *err,
+			   size_t errlen);
+
+/* reload.c: live changes */
+/* Re-reads config, policy, inventory and CRL; all or nothing. 0, or -1 with
+ * the problems (FILE:LINE lines) in err. Writes a JSON or text summary to f
+ * when f is not NULL. */
+int gw_reload(struct gw_worker *w, FILE *f, bool json, char *err, size_t errlen);
+int gw_policy_diff(struct gw_worker *w, const char *path, FILE *f, bool json, char *err,
+		   size_t errlen);
+/* Every second: a changed CRL or inventory file is re-read and applied. */
+void gw_watch_tick(struct gw_worker *w);
+int gw_reload_init(struct gw_worker *w);
+void gw_reload_free(struct gw_worker *w);
+/* Warns about files the daemon can no longer read once it has dropped root. */
+void gw_reload_check_access(const struct gw_worker *w);
+/* The facts a session is judged on now: its own plus the MDM's. 0, or
+ * -ENOSPC when they do not fit (the caller denies: fail closed). */
+int gw_session_facts(const struct gw_worker *w, const struct conf_policy *p,
+		     const struct pst_inventory *inv, const struct gw_session *s, time_t now,
+		     struct pst_facts *facts);
+void gw_history_add(struct gw_worker *w, const char *device, const char *event,
+		    const struct pst_decision *d);
+/* Ends a live session for a reason counted in stats.ended. */
+void gw_session_end_for(struct gw_worker *w, struct gw_session *s, enum gw_end why,
+			const char *text);
+/* Audit log: reopened on SIGUSR1 (logrotate). */
+void gw_audit_reopen(struct gw_worker *w);
+
 /* privs.c: drop root for good (user NULL: only forbid new privileges) */
 int gw_privs_drop(const char *user);
 
 /* loop.c */
-int gw_worker_init(struct gw_worker *w, const struct gw_conf *conf,
-		   const struct conf_policy *policy);
+/* Takes ownership of conf and policy (freed by gw_worker_free). */
+int gw_worker_init(struct gw_worker *w, struct gw_conf *conf, struct conf_policy *policy);
 int gw_worker_run(struct gw_worker *w);
 void gw_worker_free(struct gw_worker *w);
 int gw_epoll_set(struct gw_worker *w, int fd, uint32_t events, void *ptr, bool add);

@@ -134,9 +134,13 @@ static void __attribute__((noreturn)) keyd_child(int fd, const char *key_path, c
 	/* Before the key is read: no core dump, no ptrace by the same user. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
-	/* A terminal's ^C ends the worker's sessions cleanly; it must not end us first. */
+	/* A terminal's ^C ends the worker's sessions cleanly; it must not end us
+	 * first. Reload and log-reopen signals sent to the whole unit are the
+	 * worker's business too. */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
 	if (dup2(fd, 3) < 0 || close_range(4, ~0U, 0) < 0)
 		_exit(1);
 	key = keyd_load(key_path);

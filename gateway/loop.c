@@ -20,10 +20,11 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "conf/policy.h"
 #include "gateway/gateway.h"
 #include "gateway/log.h"
 
-enum { EV_LISTEN = 1, EV_TUN, EV_TIMER, EV_SIGNAL, EV_MAX_TAG = 4096 };
+enum { EV_LISTEN = 1, EV_TUN, EV_TIMER, EV_SIGNAL, EV_ADMIN, EV_MAX_TAG = 4096 };
 #define LOOP_EVENTS 64
 
 static time_t monotonic_now(void)
@@ -105,6 +106,7 @@ static int signals_open(struct gw_worker *w)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -errno;
 	w->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -161,8 +163,7 @@ static int audit_open(struct gw_worker *w)
 	return 0;
 }
 
-int gw_worker_init(struct gw_worker *w, const struct gw_conf *conf,
-		   const struct conf_policy *policy)
+int gw_worker_init(struct gw_worker *w, struct gw_conf *conf, struct conf_policy *policy)
 {
 	int err;
 
@@ -178,10 +179,15 @@ int gw_worker_init(struct gw_worker *w, const struct gw_conf *conf,
 	w->rxbuf = malloc(GW_RX_CAP);
 	if (!w->rxbuf)
 		return -ENOMEM;
+	w->ca = gw_tls_ca_load(conf->ca_cert);
+	if (!w->ca)
+		return -EINVAL;
 	w->tls = gw_tls_ctx_new(conf, &w->keyd);
 	if (!w->tls)
 		return -EINVAL;
-	err = audit_open(w);
+	err = gw_reload_init(w);
+	if (err == 0)
+		err = audit_open(w);
 	if (err == 0)
 		err = pools_init(w);
 	if (err == 0)
@@ -190,6 +196,10 @@ int gw_worker_init(struct gw_worker *w, const struct gw_conf *conf,
 		err = signals_open(w);
 	if (err == 0)
 		err = timer_open(w);
+	if (err == 0)
+		err = gw_admin_open(w);
+	if (err == 0 && w->admin)
+		err = epoll_tag(w, gw_admin_fd(w), EV_ADMIN);
 	if (err == 0)
 		err = listen_open(w);
 	return err;
@@ -219,6 +229,10 @@ void gw_worker_free(struct gw_worker *w)
 		gw_conn_close(w->conns, NULL);
 	gw_scans_free(w);
 	worker_free_dead(w);
+	if (w->conf)
+		gw_admin_close(w);
+	gw_reload_free(w);
+	X509_free(w->ca);
 	SSL_CTX_free(w->tls);
 	gw_keyd_stop(&w->keyd);
 	gw_tun_close(&w->tun);
@@ -233,6 +247,10 @@ void gw_worker_free(struct gw_worker *w)
 	close_fd(w->signal_fd);
 	close_fd(w->audit_fd);
 	close_fd(w->epfd);
+	conf_policy_free(w->policy);
+	conf_gateway_free(w->conf);
+	w->policy = NULL;
+	w->conf = NULL;
 }
 
 static void worker_tick(struct gw_worker *w)
@@ -244,6 +262,8 @@ static void worker_tick(struct gw_worker *w)
 	gw_conns_tick(w);
 	gw_sessions_expire(w);
 	gw_scans_expire(w);
+	gw_watch_tick(w);
+	gw_admin_tick(w);
 }
 
 static void worker_signal(struct gw_worker *w)
@@ -252,7 +272,14 @@ static void worker_signal(struct gw_worker *w)
 
 	while (read(w->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			gw_info("SIGHUP: reloading is not supported yet; restart to apply changes");
+			char err[8192];
+
+			gw_info("SIGHUP: reloading");
+			gw_reload(w, NULL, false, err, sizeof(err));
+			continue;
+		}
+		if (si.ssi_signo == SIGUSR1) {
+			gw_audit_reopen(w);
 			continue;
 		}
 		gw_info("%s received: ending sessions and stopping", strsignal((int)si.ssi_signo));
@@ -273,6 +300,8 @@ static void worker_dispatch(struct gw_worker *w, const struct epoll_event *ev)
 		return worker_tick(w);
 	case EV_SIGNAL:
 		return worker_signal(w);
+	case EV_ADMIN:
+		return gw_admin_event(w);
 	default:
 		if (tag > EV_MAX_TAG)
 			gw_conn_event(ev->data.ptr, ev->events);

@@ -19,27 +19,72 @@
 #include "gateway/log.h"
 
 #define DEFAULT_CONF "/etc/postern/posternd.conf"
-#ifndef POSTERN_VERSION
-#define POSTERN_VERSION "0.1.0"
-#endif
 
-static void usage(FILE *f)
+static void usage(void)
 {
-	fprintf(f,
-		"Usage: posternd [-c FILE] [-t] [-v]\n"
-		"\n"
-		"Postern gateway: terminates OpenConnect (AnyConnect-compatible) TLS tunnels\n"
-		"from devices that authenticate with a device certificate.\n"
-		"\n"
-		"  -c, --config FILE  configuration file (default " DEFAULT_CONF ")\n"
-		"  -t, --test         check the configuration and exit: 0 when it is valid,\n"
-		"                     1 with one \"FILE:LINE: problem\" line per problem\n"
-		"  -v, --verbose      also log debug messages\n"
-		"  -V, --version      print the version and exit\n"
-		"  -h, --help         print this help and exit\n"
-		"\n"
-		"Runs in the foreground and logs to stderr. SIGTERM or SIGINT ends every\n"
-		"session (the clients are told) and exits.\n");
+	fputs(
+"NAME\n"
+"    posternd - the Postern VPN gateway daemon\n"
+"\n"
+"SYNOPSIS\n"
+"    posternd [-c FILE] [-v]\n"
+"    posternd -t [-c FILE]\n"
+"\n"
+"DESCRIPTION\n"
+"    Terminates OpenConnect (AnyConnect-compatible) TLS tunnels from devices\n"
+"    that authenticate with a device certificate of the configured CA and are\n"
+"    not on its CRL, checks their posture against the policy, and gives each\n"
+"    the networks of its profile: a compliant device its rule's, a failing one\n"
+"    the quarantine profile's, a denied one nothing.\n"
+"\n"
+"    It creates the TUN device, opens its sockets, then drops root for the\n"
+"    configured user and runs in the foreground, logging to stderr (the\n"
+"    journal under systemd). The TLS private key stays in a separate key\n"
+"    holder process. Live changes need no restart: see SIGNALS and\n"
+"    posternctl(8).\n"
+"\n"
+"OPTIONS\n"
+"    -c, --config FILE  configuration file (default " DEFAULT_CONF ")\n"
+"    -t, --test         check the configuration and the policy (and its\n"
+"                       inventory) and exit; every problem is printed as\n"
+"                       FILE:LINE: problem\n"
+"    -v, --verbose      also log debug messages\n"
+"    -V, --version      print the version and exit\n"
+"    -h, --help         print this help and exit\n"
+"\n"
+"SIGNALS\n"
+"    SIGHUP    reload: re-read the configuration, the policy, its inventory\n"
+"              and the CRL; all or nothing. Live sessions are re-evaluated\n"
+"              and moved to their new profile in place, or ended when now\n"
+"              denied. Same as posternctl reload.\n"
+"    SIGUSR1   reopen the audit log (after logrotate moved it)\n"
+"    SIGTERM, SIGINT\n"
+"              end every session (the clients are told) and exit\n"
+"    The CRL and the inventory are also re-read by themselves within a\n"
+"    second of changing: a revoked or lost device's session ends at once.\n"
+"\n"
+"EXIT STATUS\n"
+"    0  stopped by a signal, or -t found no problem\n"
+"    1  the configuration or policy has a problem, or start-up failed\n"
+"    2  usage error\n"
+"\n"
+"FILES\n"
+"    " DEFAULT_CONF "     the configuration (see the commented sample)\n"
+"    /etc/postern/policy.conf       the posture policy it names\n"
+"    /run/postern/posternd.sock     the control socket (control-socket)\n"
+"    /var/log/postern/audit.log     one JSON line per posture decision\n"
+"\n"
+"EXAMPLES\n"
+"    posternd -t -c /etc/postern/posternd.conf\n"
+"    systemctl reload postern       (sends SIGHUP)\n"
+"\n"
+"SEE ALSO\n"
+"    posternctl(8), postern-ca(1), postern-posture(1)\n", stdout);
+}
+
+static void short_usage(void)
+{
+	fputs("Usage: posternd [-c FILE] [-t] [-v]   (posternd --help for more)\n", stderr);
 }
 
 /* A loader's FILE:LINE messages, one per line, ending in a newline. */
@@ -75,7 +120,25 @@ static int load_policy(const struct gw_conf *conf, struct conf_policy **policy)
 	return r;
 }
 
-static int run(const struct gw_conf *conf, const struct conf_policy *policy)
+/* The worker owns conf and policy from here on. */
+/* -t checks the inventory the policy names as the gateway would load it. */
+static int check_inventory(const struct conf_policy *policy)
+{
+	struct pst_inventory *inv = NULL;
+	char err[8192];
+
+	if (!policy || !policy->inventory)
+		return 0;
+	if (pst_inventory_load(policy->inventory, &inv, err, sizeof(err)) < 0) {
+		print_load_errors(err, "inventory failed to load\n");
+		return 1;
+	}
+	printf("%s: inventory OK (%zu records)\n", policy->inventory, pst_inventory_count(inv));
+	pst_inventory_free(inv);
+	return 0;
+}
+
+static int run(struct gw_conf *conf, struct conf_policy *policy)
 {
 	struct gw_worker w;
 	char pool[64];
@@ -91,14 +154,16 @@ static int run(const struct gw_conf *conf, const struct conf_policy *policy)
 			       conf->user ? conf->user : "(none)", strerror(-err));
 		else if (conf->user)
 			gw_info("running as user %s", conf->user);
+		if (err == 0)
+			gw_reload_check_access(&w);
 	}
 	if (err == 0) {
-		conf_cidr_format(&conf->ipv4_pool, pool, sizeof(pool));
-		if (policy)
+		conf_cidr_format(&w.conf->ipv4_pool, pool, sizeof(pool));
+		if (w.policy)
 			gw_info("posture policy %s (sha256 %s): %zu rules, agent %s",
-				policy->path, policy->sha256, policy->n_rules,
-				policy->agent == CONF_AGENT_REQUIRED ? "required" : "optional");
-		gw_info("listening on %s:%u (tun %s, pool %s)", conf->listen, conf->port,
+				w.policy->path, w.policy->sha256, w.policy->n_rules,
+				w.policy->agent == CONF_AGENT_REQUIRED ? "required" : "optional");
+		gw_info("listening on %s:%u (tun %s, pool %s)", w.conf->listen, w.conf->port,
 			w.tun.name, pool);
 		err = gw_worker_run(&w);
 	} else {
@@ -129,13 +194,13 @@ int main(int argc, char **argv)
 		case 't': test = 1; break;
 		case 'v': verbose = 1; break;
 		case 'V': printf("posternd %s\n", POSTERN_VERSION); return 0;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'h': usage(); return 0;
+		default: short_usage(); return 2;
 		}
 	}
 	if (optind != argc) {
 		fprintf(stderr, "posternd: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
+		short_usage();
 		return 2;
 	}
 	gw_log_init("posternd", verbose);
@@ -146,14 +211,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (test) {
-		printf("%s: configuration OK\n", path);
-		if (policy)
-			printf("%s: policy OK\n", policy->path);
-		rc = 0;
-	} else {
-		rc = run(conf, policy);
+		rc = check_inventory(policy);
+		if (rc == 0) {
+			printf("%s: configuration OK\n", path);
+			if (policy)
+				printf("%s: policy OK\n", policy->path);
+		}
+		conf_policy_free(policy);
+		conf_gateway_free(conf);
+		return rc;
 	}
-	conf_policy_free(policy);
-	conf_gateway_free(conf);
-	return rc;
+	return run(conf, policy);
 }

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -104,6 +105,7 @@ int gw_session_new(struct gw_worker *w, const struct pst_identity *id, struct gw
 	s->id = *id;
 	s->verdict = PST_DENY;		/* fail closed: the caller grants more */
 	s->detached = w->now;
+	s->since = time(NULL);
 	s->next = w->sessions;
 	w->sessions = s;
 	*out = s;
@@ -192,6 +194,10 @@ void gw_session_end(struct gw_worker *w, struct gw_session *s, const char *why)
 	free(s->allow);
 	free(s->banner);
 	free(s->deny_reason);
+	free(s->facts);
+	free(s->report_problem);
+	free(s->reasons);
+	free(s->routes);
 	free(s);
 }
 

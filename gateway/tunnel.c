@@ -31,13 +31,15 @@ static void format_mask4(unsigned int prefix, char *buf, size_t len)
 
 /*
  * One header line per split-include route, IPv4 as addr/netmask like ocserv:
- * the session's profile networks under a policy, else the config's routes.
+ * under a policy the session's rule's profile and the quarantine profile
+ * (gw_session_routes; the filter enforces the current one), else the
+ * config's routes.
  */
 static int connect_routes(const struct gw_conf *conf, const struct gw_session *s,
 			  char *buf, size_t len)
 {
-	const struct conf_cidr *routes = s->allow ? s->allow : conf->routes;
-	size_t n = 0, count = s->allow ? s->n_allow : conf->n_routes;
+	const struct conf_cidr *routes = s->routes ? s->routes : conf->routes;
+	size_t n = 0, count = s->routes ? s->n_routes : conf->n_routes;
 
 	for (size_t i = 0; i < count; i++) {
 		const struct conf_cidr *r = &routes[i];

@@ -11,6 +11,7 @@
  * destination filter. Deny creates a session that only carries the reason
  * to the CONNECT (see auth.c). Every decision is logged and audited.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +20,8 @@
 #include "gateway/gateway.h"
 #include "gateway/log.h"
 
-static void verdict_client_facts(const struct gw_http_req *req, const uint8_t *body,
-				 time_t now, struct pst_facts *facts)
+void gw_client_facts(const struct gw_http_req *req, const uint8_t *body, time_t now,
+		     struct pst_facts *facts)
 {
 	if (body && req->content_length)
 		pst_client_xml((const char *)body, req->content_length, now, facts);
@@ -31,14 +32,51 @@ static void verdict_client_facts(const struct gw_http_req *req, const uint8_t *b
 	}
 }
 
-static int verdict_copy_profile(struct gw_session *s, const struct conf_profile *p)
+/* Two prefixes are the same network. */
+static bool verdict_cidr_eq(const struct conf_cidr *a, const struct conf_cidr *b)
 {
-	snprintf(s->profile, sizeof(s->profile), "%s", p->name);
-	s->allow = calloc(p->n_allow ? p->n_allow : 1, sizeof(*s->allow));
-	if (!s->allow)
+	return a->family == b->family && a->prefix == b->prefix &&
+	       !memcmp(a->addr.bytes, b->addr.bytes, a->family == AF_INET ? 4 : 16);
+}
+
+static void verdict_routes_add(struct gw_session *s, const struct conf_profile *p)
+{
+	for (size_t i = 0; p && i < p->n_allow; i++) {
+		bool dup = false;
+
+		for (size_t k = 0; k < s->n_routes && !dup; k++)
+			dup = verdict_cidr_eq(&s->routes[k], &p->allow[i]);
+		if (dup)
+			continue;
+		if (s->n_routes == CONF_ROUTES_MAX) {
+			gw_warn("device=%s: more than %d networks in profiles %s and its rule's; "
+				"the rest are not routed to it", s->id.device_id, CONF_ROUTES_MAX,
+				p->name);
+			return;
+		}
+		s->routes[s->n_routes++] = p->allow[i];
+	}
+}
+
+/*
+ * The routes a session is given at CONNECT: its rule's profile and the
+ * quarantine profile, whichever it is in now, so that a re-evaluation can
+ * move it between the two in place; the packet filter only lets through
+ * what the current profile allows. Without a policy: the config's routes.
+ */
+int gw_session_routes(struct gw_worker *w, struct gw_session *s, const struct pst_decision *d)
+{
+	free(s->routes);
+	s->routes = NULL;
+	s->n_routes = 0;
+	if (!w->policy || d->verdict == PST_DENY)
+		return 0;
+	s->routes = calloc(CONF_ROUTES_MAX, sizeof(*s->routes));
+	if (!s->routes)
 		return -1;
-	memcpy(s->allow, p->allow, p->n_allow * sizeof(*s->allow));
-	s->n_allow = p->n_allow;
+	verdict_routes_add(s, d->rule ? d->rule->profile : NULL);
+	verdict_routes_add(s, w->policy->quarantine);
+	verdict_routes_add(s, d->profile);
 	return 0;
 }
 
@@ -87,7 +125,22 @@ static void verdict_reasons(const struct pst_decision *d, char *buf, size_t len)
 	}
 }
 
+/* What the device said about itself (the client's and the agent's facts),
+ * kept for re-evaluation; the MDM's are looked up afresh each time. */
+static int verdict_keep_facts(struct gw_session *s, const struct pst_facts *facts)
+{
+	s->facts = calloc(facts->n ? facts->n : 1, sizeof(*s->facts));
+	if (!s->facts)
+		return -1;
+	for (size_t i = 0; i < facts->n; i++) {
+		if (facts->f[i].source != PST_SRC_MDM)
+			s->facts[s->n_facts++] = facts->f[i];
+	}
+	return 0;
+}
+
 static int verdict_session(struct gw_conn *c, const struct pst_decision *d,
+			   const struct pst_facts *facts, const char *problem,
 			   struct gw_session **out)
 {
 	struct gw_worker *w = c->w;
@@ -95,17 +148,17 @@ static int verdict_session(struct gw_conn *c, const struct pst_decision *d,
 
 	if (gw_session_new(w, &c->id, &s) < 0)
 		return -1;
-	s->verdict = d->verdict;
-	s->decided = time(NULL);
-	if (d->rule)
-		snprintf(s->rule, sizeof(s->rule), "%s", d->rule->name);
+	s->judged = w->policy != NULL;
+	s->judged_at = time(NULL);
+	if (verdict_keep_facts(s, facts) < 0 || (problem && !(s->report_problem = strdup(problem))))
+		goto fail;
+	if (gw_session_apply(w, s, d) < 0)
+		goto fail;
 	if (d->verdict == PST_DENY) {
 		s->deny_reason = strdup(d->n_reasons ? d->reasons[0] : "denied by the posture policy");
 		*out = s;
 		return s->deny_reason ? 0 : -1;
 	}
-	if (d->profile && verdict_copy_profile(s, d->profile) < 0)
-		goto fail;
 	if (w->policy) {
 		s->banner = verdict_banner(d);
 		if (!s->banner && (d->verdict != PST_ALLOW || (d->profile && d->profile->banner)))
@@ -154,7 +207,7 @@ void gw_verdict_login(struct gw_conn *c, const struct gw_http_req *req, const ui
 	if (!facts)
 		return gw_verdict_refuse(c, "the gateway is out of resources; try again later");
 	pst_facts_init(facts);
-	verdict_client_facts(req, body, now, facts);
+	gw_client_facts(req, body, now, facts);
 	if (sc && sc->reported)
 		pst_facts_merge(facts, &sc->facts, PST_SRC_AGENT);
 	else
@@ -164,15 +217,23 @@ void gw_verdict_login(struct gw_conn *c, const struct gw_http_req *req, const ui
 					    .ownership = c->id.ownership,
 					    .report_problem = problem };
 
+		if (pst_inventory_facts(w->inventory, c->id.device_id, now,
+					w->policy->max_inventory_age, facts) < 0) {
+			/* Fail closed: the MDM's record (a lost status) must count. */
+			free(facts);
+			return gw_verdict_refuse(c, "the gateway is out of resources; try again later");
+		}
 		pst_policy_decide(w->policy, &subj, facts, now, &d);
 		w->stats.decisions[d.verdict]++;
 		verdict_log(c, &d);
 	} else {
 		verdict_no_policy(&d);
 	}
-	ret = verdict_session(c, &d, &s);
+	gw_history_add(w, c->id.device_id, "login", &d);
+	ret = verdict_session(c, &d, facts, problem, &s);
 	if (w->policy)
-		gw_audit_decision(w, c, ret == 0 ? s : NULL, &d, facts, problem);
+		gw_audit_decision(w, "login", &c->id, c->peer, ret == 0 ? s : NULL, &d, facts,
+				  problem);
 	free(facts);
 	if (ret == -2)
 		return gw_verdict_refuse(c, "the VPN address pool is exhausted; try again later");
@@ -187,7 +248,7 @@ void gw_verdict_refuse(struct gw_conn *c, const char *reason)
 
 	gw_peer_log(c->w, GW_LOG_INFO, "refused peer=%s device=%s: %s", c->peer,
 		    gw_conn_device(c), reason);
-	c->w->stats.refused++;
+	gw_stats_refused(c->w, reason);
 	if (gw_session_new(c->w, &c->id, &s) < 0)
 		return gw_conn_close(c, "out of memory");
 	s->deny_reason = strdup(reason);

@@ -23,6 +23,26 @@
 # record), and 1-3 again with every packet checked against a 16-network
 # profile whose matching network is the last.
 #
+# Last, the live operations on posternd with BENCH_SESSIONS tunnels held
+# open (sessions.py; a policy with agent = "optional" under which they are
+# allowed on their certificate, and the control socket), each as the wall
+# time of a whole posternctl run (posternctl status, the smallest request,
+# is printed as the floor):
+#   5. posternctl reload when no session's verdict changes (median of 5);
+#   6. posternctl policy-diff of a stricter policy (require-mdm, which none
+#      of them meets) and how many sessions it reports would change;
+#   7. posternctl reload with that policy, moving every session to
+#      quarantine in place: its time, the "re-evaluated" lines (expect N),
+#      the "tunnel up" lines before and after (expect no new one) and the
+#      sessions by verdict;
+#   8. posternctl --json sessions: time (median of 5) and output size;
+#   9. revocation: postern-ca revoke of three held devices one after
+#      another, each the command's own time (the CRL rebuilt) and the time
+#      from its return to the gateway's "session end ... certificate
+#      revoked" line, polled every 15 ms. The gateway checks its CRL file
+#      once a second, so expect 0-1 s plus the rebuild.
+# It runs after ocserv: the revocations leave bench devices unusable.
+#
 # Environment: BENCH_MB (default 200), BENCH_SESSIONS (default 200, at most
 # 250: the pool is a /24), BENCH_LOGINS (default 20).
 set -u
@@ -140,25 +160,44 @@ measure() {
 }
 
 measure_sessions() {
-	local name=$1 rss0 rss1 line hold_pid
+	local name=$1 rss0 rss1
 	rss0=$(pss_kb)
+	hold_open "$name"
+	rss1=$(pss_kb)
+	[ "$HOLD_N" -gt 0 ] &&
+		echo "$name: memory $rss0 KiB idle, $rss1 KiB with $HOLD_N tunnels:" \
+			"$(((rss1 - rss0) / HOLD_N)) KiB per tunnel"
+	hold_close
+	return 0
+}
+
+# hold_open NAME: sessions.py opens SESSIONS tunnels from devA's netns, one
+# after another, and holds them (idle, never reading) until hold_close;
+# prints its set-up line. Sets HOLD_N, the number of tunnels held (0 when
+# none), and returns non-zero when it is 0.
+hold_open() {
+	local name=$1 line
+	HOLD_N=0
 	coproc HOLD { pst_in devA python3 "$PST_ROOT/tests/bench/sessions.py" --host "$PST_GW_IP" \
 		--cafile "$PST_TMP/pki/ca.crt" --certs "$PST_TMP/bench-certs" --count "$SESSIONS" 2>&1; }
-	hold_pid=$HOLD_PID
-	pst_spawn "$hold_pid"
+	HOLD_PROC=$HOLD_PID
+	pst_spawn "$HOLD_PROC"
 	while read -r -t 120 line <&"${HOLD[0]}"; do
 		case "$line" in
 		tunnels*) echo "$name: tunnel set-up, one after another: ${line#tunnels }" ;;
-		ready*) break ;;
+		ready*) HOLD_N=${line#ready }; break ;;
 		*) echo "# $name: $line" ;;
 		esac
 	done
-	rss1=$(pss_kb)
-	[ "${line#ready }" -gt 0 ] 2>/dev/null &&
-		echo "$name: memory $rss0 KiB idle, $rss1 KiB with ${line#ready } tunnels:" \
-			"$(((rss1 - rss0) / ${line#ready })) KiB per tunnel"
+	[ "$HOLD_N" -gt 0 ] 2>/dev/null || { HOLD_N=0; return 1; }
+}
+
+# hold_close: sessions.py closes its tunnels and exits (ended by its PID
+# when it has not within 10 s, e.g. still setting up after a time-out).
+hold_close() {
 	[ -n "${HOLD[1]:-}" ] && exec {HOLD[1]}>&-
-	wait "$hold_pid" 2>/dev/null
+	wait_for 10 pst_gone "$HOLD_PROC" || pst_stop_pid "$HOLD_PROC"
+	wait "$HOLD_PROC" 2>/dev/null
 	return 0
 }
 
@@ -244,6 +283,183 @@ measure_traffic() {
 	pst_disconnect devB
 }
 
+# ---- live operations on posternd with SESSIONS tunnels held open
+
+# us_now: microseconds since the epoch, without a fork (bash 5).
+us_now() { echo "${EPOCHREALTIME/[.,]/}"; }
+ms_of() { awk -v us="$1" 'BEGIN { printf "%.1f ms", us / 1000 }'; }
+# median_us US...: the median of the numbers given.
+median_us() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# ctl [posternctl options...] COMMAND [ARG]: one posternctl run on the
+# control socket (at most 60 s), output in $PST_TMP/ctl.out and ctl.err.
+# Sets CTL_US, its wall time in microseconds; returns its exit status.
+ctl() {
+	local t0 rc
+	t0=$(us_now)
+	timeout 60 "$PST_BUILD/posternctl" -s "$PST_TMP/control.sock" "$@" \
+		>"$PST_TMP/ctl.out" 2>"$PST_TMP/ctl.err" </dev/null
+	rc=$?
+	CTL_US=$(($(us_now) - t0))
+	[ "$rc" -eq 0 ] || echo "# posternctl $* -> exit $rc: $(head -c 300 "$PST_TMP/ctl.err")" >&2
+	return "$rc"
+}
+
+# ctl_median TIMES [posternctl arguments...]: TIMES runs; prints the median
+# wall time in microseconds (nothing when a run failed).
+ctl_median() {
+	local times=$1 i us=(); shift
+	for ((i = 0; i < times; i++)); do
+		ctl "$@" || return 1
+		us+=("$CTL_US")
+	done
+	median_us "${us[@]}"
+}
+
+# ops_policy [stricter]: the policy of this section. agent = "optional", so
+# sessions.py's tunnels, which run no CSD wrapper, get a session on their
+# certificate (bench-*: group default, corporate) and what the client says
+# of itself (device-id linux-64: os.name linux). The stricter one requires
+# MDM enrollment, which nothing states here (no agent, no inventory): every
+# session would move to quarantine, in place.
+ops_policy() {
+	cat <<-EOF
+	quarantine-profile = "remediation"
+	agent = "optional"
+	profile internal { allow = { "$PST_INT_NET" } }
+	profile remediation { allow = { "$PST_REM_NET" } }
+	platform linux { }
+	rule bench {
+		group = "default"
+		ownership = "corporate"
+		${1:+require-mdm = true}
+		action = "allow"
+		profile = "internal"
+	}
+	EOF
+}
+
+# status_counts: "A allow, Q quarantine, T tunnels" from posternctl status.
+status_counts() {
+	ctl --json status && python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))["sessions"]
+print("%d allow, %d quarantine, %d tunnels" % (d["allow"], d["quarantine"], d["tunnels"]))' \
+		"$PST_TMP/ctl.out" 2>/dev/null
+}
+
+# revoke_latency DEV: postern-ca revoke of DEV, a device with a live
+# tunnel; prints how long the command took (CRL rebuilt and renamed over
+# crl.pem) and the time from its return to the gateway's "session end
+# device=DEV ...certificate revoked" line (polled every 15 ms, at most 10 s).
+revoke_latency() {
+	local dev=$1 t0 t1 now out i seen=
+	t0=$(us_now)
+	out=$("$PST_BUILD/postern-ca" revoke --dir "$PST_TMP/pki" --device "$dev" 2>&1) || {
+		echo "$OPS_NAME: postern-ca revoke $dev failed: $out"
+		return 1
+	}
+	t1=$(us_now)
+	for ((i = 0; i < 700; i++)); do
+		now=$(us_now)
+		if pst_log_has "session end device=$(re "$dev") .*certificate revoked"; then
+			seen=$now
+			break
+		fi
+		[ $((now - t1)) -gt 10000000 ] && break
+		sleep 0.015
+	done
+	if [ -n "$seen" ]; then
+		echo "$OPS_NAME: revocation of $dev: postern-ca revoke took $(ms_of $((t1 - t0)))," \
+			"session end logged $(ms_of $((seen - t1))) after it returned"
+	else
+		echo "$OPS_NAME: revocation of $dev: postern-ca revoke took $(ms_of $((t1 - t0)))," \
+			"no session end logged within 10 s"
+	fi
+}
+
+# measure_ops: posternd with a policy and its control socket, SESSIONS
+# tunnels held by sessions.py, then reload, policy-diff, sessions and
+# revocation timed against them. DPD is 300 s: sessions.py never answers
+# one, and at 30 s the gateway would end its tunnels after 60 s of silence.
+measure_ops() {
+	local policy=$PST_TMP/ops-policy.conf strict=$PST_TMP/ops-stricter.conf n us ups0 ups1 reev
+	local ended0 ended1 count i devs=() all
+	OPS_NAME="posternd, $SESSIONS live tunnels"
+	ops_policy >"$policy"
+	ops_policy stricter >"$strict"
+	pst_gw_conf max-clients=1024 dpd=300 policy="$policy" control-socket=control.sock
+	if ! pst_gw_start || ! wait_for 5 [ -S "$PST_TMP/control.sock" ]; then
+		echo "$OPS_NAME: posternd with a control socket did not start"
+		return 1
+	fi
+	if ! hold_open "$OPS_NAME"; then
+		echo "$OPS_NAME: no tunnel came up: $(tail -n 3 "$PST_GW_LOG" | tr '\n' ' ')"
+		hold_close
+		pst_gw_stop >/dev/null
+		return 1
+	fi
+	n=$HOLD_N
+	OPS_NAME="posternd, $n live tunnels"
+	echo "$OPS_NAME: status: $(status_counts)"
+
+	# 5. A reload that changes no verdict (and the floor: status, the smallest request).
+	us=$(ctl_median 5 status) &&
+		echo "$OPS_NAME: posternctl status: median $(ms_of "$us") of 5 (the floor)"
+	reev=$(pst_log_count "re-evaluated ")
+	us=$(ctl_median 5 reload) &&
+		echo "$OPS_NAME: posternctl reload, no verdict changes: median $(ms_of "$us") of 5" \
+			"($(($(pst_log_count "re-evaluated ") - reev)) sessions re-evaluated)"
+
+	# 6. policy-diff of the stricter policy: every session would move.
+	if ctl policy-diff "$strict"; then
+		count=$(awk '/would change or changed/ { print $1, "would change,", $(NF - 1), "unchanged" }' \
+			"$PST_TMP/ctl.out")
+		echo "$OPS_NAME: posternctl policy-diff stricter: $(ms_of "$CTL_US"), reports ${count:-nothing}"
+	fi
+
+	# 7. reload with it: every session moved to quarantine in place.
+	cp "$strict" "$policy"
+	ups0=$(pst_log_count "tunnel up device=bench-")
+	ended0=$(pst_log_count "session end device=bench-")
+	reev=$(pst_log_count "re-evaluated device=bench-")
+	if ctl reload; then
+		us=$CTL_US
+		wait_for 5 pst_log_more "re-evaluated device=bench-.* verdict=quarantine" $((n - 1)) ||
+			true
+		ups1=$(pst_log_count "tunnel up device=bench-")
+		ended1=$(pst_log_count "session end device=bench-")
+		echo "$OPS_NAME: posternctl reload, all to quarantine: $(ms_of "$us")," \
+			"$(($(pst_log_count "re-evaluated device=bench-") - reev)) re-evaluated lines," \
+			"tunnel up lines $ups0 -> $ups1, sessions ended $((ended1 - ended0));" \
+			"status: $(status_counts)"
+	fi
+
+	# 8. the sessions list.
+	us=$(ctl_median 5 --json sessions) &&
+		echo "$OPS_NAME: posternctl --json sessions: median $(ms_of "$us") of 5," \
+			"$(wc -c <"$PST_TMP/ctl.out") bytes"
+
+	# 9. revocation of three held devices, one after another: the first, the
+	# middle and the last that sessions.py opened. Each after a random pause
+	# of 0-1 s: started right after the previous one was seen, it would meet
+	# the gateway's once-a-second CRL check at the same phase every time.
+	all=("$PST_TMP"/bench-certs/*.crt)
+	all=("${all[@]##*/}")
+	all=("${all[@]%.crt}")
+	all=("${all[@]:0:n}")
+	devs=("${all[0]}")
+	[ "$n" -ge 3 ] && devs+=("${all[$(((n - 1) / 2))]}")
+	[ "$n" -ge 2 ] && devs+=("${all[$((n - 1))]}")
+	for i in "${devs[@]}"; do
+		sleep "0.$(printf '%03d' $((RANDOM % 1000)))"
+		revoke_latency "$i"
+	done
+	echo "$OPS_NAME: after the revocations: status: $(status_counts)"
+
+	hold_close
+	pst_gw_stop >/dev/null
+}
+
 pst_init
 pst_topology devA devB || pst_bail "topology" "could not build the namespaces"
 pst_pki "$PST_TMP/pki" || pst_bail "pki" "postern-ca failed"
@@ -294,4 +510,7 @@ if command -v ocserv >/dev/null; then
 else
 	echo "# ocserv is not installed: apt-get install ocserv to compare with it"
 fi
+
+# Last: it revokes bench devices, which the runs above could then not use.
+measure_ops || echo "posternd, live operations: could not run"
 pst_finish

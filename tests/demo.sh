@@ -9,8 +9,12 @@
 #                 reaches the internal web server
 #   old-laptop    corporate, but Linux 11: quarantined, reaches only the
 #                 remediation host, and its banner says why
-#   personal      a personal Android phone with a screen lock: mail only
+#   personal      a personal Android phone with a screen lock: mail only;
+#                 then reported lost (postern-ca lost): the gateway ends its
+#                 live session by itself within a second or two, and refuses
+#                 it from then on
 #   stolen-phone  certificate revoked: refused, and told why
+# The system department's view in between: posternctl sessions and stats.
 # Prints what it set up and what happened, tears everything down, and exits
 # 0 only when each device got exactly what the policy says. Needs root.
 #
@@ -102,10 +106,18 @@ say "old-laptop (corporate), personal-phone (byod), stolen-phone (revoked: keyCo
 
 step "Gateway, with the sample policy conf/policy.conf"
 cp "$PST_ROOT/conf/policy.conf" "$PST_TMP/policy.conf"
+# posternd runs as nobody and re-reads the CRL and the policy as nobody:
+# let it reach them (the keys in pki/ stay 0600).
+chmod 0711 "$PST_TMP" "$pki"
+chmod 0644 "$PST_TMP/policy.conf"
 pst_gw_conf user=nobody policy="$PST_TMP/policy.conf" audit-log="$PST_TMP/audit.log" \
-	routes="$PST_INT_NET $PST_REM_NET"
+	routes="$PST_INT_NET $PST_REM_NET" control-socket="$PST_TMP/control.sock"
+ctl() { "$PST_BUILD/posternctl" -s "$PST_TMP/control.sock" "$@"; }
 pst_gw_start || fail "posternd did not start listening on $PST_GW_IP:$PST_PORT"
 say "posternd (pid $PST_GW_PID) listening on $PST_GW_IP:$PST_PORT, running as nobody after set-up"
+say "control socket $PST_TMP/control.sock for posternctl"
+! pst_log_has "not readable after dropping privileges" ||
+	fail "the gateway cannot re-read its files as nobody: $(grep -m1 'not readable' "$PST_GW_LOG")"
 say "address pool $PST_POOL; each session's routes come from its policy profile"
 
 step "Internal web server"
@@ -137,7 +149,7 @@ step "old-laptop: a company laptop two releases behind"
 facts=$(demo_facts oldlaptop os.name=linux os.version=11 mdm.enrolled=true passcode.set=true \
 	disk.encrypted=true device.rooted=false)
 demo_connect oldlaptop old-laptop "$facts" "$PST_REM_NET"
-say "quarantined: vpn0 has $(pst_vpn_addr oldlaptop), route $PST_REM_NET only (profile remediation)"
+say "quarantined: vpn0 has $(pst_vpn_addr oldlaptop), profile remediation: only $PST_REM_NET gets through"
 say "the banner openconnect shows the user:"
 demo_banner oldlaptop
 demo_reach oldlaptop "$PST_REM_IP"
@@ -151,7 +163,29 @@ demo_connect personal personal-phone "$facts" "198.18.2.25/32 198.18.2.26/32"
 say "allowed: vpn0 has $(pst_vpn_addr personal), routes to mail and the scheduler only (profile mail)"
 demo_reach personal 198.18.2.25
 demo_blocked personal "$PST_INT_IP"
-pst_end personal personal-phone || fail "the personal phone's session did not end"
+
+step "The system department's view (posternctl)"
+ctl sessions | sed 's/^/   | /'
+[ "${PIPESTATUS[0]}" -eq 0 ] || fail "posternctl sessions failed"
+ctl show personal-phone | sed 's/^/   | /'
+[ "${PIPESTATUS[0]}" -eq 0 ] || fail "posternctl show failed"
+
+step "personal-phone is reported lost, while connected"
+n=$(pst_log_count "session end device=personal-phone ")
+start=$(date +%s%N)
+"$PST_BUILD/postern-ca" lost --dir "$pki" --device personal-phone >/dev/null ||
+	fail "postern-ca lost failed"
+wait_for 10 pst_log_more "session end device=personal-phone .*certificate revoked" "$n" ||
+	fail "the gateway did not end the lost phone's session within 10 s"
+ms=$((($(date +%s%N) - start) / 1000000))
+say "postern-ca lost re-issued the CRL; no command to the gateway, which noticed it and"
+say "ended the phone's session $ms ms later: $(grep -m1 'crl reloaded' "$PST_GW_LOG" | sed 's/.*info: //')"
+pst_oc_wait personal 10 || fail "openconnect on the lost phone did not exit"
+pst_oc_start personal personal-phone
+pst_oc_wait personal 20 || fail "the lost phone's reconnect did not give up within 20 s"
+[ -z "$(pst_vpn_addr personal)" ] || fail "the lost phone got a tunnel again"
+say "its reconnect: \"VPN service unavailable; $(grep -m1 -o 'reason: .*' "${PST_OC_LOG[personal]}")\""
+"$PST_BUILD/postern-ca" list --dir "$pki" | sed 's/^/   | /'
 
 step "stolen-phone: the same client with its revoked certificate"
 pst_oc_start phone stolen-phone
@@ -167,8 +201,11 @@ step "The security department's dry run agrees (postern-posture check)"
 	--cert "$(pst_cert old-laptop)" | sed 's/^/   | /'
 [ "${PIPESTATUS[0]}" -eq 1 ] || fail "postern-posture check did not say quarantine (exit 1) for old-laptop"
 
+step "Counters (posternctl stats; the same numbers are served to Prometheus)"
+ctl stats | grep -Ev ' 0$' | sed 's/^/   | /'
+
 step "Gateway log"
-grep -E 'listening on|posture decision|refused [a-z]|tunnel (up|down)|session end|dropped' "$PST_GW_LOG" |
+grep -E 'listening on|posture decision|refused [a-z]|tunnel (up|down)|session end|dropped|crl reloaded' "$PST_GW_LOG" |
 	sed 's/^/   | /'
 
 step "Audit log ($PST_TMP/audit.log: one JSON line per decision)"
@@ -182,7 +219,7 @@ for line in open(sys.argv[1]):
 PY
 
 printf '\nDemo OK: demo-laptop reached the internal network, old-laptop was quarantined to the\n'
-printf 'remediation host and told why, personal-phone got mail only, and the revoked\n'
-printf 'stolen-phone was refused and told why.\n'
+printf 'remediation host and told why, personal-phone got mail only until it was reported\n'
+printf 'lost (its session ended by itself), and the revoked stolen-phone was refused and told why.\n'
 printf 'Tearing down the namespaces and the temporary PKI.\n'
 exit 0

@@ -4,10 +4,11 @@
 # --csd-wrapper, the agent reports the facts of a fixture, and the policy
 # (tests/fixtures/posture/policy.conf) decides.
 # - compliant facts: the rule's profile "internal"; the device reaches the
-#   internal host and its routes are exactly the profile's.
+#   internal host; its routes are the profile's and the quarantine
+#   profile's (so the gateway can move it between the two in place).
 # - OS too old, not MDM-enrolled, no passcode: quarantine. The device's routes
-#   are the remediation profile's; it reaches the remediation host; with a
-#   route of its own to the internal network its packets are dropped at the
+#   are the remediation profile's and its rule's; it reaches the remediation
+#   host; its packets to the internal network are dropped at the
 #   gateway and counted; its banner names the failed check.
 # - every decision is one JSON line in the audit log, and
 #   `postern-posture check` on the same facts decides the same.
@@ -39,7 +40,8 @@ if pst_posture_connect devA devA "$PST_FIXTURES/compliant.facts" "$PST_INT_NET";
 	check "gateway log: allow by rule corporate with profile internal" \
 		pst_log_has "posture decision device=devA peer=[^ ]+ verdict=allow rule=corporate profile=internal$"
 	check "the agent's report was received" pst_log_has "posture report device=devA peer=[^ ]+: [0-9]+ facts"
-	check "routes are exactly the internal profile's" pst_routes_are devA "$PST_INT_NET"
+	check "routes are the internal profile's and the quarantine profile's" \
+		pst_routes_are devA "$PST_INT_NET" "$PST_REM_NET"
 	check "compliant device reaches the internal host" pst_ping devA "$PST_INT_IP"
 	check "banner is the internal profile's" pst_banner_has devA "Welcome to the internal network."
 	pst_end devA devA || not_ok "compliant session ends"
@@ -49,15 +51,16 @@ fi
 
 # quarantined FIXTURE TEXT: devA connects reporting FIXTURE and is quarantined
 # with TEXT among the reasons (pst_quarantined checks routes, log, banner).
-# Then the data path: the remediation host answers; with a route of its own
-# into the tunnel (malware, a hand-made route) the device still does not
-# reach the internal host, because the gateway drops it, and counts it.
+# Then the data path: the remediation host answers; although its routes
+# (its rule's profile's, so that it can be promoted in place) send traffic
+# for the internal network into the tunnel, the device does not reach the
+# internal host, because the gateway drops it, and counts it.
 quarantined() {
 	local name=$1 n
 	pst_quarantined devA devA "$name" "$PST_FIXTURES/$name.facts" "$2" || return 1
 	decisions=$((decisions + 1)) fixtures+=("$name")
 	check "$name: quarantined device reaches the remediation host" pst_ping devA "$PST_REM_IP"
-	pst_in devA ip route add "$PST_INT_NET" dev vpn0
+	pst_in devA ip route replace "$PST_INT_NET" dev vpn0
 	if pst_ping devA "$PST_INT_IP"; then
 		not_ok "$name: quarantined device does not reach the internal host"
 	else

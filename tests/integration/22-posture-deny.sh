@@ -59,7 +59,8 @@ if wait_for 30 pst_tunnel_settled devC && pst_tunnel_ready devC; then
 		pst_log_has "refused posture report peer=[^ ]+ device=-: the report came without a device certificate"
 	check "csd-post.sh: banner says why the report did not count" \
 		pst_banner_has devC "without the device certificate"
-	check "csd-post.sh: routes are the remediation profile's" pst_routes_are devC "$PST_REM_NET"
+	check "csd-post.sh: routes are the remediation profile's and its rule's" \
+		pst_routes_are devC "$PST_REM_NET" "$PST_INT_NET"
 	pst_end devC devC || not_ok "csd-post.sh: session ends"
 else
 	not_ok "csd-post.sh: the flow completes and the tunnel opens" "$(tail -5 "${PST_OC_LOG[devC]}")"

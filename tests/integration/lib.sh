@@ -31,7 +31,7 @@
 # Environment: PST_KEEP=1 keeps the temporary directory (logs, PKI, configs).
 
 PST_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-PST_BUILD=$PST_ROOT/build
+PST_BUILD=${PST_BUILD:-$PST_ROOT/build}
 PST_HELPERS=$PST_ROOT/tests/integration/helpers
 PST_ID=pst$$
 PST_GW_IP=198.18.0.1
@@ -300,11 +300,12 @@ pst_issue() {
 # pst_gw_conf [key=value...]: writes $PST_TMP/gw.conf for the PKI in
 # $PST_TMP/pki (relative paths, resolved against the config's directory).
 # Known keys: pool, pool6, routes (space-separated CIDRs), dpd, keepalive, mtu,
-# idle-timeout, cookie-timeout, max-clients, user, policy, audit-log (paths).
+# idle-timeout, cookie-timeout, max-clients, user, policy, audit-log,
+# control-socket (paths), metrics-listen (ADDR:PORT).
 # Sets PST_GW_CONF, PST_ROUTES.
 pst_gw_conf() {
 	local -A v=([pool]=$PST_POOL [pool6]= [routes]=$PST_INT_NET [dpd]=30 [keepalive]=20 [mtu]=1400
-		[idle-timeout]=0 [cookie-timeout]=300 [max-clients]=64 [user]= [policy]= [audit-log]=)
+		[idle-timeout]=0 [cookie-timeout]=300 [max-clients]=64 [user]= [policy]= [audit-log]= [control-socket]= [metrics-listen]=)
 	local kv r list=""
 	for kv in "$@"; do
 		v[${kv%%=*}]=${kv#*=}
@@ -336,6 +337,8 @@ pst_gw_conf() {
 	${v[user]:+user = "${v[user]}"}
 	${v[policy]:+policy = "${v[policy]}"}
 	${v[audit-log]:+audit-log = "${v[audit-log]}"}
+	${v[control-socket]:+control-socket = "${v[control-socket]}"}
+	${v[metrics-listen]:+metrics-listen = "${v[metrics-listen]}"}
 	EOF
 }
 
@@ -577,7 +580,8 @@ pst_routes_are() {
 
 # pst_quarantined DEV CERT_ID NAME FACTS TEXT [openconnect options...]: DEV
 # connects with our agent reporting FACTS ("-" for none) and must end in
-# quarantine: the remediation routes only, a decision logged with TEXT among
+# quarantine: the remediation routes and its rule's (the internal network:
+# the filter, not the routes, keeps it out), a decision logged with TEXT among
 # its reasons, and TEXT in the banner. Returns non-zero when it did not connect.
 pst_quarantined() {
 	local dev=$1 id=$2 name=$3 facts=$4 text=$5; shift 5
@@ -589,7 +593,8 @@ pst_quarantined() {
 	ok "$name: device connects in quarantine"
 	check "$name: gateway log: quarantine with profile remediation ('$text')" \
 		pst_log_has "posture decision device=$id peer=[^ ]+ verdict=quarantine rule=[^ ]+ profile=remediation: .*$(re "$text")"
-	check "$name: routes are exactly the remediation profile's" pst_routes_are "$dev" "$PST_REM_NET"
+	check "$name: routes are the remediation profile's and its rule's (internal)" \
+		pst_routes_are "$dev" "$PST_REM_NET" "$PST_INT_NET"
 	check "$name: banner names the failed check" pst_banner_has "$dev" "$text"
 	check "$name: banner says the device is quarantined" pst_banner_has "$dev" "quarantined"
 }

@@ -6,6 +6,12 @@
  * readable regular files and, for the key, private) into a temporary
  * directory, and check the values and defaults of good files and, for bad
  * ones, that every problem is reported as FILE:LINE with a telling message.
+ * For operations: the ADDRESS:PORT parser of metrics-listen (IPv4 and
+ * bracketed IPv6 literals only, port 1..65535, nothing around them), the
+ * control-socket and metrics-listen keys with FILE:LINE errors, which keys
+ * conf_gateway_keep carries over from the running configuration on a
+ * reload (and names), and conf_gateway_reload, which skips the files only
+ * read at start (CA, server certificate and key) but checks the rest.
  */
 #include "conf/conf.h"
 #include "tests/unit/unit.h"
@@ -717,6 +723,374 @@ static void test_load_after_failure(void)
 	conf_gateway_free(c);
 }
 
+/* ---- operations: metrics-listen, control-socket, reload ---- */
+
+/* text parses to family, addr and port; out is zeroed when it does not. */
+static bool hostport_is(const char *text, int family, const char *addr, unsigned int port)
+{
+	struct sockaddr_storage ss;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&ss;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&ss;
+	char got[INET6_ADDRSTRLEN] = "";
+
+	memset(&ss, 0xa5, sizeof(ss));
+	if (conf_hostport_parse(text, &ss) != 0) {
+		printf("# '%s' refused\n", text);
+		return false;
+	}
+	if (ss.ss_family != family)
+		return false;
+	if (family == AF_INET) {
+		inet_ntop(AF_INET, &sin->sin_addr, got, sizeof(got));
+		return !strcmp(got, addr) && ntohs(sin->sin_port) == port;
+	}
+	inet_ntop(AF_INET6, &sin6->sin6_addr, got, sizeof(got));
+	return !strcmp(got, addr) && ntohs(sin6->sin6_port) == port && sin6->sin6_scope_id == 0 &&
+	       sin6->sin6_flowinfo == 0;
+}
+
+static void test_hostport_valid(void)
+{
+	CHECK(hostport_is("127.0.0.1:9187", AF_INET, "127.0.0.1", 9187));
+	CHECK(hostport_is("[::1]:9187", AF_INET6, "::1", 9187));
+	CHECK(hostport_is("0.0.0.0:1", AF_INET, "0.0.0.0", 1));
+	CHECK(hostport_is("[::]:65535", AF_INET6, "::", 65535));
+	CHECK(hostport_is("198.18.100.1:443", AF_INET, "198.18.100.1", 443));
+	CHECK(hostport_is("[fd00:5057::1]:9187", AF_INET6, "fd00:5057::1", 9187));
+	CHECK(hostport_is("[FD00:5057:0:0::1]:9187", AF_INET6, "fd00:5057::1", 9187));
+	CHECK(hostport_is("[::ffff:127.0.0.1]:9187", AF_INET6, "::ffff:127.0.0.1", 9187));
+}
+
+static void test_hostport_invalid(void)
+{
+	static const char *const cases[] = {
+		"", ":", ":9187", "127.0.0.1", "127.0.0.1:",		/* missing parts */
+		"127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:99999",	/* port range */
+		"127.0.0.1:18446744073709551617", "127.0.0.1:-1", "127.0.0.1:+80",
+		"127.0.0.1: 80", "127.0.0.1:0x50", "127.0.0.1:80 ", "127.0.0.1:80x",
+		"127.0.0.1:80\n", "127.0.0.1:80:80", " 127.0.0.1:80", "127.0.0.1 :80",
+		"127.0.0.1/8:80", "127.1:80", "127.0.0.256:80", "1.2.3.4.5:80",
+		"[::1]", "[::1:9187", "[::1]9187", "::1]:9187", "::1:9187", "[::1]x:9187",
+		"[[::1]]:9187", "[]:9187", "[127.0.0.1]:9187", "[fe80::1%lo]:9187", "[:::1]:80",
+		"localhost:9187", "metrics.example.com:9187", "[localhost]:9187",
+		"*:9187", "any:9187",
+		"[1111:2222:3333:4444:5555:6666:7777:8888:9999:aaaa:bbbb:cccc:dddd]:80",
+	};
+	struct sockaddr_storage ss;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&ss, 0xa5, sizeof(ss));
+		if (conf_hostport_parse(cases[i], &ss) != -EINVAL) {
+			printf("# accepted '%s'\n", cases[i]);
+			CHECK(0);
+		}
+		CHECK_EQ_INT(ss.ss_family, 0);
+	}
+	{
+		char long_host[300];
+
+		memset(long_host, '1', sizeof(long_host));
+		snprintf(long_host + 200, 100, ":9187");
+		CHECK_EQ_INT(conf_hostport_parse(long_host, &ss), -EINVAL);
+	}
+}
+
+static void make_dir(const char *name)
+{
+	char path[PATH_MAX];
+
+	path_in(path, sizeof(path), name);
+	CHECK(mkdir(path, 0700) == 0 || errno == EEXIST);
+}
+
+static void test_load_ops_keys(void)
+{
+	struct gw_conf *c = NULL;
+	char err[1024], want[PATH_MAX];
+
+	make_dir("run");
+	CHECK_EQ_INT(load("ops.conf", PKI POOL "control-socket = \"run/postern.sock\"\n"
+			  "metrics-listen = \"[::1]:9187\"\n", &c, err, sizeof(err)), 0);
+	CHECK_EQ_STR(err, "");
+	if (c) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&c->metrics_addr;
+
+		path_in(want, sizeof(want), "run/postern.sock");
+		CHECK_EQ_STR(c->control_socket, want);
+		CHECK_EQ_STR(c->metrics_listen, "[::1]:9187");
+		CHECK_EQ_INT(c->metrics_addr.ss_family, AF_INET6);
+		CHECK_EQ_INT(ntohs(sin6->sin6_port), 9187);
+		CHECK(IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr));
+	}
+	conf_gateway_free(c);
+	/* An absolute socket path is kept as it is; IPv4 metrics. */
+	{
+		char text[PATH_MAX + 512];
+
+		snprintf(text, sizeof(text), PKI POOL "control-socket = \"%s/run/abs.sock\"\n"
+			 "metrics-listen = \"127.0.0.1:9187\"\n", dir);
+		c = NULL;
+		CHECK_EQ_INT(load("ops.conf", text, &c, err, sizeof(err)), 0);
+		path_in(want, sizeof(want), "run/abs.sock");
+		CHECK(c && !strcmp(c->control_socket, want));
+		CHECK(c && c->metrics_addr.ss_family == AF_INET);
+		CHECK(c && ntohs(((const struct sockaddr_in *)&c->metrics_addr)->sin_port) == 9187);
+		conf_gateway_free(c);
+	}
+	/* Both are optional. */
+	c = NULL;
+	CHECK_EQ_INT(load("ops.conf", PKI POOL, &c, err, sizeof(err)), 0);
+	CHECK(c && c->control_socket == NULL && c->metrics_listen == NULL);
+	CHECK(c && c->metrics_addr.ss_family == 0);
+	conf_gateway_free(c);
+}
+
+static void test_load_ops_keys_bad(void)
+{
+	char want[PATH_MAX + 64];
+
+	expect_error(PKI POOL "metrics-listen = \"localhost:9187\"\n", 6,
+		     "metrics-listen: 'localhost:9187' is not ADDRESS:PORT");
+	expect_error(PKI POOL "# c\nmetrics-listen = \"127.0.0.1:0\"\n", 7,
+		     "metrics-listen: '127.0.0.1:0' is not ADDRESS:PORT");
+	expect_error(PKI POOL "metrics-listen = \"::1:9187\"\n", 6, "is not ADDRESS:PORT");
+	expect_error(PKI POOL "metrics-listen = \"\"\n", 6, "is not ADDRESS:PORT");
+	expect_error(PKI POOL "metrics-listen = \"127.0.0.1:9187\"\n"
+		     "metrics-listen = \"127.0.0.1:9188\"\n", 7, "set twice");
+	snprintf(want, sizeof(want), "control-socket: directory %s/nodir does not exist", dir);
+	expect_error(PKI POOL "control-socket = \"nodir/postern.sock\"\n", 6, want);
+	snprintf(want, sizeof(want), "control-socket: directory %s/pki/server.crt does not exist",
+		 dir);
+	expect_error(PKI POOL "control-socket = \"pki/server.crt/postern.sock\"\n", 6, want);
+	expect_error(PKI POOL "control-socket = \"\"\n", 6, "control-socket: empty file name");
+	{
+		char text[1024], name[160];
+
+		memset(name, 'n', sizeof(name) - 1);
+		name[sizeof(name) - 1] = '\0';
+		snprintf(text, sizeof(text), PKI POOL "control-socket = \"%s\"\n", name);
+		expect_error(text, 6, "is longer than a socket path may be (107 bytes)");
+	}
+	/* Both wrong: both reported, each on its line. */
+	{
+		struct gw_conf *c = NULL;
+		char err[2048];
+
+		CHECK_EQ_INT(load("two.conf", PKI POOL "control-socket = \"nodir/s\"\n"
+				  "metrics-listen = \"host:1\"\n", &c, err, sizeof(err)), -EINVAL);
+		CHECK(err_has(err, "two.conf", 6, "control-socket: directory"));
+		CHECK(err_has(err, "two.conf", 7, "metrics-listen: 'host:1'"));
+		CHECK_EQ_INT(err_lines(err), 2);
+	}
+}
+
+/* Every key that needs a restart differs between these two; so do the live ones. */
+#define KEEP_A PKI POOL							\
+	"control-socket = \"run/a.sock\"\n"				\
+	"metrics-listen = \"127.0.0.1:9187\"\n"			\
+	"routes = { \"198.18.0.0/24\" }\n"
+#define KEEP_B								\
+	"listen = \"127.0.0.1\"\n"					\
+	"port = 8443\n"							\
+	"ca-cert = \"pki/ca2.crt\"\n"					\
+	"crl = \"pki/crl2.pem\"\n"					\
+	"server-cert = \"pki/server2.crt\"\n"				\
+	"server-key = \"pki/server2.key\"\n"				\
+	"tun-name = \"pst1\"\n"						\
+	"ipv4-pool = \"198.18.104.0/24\"\n"				\
+	"ipv6-pool = \"fd00:5057::/64\"\n"				\
+	"mtu = 1300\n"							\
+	"user = \"root\"\n"						\
+	"audit-log = \"audit.log\"\n"					\
+	"control-socket = \"run/b.sock\"\n"				\
+	"metrics-listen = \"[::1]:9188\"\n"				\
+	"routes = { \"198.18.9.0/24\", \"fd00:9::/64\" }\n"		\
+	"dpd = 10\n"							\
+	"keepalive = 5\n"						\
+	"idle-timeout = 60\n"						\
+	"cookie-timeout = 60\n"						\
+	"max-clients = 16\n"						\
+	"policy = \"policy.conf\"\n"
+
+/* No string is owned by both: freeing both must not free one twice. */
+static bool conf_disjoint(const struct gw_conf *a, const struct gw_conf *b)
+{
+	const char *const as[] = { a->path, a->listen, a->ca_cert, a->crl, a->server_cert,
+				   a->server_key, a->tun_name, a->user, a->policy, a->audit_log,
+				   a->control_socket, a->metrics_listen };
+	const char *const bs[] = { b->path, b->listen, b->ca_cert, b->crl, b->server_cert,
+				   b->server_key, b->tun_name, b->user, b->policy, b->audit_log,
+				   b->control_socket, b->metrics_listen };
+
+	for (size_t i = 0; i < sizeof(as) / sizeof(as[0]); i++) {
+		for (size_t k = 0; k < sizeof(bs) / sizeof(bs[0]); k++) {
+			if (as[i] && as[i] == bs[k])
+				return false;
+		}
+	}
+	return (void *)a->routes != (void *)b->routes || !a->routes;
+}
+
+static void test_keep(void)
+{
+	struct gw_conf *cur = NULL, *next = NULL;
+	char err[2048], kept[512], want[PATH_MAX], buf[64];
+
+	make_dir("run");
+	write_file("pki/ca2.crt", "dummy\n", 0644);
+	write_file("pki/crl2.pem", "dummy\n", 0644);
+	write_file("pki/server2.crt", "dummy\n", 0644);
+	write_file("pki/server2.key", "dummy\n", 0600);
+	write_file("policy.conf", "dummy\n", 0644);
+	CHECK_EQ_INT(load("a.conf", KEEP_A, &cur, err, sizeof(err)), 0);
+	CHECK_EQ_INT(load("b.conf", KEEP_B, &next, err, sizeof(err)), 0);
+	CHECK_EQ_STR(err, "");
+	if (!cur || !next)
+		goto out;
+	CHECK_EQ_INT(conf_gateway_keep(next, cur, kept, sizeof(kept)), 14);
+	CHECK_EQ_STR(kept, "listen, port, ca-cert, crl, server-cert, server-key, tun-name, "
+		     "ipv4-pool, ipv6-pool, mtu, user, audit-log, control-socket, metrics-listen");
+	/* next describes what runs: the restart-only keys are the running ones... */
+	CHECK_EQ_STR(next->listen, "0.0.0.0");
+	CHECK_EQ_INT(next->port, 443);
+	path_in(want, sizeof(want), "pki/ca.crt");
+	CHECK_EQ_STR(next->ca_cert, want);
+	path_in(want, sizeof(want), "pki/crl.pem");
+	CHECK_EQ_STR(next->crl, want);
+	path_in(want, sizeof(want), "pki/server.key");
+	CHECK_EQ_STR(next->server_key, want);
+	CHECK_EQ_STR(next->tun_name, "postern0");
+	conf_cidr_format(&next->ipv4_pool, buf, sizeof(buf));
+	CHECK_EQ_STR(buf, "198.18.100.0/24");
+	CHECK(!next->have_ipv6_pool);
+	CHECK_EQ_INT(next->mtu, 1400);
+	CHECK(next->user == NULL);
+	CHECK(next->audit_log == NULL);
+	path_in(want, sizeof(want), "run/a.sock");
+	CHECK_EQ_STR(next->control_socket, want);
+	CHECK_EQ_STR(next->metrics_listen, "127.0.0.1:9187");
+	CHECK_EQ_INT(next->metrics_addr.ss_family, AF_INET);
+	/* ...and the live ones are the new file's. */
+	CHECK_EQ_INT(next->n_routes, 2);
+	if (next->n_routes) {
+		conf_cidr_format(&next->routes[0], buf, sizeof(buf));
+		CHECK_EQ_STR(buf, "198.18.9.0/24");
+	}
+	CHECK_EQ_INT(next->dpd, 10);
+	CHECK_EQ_INT(next->keepalive, 5);
+	CHECK_EQ_INT(next->idle_timeout, 60);
+	CHECK_EQ_INT(next->cookie_timeout, 60);
+	CHECK_EQ_INT(next->max_clients, 16);
+	path_in(want, sizeof(want), "policy.conf");
+	CHECK_EQ_STR(next->policy, want);
+	path_in(want, sizeof(want), "b.conf");
+	CHECK_EQ_STR(next->path, want);
+	CHECK(conf_disjoint(next, cur));
+out:
+	conf_gateway_free(cur);
+	conf_gateway_free(next);
+}
+
+static void test_keep_same_and_short(void)
+{
+	struct gw_conf *cur = NULL, *next = NULL;
+	char err[2048], kept[10];
+
+	make_dir("run");
+	CHECK_EQ_INT(load("a.conf", KEEP_A "dpd = 5\n", &cur, err, sizeof(err)), 0);
+	CHECK_EQ_INT(load("a2.conf", KEEP_A "dpd = 9\n", &next, err, sizeof(err)), 0);
+	if (!cur || !next)
+		goto out;
+	/* Only live keys differ: nothing kept, nothing named. */
+	memset(kept, 'X', sizeof(kept));
+	CHECK_EQ_INT(conf_gateway_keep(next, cur, kept, sizeof(kept)), 0);
+	CHECK_EQ_STR(kept, "");
+	CHECK_EQ_INT(next->dpd, 9);
+	CHECK(conf_disjoint(next, cur));
+	conf_gateway_free(next);
+	next = NULL;
+	/* A short buffer is cut and stays a string; the count is whole. */
+	CHECK_EQ_INT(load("b.conf", KEEP_B, &next, err, sizeof(err)), 0);
+	if (!next)
+		goto out;
+	memset(kept, 'X', sizeof(kept));
+	CHECK_EQ_INT(conf_gateway_keep(next, cur, kept, sizeof(kept)), 14);
+	CHECK(memchr(kept, '\0', sizeof(kept)) != NULL);
+	CHECK(!strncmp(kept, "listen", 6));
+	CHECK(conf_disjoint(next, cur));
+	/* With no buffer at all the running values are kept all the same. */
+	conf_gateway_free(cur);
+	conf_gateway_free(next);
+	cur = next = NULL;
+	CHECK_EQ_INT(load("a.conf", KEEP_A, &cur, err, sizeof(err)), 0);
+	CHECK_EQ_INT(load("b.conf", KEEP_B, &next, err, sizeof(err)), 0);
+	if (!cur || !next)
+		goto out;
+	CHECK_EQ_INT(conf_gateway_keep(next, cur, NULL, 0), 14);
+	CHECK_EQ_INT(next->port, 443);
+	CHECK_EQ_STR(next->tun_name, "postern0");
+	CHECK(conf_disjoint(next, cur));
+out:
+	conf_gateway_free(cur);
+	conf_gateway_free(next);
+}
+
+/* Reloads text written as dir/name. */
+static int reload(const char *name, const char *text, struct gw_conf **c, char *err, size_t len)
+{
+	char path[PATH_MAX];
+
+	write_file(name, text, 0644);
+	path_in(path, sizeof(path), name);
+	return conf_gateway_reload(path, c, err, len);
+}
+
+/*
+ * A running gateway has dropped root and holds its key already: a reload
+ * does not open the key (or the CA and server certificate), so their modes
+ * and presence do not matter then; everything else is checked as at start.
+ */
+static void test_reload_skips_start_files(void)
+{
+	struct gw_conf *c = NULL;
+	char err[2048];
+
+	chmod_in("pki/server.key", 0644);
+	CHECK_EQ_INT(load("r.conf", PKI POOL, &c, err, sizeof(err)), -EINVAL);
+	CHECK(err_has(err, "r.conf", 4, "readable by group or others"));
+	CHECK_EQ_INT(reload("r.conf", PKI POOL, &c, err, sizeof(err)), 0);
+	CHECK_EQ_STR(err, "");
+	CHECK(c != NULL);
+	conf_gateway_free(c);
+	c = NULL;
+	chmod_in("pki/server.key", 0000);
+	CHECK_EQ_INT(reload("r.conf", PKI POOL, &c, err, sizeof(err)), 0);
+	conf_gateway_free(c);
+	c = NULL;
+	chmod_in("pki/server.key", 0600);
+	/* Missing start-only files do not stop a reload either. */
+	CHECK_EQ_INT(reload("r.conf", "ca-cert = \"pki/gone.crt\"\n" "crl = \"pki/crl.pem\"\n"
+			    "server-cert = \"pki/gone2.crt\"\n" "server-key = \"pki/gone.key\"\n" POOL,
+			    &c, err, sizeof(err)), 0);
+	conf_gateway_free(c);
+	c = NULL;
+	/* But the CRL is re-read on reload, so it must be there. */
+	CHECK_EQ_INT(reload("r.conf", "ca-cert = \"pki/ca.crt\"\n" "crl = \"pki/gone.pem\"\n"
+			    "server-cert = \"pki/server.crt\"\n" "server-key = \"pki/server.key\"\n"
+			    POOL, &c, err, sizeof(err)), -EINVAL);
+	CHECK(c == NULL);
+	CHECK(err_has(err, "r.conf", 2, "crl: cannot open"));
+	/* And so is everything else, with its line. */
+	CHECK_EQ_INT(reload("r.conf", PKI POOL "metrics-listen = \"host:1\"\n"
+			    "server-key = \"\"\n", &c, err, sizeof(err)), -EINVAL);
+	CHECK(err_has(err, "r.conf", 6, "metrics-listen: 'host:1'"));
+	CHECK(c == NULL);
+	CHECK_EQ_INT(reload("r.conf", PKI POOL "port = 0\n", &c, err, sizeof(err)), -EINVAL);
+	CHECK(err_has(err, "r.conf", 6, "port: 0 is out of range"));
+	CHECK_EQ_INT(reload("r.conf", PKI, &c, err, sizeof(err)), -EINVAL);
+	CHECK(err_has(err, "r.conf", 0, "missing required key 'ipv4-pool'"));
+}
+
 int main(void)
 {
 	RUN(test_cidr_valid);
@@ -749,6 +1123,13 @@ int main(void)
 	RUN(test_load_collects_all);
 	RUN(test_load_err_truncated);
 	RUN(test_load_after_failure);
+	RUN(test_hostport_valid);
+	RUN(test_hostport_invalid);
+	RUN(test_load_ops_keys);
+	RUN(test_load_ops_keys_bad);
+	RUN(test_keep);
+	RUN(test_keep_same_and_short);
+	RUN(test_reload_skips_start_files);
 	fixture_cleanup();
 	UNIT_EXIT();
 }

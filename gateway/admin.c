@@ -1,0 +1,422 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The gateway's two administrative listeners, served from the worker's loop
+ * like everything else (no thread, no lock):
+ *
+ * - the control socket (control-socket): a Unix stream socket, mode 0600,
+ *   that only root and the daemon's own user may use (checked again with
+ *   SO_PEERCRED on every connection). One request line, one answer, closed:
+ *   posternctl's commands (control.c).
+ * - the metrics listener (metrics-listen): plain HTTP, GET /metrics answers
+ *   the counters in the Prometheus text format (stats.c). It shows counts,
+ *   never a device or a fact, and is meant for a local address.
+ *
+ * Both have their own epoll set, nested in the worker's, and few clients at
+ * a time with a deadline each, so a stuck admin tool can neither stall the
+ * data path nor pile up descriptors. Answers are written without blocking.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "gateway/gateway.h"
+#include "gateway/log.h"
+
+#define ADMIN_CLIENTS_MAX	16
+#define ADMIN_REQUEST_MAX	4096
+#define ADMIN_DEADLINE		10	/* seconds for a whole exchange */
+
+enum { ADMIN_TAG_CONTROL = 1, ADMIN_TAG_METRICS = 2, ADMIN_TAG_MAX = 16 };
+
+struct admin_client {
+	struct admin_client *next;
+	int fd;
+	bool metrics;			/* an HTTP client of the metrics listener */
+	char in[ADMIN_REQUEST_MAX + 1];
+	size_t in_len;
+	char *out;			/* the whole answer, once the request is complete */
+	size_t out_len, out_off;
+	time_t deadline;		/* monotonic */
+};
+
+struct gw_admin {
+	int epfd;
+	int control_fd, metrics_fd;
+	struct admin_client *clients;
+	unsigned int n_clients;
+};
+
+static int admin_watch(struct gw_admin *a, int op, int fd, uint32_t events, void *ptr)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = ptr };
+
+	return epoll_ctl(a->epfd, op, fd, &ev) < 0 ? -errno : 0;
+}
+
+/*
+ * A socket left by an earlier run is replaced; one a running gateway still
+ * answers on is not (two gateways must not share one control socket), and
+ * neither is a file that is not a socket.
+ */
+static int admin_socket_clear(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, in_use;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode)) {
+		gw_err("control socket %s: a file that is not a socket is in the way", path);
+		return -EEXIST;
+	}
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	in_use = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+	close(fd);
+	if (in_use) {
+		gw_err("control socket %s is in use by another running gateway", path);
+		return -EADDRINUSE;
+	}
+	return unlink(path) < 0 ? -errno : 0;
+}
+
+static int admin_control_open(struct gw_admin *a, const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	mode_t old;
+	int fd, err;
+
+	err = admin_socket_clear(path);
+	if (err < 0)
+		return err;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* Owner-only from the first moment: no window with a wider mode. */
+	old = umask(0177);
+	err = bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ? -errno : 0;
+	umask(old);
+	if (!err && (chmod(path, 0600) < 0 || listen(fd, 16) < 0))
+		err = -errno;
+	if (err) {
+		gw_err("control socket %s: %s", path, strerror(-err));
+		close(fd);
+		return err;
+	}
+	a->control_fd = fd;
+	gw_info("control socket %s", path);
+	return admin_watch(a, EPOLL_CTL_ADD, fd, EPOLLIN, (void *)(uintptr_t)ADMIN_TAG_CONTROL);
+}
+
+static int admin_metrics_open(struct gw_admin *a, const struct gw_conf *conf)
+{
+	const struct sockaddr_storage *ss = &conf->metrics_addr;
+	socklen_t sl = ss->ss_family == AF_INET ? sizeof(struct sockaddr_in)
+						: sizeof(struct sockaddr_in6);
+	int one = 1, fd, err = 0;
+
+	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)ss, sl) < 0 || listen(fd, 16) < 0)
+		err = -errno;
+	if (err) {
+		gw_err("metrics-listen %s: %s", conf->metrics_listen, strerror(-err));
+		close(fd);
+		return err;
+	}
+	a->metrics_fd = fd;
+	gw_info("metrics on %s", conf->metrics_listen);
+	return admin_watch(a, EPOLL_CTL_ADD, fd, EPOLLIN, (void *)(uintptr_t)ADMIN_TAG_METRICS);
+}
+
+int gw_admin_open(struct gw_worker *w)
+{
+	const struct gw_conf *conf = w->conf;
+	struct gw_admin *a;
+	int err = 0;
+
+	if (!conf->control_socket && !conf->metrics_listen)
+		return 0;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	a->control_fd = a->metrics_fd = -1;
+	w->admin = a;
+	a->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (a->epfd < 0)
+		return -errno;
+	if (conf->control_socket)
+		err = admin_control_open(a, conf->control_socket);
+	if (!err && conf->metrics_listen)
+		err = admin_metrics_open(a, conf);
+	return err;
+}
+
+static void admin_client_free(struct gw_admin *a, struct admin_client *cl)
+{
+	for (struct admin_client **p = &a->clients; *p; p = &(*p)->next) {
+		if (*p == cl) {
+			*p = cl->next;
+			break;
+		}
+	}
+	close(cl->fd);		/* also leaves the epoll set */
+	free(cl->out);
+	free(cl);
+	a->n_clients--;
+}
+
+/* Only root and the daemon's own user may drive the gateway. */
+static bool admin_peer_allowed(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return false;
+	return cred.uid == 0 || cred.uid == geteuid();
+}
+
+static void admin_accept(struct gw_worker *w, int lfd, bool metrics)
+{
+	struct gw_admin *a = w->admin;
+	struct admin_client *cl;
+	int fd;
+
+	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		if (a->n_clients >= ADMIN_CLIENTS_MAX) {
+			gw_warn("%s: too many clients at once, one turned away",
+				metrics ? "metrics" : "control socket");
+			close(fd);
+			continue;
+		}
+		if (!metrics && !admin_peer_allowed(fd)) {
+			static const char no[] = "error permission denied: only root and the "
+						 "gateway's user may use the control socket\n";
+
+			gw_warn("control socket: refused a client that is neither root nor the "
+				"gateway's user");
+			if (send(fd, no, sizeof(no) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+				gw_debug("control socket: %s", strerror(errno));
+			close(fd);
+			continue;
+		}
+		cl = calloc(1, sizeof(*cl));
+		if (!cl || admin_watch(a, EPOLL_CTL_ADD, fd, EPOLLIN, cl) < 0) {
+			free(cl);
+			close(fd);
+			continue;
+		}
+		cl->fd = fd;
+		cl->metrics = metrics;
+		cl->deadline = w->now + ADMIN_DEADLINE;
+		cl->next = a->clients;
+		a->clients = cl;
+		a->n_clients++;
+	}
+}
+
+/* The answer to a control request: "ok" or "error MESSAGE", then the body. */
+static void admin_control_answer(struct gw_worker *w, struct admin_client *cl, char *line)
+{
+	char err[8192] = "", *body = NULL;
+	size_t body_len = 0;
+	const char *fail;
+	FILE *f = open_memstream(&body, &body_len), *o;
+
+	if (!f)
+		return;
+	fail = gw_control_run(w, line, f, err, sizeof(err));
+	if (fclose(f) != 0) {
+		free(body);
+		return;
+	}
+	o = open_memstream(&cl->out, &cl->out_len);
+	if (o) {
+		if (fail)
+			fprintf(o, "error %s\n", fail);
+		else
+			fputs("ok\n", o);
+		fwrite(body, 1, body_len, o);
+		if (fclose(o) != 0) {
+			free(cl->out);
+			cl->out = NULL;
+		}
+	}
+	free(body);
+}
+
+static void admin_http_answer(struct gw_worker *w, struct admin_client *cl)
+{
+	char *body = NULL;
+	size_t body_len = 0;
+	const char *status = "200 OK", *type = "text/plain; version=0.0.4; charset=utf-8";
+	FILE *f = open_memstream(&body, &body_len), *o;
+
+	if (!f)
+		return;
+	if (strncmp(cl->in, "GET ", 4) && strncmp(cl->in, "HEAD ", 5)) {
+		status = "405 Method Not Allowed", type = "text/plain";
+		fputs("only GET\n", f);
+	} else if (!strncmp(cl->in, "GET /metrics ", 13) || !strncmp(cl->in, "HEAD /metrics ", 14)) {
+		gw_stats_prometheus(w, f);
+	} else {
+		status = "404 Not Found", type = "text/plain";
+		fputs("the metrics are at /metrics\n", f);
+	}
+	if (fclose(f) != 0) {
+		free(body);
+		return;
+	}
+	o = open_memstream(&cl->out, &cl->out_len);
+	if (o) {
+		fprintf(o, "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+			"Cache-Control: no-store\r\nConnection: close\r\n\r\n", status, type, body_len);
+		if (strncmp(cl->in, "HEAD ", 5))
+			fwrite(body, 1, body_len, o);
+		if (fclose(o) != 0) {
+			free(cl->out);
+			cl->out = NULL;
+		}
+	}
+	free(body);
+}
+
+/* The request is complete: a line for the control socket, the header block
+ * (we read no body) for HTTP. */
+static bool admin_request_done(struct admin_client *cl)
+{
+	char *end;
+
+	cl->in[cl->in_len] = '\0';
+	if (cl->metrics) {
+		end = strstr(cl->in, "\r\n\r\n");
+		if (!end)
+			end = strstr(cl->in, "\n\n");
+		return end != NULL;
+	}
+	end = memchr(cl->in, '\n', cl->in_len);
+	if (end)
+		*end = '\0';
+	return end != NULL;
+}
+
+static void admin_read(struct gw_worker *w, struct admin_client *cl)
+{
+	struct gw_admin *a = w->admin;
+	ssize_t n = read(cl->fd, cl->in + cl->in_len, ADMIN_REQUEST_MAX - cl->in_len);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		admin_client_free(a, cl);
+		return;
+	}
+	cl->in_len += (size_t)n;
+	if (!admin_request_done(cl)) {
+		if (cl->in_len >= ADMIN_REQUEST_MAX) {
+			gw_warn("%s: request longer than %d bytes, connection closed",
+				cl->metrics ? "metrics" : "control socket", ADMIN_REQUEST_MAX);
+			admin_client_free(a, cl);
+		}
+		return;
+	}
+	if (cl->metrics)
+		admin_http_answer(w, cl);
+	else
+		admin_control_answer(w, cl, cl->in);
+	if (!cl->out || admin_watch(a, EPOLL_CTL_MOD, cl->fd, EPOLLOUT, cl) < 0)
+		admin_client_free(a, cl);
+}
+
+static void admin_write(struct gw_admin *a, struct admin_client *cl)
+{
+	ssize_t n = send(cl->fd, cl->out + cl->out_off, cl->out_len - cl->out_off, MSG_NOSIGNAL);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0)
+		cl->out_off += (size_t)n;
+	if (n <= 0 || cl->out_off == cl->out_len)
+		admin_client_free(a, cl);
+}
+
+void gw_admin_event(struct gw_worker *w)
+{
+	struct gw_admin *a = w->admin;
+	struct epoll_event evs[ADMIN_CLIENTS_MAX + 2];
+	int n;
+
+	if (!a)
+		return;
+	n = epoll_wait(a->epfd, evs, ADMIN_CLIENTS_MAX + 2, 0);
+	for (int i = 0; i < n; i++) {
+		uintptr_t tag = (uintptr_t)evs[i].data.ptr;
+		struct admin_client *cl = evs[i].data.ptr;
+
+		if (tag == ADMIN_TAG_CONTROL)
+			admin_accept(w, a->control_fd, false);
+		else if (tag == ADMIN_TAG_METRICS)
+			admin_accept(w, a->metrics_fd, true);
+		else if (tag > ADMIN_TAG_MAX && cl->out)
+			admin_write(a, cl);
+		else if (tag > ADMIN_TAG_MAX)
+			admin_read(w, cl);
+	}
+}
+
+/* Clients past their deadline are cut off. */
+void gw_admin_tick(struct gw_worker *w)
+{
+	struct gw_admin *a = w->admin;
+	struct admin_client *cl, *next;
+
+	if (!a)
+		return;
+	for (cl = a->clients; cl; cl = next) {
+		next = cl->next;
+		if (w->now >= cl->deadline)
+			admin_client_free(a, cl);
+	}
+}
+
+int gw_admin_fd(const struct gw_worker *w)
+{
+	return w->admin ? w->admin->epfd : -1;
+}
+
+void gw_admin_close(struct gw_worker *w)
+{
+	struct gw_admin *a = w->admin;
+
+	if (!a)
+		return;
+	while (a->clients)
+		admin_client_free(a, a->clients);
+	if (a->control_fd >= 0) {
+		close(a->control_fd);
+		/* Fails after the privilege drop when the directory is root's: the
+		 * next start replaces the socket then. */
+		unlink(w->conf->control_socket);
+	}
+	if (a->metrics_fd >= 0)
+		close(a->metrics_fd);
+	if (a->epfd >= 0)
+		close(a->epfd);
+	free(a);
+	w->admin = NULL;
+}

@@ -1,0 +1,547 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * posternctl's commands, as the gateway runs them: one request line
+ * "FORMAT COMMAND [ARG]" (FORMAT text or json) in, one document out. The
+ * JSON is for tools and tests, the text for people; both come from the same
+ * walk over the worker's state, so they say the same thing.
+ *
+ * Nothing here blocks or takes long: every command is a walk over the
+ * sessions (thousands at most) or a reload (reload.c). Device ids in
+ * requests are checked against the certificate grammar before use, and
+ * nothing a request says ever reaches a log line unescaped.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gateway/gateway.h"
+#include "gateway/log.h"
+
+struct ctl {
+	struct gw_worker *w;
+	FILE *f;
+	bool json;
+	time_t now;			/* wall clock */
+	char *err;
+	size_t errlen;
+};
+
+static const char *ctl_ownership(enum conf_ownership o)
+{
+	return o == CONF_OWNERSHIP_CORPORATE ? "corporate" :
+	       o == CONF_OWNERSHIP_BYOD ? "byod" : "unknown";
+}
+
+static void ctl_text_time(FILE *f, time_t t)
+{
+	struct tm tm;
+	char buf[32];
+
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%SZ", &tm);
+	fputs(buf, f);
+}
+
+static bool ctl_device_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > PST_DEVICE_ID_MAX || !isalnum((unsigned char)s[0]))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-')
+			return false;
+	}
+	return true;
+}
+
+static struct gw_session *ctl_session(struct gw_worker *w, const char *device)
+{
+	for (struct gw_session *s = w->sessions; s; s = s->next) {
+		if (!strcmp(s->id.device_id, device) && s->verdict != PST_DENY)
+			return s;
+	}
+	return NULL;
+}
+
+/* ---- status ---- */
+
+static void ctl_status_json(struct ctl *x)
+{
+	struct gw_worker *w = x->w;
+	struct gw_stat_row r[GW_STAT_ROWS_MAX];
+	size_t n = gw_stats_rows(w, r, GW_STAT_ROWS_MAX);
+	uint64_t v[3] = { 0 }, tunnels = 0, p4u = 0, p4s = 0, p6u = 0, p6s = 0;
+	FILE *f = x->f;
+
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].group && !strcmp(r[i].group, "sessions")) {
+			for (int k = 0; k < 3; k++)
+				if (!strcmp(r[i].key, pst_verdict_name((enum pst_verdict)k)))
+					v[k] = r[i].value;
+		} else if (!strcmp(r[i].key, "tunnels")) {
+			tunnels = r[i].value;
+		} else if (!strcmp(r[i].key, "ipv4_used")) {
+			p4u = r[i].value;
+		} else if (!strcmp(r[i].key, "ipv4_size")) {
+			p4s = r[i].value;
+		} else if (!strcmp(r[i].key, "ipv6_used")) {
+			p6u = r[i].value;
+		} else if (!strcmp(r[i].key, "ipv6_size")) {
+			p6s = r[i].value;
+		}
+	}
+	if (!x->json) {
+		fprintf(f, "posternd %s, pid %d, up %lld s (since ", POSTERN_VERSION, (int)getpid(),
+			(long long)(x->now - w->started));
+		ctl_text_time(f, w->started);
+		fprintf(f, ")\nsessions: %llu allow, %llu quarantine, %llu deny; %llu tunnels\n",
+			(unsigned long long)v[0], (unsigned long long)v[1], (unsigned long long)v[2],
+			(unsigned long long)tunnels);
+		fprintf(f, "pool:     IPv4 %llu of %llu leased", (unsigned long long)p4u,
+			(unsigned long long)p4s);
+		if (w->have_pool6)
+			fprintf(f, ", IPv6 %llu of %llu", (unsigned long long)p6u,
+				(unsigned long long)p6s);
+		fprintf(f, "\nconfig:   %s (loaded ", w->conf->path);
+		ctl_text_time(f, w->conf_loaded);
+		fputs(")\n", f);
+		if (w->policy) {
+			fprintf(f, "policy:   %s (sha256 %s, loaded ", w->policy->path, w->policy->sha256);
+			ctl_text_time(f, w->policy_loaded);
+			fputs(")\n", f);
+		} else {
+			fputs("policy:   none: every device with a valid certificate is allowed\n", f);
+		}
+		fprintf(f, "crl:      %s (%lu revoked, loaded ", w->conf->crl, w->crl_revoked);
+		ctl_text_time(f, w->crl_loaded);
+		fputs(")\n", f);
+		if (w->inventory) {
+			fprintf(f, "inventory: %s (%zu records, loaded ", w->policy->inventory,
+				pst_inventory_count(w->inventory));
+			ctl_text_time(f, w->inventory_loaded);
+			fputs(")\n", f);
+		}
+		return;
+	}
+	fprintf(f, "{\"version\":\"%s\",\"pid\":%d,\"uptime\":%lld,\"started\":", POSTERN_VERSION,
+		(int)getpid(), (long long)(x->now - w->started));
+	gw_json_time(f, w->started);
+	fprintf(f, ",\"sessions\":{\"allow\":%llu,\"quarantine\":%llu,\"deny\":%llu,\"total\":%llu,"
+		"\"tunnels\":%llu}", (unsigned long long)v[0], (unsigned long long)v[1],
+		(unsigned long long)v[2], (unsigned long long)(v[0] + v[1] + v[2]),
+		(unsigned long long)tunnels);
+	fprintf(f, ",\"pool\":{\"ipv4\":{\"size\":%llu,\"used\":%llu},\"ipv6\":",
+		(unsigned long long)p4s, (unsigned long long)p4u);
+	if (w->have_pool6)
+		fprintf(f, "{\"size\":%llu,\"used\":%llu}}", (unsigned long long)p6s,
+			(unsigned long long)p6u);
+	else
+		fputs("null}", f);
+	fputs(",\"config\":{\"path\":", f);
+	gw_json_str(f, w->conf->path);
+	fputs(",\"loaded\":", f);
+	gw_json_time(f, w->conf_loaded);
+	fputs("},\"policy\":", f);
+	if (w->policy) {
+		fputs("{\"path\":", f);
+		gw_json_str(f, w->policy->path);
+		fprintf(f, ",\"sha256\":\"%s\",\"loaded\":", w->policy->sha256);
+		gw_json_time(f, w->policy_loaded);
+		fputc('}', f);
+	} else {
+		fputs("null", f);
+	}
+	fputs(",\"crl\":{\"path\":", f);
+	gw_json_str(f, w->conf->crl);
+	fputs(",\"loaded\":", f);
+	gw_json_time(f, w->crl_loaded);
+	fprintf(f, ",\"revoked\":%lu},\"inventory\":", w->crl_revoked);
+	if (w->inventory) {
+		fputs("{\"path\":", f);
+		gw_json_str(f, w->policy->inventory);
+		fputs(",\"loaded\":", f);
+		gw_json_time(f, w->inventory_loaded);
+		fprintf(f, ",\"records\":%zu}", pst_inventory_count(w->inventory));
+	} else {
+		fputs("null", f);
+	}
+	fputs("}\n", f);
+}
+
+/* ---- sessions ---- */
+
+static void ctl_session_json(struct ctl *x, const struct gw_session *s)
+{
+	FILE *f = x->f;
+	bool first = true;
+
+	fputc('{', f);
+	gw_json_key(f, &first, "device");
+	gw_json_str(f, s->id.device_id);
+	gw_json_key(f, &first, "owner");
+	gw_json_str(f, s->id.owner);
+	gw_json_key(f, &first, "group");
+	gw_json_str(f, s->id.group);
+	gw_json_key(f, &first, "ownership");
+	gw_json_str(f, ctl_ownership(s->id.ownership));
+	gw_json_key(f, &first, "serial");
+	gw_json_str(f, s->id.serial);
+	gw_json_key(f, &first, "peer");
+	gw_json_str(f, s->conn ? s->conn->peer : NULL);
+	gw_json_key(f, &first, "address");
+	if (s->lease.have_v4)
+		gw_json_addr(f, AF_INET, &s->lease.v4);
+	else
+		fputs("null", f);
+	gw_json_key(f, &first, "address6");
+	if (s->lease.have_v6)
+		gw_json_addr(f, AF_INET6, &s->lease.v6);
+	else
+		fputs("null", f);
+	gw_json_key(f, &first, "verdict");
+	gw_json_str(f, pst_verdict_name(s->verdict));
+	gw_json_key(f, &first, "rule");
+	gw_json_str(f, s->rule[0] ? s->rule : NULL);
+	gw_json_key(f, &first, "profile");
+	gw_json_str(f, s->profile[0] ? s->profile : NULL);
+	fprintf(f, ",\"rx_bytes\":%llu,\"tx_bytes\":%llu,\"rx_packets\":%llu,\"tx_packets\":%llu",
+		(unsigned long long)s->counters.rx_bytes, (unsigned long long)s->counters.tx_bytes,
+		(unsigned long long)s->counters.rx_packets,
+		(unsigned long long)s->counters.tx_packets);
+	fprintf(f, ",\"dropped_outside\":%llu,\"dropped_spoofed\":%llu",
+		(unsigned long long)s->counters.dropped_outside,
+		(unsigned long long)s->counters.dropped_spoofed);
+	gw_json_key(f, &first, "connected_since");
+	gw_json_time(f, s->since);
+	gw_json_key(f, &first, "posture_age");
+	if (s->judged)
+		fprintf(f, "%lld", (long long)(x->now - s->judged_at));
+	else
+		fputs("null", f);
+	gw_json_key(f, &first, "tunnel");
+	fputs(s->conn ? "true" : "false", f);
+	fputc('}', f);
+}
+
+static void ctl_sessions_text_head(FILE *f)
+{
+	fprintf(f, "%-20s %-18s %-21s %-15s %-10s %-12s %-12s %10s %10s %-20s %6s\n",
+		"DEVICE", "OWNER", "PEER", "ADDRESS", "VERDICT", "RULE", "PROFILE", "RX", "TX",
+		"SINCE", "AGE");
+}
+
+/* The owner is UTF-8 (identity.c): a cut keeps whole characters. */
+static void ctl_cut_utf8(char *dst, size_t cap, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= cap) {
+		n = cap - 1;
+		/* src[n] is the first byte left out: inside a character, leave it all out. */
+		while (n && ((unsigned char)src[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static void ctl_session_text(struct ctl *x, const struct gw_session *s)
+{
+	char a[INET_ADDRSTRLEN] = "-", owner[19];
+	FILE *f = x->f;
+
+	if (s->lease.have_v4)
+		inet_ntop(AF_INET, &s->lease.v4, a, sizeof(a));
+	ctl_cut_utf8(owner, sizeof(owner), s->id.owner[0] ? s->id.owner : "-");
+	fprintf(f, "%-20s %-18s %-21s %-15s %-10s %-12s %-12s %10llu %10llu ", s->id.device_id,
+		owner, s->conn ? s->conn->peer : "(detached)", a, pst_verdict_name(s->verdict),
+		s->rule[0] ? s->rule : "-", s->profile[0] ? s->profile : "-",
+		(unsigned long long)s->counters.rx_bytes, (unsigned long long)s->counters.tx_bytes);
+	ctl_text_time(f, s->since);
+	if (s->judged)
+		fprintf(f, " %5llds\n", (long long)(x->now - s->judged_at));
+	else
+		fputs("      -\n", f);
+}
+
+static const char *ctl_sessions(struct ctl *x)
+{
+	bool any = false;
+
+	if (x->json)
+		fputs("{\"sessions\":[", x->f);
+	else
+		ctl_sessions_text_head(x->f);
+	for (const struct gw_session *s = x->w->sessions; s; s = s->next) {
+		if (s->verdict == PST_DENY)	/* a refusal on its way to the device */
+			continue;
+		if (x->json) {
+			if (any)
+				fputc(',', x->f);
+			ctl_session_json(x, s);
+		} else {
+			ctl_session_text(x, s);
+		}
+		any = true;
+	}
+	if (x->json)
+		fputs("]}\n", x->f);
+	return NULL;
+}
+
+/* ---- show ---- */
+
+static void ctl_reasons_json(FILE *f, const char *lines)
+{
+	const char *p = lines;
+
+	fputc('[', f);
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		char one[PST_REASON_MAX + 1];
+
+		snprintf(one, sizeof(one), "%.*s", (int)n, p);
+		if (p != lines)
+			fputc(',', f);
+		gw_json_str(f, one);
+		p = nl ? nl + 1 : NULL;
+	}
+	fputc(']', f);
+}
+
+static void ctl_reasons_text(FILE *f, const char *indent, const char *lines)
+{
+	const char *p = lines;
+
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+
+		fprintf(f, "%s- %.*s\n", indent, (int)n, p);
+		p = nl ? nl + 1 : NULL;
+	}
+}
+
+static void ctl_show_facts(struct ctl *x, const struct gw_session *s)
+{
+	struct pst_facts *facts = malloc(sizeof(*facts));
+	FILE *f = x->f;
+
+	if (!facts)
+		return;
+	if (gw_session_facts(x->w, x->w->policy, x->w->inventory, s, x->now, facts) < 0)
+		facts->n = 0;
+	if (x->json)
+		fputs(",\"facts\":[", f);
+	else
+		fputs("facts:\n", f);
+	for (size_t i = 0; i < facts->n; i++) {
+		const struct pst_fact *ft = &facts->f[i];
+
+		if (x->json) {
+			fputs(i ? ",{\"name\":" : "{\"name\":", f);
+			gw_json_str(f, ft->name);
+			fputs(",\"value\":", f);
+			gw_json_str(f, ft->value);
+			fputs(",\"source\":", f);
+			gw_json_str(f, pst_source_name(ft->source));
+			fprintf(f, ",\"age\":%lld}", (long long)(x->now - ft->time));
+		} else {
+			fprintf(f, "  %-18s %-24s %-7s %llds\n", ft->name, ft->value,
+				pst_source_name(ft->source), (long long)(x->now - ft->time));
+		}
+	}
+	if (x->json)
+		fputc(']', f);
+	free(facts);
+}
+
+static void ctl_show_history(struct ctl *x, const char *device)
+{
+	struct gw_worker *w = x->w;
+	FILE *f = x->f;
+	bool any = false;
+
+	if (x->json)
+		fputs(",\"history\":[", f);
+	else
+		fputs("history:\n", f);
+	for (size_t k = 0; k < w->history_n; k++) {
+		size_t i = (w->history_next + GW_HISTORY_MAX - w->history_n + k) % GW_HISTORY_MAX;
+		const struct gw_history *h = &w->history[i];
+
+		if (strcmp(h->device, device))
+			continue;
+		if (x->json) {
+			fputs(any ? ",{\"time\":" : "{\"time\":", f);
+			gw_json_time(f, h->time);
+			fputs(",\"event\":", f);
+			gw_json_str(f, h->event);
+			fputs(",\"verdict\":", f);
+			gw_json_str(f, h->verdict);
+			fputs(",\"rule\":", f);
+			gw_json_str(f, h->rule[0] ? h->rule : NULL);
+			fputs(",\"profile\":", f);
+			gw_json_str(f, h->profile[0] ? h->profile : NULL);
+			fputs(",\"reasons\":", f);
+			ctl_reasons_json(f, h->reasons);
+			fputc('}', f);
+		} else {
+			fputs("  ", f);
+			ctl_text_time(f, h->time);
+			fprintf(f, " %-9s %-10s rule=%s profile=%s\n", h->event, h->verdict, h->rule[0] ? h->rule : "-",
+				h->profile[0] ? h->profile : "-");
+			ctl_reasons_text(f, "      ", h->reasons);
+		}
+		any = true;
+	}
+	if (x->json)
+		fputc(']', f);
+}
+
+static bool ctl_history_has(const struct gw_worker *w, const char *device)
+{
+	for (size_t k = 0; k < w->history_n; k++) {
+		if (!strcmp(w->history[k].device, device))
+			return true;
+	}
+	return false;
+}
+
+static const char *ctl_show(struct ctl *x, const char *device)
+{
+	struct gw_session *s = ctl_session(x->w, device);
+	FILE *f = x->f;
+
+	if (!s && !ctl_history_has(x->w, device)) {
+		snprintf(x->err, x->errlen, "no live session or decision for device %s in this run",
+			 device);
+		return x->err;
+	}
+	if (x->json) {
+		fputs("{\"device\":", f);
+		gw_json_str(f, device);
+		fputs(",\"session\":", f);
+		if (s)
+			ctl_session_json(x, s);
+		else
+			fputs("null", f);
+	} else if (s) {
+		ctl_sessions_text_head(f);
+		ctl_session_text(x, s);
+	} else {
+		fprintf(f, "%s: no live session\n", device);
+	}
+	if (s) {
+		ctl_show_facts(x, s);
+		if (x->json) {
+			fputs(",\"reasons\":", f);
+			ctl_reasons_json(f, s->reasons);
+		} else if (s->reasons) {
+			fputs("reasons:\n", f);
+			ctl_reasons_text(f, "  ", s->reasons);
+		}
+	} else if (x->json) {
+		fputs(",\"facts\":[],\"reasons\":[]", f);
+	}
+	ctl_show_history(x, device);
+	if (x->json)
+		fputs("}\n", f);
+	return NULL;
+}
+
+/* ---- kick ---- */
+
+static const char *ctl_kick(struct ctl *x, const char *device)
+{
+	struct gw_session *s = ctl_session(x->w, device);
+
+	if (!s) {
+		snprintf(x->err, x->errlen, "no live session for device %s", device);
+		return x->err;
+	}
+	gw_info("kick device=%s requested on the control socket", device);
+	gw_history_add(x->w, device, "kick", NULL);
+	gw_session_end_for(x->w, s, GW_END_KICKED, "kicked by operator");
+	if (x->json) {
+		fputs("{\"kicked\":", x->f);
+		gw_json_str(x->f, device);
+		fputs("}\n", x->f);
+	} else {
+		fprintf(x->f, "%s: session ended\n", device);
+	}
+	return NULL;
+}
+
+/* ---- dispatch ---- */
+
+static const char *ctl_stats(struct ctl *x)
+{
+	if (x->json)
+		gw_stats_json(x->w, x->f);
+	else
+		gw_stats_text(x->w, x->f);
+	return NULL;
+}
+
+static const char *ctl_reload(struct ctl *x)
+{
+	if (gw_reload(x->w, x->f, x->json, x->err, x->errlen) < 0) {
+		/* The problems, one FILE:LINE line each, are the body. */
+		fputs(x->err, x->f);
+		if (x->err[0] && x->err[strlen(x->err) - 1] != '\n')
+			fputc('\n', x->f);
+		return "reload refused: nothing was changed";
+	}
+	return NULL;
+}
+
+static const char *ctl_policy_diff(struct ctl *x, const char *path)
+{
+	if (gw_policy_diff(x->w, path, x->f, x->json, x->err, x->errlen) < 0) {
+		fputs(x->err, x->f);
+		if (x->err[0] && x->err[strlen(x->err) - 1] != '\n')
+			fputc('\n', x->f);
+		return "the candidate policy does not load";
+	}
+	return NULL;
+}
+
+const char *gw_control_run(struct gw_worker *w, const char *line, FILE *f, char *err,
+			   size_t errlen)
+{
+	struct ctl x = { .w = w, .f = f, .now = time(NULL), .err = err, .errlen = errlen };
+	char fmt[8], cmd[32], arg[PATH_MAX_ARG + 1];
+	int n;
+
+	arg[0] = '\0';
+	n = sscanf(line, "%7s %31s %" GW_STR(PATH_MAX_ARG) "[^\n]", fmt, cmd, arg);
+	if (n < 2 || (strcmp(fmt, "text") && strcmp(fmt, "json")))
+		return "malformed request: expected FORMAT COMMAND [ARG]";
+	x.json = !strcmp(fmt, "json");
+	if (!strcmp(cmd, "status") && n == 2)
+		return ctl_status_json(&x), NULL;
+	if (!strcmp(cmd, "sessions") && n == 2)
+		return ctl_sessions(&x);
+	if (!strcmp(cmd, "stats") && n == 2)
+		return ctl_stats(&x);
+	if (!strcmp(cmd, "reload") && n == 2) {
+		gw_info("reload requested on the control socket");
+		return ctl_reload(&x);
+	}
+	if ((!strcmp(cmd, "show") || !strcmp(cmd, "kick")) && n == 3) {
+		if (!ctl_device_ok(arg))
+			return "not a device id: 1-64 of A-Z a-z 0-9 . _ -, starting with a letter or digit";
+		return cmd[0] == 's' ? ctl_show(&x, arg) : ctl_kick(&x, arg);
+	}
+	if (!strcmp(cmd, "policy-diff") && n == 3)
+		return ctl_policy_diff(&x, arg);
+	return "unknown command or wrong arguments (status, sessions, show DEVICE, kick DEVICE, "
+	       "reload, policy-diff FILE, stats)";
+}

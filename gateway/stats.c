@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The gateway's counters, listed once: gw_stats_rows() names every counter
+ * and gauge with its place in `posternctl stats --json` and its Prometheus
+ * name, and the three outputs (JSON, text, Prometheus) are printed from
+ * that one list, so they cannot disagree about what a number means.
+ */
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gateway/gateway.h"
+
+/* Refusal reasons as counted: the stats key, and the words of the reason
+ * the device is told that put a refusal under it (see tls.c, verdict.c). */
+static const struct {
+	const char *key;
+	const char *words;
+} refusal_keys[GW_REF_N] = {
+	[GW_REF_REVOKED] = { "revoked", "has been revoked" },
+	[GW_REF_EXPIRED] = { "expired", "has expired" },
+	[GW_REF_NOT_YET_VALID] = { "not_yet_valid", "not yet valid" },
+	[GW_REF_UNKNOWN_CA] = { "unknown_ca", "not issued by this gateway's CA" },
+	[GW_REF_CRL_OUT_OF_DATE] = { "crl_out_of_date", "revocation list is out of date" },
+	[GW_REF_NOT_CLIENT_CERT] = { "not_client_cert", "not a device (client) certificate" },
+	[GW_REF_NO_CERTIFICATE] = { "no_certificate", "certificate is required" },
+	[GW_REF_BAD_CERTIFICATE] = { "bad_certificate", NULL },
+	[GW_REF_POLICY_DENY] = { "policy_deny", NULL },
+	[GW_REF_POOL_EXHAUSTED] = { "pool_exhausted", "address pool is exhausted" },
+	[GW_REF_RESOURCES] = { "resources", "out of resources" },
+	[GW_REF_COOKIE] = { "cookie", NULL },
+	[GW_REF_POSTURE_CHECK] = { "posture_check", "the posture check" },
+};
+
+enum gw_refusal gw_refusal_of(const char *reason)
+{
+	for (int i = 0; i < GW_REF_N; i++) {
+		if (refusal_keys[i].words && reason && strstr(reason, refusal_keys[i].words))
+			return (enum gw_refusal)i;
+	}
+	return GW_REF_BAD_CERTIFICATE;
+}
+
+void gw_stats_refused(struct gw_worker *w, const char *reason)
+{
+	w->stats.refused++;
+	w->stats.refused_by[gw_refusal_of(reason)]++;
+}
+
+static const char *const end_keys[GW_END_N] = {
+	[GW_END_KICKED] = "kicked",
+	[GW_END_REVOKED] = "revoked",
+	[GW_END_LOST] = "lost",
+	[GW_END_POLICY] = "policy",
+};
+
+struct rows {
+	struct gw_stat_row *r;
+	size_t n, cap;
+};
+
+static void row(struct rows *rs, const char *group, const char *key, const char *metric,
+		const char *label, const char *help, bool gauge, uint64_t value)
+{
+	if (rs->n < rs->cap)
+		rs->r[rs->n++] = (struct gw_stat_row){ group, key, metric, label, help, gauge, value };
+}
+
+size_t gw_stats_rows(const struct gw_worker *w, struct gw_stat_row *r, size_t cap)
+{
+	static const char *const verdict_labels[3] = {
+		"verdict=\"allow\"", "verdict=\"quarantine\"", "verdict=\"deny\"",
+	};
+	static char ref_labels[GW_REF_N][48], end_labels[GW_END_N][40];
+	const struct gw_stats *st = &w->stats;
+	const struct gw_counters *t = &st->traffic;
+	struct rows rs = { r, 0, cap };
+	uint64_t by_verdict[3] = { 0 }, tunnels = 0, used4 = 0, used6 = 0;
+
+	for (int i = 0; i < GW_REF_N; i++)
+		snprintf(ref_labels[i], sizeof(ref_labels[i]), "reason=\"%s\"", refusal_keys[i].key);
+	for (int i = 0; i < GW_END_N; i++)
+		snprintf(end_labels[i], sizeof(end_labels[i]), "reason=\"%s\"", end_keys[i]);
+	for (const struct gw_session *s = w->sessions; s; s = s->next) {
+		by_verdict[s->verdict]++;
+		tunnels += s->conn != NULL;
+		used4 += s->lease.have_v4;
+		used6 += s->lease.have_v6;
+	}
+
+	row(&rs, NULL, "accepted", "postern_connections_accepted_total", NULL,
+	    "TCP connections accepted", false, st->accepted);
+	row(&rs, NULL, "handshakes", "postern_handshakes_total", NULL,
+	    "TLS handshakes completed", false, st->handshakes);
+	for (int i = 0; i < GW_REF_N; i++)
+		row(&rs, "refused", refusal_keys[i].key, "postern_refusals_total", ref_labels[i],
+		    i ? NULL : "Requests refused, by reason", false, st->refused_by[i]);
+	for (int v = 0; v < 3; v++)
+		row(&rs, "decisions", pst_verdict_name((enum pst_verdict)v), "postern_decisions_total",
+		    verdict_labels[v], v ? NULL : "Posture decisions at login, by verdict", false,
+		    st->decisions[v]);
+	row(&rs, "dropped", "spoofed", "postern_dropped_packets_total", "reason=\"spoofed\"",
+	    "Client packets dropped, by reason", false, t->dropped_spoofed);
+	row(&rs, "dropped", "outside_profile", "postern_dropped_packets_total",
+	    "reason=\"outside_profile\"", NULL, false, t->dropped_outside);
+	row(&rs, "dropped", "lateral", "postern_dropped_packets_total", "reason=\"lateral\"",
+	    NULL, false, t->dropped_lateral);
+	row(&rs, "dropped", "unroutable", "postern_dropped_packets_total", "reason=\"unroutable\"",
+	    NULL, false, t->dropped_unroutable);
+	row(&rs, "dropped", "malformed", "postern_dropped_packets_total", "reason=\"malformed\"",
+	    NULL, false, t->dropped_malformed);
+	row(&rs, "dropped", "queue_full", "postern_dropped_packets_total", "reason=\"queue_full\"",
+	    NULL, false, t->dropped_queue_full);
+	row(&rs, "bytes", "rx", "postern_bytes_total", "direction=\"rx\"",
+	    "Tunnel payload bytes; rx is from the clients", false, t->rx_bytes);
+	row(&rs, "bytes", "tx", "postern_bytes_total", "direction=\"tx\"", NULL, false, t->tx_bytes);
+	row(&rs, "packets", "rx", "postern_packets_total", "direction=\"rx\"",
+	    "Tunnel packets; rx is from the clients", false, t->rx_packets);
+	row(&rs, "packets", "tx", "postern_packets_total", "direction=\"tx\"", NULL, false,
+	    t->tx_packets);
+	row(&rs, "reports", "accepted", "postern_posture_reports_total", "result=\"accepted\"",
+	    "Posture agent reports, by result", false, st->reports);
+	row(&rs, "reports", "refused", "postern_posture_reports_total", "result=\"refused\"",
+	    NULL, false, st->reports_refused);
+	row(&rs, "reloads", "ok", "postern_reloads_total", "result=\"ok\"",
+	    "Reloads of configuration, policy, inventory and CRL", false, st->reloads_ok);
+	row(&rs, "reloads", "failed", "postern_reloads_total", "result=\"failed\"", NULL, false,
+	    st->reloads_failed);
+	row(&rs, NULL, "reevaluated", "postern_reevaluations_total", NULL,
+	    "Live sessions moved to another verdict or profile", false, st->reevaluated);
+	for (int i = 0; i < GW_END_N; i++)
+		row(&rs, "sessions_ended", end_keys[i], "postern_sessions_ended_total", end_labels[i],
+		    i ? NULL : "Live sessions ended by the gateway or an operator", false,
+		    st->ended[i]);
+	for (int v = 0; v < 3; v++)
+		row(&rs, "sessions", pst_verdict_name((enum pst_verdict)v), "postern_sessions",
+		    verdict_labels[v], v ? NULL : "Sessions now, by verdict", true, by_verdict[v]);
+	row(&rs, NULL, "tunnels", "postern_tunnels", NULL, "Tunnels now", true, tunnels);
+	row(&rs, "pool", "ipv4_used", "postern_pool_addresses", "family=\"ipv4\",state=\"used\"",
+	    "Leasable pool addresses", true, used4);
+	row(&rs, "pool", "ipv4_size", "postern_pool_addresses", "family=\"ipv4\",state=\"size\"",
+	    NULL, true, used4 + w->pool4.n_free);
+	if (w->have_pool6) {
+		row(&rs, "pool", "ipv6_used", "postern_pool_addresses",
+		    "family=\"ipv6\",state=\"used\"", NULL, true, used6);
+		row(&rs, "pool", "ipv6_size", "postern_pool_addresses",
+		    "family=\"ipv6\",state=\"size\"", NULL, true, used6 + w->pool6.n_free);
+	}
+	row(&rs, NULL, "uptime", "postern_uptime_seconds", NULL, "Seconds since start", true,
+	    (uint64_t)(time(NULL) - w->started));
+	return rs.n;
+}
+
+void gw_stats_json(const struct gw_worker *w, FILE *f)
+{
+	struct gw_stat_row r[GW_STAT_ROWS_MAX];
+	size_t n = gw_stats_rows(w, r, GW_STAT_ROWS_MAX);
+	const char *open = NULL;
+	bool first = true, inner = true;
+
+	fputc('{', f);
+	for (size_t i = 0; i < n; i++) {
+		if (open && (!r[i].group || strcmp(open, r[i].group))) {
+			fputc('}', f);
+			open = NULL;
+		}
+		if (r[i].group && !open) {
+			gw_json_key(f, &first, r[i].group);
+			fputc('{', f);
+			open = r[i].group;
+			inner = true;
+		}
+		gw_json_key(f, open ? &inner : &first, r[i].key);
+		fprintf(f, "%llu", (unsigned long long)r[i].value);
+	}
+	fputs(open ? "}}\n" : "}\n", f);
+}
+
+void gw_stats_text(const struct gw_worker *w, FILE *f)
+{
+	struct gw_stat_row r[GW_STAT_ROWS_MAX];
+	size_t n = gw_stats_rows(w, r, GW_STAT_ROWS_MAX);
+	char name[64];
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%s%s%s", r[i].group ? r[i].group : "",
+			 r[i].group ? "." : "", r[i].key);
+		fprintf(f, "%-28s %llu\n", name, (unsigned long long)r[i].value);
+	}
+}
+
+void gw_stats_prometheus(const struct gw_worker *w, FILE *f)
+{
+	struct gw_stat_row r[GW_STAT_ROWS_MAX];
+	size_t n = gw_stats_rows(w, r, GW_STAT_ROWS_MAX);
+
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].help)
+			fprintf(f, "# HELP %s %s.\n# TYPE %s %s\n", r[i].metric, r[i].help,
+				r[i].metric, r[i].gauge ? "gauge" : "counter");
+		fprintf(f, "%s%s%s%s %llu\n", r[i].metric, r[i].label ? "{" : "",
+			r[i].label ? r[i].label : "", r[i].label ? "}" : "",
+			(unsigned long long)r[i].value);
+	}
+}

@@ -1,0 +1,786 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of gateway/stats.c on a worker built by hand (pools, three
+ * sessions: allow with a tunnel, quarantine, deny; every counter set to a
+ * value of its own; no sockets). gw_stats_rows names each counter once and
+ * fits its table; gw_stats_json has exactly the keys of the spec (issue 4,
+ * "stats") with the struct's numbers in them, read back by a strict JSON
+ * reader; gw_stats_prometheus is valid text format 0.0.4 (HELP and TYPE
+ * once, before a metric's first sample; a metric's samples together;
+ * counters end in _total, gauges do not; well-formed labels; no series
+ * twice) and every sample, mapped by the spec's table of metric names,
+ * equals the JSON's number, one sample per number; gw_stats_text says the
+ * same. gw_refusal_of files each refusal the gateway tells a device
+ * (tls.c, auth.c, verdict.c: the strings are listed here, and the sources
+ * are scanned so that a new one cannot go unlisted) under the right key.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "gateway/gateway.h"
+#include "tests/unit/json_check.h"
+#include "tests/unit/unit.h"
+#include "tests/unit/worker_fixture.h"
+
+/* ---- a worker by hand ---- */
+
+static struct gw_conf conf;
+static struct gw_worker w;
+static struct gw_conn fake_conn;	/* a tunnel; never sent to */
+
+static void worker_init(bool pool6)
+{
+	CHECK(wf_worker_init(&w, &conf, pool6, false));
+	w.started = time(NULL) - 1000;
+}
+
+static struct gw_session *add_session(const char *device, enum pst_verdict v, bool lease)
+{
+	struct gw_session *s;
+
+	CHECK_EQ_INT(wf_add_session(&w, device, "staff", v, lease, &s), 0);
+	return s;
+}
+
+/* devA allow with a tunnel, devB quarantine, devC deny (no lease). */
+static void add_sessions(void)
+{
+	struct gw_session *a = add_session("devA", PST_ALLOW, true);
+
+	add_session("devB", PST_QUARANTINE, true);
+	add_session("devC", PST_DENY, false);
+	snprintf(fake_conn.peer, sizeof(fake_conn.peer), "192.0.2.7:50123");
+	if (a)
+		a->conn = &fake_conn;
+}
+
+static void worker_free(void)
+{
+	wf_worker_free(&w);
+}
+
+/* ---- what the spec says ---- */
+
+/* The stats.refused keys, by enum gw_refusal (issue 4 spec and updates). */
+static const char *const ref_keys[GW_REF_N] = {
+	[GW_REF_REVOKED] = "revoked",
+	[GW_REF_EXPIRED] = "expired",
+	[GW_REF_NOT_YET_VALID] = "not_yet_valid",
+	[GW_REF_UNKNOWN_CA] = "unknown_ca",
+	[GW_REF_CRL_OUT_OF_DATE] = "crl_out_of_date",
+	[GW_REF_NOT_CLIENT_CERT] = "not_client_cert",
+	[GW_REF_NO_CERTIFICATE] = "no_certificate",
+	[GW_REF_BAD_CERTIFICATE] = "bad_certificate",
+	[GW_REF_POLICY_DENY] = "policy_deny",
+	[GW_REF_POOL_EXHAUSTED] = "pool_exhausted",
+	[GW_REF_RESOURCES] = "resources",
+	[GW_REF_COOKIE] = "cookie",
+	[GW_REF_POSTURE_CHECK] = "posture_check",
+};
+
+static const char *const end_keys[GW_END_N] = {
+	[GW_END_KICKED] = "kicked",
+	[GW_END_REVOKED] = "revoked",
+	[GW_END_LOST] = "lost",
+	[GW_END_POLICY] = "policy",
+};
+
+struct want {
+	char path[64];
+	uint64_t value;
+	bool seen;
+};
+
+static struct want wants[80];
+static size_t n_wants;
+
+static void want(const char *group, const char *key, uint64_t value)
+{
+	struct want *x = &wants[n_wants++];
+
+	snprintf(x->path, sizeof(x->path), "%s%s%s", group ? group : "", group ? "." : "", key);
+	x->value = value;
+	x->seen = false;
+}
+
+/*
+ * Sets every counter of w->stats to a number of its own (all above 100000,
+ * so none equals a gauge) and lists where the spec puts each one. The
+ * gauges are what add_sessions() made: one session per verdict, one tunnel,
+ * two IPv4 leases of five (and two IPv6 of 254 with pool6).
+ */
+static void fill_counters(void)
+{
+	struct gw_stats *st = &w.stats;
+	struct gw_counters *t = &st->traffic;
+	uint64_t v = 100001;
+
+	n_wants = 0;
+	want(NULL, "accepted", st->accepted = v++);
+	want(NULL, "handshakes", st->handshakes = v++);
+	for (int i = 0; i < GW_REF_N; i++)
+		want("refused", ref_keys[i], st->refused_by[i] = v++);
+	want("decisions", "allow", st->decisions[PST_ALLOW] = v++);
+	want("decisions", "quarantine", st->decisions[PST_QUARANTINE] = v++);
+	want("decisions", "deny", st->decisions[PST_DENY] = v++);
+	want("dropped", "spoofed", t->dropped_spoofed = v++);
+	want("dropped", "outside_profile", t->dropped_outside = v++);
+	want("dropped", "lateral", t->dropped_lateral = v++);
+	want("dropped", "unroutable", t->dropped_unroutable = v++);
+	want("dropped", "malformed", t->dropped_malformed = v++);
+	want("dropped", "queue_full", t->dropped_queue_full = v++);
+	want("bytes", "rx", t->rx_bytes = v++);
+	want("bytes", "tx", t->tx_bytes = v++);
+	want("packets", "rx", t->rx_packets = v++);
+	want("packets", "tx", t->tx_packets = v++);
+	want("reports", "accepted", st->reports = v++);
+	want("reports", "refused", st->reports_refused = v++);
+	want("reloads", "ok", st->reloads_ok = v++);
+	want("reloads", "failed", st->reloads_failed = v++);
+	want(NULL, "reevaluated", st->reevaluated = v++);
+	for (int i = 0; i < GW_END_N; i++)
+		want("sessions_ended", end_keys[i], st->ended[i] = v++);
+	/* Not in the spec's list: totals and internals with no key of their own. */
+	st->refused = v++;
+	st->auth_ok = v++;
+	st->tunnels = v++;
+	st->closed_bad_input = v++;
+	want("sessions", "allow", 1);
+	want("sessions", "quarantine", 1);
+	want("sessions", "deny", 1);
+	want(NULL, "tunnels", 1);
+	want("pool", "ipv4_used", 2);
+	want("pool", "ipv4_size", 5);
+	if (w.have_pool6) {
+		want("pool", "ipv6_used", 2);
+		want("pool", "ipv6_size", 254);
+	}
+	want(NULL, "uptime", 1000);
+}
+
+static struct want *want_find(const char *path)
+{
+	for (size_t i = 0; i < n_wants; i++) {
+		if (!strcmp(wants[i].path, path))
+			return &wants[i];
+	}
+	return NULL;
+}
+
+/* Uptime is measured again by each call: a second may pass in between. */
+static bool value_ok(const struct want *x, uint64_t got)
+{
+	if (!strcmp(x->path, "uptime"))
+		return got >= x->value && got <= x->value + 2;
+	return got == x->value;
+}
+
+static bool parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (!s || !isdigit((unsigned char)s[0]) || (s[0] == '0' && s[1]))
+		return false;
+	*v = strtoull(s, &end, 10);
+	return *end == '\0';
+}
+
+static char *capture(void (*fn)(const struct gw_worker *, FILE *))
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	fn(&w, f);
+	fclose(f);
+	return buf;
+}
+
+/* ---- gw_stats_rows ---- */
+
+static void test_rows_each_once(void)
+{
+	struct gw_stat_row r[GW_STAT_ROWS_MAX];
+	size_t n;
+
+	worker_init(true);
+	add_sessions();
+	fill_counters();
+	n = gw_stats_rows(&w, r, GW_STAT_ROWS_MAX);
+	/* Room to spare: a full table would drop rows without a word. */
+	CHECK(n < GW_STAT_ROWS_MAX);
+	CHECK_EQ_INT(n, n_wants);
+	for (size_t i = 0; i < n; i++) {
+		bool first_of_metric = i == 0 || strcmp(r[i - 1].metric, r[i].metric) != 0;
+		char path[64];
+		struct want *x;
+
+		CHECK(r[i].key && r[i].metric);
+		snprintf(path, sizeof(path), "%s%s%s", r[i].group ? r[i].group : "",
+			 r[i].group ? "." : "", r[i].key);
+		x = want_find(path);
+		if (!x) {
+			printf("# row %zu: %s is not a key of the spec\n", i, path);
+			CHECK(0);
+			continue;
+		}
+		if (x->seen) {
+			printf("# row %zu: %s named twice\n", i, path);
+			CHECK(0);
+		}
+		x->seen = true;
+		if (!value_ok(x, r[i].value)) {
+			printf("# row %s = %llu, expected %llu\n", path,
+			       (unsigned long long)r[i].value, (unsigned long long)x->value);
+			CHECK(0);
+		}
+		/* HELP on a metric's first row only; its rows together, one type. */
+		CHECK((r[i].help != NULL) == first_of_metric);
+		if (!first_of_metric)
+			CHECK(r[i].gauge == r[i - 1].gauge);
+		for (size_t k = 0; k + 1 < i; k++) {
+			if (!strcmp(r[k].metric, r[i].metric) && first_of_metric) {
+				printf("# metric %s: rows apart\n", r[i].metric);
+				CHECK(0);
+			}
+			if (!strcmp(r[k].metric, r[i].metric) &&
+			    !strcmp(r[k].label ? r[k].label : "", r[i].label ? r[i].label : "")) {
+				printf("# series %s{%s} twice\n", r[i].metric, r[i].label);
+				CHECK(0);
+			}
+		}
+	}
+	for (size_t i = 0; i < n_wants; i++) {
+		if (!wants[i].seen) {
+			printf("# no row for %s\n", wants[i].path);
+			CHECK(0);
+		}
+	}
+	worker_free();
+}
+
+/* A short table gets what fits and nothing past it. */
+static void test_rows_cap(void)
+{
+	struct gw_stat_row r[4];
+
+	worker_init(false);
+	memset(r, 0xa5, sizeof(r));
+	CHECK_EQ_INT(gw_stats_rows(&w, r, 3), 3);
+	CHECK_EQ_INT(((unsigned char *)&r[3])[0], 0xa5);
+	CHECK_EQ_INT(((unsigned char *)&r[3])[sizeof(r[3]) - 1], 0xa5);
+	CHECK_EQ_INT(gw_stats_rows(&w, r, 0), 0);
+	worker_free();
+}
+
+/* ---- gw_stats_json ---- */
+
+/* Every line of the flattened JSON is a wanted number or one of the spec's
+ * groups, and every wanted number is there. */
+static void check_stats_json(bool pool6)
+{
+	static const char *const groups[] = {
+		"refused", "decisions", "dropped", "bytes", "packets", "reports", "reloads",
+		"sessions_ended", "sessions", "pool",
+	};
+	char *out, *flat;
+
+	worker_init(pool6);
+	add_sessions();
+	fill_counters();
+	out = capture(gw_stats_json);
+	flat = out ? json_flat(out) : NULL;
+	CHECK(flat != NULL);
+	if (!flat) {
+		printf("# not JSON: %s\n", out ? out : "(nothing)");
+		goto done;
+	}
+	CHECK(out[strlen(out) - 1] == '\n');
+	/* The group sizes, so that nothing extra hides in one. */
+	CHECK_EQ_STR(json_get(flat, "refused"), "{13}");
+	CHECK_EQ_STR(json_get(flat, "dropped"), "{6}");
+	CHECK_EQ_STR(json_get(flat, "sessions_ended"), "{4}");
+	CHECK_EQ_STR(json_get(flat, "pool"), pool6 ? "{4}" : "{2}");
+	/* The lines are cut apart in place from here on. */
+	for (char *l = flat, *e; (e = strchr(l, '\n')); l = e + 1) {
+		char path[128], *eq;
+		struct want *x;
+		uint64_t v;
+
+		*e = '\0';
+		eq = strchr(l, '=');
+		snprintf(path, sizeof(path), "%.*s", (int)(eq - l), l);
+		if (eq[1] == '{') {
+			bool known = !path[0];
+
+			for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+				known = known || !strcmp(groups[i], path);
+			if (!known) {
+				printf("# unexpected object %s\n", path);
+				CHECK(0);
+			}
+			continue;
+		}
+		x = want_find(path);
+		if (!x || x->seen || !parse_u64(eq + 1, &v) || !value_ok(x, v)) {
+			printf("# unexpected %s=%s (spec: %s %llu)\n", path, eq + 1,
+			       x ? "" : "no such key,", x ? (unsigned long long)x->value : 0ULL);
+			CHECK(0);
+		}
+		if (x)
+			x->seen = true;
+	}
+	for (size_t i = 0; i < n_wants; i++) {
+		if (!wants[i].seen) {
+			printf("# stats JSON has no %s\n", wants[i].path);
+			CHECK(0);
+		}
+	}
+done:
+	free(flat);
+	free(out);
+	worker_free();
+}
+
+static void test_json_keys(void)
+{
+	check_stats_json(true);
+}
+
+static void test_json_keys_without_ipv6(void)
+{
+	check_stats_json(false);
+}
+
+/* A worker with nothing in it is still the whole document, all zeros. */
+static void test_json_empty_worker(void)
+{
+	char *out, *flat;
+
+	worker_init(false);
+	w.started = time(NULL);
+	out = capture(gw_stats_json);
+	flat = out ? json_flat(out) : NULL;
+	CHECK(flat != NULL);
+	if (flat) {
+		CHECK_EQ_STR(json_get(flat, "refused.revoked"), "0");
+		CHECK_EQ_STR(json_get(flat, "sessions.allow"), "0");
+		CHECK_EQ_STR(json_get(flat, "pool.ipv4_size"), "5");
+		CHECK_EQ_STR(json_get(flat, "tunnels"), "0");
+	}
+	free(flat);
+	free(out);
+	worker_free();
+}
+
+/* ---- gw_stats_prometheus ---- */
+
+/* Metric -> JSON place, from the spec's list of Prometheus names. label is
+ * the label whose value names the key; the pool's two make "FAMILY_STATE". */
+static const struct {
+	const char *metric, *label, *group;
+	bool gauge;
+} prom_map[] = {
+	{ "postern_handshakes_total", NULL, "handshakes", false },
+	{ "postern_connections_accepted_total", NULL, "accepted", false },
+	{ "postern_refusals_total", "reason", "refused", false },
+	{ "postern_decisions_total", "verdict", "decisions", false },
+	{ "postern_dropped_packets_total", "reason", "dropped", false },
+	{ "postern_bytes_total", "direction", "bytes", false },
+	{ "postern_packets_total", "direction", "packets", false },
+	{ "postern_posture_reports_total", "result", "reports", false },
+	{ "postern_reloads_total", "result", "reloads", false },
+	{ "postern_reevaluations_total", NULL, "reevaluated", false },
+	{ "postern_sessions_ended_total", "reason", "sessions_ended", false },
+	{ "postern_sessions", "verdict", "sessions", true },
+	{ "postern_tunnels", NULL, "tunnels", true },
+	{ "postern_pool_addresses", "family,state", "pool", true },
+	{ "postern_uptime_seconds", NULL, "uptime", true },
+};
+
+struct family {
+	char name[96];
+	char type[16];
+	bool help, sampled, done;
+};
+
+static bool metric_name_ok(const char *s, size_t n)
+{
+	if (!n || !(isalpha((unsigned char)s[0]) || s[0] == '_' || s[0] == ':'))
+		return false;
+	for (size_t i = 1; i < n; i++) {
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != ':')
+			return false;
+	}
+	return true;
+}
+
+/* Parses {k="v",...}; fills up to two label values by name. */
+static bool labels_parse(const char *s, const char **end, char names[2][32], char vals[2][64],
+			 int *n)
+{
+	*n = 0;
+	if (*s != '{')
+		return false;
+	s++;
+	while (*s != '}') {
+		const char *k = s;
+		size_t vn = 0;
+
+		while (isalnum((unsigned char)*s) || *s == '_')
+			s++;
+		if (s == k || isdigit((unsigned char)*k) || *n == 2 || s[0] != '=' || s[1] != '"')
+			return false;
+		snprintf(names[*n], 32, "%.*s", (int)(s - k), k);
+		for (s += 2; *s != '"'; s++) {
+			if (!*s || *s == '\n')
+				return false;
+			if (*s == '\\' && !strchr("\\\"n", *++s))
+				return false;
+			if (vn < 63)
+				vals[*n][vn++] = *s;
+		}
+		vals[*n][vn] = '\0';
+		(*n)++;
+		s++;
+		if (*s == ',')
+			s++;
+		else if (*s != '}')
+			return false;
+	}
+	*end = s + 1;
+	return true;
+}
+
+static struct family *family_get(struct family *fam, size_t *n_fam, const char *name, size_t len)
+{
+	for (size_t i = 0; i < *n_fam; i++) {
+		if (strlen(fam[i].name) == len && !strncmp(fam[i].name, name, len))
+			return &fam[i];
+	}
+	if (*n_fam == 32 || len >= sizeof(fam[0].name))
+		return NULL;
+	memset(&fam[*n_fam], 0, sizeof(fam[0]));
+	snprintf(fam[*n_fam].name, sizeof(fam[0].name), "%.*s", (int)len, name);
+	return &fam[(*n_fam)++];
+}
+
+/* One sample: maps it to its JSON key and checks the number. */
+static void prom_sample(const char *flat, struct family *f, char names[2][32], char vals[2][64],
+			int n_labels, const char *value)
+{
+	char path[256] = "";
+	const char *j;
+	uint64_t v, jv;
+	size_t i;
+
+	for (i = 0; i < sizeof(prom_map) / sizeof(prom_map[0]); i++) {
+		if (!strcmp(prom_map[i].metric, f->name))
+			break;
+	}
+	if (i == sizeof(prom_map) / sizeof(prom_map[0])) {
+		printf("# metric %s is not in the spec\n", f->name);
+		CHECK(0);
+		return;
+	}
+	CHECK(!strcmp(f->type, prom_map[i].gauge ? "gauge" : "counter"));
+	if (!prom_map[i].label) {
+		CHECK_EQ_INT(n_labels, 0);
+		snprintf(path, sizeof(path), "%s", prom_map[i].group);
+	} else if (strchr(prom_map[i].label, ',')) {
+		CHECK(n_labels == 2 && !strcmp(names[0], "family") && !strcmp(names[1], "state"));
+		snprintf(path, sizeof(path), "%s.%s_%s", prom_map[i].group, vals[0], vals[1]);
+	} else {
+		CHECK(n_labels == 1 && !strcmp(names[0], prom_map[i].label));
+		snprintf(path, sizeof(path), "%s.%s", prom_map[i].group, vals[0]);
+	}
+	j = json_get(flat, path);
+	if (!parse_u64(value, &v) || !j || !parse_u64(j, &jv) ||
+	    (strcmp(path, "uptime") ? v != jv : v < jv || v > jv + 1)) {
+		printf("# sample %s (%s) = %s, JSON %s = %s\n", f->name, path, value, path,
+		       j ? j : "(absent)");
+		CHECK(0);
+	}
+}
+
+static void test_prometheus(void)
+{
+	struct family fam[32];
+	size_t n_fam = 0, n_samples = 0, n_leaves = 0;
+	char *json, *flat, *text, series[64][160];
+	struct family *last = NULL;
+
+	worker_init(true);
+	add_sessions();
+	fill_counters();
+	json = capture(gw_stats_json);
+	text = capture(gw_stats_prometheus);
+	flat = json ? json_flat(json) : NULL;
+	CHECK(flat && text);
+	if (!flat || !text)
+		goto done;
+	CHECK(text[strlen(text) - 1] == '\n');
+	CHECK(strstr(text, "\npostern_refusals_total{reason=\"revoked\"} 100003\n") != NULL);
+	CHECK(strstr(text, "\npostern_pool_addresses{family=\"ipv6\",state=\"size\"} 254\n") != NULL);
+	/* The lines are cut apart in place from here on. */
+	for (char *l = text, *e; (e = strchr(l, '\n')); l = e + 1) {
+		*e = '\0';
+		if (!strncmp(l, "# HELP ", 7) || !strncmp(l, "# TYPE ", 7)) {
+			const char *name = l + 7, *sp = strchr(name, ' ');
+			struct family *f = sp ? family_get(fam, &n_fam, name, (size_t)(sp - name)) : NULL;
+
+			CHECK(sp && sp[1] && f && metric_name_ok(name, (size_t)(sp - name)));
+			if (!f)
+				continue;
+			if (f->sampled) {
+				printf("# %s after the samples of %s\n", l, f->name);
+				CHECK(0);
+			}
+			if (l[2] == 'H') {
+				CHECK(!f->help && !f->type[0]);		/* HELP once, first */
+				f->help = true;
+			} else {
+				CHECK(f->help && !f->type[0]);
+				CHECK(!strcmp(sp + 1, "counter") || !strcmp(sp + 1, "gauge"));
+				snprintf(f->type, sizeof(f->type), "%s", sp + 1);
+			}
+			continue;
+		}
+		CHECK(l[0] != '#' && l[0] != '\0');		/* no other comments, no blanks */
+		{
+			const char *p = l, *value;
+			char names[2][32], vals[2][64];
+			int n_labels = 0;
+			struct family *f;
+
+			while (*p && *p != '{' && *p != ' ')
+				p++;
+			f = family_get(fam, &n_fam, l, (size_t)(p - l));
+			CHECK(f && metric_name_ok(l, (size_t)(p - l)));
+			if (!f)
+				continue;
+			if (!f->help || !f->type[0]) {
+				printf("# sample before HELP and TYPE: %s\n", l);
+				CHECK(0);
+			}
+			if (f->done) {
+				printf("# samples of %s apart: %s\n", f->name, l);
+				CHECK(0);
+			}
+			if (last && last != f)
+				last->done = true;
+			last = f;
+			f->sampled = true;
+			if (*p == '{' && !labels_parse(p, &p, names, vals, &n_labels)) {
+				printf("# bad labels: %s\n", l);
+				CHECK(0);
+				continue;
+			}
+			CHECK(*p == ' ');
+			value = p + 1;
+			/* Counters end in _total; gauges do not. */
+			if (!strcmp(f->type, "counter"))
+				CHECK(strlen(f->name) > 6 && !strcmp(f->name + strlen(f->name) - 6, "_total"));
+			else
+				CHECK(strlen(f->name) < 6 || strcmp(f->name + strlen(f->name) - 6, "_total"));
+			/* No series twice. */
+			if (n_samples == 64) {
+				CHECK(0);
+				continue;
+			}
+			snprintf(series[n_samples], sizeof(series[0]), "%.*s", (int)(value - l - 1), l);
+			for (size_t k = 0; k < n_samples; k++)
+				CHECK(strcmp(series[k], series[n_samples]) != 0);
+			n_samples++;
+			prom_sample(flat, f, names, vals, n_labels, value);
+		}
+	}
+	for (size_t i = 0; i < n_fam; i++) {
+		if (!fam[i].sampled) {
+			printf("# %s: HELP/TYPE without a sample\n", fam[i].name);
+			CHECK(0);
+		}
+	}
+	/* One sample per JSON number: as many samples as numbers, and no series
+	 * twice (above), so each number was sampled exactly once. */
+	for (char *l = flat; (l = strchr(l, '=')); l++)
+		n_leaves += l[1] != '{';
+	CHECK_EQ_INT(n_samples, n_leaves);
+	CHECK_EQ_INT(n_samples, n_wants);
+done:
+	free(flat);
+	free(json);
+	free(text);
+	worker_free();
+}
+
+/* ---- gw_stats_text ---- */
+
+static void test_text(void)
+{
+	char *json, *flat, *text;
+	size_t n = 0;
+
+	worker_init(true);
+	add_sessions();
+	fill_counters();
+	json = capture(gw_stats_json);
+	text = capture(gw_stats_text);
+	flat = json ? json_flat(json) : NULL;
+	CHECK(flat && text);
+	for (char *l = text, *e; flat && text && (e = strchr(l, '\n')); l = e + 1) {
+		char name[64], value[32];
+		const char *j;
+
+		*e = '\0';
+		if (sscanf(l, "%63s %31s", name, value) != 2) {
+			printf("# text line: %s\n", l);
+			CHECK(0);
+			continue;
+		}
+		j = json_get(flat, name);
+		if (!j || (strcmp(j, value) && strcmp(name, "uptime"))) {
+			printf("# text %s %s, JSON %s\n", name, value, j ? j : "(absent)");
+			CHECK(0);
+		}
+		n++;
+	}
+	CHECK_EQ_INT(n, n_wants);
+	free(flat);
+	free(json);
+	free(text);
+	worker_free();
+}
+
+/* ---- gw_refusal_of ---- */
+
+/* Every reason the gateway gives a device, with the key it is counted under. */
+static const struct {
+	const char *reason;
+	enum gw_refusal key;
+} refusals[] = {
+	/* tls.c, the certificate check */
+	{ "device certificate has been revoked", GW_REF_REVOKED },
+	{ "device certificate has expired", GW_REF_EXPIRED },
+	{ "device certificate is not yet valid", GW_REF_NOT_YET_VALID },
+	{ "device certificate was not issued by this gateway's CA", GW_REF_UNKNOWN_CA },
+	{ "the gateway's revocation list is out of date; contact IT", GW_REF_CRL_OUT_OF_DATE },
+	{ "certificate is not a device (client) certificate", GW_REF_NOT_CLIENT_CERT },
+	{ "device certificate rejected", GW_REF_BAD_CERTIFICATE },
+	{ "a device certificate is required", GW_REF_NO_CERTIFICATE },
+	{ "certificate does not name a device (no urn:postern:device)", GW_REF_BAD_CERTIFICATE },
+	/* auth.c */
+	{ "the posture check expired or was already used; connect again", GW_REF_POSTURE_CHECK },
+	{ "the posture check belongs to another device", GW_REF_POSTURE_CHECK },
+	{ "the gateway is out of resources; try again later", GW_REF_RESOURCES },
+	/* verdict.c */
+	{ "the VPN address pool is exhausted; try again later", GW_REF_POOL_EXHAUSTED },
+};
+
+static void test_refusal_of(void)
+{
+	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+		enum gw_refusal got = gw_refusal_of(refusals[i].reason);
+
+		if (got != refusals[i].key) {
+			printf("# '%s' counted as %s, expected %s\n", refusals[i].reason,
+			       got < GW_REF_N ? ref_keys[got] : "?", ref_keys[refusals[i].key]);
+			CHECK(0);
+		}
+	}
+	/* Anything else is a bad certificate, NULL too. */
+	CHECK_EQ_INT(gw_refusal_of(NULL), GW_REF_BAD_CERTIFICATE);
+	CHECK_EQ_INT(gw_refusal_of(""), GW_REF_BAD_CERTIFICATE);
+	CHECK_EQ_INT(gw_refusal_of("something else entirely"), GW_REF_BAD_CERTIFICATE);
+}
+
+static void test_stats_refused(void)
+{
+	worker_init(false);
+	gw_stats_refused(&w, "device certificate has been revoked");
+	gw_stats_refused(&w, "device certificate has been revoked");
+	gw_stats_refused(&w, "the VPN address pool is exhausted; try again later");
+	gw_stats_refused(&w, NULL);
+	CHECK_EQ_INT(w.stats.refused, 4);
+	CHECK_EQ_INT(w.stats.refused_by[GW_REF_REVOKED], 2);
+	CHECK_EQ_INT(w.stats.refused_by[GW_REF_POOL_EXHAUSTED], 1);
+	CHECK_EQ_INT(w.stats.refused_by[GW_REF_BAD_CERTIFICATE], 1);
+	worker_free();
+}
+
+static bool listed(const char *literal)
+{
+	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+		if (!strncmp(refusals[i].reason, literal, strlen(literal)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The sources' refusals are all in the table above: every string literal
+ * that follows one of the calls that tell a device why. Skipped when the
+ * sources are not in the working directory (the test is run from the
+ * repository's top, as tests/run.sh does).
+ */
+static void test_refusals_all_listed(void)
+{
+	static const char *const files[] = { "gateway/tls.c", "gateway/auth.c", "gateway/verdict.c" };
+	static const char *const calls[] = {
+		"cert_refusal = \"", "gw_verdict_refuse(c, \"", "auth_refuse(c, \"",
+		"auth_connect_deny(c, \"",
+	};
+	int found = 0;
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		FILE *f = fopen(files[i], "r");
+		char line[512];
+
+		if (!f) {
+			printf("# %s not found from here; source scan skipped\n", files[i]);
+			return;
+		}
+		while (fgets(line, sizeof(line), f)) {
+			for (size_t k = 0; k < sizeof(calls) / sizeof(calls[0]); k++) {
+				char *at = strstr(line, calls[k]), *q, lit[256];
+
+				if (!at)
+					continue;
+				at += strlen(calls[k]);
+				q = strchr(at, '"');
+				if (!q)
+					continue;
+				snprintf(lit, sizeof(lit), "%.*s", (int)(q - at), at);
+				found++;
+				if (!listed(lit)) {
+					printf("# %s: refusal '%s' is not in this test's table\n",
+					       files[i], lit);
+					CHECK(0);
+				}
+			}
+		}
+		fclose(f);
+	}
+	CHECK(found >= 10);
+}
+
+int main(void)
+{
+	/* Line by line: a sanitizer report must not swallow the cases before it. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	RUN(test_rows_each_once);
+	RUN(test_rows_cap);
+	RUN(test_json_keys);
+	RUN(test_json_keys_without_ipv6);
+	RUN(test_json_empty_worker);
+	RUN(test_prometheus);
+	RUN(test_text);
+	RUN(test_refusal_of);
+	RUN(test_stats_refused);
+	RUN(test_refusals_all_listed);
+	UNIT_EXIT();
+}
