@@ -129,13 +129,65 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@tests/bench.sh
 
-PREFIX  ?= /usr/local
+# ---- install / uninstall ----
+# `make install` copies the programs, the systemd unit, the logrotate snippet
+# and the sample configurations; DESTDIR stages it all below a directory (for
+# packages). Programs go under PREFIX; configuration always under /etc, where
+# posternd and the unit look for it. The unit goes where systemd finds it:
+# /lib/systemd/system for PREFIX=/usr (as Debian's packages do), else
+# PREFIX/lib/systemd/system (systemd searches /usr/local/lib/systemd/system).
+# A configuration that exists is never overwritten: when it differs from the
+# shipped one, the shipped one is put beside it as FILE.sample.
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+BINDIR     ?= $(PREFIX)/bin
+SYSCONFDIR ?= /etc
+UNITDIR    ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+INSTALL    ?= install
+CONF_FILES := posternd.conf policy.conf
+CONFDIR     = $(DESTDIR)$(SYSCONFDIR)/postern
+
+.PHONY: uninstall
 install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(BUILD)/posternd $(DESTDIR)$(PREFIX)/sbin/posternd
-	install -m 0755 $(BUILD)/posternctl $(DESTDIR)$(PREFIX)/sbin/posternctl
-	install -m 0755 $(BUILD)/postern-ca $(DESTDIR)$(PREFIX)/bin/postern-ca
-	install -m 0755 $(BUILD)/postern-posture $(DESTDIR)$(PREFIX)/bin/postern-posture
+	@$(if $(Q),echo "  INSTALL posternd posternctl in $(DESTDIR)$(SBINDIR)")
+	@$(if $(Q),echo "  INSTALL postern-ca postern-posture in $(DESTDIR)$(BINDIR)")
+	$(Q)$(INSTALL) -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/logrotate.d $(CONFDIR)
+	$(Q)$(INSTALL) -m 0755 $(BUILD)/posternd $(BUILD)/posternctl $(DESTDIR)$(SBINDIR)/
+	$(Q)$(INSTALL) -m 0755 $(BUILD)/postern-ca $(BUILD)/postern-posture $(DESTDIR)$(BINDIR)/
+	@$(if $(Q),echo "  INSTALL $(DESTDIR)$(UNITDIR)/postern.service")
+	$(Q)sed 's|/usr/local/sbin/|$(SBINDIR)/|g' conf/postern.service \
+		>$(DESTDIR)$(UNITDIR)/postern.service
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/postern.service
+	@$(if $(Q),echo "  INSTALL $(DESTDIR)$(SYSCONFDIR)/logrotate.d/postern")
+	$(Q)$(INSTALL) -m 0644 conf/postern.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/postern
+	$(Q)for f in $(CONF_FILES); do \
+		dst=$(CONFDIR)/$$f; \
+		if [ ! -e "$$dst" ]; then \
+			$(if $(Q),echo "  INSTALL $$dst";) \
+			$(INSTALL) -m 0644 conf/$$f "$$dst" || exit 1; \
+		elif cmp -s conf/$$f "$$dst"; then \
+			rm -f "$$dst.sample"; \
+		else \
+			echo "  KEEP    $$dst (changed here); the shipped one is $$f.sample"; \
+			$(INSTALL) -m 0644 conf/$$f "$$dst.sample" || exit 1; \
+		fi; \
+	done
+
+# Leaves /etc/postern alone where it holds anything of the administrator's:
+# a configuration file is removed only when it is still the shipped one.
+uninstall:
+	$(Q)rm -f $(DESTDIR)$(SBINDIR)/posternd $(DESTDIR)$(SBINDIR)/posternctl \
+		$(DESTDIR)$(BINDIR)/postern-ca $(DESTDIR)$(BINDIR)/postern-posture \
+		$(DESTDIR)$(UNITDIR)/postern.service $(DESTDIR)$(SYSCONFDIR)/logrotate.d/postern
+	$(Q)for f in $(CONF_FILES); do \
+		dst=$(CONFDIR)/$$f; \
+		rm -f "$$dst.sample"; \
+		if cmp -s conf/$$f "$$dst"; then rm -f "$$dst"; \
+		elif [ -e "$$dst" ]; then echo "  KEEP    $$dst (changed here)"; fi; \
+	done
+	$(Q)if [ -d $(CONFDIR) ]; then rmdir $(CONFDIR) 2>/dev/null || \
+		echo "  KEEP    $(CONFDIR) (not empty)"; fi
 
 clean:
 	rm -rf $(BUILD)
