@@ -140,6 +140,12 @@ int conf_cidr_format(const struct conf_cidr *c, char *buf, size_t len)
 	return 0;
 }
 
+bool conf_cidr_eq(const struct conf_cidr *a, const struct conf_cidr *b)
+{
+	return a->family == b->family && a->prefix == b->prefix &&
+	       !memcmp(a->addr.bytes, b->addr.bytes, a->family == AF_INET ? 4 : 16);
+}
+
 bool conf_cidr_contains(const struct conf_cidr *c, int family, const void *addr)
 {
 	const uint8_t *a = addr;

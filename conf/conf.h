@@ -33,6 +33,8 @@ int conf_cidr_parse(const char *text, struct conf_cidr *out);
 int conf_cidr_parse_why(const char *text, struct conf_cidr *out, char *why, size_t whylen);
 /* Writes "a.b.c.d/n" or "x::/n" into buf. Returns 0 or -ENOSPC. */
 int conf_cidr_format(const struct conf_cidr *c, char *buf, size_t len);
+/* True when a and b are the same prefix. */
+bool conf_cidr_eq(const struct conf_cidr *a, const struct conf_cidr *b);
 /* True when addr (4 or 16 bytes, by family) lies inside c. */
 bool conf_cidr_contains(const struct conf_cidr *c, int family, const void *addr);
 

@@ -594,12 +594,6 @@ static bool conf_str_eq(const char *a, const char *b)
 	return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
-static bool conf_cidr_eq(const struct conf_cidr *a, const struct conf_cidr *b)
-{
-	return a->family == b->family && a->prefix == b->prefix &&
-	       !memcmp(a->addr.bytes, b->addr.bytes, a->family == AF_INET ? 4 : 16);
-}
-
 struct conf_kept {
 	char *buf;
 	size_t len, used;

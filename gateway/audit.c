@@ -45,8 +45,7 @@ static void audit_identity(FILE *f, const struct pst_identity *id, const char *p
 	audit_key(f, "group");
 	gw_json_str(f, id->group);
 	audit_key(f, "ownership");
-	gw_json_str(f, id->ownership == CONF_OWNERSHIP_CORPORATE ? "corporate" :
-		     id->ownership == CONF_OWNERSHIP_BYOD ? "byod" : "unknown");
+	gw_json_str(f, pst_ownership_name(id->ownership));
 	audit_key(f, "client");
 	audit_str_or_null(f, peer);
 }

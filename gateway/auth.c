@@ -83,8 +83,7 @@ void gw_auth_session(struct gw_conn *c, const struct gw_session *s)
 	OPENSSL_cleanse(hex, sizeof(hex));
 	gw_info("auth ok device=%s peer=%s group=%s ownership=%s serial=%s verdict=%s",
 		c->id.device_id, c->peer, c->id.group,
-		c->id.ownership == CONF_OWNERSHIP_CORPORATE ? "corporate" :
-		c->id.ownership == CONF_OWNERSHIP_BYOD ? "byod" : "unknown", c->id.serial,
+		pst_ownership_name(c->id.ownership), c->id.serial,
 		pst_verdict_name(s->verdict));
 	c->w->stats.auth_ok++;
 	gw_auth_reply(c, headers, "text/xml", AUTH_XML_HEAD

@@ -11,7 +11,6 @@
  * nothing a request says ever reaches a log line unescaped.
  */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,12 +29,6 @@ struct ctl {
 	size_t errlen;
 };
 
-static const char *ctl_ownership(enum conf_ownership o)
-{
-	return o == CONF_OWNERSHIP_CORPORATE ? "corporate" :
-	       o == CONF_OWNERSHIP_BYOD ? "byod" : "unknown";
-}
-
 static void ctl_text_time(FILE *f, time_t t)
 {
 	struct tm tm;
@@ -44,19 +37,6 @@ static void ctl_text_time(FILE *f, time_t t)
 	gmtime_r(&t, &tm);
 	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%SZ", &tm);
 	fputs(buf, f);
-}
-
-static bool ctl_device_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > PST_DEVICE_ID_MAX || !isalnum((unsigned char)s[0]))
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-')
-			return false;
-	}
-	return true;
 }
 
 static struct gw_session *ctl_session(struct gw_worker *w, const char *device)
@@ -188,7 +168,7 @@ static void ctl_session_json(struct ctl *x, const struct gw_session *s)
 	gw_json_key(f, &first, "group");
 	gw_json_str(f, s->id.group);
 	gw_json_key(f, &first, "ownership");
-	gw_json_str(f, ctl_ownership(s->id.ownership));
+	gw_json_str(f, pst_ownership_name(s->id.ownership));
 	gw_json_key(f, &first, "serial");
 	gw_json_str(f, s->id.serial);
 	gw_json_key(f, &first, "peer");
@@ -536,7 +516,7 @@ const char *gw_control_run(struct gw_worker *w, const char *line, FILE *f, char 
 		return ctl_reload(&x);
 	}
 	if ((!strcmp(cmd, "show") || !strcmp(cmd, "kick")) && n == 3) {
-		if (!ctl_device_ok(arg))
+		if (!pst_device_id_valid(arg, strlen(arg)))
 			return "not a device id: 1-64 of A-Z a-z 0-9 . _ -, starting with a letter or digit";
 		return cmd[0] == 's' ? ctl_show(&x, arg) : ctl_kick(&x, arg);
 	}

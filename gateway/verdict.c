@@ -32,20 +32,13 @@ void gw_client_facts(const struct gw_http_req *req, const uint8_t *body, time_t 
 	}
 }
 
-/* Two prefixes are the same network. */
-static bool verdict_cidr_eq(const struct conf_cidr *a, const struct conf_cidr *b)
-{
-	return a->family == b->family && a->prefix == b->prefix &&
-	       !memcmp(a->addr.bytes, b->addr.bytes, a->family == AF_INET ? 4 : 16);
-}
-
 static void verdict_routes_add(struct gw_session *s, const struct conf_profile *p)
 {
 	for (size_t i = 0; p && i < p->n_allow; i++) {
 		bool dup = false;
 
 		for (size_t k = 0; k < s->n_routes && !dup; k++)
-			dup = verdict_cidr_eq(&s->routes[k], &p->allow[i]);
+			dup = conf_cidr_eq(&s->routes[k], &p->allow[i]);
 		if (dup)
 			continue;
 		if (s->n_routes == CONF_ROUTES_MAX) {

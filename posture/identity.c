@@ -21,7 +21,7 @@
 #define URI_OWNERSHIP	"urn:postern:ownership:"
 
 /* Device ids and groups become file names and log fields: keep them plain. */
-static bool identity_plain_name(const char *s, size_t len)
+bool pst_device_id_valid(const char *s, size_t len)
 {
 	if (len == 0 || len > PST_DEVICE_ID_MAX || !isalnum((unsigned char)s[0]))
 		return false;
@@ -36,7 +36,7 @@ static bool identity_plain_name(const char *s, size_t len)
 
 static bool identity_copy_name(char *dst, const char *src, size_t len)
 {
-	if (!identity_plain_name(src, len))
+	if (!pst_device_id_valid(src, len))
 		return false;
 	memcpy(dst, src, len);
 	dst[len] = '\0';

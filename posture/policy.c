@@ -463,7 +463,7 @@ static bool pst_policy_has_platforms(const struct conf_policy *p)
 	return false;
 }
 
-static const char *pst_ownership_word(enum conf_ownership o)
+const char *pst_ownership_name(enum conf_ownership o)
 {
 	switch (o) {
 	case CONF_OWNERSHIP_CORPORATE:
@@ -504,7 +504,7 @@ static void pst_fail_no_rule(struct pst_eval *ev)
 {
 	const struct pst_fact *os = pst_facts_get(ev->facts, "os.name");
 	const char *group = ev->subj->group ? ev->subj->group : "";
-	const char *owner = pst_ownership_word(ev->subj->ownership);
+	const char *owner = pst_ownership_name(ev->subj->ownership);
 
 	if (pst_policy_has_platforms(ev->p))
 		pst_fail(ev, "no policy rule matches this device (group '%s', ownership %s, "

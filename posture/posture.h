@@ -90,6 +90,10 @@ struct pst_identity {
 bool pst_cert_identity(X509 *cert, struct pst_identity *id);
 
 const char *pst_source_name(enum pst_source src);	/* "client", "agent", "mdm", "cert" */
+const char *pst_ownership_name(enum conf_ownership o);	/* "corporate", "byod", "unknown" */
+/* A device id or group as certificates carry them: 1..PST_DEVICE_ID_MAX of
+ * [A-Za-z0-9._-], starting alphanumeric. */
+bool pst_device_id_valid(const char *s, size_t len);
 bool pst_fact_known(const char *name);
 
 void pst_facts_init(struct pst_facts *fs);
