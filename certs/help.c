@@ -318,6 +318,9 @@ static const char help_crl[] =
 	"    Re-issues DIR/crl.pem from the ledger with a new CRL number, e.g. from\n"
 	"    cron, well before the current one's nextUpdate: a gateway that checks\n"
 	"    revocation refuses every device once its CRL is out of date.\n"
+	"    A revoked certificate that expired more than a CRL lifetime ago\n"
+	"    (--days, at least 30) is left out: its expiry refuses it anyway, and\n"
+	"    the CRL does not grow with every revocation ever made.\n"
 	"\n"
 	"OPTIONS\n"
 	OPT_DIR

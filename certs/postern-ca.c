@@ -485,9 +485,25 @@ static int cert_create(const char *path, X509 *cert, struct made *m)
 /* CRL                                                                 */
 /* ------------------------------------------------------------------ */
 
+struct crl_fill {
+	X509_CRL *crl;
+	int64_t keep_after;	/* not_after before this: left out */
+};
+
+/*
+ * A revoked certificate that expired long ago is refused for its expiry
+ * anyway, so it leaves the CRL, which would otherwise grow with every
+ * revocation ever made. "Long ago": more than a CRL lifetime (the longer
+ * of this one's and the default), so that at least one regularly issued
+ * CRL past its expiry still listed it (RFC 5280, 3.3).
+ */
 static int crl_add_revoked(const struct ca_record *r, void *ctx)
 {
-	return ca_crl_add(ctx, r->serial, (time_t)r->revoked_at, r->reason);
+	struct crl_fill *fill = ctx;
+
+	if (r->not_after < fill->keep_after)
+		return 0;
+	return ca_crl_add(fill->crl, r->serial, (time_t)r->revoked_at, r->reason);
 }
 
 /* Re-issues DIR/crl.pem from the ledger. Runs inside the caller's
@@ -499,14 +515,18 @@ static int crl_write(const char *dir, const struct ca_authority *ca,
 {
 	X509_CRL *crl = NULL;
 	char path[PATH_MAX];
+	time_t now = time(NULL);
+	unsigned int keep = days > CA_DAYS_CRL ? days : CA_DAYS_CRL;
+	struct crl_fill fill = { NULL, (int64_t)now - (int64_t)keep * 86400 };
 	int ret = ca_path(path, sizeof(path), dir, CA_FILE_CRL);
 
 	if (!ret)
 		ret = ca_ledger_crl_number_next(l, number);
 	if (!ret)
-		ret = ca_crl_new(ca, *number, time(NULL), days, &crl);
+		ret = ca_crl_new(ca, *number, now, days, &crl);
+	fill.crl = crl;
 	if (!ret)
-		ret = ca_ledger_foreach(l, CA_LEDGER_REVOKED, crl_add_revoked, crl);
+		ret = ca_ledger_foreach(l, CA_LEDGER_REVOKED, crl_add_revoked, &fill);
 	if (!ret)
 		ret = ca_crl_sign(crl, ca);
 	if (!ret)

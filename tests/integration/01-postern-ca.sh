@@ -369,6 +369,19 @@ check "the CRL lists both older certificates as superseded, not the new one" bas
 check "openssl -crl_check: the new ren-1 certificate is OK" bash -c \
 	'openssl verify -CAfile "$1/ca.crt" -crl_check -CRLfile "$1/crl.pem" "$1/devices/ren-1.crt" |
 	 grep -q ": OK"' _ "$D"
+# A revoked certificate that expired more than a CRL lifetime ago leaves the
+# CRL (its expiry refuses it anyway); one revoked today stays.
+"$PCA" issue --dir "$D" --device crl-old --owner P --not-before 2020-01-01 --days 1 >/dev/null
+old_s=$(serial_of "$D/devices/crl-old.crt")
+"$PCA" revoke --dir "$D" --device crl-old >/dev/null
+check "a certificate that expired in 2020 and was revoked now is not in the CRL" bash -c \
+	'! openssl crl -in "$1" -noout -text | grep -q "Serial Number: $2"' _ "$D/crl.pem" "$old_s"
+check "the ledger still lists it as revoked" bash -c \
+	'"$1" list --dir "$2" --json | python3 -c "import json, sys
+print(any(d[\"device_id\"] == \"crl-old\" and d[\"status\"] == \"revoked\" for d in json.load(sys.stdin)))" |
+	 grep -qx True' _ "$PCA" "$D"
+check "the CRL still lists ren-1's superseded certificate" bash -c \
+	'openssl crl -in "$1" -noout -text | grep -q "Serial Number: $2"' _ "$D/crl.pem" "$ren_s1"
 check "renew keeps an RSA device RSA" bash -c \
 	'"$1" renew --dir "$2" --device dev-rsa >/dev/null &&
 	 openssl pkey -in "$2/devices/dev-rsa.key" -noout -text | grep -q "Private-Key: (3072 bit"' _ "$PCA" "$D"
