@@ -65,8 +65,10 @@ static void usage(void)
 "                      by verdict, packets dropped by reason, bytes\n"
 "\n"
 "OPTIONS\n"
-"    -s, --socket PATH  the control socket (default " CTL_DEFAULT_SOCKET ")\n"
+"    -s, --socket PATH  the control socket\n"
 "    -c, --config FILE  take the socket from this gateway configuration\n"
+"    Without either: the control-socket of " CTL_DEFAULT_CONF ",\n"
+"    else " CTL_DEFAULT_SOCKET ".\n"
 "    -j, --json         JSON output\n"
 "    -h, --help         print this help and exit\n"
 "\n"
@@ -77,7 +79,8 @@ static void usage(void)
 "    3  the gateway could not be reached\n"
 "\n"
 "FILES\n"
-"    " CTL_DEFAULT_SOCKET "   the default control socket\n"
+"    " CTL_DEFAULT_CONF "   the installed gateway configuration\n"
+"    " CTL_DEFAULT_SOCKET "   the control socket the systemd unit provides\n"
 "\n"
 "EXAMPLES\n"
 "    posternctl sessions\n"
@@ -120,17 +123,22 @@ static int command_arity(const char *name)
 	return -1;
 }
 
-static int socket_from_config(const char *path, char *out, size_t len)
+/* quiet: the installed config is only a default; say nothing when it does
+ * not help, and fall back to the compiled-in socket. */
+static int socket_from_config(const char *path, char *out, size_t len, bool quiet)
 {
 	struct gw_conf *conf = NULL;
 	char err[4096];
 
 	if (conf_gateway_reload(path, &conf, err, sizeof(err)) < 0) {
-		fprintf(stderr, "posternctl: %s", err[0] ? err : "the configuration does not load\n");
+		if (!quiet)
+			fprintf(stderr, "posternctl: %s",
+				err[0] ? err : "the configuration does not load\n");
 		return EXIT_UNREACHABLE;
 	}
 	if (!conf->control_socket) {
-		fprintf(stderr, "posternctl: %s sets no control-socket\n", path);
+		if (!quiet)
+			fprintf(stderr, "posternctl: %s sets no control-socket\n", path);
 		conf_gateway_free(conf);
 		return EXIT_UNREACHABLE;
 	}
@@ -281,12 +289,14 @@ int main(int argc, char **argv)
 		arg = abs;
 	}
 	if (config) {
-		rc = socket_from_config(config, path, sizeof(path));
+		rc = socket_from_config(config, path, sizeof(path), false);
 		if (rc)
 			return rc;
 		sock = path;
 	} else if (!sock) {
-		sock = CTL_DEFAULT_SOCKET;
+		/* The installed gateway's socket, else the one the unit provides. */
+		sock = socket_from_config(CTL_DEFAULT_CONF, path, sizeof(path), true) == 0 ?
+		       path : CTL_DEFAULT_SOCKET;
 	}
 	if (asprintf(&req, "%s %s%s%s\n", json ? "json" : "text", cmd, arg ? " " : "",
 		     arg ? arg : "") < 0 || strlen(req) > 4000) {
