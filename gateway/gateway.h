@@ -200,6 +200,7 @@ enum gw_end {
 	GW_END_REVOKED,
 	GW_END_LOST,
 	GW_END_POLICY,
+	GW_END_EXPIRED,				/* the certificate's validity ended */
 	GW_END_N
 };
 

@@ -216,14 +216,21 @@ struct gw_session *gw_session_by_addr(struct gw_worker *w, const uint8_t *pkt, s
 	return NULL;
 }
 
-/* Ends sessions whose tunnel has been gone longer than cookie-timeout. */
+/*
+ * Ends sessions whose tunnel has been gone longer than cookie-timeout, and
+ * sessions whose certificate is no longer valid: a tunnel that stays up
+ * never shows its certificate again, so its expiry is enforced here.
+ */
 void gw_sessions_expire(struct gw_worker *w)
 {
 	struct gw_session *s = w->sessions, *next;
+	time_t wall = time(NULL);
 
 	for (; s; s = next) {
 		next = s->next;
-		if (!s->conn && w->now - s->detached >= (time_t)w->conf->cookie_timeout)
+		if (s->id.not_after && wall >= s->id.not_after)
+			gw_session_end_for(w, s, GW_END_EXPIRED, "certificate expired");
+		else if (!s->conn && w->now - s->detached >= (time_t)w->conf->cookie_timeout)
 			gw_session_end(w, s, "cookie expired (no reconnect within cookie-timeout)");
 	}
 }

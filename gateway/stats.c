@@ -52,6 +52,7 @@ static const char *const end_keys[GW_END_N] = {
 	[GW_END_REVOKED] = "revoked",
 	[GW_END_LOST] = "lost",
 	[GW_END_POLICY] = "policy",
+	[GW_END_EXPIRED] = "expired",
 };
 
 struct rows {

@@ -83,6 +83,7 @@ struct pst_identity {
 	char owner[PST_OWNER_MAX + 1];		/* subject name (2.5.4.41); "" when absent */
 	enum conf_ownership ownership;		/* ANY when it states neither */
 	char serial[80];			/* hex */
+	time_t not_after;			/* the certificate's end of validity */
 	uint8_t fingerprint[PST_FINGERPRINT_LEN];
 };
 

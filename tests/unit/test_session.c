@@ -3,7 +3,8 @@
  * Unit tests for device sessions without sockets: cookies find their own
  * session and nothing else, leases survive a reconnect and return to the
  * pool when a session ends, one device holds one session, and a session
- * without a tunnel expires after cookie-timeout. The worker here has pools
+ * without a tunnel expires after cookie-timeout, and any session when its
+ * certificate does. The worker here has pools
  * and a session table only; no session has a connection.
  */
 #include <arpa/inet.h>
@@ -174,6 +175,23 @@ static void test_detached_sessions_expire(void)
 	worker_free();
 }
 
+/* A tunnel that stays up is ended when its certificate's validity ends. */
+static void test_certificate_expiry_ends_sessions(void)
+{
+	struct gw_session *a, *b;
+
+	worker_init();
+	a = login("dev-a", 1);
+	b = login("dev-b", 2);
+	a->id.not_after = time(NULL) - 1;
+	b->id.not_after = time(NULL) + 3600;
+	gw_sessions_expire(&w);
+	CHECK_EQ_INT(n_sessions(), 1);
+	CHECK(w.sessions == b);
+	CHECK_EQ_INT(w.stats.ended[GW_END_EXPIRED], 1);
+	worker_free();
+}
+
 int main(void)
 {
 	RUN(test_cookie_finds_its_session);
@@ -182,5 +200,6 @@ int main(void)
 	RUN(test_one_session_per_device);
 	RUN(test_pool_exhaustion);
 	RUN(test_detached_sessions_expire);
+	RUN(test_certificate_expiry_ends_sessions);
 	UNIT_EXIT();
 }

@@ -85,6 +85,7 @@ static const char *const end_keys[GW_END_N] = {
 	[GW_END_REVOKED] = "revoked",
 	[GW_END_LOST] = "lost",
 	[GW_END_POLICY] = "policy",
+	[GW_END_EXPIRED] = "expired",
 };
 
 struct want {
@@ -303,7 +304,7 @@ static void check_stats_json(bool pool6)
 	/* The group sizes, so that nothing extra hides in one. */
 	CHECK_EQ_STR(json_get(flat, "refused"), "{13}");
 	CHECK_EQ_STR(json_get(flat, "dropped"), "{6}");
-	CHECK_EQ_STR(json_get(flat, "sessions_ended"), "{4}");
+	CHECK_EQ_STR(json_get(flat, "sessions_ended"), "{5}");
 	CHECK_EQ_STR(json_get(flat, "pool"), pool6 ? "{4}" : "{2}");
 	/* The lines are cut apart in place from here on. */
 	for (char *l = flat, *e; (e = strchr(l, '\n')); l = e + 1) {
