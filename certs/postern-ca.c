@@ -535,11 +535,14 @@ static int crl_write(const char *dir, const struct ca_authority *ca,
 	return ret;
 }
 
-static int crl_refresh(const char *dir, const struct ca_authority *ca,
-		       struct ca_ledger *l, unsigned int days, uint64_t *number)
+/*
+ * Ends the transaction the caller began, whose ledger change returned ret:
+ * on success the CRL that lists the change is written and both commit
+ * together; on any failure nothing of it is kept.
+ */
+static int crl_commit(const char *dir, const struct ca_authority *ca, struct ca_ledger *l,
+		      unsigned int days, uint64_t *number, int ret)
 {
-	int ret = ca_ledger_begin(l);
-
 	if (!ret)
 		ret = crl_write(dir, ca, l, days, number);
 	if (!ret)
@@ -547,6 +550,14 @@ static int crl_refresh(const char *dir, const struct ca_authority *ca,
 	if (ret)
 		ca_ledger_rollback(l);
 	return ret;
+}
+
+static int crl_refresh(const char *dir, const struct ca_authority *ca,
+		       struct ca_ledger *l, unsigned int days, uint64_t *number)
+{
+	int ret = ca_ledger_begin(l);
+
+	return ret ? ret : crl_commit(dir, ca, l, days, number, 0);
 }
 
 static int ledger_open(const char *dir, struct ca_ledger **l)
@@ -1122,13 +1133,7 @@ static int revoke_commit(const char *dir, const struct ca_authority *ca,
 	ret = ca_ledger_revoke(l, o->device, o->serial[0] ? o->serial : NULL, NULL,
 			       time(NULL), o->reason, count);
 	revoke_explain(l, o, ret);
-	if (!ret)
-		ret = crl_write(dir, ca, l, CA_DAYS_CRL, number);
-	if (!ret)
-		ret = ca_ledger_commit(l);
-	if (ret)
-		ca_ledger_rollback(l);
-	return ret;
+	return crl_commit(dir, ca, l, CA_DAYS_CRL, number, ret);
 }
 
 static int revoke_run(const struct opts *o)
@@ -1166,13 +1171,7 @@ static int lost_commit(const char *dir, const struct ca_authority *ca,
 	else if (ret == -EALREADY && ca_ledger_get(l, device_id, &r) == 0)
 		ca_error("device %s is already marked lost (since %s); the CRL is unchanged",
 			 device_id, iso_time(r.lost_at, when, sizeof(when)));
-	if (!ret)
-		ret = crl_write(dir, ca, l, CA_DAYS_CRL, number);
-	if (!ret)
-		ret = ca_ledger_commit(l);
-	if (ret)
-		ca_ledger_rollback(l);
-	return ret;
+	return crl_commit(dir, ca, l, CA_DAYS_CRL, number, ret);
 }
 
 static int lost_run(const struct opts *o)
