@@ -4,7 +4,8 @@
  * everything needed to replay it later: who (device, certificate serial,
  * group, ownership, client address), what was known (each fact with its
  * source and age), what was decided (verdict, rule, profile, reasons,
- * leased addresses) and under which policy (path and SHA-256 of its bytes).
+ * leased addresses) and under which policy and MDM inventory (path and
+ * SHA-256 of their bytes).
  *
  * Facts come from devices, so every string is escaped (json.c), which keeps
  * each record one valid line whatever a device sends. The event says what
@@ -141,6 +142,11 @@ void gw_audit_decision(struct gw_worker *w, const char *event, const struct pst_
 	gw_json_str(f, w->policy->path);
 	audit_key(f, "policy_sha256");
 	gw_json_str(f, w->policy->sha256);
+	/* The MDM's word is part of the decision: which export it was. */
+	audit_key(f, "inventory");
+	gw_json_str(f, w->inventory ? w->policy->inventory : NULL);
+	audit_key(f, "inventory_sha256");
+	gw_json_str(f, w->inventory ? pst_inventory_sha256(w->inventory) : NULL);
 	fputs("}\n", f);
 	if (fclose(f) == 0)
 		audit_write(w, buf, len);

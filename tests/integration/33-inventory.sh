@@ -158,6 +158,11 @@ if [ -s "$audit" ]; then
 			[ "$(wc -l <"$audit" 2>/dev/null)" = 1 ]
 		check "after SIGUSR1: the rotated file is unchanged ($lines lines)" \
 			[ "$(wc -l <"$audit.1")" = "$lines" ]
+		check "the audit record names the inventory in force and its sha256" python3 -c '
+import json, sys
+r = json.loads(open(sys.argv[1]).readline())
+assert r["inventory"] == sys.argv[2] and r["inventory_sha256"] == sys.argv[3], r' \
+			"$audit" "$inv" "$(sha256sum "$inv" | cut -c1-64)"
 		pst_end devC phone1 || not_ok "phone1's second session ends"
 	else
 		not_ok "phone1 connects after the audit log was rotated" "$(tail -5 "${PST_OC_LOG[devC]}")"
