@@ -127,11 +127,29 @@ static void reeval_decide(const struct gw_worker *w, const struct conf_policy *p
 	pst_policy_decide(p, &subj, facts, now, d);
 }
 
+/* The session's networks are those of profile p (NULL: no filter). */
+static bool reeval_same_networks(const struct gw_session *s, const struct conf_profile *p)
+{
+	if (!p || !s->allow)
+		return !p && !s->allow;
+	if (s->n_allow != p->n_allow)
+		return false;
+	for (size_t i = 0; i < p->n_allow; i++) {
+		if (!conf_cidr_eq(&s->allow[i], &p->allow[i]))
+			return false;
+	}
+	return true;
+}
+
+/* Nothing to do: same verdict, same profile, and the profile still has the
+ * networks the session enforces (a reload may narrow a profile: that must
+ * apply to live sessions too). */
 static bool reeval_same(const struct gw_session *s, const struct pst_decision *d)
 {
 	const char *profile = d->profile ? d->profile->name : "";
 
-	return s->verdict == d->verdict && !strcmp(s->profile, profile);
+	return s->verdict == d->verdict && !strcmp(s->profile, profile) &&
+	       reeval_same_networks(s, d->profile);
 }
 
 /* Lost or retired in the inventory, as opposed to denied by a rule. */
@@ -194,7 +212,9 @@ static void change_add(struct changes *c, const struct gw_session *s, const stru
 		fprintf(c->f, "  %-20s %s/%s -> %s/%s%s\n", s->id.device_id,
 			pst_verdict_name(s->verdict), s->profile[0] ? s->profile : "-",
 			pst_verdict_name(d->verdict), profile ? profile : "-",
-			d->verdict == PST_DENY ? " (session ends)" : "");
+			d->verdict == PST_DENY ? " (session ends)" :
+			s->verdict == d->verdict && !strcmp(s->profile, profile ? profile : "") ?
+			" (the profile's networks changed)" : "");
 		for (size_t i = 0; i < d->n_reasons; i++)
 			fprintf(c->f, "      - %s\n", d->reasons[i]);
 	} else {
@@ -298,6 +318,25 @@ int gw_session_apply(struct gw_worker *w, struct gw_session *s, const struct pst
 	return 0;
 }
 
+/* Whether the routes the client got at CONNECT cover every network of its
+ * profile now (they do for its rule's profile and the quarantine one). */
+static bool reeval_routed(const struct gw_session *s)
+{
+	if (!s->routes)
+		return true;
+	for (size_t i = 0; i < s->n_allow; i++) {
+		bool covered = false;
+
+		for (size_t k = 0; k < s->n_routes && !covered; k++)
+			covered = s->routes[k].prefix <= s->allow[i].prefix &&
+				  conf_cidr_contains(&s->routes[k], s->allow[i].family,
+						     s->allow[i].addr.bytes);
+		if (!covered)
+			return false;
+	}
+	return true;
+}
+
 static void reeval_apply(struct gw_worker *w, struct gw_session *s, const struct pst_decision *d,
 			 const struct pst_facts *facts, const char *event)
 {
@@ -325,6 +364,10 @@ static void reeval_apply(struct gw_worker *w, struct gw_session *s, const struct
 	gw_info("re-evaluated device=%s verdict=%s profile=%s (was %s) after %s",
 		s->id.device_id, pst_verdict_name(d->verdict), s->profile[0] ? s->profile : "-",
 		was, event);
+	if (s->connects && !reeval_routed(s))
+		gw_warn("device=%s: profile %s has networks outside the routes the client was "
+			"given at connect; it reaches them after its next connect",
+			s->id.device_id, s->profile);
 }
 
 /*

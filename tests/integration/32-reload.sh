@@ -10,6 +10,8 @@
 #   internal host stops answering, the remediation host answers; devB is
 #   untouched; the reload's "changed" list, the diff and the log agree;
 # - SIGHUP with the original policy promotes devA back;
+# - a profile narrowed by a reload applies to the live sessions that have it
+#   (no verdict changes, the internal host stops answering both);
 # - a policy with a syntax error is refused with FILE:LINE, exit 1, and
 #   nothing changes (sessions, verdicts, the policy's sha256 in status).
 #
@@ -183,6 +185,29 @@ ops_check "stats: reloads ok 2, failed 1" "$OPS_OUT" \
 	'assert d["reloads"] == {"ok": 2, "failed": 1}, d["reloads"]'
 kill -HUP "$PST_GW_PID"
 check "SIGHUP with the broken policy: refused too" wait_for 5 pst_log_more "reload refused" 1
+
+# ---- a profile narrowed under live sessions: the new networks apply in
+# place to every session that has the profile, although no verdict changes;
+# a network the clients were never routed is named in a warning
+sed -e 's|allow = {"198.18.2.0/24"}|allow = {"198.18.2.128/25", "198.18.4.0/24"}|' \
+	"$OPS_FIXTURES/policy-reload.conf" >"$policy"
+n_eval=$(pst_log_count "re-evaluated ")
+ops_ctl --json policy-diff "$policy"
+ops_check "policy-diff narrowed: both sessions, allow/internal to allow/internal" "$OPS_OUT" '
+assert sorted(c["device"] for c in d["changes"]) == ["devA", "devB"], d["changes"]
+assert all(c["from"] == c["to"] for c in d["changes"]), d["changes"]'
+ops_ctl --json reload
+check "reload narrowed: exit 0 (got $OPS_RC)" [ "$OPS_RC" -eq 0 ]
+check "reload narrowed: both sessions re-evaluated" \
+	[ "$(pst_log_count "re-evaluated ")" -eq $((n_eval + 2)) ]
+check "gateway log: 198.18.4.0/24 is outside the routes the clients were given" \
+	pst_log_has "device=devA: profile internal has networks outside the routes"
+check "narrowed: devA no longer reaches the internal host 198.18.2.2" ops_no_ping devA "$PST_INT_IP"
+check "narrowed: devB no longer reaches it either" ops_no_ping devB "$PST_INT_IP"
+check "narrowed: the gateway dropped it as outside the profile" \
+	pst_log_wait 5 "dropped packet to $(re "$PST_INT_IP"), outside profile internal, device=devA"
+same_sessions "after the narrowed profile"
+
 check "gateway still running" pst_alive "$PST_GW_PID"
 check "devA's session still the same after all that" pst_alive "$pid_a"
 

@@ -884,6 +884,11 @@ static void test_policy_diff(void)
 		fputs(policy, f);
 		fclose(f);
 	}
+	/* devA enforces the internal profile's networks as the candidate has them. */
+	if (find("devA") && (find("devA")->allow = calloc(1, sizeof(struct conf_cidr)))) {
+		find("devA")->n_allow = 1;
+		CHECK_EQ_INT(conf_cidr_parse("198.18.2.0/24", find("devA")->allow), 0);
+	}
 	snprintf(line, sizeof(line), "json policy-diff %s", path);
 	flat = run_json(line);
 	if (flat) {
