@@ -153,6 +153,16 @@ struct check_input {
 	bool have_report;
 };
 
+/* A loader's outcome: its FILE:LINE problems, or the error, on stderr. */
+static int check_loaded(int ret, const char *err, const char *path)
+{
+	if (ret && err[0])
+		fprintf(stderr, "%s\n", err);
+	else if (ret)
+		fprintf(stderr, "%s: %s\n", path, strerror(-ret));
+	return ret;
+}
+
 static int check_load_policy(const char *path, struct conf_policy **out)
 {
 	char *err = calloc(1, POLICY_ERR_MAX);
@@ -160,11 +170,7 @@ static int check_load_policy(const char *path, struct conf_policy **out)
 
 	if (!err)
 		return -ENOMEM;
-	ret = conf_policy_load(path, out, err, POLICY_ERR_MAX);
-	if (ret && err[0])
-		fprintf(stderr, "%s\n", err);
-	else if (ret)
-		fprintf(stderr, "%s: %s\n", path, strerror(-ret));
+	ret = check_loaded(conf_policy_load(path, out, err, POLICY_ERR_MAX), err, path);
 	free(err);
 	return ret;
 }
@@ -176,11 +182,7 @@ static int check_load_inventory(const char *path, struct pst_inventory **out)
 
 	if (!err)
 		return -ENOMEM;
-	ret = pst_inventory_load(path, out, err, POLICY_ERR_MAX);
-	if (ret && err[0])
-		fprintf(stderr, "%s\n", err);
-	else if (ret)
-		fprintf(stderr, "%s: %s\n", path, strerror(-ret));
+	ret = check_loaded(pst_inventory_load(path, out, err, POLICY_ERR_MAX), err, path);
 	free(err);
 	return ret;
 }
