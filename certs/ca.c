@@ -11,6 +11,7 @@
  * PBES2/PBKDF2 for the key and the certificates, and a SHA-256 MAC.
  */
 #include "certs/ca.h"
+#include "conf/utf8.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,36 +109,6 @@ bool ca_group_valid(const char *group)
 	return group && ident_valid(group, CA_DEVICE_ID_MAX);
 }
 
-/* Decodes one UTF-8 sequence; rejects overlong forms, surrogates and
- * values past U+10FFFF, so that what we store is what a reader sees. */
-static int utf8_decode(const unsigned char *p, uint32_t *cp, int *len)
-{
-	static const uint32_t min[] = { 0, 0, 0x80, 0x800, 0x10000 };
-	uint32_t c = p[0];
-	int i, n;
-
-	if (c < 0x80)
-		n = 1;
-	else if ((c & 0xe0) == 0xc0)
-		n = 2, c &= 0x1f;
-	else if ((c & 0xf0) == 0xe0)
-		n = 3, c &= 0x0f;
-	else if ((c & 0xf8) == 0xf0)
-		n = 4, c &= 0x07;
-	else
-		return -EINVAL;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)	/* also stops at the NUL */
-			return -EINVAL;
-		c = (c << 6) | (p[i] & 0x3f);
-	}
-	if (c < min[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return -EINVAL;
-	*cp = c;
-	*len = n;
-	return 0;
-}
-
 /* Counts the characters of well-formed UTF-8 text without control
  * characters, stopping past max; -1 when the text is not such text. */
 static long utf8_printable_len(const char *s, long max)
@@ -144,12 +116,11 @@ static long utf8_printable_len(const char *s, long max)
 	const unsigned char *p = (const unsigned char *)s;
 	long n = 0;
 	uint32_t cp;
-	int len;
+	size_t len;
 
 	for (; *p && n <= max; p += len, n++) {
-		if (utf8_decode(p, &cp, &len) < 0)
-			return -1;
-		if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
+		len = conf_utf8_decode(p, SIZE_MAX, &cp);
+		if (!len || conf_utf8_control(cp))
 			return -1;
 	}
 	return n;

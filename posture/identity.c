@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
+#include "conf/utf8.h"
 #include "posture/posture.h"
 
 #define URI_DEVICE	"urn:postern:device:"
@@ -43,29 +44,15 @@ static bool identity_copy_name(char *dst, const char *src, size_t len)
 	return true;
 }
 
-/* Well-formed UTF-8 (shortest forms, no surrogates) without control characters. */
+/* Well-formed UTF-8 (conf/utf8.h) without control characters. */
 static bool identity_utf8_text(const unsigned char *s, size_t len)
 {
-	size_t i = 0;
+	uint32_t cp;
 
-	while (i < len) {
-		unsigned char c = s[i];
-		size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 :
-			   (c & 0xf8) == 0xf0 ? 4 : 0;
-		uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1fu) : n == 3 ? (c & 0x0fu) : (c & 0x07u);
-
-		if (n == 0 || i + n > len)
+	for (size_t i = 0, n; i < len; i += n) {
+		n = conf_utf8_decode(s + i, len - i, &cp);
+		if (!n || conf_utf8_control(cp))
 			return false;
-		for (size_t k = 1; k < n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i + k] & 0x3fu);
-		}
-		if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp < 0x20 ||
-		    (cp >= 0x7f && cp < 0xa0))
-			return false;
-		i += n;
 	}
 	return true;
 }
