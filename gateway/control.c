@@ -53,40 +53,23 @@ static struct gw_session *ctl_session(struct gw_worker *w, const char *device)
 static void ctl_status_json(struct ctl *x)
 {
 	struct gw_worker *w = x->w;
-	struct gw_stat_row r[GW_STAT_ROWS_MAX];
-	size_t n = gw_stats_rows(w, r, GW_STAT_ROWS_MAX);
-	uint64_t v[3] = { 0 }, tunnels = 0, p4u = 0, p4s = 0, p6u = 0, p6s = 0;
+	struct gw_gauges g;
+	const uint64_t *v = g.sessions;
 	FILE *f = x->f;
 
-	for (size_t i = 0; i < n; i++) {
-		if (r[i].group && !strcmp(r[i].group, "sessions")) {
-			for (int k = 0; k < 3; k++)
-				if (!strcmp(r[i].key, pst_verdict_name((enum pst_verdict)k)))
-					v[k] = r[i].value;
-		} else if (!strcmp(r[i].key, "tunnels")) {
-			tunnels = r[i].value;
-		} else if (!strcmp(r[i].key, "ipv4_used")) {
-			p4u = r[i].value;
-		} else if (!strcmp(r[i].key, "ipv4_size")) {
-			p4s = r[i].value;
-		} else if (!strcmp(r[i].key, "ipv6_used")) {
-			p6u = r[i].value;
-		} else if (!strcmp(r[i].key, "ipv6_size")) {
-			p6s = r[i].value;
-		}
-	}
+	gw_stats_gauges(w, &g);
 	if (!x->json) {
 		fprintf(f, "posternd %s, pid %d, up %lld s (since ", POSTERN_VERSION, (int)getpid(),
 			(long long)(x->now - w->started));
 		ctl_text_time(f, w->started);
 		fprintf(f, ")\nsessions: %llu allow, %llu quarantine, %llu deny; %llu tunnels\n",
 			(unsigned long long)v[0], (unsigned long long)v[1], (unsigned long long)v[2],
-			(unsigned long long)tunnels);
-		fprintf(f, "pool:     IPv4 %llu of %llu leased", (unsigned long long)p4u,
-			(unsigned long long)p4s);
+			(unsigned long long)g.tunnels);
+		fprintf(f, "pool:     IPv4 %llu of %llu leased", (unsigned long long)g.used4,
+			(unsigned long long)g.size4);
 		if (w->have_pool6)
-			fprintf(f, ", IPv6 %llu of %llu", (unsigned long long)p6u,
-				(unsigned long long)p6s);
+			fprintf(f, ", IPv6 %llu of %llu", (unsigned long long)g.used6,
+				(unsigned long long)g.size6);
 		fprintf(f, "\nconfig:   %s (loaded ", w->conf->path);
 		ctl_text_time(f, w->conf_loaded);
 		fputs(")\n", f);
@@ -114,12 +97,12 @@ static void ctl_status_json(struct ctl *x)
 	fprintf(f, ",\"sessions\":{\"allow\":%llu,\"quarantine\":%llu,\"deny\":%llu,\"total\":%llu,"
 		"\"tunnels\":%llu}", (unsigned long long)v[0], (unsigned long long)v[1],
 		(unsigned long long)v[2], (unsigned long long)(v[0] + v[1] + v[2]),
-		(unsigned long long)tunnels);
+		(unsigned long long)g.tunnels);
 	fprintf(f, ",\"pool\":{\"ipv4\":{\"size\":%llu,\"used\":%llu},\"ipv6\":",
-		(unsigned long long)p4s, (unsigned long long)p4u);
+		(unsigned long long)g.size4, (unsigned long long)g.used4);
 	if (w->have_pool6)
-		fprintf(f, "{\"size\":%llu,\"used\":%llu}}", (unsigned long long)p6s,
-			(unsigned long long)p6u);
+		fprintf(f, "{\"size\":%llu,\"used\":%llu}}", (unsigned long long)g.size6,
+			(unsigned long long)g.used6);
 	else
 		fputs("null}", f);
 	fputs(",\"config\":{\"path\":", f);
@@ -315,7 +298,7 @@ static void ctl_show_facts(struct ctl *x, const struct gw_session *s)
 
 	if (!facts)
 		return;
-	if (gw_session_facts(x->w, x->w->policy, x->w->inventory, s, x->now, facts) < 0)
+	if (gw_session_facts(x->w->policy, x->w->inventory, s, x->now, facts) < 0)
 		facts->n = 0;
 	if (x->json)
 		fputs(",\"facts\":[", f);

@@ -379,6 +379,13 @@ struct gw_stat_row {
 	uint64_t value;
 };
 size_t gw_stats_rows(const struct gw_worker *w, struct gw_stat_row *rows, size_t cap);
+/* The gauges, counted once from the sessions and pools (stats, status, metrics). */
+struct gw_gauges {
+	uint64_t sessions[3];			/* by enum pst_verdict */
+	uint64_t tunnels;
+	uint64_t used4, size4, used6, size6;	/* leasable pool addresses */
+};
+void gw_stats_gauges(const struct gw_worker *w, struct gw_gauges *g);
 #define GW_STAT_ROWS_MAX 64
 void gw_stats_json(const struct gw_worker *w, FILE *f);
 void gw_stats_text(const struct gw_worker *w, FILE *f);
@@ -420,9 +427,8 @@ void gw_reload_free(struct gw_worker *w);
 void gw_reload_check_access(const struct gw_worker *w);
 /* The facts a session is judged on now: its own plus the MDM's. 0, or
  * -ENOSPC when they do not fit (the caller denies: fail closed). */
-int gw_session_facts(const struct gw_worker *w, const struct conf_policy *p,
-		     const struct pst_inventory *inv, const struct gw_session *s, time_t now,
-		     struct pst_facts *facts);
+int gw_session_facts(const struct conf_policy *p, const struct pst_inventory *inv,
+		     const struct gw_session *s, time_t now, struct pst_facts *facts);
 void gw_history_add(struct gw_worker *w, const char *device, const char *event,
 		    const struct pst_decision *d);
 /* Ends a live session for a reason counted in stats.ended. */

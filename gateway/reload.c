@@ -76,9 +76,8 @@ void gw_history_add(struct gw_worker *w, const char *device, const char *event,
 
 /* ---- a session's facts and decision ---- */
 
-int gw_session_facts(const struct gw_worker *w, const struct conf_policy *p,
-		     const struct pst_inventory *inv, const struct gw_session *s, time_t now,
-		     struct pst_facts *facts)
+int gw_session_facts(const struct conf_policy *p, const struct pst_inventory *inv,
+		     const struct gw_session *s, time_t now, struct pst_facts *facts)
 {
 	pst_facts_init(facts);
 	for (size_t i = 0; i < s->n_facts && i < PST_FACTS_MAX; i++)
@@ -97,9 +96,9 @@ void gw_session_end_for(struct gw_worker *w, struct gw_session *s, enum gw_end w
 }
 
 /* The decision a live session gets under policy p (NULL: none, allow). */
-static void reeval_decide(const struct gw_worker *w, const struct conf_policy *p,
-			  const struct pst_inventory *inv, const struct gw_session *s,
-			  time_t now, struct pst_facts *facts, struct pst_decision *d)
+static void reeval_decide(const struct conf_policy *p, const struct pst_inventory *inv,
+			  const struct gw_session *s, time_t now, struct pst_facts *facts,
+			  struct pst_decision *d)
 {
 	struct pst_subject subj = {
 		.device_id = s->id.device_id,
@@ -109,7 +108,7 @@ static void reeval_decide(const struct gw_worker *w, const struct conf_policy *p
 		.judged_at = s->judged ? s->judged_at : s->since,
 	};
 
-	int err = gw_session_facts(w, p, inv, s, now, facts);
+	int err = gw_session_facts(p, inv, s, now, facts);
 
 	memset(d, 0, sizeof(*d));
 	if (err < 0) {
@@ -392,7 +391,7 @@ static int reeval_all(struct gw_worker *w, const struct conf_policy *p,
 		next = s->next;
 		if (s->verdict == PST_DENY)	/* a refusal on its way to the device */
 			continue;
-		reeval_decide(w, p, inv, s, now, facts, d);
+		reeval_decide(p, inv, s, now, facts, d);
 		if (reeval_same(s, d)) {
 			if (c)
 				c->n_same++;

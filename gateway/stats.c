@@ -67,6 +67,20 @@ static void row(struct rows *rs, const char *group, const char *key, const char 
 		rs->r[rs->n++] = (struct gw_stat_row){ group, key, metric, label, help, gauge, value };
 }
 
+void gw_stats_gauges(const struct gw_worker *w, struct gw_gauges *g)
+{
+	memset(g, 0, sizeof(*g));
+	for (const struct gw_session *s = w->sessions; s; s = s->next) {
+		g->sessions[s->verdict]++;
+		g->tunnels += s->conn != NULL;
+		g->used4 += s->lease.have_v4;
+		g->used6 += s->lease.have_v6;
+	}
+	g->size4 = g->used4 + w->pool4.n_free;
+	if (w->have_pool6)
+		g->size6 = g->used6 + w->pool6.n_free;
+}
+
 size_t gw_stats_rows(const struct gw_worker *w, struct gw_stat_row *r, size_t cap)
 {
 	static const char *const verdict_labels[3] = {
@@ -76,18 +90,13 @@ size_t gw_stats_rows(const struct gw_worker *w, struct gw_stat_row *r, size_t ca
 	const struct gw_stats *st = &w->stats;
 	const struct gw_counters *t = &st->traffic;
 	struct rows rs = { r, 0, cap };
-	uint64_t by_verdict[3] = { 0 }, tunnels = 0, used4 = 0, used6 = 0;
+	struct gw_gauges g;
 
 	for (int i = 0; i < GW_REF_N; i++)
 		snprintf(ref_labels[i], sizeof(ref_labels[i]), "reason=\"%s\"", refusal_keys[i].key);
 	for (int i = 0; i < GW_END_N; i++)
 		snprintf(end_labels[i], sizeof(end_labels[i]), "reason=\"%s\"", end_keys[i]);
-	for (const struct gw_session *s = w->sessions; s; s = s->next) {
-		by_verdict[s->verdict]++;
-		tunnels += s->conn != NULL;
-		used4 += s->lease.have_v4;
-		used6 += s->lease.have_v6;
-	}
+	gw_stats_gauges(w, &g);
 
 	row(&rs, NULL, "accepted", "postern_connections_accepted_total", NULL,
 	    "TCP connections accepted", false, st->accepted);
@@ -135,17 +144,17 @@ size_t gw_stats_rows(const struct gw_worker *w, struct gw_stat_row *r, size_t ca
 		    st->ended[i]);
 	for (int v = 0; v < 3; v++)
 		row(&rs, "sessions", pst_verdict_name((enum pst_verdict)v), "postern_sessions",
-		    verdict_labels[v], v ? NULL : "Sessions now, by verdict", true, by_verdict[v]);
-	row(&rs, NULL, "tunnels", "postern_tunnels", NULL, "Tunnels now", true, tunnels);
+		    verdict_labels[v], v ? NULL : "Sessions now, by verdict", true, g.sessions[v]);
+	row(&rs, NULL, "tunnels", "postern_tunnels", NULL, "Tunnels now", true, g.tunnels);
 	row(&rs, "pool", "ipv4_used", "postern_pool_addresses", "family=\"ipv4\",state=\"used\"",
-	    "Leasable pool addresses", true, used4);
+	    "Leasable pool addresses", true, g.used4);
 	row(&rs, "pool", "ipv4_size", "postern_pool_addresses", "family=\"ipv4\",state=\"size\"",
-	    NULL, true, used4 + w->pool4.n_free);
+	    NULL, true, g.size4);
 	if (w->have_pool6) {
 		row(&rs, "pool", "ipv6_used", "postern_pool_addresses",
-		    "family=\"ipv6\",state=\"used\"", NULL, true, used6);
+		    "family=\"ipv6\",state=\"used\"", NULL, true, g.used6);
 		row(&rs, "pool", "ipv6_size", "postern_pool_addresses",
-		    "family=\"ipv6\",state=\"size\"", NULL, true, used6 + w->pool6.n_free);
+		    "family=\"ipv6\",state=\"size\"", NULL, true, g.size6);
 	}
 	row(&rs, NULL, "uptime", "postern_uptime_seconds", NULL, "Seconds since start", true,
 	    (uint64_t)(time(NULL) - w->started));
