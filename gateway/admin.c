@@ -230,46 +230,52 @@ static void admin_accept(struct gw_worker *w, int lfd, bool metrics)
 	}
 }
 
+/* The client's answer: head, then len bytes of body (none when body is NULL). */
+static void admin_answer(struct admin_client *cl, const char *head, const char *body, size_t len)
+{
+	FILE *o = open_memstream(&cl->out, &cl->out_len);
+
+	if (!o)
+		return;
+	fputs(head, o);
+	if (body)
+		fwrite(body, 1, len, o);
+	if (fclose(o) != 0) {
+		free(cl->out);
+		cl->out = NULL;
+	}
+}
+
 /* The answer to a control request: "ok" or "error MESSAGE", then the body. */
 static void admin_control_answer(struct gw_worker *w, struct admin_client *cl, char *line)
 {
-	char err[8192] = "", *body = NULL;
+	char err[8192] = "", head[8200], *body = NULL;
 	size_t body_len = 0;
 	const char *fail;
-	FILE *f = open_memstream(&body, &body_len), *o;
+	FILE *f = open_memstream(&body, &body_len);
 
 	if (!f)
 		return;
 	fail = gw_control_run(w, line, f, err, sizeof(err));
-	if (fclose(f) != 0) {
-		free(body);
-		return;
-	}
-	o = open_memstream(&cl->out, &cl->out_len);
-	if (o) {
+	if (fclose(f) == 0) {
 		if (fail)
-			fprintf(o, "error %s\n", fail);
-		else
-			fputs("ok\n", o);
-		fwrite(body, 1, body_len, o);
-		if (fclose(o) != 0) {
-			free(cl->out);
-			cl->out = NULL;
-		}
+			snprintf(head, sizeof(head), "error %s\n", fail);
+		admin_answer(cl, fail ? head : "ok\n", body, body_len);
 	}
 	free(body);
 }
 
 static void admin_http_answer(struct gw_worker *w, struct admin_client *cl)
 {
-	char *body = NULL;
+	char head[256], *body = NULL;
 	size_t body_len = 0;
 	const char *status = "200 OK", *type = "text/plain; version=0.0.4; charset=utf-8";
-	FILE *f = open_memstream(&body, &body_len), *o;
+	bool head_only = !strncmp(cl->in, "HEAD ", 5);
+	FILE *f = open_memstream(&body, &body_len);
 
 	if (!f)
 		return;
-	if (strncmp(cl->in, "GET ", 4) && strncmp(cl->in, "HEAD ", 5)) {
+	if (strncmp(cl->in, "GET ", 4) && !head_only) {
 		status = "405 Method Not Allowed", type = "text/plain";
 		fputs("only GET\n", f);
 	} else if (!strncmp(cl->in, "GET /metrics ", 13) || !strncmp(cl->in, "HEAD /metrics ", 14)) {
@@ -278,20 +284,11 @@ static void admin_http_answer(struct gw_worker *w, struct admin_client *cl)
 		status = "404 Not Found", type = "text/plain";
 		fputs("the metrics are at /metrics\n", f);
 	}
-	if (fclose(f) != 0) {
-		free(body);
-		return;
-	}
-	o = open_memstream(&cl->out, &cl->out_len);
-	if (o) {
-		fprintf(o, "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-			"Cache-Control: no-store\r\nConnection: close\r\n\r\n", status, type, body_len);
-		if (strncmp(cl->in, "HEAD ", 5))
-			fwrite(body, 1, body_len, o);
-		if (fclose(o) != 0) {
-			free(cl->out);
-			cl->out = NULL;
-		}
+	if (fclose(f) == 0) {
+		snprintf(head, sizeof(head), "HTTP/1.1 %s\r\nContent-Type: %s\r\n"
+			 "Content-Length: %zu\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
+			 status, type, body_len);
+		admin_answer(cl, head, head_only ? NULL : body, body_len);
 	}
 	free(body);
 }

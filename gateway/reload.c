@@ -513,7 +513,7 @@ static void crl_reload(struct gw_worker *w)
 
 /* ---- the inventory ---- */
 
-static void inventory_log_problems(const char *err)
+static void log_problems(const char *err)
 {
 	const char *p = err;
 
@@ -533,7 +533,7 @@ static void inventory_reload(struct gw_worker *w)
 	if (pst_inventory_load(w->policy->inventory, &inv, err, sizeof(err)) < 0) {
 		gw_err("inventory %s not reloaded; the one loaded before stays in force:",
 		       w->policy->inventory);
-		inventory_log_problems(err);
+		log_problems(err);
 		return;
 	}
 	pst_inventory_free(w->inventory);
@@ -591,7 +591,7 @@ static int reload_load(struct gw_worker *w, struct loaded *l, char *err, size_t 
 static void reload_log_refused(const char *err)
 {
 	gw_err("reload refused: nothing was changed:");
-	inventory_log_problems(err);
+	log_problems(err);
 }
 
 /* The summary's opening: JSON members, or a text line. NULL without memory. */
@@ -750,7 +750,7 @@ int gw_reload_init(struct gw_worker *w)
 	if (w->policy && w->policy->inventory) {
 		if (pst_inventory_load(w->policy->inventory, &w->inventory, err, sizeof(err)) < 0) {
 			gw_err("the policy's inventory does not load:");
-			inventory_log_problems(err);
+			log_problems(err);
 			return -EINVAL;
 		}
 		w->inventory_loaded = now;
