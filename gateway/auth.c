@@ -12,7 +12,8 @@
  *   explained at auth_refuse().
  * - with a client certificate the client closes the connection after auth
  *   and sends CONNECT on a new one, carrying only the cookie; so the cookie
- *   is bound to the certificate and checked against it again at CONNECT.
+ *   is bound to the certificate and checked against it again at CONNECT
+ *   when the client presents one (see auth_connect_identity for when not).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,23 +186,48 @@ static void auth_connect_deny(struct gw_conn *c, const char *reason, enum gw_ref
 		gw_conn_close(c, "refusal too long");
 }
 
+/*
+ * Who the CONNECT is from. With a certificate, it must be the one the cookie
+ * was issued to. Without one (NetworkManager's service runs `openconnect
+ * --cookie-on-stdin` with the cookie its auth dialog got using the device
+ * certificate), the cookie stands for that authentication: it is 256 secret
+ * bits bound to a certificate that was verified and judged at login, and the
+ * session ends when that certificate is revoked or expires. A certificate
+ * that was presented and refused is never bypassed by a cookie.
+ */
+static const char *auth_connect_identity(struct gw_conn *c, const struct gw_session *s)
+{
+	if (c->cert_ok)
+		return CRYPTO_memcmp(s->id.fingerprint, c->id.fingerprint,
+				     PST_FINGERPRINT_LEN) != 0 ?
+			       "with a cookie issued to another certificate" : NULL;
+	if (s->id.not_after && time(NULL) >= s->id.not_after)
+		return "with a cookie whose device certificate has expired";
+	c->id = s->id;
+	gw_info("cookie-only CONNECT device=%s peer=%s (no certificate presented; the cookie "
+		"was issued to serial %s)", s->id.device_id, c->peer, s->id.serial);
+	return NULL;
+}
+
 static void auth_connect(struct gw_conn *c, const struct gw_http_req *req)
 {
-	const char *cookie;
+	const char *cookie, *why;
 	size_t len;
 	struct gw_session *s;
 
-	if (!c->cert_ok)
+	if (!c->cert_ok && !c->cert_absent)
 		return auth_connect_deny(c, c->cert_refusal ? c->cert_refusal : "device certificate rejected",
 					 GW_REF_N);
 	if (gw_http_cookie(req, "webvpn", &cookie, &len) < 0)
-		return auth_connect_refuse(c, "without a session cookie");
+		return c->cert_ok ? auth_connect_refuse(c, "without a session cookie") :
+				    auth_connect_deny(c, c->cert_refusal, GW_REF_N);
 	s = gw_session_find(c->w, cookie, len);
 	if (!s)
-		return auth_connect_refuse(c, "with an unknown or expired cookie");
-	/* The cookie is only good together with the certificate that obtained it. */
-	if (CRYPTO_memcmp(s->id.fingerprint, c->id.fingerprint, PST_FINGERPRINT_LEN) != 0)
-		return auth_connect_refuse(c, "with a cookie issued to another certificate");
+		return auth_connect_refuse(c, c->cert_ok ? "with an unknown or expired cookie" :
+					   "with an unknown or expired cookie and no certificate");
+	why = auth_connect_identity(c, s);
+	if (why)
+		return auth_connect_refuse(c, why);
 	if (s->verdict == PST_DENY) {
 		auth_connect_deny(c, s->deny_reason ? s->deny_reason : "denied by the posture policy",
 				  s->judged ? GW_REF_POLICY_DENY : GW_REF_N);

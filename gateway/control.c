@@ -39,13 +39,27 @@ static void ctl_text_time(FILE *f, time_t t)
 	fputs(buf, f);
 }
 
+/*
+ * The device's session an operator means: a device may have a second one
+ * for a moment (a login whose tunnel has not opened yet, which then replaces
+ * the first), so the one with a tunnel comes first.
+ */
+static int ctl_session_rank(const struct gw_session *s)
+{
+	return s->conn ? 2 : s->connects ? 1 : 0;
+}
+
 static struct gw_session *ctl_session(struct gw_worker *w, const char *device)
 {
+	struct gw_session *best = NULL;
+
 	for (struct gw_session *s = w->sessions; s; s = s->next) {
-		if (!strcmp(s->id.device_id, device) && s->verdict != PST_DENY)
-			return s;
+		if (strcmp(s->id.device_id, device) || s->verdict == PST_DENY)
+			continue;
+		if (!best || ctl_session_rank(s) > ctl_session_rank(best))
+			best = s;
 	}
-	return NULL;
+	return best;
 }
 
 /* ---- status ---- */
@@ -431,7 +445,9 @@ static const char *ctl_kick(struct ctl *x, const char *device)
 	}
 	gw_info("kick device=%s requested on the control socket", device);
 	gw_history_add(x->w, device, "kick", NULL);
-	gw_session_end_for(x->w, s, GW_END_KICKED, "kicked by operator");
+	/* Every session of the device: a pending login must not outlive the kick. */
+	for (; s; s = ctl_session(x->w, device))
+		gw_session_end_for(x->w, s, GW_END_KICKED, "kicked by operator");
 	if (x->json) {
 		fputs("{\"kicked\":", x->f);
 		gw_json_str(x->f, device);

@@ -152,6 +152,7 @@ struct gw_conn {
 	enum gw_conn_state state;
 	char peer[GW_PEER_MAX];			/* client address for logs */
 	bool cert_ok;				/* a certificate was presented and verified */
+	bool cert_absent;			/* none was presented (a cookie-only CONNECT) */
 	const char *cert_refusal;		/* why not, in words for the device */
 	struct pst_identity id;
 	struct gw_session *sess;		/* set in the tunnel state */
@@ -300,6 +301,8 @@ void gw_tun_close(struct gw_tun *tun);
 
 /* session.c */
 int gw_session_new(struct gw_worker *w, const struct pst_identity *id, struct gw_session **out);
+/* Ends every other session of s's device: s's tunnel has just opened. */
+void gw_session_supersede(struct gw_worker *w, struct gw_session *s);
 struct gw_session *gw_session_find(struct gw_worker *w, const char *cookie_hex, size_t len);
 /* Exactly 2 * GW_COOKIE_LEN lower-case hex digits, else -EINVAL. */
 int gw_cookie_parse(const char *hex, size_t len, uint8_t out[GW_COOKIE_LEN]);

@@ -3,8 +3,12 @@
  * Device sessions: the cookie a successful authentication hands out, the
  * addresses leased to it, and its lifetime. A cookie is 256 random bits,
  * compared in constant time and wiped when the session ends. One device has
- * at most one session: a new login of the same device ends the old one, so
- * a copied certificate cannot hold two tunnels at once unnoticed.
+ * at most one tunnel: when a new session's tunnel opens, every other session
+ * of the same device ends, so a copied certificate cannot hold two tunnels
+ * at once unnoticed. A login alone ends only the device's sessions that never
+ * opened a tunnel: NetworkManager's auth dialog runs `openconnect
+ * --authenticate` while the device may still be connected, and that must not
+ * cut the tunnel in use.
  *
  * A session without a tunnel connection (never connected, or its TCP
  * connection dropped) keeps its cookie and addresses for cookie-timeout
@@ -80,21 +84,32 @@ struct gw_session *gw_session_find(struct gw_worker *w, const char *cookie_hex, 
 	return found;
 }
 
-static struct gw_session *session_of_device(struct gw_worker *w, const char *device_id)
+/* The device's other sessions; with pending_only, those that never had a tunnel. */
+static void session_end_others(struct gw_worker *w, const struct gw_session *keep,
+			       const char *device_id, bool pending_only, const char *why)
 {
-	for (struct gw_session *s = w->sessions; s; s = s->next) {
-		if (!strcmp(s->id.device_id, device_id))
-			return s;
+	struct gw_session *s, *next;
+
+	for (s = w->sessions; s; s = next) {
+		next = s->next;
+		if (s != keep && (!pending_only || !s->connects) &&
+		    !strcmp(s->id.device_id, device_id))
+			gw_session_end(w, s, why);
 	}
-	return NULL;
+}
+
+void gw_session_supersede(struct gw_worker *w, struct gw_session *s)
+{
+	session_end_others(w, s, s->id.device_id, false,
+			   "superseded by a new tunnel of the same device");
 }
 
 int gw_session_new(struct gw_worker *w, const struct pst_identity *id, struct gw_session **out)
 {
-	struct gw_session *s, *old = session_of_device(w, id->device_id);
+	struct gw_session *s;
 
-	if (old)
-		gw_session_end(w, old, "superseded by a new login of the same device");
+	session_end_others(w, NULL, id->device_id, true,
+			   "superseded by a new login before its tunnel opened");
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;

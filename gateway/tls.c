@@ -279,6 +279,7 @@ void gw_tls_peer_check(struct gw_conn *c)
 	X509 *cert = SSL_get0_peer_certificate(c->ssl);
 
 	c->cert_ok = false;
+	c->cert_absent = !cert;
 	if (!cert) {
 		c->cert_refusal = "a device certificate is required";
 		return;

@@ -182,6 +182,8 @@ void gw_tunnel_attach(struct gw_conn *c, struct gw_session *s)
 	}
 	c->sess = s;
 	s->conn = c;
+	/* Only now does a new login replace the device's earlier tunnel. */
+	gw_session_supersede(w, s);
 	c->state = GW_CONN_TUNNEL;
 	c->last_rx = c->last_data = c->dpd_sent = w->now;
 	s->connects++;
