@@ -19,6 +19,34 @@ static bool filter_allowed(const struct gw_filter_allow *allow, int family, cons
 	return false;
 }
 
+/* Whether the profile names this very address (not merely a network around it). */
+static bool filter_named(const struct gw_filter_allow *allow, int family, const uint8_t *dst)
+{
+	unsigned int host = family == AF_INET ? 32 : 128;
+
+	for (size_t i = 0; allow && i < allow->n; i++) {
+		if (allow->nets[i].prefix == host && conf_cidr_contains(&allow->nets[i], family, dst))
+			return true;
+	}
+	return false;
+}
+
+/* The checks on the destination, after the source passed. */
+static enum gw_filter_verdict filter_dst(const struct gw_filter_nets *n,
+					 const struct gw_filter_allow *allow, int family,
+					 const uint8_t *dst)
+{
+	const struct conf_cidr *pool = family == AF_INET ? n->pool4 : n->pool6;
+
+	if (pool && conf_cidr_contains(pool, family, dst))
+		return GW_FILTER_LATERAL;
+	for (size_t i = 0; i < n->n_local; i++) {
+		if (conf_cidr_contains(&n->local[i], family, dst))
+			return filter_named(allow, family, dst) ? GW_FILTER_PASS : GW_FILTER_GATEWAY;
+	}
+	return filter_allowed(allow, family, dst) ? GW_FILTER_PASS : GW_FILTER_OUTSIDE;
+}
+
 static enum gw_filter_verdict filter_v4(const struct gw_filter_addrs *a,
 					const struct gw_filter_nets *n,
 					const struct gw_filter_allow *allow,
@@ -36,9 +64,7 @@ static enum gw_filter_verdict filter_v4(const struct gw_filter_addrs *a,
 		return GW_FILTER_NO_LEASE;
 	if (memcmp(pkt + 12, &a->v4, 4) != 0)
 		return GW_FILTER_SPOOFED;
-	if (n->pool4 && conf_cidr_contains(n->pool4, AF_INET, pkt + 16))
-		return GW_FILTER_LATERAL;
-	return filter_allowed(allow, AF_INET, pkt + 16) ? GW_FILTER_PASS : GW_FILTER_OUTSIDE;
+	return filter_dst(n, allow, AF_INET, pkt + 16);
 }
 
 static enum gw_filter_verdict filter_v6(const struct gw_filter_addrs *a,
@@ -56,9 +82,7 @@ static enum gw_filter_verdict filter_v6(const struct gw_filter_addrs *a,
 		return GW_FILTER_NO_LEASE;
 	if (memcmp(pkt + 8, &a->v6, 16) != 0)
 		return GW_FILTER_SPOOFED;
-	if (n->pool6 && conf_cidr_contains(n->pool6, AF_INET6, pkt + 24))
-		return GW_FILTER_LATERAL;
-	return filter_allowed(allow, AF_INET6, pkt + 24) ? GW_FILTER_PASS : GW_FILTER_OUTSIDE;
+	return filter_dst(n, allow, AF_INET6, pkt + 24);
 }
 
 enum gw_filter_verdict gw_filter_from_client(const struct gw_filter_addrs *a,

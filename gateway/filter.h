@@ -5,10 +5,14 @@
  * address leased to the session that sent it (anti-spoofing), and whose
  * destination is not inside the VPN pools: devices do not reach each other
  * or the gateway's own tunnel address, so malware on one field device
- * cannot move sideways to the next. Under a posture policy the destination
- * must also lie inside the networks of the session's profile: that is what
- * confines a quarantined device to the remediation hosts, whatever routes
- * its client chooses to install.
+ * cannot move sideways to the next. Nor may it be any other address of the
+ * gateway itself (its inside address, loopback, a broadcast; localaddr.h):
+ * a profile that allows the inside network must not open the gateway's own
+ * ports to every device, so such an address passes only when the profile
+ * names it alone (a /32 or /128). The destination must also lie inside the
+ * networks of the session's profile, or without a policy inside the
+ * configured routes: that is what confines a quarantined device to the
+ * remediation hosts, whatever routes its client chooses to install.
  *
  * Client operating systems send IPv6 link housekeeping (router
  * solicitations, MLD reports from fe80:: or ::) into any new interface, and
@@ -34,6 +38,7 @@ enum gw_filter_verdict {
 	GW_FILTER_NO_LEASE,	/* a family the session has no address of */
 	GW_FILTER_LATERAL,	/* destination inside a VPN pool */
 	GW_FILTER_OUTSIDE,	/* destination outside the session's profile */
+	GW_FILTER_GATEWAY,	/* destination is one of the gateway's own addresses */
 };
 
 struct gw_filter_addrs {
@@ -42,12 +47,16 @@ struct gw_filter_addrs {
 	struct in6_addr v6;
 };
 
-/* The VPN pools, which no client packet may be addressed to; either may be NULL. */
+/* The VPN pools, which no client packet may be addressed to (either may be
+ * NULL), and the gateway's own addresses. */
 struct gw_filter_nets {
 	const struct conf_cidr *pool4, *pool6;
+	const struct conf_cidr *local;
+	size_t n_local;
 };
 
-/* The networks a session's profile allows; NULL in the call = no policy. */
+/* The networks a session's profile allows (or, without a policy, the
+ * configured routes); NULL in the call: no destination check (tests only). */
 struct gw_filter_allow {
 	const struct conf_cidr *nets;
 	size_t n;

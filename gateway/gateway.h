@@ -29,6 +29,7 @@
 #include "gateway/filter.h"
 #include "gateway/http.h"
 #include "gateway/keyd.h"
+#include "gateway/localaddr.h"
 #include "gateway/log.h"
 #include "gateway/pool.h"
 #include "posture/inventory.h"
@@ -62,6 +63,7 @@ struct gw_counters {
 	uint64_t dropped_unroutable;		/* link-local, or a family not leased */
 	uint64_t dropped_lateral;		/* to another device (a VPN pool address) */
 	uint64_t dropped_outside;		/* outside the session's profile */
+	uint64_t dropped_gateway;		/* to one of the gateway's own addresses */
 	uint64_t dropped_queue_full;
 };
 
@@ -74,7 +76,7 @@ struct gw_session {
 	struct gw_conn *conn;			/* the tunnel connection, or NULL */
 	time_t detached;			/* when the tunnel connection went away */
 	unsigned int connects;			/* CONNECTs served: >1 means reconnects */
-	bool spoof_logged, lateral_logged, outside_logged;
+	bool spoof_logged, lateral_logged, outside_logged, gateway_logged;
 	struct gw_counters counters;
 	/*
 	 * The posture decision the cookie is bound to. Allow and quarantine
@@ -264,6 +266,7 @@ struct gw_worker {
 	struct gw_pool pool4, pool6;
 	bool have_pool6;
 	struct gw_filter_nets pools;		/* for the filter: no client packet goes there */
+	struct gw_local local;			/* the gateway's own addresses (localaddr.c) */
 	struct gw_session **by_v4, **by_v6;	/* pool index -> session */
 	struct gw_session *sessions;
 	struct gw_conn *conns;
@@ -307,6 +310,7 @@ struct gw_session *gw_session_find(struct gw_worker *w, const char *cookie_hex, 
 /* Exactly 2 * GW_COOKIE_LEN lower-case hex digits, else -EINVAL. */
 int gw_cookie_parse(const char *hex, size_t len, uint8_t out[GW_COOKIE_LEN]);
 int gw_session_lease(struct gw_worker *w, struct gw_session *s);
+bool gw_session_wants_v6(const struct gw_worker *w, const struct gw_session *s);
 void gw_session_end(struct gw_worker *w, struct gw_session *s, const char *why);
 void gw_session_cookie_hex(const struct gw_session *s, char hex[2 * GW_COOKIE_LEN + 1]);
 /* n bytes as 2n lower-case hex digits and a NUL. */

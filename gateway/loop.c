@@ -24,7 +24,7 @@
 #include "gateway/gateway.h"
 #include "gateway/log.h"
 
-enum { EV_LISTEN = 1, EV_TUN, EV_TIMER, EV_SIGNAL, EV_ADMIN, EV_MAX_TAG = 4096 };
+enum { EV_LISTEN = 1, EV_TUN, EV_TIMER, EV_SIGNAL, EV_ADMIN, EV_LOCAL, EV_MAX_TAG = 4096 };
 #define LOOP_EVENTS 64
 
 static time_t monotonic_now(void)
@@ -147,6 +147,37 @@ static int tun_init(struct gw_worker *w)
 	return epoll_tag(w, w->tun.fd, EV_TUN);
 }
 
+/* The filter reads the gateway's own addresses from the list in force. */
+static void local_apply(struct gw_worker *w)
+{
+	w->pools.local = w->local.nets;
+	w->pools.n_local = w->local.n;
+}
+
+/* Fail closed: without the list, tunnels could reach the gateway's ports. */
+static int local_init(struct gw_worker *w)
+{
+	char err[256];
+
+	if (gw_local_open(&w->local, err, sizeof(err)) < 0) {
+		gw_err("%s: cannot keep tunnels away from the gateway's own addresses", err);
+		return -EIO;
+	}
+	local_apply(w);
+	return epoll_tag(w, gw_local_fd(&w->local), EV_LOCAL);
+}
+
+static void worker_local(struct gw_worker *w)
+{
+	char err[256];
+	int ret = gw_local_event(&w->local, err, sizeof(err));
+
+	if (ret < 0)
+		gw_warn("%s; the gateway's addresses as read before stay in force", err);
+	else if (ret > 0)
+		local_apply(w);
+}
+
 /* Opened as root, before privileges are dropped; kept open for the run. */
 static int audit_open(struct gw_worker *w)
 {
@@ -193,6 +224,8 @@ int gw_worker_init(struct gw_worker *w, struct gw_conf *conf, struct conf_policy
 	if (err == 0)
 		err = tun_init(w);
 	if (err == 0)
+		err = local_init(w);
+	if (err == 0)
 		err = signals_open(w);
 	if (err == 0)
 		err = timer_open(w);
@@ -236,6 +269,7 @@ void gw_worker_free(struct gw_worker *w)
 	SSL_CTX_free(w->tls);
 	gw_keyd_stop(&w->keyd);
 	gw_tun_close(&w->tun);
+	gw_local_close(&w->local);
 	gw_pool_destroy(&w->pool4);
 	if (w->have_pool6)
 		gw_pool_destroy(&w->pool6);
@@ -302,6 +336,8 @@ static void worker_dispatch(struct gw_worker *w, const struct epoll_event *ev)
 		return worker_signal(w);
 	case EV_ADMIN:
 		return gw_admin_event(w);
+	case EV_LOCAL:
+		return worker_local(w);
 	default:
 		if (tag > EV_MAX_TAG)
 			gw_conn_event(ev->data.ptr, ev->events);

@@ -139,6 +139,28 @@ static int lease_one(struct gw_pool *pool, struct gw_session **by, struct gw_ses
 	return 0;
 }
 
+/*
+ * Whether the session is routed any IPv6 network: its profiles' networks
+ * (gw_session_routes), or without a policy the configured routes. Only then
+ * does it get an IPv6 address. A client given an IPv6 address and no IPv6
+ * route sends all of its IPv6 into the tunnel (vpnc-script makes the tunnel
+ * the default route), where the filter drops it: the device would lose IPv6
+ * altogether while connected.
+ */
+bool gw_session_wants_v6(const struct gw_worker *w, const struct gw_session *s)
+{
+	const struct conf_cidr *r = s->routes ? s->routes : w->conf->routes;
+	size_t n = s->routes ? s->n_routes : w->conf->n_routes;
+
+	if (w->policy && !s->routes)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].family == AF_INET6)
+			return true;
+	}
+	return false;
+}
+
 /* Leases addresses on the first CONNECT; a reconnect keeps what it has. */
 int gw_session_lease(struct gw_worker *w, struct gw_session *s)
 {
@@ -150,7 +172,7 @@ int gw_session_lease(struct gw_worker *w, struct gw_session *s)
 			return err;
 		s->lease.have_v4 = true;
 	}
-	if (w->have_pool6 && !s->lease.have_v6) {
+	if (w->have_pool6 && !s->lease.have_v6 && gw_session_wants_v6(w, s)) {
 		err = lease_one(&w->pool6, w->by_v6, s, &s->v6_index, &s->lease.v6);
 		if (err < 0)
 			return err;

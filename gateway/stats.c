@@ -115,6 +115,8 @@ size_t gw_stats_rows(const struct gw_worker *w, struct gw_stat_row *r, size_t ca
 	    "reason=\"outside_profile\"", NULL, false, t->dropped_outside);
 	row(&rs, "dropped", "lateral", "postern_dropped_packets_total", "reason=\"lateral\"",
 	    NULL, false, t->dropped_lateral);
+	row(&rs, "dropped", "gateway", "postern_dropped_packets_total", "reason=\"gateway\"",
+	    NULL, false, t->dropped_gateway);
 	row(&rs, "dropped", "unroutable", "postern_dropped_packets_total", "reason=\"unroutable\"",
 	    NULL, false, t->dropped_unroutable);
 	row(&rs, "dropped", "malformed", "postern_dropped_packets_total", "reason=\"malformed\"",

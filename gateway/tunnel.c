@@ -35,33 +35,57 @@ static void format_mask4(unsigned int prefix, char *buf, size_t len)
  * (gw_session_routes; the filter enforces the current one), else the
  * config's routes.
  */
-static int connect_routes(const struct gw_conf *conf, const struct gw_session *s,
+static int connect_route(const struct conf_cidr *r, char *buf, size_t len)
+{
+	char addr[INET6_ADDRSTRLEN], mask[INET_ADDRSTRLEN];
+	int k;
+
+	inet_ntop(r->family, r->addr.bytes, addr, sizeof(addr));
+	if (r->family == AF_INET) {
+		format_mask4(r->prefix, mask, sizeof(mask));
+		k = snprintf(buf, len, "X-CSTP-Split-Include: %s/%s\r\n", addr, mask);
+	} else {
+		k = snprintf(buf, len, "X-CSTP-Split-Include-IP6: %s/%u\r\n", addr, r->prefix);
+	}
+	return k < 0 || (size_t)k >= len ? -ENOSPC : k;
+}
+
+/*
+ * vpnc-script makes the tunnel the default route of a family that has an
+ * address but no split-include: with only IPv6 networks routed (or none),
+ * all of the device's IPv4 would go into the tunnel and be dropped, since
+ * the routes are also the filter. The pool's own network (on the link
+ * already, and closed to the filter) keeps it out. A full tunnel is asked
+ * for explicitly, with 0.0.0.0/0.
+ */
+static int connect_route_guard(const struct gw_worker *w, const struct conf_cidr *routes,
+			       size_t count, char *buf, size_t len)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (routes[i].family == AF_INET)
+			return 0;
+	}
+	return connect_route(&w->pool4.net, buf, len);
+}
+
+static int connect_routes(const struct gw_worker *w, const struct gw_session *s,
 			  char *buf, size_t len)
 {
-	const struct conf_cidr *routes = s->routes ? s->routes : conf->routes;
-	size_t n = 0, count = s->routes ? s->n_routes : conf->n_routes;
+	const struct conf_cidr *routes = s->routes ? s->routes : w->conf->routes;
+	size_t n = 0, count = s->routes ? s->n_routes : w->conf->n_routes;
+	int k;
 
 	for (size_t i = 0; i < count; i++) {
-		const struct conf_cidr *r = &routes[i];
-		char addr[INET6_ADDRSTRLEN], mask[INET_ADDRSTRLEN];
-		int k;
-
 		/* An IPv6 route is no use to a client without an IPv6 address. */
-		if (r->family == AF_INET6 && !s->lease.have_v6)
+		if (routes[i].family == AF_INET6 && !s->lease.have_v6)
 			continue;
-		inet_ntop(r->family, r->addr.bytes, addr, sizeof(addr));
-		if (r->family == AF_INET) {
-			format_mask4(r->prefix, mask, sizeof(mask));
-			k = snprintf(buf + n, len - n, "X-CSTP-Split-Include: %s/%s\r\n", addr, mask);
-		} else {
-			k = snprintf(buf + n, len - n, "X-CSTP-Split-Include-IP6: %s/%u\r\n",
-				     addr, r->prefix);
-		}
-		if (k < 0 || (size_t)k >= len - n)
-			return -ENOSPC;
+		k = connect_route(&routes[i], buf + n, len - n);
+		if (k < 0)
+			return k;
 		n += (size_t)k;
 	}
-	return (int)n;
+	k = connect_route_guard(w, routes, count, buf + n, len - n);
+	return k < 0 ? k : (int)(n + (size_t)k);
 }
 
 static int connect_addresses(const struct gw_worker *w, const struct gw_session *s,
@@ -128,7 +152,7 @@ static int connect_reply(struct gw_conn *c, const struct gw_session *s)
 	 * within one 16 KiB TLS record. */
 	char addrs[256], routes[CONF_ROUTES_MAX * 80], idle[32], banner[3 * 2048], resp[15360];
 	int na = connect_addresses(c->w, s, addrs, sizeof(addrs));
-	int nr = connect_routes(conf, s, routes, sizeof(routes));
+	int nr = connect_routes(c->w, s, routes, sizeof(routes));
 	int nb = connect_banner(s, banner, sizeof(banner));
 	int n;
 
@@ -245,13 +269,25 @@ static void count_drop(struct gw_worker *w, struct gw_session *s, enum gw_filter
 		}
 		return;
 	}
+	if (v == GW_FILTER_GATEWAY) {
+		s->counters.dropped_gateway++;
+		w->stats.traffic.dropped_gateway++;
+		if (!s->gateway_logged) {
+			s->gateway_logged = true;
+			gw_warn("dropped packet to %s, an address of the gateway itself, device=%s "
+				"(no profile names it; further drops are counted)",
+				packet_addr(pkt, false), s->id.device_id);
+		}
+		return;
+	}
 	if (v == GW_FILTER_OUTSIDE) {
 		s->counters.dropped_outside++;
 		w->stats.traffic.dropped_outside++;
 		if (!s->outside_logged) {
 			s->outside_logged = true;
-			gw_warn("dropped packet to %s, outside profile %s, device=%s verdict=%s "
-				"(further drops are counted)", packet_addr(pkt, false), s->profile,
+			gw_warn("dropped packet to %s, outside %s%s, device=%s verdict=%s "
+				"(further drops are counted)", packet_addr(pkt, false),
+				s->profile[0] ? "profile " : "the configured routes", s->profile,
 				s->id.device_id, pst_verdict_name(s->verdict));
 		}
 		return;
@@ -279,9 +315,10 @@ static void tunnel_data(struct gw_conn *c, const struct gw_cstp_frame *f)
 {
 	struct gw_session *s = c->sess;
 	struct gw_worker *w = c->w;
-	struct gw_filter_allow allow = { s->allow, s->n_allow };
-	enum gw_filter_verdict v = gw_filter_from_client(&s->lease, &w->pools,
-							 s->allow ? &allow : NULL,
+	/* Without a policy (or a profile), the configured routes are the filter. */
+	struct gw_filter_allow allow = s->allow ? (struct gw_filter_allow){ s->allow, s->n_allow } :
+				       (struct gw_filter_allow){ w->conf->routes, w->conf->n_routes };
+	enum gw_filter_verdict v = gw_filter_from_client(&s->lease, &w->pools, &allow,
 							 f->payload, f->len);
 
 	if (v != GW_FILTER_PASS)

@@ -180,7 +180,8 @@ keys = {"refused": {"revoked", "expired", "not_yet_valid", "unknown_ca", "crl_ou
                     "not_client_cert", "no_certificate", "bad_certificate", "policy_deny",
                     "pool_exhausted", "resources"},
         "decisions": {"allow", "quarantine", "deny"},
-        "dropped": {"spoofed", "outside_profile", "lateral", "unroutable", "malformed", "queue_full"},
+        "dropped": {"spoofed", "outside_profile", "lateral", "gateway", "unroutable", "malformed",
+                    "queue_full"},
         "bytes": {"rx", "tx"}, "packets": {"rx", "tx"}, "reports": {"accepted", "refused"},
         "reloads": {"ok", "failed"}, "sessions_ended": {"kicked", "revoked", "lost", "policy"}}
 for k, sub in keys.items():

@@ -10,7 +10,7 @@
 #include "tests/unit/unit.h"
 
 static struct conf_cidr pool4, pool6;
-static struct gw_filter_nets pools = { &pool4, &pool6 };
+static struct gw_filter_nets pools = { &pool4, &pool6, NULL, 0 };
 
 static struct gw_filter_addrs lease(void)
 {
@@ -171,6 +171,44 @@ static void test_profile_confines_destinations(void)
 	CHECK_EQ_INT(gw_filter_from_client(&a, &pools, &allow, p4, sizeof(p4)), GW_FILTER_SPOOFED);
 }
 
+/*
+ * The gateway's own addresses are closed even inside an allowed network,
+ * unless the profile names the very address; so is the local table's
+ * whole 127.0.0.0/8 and a directed broadcast.
+ */
+static void test_gateway_addresses_are_closed(void)
+{
+	struct gw_filter_addrs a = lease();
+	struct conf_cidr local[3], nets[3];
+	struct gw_filter_nets with_local = { &pool4, &pool6, local, 3 };
+	struct gw_filter_allow allow = { nets, 2 }, named = { nets, 3 };
+	uint8_t p4[60], p6[80];
+
+	CHECK(conf_cidr_parse("198.18.2.1/32", &local[0]) == 0);
+	CHECK(conf_cidr_parse("127.0.0.0/8", &local[1]) == 0);
+	CHECK(conf_cidr_parse("fd00:1::1/128", &local[2]) == 0);
+	CHECK(conf_cidr_parse("198.18.2.0/24", &nets[0]) == 0);
+	CHECK(conf_cidr_parse("fd00:1::/64", &nets[1]) == 0);
+	CHECK(conf_cidr_parse("198.18.2.1/32", &nets[2]) == 0);
+	ipv4_packet(p4, sizeof(p4), "198.18.100.2");
+	CHECK_EQ_INT(gw_filter_from_client(&a, &with_local, &allow, p4, sizeof(p4)), GW_FILTER_PASS);
+	inet_pton(AF_INET, "198.18.2.1", p4 + 16);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &with_local, &allow, p4, sizeof(p4)),
+		     GW_FILTER_GATEWAY);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &with_local, &named, p4, sizeof(p4)), GW_FILTER_PASS);
+	inet_pton(AF_INET, "127.3.4.5", p4 + 16);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &with_local, &named, p4, sizeof(p4)),
+		     GW_FILTER_GATEWAY);
+	ipv6_packet(p6, sizeof(p6), "fd00:5057::2");
+	CHECK_EQ_INT(gw_filter_from_client(&a, &with_local, &allow, p6, sizeof(p6)), GW_FILTER_PASS);
+	inet_pton(AF_INET6, "fd00:1::1", p6 + 24);
+	CHECK_EQ_INT(gw_filter_from_client(&a, &with_local, &allow, p6, sizeof(p6)),
+		     GW_FILTER_GATEWAY);
+	/* Without a profile that names it, even no destination filter opens it. */
+	CHECK_EQ_INT(gw_filter_from_client(&a, &with_local, NULL, p6, sizeof(p6)),
+		     GW_FILTER_GATEWAY);
+}
+
 static void test_other_versions_are_malformed(void)
 {
 	struct gw_filter_addrs a = lease();
@@ -193,6 +231,7 @@ int main(void)
 	RUN(test_ipv6_link_housekeeping_is_not_spoofing);
 	RUN(test_destination_in_a_pool_is_lateral);
 	RUN(test_profile_confines_destinations);
+	RUN(test_gateway_addresses_are_closed);
 	RUN(test_other_versions_are_malformed);
 	UNIT_EXIT();
 }

@@ -129,6 +129,7 @@ static void fill_counters(void)
 	want("dropped", "spoofed", t->dropped_spoofed = v++);
 	want("dropped", "outside_profile", t->dropped_outside = v++);
 	want("dropped", "lateral", t->dropped_lateral = v++);
+	want("dropped", "gateway", t->dropped_gateway = v++);
 	want("dropped", "unroutable", t->dropped_unroutable = v++);
 	want("dropped", "malformed", t->dropped_malformed = v++);
 	want("dropped", "queue_full", t->dropped_queue_full = v++);
@@ -303,7 +304,7 @@ static void check_stats_json(bool pool6)
 	CHECK(out[strlen(out) - 1] == '\n');
 	/* The group sizes, so that nothing extra hides in one. */
 	CHECK_EQ_STR(json_get(flat, "refused"), "{13}");
-	CHECK_EQ_STR(json_get(flat, "dropped"), "{6}");
+	CHECK_EQ_STR(json_get(flat, "dropped"), "{7}");
 	CHECK_EQ_STR(json_get(flat, "sessions_ended"), "{5}");
 	CHECK_EQ_STR(json_get(flat, "pool"), pool6 ? "{4}" : "{2}");
 	/* The lines are cut apart in place from here on. */

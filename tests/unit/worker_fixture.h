@@ -25,7 +25,8 @@
  * Clears *conf and *w and sets them up: cookie timeout 300, the IPv4 pool
  * and (with pool6) the IPv6 pool, w->now = 1000, w->started = now, and
  * (with with_history) a history ring of GW_HISTORY_MAX entries. Everything
- * else is zero. false when any step failed (every step is still tried).
+ * else is zero; with pool6 the config routes fd00:1::/64, so that sessions
+ * lease IPv6 addresses. false when any step failed (every step is still tried).
  */
 static inline bool wf_worker_init(struct gw_worker *w, struct gw_conf *conf, bool pool6,
 				  bool with_history)
@@ -49,6 +50,12 @@ static inline bool wf_worker_init(struct gw_worker *w, struct gw_conf *conf, boo
 	w->by_v4 = calloc(w->pool4.size, sizeof(*w->by_v4));
 	ok = w->by_v4 != NULL && ok;
 	if (pool6) {
+		/* An IPv6 route: a session is leased an IPv6 address only with one. */
+		static struct conf_cidr routes6[1];
+
+		ok = conf_cidr_parse("fd00:1::/64", &routes6[0]) == 0 && ok;
+		conf->routes = routes6;
+		conf->n_routes = 1;
 		ok = gw_pool_init(&w->pool6, &conf->ipv6_pool) == 0 && ok;
 		w->by_v6 = calloc(w->pool6.size, sizeof(*w->by_v6));
 		ok = w->by_v6 != NULL && ok;
