@@ -209,6 +209,15 @@ static const char *auth_connect_identity(struct gw_conn *c, const struct gw_sess
 	return NULL;
 }
 
+static bool auth_cookie_wellformed(const char *cookie, size_t len)
+{
+	uint8_t tmp[GW_COOKIE_LEN];
+	bool ok = gw_cookie_parse(cookie, len, tmp) == 0;
+
+	OPENSSL_cleanse(tmp, sizeof(tmp));
+	return ok;
+}
+
 static void auth_connect(struct gw_conn *c, const struct gw_http_req *req)
 {
 	const char *cookie, *why;
@@ -221,6 +230,10 @@ static void auth_connect(struct gw_conn *c, const struct gw_http_req *req)
 	if (gw_http_cookie(req, "webvpn", &cookie, &len) < 0)
 		return c->cert_ok ? auth_connect_refuse(c, "without a session cookie") :
 				    auth_connect_deny(c, c->cert_refusal, GW_REF_N);
+	/* No certificate and no cookie of ours (the "refused" placeholder of
+	 * auth_refuse): the device is told what it lacks. */
+	if (!c->cert_ok && !auth_cookie_wellformed(cookie, len))
+		return auth_connect_deny(c, c->cert_refusal, GW_REF_N);
 	s = gw_session_find(c->w, cookie, len);
 	if (!s)
 		return auth_connect_refuse(c, c->cert_ok ? "with an unknown or expired cookie" :
