@@ -165,6 +165,7 @@ struct gw_conn {
 	bool want_write;			/* the TLS layer needs the socket writable */
 	bool tls_failed;			/* fatal TLS error: no close_notify then */
 	bool pending;				/* on the worker's pending list */
+	bool wake_client;			/* tunnel: keepalive due on the first DPD reply */
 	struct gw_conn *pending_next;
 	uint32_t events;			/* what epoll watches now */
 	time_t deadline;			/* handshake/HTTP phases: close when reached */

@@ -217,7 +217,19 @@ void gw_tunnel_attach(struct gw_conn *c, struct gw_session *s)
 		s->id.device_id, c->peer, a4, s->connects > 1 ? "reconnect" : "new",
 		pst_verdict_name(s->verdict), s->profile[0] ? s->profile : "-");
 	if (connect_reply(c, s) < 0)
-		gw_session_end(w, s, "could not build the CONNECT reply");
+		return gw_session_end(w, s, "could not build the CONNECT reply");
+	/*
+	 * openconnect 9 configures the tunnel on the turn of its main loop
+	 * after the one that gave up on DTLS, and reaches that turn only when
+	 * something wakes its poll: with nothing to read it sleeps out its
+	 * timeout, a whole second on every connect. A frame sent with the reply
+	 * is read on the first turn and wakes nothing; so a DPD request goes
+	 * with the reply, and the client's answer (sent on that first turn)
+	 * is answered with a keepalive that arrives while it polls.
+	 */
+	c->dpd_sent = w->now;
+	c->wake_client = true;
+	gw_conn_send_frame(c, GW_CSTP_DPD_REQ, NULL, 0);
 }
 
 /* The connection is going away; the session stays for a reconnect. */
@@ -347,6 +359,12 @@ void gw_tunnel_frame(struct gw_conn *c, const struct gw_cstp_frame *f)
 		return;
 	case GW_CSTP_DISCONNECT:
 		return gw_session_end(c->w, c->sess, "client disconnected");
+	case GW_CSTP_DPD_RESP:
+		if (c->wake_client) {	/* see gw_tunnel_attach */
+			c->wake_client = false;
+			gw_conn_send_frame(c, GW_CSTP_KEEPALIVE, NULL, 0);
+		}
+		return;
 	default:
 		/* DPD replies and keepalives only prove liveness (last_rx). */
 		return;
