@@ -13,6 +13,8 @@
 #   2. the gateway's CPU time per GiB carried, and the client's, from /proc
 #      (summed over all the gateway's processes; independent of load);
 #   3. two devices at once through the tunnel;
+#   3b. start to first ping: the stock client with its defaults and
+#      vpnc-script, from its start to the first ping through the tunnel;
 #   4. tunnels set up one after another (two TLS handshakes, auth, CONNECT)
 #      for BENCH_SESSIONS devices, and the gateway's resident memory per
 #      idle tunnel with all of them open (proportional set size, summed
@@ -156,7 +158,32 @@ posternd_start() {
 # memory first, while the gateway has carried no traffic yet.
 measure() {
 	local name=$1 direct_ms=$2
-	measure_sessions "$name" && measure_traffic "$name" "$direct_ms"
+	measure_sessions "$name" && connect_time "$name" && measure_traffic "$name" "$direct_ms"
+}
+
+# connect_time NAME: the stock client as a user runs it (its defaults, DTLS
+# not turned off, Debian's vpnc-script), from its start to the first ping
+# answered through the tunnel, polled every 10 ms; median of 5 connects.
+connect_time() {
+	local name=$1 i k t0 t1 pid ms=()
+	for ((i = 0; i < 5; i++)); do
+		t0=$(now_ms)
+		ip netns exec "$(pst_ns devA)" openconnect --non-inter --no-passwd -c "$(pst_cert devA)" \
+			-k "$(pst_key devA)" --cafile "$PST_TMP/pki/ca.crt" -i vpn0 \
+			"https://$PST_GW_IP/" </dev/null >>"$PST_TMP/connect-time.log" 2>&1 &
+		pid=$!
+		pst_spawn "$pid"
+		for ((k = 0; k < 1000; k++)); do
+			pst_in devA ping -n -q -c 1 -W 0.01 "$PST_INT_IP" >/dev/null 2>&1 && break
+		done
+		t1=$(now_ms)
+		pst_stop_pid "$pid"
+		wait_for 10 pst_gone "$pid"
+		[ "$k" -lt 1000 ] || { echo "$name: connect $i: no ping through the tunnel"; return 1; }
+		ms+=($((t1 - t0)))
+	done
+	echo "$name: start to first ping through the tunnel (stock client, vpnc-script):" \
+		"median $(median_us "${ms[@]}") ms of 5 (${ms[*]})"
 }
 
 measure_sessions() {
