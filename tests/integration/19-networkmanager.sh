@@ -308,6 +308,8 @@ check "NetworkManager reports the same address for the VPN ($nm_addr)" [ "${nm_a
 check "NetworkManager routes $PST_INT_NET through vpn0" \
 	wait_for 5 pst_tunnel_ready devA
 re_addr=$(re "$addr")
+check "gateway log: a cookie-only CONNECT of devA from the desktop" \
+	pst_log_has "cookie-only CONNECT device=devA peer=$(re "$(pst_device_ip devA)"):[0-9]+ "
 check "gateway log: tunnel up device=devA addr=$addr from the desktop (new)" \
 	pst_log_has "tunnel up device=devA peer=$(re "$(pst_device_ip devA)"):[0-9]+ addr=$re_addr .*\(new\)"
 check "eth0 is as NetworkManager found it ($eth0_before)" \
