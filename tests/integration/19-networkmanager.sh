@@ -203,7 +203,7 @@ check "NetworkManager assumed eth0 as an external connection" \
 vpn_items="gateway=https://$PST_GW_IP/,protocol=anyconnect,authtype=cert"
 vpn_items+=",cacert=$PST_TMP/pki/ca.crt,usercert=$(pst_cert devA),userkey=$(pst_key devA)"
 vpn_items+=",cookie-flags=2,gateway-flags=2,gwcert-flags=2"
-if out=$(nmc connection add type vpn con-name Postern ifname '*' vpn-type openconnect \
+if out=$(nmc connection add type vpn con-name Postern vpn-type openconnect \
 	vpn.data "$vpn_items" 2>&1); then
 	ok "nmcli adds the openconnect VPN connection with the device certificate"
 else
