@@ -46,6 +46,9 @@
 # pool address and the pushed route; traffic passes, checksummed both ways;
 # the gateway logs the tunnel for devA; `nmcli connection down` ends the
 # session on the gateway.
+#
+# Environment: PST_NM_LOG=DEBUG (or TRACE) raises NetworkManager's log level;
+# with PST_KEEP=1 its log stays in the kept directory, nm/NetworkManager.log.
 set -u
 . "$(dirname "$0")/lib.sh"
 pst_init
