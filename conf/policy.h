@@ -50,6 +50,14 @@ struct conf_version {
 int conf_version_parse(const char *text, struct conf_version *out);
 /* <0, 0, >0 like strcmp. */
 int conf_version_cmp(const struct conf_version *a, const struct conf_version *b);
+/*
+ * Whether a device of platform os_name (an os.name value) can be running
+ * version text while it connects through a VPN client: text parses and is
+ * no lower than the first release of that platform that let an app provide
+ * a VPN (android 4.0, ios 4.0, macos 10.0; linux and windows: any version).
+ * False for a NULL os_name or text.
+ */
+bool conf_version_possible(const char *os_name, const char *text);
 /* "YYYY-MM-DD", a real calendar date; *days = days since 1970-01-01. 0 or -EINVAL. */
 int conf_date_parse(const char *text, long *days);
 

@@ -6,6 +6,12 @@
  * wrong) and "17" equals "17.0". A distribution's suffix ("6.1.0-13-amd64")
  * is ignored. Dates are ISO 8601 calendar dates, counted in days so that
  * they compare as integers.
+ *
+ * Some versions cannot be a device's at all: a client may announce a
+ * number it did not read from the system (openconnect sends a fixed "1.0"
+ * for --os=android and --os=apple-ios), and the engine must not tell the
+ * owner to update from a version the device never ran. The rule for what a
+ * device can be running is in conf_version_possible.
  */
 #include "conf/policy.h"
 
@@ -79,6 +85,39 @@ int conf_version_cmp(const struct conf_version *a, const struct conf_version *b)
 			return x < y ? -1 : 1;
 	}
 	return 0;
+}
+
+/*
+ * The first release of each platform on which an app could provide a VPN
+ * tunnel at all: a device that is talking to us through a VPN client runs
+ * this or later, so a lower number is not its version, whatever announced
+ * it. Android 4.0 (API level 14, 2011) brought VpnService, before which no
+ * app could make a tunnel without root; iOS 4 (2010) was the first to let
+ * an App Store app (Cisco AnyConnect, Junos Pulse) provide an SSL VPN; macOS
+ * was never numbered below Mac OS X 10.0. Linux (a distribution's own
+ * numbering) and Windows have no floor: a low number there can be real.
+ */
+static const struct {
+	const char *os_name;
+	struct conf_version floor;
+} version_floors[] = {
+	{ "android", { { 4, 0 }, 2 } },
+	{ "ios", { { 4, 0 }, 2 } },
+	{ "macos", { { 10, 0 }, 2 } },
+};
+
+bool conf_version_possible(const char *os_name, const char *text)
+{
+	struct conf_version v;
+	size_t i;
+
+	if (!os_name || conf_version_parse(text, &v))
+		return false;
+	for (i = 0; i < sizeof(version_floors) / sizeof(version_floors[0]); i++) {
+		if (!strcmp(version_floors[i].os_name, os_name))
+			return conf_version_cmp(&v, &version_floors[i].floor) >= 0;
+	}
+	return true;
 }
 
 static bool date_leap(long y)

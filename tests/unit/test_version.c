@@ -3,6 +3,8 @@
  * Unit tests of conf/version.c: version numbers parse strictly and compare
  * part by part as numbers (17.10 after 17.9, 17 equal to 17.0, suffixes
  * ignored), and dates are real calendar dates counted in days since 1970.
+ * Which versions a device can be running: none below its platform's first
+ * release that could run a VPN client.
  */
 #include "conf/policy.h"
 #include "tests/unit/unit.h"
@@ -108,6 +110,49 @@ static void test_version_cmp(void)
 	}
 }
 
+/* Each floor exactly, the fixed "1.0" openconnect announces for phones,
+ * and platforms whose low numbers are real. */
+static void test_version_possible(void)
+{
+	static const struct {
+		const char *os_name, *text;
+		bool possible;
+	} cases[] = {
+		{ "android", "1.0", false },	/* openconnect --os=android */
+		{ "android", "3.2.6", false },	/* no VpnService before 4.0 */
+		{ "android", "3.99", false },
+		{ "android", "4", true },
+		{ "android", "4.0", true },
+		{ "android", "4.0.1", true },
+		{ "android", "14", true },
+		{ "android", "Linux", false },	/* not a version at all */
+		{ "android", "", false },
+		{ "ios", "1.0", false },	/* openconnect --os=apple-ios */
+		{ "ios", "3.1.3", false },
+		{ "ios", "4.0", true },
+		{ "ios", "18.6.2", true },
+		{ "macos", "9.2.2", false },
+		{ "macos", "10.0", true },
+		{ "macos", "14.8", true },
+		{ "linux", "1.0", true },	/* a distribution's own numbering */
+		{ "linux", "0", true },
+		{ "linux", "x", false },
+		{ "windows", "1.0", true },
+		{ "windows", "10.0.22631", true },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (conf_version_possible(cases[i].os_name, cases[i].text) != cases[i].possible) {
+			printf("# %s %s: expected %s\n", cases[i].os_name, cases[i].text,
+			       cases[i].possible ? "possible" : "impossible");
+			CHECK(0);
+		}
+	}
+	CHECK(!conf_version_possible(NULL, "14"));
+	CHECK(!conf_version_possible("android", NULL));
+}
+
 static void test_date_valid(void)
 {
 	static const struct {
@@ -182,6 +227,7 @@ int main(void)
 	RUN(test_version_valid);
 	RUN(test_version_invalid);
 	RUN(test_version_cmp);
+	RUN(test_version_possible);
 	RUN(test_date_valid);
 	RUN(test_date_invalid);
 	RUN(test_date_next_day);
