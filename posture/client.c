@@ -12,6 +12,13 @@
  * past the buffer, and skips whatever it does not understand. A value with
  * an entity reference ("&amp;") is skipped rather than decoded: no platform
  * name or version needs one.
+ *
+ * The stock openconnect sends platform-version (and the headers) only with
+ * --os=android or --os=apple-ios, and then always "1.0", device-type the
+ * same as the platform and unique-id forty 'A's, whatever the phone is. The
+ * values are kept as they came, for the audit log and a replay; the engine
+ * (posture/policy.c) knows a version the platform cannot be running for
+ * what it is.
  */
 #include "posture/posture.h"
 

@@ -18,6 +18,12 @@
  * fact of the same name fails a check of its own: one of the two is wrong
  * about this device, and the engine cannot tell which.
  *
+ * A version the client announces but its platform cannot be running
+ * (openconnect sends a fixed "1.0" for phones) is no fact: it fails the
+ * version check as a missing one does, and the owner is told where the
+ * version must come from instead (the MDM record, the agent), not to update
+ * from a version the device never ran.
+ *
  * Fail closed: a fact that is missing, too old or not parsable fails its
  * check; a lost or retired status denies however old its record is; and a
  * failure is counted even when the list of reasons is full, so nothing past
@@ -169,17 +175,43 @@ static void pst_fail_stale(struct pst_eval *ev, const struct pst_fact *f, long l
 			 PST_AGENT_HINT " again", f->name, age, limit);
 }
 
+/* What the MDM inventory holds on this device, as far as its facts show. */
+enum pst_record {
+	PST_RECORD_NONE,	/* no record (or one with neither status nor facts) */
+	PST_RECORD_NO_CHECKIN,	/* a record without a last check-in */
+	PST_RECORD_STALE,	/* a record older than max-inventory-age */
+	PST_RECORD_FRESH,
+};
+
+/*
+ * The inventory leaves out a stale record's facts but keeps its
+ * device.status, dated like the record (at 0 when the record has no last
+ * check-in), so the status tells the record's state; a record without a
+ * status is known by any other fact of it.
+ */
+static enum pst_record pst_mdm_record(const struct pst_eval *ev, long long *age,
+				      unsigned int *limit)
+{
+	const struct pst_fact *r = pst_facts_get_from(ev->facts, "device.status", PST_SRC_MDM);
+	size_t i;
+
+	for (i = 0; !r && i < sizeof(pst_mdm_facts) / sizeof(pst_mdm_facts[0]); i++)
+		r = pst_facts_get_from(ev->facts, pst_mdm_facts[i], PST_SRC_MDM);
+	if (!r)
+		return PST_RECORD_NONE;
+	if (r->time <= 0)
+		return PST_RECORD_NO_CHECKIN;
+	return pst_stale(ev, r, age, limit) ? PST_RECORD_STALE : PST_RECORD_FRESH;
+}
+
 /*
  * trust = mdm: only the inventory's value counts. Why there is none is
- * worded for what the user can do: a record too old to be used (the
- * inventory leaves out a stale record's facts but keeps its device.status,
- * dated like the record, or at 0 when the record has no last check-in), a
- * value only the device itself claims, or none.
+ * worded for what the user can do: a record too old to be used, a value
+ * only the device itself claims, or none.
  */
 static const struct pst_fact *pst_mdm_fact(struct pst_eval *ev, const char *name)
 {
 	const struct pst_fact *f = pst_facts_get_from(ev->facts, name, PST_SRC_MDM);
-	const struct pst_fact *st = pst_facts_get_from(ev->facts, "device.status", PST_SRC_MDM);
 	const struct pst_fact *self = pst_facts_get(ev->facts, name);
 	unsigned int limit;
 	long long age;
@@ -190,21 +222,28 @@ static const struct pst_fact *pst_mdm_fact(struct pst_eval *ev, const char *name
 	}
 	if (f)
 		return f;
-	if (st && st->time <= 0)
+	switch (pst_mdm_record(ev, &age, &limit)) {
+	case PST_RECORD_NO_CHECKIN:
 		pst_fail(ev, "%s: the MDM inventory's record of this device has no last check-in; "
 			 PST_MDM_HINT, name);
-	else if (st && pst_stale(ev, st, &age, &limit))
+		break;
+	case PST_RECORD_STALE:
 		pst_fail(ev, "%s: the MDM inventory's record of this device is too old (last "
 			 "check-in %lld s ago; the policy accepts %u s); " PST_MDM_HINT, name, age,
 			 limit);
-	else if (self)
-		pst_fail(ev, "%s is only reported by the %s; rule '%s' takes it only from the MDM "
-			 "inventory: " PST_MDM_HINT, name, pst_source_name(self->source),
-			 ev->rule->name);
-	else
-		pst_fail(ev, "%s is not in the MDM inventory, the only source rule '%s' takes it "
-			 "from; enroll the device in the MDM or " PST_MDM_HINT, name,
-			 ev->rule->name);
+		break;
+	case PST_RECORD_NONE:
+	case PST_RECORD_FRESH:
+		if (self)
+			pst_fail(ev, "%s is only reported by the %s; rule '%s' takes it only from "
+				 "the MDM inventory: " PST_MDM_HINT, name,
+				 pst_source_name(self->source), ev->rule->name);
+		else
+			pst_fail(ev, "%s is not in the MDM inventory, the only source rule '%s' "
+				 "takes it from; enroll the device in the MDM or " PST_MDM_HINT, name,
+				 ev->rule->name);
+		break;
+	}
 	return NULL;
 }
 
@@ -295,9 +334,84 @@ static void pst_check_contradictions(struct pst_eval *ev)
 	}
 }
 
+/* How a reason quotes the version a client sent instead of its own. */
+#define PST_NO_CLIENT_VERSION "this client does not report the OS version (it sends '%.16s'); "
+#define PST_MDM_MUST "the MDM record must state it, and "
+
+/* The inventory is the other source: what the owner must do depends on
+ * what it holds on this device. */
+static void pst_fail_client_version_mdm(struct pst_eval *ev, const char *sent)
+{
+	unsigned int limit;
+	long long age;
+
+	switch (pst_mdm_record(ev, &age, &limit)) {
+	case PST_RECORD_NONE:
+		pst_fail(ev, PST_NO_CLIENT_VERSION PST_MDM_MUST "the MDM inventory has none for "
+			 "this device: enroll it in the company MDM", sent);
+		break;
+	case PST_RECORD_NO_CHECKIN:
+		pst_fail(ev, PST_NO_CLIENT_VERSION PST_MDM_MUST "this device's has no last "
+			 "check-in: " PST_MDM_HINT, sent);
+		break;
+	case PST_RECORD_STALE:
+		pst_fail(ev, PST_NO_CLIENT_VERSION PST_MDM_MUST "this device's is %lld s old "
+			 "(limit %u s): " PST_MDM_HINT, sent, age, limit);
+		break;
+	case PST_RECORD_FRESH:
+		pst_fail(ev, PST_NO_CLIENT_VERSION PST_MDM_MUST "this device's has no OS version: "
+			 PST_MDM_HINT ", or contact IT", sent);
+		break;
+	}
+}
+
+/*
+ * The version the client announced is not the device's (see
+ * pst_version_fact): the check fails as for a version never reported, and
+ * the reason says where the version has to come from instead, which is
+ * something the owner can do, unlike updating from a version the device
+ * never ran. The inventory outranks the client, so a policy that reads one
+ * takes the version from there; failing that, the agent, when this rule
+ * asks for a host scan; failing that, nothing the owner can change.
+ */
+static void pst_fail_client_version(struct pst_eval *ev, const struct pst_fact *f)
+{
+	if (ev->p->inventory)
+		pst_fail_client_version_mdm(ev, f->value);
+	else if (ev->rule->agent == CONF_AGENT_REQUIRED)
+		pst_fail(ev, PST_NO_CLIENT_VERSION PST_AGENT_HINT ", which does", f->value);
+	else
+		pst_fail(ev, PST_NO_CLIENT_VERSION "the policy takes it from no other source (no "
+			 "MDM inventory, no posture agent): contact IT", f->value);
+}
+
+/*
+ * The os.version the version check reads. The client's announcement is
+ * the one source that states a version it did not read from the system:
+ * the stock openconnect sends a fixed "1.0" for --os=android and
+ * --os=apple-ios, whatever the phone runs. So when the best-ranked version
+ * is the client's and its platform cannot be running it
+ * (conf_version_possible: below the platform's first release that could
+ * run a VPN client, or not a version at all), it counts as unknown, never
+ * as a low version. The agent's and the MDM's are read from the device and
+ * are judged as they are; under trust = mdm the client's never counts.
+ */
+static const struct pst_fact *pst_version_fact(struct pst_eval *ev,
+					       const struct conf_platform *pl)
+{
+	const struct pst_fact *f = pst_facts_get(ev->facts, "os.version");
+
+	if (ev->rule->trust != CONF_TRUST_MDM && f && f->source == PST_SRC_CLIENT &&
+	    !conf_version_possible(pl->name, f->value)) {
+		pst_fail_client_version(ev, f);
+		return NULL;
+	}
+	return pst_fresh_fact(ev, "os.version");
+}
+
 static void pst_check_version(struct pst_eval *ev, const struct conf_platform *pl)
 {
-	const struct pst_fact *f = pst_fresh_fact(ev, "os.version");
+	const struct pst_fact *f = pst_version_fact(ev, pl);
 	struct conf_version v;
 
 	if (!f)

@@ -202,6 +202,10 @@ struct pst_decision {
  * os.name, os.version) count only from the mdm source. Any failed check (a
  * fact missing, not parsable, or older than its source's limit counts as
  * failed) -> quarantine, one reason per failed check. No rule fits -> deny.
+ * An os.version only the client states, which its platform cannot be
+ * running (conf_version_possible; openconnect's fixed "1.0" for phones),
+ * counts as missing: the reason says where the version must come from (the
+ * MDM record, the agent), never to update the OS.
  */
 void pst_policy_decide(const struct conf_policy *p, const struct pst_subject *subj,
 		       const struct pst_facts *facts, time_t now, struct pst_decision *out);

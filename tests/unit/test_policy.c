@@ -9,7 +9,9 @@
  * table is the engine before the MDM inventory; the second, under its own
  * policy, the inventory's part: device status, contradictions, per-source
  * ages, trust = mdm, per-rule agent and platform lists. Then the host-scan
- * question (pst_policy_wants_agent) and judged_at.
+ * question (pst_policy_wants_agent), judged_at, and a client's announced
+ * OS version that cannot be the device's (openconnect's "1.0" on phones),
+ * with the exact words the owner reads.
  */
 #include "conf/policy.h"
 #include "posture/posture.h"
@@ -672,6 +674,166 @@ static void test_wants_agent(void)
 	CHECK(!pst_policy_wants_agent(policy, &subj, &fs));
 }
 
+/* ---- a client's announced version that cannot be the device's ---- */
+
+#define OC_ANDROID "os.name=android\nos.version=1.0\n"	/* openconnect --os=android */
+#define OC_IOS "os.name=ios\nos.version=1.0\n"		/* openconnect --os=apple-ios */
+#define NO_VERSION "this client does not report the OS version (it sends '1.0'); "
+#define MDM_MUST NO_VERSION "the MDM record must state it, and "
+
+struct version_case {
+	const char *name;
+	bool inventory;			/* the policy reads an MDM inventory */
+	bool optional;			/* rule phones: agent = "optional" */
+	const char *group;
+	const char *agent, *mdm, *client;
+	enum pst_verdict verdict;
+	const char *reason;		/* the first reason, exactly; NULL = none */
+	size_t n_reasons;
+};
+
+static const struct version_case version_cases[] = {
+	/* Without an inventory: where else the version can come from. */
+	{ "android 1.0, agent required", false, false, "staff", "passcode.set=true\n", NULL,
+	  OC_ANDROID, PST_QUARANTINE,
+	  NO_VERSION "run the Postern posture agent, which does", 1 },
+	{ "ios 1.0, no agent, no inventory", false, true, "staff", "passcode.set=true\n", NULL,
+	  OC_IOS, PST_QUARANTINE, NO_VERSION "the policy takes it from no other source (no MDM "
+	  "inventory, no posture agent): contact IT", 1 },
+	/* With one: what its record of the device lacks. */
+	{ "no record", true, true, "staff", "passcode.set=true\n", NULL, OC_ANDROID,
+	  PST_QUARANTINE, MDM_MUST "the MDM inventory has none for this device: enroll it in "
+	  "the company MDM", 1 },
+	{ "record without a last check-in", true, true, "staff", "passcode.set=true\n",
+	  "collected-at=0\ndevice.status=active\n", OC_IOS, PST_QUARANTINE,
+	  MDM_MUST "this device's has no last check-in: have the device check in with the MDM",
+	  1 },
+	{ "stale record", true, true, "staff", "passcode.set=true\n",
+	  MDM_OLD "device.status=active\n", OC_ANDROID, PST_QUARANTINE,
+	  MDM_MUST "this device's is 90000 s old (limit 86400 s): have the device check in "
+	  "with the MDM", 1 },
+	{ "fresh record without a version", true, true, "staff", NULL,
+	  "device.status=active\npasscode.set=true\n", OC_ANDROID, PST_QUARANTINE,
+	  MDM_MUST "this device's has no OS version: have the device check in with the MDM, "
+	  "or contact IT", 1 },
+	{ "a record without a status is still a record", true, true, "staff", NULL,
+	  "passcode.set=true\n", OC_ANDROID, PST_QUARANTINE,
+	  MDM_MUST "this device's has no OS version: have the device check in with the MDM, "
+	  "or contact IT", 1 },
+	/* The inventory's version is believed over the placeholder. */
+	{ "the MDM's 15 allows", true, true, "staff", NULL,
+	  "device.status=active\npasscode.set=true\nos.version=15\n", OC_ANDROID,
+	  PST_ALLOW, NULL, 0 },
+	{ "the MDM's 13: a real version, real advice", true, true, "staff", NULL,
+	  "device.status=active\npasscode.set=true\nos.version=13\n", OC_ANDROID,
+	  PST_QUARANTINE, "OS version 13 is below the minimum 14 for android; update the "
+	  "operating system", 1 },
+	/* The floor: below the first release that could run a VPN client,
+	 * or no version at all, is unknown; above it, a version. */
+	{ "android 3.2: no VPN client ever ran on it", false, false, "staff",
+	  "passcode.set=true\n", NULL, "os.name=android\nos.version=3.2\n", PST_QUARANTINE,
+	  "this client does not report the OS version (it sends '3.2'); run the Postern "
+	  "posture agent, which does", 1 },
+	{ "android 4.4 is a real version", false, false, "staff", "passcode.set=true\n", NULL,
+	  "os.name=android\nos.version=4.4\n", PST_QUARANTINE,
+	  "OS version 4.4 is below the minimum 14 for android; update the operating system", 1 },
+	{ "a client that sends the real version", false, true, "staff", "passcode.set=true\n",
+	  NULL, "os.name=android\nos.version=15\n", PST_ALLOW, NULL, 0 },
+	{ "a client's garbage is unknown too", false, false, "staff", "passcode.set=true\n",
+	  NULL, "os.name=ios\nos.version=iPhone\n", PST_QUARANTINE,
+	  "this client does not report the OS version (it sends 'iPhone'); run the Postern "
+	  "posture agent, which does", 1 },
+	/* Only the client's announcement: the agent reads the system. */
+	{ "the agent's 1.0 is judged as it is", false, false, "staff",
+	  "os.version=1.0\npasscode.set=true\n", NULL, OC_ANDROID, PST_QUARANTINE,
+	  "OS version 1.0 is below the minimum 14 for android; update the operating system",
+	  1 },
+	/* Linux has no floor: a distribution may well be at 1.0. */
+	{ "linux 1.0 from the client", false, false, "kiosk", NULL, NULL,
+	  "os.name=linux\nos.version=1.0\n", PST_QUARANTINE,
+	  "OS version 1.0 is below the minimum 12 for linux; update the operating system", 1 },
+	/* trust = mdm never reads the client's version, whatever it is. */
+	{ "trust mdm", true, false, "managed", NULL,
+	  "device.status=active\nmdm.enrolled=true\npasscode.set=true\nos.name=android\n",
+	  OC_ANDROID, PST_QUARANTINE, "os.version is only reported by the client; rule "
+	  "'managed' takes it only from the MDM inventory: have the device check in with the "
+	  "MDM", 1 },
+};
+
+/* ops_policy with an inventory named or not, and rule phones' agent. */
+static void version_policy(struct conf_policy *p, struct conf_rule *rules,
+			   const struct version_case *c)
+{
+	*p = *ops_policy;
+	memcpy(rules, ops_policy->rules, ops_policy->n_rules * sizeof(*rules));
+	p->rules = rules;
+	p->inventory = c->inventory ? (char *)"/srv/mdm/inventory.csv" : NULL;
+	CHECK_EQ_STR(rules[3].name, "phones");
+	rules[3].agent = c->optional ? CONF_AGENT_OPTIONAL : CONF_AGENT_REQUIRED;
+}
+
+static bool run_version_case(const struct version_case *c)
+{
+	struct pst_subject subj = { .device_id = "dev-1", .group = c->group, .ownership = BYOD };
+	struct conf_rule rules[5];
+	struct conf_policy p;
+	struct pst_decision d;
+	struct pst_facts fs;
+	int before = unit_case_failures;
+
+	version_policy(&p, rules, c);
+	pst_facts_init(&fs);
+	add_facts(&fs, c->agent, PST_SRC_AGENT);
+	add_facts(&fs, c->mdm, PST_SRC_MDM);
+	add_facts(&fs, c->client, PST_SRC_CLIENT);
+	pst_policy_decide(&p, &subj, &fs, NOW, &d);
+	check_invariants(&p, &d);
+	CHECK_EQ_STR(pst_verdict_name(d.verdict), pst_verdict_name(c->verdict));
+	CHECK_EQ_INT(d.n_reasons, c->n_reasons);
+	if (c->reason)
+		CHECK_EQ_STR(d.reasons[0], c->reason);
+	if (unit_case_failures != before) {
+		printf("# case '%s' decided:\n", c->name);
+		print_decision(&d);
+	}
+	return unit_case_failures == before;
+}
+
+static void test_client_version(void)
+{
+	size_t i, passed = 0, n = sizeof(version_cases) / sizeof(version_cases[0]);
+
+	CHECK_EQ_INT(ops_policy->n_rules, 5);
+	for (i = 0; i < n; i++)
+		passed += run_version_case(&version_cases[i]);
+	printf("# %zu of %zu client version cases as expected\n", passed, n);
+}
+
+/* The longest of these reasons (a 16-character value quoted, a record
+ * checked in at the epoch's first second) still fits whole: cutting it
+ * would cut off what to do. */
+static void test_client_version_fits(void)
+{
+	struct pst_subject subj = { .device_id = "dev-1", .group = "staff", .ownership = BYOD };
+	struct version_case c = { .inventory = true, .optional = true };
+	struct conf_rule rules[5];
+	struct conf_policy p;
+	struct pst_decision d;
+	struct pst_facts fs;
+
+	version_policy(&p, rules, &c);
+	p.max_inventory_age = 2592000;
+	pst_facts_init(&fs);
+	add_facts(&fs, "os.name=android\nos.version=0.123456789.12345\n", PST_SRC_CLIENT);
+	add_facts(&fs, "collected-at=1\ndevice.status=active\n", PST_SRC_MDM);
+	pst_policy_decide(&p, &subj, &fs, NOW, &d);
+	CHECK_EQ_INT(d.verdict, PST_QUARANTINE);
+	CHECK(has_reason(&d, "(it sends '0.123456789.1234'); the MDM record must state it, and "
+			 "this device's is 1759999999 s old (limit 2592000 s): have the device "
+			 "check in with the MDM"));
+	CHECK((int)strlen(d.reasons[0]) < PST_REASON_MAX - 1);
+}
+
 static int load_policy(const char *text, struct conf_policy **out)
 {
 	char path[] = "/tmp/postern-test-engine.XXXXXX", err[2048];
@@ -706,6 +868,8 @@ int main(void)
 	RUN(test_ops_policy_model);
 	RUN(test_judged_at);
 	RUN(test_wants_agent);
+	RUN(test_client_version);
+	RUN(test_client_version_fits);
 	conf_policy_free(policy);
 	conf_policy_free(ops_policy);
 	UNIT_EXIT();
