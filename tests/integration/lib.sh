@@ -566,7 +566,8 @@ PY
 }
 
 # pst_banner_has DEV TEXT: DEV's banner contains TEXT (on one of its lines).
-pst_banner_has() { pst_banner "$1" | grep -qF -- "$2"; }
+# (grep reads it all: with -q it would stop early and break the pipe.)
+pst_banner_has() { pst_banner "$1" | grep -F -- "$2" >/dev/null; }
 
 # pst_routes_are DEV CIDR...: DEV's vpn0 has exactly these IPv4 routes,
 # besides the VPN pool's own subnet (the netmask of its address).
@@ -634,3 +635,27 @@ print(r["verdict"], r["rule"] or "-", r["profile"] or "-", end=" ")' "$PST_TMP/a
 	[ "$got" = "$want" ] || code="$code (gateway: $want)"
 	check "check agrees with the gateway on $name ($got, exit $rc)" [ "$rc" = "$code" ]
 }
+
+# pst_replay_agrees CERT_ID: the dry run replays the gateway's last decision
+# on CERT_ID from its audit record ($PST_TMP/audit.log): the record's facts
+# written with their sources (client:NAME=VALUE), as an operator would,
+# through `postern-posture check --json` under the gateway's policy give the
+# same verdict, rule, profile and reasons, word for word.
+pst_replay_agrees() {
+	local id=$1 facts=$PST_TMP/replay-$1.facts out=$PST_TMP/replay-$1.json rc
+	python3 -c 'import json, sys
+r = [json.loads(l) for l in open(sys.argv[1]) if json.loads(l)["device"] == sys.argv[2]][-1]
+for f in r["facts"]:
+    print("%s:%s=%s" % (f["source"], f["name"], f["value"]))' "$PST_TMP/audit.log" "$id" >"$facts"
+	"$PST_AGENT" check --json --policy "$PST_GW_POLICY" --facts "$facts" \
+		--cert "$(pst_cert "$id")" >"$out"
+	rc=$?
+	check "check replays $id's decision from the audit record (exit $rc)" python3 -c 'import json, sys
+r = [json.loads(l) for l in open(sys.argv[1]) if json.loads(l)["device"] == sys.argv[2]][-1]
+c = json.load(open(sys.argv[3]))
+for k in ("verdict", "rule", "profile", "reasons"):
+    assert r[k] == c[k], (k, r[k], c[k])' "$PST_TMP/audit.log" "$id" "$out"
+}
+
+# pst_banner_lacks DEV TEXT: DEV's banner does not contain TEXT.
+pst_banner_lacks() { ! pst_banner_has "$1" "$2"; }
