@@ -10,7 +10,7 @@
  * names and each listed once, an inventory path that is absolute, names and
  * values within their grammar and ranges); failure with every err line
  * naming the file. The same input, as a string, also goes through the
- * version and date parsers.
+ * version and date parsers and the platforms' version floors.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -179,15 +179,20 @@ static void check_err(const char *err, size_t len)
 	}
 }
 
-/* A version compares equal to itself and to itself with ".0" added. */
+/* A version compares equal to itself and to itself with ".0" added; only
+ * a version is one a device can be running, and on Android only from 4.0. */
 static void check_version(const uint8_t *data, size_t size)
 {
 	char *text = strndup((const char *)data, size), *more;
 	struct conf_version v, w;
 	long days;
+	bool ok;
 
 	FUZZ_ASSERT(text != NULL);
-	if (conf_version_parse(text, &v) == 0) {
+	ok = conf_version_parse(text, &v) == 0;
+	FUZZ_ASSERT(conf_version_possible("linux", text) == ok);
+	FUZZ_ASSERT(!conf_version_possible("android", text) || (ok && v.part[0] >= 4));
+	if (ok) {
 		FUZZ_ASSERT(v.n >= 1 && v.n <= CONF_VERSION_PARTS);
 		FUZZ_ASSERT(conf_version_cmp(&v, &v) == 0);
 		if (v.n < CONF_VERSION_PARTS && strcspn(text, "-+~ ") == strlen(text) &&
