@@ -944,6 +944,25 @@ out:
 	return ret;
 }
 
+uint64_t ca_crl_file_number(const char *path, const struct ca_authority *ca)
+{
+	FILE *f = fopen(path, "re");
+	X509_CRL *crl = f ? PEM_read_X509_CRL(f, NULL, NULL, NULL) : NULL;
+	ASN1_INTEGER *n = NULL;
+	uint64_t v = 0;
+
+	if (f)
+		fclose(f);
+	if (crl && X509_CRL_verify(crl, X509_get0_pubkey(ca->cert)) == 1)
+		n = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL);
+	if (!n || ASN1_INTEGER_get_uint64(&v, n) != 1)
+		v = 0;
+	ASN1_INTEGER_free(n);
+	X509_CRL_free(crl);
+	ERR_clear_error();
+	return v;
+}
+
 int ca_crl_sign(X509_CRL *crl, const struct ca_authority *ca)
 {
 	if (!X509_CRL_sort(crl) || X509_CRL_sign(crl, ca->key, EVP_sha256()) <= 0) {

@@ -170,6 +170,10 @@ int ca_crl_new(const struct ca_authority *ca, uint64_t number, time_t now,
 int ca_crl_add(X509_CRL *crl, const char *serial_hex, time_t when,
 	       enum ca_reason reason);
 int ca_crl_sign(X509_CRL *crl, const struct ca_authority *ca);
+/* The CRL number of the CRL at path when ca signed it; 0 when there is no
+ * such file, it is not a CRL of ca, or it has no number that fits. Never
+ * prints: the file is about to be replaced anyway. */
+uint64_t ca_crl_file_number(const char *path, const struct ca_authority *ca);
 
 /* --- PKCS#12 bundles for an MDM to push to a phone --- */
 

@@ -655,16 +655,22 @@ int ca_ledger_foreach(struct ca_ledger *l, enum ca_ledger_filter filter,
 	return ret;
 }
 
-int ca_ledger_crl_number_next(struct ca_ledger *l, uint64_t *out)
+int ca_ledger_crl_number_next(struct ca_ledger *l, uint64_t above, uint64_t *out)
 {
 	sqlite3_stmt *st = NULL;
-	int ret = ledger_prepare(l, "UPDATE meta SET value = value + 1 "
+	int ret = ledger_prepare(l, "UPDATE meta SET value = MAX(value, ?1) + 1 "
 				 "WHERE key = 'crl_number' RETURNING value", &st);
 	sqlite3_int64 v = 0;
 	int rc;
 
-	if (ret)
+	if (!ret && above >= INT64_MAX)
+		ret = -ERANGE;
+	if (!ret)
+		ret = bind_int(st, 1, (int64_t)above);
+	if (ret) {
+		sqlite3_finalize(st);
 		return ret;
+	}
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		v = sqlite3_column_int64(st, 0);

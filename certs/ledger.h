@@ -118,8 +118,13 @@ int ca_ledger_mark_lost(struct ca_ledger *l, const char *device_id, int64_t when
  * issued), each device's certificates oldest first. */
 int ca_ledger_foreach(struct ca_ledger *l, enum ca_ledger_filter filter,
 		      ca_ledger_cb cb, void *ctx);
-/* Increments the stored CRL number and returns the new value. */
-int ca_ledger_crl_number_next(struct ca_ledger *l, uint64_t *out);
+/*
+ * Sets the stored CRL number to one more than the larger of itself and
+ * above, and returns it. above is the number of the CRL file on disk: a run
+ * killed after it wrote its CRL but before its commit has used that number
+ * already, and a gateway refuses a second, different CRL under one number.
+ */
+int ca_ledger_crl_number_next(struct ca_ledger *l, uint64_t above, uint64_t *out);
 /* SQLite's integrity and foreign key checks; -EBADMSG (printed) when they
  * find a problem. */
 int ca_ledger_check(struct ca_ledger *l);

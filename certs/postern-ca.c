@@ -509,7 +509,9 @@ static int crl_add_revoked(const struct ca_record *r, void *ctx)
 /* Re-issues DIR/crl.pem from the ledger. Runs inside the caller's
  * transaction, so that the CRL number it takes and the revocations it
  * lists are exactly those committed with it. If the commit then fails the
- * CRL lists one revocation too many, which fails closed. */
+ * CRL lists one revocation too many, which fails closed, and its number is
+ * given back to the ledger; the next run still numbers above it, because
+ * it also counts the number of the file it replaces. */
 static int crl_write(const char *dir, const struct ca_authority *ca,
 		     struct ca_ledger *l, unsigned int days, uint64_t *number)
 {
@@ -520,8 +522,9 @@ static int crl_write(const char *dir, const struct ca_authority *ca,
 	struct crl_fill fill = { NULL, (int64_t)now - (int64_t)keep * 86400 };
 	int ret = ca_path(path, sizeof(path), dir, CA_FILE_CRL);
 
+	/* Above the number of the CRL on disk too: see ca_ledger_crl_number_next. */
 	if (!ret)
-		ret = ca_ledger_crl_number_next(l, number);
+		ret = ca_ledger_crl_number_next(l, ca_crl_file_number(path, ca), number);
 	if (!ret)
 		ret = ca_crl_new(ca, *number, now, days, &crl);
 	fill.crl = crl;

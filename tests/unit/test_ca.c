@@ -364,21 +364,52 @@ static void test_ledger_crl_number(void)
 	uint64_t n = 0;
 	char path[512];
 
-	CHECK_EQ_INT(ca_ledger_crl_number_next(l, &n), 0);
+	CHECK_EQ_INT(ca_ledger_crl_number_next(l, 0, &n), 0);
 	CHECK_EQ_INT(n, 1);
-	CHECK_EQ_INT(ca_ledger_crl_number_next(l, &n), 0);
+	CHECK_EQ_INT(ca_ledger_crl_number_next(l, 0, &n), 0);
 	CHECK_EQ_INT(n, 2);
 	CHECK_EQ_INT(ca_ledger_begin(l), 0);
-	CHECK_EQ_INT(ca_ledger_crl_number_next(l, &n), 0);
+	CHECK_EQ_INT(ca_ledger_crl_number_next(l, 0, &n), 0);
 	CHECK_EQ_INT(n, 3);
 	ca_ledger_rollback(l);		/* a failed CRL run gives its number back */
 	ca_ledger_free(l);
 	tmp_path(path, sizeof(path), "crlnum.db");
 	l = NULL;
 	CHECK_EQ_INT(ca_ledger_open(path, &l), 0);
-	CHECK_EQ_INT(ca_ledger_crl_number_next(l, &n), 0);
+	CHECK_EQ_INT(ca_ledger_crl_number_next(l, 0, &n), 0);
 	CHECK_EQ_INT(n, 3);
+	/* A CRL on disk numbered above the ledger (its run wrote it, then died
+	 * before the commit): the next number is above both, never reused. */
+	CHECK_EQ_INT(ca_ledger_crl_number_next(l, 9, &n), 0);
+	CHECK_EQ_INT(n, 10);
+	CHECK_EQ_INT(ca_ledger_crl_number_next(l, 4, &n), 0);
+	CHECK_EQ_INT(n, 11);
+	CHECK_EQ_INT(ca_ledger_crl_number_next(l, INT64_MAX, &n), -ERANGE);
 	ca_ledger_free(l);
+}
+
+/* The number of the CRL on disk counts only when our CA signed it. */
+static void test_crl_file_number(void)
+{
+	struct ca_authority *ca = ca_make("Number CA"), *other = ca_make("Number CA");
+	X509_CRL *crl = NULL;
+	char path[512];
+
+	CHECK(ca && other);
+	if (!ca || !other)
+		goto out;
+	tmp_path(path, sizeof(path), "number-crl.pem");
+	CHECK(ca_crl_file_number(path, ca) == 0);		/* no file yet */
+	CHECK_EQ_INT(ca_crl_new(ca, 41, time(NULL), 30, &crl), 0);
+	CHECK_EQ_INT(ca_crl_sign(crl, ca), 0);
+	CHECK_EQ_INT(ca_crl_save(path, crl), 0);
+	CHECK(ca_crl_file_number(path, ca) == 41);
+	CHECK(ca_crl_file_number(path, other) == 0);		/* not signed by it */
+	unlink(path);
+out:
+	X509_CRL_free(crl);
+	ca_authority_free(ca);
+	ca_authority_free(other);
 }
 
 static void test_ledger_not_a_ledger(void)
@@ -886,7 +917,7 @@ static void test_ledger_migrate_v1(void)
 	CHECK_EQ_STR(out.owner, "Z");
 	CHECK_EQ_STR(out.group, "field");
 	CHECK_EQ_INT(out.ownership, CA_OWNERSHIP_BYOD);
-	CHECK_EQ_INT(ca_ledger_crl_number_next(l, &n), 0);
+	CHECK_EQ_INT(ca_ledger_crl_number_next(l, 0, &n), 0);
 	CHECK_EQ_INT(n, 5);				/* the counter carried over */
 	CHECK_EQ_INT(ca_ledger_add_cert(l, &d), 0);	/* renewals work now */
 	CHECK_EQ_INT(ca_ledger_check(l), 0);
@@ -1212,6 +1243,7 @@ int main(void)
 	RUN(test_ledger_revoke);
 	RUN(test_ledger_list);
 	RUN(test_ledger_crl_number);
+	RUN(test_crl_file_number);
 	RUN(test_ledger_not_a_ledger);
 	RUN(test_serial);
 	RUN(test_ca_cert);
