@@ -25,6 +25,7 @@
 #include <openssl/ssl.h>
 
 #include "conf/conf.h"
+#include "gateway/crl.h"
 #include "gateway/cstp.h"
 #include "gateway/filter.h"
 #include "gateway/http.h"
@@ -217,6 +218,7 @@ struct gw_stats {
 	uint64_t reevaluated;			/* live sessions moved to another verdict or profile */
 	uint64_t ended[GW_END_N];
 	uint64_t closed_bad_input;
+	uint64_t crl_reload_failures;		/* the CRL file could not replace the one in force */
 	struct gw_counters traffic;
 };
 
@@ -238,6 +240,7 @@ struct gw_watch {
 	ino_t ino;
 	off_t size;
 	struct timespec mtime;
+	struct timespec ctime;			/* a chmod or chown: readable again? */
 };
 
 struct gw_admin;
@@ -251,6 +254,10 @@ struct gw_worker {
 	struct gw_watch crl_watch, inventory_watch;
 	time_t started, conf_loaded, policy_loaded, crl_loaded, inventory_loaded;	/* wall */
 	unsigned long crl_revoked;		/* entries in the CRL in force */
+	struct gw_crl_meta crl_meta;		/* the CRL in force: number, dates */
+	char crl_problem[512];			/* why the file is not in force; "" when it is */
+	time_t crl_problem_since;		/* wall */
+	time_t server_not_after, ca_not_after;	/* wall; 0 when unknown */
 	struct gw_admin *admin;			/* control socket and metrics (admin.c) */
 	struct gw_history *history;		/* GW_HISTORY_MAX, a ring */
 	size_t history_next, history_n;
@@ -287,13 +294,9 @@ struct gw_worker;
 /* tls.c */
 SSL_CTX *gw_tls_ctx_new(const struct gw_conf *conf, struct gw_keyd *kd);
 X509 *gw_tls_ca_load(const char *path);
-/*
- * A trust store for device certificates: ca and the CRL at crl_path, which
- * must be signed by ca, with CRL checking on. NULL with the reason in err.
- * *crl (when not NULL) gets the CRL, for checking live sessions.
- */
-X509_STORE *gw_tls_store_new(X509 *ca, const char *crl_path, X509_CRL **crl, char *err,
-			     size_t errlen);
+/* A trust store for device certificates: ca and crl (checked by crl.c),
+ * with CRL checking on. NULL with the reason in err. */
+X509_STORE *gw_tls_store_new(X509 *ca, X509_CRL *crl, char *err, size_t errlen);
 /* After the handshake: fills c->id, c->cert_ok and c->cert_refusal. */
 void gw_tls_peer_check(struct gw_conn *c);
 int gw_tls_conn_index(void);

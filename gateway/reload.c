@@ -450,24 +450,34 @@ static void watch_note(struct gw_watch *wt, const struct stat *st)
 	wt->ino = st->st_ino;
 	wt->size = st->st_size;
 	wt->mtime = st->st_mtim;
+	wt->ctime = st->st_ctim;
 }
 
-/* True when path differs from what wt saw last (and notes it). */
-static bool watch_changed(struct gw_watch *wt, const char *path)
+static bool ts_eq(struct timespec a, struct timespec b)
+{
+	return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+/*
+ * 1 when path differs from what wt saw last (and notes it), 0 when not;
+ * -errno when it can no longer be seen, once (then 0 until it is back).
+ * The change time counts too: a file made readable again by chmod or chown
+ * is read again.
+ */
+static int watch_check(struct gw_watch *wt, const char *path)
 {
 	struct stat st;
+	bool had = wt->have;
 
 	if (stat(path, &st) < 0) {
-		if (wt->have)
-			gw_warn("%s: %s; keeping what was loaded", path, strerror(errno));
 		wt->have = false;
-		return false;
+		return had ? -errno : 0;
 	}
-	if (wt->have && wt->dev == st.st_dev && wt->ino == st.st_ino && wt->size == st.st_size &&
-	    wt->mtime.tv_sec == st.st_mtim.tv_sec && wt->mtime.tv_nsec == st.st_mtim.tv_nsec)
-		return false;
+	if (had && wt->dev == st.st_dev && wt->ino == st.st_ino && wt->size == st.st_size &&
+	    ts_eq(wt->mtime, st.st_mtim) && ts_eq(wt->ctime, st.st_ctim))
+		return 0;
 	watch_note(wt, &st);
-	return true;
+	return 1;
 }
 
 static void watch_set(struct gw_watch *wt, const char *path)
@@ -486,29 +496,89 @@ static unsigned long crl_count(X509_CRL *crl)
 	return revs ? (unsigned long)sk_X509_REVOKED_num(revs) : 0;
 }
 
-/* Puts a checked store and its CRL in force. */
-static void crl_install(struct gw_worker *w, X509_STORE *store, X509_CRL *crl, const char *what)
+/*
+ * An expired CRL makes every device fail verification (fail closed), which
+ * looks like an outage: say so loudly when it is loaded, and a week ahead.
+ */
+static void crl_warn_expiry(const char *path, const struct gw_crl_meta *m)
 {
-	SSL_CTX_set_cert_store(w->tls, store);
-	w->crl_revoked = crl_count(crl);
+	time_t now = time(NULL);
+
+	if (m->next_update && m->next_update <= now)
+		gw_err("%s has expired: every device will be refused until it is re-issued "
+		       "(postern-ca crl --dir DIR)", path);
+	else if (m->next_update && m->next_update <= now + 7 * 24 * 3600)
+		gw_warn("%s expires within 7 days: re-issue it (postern-ca crl --dir DIR)", path);
+}
+
+/* Puts a checked CRL and its store in force (l is emptied). */
+static void crl_install(struct gw_worker *w, struct gw_crl_loaded *l, const char *what)
+{
+	SSL_CTX_set_cert_store(w->tls, l->store);
+	l->store = NULL;
+	w->crl_meta = l->meta;
+	w->crl_revoked = crl_count(l->crl);
 	w->crl_loaded = time(NULL);
-	gw_info("crl %s %s: %lu revoked", what, w->conf->crl, w->crl_revoked);
-	crl_enforce(w, crl);
-	X509_CRL_free(crl);
+	w->crl_problem[0] = '\0';
+	w->crl_problem_since = 0;
+	gw_info("crl %s %s: %lu revoked, CRL number %s", what, w->conf->crl, w->crl_revoked,
+		w->crl_meta.have_number ? w->crl_meta.number_dec : "(none)");
+	crl_warn_expiry(w->conf->crl, &w->crl_meta);
+	crl_enforce(w, l->crl);
+	gw_crl_loaded_free(l);
+}
+
+/* The file could not replace the CRL in force: status and the metrics say
+ * so (stale) until it can; the one in force keeps working meanwhile. */
+static void crl_failed(struct gw_worker *w, int err, const char *why)
+{
+	w->stats.crl_reload_failures++;
+	if (!w->crl_problem[0])
+		w->crl_problem_since = time(NULL);
+	snprintf(w->crl_problem, sizeof(w->crl_problem), "%s", why);
+	if (err == -ESTALE)
+		gw_warn("crl not reloaded: %s; CRL number %s stays in force", why,
+			w->crl_meta.have_number ? w->crl_meta.number_dec : "(none)");
+	else
+		gw_err("crl not reloaded: %s; the CRL loaded before (number %s) stays in force "
+		       "and new revocations do not take effect", why,
+		       w->crl_meta.have_number ? w->crl_meta.number_dec : "(none)");
 }
 
 static void crl_reload(struct gw_worker *w)
 {
-	X509_CRL *crl = NULL;
-	X509_STORE *store;
+	struct gw_crl_loaded l;
 	char err[512];
+	int ret = gw_crl_load(w->ca, w->conf->crl, &w->crl_meta, &l, err, sizeof(err));
 
-	store = gw_tls_store_new(w->ca, w->conf->crl, &crl, err, sizeof(err));
-	if (!store) {
-		gw_err("crl not reloaded: %s; the one loaded before stays in force", err);
+	if (ret < 0) {
+		crl_failed(w, ret, err);
 		return;
 	}
-	crl_install(w, store, crl, "reloaded");
+	if (gw_crl_same(&w->crl_meta, &l.meta)) {
+		/* Touched, or readable again: nothing new to apply. */
+		if (w->crl_problem[0])
+			gw_info("crl %s: readable again, the CRL in force (number %s) is the file's",
+				w->conf->crl, l.meta.number_dec);
+		w->crl_problem[0] = '\0';
+		w->crl_problem_since = 0;
+		gw_crl_loaded_free(&l);
+		return;
+	}
+	crl_install(w, &l, "reloaded");
+}
+
+static void crl_watch_tick(struct gw_worker *w)
+{
+	char why[512];
+	int ret = watch_check(&w->crl_watch, w->conf->crl);
+
+	if (ret > 0) {
+		crl_reload(w);
+	} else if (ret < 0) {
+		snprintf(why, sizeof(why), "%s: %s", w->conf->crl, strerror(-ret));
+		crl_failed(w, ret, why);
+	}
 }
 
 /* ---- the inventory ---- */
@@ -546,11 +616,16 @@ static void inventory_reload(struct gw_worker *w)
 
 void gw_watch_tick(struct gw_worker *w)
 {
-	if (watch_changed(&w->crl_watch, w->conf->crl))
-		crl_reload(w);
-	if (w->policy && w->policy->inventory &&
-	    watch_changed(&w->inventory_watch, w->policy->inventory))
+	int ret;
+
+	crl_watch_tick(w);
+	if (!w->policy || !w->policy->inventory)
+		return;
+	ret = watch_check(&w->inventory_watch, w->policy->inventory);
+	if (ret > 0)
 		inventory_reload(w);
+	else if (ret < 0)
+		gw_warn("%s: %s; keeping what was loaded", w->policy->inventory, strerror(-ret));
 }
 
 /* ---- reload ---- */
@@ -559,8 +634,7 @@ struct loaded {
 	struct gw_conf *conf;
 	struct conf_policy *policy;
 	struct pst_inventory *inventory;
-	X509_STORE *store;
-	X509_CRL *crl;
+	struct gw_crl_loaded crl;
 };
 
 static void loaded_free(struct loaded *l)
@@ -568,8 +642,7 @@ static void loaded_free(struct loaded *l)
 	conf_gateway_free(l->conf);
 	conf_policy_free(l->policy);
 	pst_inventory_free(l->inventory);
-	X509_STORE_free(l->store);
-	X509_CRL_free(l->crl);
+	gw_crl_loaded_free(&l->crl);
 }
 
 /* Loads everything; 0, or -1 with every problem in err. */
@@ -584,8 +657,7 @@ static int reload_load(struct gw_worker *w, struct loaded *l, char *err, size_t 
 	    pst_inventory_load(l->policy->inventory, &l->inventory, err, errlen) < 0)
 		return -1;
 	/* The CRL's path needs a restart to change: the running one is re-read. */
-	l->store = gw_tls_store_new(w->ca, w->conf->crl, &l->crl, err, errlen);
-	return l->store ? 0 : -1;
+	return gw_crl_load(w->ca, w->conf->crl, &w->crl_meta, &l->crl, err, errlen) < 0 ? -1 : 0;
 }
 
 static void reload_log_refused(const char *err)
@@ -676,7 +748,7 @@ int gw_reload(struct gw_worker *w, FILE *out, bool json, char *err, size_t errle
 			w->policy->sha256);
 	else
 		gw_info("reload: config %s, no policy", w->conf->path);
-	crl_install(w, l.store, l.crl, "reloaded");
+	crl_install(w, &l.crl, "reloaded");
 	if (changes_open(&c, json) < 0) {
 		reeval_all(w, w->policy, w->inventory, "reload", true, NULL);
 		changes_close(&c);
@@ -733,20 +805,20 @@ int gw_reload_init(struct gw_worker *w)
 {
 	char err[4096];
 	time_t now = time(NULL);
+	struct gw_crl_loaded crl;
+
 	w->history = calloc(GW_HISTORY_MAX, sizeof(*w->history));
 	if (!w->history)
 		return -ENOMEM;
-	X509_STORE *store;
-	X509_CRL *crl = NULL;
-
 	w->started = w->conf_loaded = w->policy_loaded = now;
+	w->server_not_after = gw_asn1_time(X509_get0_notAfter(SSL_CTX_get0_certificate(w->tls)));
+	w->ca_not_after = gw_asn1_time(X509_get0_notAfter(w->ca));
 	watch_set(&w->crl_watch, w->conf->crl);
-	store = gw_tls_store_new(w->ca, w->conf->crl, &crl, err, sizeof(err));
-	if (!store) {
+	if (gw_crl_load(w->ca, w->conf->crl, NULL, &crl, err, sizeof(err)) < 0) {
 		gw_err("%s", err);
 		return -EINVAL;
 	}
-	crl_install(w, store, crl, "loaded");
+	crl_install(w, &crl, "loaded");
 	if (w->policy && w->policy->inventory) {
 		if (pst_inventory_load(w->policy->inventory, &w->inventory, err, sizeof(err)) < 0) {
 			gw_err("the policy's inventory does not load:");

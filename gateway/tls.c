@@ -87,22 +87,6 @@ static int tls_verify_cb(int preverify_ok, X509_STORE_CTX *xs)
 	return 1;
 }
 
-/*
- * An expired CRL makes every device fail verification (fail closed), which
- * looks like an outage: say so loudly when it is loaded, and a week ahead.
- */
-static void tls_crl_warn(const char *path, const X509_CRL *crl)
-{
-	const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
-	time_t soon = time(NULL) + 7 * 24 * 3600;
-
-	if (next && X509_cmp_current_time(next) <= 0)
-		gw_err("%s has expired: every device will be refused until it is re-issued "
-		       "(postern-ca crl --dir DIR)", path);
-	else if (next && X509_cmp_time(next, &soon) <= 0)
-		gw_warn("%s expires within 7 days: re-issue it (postern-ca crl --dir DIR)", path);
-}
-
 X509 *gw_tls_ca_load(const char *path)
 {
 	FILE *f = fopen(path, "r");
@@ -116,54 +100,27 @@ X509 *gw_tls_ca_load(const char *path)
 }
 
 /* The reason OpenSSL gives, or what we were doing. */
-static void tls_why(char *err, size_t len, const char *path, const char *what)
+static void tls_why(char *err, size_t len, const char *what)
 {
 	unsigned long e = ERR_get_error();
 	char buf[256] = "";
 
 	if (e)
 		ERR_error_string_n(e, buf, sizeof(buf));
-	snprintf(err, len, "%s: %s%s%s", path, what, e ? ": " : "", buf);
+	snprintf(err, len, "%s%s%s", what, e ? ": " : "", buf);
 	ERR_clear_error();
 }
 
-X509_STORE *gw_tls_store_new(X509 *ca, const char *crl_path, X509_CRL **crl_out, char *err,
-			     size_t errlen)
+X509_STORE *gw_tls_store_new(X509 *ca, X509_CRL *crl, char *err, size_t errlen)
 {
-	FILE *f = fopen(crl_path, "r");
-	X509_CRL *crl = f ? PEM_read_X509_CRL(f, NULL, NULL, NULL) : NULL;
-	X509_STORE *store = NULL;
+	X509_STORE *store = X509_STORE_new();
 
-	if (f)
-		fclose(f);
-	if (!f) {
-		snprintf(err, errlen, "%s: cannot open: %s", crl_path, strerror(errno));
-		return NULL;
-	}
-	if (!crl) {
-		tls_why(err, errlen, crl_path, "not a PEM CRL");
-		return NULL;
-	}
-	/* A CRL is trusted only when our CA signed it. */
-	if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(ca)) != 0 ||
-	    X509_CRL_verify(crl, X509_get0_pubkey(ca)) != 1) {
-		tls_why(err, errlen, crl_path, "not signed by the device CA");
-		X509_CRL_free(crl);
-		return NULL;
-	}
-	store = X509_STORE_new();
 	if (!store || X509_STORE_add_cert(store, ca) != 1 || X509_STORE_add_crl(store, crl) != 1) {
-		tls_why(err, errlen, crl_path, "cannot build the trust store");
+		tls_why(err, errlen, "cannot build the trust store");
 		X509_STORE_free(store);
-		X509_CRL_free(crl);
 		return NULL;
 	}
 	X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
-	tls_crl_warn(crl_path, crl);
-	if (crl_out)
-		*crl_out = crl;
-	else
-		X509_CRL_free(crl);
 	return store;
 }
 
