@@ -64,59 +64,153 @@ static struct gw_session *ctl_session(struct gw_worker *w, const char *device)
 
 /* ---- status ---- */
 
-static void ctl_status_json(struct ctl *x)
+static const char *ctl_crl_number(const struct gw_worker *w)
 {
-	struct gw_worker *w = x->w;
-	struct gw_gauges g;
-	const uint64_t *v = g.sessions;
+	return w->crl_meta.have_number ? w->crl_meta.number_dec : "none";
+}
+
+/* The CRL in force, and whether the file could replace it ("stale"). */
+static void ctl_crl_text(struct ctl *x)
+{
+	const struct gw_worker *w = x->w;
+	const struct gw_crl_meta *m = &w->crl_meta;
 	FILE *f = x->f;
 
-	gw_stats_gauges(w, &g);
-	if (!x->json) {
-		fprintf(f, "posternd %s, pid %d, up %lld s (since ", POSTERN_VERSION, (int)getpid(),
-			(long long)(x->now - w->started));
-		ctl_text_time(f, w->started);
-		fprintf(f, ")\nsessions: %llu allow, %llu quarantine, %llu deny; %llu tunnels\n",
-			(unsigned long long)v[0], (unsigned long long)v[1], (unsigned long long)v[2],
-			(unsigned long long)g.tunnels);
-		fprintf(f, "pool:     IPv4 %llu of %llu leased", (unsigned long long)g.used4,
-			(unsigned long long)g.size4);
-		if (w->have_pool6)
-			fprintf(f, ", IPv6 %llu of %llu", (unsigned long long)g.used6,
-				(unsigned long long)g.size6);
-		fprintf(f, "\nconfig:   %s (loaded ", w->conf->path);
-		ctl_text_time(f, w->conf_loaded);
-		fputs(")\n", f);
-		if (w->policy) {
-			fprintf(f, "policy:   %s (sha256 %s, loaded ", w->policy->path, w->policy->sha256);
-			ctl_text_time(f, w->policy_loaded);
-			fputs(")\n", f);
-		} else {
-			fputs("policy:   none: every device with a valid certificate is allowed\n", f);
-		}
-		fprintf(f, "crl:      %s (%lu revoked, loaded ", w->conf->crl, w->crl_revoked);
-		ctl_text_time(f, w->crl_loaded);
-		fputs(")\n", f);
-		if (w->inventory) {
-			fprintf(f, "inventory: %s (%zu records, loaded ", w->policy->inventory,
-				pst_inventory_count(w->inventory));
-			ctl_text_time(f, w->inventory_loaded);
-			fputs(")\n", f);
-		}
+	fprintf(f, "crl:      %s (%lu revoked, number %s, loaded ", w->conf->crl, w->crl_revoked,
+		ctl_crl_number(w));
+	ctl_text_time(f, w->crl_loaded);
+	fputs(")\n          last update ", f);
+	ctl_text_time(f, m->last_update);
+	fprintf(f, " (age %llds), next update ", (long long)(x->now - m->last_update));
+	if (m->next_update)
+		ctl_text_time(f, m->next_update);
+	else
+		fputs("none", f);
+	if (!w->crl_problem[0]) {
+		fputs("; state ok\n", f);
 		return;
 	}
+	fputs("\n          state STALE since ", f);
+	ctl_text_time(f, w->crl_problem_since);
+	fprintf(f, " (%llu failed reloads): %s; the CRL above stays in force\n",
+		(unsigned long long)w->stats.crl_reload_failures, w->crl_problem);
+}
+
+static void ctl_certs_text(struct ctl *x)
+{
+	const struct gw_worker *w = x->w;
+
+	fprintf(x->f, "server:   %s (expires ", w->conf->server_cert ? w->conf->server_cert : "-");
+	ctl_text_time(x->f, w->server_not_after);
+	fprintf(x->f, ")\nca:       %s (expires ", w->conf->ca_cert ? w->conf->ca_cert : "-");
+	ctl_text_time(x->f, w->ca_not_after);
+	fputs(")\n", x->f);
+}
+
+static void ctl_status_text(struct ctl *x, const struct gw_gauges *g)
+{
+	struct gw_worker *w = x->w;
+	const uint64_t *v = g->sessions;
+	FILE *f = x->f;
+
+	fprintf(f, "posternd %s, pid %d, up %lld s (since ", POSTERN_VERSION, (int)getpid(),
+		(long long)(x->now - w->started));
+	ctl_text_time(f, w->started);
+	fprintf(f, ")\nsessions: %llu allow, %llu quarantine, %llu deny; %llu tunnels\n",
+		(unsigned long long)v[0], (unsigned long long)v[1], (unsigned long long)v[2],
+		(unsigned long long)g->tunnels);
+	fprintf(f, "pool:     IPv4 %llu of %llu leased", (unsigned long long)g->used4,
+		(unsigned long long)g->size4);
+	if (w->have_pool6)
+		fprintf(f, ", IPv6 %llu of %llu", (unsigned long long)g->used6,
+			(unsigned long long)g->size6);
+	fprintf(f, "\nconfig:   %s (loaded ", w->conf->path);
+	ctl_text_time(f, w->conf_loaded);
+	fputs(")\n", f);
+	if (w->policy) {
+		fprintf(f, "policy:   %s (sha256 %s, loaded ", w->policy->path, w->policy->sha256);
+		ctl_text_time(f, w->policy_loaded);
+		fputs(")\n", f);
+	} else {
+		fputs("policy:   none: every device with a valid certificate is allowed\n", f);
+	}
+	ctl_crl_text(x);
+	ctl_certs_text(x);
+	if (w->inventory) {
+		fprintf(f, "inventory: %s (%zu records, loaded ", w->policy->inventory,
+			pst_inventory_count(w->inventory));
+		ctl_text_time(f, w->inventory_loaded);
+		fputs(")\n", f);
+	}
+}
+
+/* A time, or null when there is none. */
+static void ctl_json_time_or_null(FILE *f, time_t t)
+{
+	if (t)
+		gw_json_time(f, t);
+	else
+		fputs("null", f);
+}
+
+static void ctl_crl_json(struct ctl *x)
+{
+	const struct gw_worker *w = x->w;
+	const struct gw_crl_meta *m = &w->crl_meta;
+	FILE *f = x->f;
+
+	fputs(",\"crl\":{\"path\":", f);
+	gw_json_str(f, w->conf->crl);
+	fputs(",\"loaded\":", f);
+	gw_json_time(f, w->crl_loaded);
+	fprintf(f, ",\"revoked\":%lu,\"number\":%s,\"last_update\":", w->crl_revoked,
+		m->have_number ? m->number_dec : "null");
+	ctl_json_time_or_null(f, m->last_update);
+	fputs(",\"next_update\":", f);
+	ctl_json_time_or_null(f, m->next_update);
+	fprintf(f, ",\"age\":%lld,\"state\":\"%s\",\"problem\":", (long long)(x->now - m->last_update),
+		w->crl_problem[0] ? "stale" : "ok");
+	gw_json_str(f, w->crl_problem[0] ? w->crl_problem : NULL);
+	fputs(",\"problem_since\":", f);
+	ctl_json_time_or_null(f, w->crl_problem[0] ? w->crl_problem_since : 0);
+	fprintf(f, ",\"reload_failures\":%llu}",
+		(unsigned long long)w->stats.crl_reload_failures);
+}
+
+static void ctl_certs_json(struct ctl *x)
+{
+	const struct gw_worker *w = x->w;
+	FILE *f = x->f;
+
+	fputs(",\"certificates\":{\"server\":{\"path\":", f);
+	gw_json_str(f, w->conf->server_cert);
+	fputs(",\"not_after\":", f);
+	ctl_json_time_or_null(f, w->server_not_after);
+	fputs("},\"ca\":{\"path\":", f);
+	gw_json_str(f, w->conf->ca_cert);
+	fputs(",\"not_after\":", f);
+	ctl_json_time_or_null(f, w->ca_not_after);
+	fputs("}}", f);
+}
+
+static void ctl_status_json(struct ctl *x, const struct gw_gauges *g)
+{
+	struct gw_worker *w = x->w;
+	const uint64_t *v = g->sessions;
+	FILE *f = x->f;
+
 	fprintf(f, "{\"version\":\"%s\",\"pid\":%d,\"uptime\":%lld,\"started\":", POSTERN_VERSION,
 		(int)getpid(), (long long)(x->now - w->started));
 	gw_json_time(f, w->started);
 	fprintf(f, ",\"sessions\":{\"allow\":%llu,\"quarantine\":%llu,\"deny\":%llu,\"total\":%llu,"
 		"\"tunnels\":%llu}", (unsigned long long)v[0], (unsigned long long)v[1],
 		(unsigned long long)v[2], (unsigned long long)(v[0] + v[1] + v[2]),
-		(unsigned long long)g.tunnels);
+		(unsigned long long)g->tunnels);
 	fprintf(f, ",\"pool\":{\"ipv4\":{\"size\":%llu,\"used\":%llu},\"ipv6\":",
-		(unsigned long long)g.size4, (unsigned long long)g.used4);
+		(unsigned long long)g->size4, (unsigned long long)g->used4);
 	if (w->have_pool6)
-		fprintf(f, "{\"size\":%llu,\"used\":%llu}}", (unsigned long long)g.size6,
-			(unsigned long long)g.used6);
+		fprintf(f, "{\"size\":%llu,\"used\":%llu}}", (unsigned long long)g->size6,
+			(unsigned long long)g->used6);
 	else
 		fputs("null}", f);
 	fputs(",\"config\":{\"path\":", f);
@@ -133,11 +227,9 @@ static void ctl_status_json(struct ctl *x)
 	} else {
 		fputs("null", f);
 	}
-	fputs(",\"crl\":{\"path\":", f);
-	gw_json_str(f, w->conf->crl);
-	fputs(",\"loaded\":", f);
-	gw_json_time(f, w->crl_loaded);
-	fprintf(f, ",\"revoked\":%lu},\"inventory\":", w->crl_revoked);
+	ctl_crl_json(x);
+	ctl_certs_json(x);
+	fputs(",\"inventory\":", f);
 	if (w->inventory) {
 		fputs("{\"path\":", f);
 		gw_json_str(f, w->policy->inventory);
@@ -148,6 +240,18 @@ static void ctl_status_json(struct ctl *x)
 		fputs("null", f);
 	}
 	fputs("}\n", f);
+}
+
+static const char *ctl_status(struct ctl *x)
+{
+	struct gw_gauges g;
+
+	gw_stats_gauges(x->w, &g);
+	if (x->json)
+		ctl_status_json(x, &g);
+	else
+		ctl_status_text(x, &g);
+	return NULL;
 }
 
 /* ---- sessions ---- */
@@ -505,7 +609,7 @@ const char *gw_control_run(struct gw_worker *w, const char *line, FILE *f, char 
 		return "malformed request: expected FORMAT COMMAND [ARG]";
 	x.json = !strcmp(fmt, "json");
 	if (!strcmp(cmd, "status") && n == 2)
-		return ctl_status_json(&x), NULL;
+		return ctl_status(&x);
 	if (!strcmp(cmd, "sessions") && n == 2)
 		return ctl_sessions(&x);
 	if (!strcmp(cmd, "stats") && n == 2)

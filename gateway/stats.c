@@ -67,6 +67,46 @@ static void row(struct rows *rs, const char *group, const char *key, const char 
 		rs->r[rs->n++] = (struct gw_stat_row){ group, key, metric, label, help, gauge, value };
 }
 
+/* Times as gauges: a time before the epoch (or none) is 0. */
+static uint64_t unix_time(time_t t)
+{
+	return t > 0 ? (uint64_t)t : 0;
+}
+
+/*
+ * What an operator alerts on before devices are refused or revocations
+ * stop biting: the CRL's dates, number and age, whether the file could
+ * not replace the one in force, and when the certificates expire.
+ */
+static void pki_rows(struct rows *rs, const struct gw_worker *w)
+{
+	const struct gw_crl_meta *m = &w->crl_meta;
+	time_t now = time(NULL);
+
+	row(rs, "crl", "last_update", "postern_crl_last_update_timestamp_seconds", NULL,
+	    "lastUpdate of the CRL in force, in seconds since the epoch", true,
+	    unix_time(m->last_update));
+	row(rs, "crl", "next_update", "postern_crl_next_update_timestamp_seconds", NULL,
+	    "nextUpdate of the CRL in force (0: none); past it every device is refused", true,
+	    unix_time(m->next_update));
+	row(rs, "crl", "age", "postern_crl_age_seconds", NULL,
+	    "Seconds since the lastUpdate of the CRL in force", true,
+	    m->loaded && now > m->last_update ? (uint64_t)(now - m->last_update) : 0);
+	row(rs, "crl", "number", "postern_crl_number", NULL,
+	    "CRL number of the CRL in force (0: none)", true, gw_crl_number_u64(m));
+	row(rs, "crl", "stale", "postern_crl_stale", NULL,
+	    "1 while the CRL file cannot replace the one in force (unreadable, bad, or older)",
+	    true, w->crl_problem[0] != '\0');
+	row(rs, "crl", "reload_failures", "postern_crl_reload_failures_total", NULL,
+	    "Times the CRL file could not replace the one in force", false,
+	    w->stats.crl_reload_failures);
+	row(rs, "certificate_expiry", "server", "postern_certificate_expiry_timestamp_seconds",
+	    "cert=\"server\"", "notAfter of the certificate, in seconds since the epoch", true,
+	    unix_time(w->server_not_after));
+	row(rs, "certificate_expiry", "ca", "postern_certificate_expiry_timestamp_seconds",
+	    "cert=\"ca\"", NULL, true, unix_time(w->ca_not_after));
+}
+
 void gw_stats_gauges(const struct gw_worker *w, struct gw_gauges *g)
 {
 	memset(g, 0, sizeof(*g));
@@ -160,6 +200,7 @@ size_t gw_stats_rows(const struct gw_worker *w, struct gw_stat_row *r, size_t ca
 	}
 	row(&rs, NULL, "uptime", "postern_uptime_seconds", NULL, "Seconds since start", true,
 	    (uint64_t)(time(NULL) - w->started));
+	pki_rows(&rs, w);
 	return rs.n;
 }
 

@@ -9,7 +9,9 @@
 # - the body is valid Prometheus text 0.0.4 (tests/fixtures/ops/promcheck.py:
 #   HELP and TYPE before the samples, counter or gauge, counters *_total);
 # - every counter equals `posternctl stats --json`, label for key, and the
-#   gauges equal `posternctl status --json`.
+#   gauges equal `posternctl status --json`: sessions, pool, and the CRL's
+#   and certificates' dates, number and state (36-crl-certs.sh checks those
+#   against openssl).
 #
 #   devA 198.18.0.11 (compliant)                    --\
 #   devB 198.18.0.12 (old-os: quarantine)           ---br0-- gw 198.18.0.1:443 [pst0; 127.0.0.1:9187 /metrics] -- int 198.18.2.2
@@ -68,7 +70,7 @@ check "devA still pings the internal host" pst_ping devA "$PST_INT_IP"
 pst_oc_wait devB 10
 
 # ---- a quiet moment: stats, scrape, stats, until the two stats agree
-# (but for the uptime)
+# (but for the uptime and the CRL's age, which count seconds)
 quiet=0
 for try in 1 2 3 4 5 6 7 8 9 10; do
 	ops_ctl --json stats && cp "$OPS_OUT" "$PST_TMP/stats-1.json" || continue
@@ -79,6 +81,7 @@ for try in 1 2 3 4 5 6 7 8 9 10; do
 d2 = json.load(open(a[0]))
 for x in (d, d2):
     x.pop("uptime", None)
+    x.get("crl", {}).pop("age", None)
 assert d == d2' "$PST_TMP/stats-2.json" 2>/dev/null; then
 		quiet=1
 		echo "# quiet scrape on try $try"
@@ -132,6 +135,7 @@ for key, (name, label) in labelled.items():
 # Beyond the spec's list: counters the gateway also has in stats.
 if "reevaluated" in st:
     want["postern_reevaluations_total"] = st["reevaluated"]
+want["postern_crl_reload_failures_total"] = st["crl"]["reload_failures"]
 bad = [f"{k}: metrics {m.get(k)} != stats {v}" for k, v in want.items() if m.get(k) != v]
 counters = {k for k in m if k.split("{")[0].endswith("_total")}
 extra = counters - want.keys()
@@ -150,6 +154,29 @@ bad = [f"{k}: metrics {m.get(k)} != status {v}" for k, v in want.items() if m.ge
 assert not bad, "; ".join(bad)
 assert st["sessions"]["allow"] == 1 and st["sessions"]["tunnels"] == 1, st["sessions"]
 assert 0 <= m["postern_uptime_seconds"] < 300, m.get("postern_uptime_seconds")
+PY
+
+check "the CRL and certificate gauges equal posternctl status" python3 - \
+	"$PST_TMP/status.json" "$PST_TMP/metrics.json" <<'PY'
+import datetime, json, sys
+st, m = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+def ts(s):
+    return int(datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp())
+c, certs = st["crl"], st["certificates"]
+want = {"postern_crl_last_update_timestamp_seconds": ts(c["last_update"]),
+        "postern_crl_next_update_timestamp_seconds": ts(c["next_update"]),
+        "postern_crl_number": c["number"],
+        "postern_crl_stale": 0,
+        "postern_crl_reload_failures_total": c["reload_failures"],
+        "postern_certificate_expiry_timestamp_seconds{cert=server}": ts(certs["server"]["not_after"]),
+        "postern_certificate_expiry_timestamp_seconds{cert=ca}": ts(certs["ca"]["not_after"])}
+bad = [f"{k}: metrics {m.get(k)} != status {v}" for k, v in want.items() if m.get(k) != v]
+assert not bad, "; ".join(bad)
+assert c["state"] == "ok" and c["problem"] is None, c
+# The revocation of "gone" made CRL number 2 (init made 1).
+assert c["number"] == 2 and c["reload_failures"] == 0, c
+assert abs(m["postern_crl_age_seconds"] - c["age"]) <= 2, (m["postern_crl_age_seconds"], c["age"])
 PY
 
 check "gateway still running" pst_alive "$PST_GW_PID"

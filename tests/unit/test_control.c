@@ -98,6 +98,15 @@ static void worker_init(bool pool6)
 	w.started = now - 100;
 	w.conf_loaded = w.crl_loaded = SINCE;
 	w.crl_revoked = 7;
+	w.crl_meta.loaded = w.crl_meta.have_number = true;
+	w.crl_meta.number_len = 2;
+	w.crl_meta.number[0] = 1;
+	w.crl_meta.number[1] = 2;
+	snprintf(w.crl_meta.number_dec, sizeof(w.crl_meta.number_dec), "258");
+	w.crl_meta.last_update = SINCE - 3600;
+	w.crl_meta.next_update = SINCE - 3600 + 30 * 86400;
+	w.server_not_after = SINCE + 365 * 86400;
+	w.ca_not_after = SINCE + 3650 * 86400;
 
 	a = add_session("devA", "staff", PST_ALLOW, true);
 	b = add_session("devB", "field", PST_QUARANTINE, true);
@@ -631,6 +640,16 @@ static void test_status_json(void)
 	CHECK_EQ_STR(json_get(flat, "crl.path"), "\"/nonexistent/postern-test/crl.pem\"");
 	CHECK(is_iso_time(json_get(flat, "crl.loaded")));
 	CHECK_EQ_STR(json_get(flat, "crl.revoked"), "7");
+	CHECK_EQ_STR(json_get(flat, "crl.number"), "258");
+	CHECK_EQ_STR(json_get(flat, "crl.last_update"), "\"2026-11-27T09:00:00Z\"");
+	CHECK_EQ_STR(json_get(flat, "crl.next_update"), "\"2026-12-27T09:00:00Z\"");
+	CHECK_EQ_INT(num(json_get(flat, "crl.age")), time(NULL) - (SINCE - 3600));
+	CHECK_EQ_STR(json_get(flat, "crl.state"), "\"ok\"");
+	CHECK_EQ_STR(json_get(flat, "crl.problem"), "null");
+	CHECK_EQ_STR(json_get(flat, "crl.problem_since"), "null");
+	CHECK_EQ_STR(json_get(flat, "crl.reload_failures"), "0");
+	CHECK_EQ_STR(json_get(flat, "certificates.server.not_after"), "\"2027-11-27T10:00:00Z\"");
+	CHECK_EQ_STR(json_get(flat, "certificates.ca.not_after"), "\"2036-11-24T10:00:00Z\"");
 	CHECK_EQ_STR(json_get(flat, "inventory"), "null");
 done:
 	free(flat);
@@ -661,7 +680,38 @@ static void test_status_text(void)
 	CHECK(body && strstr(body, "sessions: 1 allow, 1 quarantine, 1 deny; 1 tunnels\n"));
 	CHECK(body && strstr(body, "IPv4 2 of 5 leased, IPv6 2 of 254"));
 	CHECK(body && strstr(body, "policy:   none"));
-	CHECK(body && strstr(body, "crl:      /nonexistent/postern-test/crl.pem (7 revoked"));
+	CHECK(body && strstr(body, "crl:      /nonexistent/postern-test/crl.pem (7 revoked, number 258"));
+	CHECK(body && strstr(body, "last update 2026-11-27 09:00:00Z (age "));
+	CHECK(body && strstr(body, "next update 2026-12-27 09:00:00Z; state ok\n"));
+	CHECK(body && strstr(body, "(expires 2027-11-27 10:00:00Z)"));
+	free(body);
+	worker_free();
+}
+
+/* A CRL file that could not replace the one in force: status says stale,
+ * why and since when, and keeps showing the CRL in force. */
+static void test_status_crl_stale(void)
+{
+	char *flat, *body;
+
+	worker_init(false);
+	snprintf(w.crl_problem, sizeof(w.crl_problem), "%s: cannot open: Permission denied",
+		 crl_path);
+	w.crl_problem_since = SINCE + 60;
+	w.stats.crl_reload_failures = 3;
+	flat = run_json("json status");
+	if (flat) {
+		CHECK_EQ_STR(json_get(flat, "crl.state"), "\"stale\"");
+		CHECK_EQ_STR(json_get(flat, "crl.problem"),
+			     "\"/nonexistent/postern-test/crl.pem: cannot open: Permission denied\"");
+		CHECK_EQ_STR(json_get(flat, "crl.problem_since"), "\"2026-11-27T10:01:00Z\"");
+		CHECK_EQ_STR(json_get(flat, "crl.reload_failures"), "3");
+		CHECK_EQ_STR(json_get(flat, "crl.number"), "258");
+	}
+	free(flat);
+	CHECK(run("text status", &body) == NULL);
+	CHECK(body && strstr(body, "state STALE since 2026-11-27 10:01:00Z (3 failed reloads): "
+			     "/nonexistent/postern-test/crl.pem: cannot open: Permission denied"));
 	free(body);
 	worker_free();
 }
@@ -987,6 +1037,7 @@ int main(void)
 	RUN(test_status_json);
 	RUN(test_status_json_ipv6);
 	RUN(test_status_text);
+	RUN(test_status_crl_stale);
 	RUN(test_stats);
 	RUN(test_show_json);
 	RUN(test_show_text);

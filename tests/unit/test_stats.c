@@ -160,6 +160,24 @@ static void fill_counters(void)
 		want("pool", "ipv6_size", 254);
 	}
 	want(NULL, "uptime", 1000);
+	/* The CRL in force and the certificates: times well apart from the rest. */
+	w.crl_meta.loaded = w.crl_meta.have_number = true;
+	w.crl_meta.number_len = 2;
+	w.crl_meta.number[0] = 0x01;
+	w.crl_meta.number[1] = 0x02;
+	w.crl_meta.last_update = time(NULL) - 7200;
+	w.crl_meta.next_update = 2000000000;
+	w.server_not_after = 2100000000;
+	w.ca_not_after = 2200000000;
+	snprintf(w.crl_problem, sizeof(w.crl_problem), "crl.pem: cannot open: Permission denied");
+	want("crl", "last_update", (uint64_t)w.crl_meta.last_update);
+	want("crl", "next_update", 2000000000);
+	want("crl", "age", 7200);
+	want("crl", "number", 0x0102);
+	want("crl", "stale", 1);
+	want("crl", "reload_failures", st->crl_reload_failures = v++);
+	want("certificate_expiry", "server", 2100000000);
+	want("certificate_expiry", "ca", 2200000000);
 }
 
 static struct want *want_find(const char *path)
@@ -171,10 +189,11 @@ static struct want *want_find(const char *path)
 	return NULL;
 }
 
-/* Uptime is measured again by each call: a second may pass in between. */
+/* Uptime and the CRL's age are measured again by each call: a second may
+ * pass in between. */
 static bool value_ok(const struct want *x, uint64_t got)
 {
-	if (!strcmp(x->path, "uptime"))
+	if (!strcmp(x->path, "uptime") || !strcmp(x->path, "crl.age"))
 		return got >= x->value && got <= x->value + 2;
 	return got == x->value;
 }
@@ -287,7 +306,7 @@ static void check_stats_json(bool pool6)
 {
 	static const char *const groups[] = {
 		"refused", "decisions", "dropped", "bytes", "packets", "reports", "reloads",
-		"sessions_ended", "sessions", "pool",
+		"sessions_ended", "sessions", "pool", "crl", "certificate_expiry",
 	};
 	char *out, *flat;
 
@@ -402,6 +421,13 @@ static const struct {
 	{ "postern_tunnels", NULL, "tunnels", true },
 	{ "postern_pool_addresses", "family,state", "pool", true },
 	{ "postern_uptime_seconds", NULL, "uptime", true },
+	{ "postern_crl_last_update_timestamp_seconds", NULL, "crl.last_update", true },
+	{ "postern_crl_next_update_timestamp_seconds", NULL, "crl.next_update", true },
+	{ "postern_crl_age_seconds", NULL, "crl.age", true },
+	{ "postern_crl_number", NULL, "crl.number", true },
+	{ "postern_crl_stale", NULL, "crl.stale", true },
+	{ "postern_crl_reload_failures_total", NULL, "crl.reload_failures", false },
+	{ "postern_certificate_expiry_timestamp_seconds", "cert", "certificate_expiry", true },
 };
 
 struct family {
@@ -502,7 +528,7 @@ static void prom_sample(const char *flat, struct family *f, char names[2][32], c
 	}
 	j = json_get(flat, path);
 	if (!parse_u64(value, &v) || !j || !parse_u64(j, &jv) ||
-	    (strcmp(path, "uptime") ? v != jv : v < jv || v > jv + 1)) {
+	    (strcmp(path, "uptime") && strcmp(path, "crl.age") ? v != jv : v < jv || v > jv + 1)) {
 		printf("# sample %s (%s) = %s, JSON %s = %s\n", f->name, path, value, path,
 		       j ? j : "(absent)");
 		CHECK(0);
@@ -645,7 +671,7 @@ static void test_text(void)
 			continue;
 		}
 		j = json_get(flat, name);
-		if (!j || (strcmp(j, value) && strcmp(name, "uptime"))) {
+		if (!j || (strcmp(j, value) && strcmp(name, "uptime") && strcmp(name, "crl.age"))) {
 			printf("# text %s %s, JSON %s\n", name, value, j ? j : "(absent)");
 			CHECK(0);
 		}
