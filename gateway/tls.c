@@ -231,6 +231,32 @@ SSL_CTX *gw_tls_ctx_new(const struct gw_conf *conf, struct gw_keyd *kd)
 	return ctx;
 }
 
+/*
+ * What the README promises a device certificate is, beyond what OpenSSL's
+ * client purpose check enforces: that check lets a CA certificate through
+ * as a leaf, and a certificate with no extended key usage at all. A
+ * certificate the device CA issued as a CA (by mistake, or an intermediate)
+ * or for another purpose is not a device's. NULL when it is one.
+ */
+static const char *tls_not_device_cert(X509 *cert)
+{
+	uint32_t flags = X509_get_extension_flags(cert);
+
+	if (flags & EXFLAG_INVALID)
+		return "certificate is not a device (client) certificate: its extensions "
+		       "cannot be read";
+	if (flags & EXFLAG_CA)
+		return "certificate is not a device (client) certificate: it is a CA "
+		       "certificate (basicConstraints CA:TRUE)";
+	if (!(flags & EXFLAG_XKUSAGE))
+		return "certificate is not a device (client) certificate: it has no extended "
+		       "key usage (clientAuth is required)";
+	if (!(X509_get_extended_key_usage(cert) & XKU_SSL_CLIENT))
+		return "certificate is not a device (client) certificate: its extended key "
+		       "usage does not include clientAuth";
+	return NULL;
+}
+
 void gw_tls_peer_check(struct gw_conn *c)
 {
 	X509 *cert = SSL_get0_peer_certificate(c->ssl);
@@ -253,5 +279,6 @@ void gw_tls_peer_check(struct gw_conn *c)
 			c->cert_refusal = "device certificate rejected";
 		return;
 	}
-	c->cert_ok = true;
+	c->cert_refusal = tls_not_device_cert(cert);
+	c->cert_ok = !c->cert_refusal;
 }

@@ -698,6 +698,14 @@ static const struct {
 	{ "device certificate was not issued by this gateway's CA", GW_REF_UNKNOWN_CA },
 	{ "the gateway's revocation list is out of date; contact IT", GW_REF_CRL_OUT_OF_DATE },
 	{ "certificate is not a device (client) certificate", GW_REF_NOT_CLIENT_CERT },
+	{ "certificate is not a device (client) certificate: it is a CA certificate "
+	  "(basicConstraints CA:TRUE)", GW_REF_NOT_CLIENT_CERT },
+	{ "certificate is not a device (client) certificate: it has no extended key usage "
+	  "(clientAuth is required)", GW_REF_NOT_CLIENT_CERT },
+	{ "certificate is not a device (client) certificate: its extended key usage does not "
+	  "include clientAuth", GW_REF_NOT_CLIENT_CERT },
+	{ "certificate is not a device (client) certificate: its extensions cannot be read",
+	  GW_REF_NOT_CLIENT_CERT },
 	{ "device certificate rejected", GW_REF_BAD_CERTIFICATE },
 	{ "a device certificate is required", GW_REF_NO_CERTIFICATE },
 	{ "certificate does not name a device (no urn:postern:device)", GW_REF_BAD_CERTIFICATE },
