@@ -434,8 +434,6 @@ int gw_policy_diff(struct gw_worker *w, const char *path, FILE *f, bool json, ch
 void gw_watch_tick(struct gw_worker *w);
 int gw_reload_init(struct gw_worker *w);
 void gw_reload_free(struct gw_worker *w);
-/* Warns about files the daemon can no longer read once it has dropped root. */
-void gw_reload_check_access(const struct gw_worker *w);
 /* The facts a session is judged on now: its own plus the MDM's. 0, or
  * -ENOSPC when they do not fit (the caller denies: fail closed). */
 int gw_session_facts(const struct conf_policy *p, const struct pst_inventory *inv,
@@ -448,8 +446,33 @@ void gw_session_end_for(struct gw_worker *w, struct gw_session *s, enum gw_end w
 /* Audit log: reopened on SIGUSR1 (logrotate). */
 void gw_audit_reopen(struct gw_worker *w);
 
+/* access.c */
+/*
+ * The files a running gateway re-reads (config, CRL, policy, inventory) and
+ * the audit log it reopens, tried as conf->user, the user it drops to. 0
+ * when all is well or there is no user; -EACCES (or another -errno when the
+ * check could not run: -EPERM when we are neither root nor that user) with
+ * one problem per line in err, each naming the file, the user and a fix.
+ */
+int gw_access_check(const struct gw_conf *conf, const struct conf_policy *policy, char *err,
+		    size_t errlen);
+
 /* privs.c: drop root for good (user NULL: only forbid new privileges) */
 int gw_privs_drop(const char *user);
+/* One file to try as another user: read it, or append to it (when it does
+ * not exist: create it in its directory). */
+struct gw_access {
+	const char *path;
+	bool append;
+	int err;				/* out: 0 or -errno */
+	size_t blocked_at;			/* out: on -EACCES, the length of the
+						 * path's directory that user cannot
+						 * search; 0 when it is the file itself */
+};
+/* Tries each file as user, in a child process that becomes user. 0 with
+ * the results in a[], or -errno when the child could not run (-EPERM: we
+ * are neither root nor user). */
+int gw_privs_try_as(const char *user, struct gw_access *a, size_t n);
 
 /* loop.c */
 /* Takes ownership of conf and policy (freed by gw_worker_free). */

@@ -47,7 +47,11 @@ static void usage(void)
 "    -c, --config FILE  configuration file (default " DEFAULT_CONF ")\n"
 "    -t, --test         check the configuration and the policy (and its\n"
 "                       inventory) and exit; every problem is printed as\n"
-"                       FILE:LINE: problem\n"
+"                       FILE:LINE: problem. With `user` set, also that\n"
+"                       this user can re-read the configuration, policy,\n"
+"                       inventory and CRL and reopen the audit log (as\n"
+"                       posternd does after dropping root), which a start\n"
+"                       checks as well\n"
 "    -v, --verbose      also log debug messages\n"
 "    -V, --version      print the version and exit\n"
 "    -h, --help         print this help and exit\n"
@@ -138,6 +142,31 @@ static int check_inventory(const struct conf_policy *policy)
 	return 0;
 }
 
+/*
+ * Before anything is set up: the files the daemon re-reads after it has
+ * dropped root must be within reach of its user, or it does not start (a
+ * CRL it cannot re-read is revocation that silently stops working). -t
+ * checks the same; when it runs without root it cannot try, and says so.
+ */
+static int check_access(const struct gw_conf *conf, const struct conf_policy *policy, bool test)
+{
+	char err[8192];
+	int r = gw_access_check(conf, policy, err, sizeof(err));
+
+	if (r == 0)
+		return 0;
+	if (r == -EPERM && test) {
+		fprintf(stderr, "posternd: warning: %s; run posternd -t as root to check that "
+			"user %s can re-read the files\n", err, conf->user);
+		return 0;
+	}
+	print_load_errors(err, "the files cannot be checked\n");
+	fprintf(stderr, "posternd: %s: user %s cannot re-read what the running gateway must "
+		"re-read; %s\n", conf->path, conf->user,
+		test ? "the gateway would not start" : "not starting");
+	return -1;
+}
+
 static int run(struct gw_conf *conf, struct conf_policy *policy)
 {
 	struct gw_worker w;
@@ -154,8 +183,6 @@ static int run(struct gw_conf *conf, struct conf_policy *policy)
 			       conf->user ? conf->user : "(none)", strerror(-err));
 		else if (conf->user)
 			gw_info("running as user %s", conf->user);
-		if (err == 0)
-			gw_reload_check_access(&w);
 	}
 	if (err == 0) {
 		conf_cidr_format(&w.conf->ipv4_pool, pool, sizeof(pool));
@@ -212,6 +239,8 @@ int main(int argc, char **argv)
 	}
 	if (test) {
 		rc = check_inventory(policy);
+		if (rc == 0 && check_access(conf, policy, true) < 0)
+			rc = 1;
 		if (rc == 0) {
 			printf("%s: configuration OK\n", path);
 			if (policy)
@@ -220,6 +249,11 @@ int main(int argc, char **argv)
 		conf_policy_free(policy);
 		conf_gateway_free(conf);
 		return rc;
+	}
+	if (check_access(conf, policy, false) < 0) {
+		conf_policy_free(policy);
+		conf_gateway_free(conf);
+		return 1;
 	}
 	return run(conf, policy);
 }

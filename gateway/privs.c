@@ -6,18 +6,42 @@
  * capabilities), root cannot be regained, and the process is not dumpable,
  * so another process of the same user can neither ptrace it nor read its
  * memory.
+ *
+ * Also here: trying files as that user before the daemon depends on them
+ * (gw_privs_try_as). A forked child becomes the user, exactly as the drop
+ * does, and opens each file: the kernel then answers with everything that
+ * decides it (modes of the file and of every directory above it, groups,
+ * ACLs, a read-only mount), which guessing from mode bits would not.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
+#include <string.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "gateway/gateway.h"
 
+#define PRIVS_TRY_MAX	16
+
+/* Becomes pw's user for good: supplementary groups, group, then user. */
+static int privs_become(const struct passwd *pw)
+{
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0)
+		return -errno;
+	if (pw->pw_uid != 0 && setuid(0) == 0)
+		return -EPERM;
+	return 0;
+}
+
 int gw_privs_drop(const char *user)
 {
 	struct passwd *pw;
+	int err;
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
@@ -26,13 +50,151 @@ int gw_privs_drop(const char *user)
 	pw = getpwnam(user);
 	if (!pw)
 		return -ENOENT;
-	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
-	    setuid(pw->pw_uid) < 0)
-		return -errno;
-	if (pw->pw_uid != 0 && setuid(0) == 0)
-		return -EPERM;
+	err = privs_become(pw);
+	if (err < 0)
+		return err;
 	/* A change of user can make a process dumpable again: undo that. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		return -errno;
 	return 0;
+}
+
+/* ---- trying files as another user ---- */
+
+struct privs_result {
+	int err;
+	size_t blocked_at;
+};
+
+/* The length of the first directory on path this process cannot search;
+ * 0 when it can search them all. */
+static size_t privs_blocked_at(const char *path)
+{
+	char dir[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(dir))
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if (path[i] != '/')
+			continue;
+		memcpy(dir, path, i);
+		dir[i] = '\0';
+		if (access(dir, X_OK) < 0)
+			return i;
+	}
+	return 0;
+}
+
+/* A file to append to that does not exist yet is created in its directory. */
+static int privs_try_create(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	size_t n = slash ? (size_t)(slash - path) : 0;
+
+	if (n >= sizeof(dir))
+		return -ENAMETOOLONG;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	return access(n ? dir : "/", W_OK | X_OK) < 0 ? -errno : 0;
+}
+
+/* As the audit log is opened: for append, never through a symlink. */
+static void privs_try_one(const struct gw_access *a, struct privs_result *r)
+{
+	int flags = O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+	int fd = open(a->path, flags | (a->append ? O_WRONLY | O_APPEND | O_NOFOLLOW : O_RDONLY));
+
+	r->blocked_at = 0;
+	r->err = fd < 0 ? -errno : 0;
+	if (fd >= 0)
+		close(fd);
+	if (r->err == -ENOENT && a->append)
+		r->err = privs_try_create(a->path);
+	if (r->err == -EACCES)
+		r->blocked_at = privs_blocked_at(a->path);
+}
+
+/* The child: becomes pw's user (unless it is already), tries, reports. */
+static void privs_child(const struct passwd *pw, const struct gw_access *a, size_t n, int fd)
+{
+	struct privs_result r[PRIVS_TRY_MAX];
+	const char *p;
+	size_t left = n * sizeof(r[0]);
+
+	if (geteuid() != pw->pw_uid && privs_become(pw) < 0)
+		_exit(2);
+	for (size_t i = 0; i < n; i++)
+		privs_try_one(&a[i], &r[i]);
+	for (p = (const char *)r; left;) {
+		ssize_t k = write(fd, p, left);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			_exit(3);
+		p += k;
+		left -= (size_t)k;
+	}
+	_exit(0);
+}
+
+/* Reads the child's results and reaps it; -EIO when it did not finish. */
+static int privs_collect(pid_t pid, int fd, struct gw_access *a, size_t n)
+{
+	struct privs_result r[PRIVS_TRY_MAX];
+	size_t got = 0, want = n * sizeof(r[0]);
+	int status = 0;
+
+	while (got < want) {
+		ssize_t k = read(fd, (char *)r + got, want - got);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (got != want || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return WIFEXITED(status) && WEXITSTATUS(status) == 2 ? -EPERM : -EIO;
+	for (size_t i = 0; i < n; i++) {
+		a[i].err = r[i].err;
+		a[i].blocked_at = r[i].blocked_at;
+	}
+	return 0;
+}
+
+int gw_privs_try_as(const char *user, struct gw_access *a, size_t n)
+{
+	struct passwd *pw = user ? getpwnam(user) : NULL;
+	int fds[2], ret;
+	pid_t pid;
+
+	if (!pw)
+		return -ENOENT;
+	if (n > PRIVS_TRY_MAX)
+		return -E2BIG;
+	if (geteuid() != 0 && geteuid() != pw->pw_uid)
+		return -EPERM;
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		int e = errno;
+
+		close(fds[0]);
+		close(fds[1]);
+		return -e;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		privs_child(pw, a, n, fds[1]);
+	}
+	close(fds[1]);
+	ret = privs_collect(pid, fds[0], a, n);
+	close(fds[0]);
+	return ret;
 }

@@ -833,28 +833,6 @@ int gw_reload_init(struct gw_worker *w)
 	return 0;
 }
 
-/*
- * After the privilege drop: the files a reload and the watches re-read must
- * be readable by the user the daemon now is. Say so at start, not at the
- * first revocation that would silently not bite.
- */
-void gw_reload_check_access(const struct gw_worker *w)
-{
-	const char *paths[] = {
-		w->conf->path, w->conf->crl, w->policy ? w->policy->path : NULL,
-		w->policy ? w->policy->inventory : NULL,
-	};
-	const char *what[] = { "reload", "revocations", "reload", "inventory changes" };
-
-	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-		if (paths[i] && access(paths[i], R_OK) < 0)
-			gw_warn("%s is not readable after dropping privileges (%s): %s will not "
-				"be applied until a restart; make it and its directories "
-				"readable by the gateway's user", paths[i], strerror(errno),
-				what[i]);
-	}
-}
-
 void gw_reload_free(struct gw_worker *w)
 {
 	pst_inventory_free(w->inventory);

@@ -13,7 +13,10 @@ pst_init
 pst_topology devA || pst_bail "topology" "could not build the namespaces"
 pst_pki "$PST_TMP/pki" && pst_issue "$PST_TMP/pki" devA || pst_bail "PKI" "postern-ca failed"
 # Least privilege: once the TUN and the listener are set up, the daemon runs
-# the data path as an unprivileged user.
+# the data path as an unprivileged user, which must be able to reach the
+# CRL it re-reads (posternd refuses to start otherwise: 35-fail-loud.sh);
+# the keys in pki/ stay 0600.
+chmod 0711 "$PST_TMP" "$PST_TMP/pki"
 pst_gw_conf user=nobody
 pst_gw_start || pst_bail "gateway starts" "no 'listening on $PST_GW_IP:$PST_PORT' in the log"
 ok "gateway starts and listens on $PST_GW_IP:$PST_PORT"
