@@ -10,7 +10,8 @@
  * device files are staged under the ledger's write lock and put in place
  * after the commit (a killed run is finished or undone by the next one), and
  * files this run created are removed again when a later step fails, so that
- * a retry works. The manual pages (--help) are in help.c.
+ * a retry works. The manual is postern-ca(8); --help prints the usage lines
+ * of the command table below, so that they cannot drift from its options.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -29,7 +30,6 @@
 #include <openssl/x509.h>
 
 #include "certs/ca.h"
-#include "certs/help.h"
 #include "certs/ledger.h"
 #include "certs/store.h"
 
@@ -86,6 +86,8 @@ struct opts {
 
 struct command {
 	const char *name;
+	const char *summary;		/* what --help says it does */
+	const char *args;		/* its usage after "postern-ca NAME " */
 	const struct option *options;
 	int (*check)(const struct command *cmd, const struct opts *o);
 	int (*run)(const struct opts *o);
@@ -1660,24 +1662,50 @@ static int check_run(const struct opts *o)
 /* Commands                                                            */
 /* ------------------------------------------------------------------ */
 
+/* The usage lines are postern-ca(8)'s SYNOPSIS: tests/integration/01-postern-ca.sh
+ * checks that both name the same options. */
+#define USAGE_INDENT "\n           "
 static const struct command commands[] = {
-	{ "init", init_options, init_check, init_run },
-	{ "server", server_options, server_check, server_run },
-	{ "issue", issue_options, issue_check, issue_run },
-	{ "renew", renew_options, device_check, renew_run },
-	{ "revoke", revoke_options, device_check, revoke_run },
-	{ "lost", lost_options, device_check, lost_run },
-	{ "crl", crl_options, dir_check, crl_run },
-	{ "list", list_options, dir_check, list_run },
-	{ "export", export_options, export_check, export_run },
-	{ "check", check_options, dir_check, check_run },
+	{ "init", "create a CA",
+	  "--dir DIR [--name NAME] [--days N] [--rsa]",
+	  init_options, init_check, init_run },
+	{ "server", "issue the gateway's server certificate",
+	  "--dir DIR --name HOSTNAME [--ip ADDR]... [--days N]" USAGE_INDENT "[--rsa]",
+	  server_options, server_check, server_run },
+	{ "issue", "issue a device certificate",
+	  "--dir DIR --device ID --owner NAME [--group GROUP]" USAGE_INDENT
+	  "[--byod] [--days N] [--not-before YYYY-MM-DD] [--rsa]",
+	  issue_options, issue_check, issue_run },
+	{ "renew", "issue a device a new certificate; the old one stays valid",
+	  "--dir DIR --device ID [--days N] [--revoke-old] [--rsa]",
+	  renew_options, device_check, renew_run },
+	{ "revoke", "revoke a device's certificates and re-issue the CRL",
+	  "--dir DIR --device ID [--serial HEX] [--reason REASON]",
+	  revoke_options, device_check, revoke_run },
+	{ "lost", "mark a device lost, revoke its certificates, re-issue the CRL",
+	  "--dir DIR --device ID",
+	  lost_options, device_check, lost_run },
+	{ "crl", "re-issue the CRL (from cron, before it expires)",
+	  "--dir DIR [--days N]",
+	  crl_options, dir_check, crl_run },
+	{ "list", "list devices and certificates, or those expiring soon",
+	  "--dir DIR [--expiring DAYS] [--json]",
+	  list_options, dir_check, list_run },
+	{ "export", "write a device's PKCS#12 bundle for an MDM to push",
+	  "--dir DIR --device ID --p12 FILE" USAGE_INDENT "--password-file PWFILE",
+	  export_options, export_check, export_run },
+	{ "check", "check the ledger and the device files",
+	  "--dir DIR",
+	  check_options, dir_check, check_run },
 };
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static const struct command *command_find(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (i = 0; i < N_COMMANDS; i++)
 		if (strcmp(commands[i].name, name) == 0)
 			return &commands[i];
 	return NULL;
@@ -1693,6 +1721,26 @@ static int stdout_finish(int code)
 	return code;
 }
 
+/* postern-ca COMMAND --help: the command's usage; the manual has the rest. */
+static void help_command(const struct command *cmd)
+{
+	printf("usage: postern-ca %s %s\n", cmd->name, cmd->args);
+	printf("%s: %s; see postern-ca(8)\n", cmd->name, cmd->summary);
+}
+
+/* postern-ca --help, and the same on stderr when no command is given. */
+static void help_main(FILE *f)
+{
+	size_t i;
+
+	fputs("usage: postern-ca COMMAND --dir DIR [OPTIONS]\n"
+	      "       postern-ca [COMMAND] --help\n"
+	      "commands:\n", f);
+	for (i = 0; i < N_COMMANDS; i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fputs("The device certificate authority of Postern; see postern-ca(8).\n", f);
+}
+
 static int command_main(const struct command *cmd, int argc, char **argv)
 {
 	struct opts o = { .key_type = CA_KEY_EC_P256, .ownership = CA_OWNERSHIP_CORPORATE };
@@ -1700,7 +1748,7 @@ static int command_main(const struct command *cmd, int argc, char **argv)
 	if (opts_parse(cmd, argc, argv, &o))
 		return EXIT_USAGE;
 	if (o.help) {
-		fputs(ca_help(cmd->name), stdout);
+		help_command(cmd);
 		return stdout_finish(EXIT_SUCCESS);
 	}
 	if (cmd->check(cmd, &o))
@@ -1714,11 +1762,11 @@ int main(int argc, char **argv)
 	char buf[80];
 
 	if (argc < 2) {
-		fputs(ca_usage_short, stderr);
+		help_main(stderr);
 		return EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-		fputs(ca_help(NULL), stdout);
+		help_main(stdout);
 		return stdout_finish(EXIT_SUCCESS);
 	}
 	cmd = command_find(argv[1]);

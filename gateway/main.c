@@ -20,75 +20,13 @@
 
 #define DEFAULT_CONF "/etc/postern/posternd.conf"
 
-static void usage(void)
+/* The manual is posternd(8); --help only reminds of the synopsis. */
+static void usage(FILE *f)
 {
-	fputs(
-"NAME\n"
-"    posternd - the Postern VPN gateway daemon\n"
-"\n"
-"SYNOPSIS\n"
-"    posternd [-c FILE] [-v]\n"
-"    posternd -t [-c FILE]\n"
-"\n"
-"DESCRIPTION\n"
-"    Terminates OpenConnect (AnyConnect-compatible) TLS tunnels from devices\n"
-"    that authenticate with a device certificate of the configured CA and are\n"
-"    not on its CRL, checks their posture against the policy, and gives each\n"
-"    the networks of its profile: a compliant device its rule's, a failing one\n"
-"    the quarantine profile's, a denied one nothing.\n"
-"\n"
-"    It creates the TUN device, opens its sockets, then drops root for the\n"
-"    configured user and runs in the foreground, logging to stderr (the\n"
-"    journal under systemd). The TLS private key stays in a separate key\n"
-"    holder process. Live changes need no restart: see SIGNALS and\n"
-"    posternctl(8).\n"
-"\n"
-"OPTIONS\n"
-"    -c, --config FILE  configuration file (default " DEFAULT_CONF ")\n"
-"    -t, --test         check the configuration and the policy (and its\n"
-"                       inventory) and exit; every problem is printed as\n"
-"                       FILE:LINE: problem. With `user` set, also that\n"
-"                       this user can re-read the configuration, policy,\n"
-"                       inventory and CRL and reopen the audit log (as\n"
-"                       posternd does after dropping root), which a start\n"
-"                       checks as well\n"
-"    -v, --verbose      also log debug messages\n"
-"    -V, --version      print the version and exit\n"
-"    -h, --help         print this help and exit\n"
-"\n"
-"SIGNALS\n"
-"    SIGHUP    reload: re-read the configuration, the policy, its inventory\n"
-"              and the CRL; all or nothing. Live sessions are re-evaluated\n"
-"              and moved to their new profile in place, or ended when now\n"
-"              denied. Same as posternctl reload.\n"
-"    SIGUSR1   reopen the audit log (after logrotate moved it)\n"
-"    SIGTERM, SIGINT\n"
-"              end every session (the clients are told) and exit\n"
-"    The CRL and the inventory are also re-read by themselves within a\n"
-"    second of changing: a revoked or lost device's session ends at once.\n"
-"\n"
-"EXIT STATUS\n"
-"    0  stopped by a signal, or -t found no problem\n"
-"    1  the configuration or policy has a problem, or start-up failed\n"
-"    2  usage error\n"
-"\n"
-"FILES\n"
-"    " DEFAULT_CONF "     the configuration (see the commented sample)\n"
-"    /etc/postern/policy.conf       the posture policy it names\n"
-"    /run/postern/posternd.sock     the control socket (control-socket)\n"
-"    /var/log/postern/audit.log     one JSON line per posture decision\n"
-"\n"
-"EXAMPLES\n"
-"    posternd -t -c /etc/postern/posternd.conf\n"
-"    systemctl reload postern       (sends SIGHUP)\n"
-"\n"
-"SEE ALSO\n"
-"    posternctl(8), postern-ca(1), postern-posture(1)\n", stdout);
-}
-
-static void short_usage(void)
-{
-	fputs("Usage: posternd [-c FILE] [-t] [-v]   (posternd --help for more)\n", stderr);
+	fputs("usage: posternd [-v] [-c FILE]\n"
+	      "       posternd -t [-v] [-c FILE]\n"
+	      "       posternd -V | -h\n"
+	      "The Postern gateway daemon; see posternd(8) and posternd.conf(5).\n", f);
 }
 
 /* A loader's FILE:LINE messages, one per line, ending in a newline. */
@@ -221,13 +159,13 @@ int main(int argc, char **argv)
 		case 't': test = 1; break;
 		case 'v': verbose = 1; break;
 		case 'V': printf("posternd %s\n", POSTERN_VERSION); return 0;
-		case 'h': usage(); return 0;
-		default: short_usage(); return 2;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
 		}
 	}
 	if (optind != argc) {
 		fprintf(stderr, "posternd: unexpected argument '%s'\n", argv[optind]);
-		short_usage();
+		usage(stderr);
 		return 2;
 	}
 	gw_log_init("posternd", verbose);

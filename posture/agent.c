@@ -298,7 +298,7 @@ static int env_required(const char *name, const char **out, char *why, size_t wh
 	const char *v = getenv(name);
 
 	if (!v || !*v) {
-		snprintf(why, whylen, "%s is not set (see postern-posture --help)", name);
+		snprintf(why, whylen, "%s is not set (see postern-posture(8))", name);
 		return -EINVAL;
 	}
 	*out = v;

@@ -42,23 +42,8 @@ static const struct option check_options[] = {
 
 static const char check_usage[] =
 	"usage: postern-posture check --policy FILE --facts FILE [--cert FILE] [--json]\n"
-	"\n"
 	"Prints what the gateway would decide for a device with these facts under\n"
-	"this policy: verdict, rule and profile, then one line per failed check.\n"
-	"\n"
-	"  --policy FILE   the posture policy (as posternd's policy key names it)\n"
-	"  --facts FILE    name=value lines, as 'postern-posture collect' prints them;\n"
-	"                  client:name=value and mdm:name=value state facts from those\n"
-	"                  sources (as an audit record lists them); a file without\n"
-	"                  agent facts stands for a device that sent no report\n"
-	"  --cert FILE     the device's certificate (PEM): its device id, group and\n"
-	"                  ownership; without it the device has none of them\n"
-	"                  (and no record in the policy's MDM inventory, whose\n"
-	"                  record replaces the facts file's mdm: lines)\n"
-	"  --json          one JSON object instead of lines\n"
-	"\n"
-	"Exit status: 0 allow, 1 quarantine, 2 deny, 3 usage error, 4 a file could\n"
-	"not be used.\n";
+	"this policy; see postern-posture(8).\n";
 
 struct check_opts {
 	const char *policy;

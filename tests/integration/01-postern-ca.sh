@@ -9,7 +9,8 @@
 # crl.pem. Also: the owner in the certificate, key file modes, no
 # overwriting, every bad input refused with one line and the right exit
 # status, failed runs leaving nothing behind, concurrent issue runs all
-# landing in the ledger, and the manual sections of every --help.
+# landing in the ledger, and every --help: a usage line that names the same
+# options as the command's SYNOPSIS in man/postern-ca.8, and exit 0.
 # Prints "ok - NAME" / "not ok - NAME" lines; exits 1 when any failed.
 # POSTERN_CA names the program, else PST_BUILD the build directory (build/).
 set -u
@@ -250,25 +251,35 @@ refused "unknown command" 2 "unknown command 'frobnicate'" "$PCA" frobnicate
 check "no command prints usage and exits 2" bash -c '"$1" 2>&1 >/dev/null | grep -q "^usage:"; [ "${PIPESTATUS[0]}" = 2 ]' _ "$PCA"
 check "refused runs left no device behind" test "$(json_count)" -eq 4
 check "nothing was created by the refused init" test ! -e "$tmp/ca2"
-# man_sections TEXT SECTION...: TEXT has each SECTION as a line of its own.
-man_sections() {
-	local text=$1 sec; shift
-	for sec in "$@"; do grep -qx "$sec" <<<"$text" || return 1; done
+# man_options COMMAND: the options of COMMAND's SYNOPSIS in the manual page,
+# sorted, one per line (".Fl -dir Ar dir" gives --dir).
+man_options() {
+	awk -v c="$1" '
+		/^\.Sh / { syn = ($2 == "SYNOPSIS") }
+		syn && /^\.Nm/ { on = 0 }
+		syn && $0 == ".Cm " c { on = 1 }
+		on { for (i = 1; i < NF; i++) if ($i == "Fl" || $i == ".Fl") print "-" $(i + 1) }
+	' man/postern-ca.8 | sort -u
 }
+# help_options TEXT: the options TEXT names, sorted, one per line.
+help_options() { grep -o -- '--[a-z0-9-]*' <<<"$1" | grep -vx -- '--help' | sort -u; }
 for c in init server issue renew revoke lost crl list export check; do
 	page=$("$PCA" "$c" --help)
-	check "$c --help is a manual page" man_sections "$page" NAME SYNOPSIS DESCRIPTION \
-		OPTIONS "EXIT STATUS" FILES EXAMPLES "SEE ALSO"
-	check "$c --help: NAME and SYNOPSIS name the command" bash -c \
-		'grep -A1 "^NAME$" <<<"$1" | grep -q "^    postern-ca $2 - " &&
-		 grep -A1 "^SYNOPSIS$" <<<"$1" | grep -q "^    postern-ca $2 --dir DIR"' _ "$page" "$c"
+	rc=$?
+	check "$c --help: exit 0, usage line first, points at postern-ca(8)" bash -c \
+		'[ "$3" = 0 ] && head -n 1 <<<"$1" | grep -q "^usage: postern-ca $2 --dir DIR" &&
+		 grep -qF "postern-ca(8)" <<<"$1"' _ "$page" "$c" "$rc"
+	check "$c --help names the options of postern-ca(8)'s SYNOPSIS" \
+		test "$(help_options "$page")" = "$(man_options "$c")" -a -n "$(man_options "$c")"
 done
 page=$("$PCA" --help)
-check "postern-ca --help is a manual page" man_sections "$page" NAME SYNOPSIS DESCRIPTION \
-	COMMANDS "EXIT STATUS" FILES EXAMPLES "SEE ALSO"
+rc=$?
+check "postern-ca --help: exit 0, usage line, points at postern-ca(8)" bash -c \
+	'[ "$2" = 0 ] && head -n 1 <<<"$1" | grep -q "^usage: postern-ca COMMAND" &&
+	 grep -qF "postern-ca(8)" <<<"$1"' _ "$page" "$rc"
 check "postern-ca --help lists every command" bash -c \
 	'for c in init server issue renew revoke lost crl list export check; do
-		grep -q "^    $c  " <<<"$1" || exit 1; done' _ "$page"
+		grep -q "^  $c  *[a-z]" <<<"$1" || exit 1; done' _ "$page"
 
 # --- a failed run removes what it created --------------------------------
 : >"$D/devices/dev-c.crt"

@@ -211,7 +211,7 @@ refused "check with --policy twice" 3 "--policy given twice" \
 refused "check with a stray argument" 3 "unexpected argument 'extra'" \
 	"$pp" check --policy "$policy" --facts "$fx/compliant.facts" extra
 refused "collect with an argument" 3 "unexpected argument" "$pp" collect --now
-refused "no arguments at all" 3 "SYNOPSIS" "$pp"
+refused "no arguments at all" 3 "^usage: postern-posture collect$" "$pp"
 refused "check with a missing policy" 4 "$tmp/none.conf" \
 	"$pp" check --policy "$tmp/none.conf" --facts "$fx/compliant.facts"
 sed 's/^max-report-age = 300/max-report-ag = 300/' "$policy" >"$tmp/typo.conf"
@@ -326,11 +326,15 @@ refused "inventory: max-inventory-age is range-checked" 4 \
 	"$pp" check --policy "$tmp/inv/short.conf" --facts "$fx/compliant.facts" --cert "$field"
 
 run "$pp" --help
-check "--help describes every mode" test "$rc" -eq 0 -a ! -s "$tmp/err" -a \
-	"$(grep -cE '^    (collect|check --policy .*|anything else)$' "$tmp/out")" -eq 3
+check "--help: a usage line for every mode, and the manual page" test "$rc" -eq 0 -a \
+	! -s "$tmp/err" -a "$(grep -cE '^(usage: |       )(postern-posture collect$|postern-posture check --policy |openconnect --csd-wrapper=postern-posture )' "$tmp/out")" -eq 3 -a \
+	"$(grep -cF 'postern-posture(8)' "$tmp/out")" -eq 1
 run "$pp" check --help
 check "check --help" test "$rc" -eq 0 -a ! -s "$tmp/err" -a \
-	"$(grep -c '^usage: postern-posture check' "$tmp/out")" -eq 1
+	"$(grep -c '^usage: postern-posture check --policy FILE --facts FILE' "$tmp/out")" -eq 1
+run "$pp" collect --help
+check "collect --help" test "$rc" -eq 0 -a ! -s "$tmp/err" -a \
+	"$(grep -cx 'usage: postern-posture collect' "$tmp/out")" -eq 1
 
 # ---------------------------------------------------------------- collect
 
