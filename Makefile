@@ -130,9 +130,10 @@ bench: deps
 	@tests/bench.sh
 
 # ---- install / uninstall ----
-# `make install` copies the programs, the systemd unit, the logrotate snippet
-# and the sample configurations; DESTDIR stages it all below a directory (for
-# packages). Programs go under PREFIX; configuration always under /etc, where
+# `make install` copies the programs, the manual pages, the systemd unit, the
+# logrotate snippet and the sample configurations; DESTDIR stages it all below
+# a directory (for packages). Programs and pages go under PREFIX
+# (PREFIX/share/man, where man(1) looks); configuration always under /etc, where
 # posternd and the unit look for it. The unit goes where systemd finds it:
 # /lib/systemd/system for PREFIX=/usr (as Debian's packages do), else
 # PREFIX/lib/systemd/system (systemd searches /usr/local/lib/systemd/system).
@@ -143,9 +144,12 @@ SBINDIR    ?= $(PREFIX)/sbin
 BINDIR     ?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
 UNITDIR    ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+MANDIR     ?= $(PREFIX)/share/man
 INSTALL    ?= install
 CONF_FILES := posternd.conf policy.conf
 CONFDIR     = $(DESTDIR)$(SYSCONFDIR)/postern
+MAN5       := $(wildcard man/*.5)
+MAN8       := $(wildcard man/*.8)
 
 .PHONY: uninstall
 install: all
@@ -155,6 +159,10 @@ install: all
 		$(DESTDIR)$(SYSCONFDIR)/logrotate.d $(CONFDIR)
 	$(Q)$(INSTALL) -m 0755 $(BUILD)/posternd $(BUILD)/posternctl $(DESTDIR)$(SBINDIR)/
 	$(Q)$(INSTALL) -m 0755 $(BUILD)/postern-ca $(BUILD)/postern-posture $(DESTDIR)$(BINDIR)/
+	@$(if $(Q),echo "  INSTALL manual pages in $(DESTDIR)$(MANDIR)/man5 and man8")
+	$(Q)$(INSTALL) -d -m 0755 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	$(Q)$(INSTALL) -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+	$(Q)$(INSTALL) -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
 	@$(if $(Q),echo "  INSTALL $(DESTDIR)$(UNITDIR)/postern.service")
 	$(Q)sed 's|/usr/local/sbin/|$(SBINDIR)/|g' conf/postern.service \
 		>$(DESTDIR)$(UNITDIR)/postern.service
@@ -179,7 +187,8 @@ install: all
 uninstall:
 	$(Q)rm -f $(DESTDIR)$(SBINDIR)/posternd $(DESTDIR)$(SBINDIR)/posternctl \
 		$(DESTDIR)$(BINDIR)/postern-ca $(DESTDIR)$(BINDIR)/postern-posture \
-		$(DESTDIR)$(UNITDIR)/postern.service $(DESTDIR)$(SYSCONFDIR)/logrotate.d/postern
+		$(DESTDIR)$(UNITDIR)/postern.service $(DESTDIR)$(SYSCONFDIR)/logrotate.d/postern \
+		$(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%) $(MAN8:man/%=$(DESTDIR)$(MANDIR)/man8/%)
 	$(Q)for f in $(CONF_FILES); do \
 		dst=$(CONFDIR)/$$f; \
 		rm -f "$$dst.sample"; \

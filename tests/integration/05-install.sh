@@ -2,9 +2,12 @@
 # SPDX-License-Identifier: MIT
 # What an administrator meets first, without network namespaces:
 #   - `make install DESTDIR=D PREFIX=/usr` installs exactly the programs, the
-#     systemd unit (naming PREFIX/sbin/posternd), the logrotate snippet and
-#     the two sample configurations, with the expected modes; the default
-#     PREFIX puts programs and unit under /usr/local;
+#     manual pages (PREFIX/share/man/man5 and man8), the systemd unit (naming
+#     PREFIX/sbin/posternd), the logrotate snippet and the two sample
+#     configurations, with the expected modes; the default PREFIX puts
+#     programs, pages and unit under /usr/local;
+#   - every installed page renders (man -l, and mandoc where installed) with
+#     its name and sections, and man(1) finds each by name under PREFIX;
 #   - a second install keeps an edited /etc/postern/posternd.conf and puts
 #     the shipped one beside it as posternd.conf.sample; `make uninstall`
 #     removes everything but that edited file;
@@ -62,6 +65,8 @@ same_tree() {
 
 # ---------------------------------------------------------------- make install
 
+PAGES=(postern-policy.5 posternd.conf.5 postern-ca.8 postern-posture.8 posternctl.8 posternd.8)
+
 d=$tmp/usr
 if inst "$d" PREFIX=/usr; then
 	ok "make install DESTDIR PREFIX=/usr"
@@ -85,7 +90,17 @@ f 755 usr/bin/postern-ca
 f 755 usr/bin/postern-posture
 d 755 usr/sbin
 f 755 usr/sbin/posternctl
-f 755 usr/sbin/posternd"
+f 755 usr/sbin/posternd
+d 755 usr/share
+d 755 usr/share/man
+d 755 usr/share/man/man5
+f 644 usr/share/man/man5/postern-policy.5
+f 644 usr/share/man/man5/posternd.conf.5
+d 755 usr/share/man/man8
+f 644 usr/share/man/man8/postern-ca.8
+f 644 usr/share/man/man8/postern-posture.8
+f 644 usr/share/man/man8/posternctl.8
+f 644 usr/share/man/man8/posternd.8"
 
 same_files() {
 	cmp -s "$PST_BUILD/posternd" "$d/usr/sbin/posternd" &&
@@ -94,9 +109,43 @@ same_files() {
 		cmp -s "$PST_BUILD/postern-posture" "$d/usr/bin/postern-posture" &&
 		cmp -s "$PST_ROOT/conf/posternd.conf" "$d/etc/postern/posternd.conf" &&
 		cmp -s "$PST_ROOT/conf/policy.conf" "$d/etc/postern/policy.conf" &&
-		cmp -s "$PST_ROOT/conf/postern.logrotate" "$d/etc/logrotate.d/postern"
+		cmp -s "$PST_ROOT/conf/postern.logrotate" "$d/etc/logrotate.d/postern" || return 1
+	for page in "${PAGES[@]}"; do
+		cmp -s "$PST_ROOT/man/$page" "$d/usr/share/man/man${page##*.}/$page" || return 1
+	done
 }
-check "installed files are the built programs and the shipped samples" same_files
+check "installed files are the built programs, the pages and the shipped samples" same_files
+
+# ---------------------------------------------------------------- manual pages
+
+# rendered_ok PAGE TEXT: TEXT is PAGE rendered: its title line, and its
+# NAME, SYNOPSIS or DESCRIPTION and SEE ALSO sections, with no warning.
+rendered_ok() {
+	local title=${1%.*} sec=${1##*.}
+	title=${title^^}
+	head -n 3 <<<"$2" | grep -q "^$title($sec)" && grep -qx NAME <<<"$2" &&
+		grep -qxE 'SYNOPSIS|DESCRIPTION' <<<"$2" && grep -qx 'SEE ALSO' <<<"$2"
+}
+if command -v man >/dev/null; then
+	for page in "${PAGES[@]}"; do
+		f=$d/usr/share/man/man${page##*.}/$page
+		out=$(MANWIDTH=80 man -l -P cat "$f" 2>"$tmp/man.err")
+		check "man -l renders $page" rendered_ok "$page" "$out"
+		check "man -l $page: nothing on stderr" test ! -s "$tmp/man.err"
+		out=$(MANWIDTH=80 man -M "$d/usr/share/man" -P cat "${page##*.}" "${page%.*}" 2>&1)
+		check "man finds ${page%.*}(${page##*.}) under PREFIX/share/man" rendered_ok "$page" "$out"
+	done
+else
+	echo "# skipped: man is not installed, the pages were not rendered by man"
+fi
+if command -v mandoc >/dev/null; then
+	for page in "${PAGES[@]}"; do
+		out=$(mandoc -Tutf8 -Wwarning,stop "$d/usr/share/man/man${page##*.}/$page" | sed "s/.\x08//g")
+		check "mandoc renders $page" rendered_ok "$page" "$out"
+	done
+else
+	echo "# skipped: mandoc is not installed, the pages were not rendered by mandoc"
+fi
 
 unit=$d/lib/systemd/system/postern.service
 unit_paths() {
@@ -110,11 +159,14 @@ dl=$tmp/local
 inst "$dl" || not_ok "make install with the default PREFIX" "$(tail -n 5 "$tmp/make.log")"
 local_paths() {
 	[ -x "$dl/usr/local/sbin/posternd" ] && [ -x "$dl/usr/local/bin/postern-posture" ] &&
+		[ -f "$dl/usr/local/share/man/man8/posternd.8" ] &&
+		[ -f "$dl/usr/local/share/man/man5/posternd.conf.5" ] &&
 		grep -qx 'ExecStart=/usr/local/sbin/posternd -c /etc/postern/posternd.conf' \
 			"$dl/usr/local/lib/systemd/system/postern.service" &&
 		[ -f "$dl/etc/postern/posternd.conf" ] && [ ! -e "$dl/lib" ]
 }
-check "default PREFIX: /usr/local, unit in /usr/local/lib/systemd/system" local_paths
+check "default PREFIX: /usr/local, pages in /usr/local/share/man, unit in /usr/local/lib/systemd/system" \
+	local_paths
 
 # ---------------------------------------------------------------- reinstall, uninstall
 
