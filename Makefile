@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # Postern build: plain make + pkg-config. `make` builds the programs into build/,
-# `make check` installs what is missing, builds and runs every test tier,
+# `make check` installs what is missing, builds and runs every test tier
+# (lint, unit, fuzz, integration),
 # `make demo` runs the gateway and a demo device in network namespaces.
 #
 #   make V=1                         show full commands
@@ -47,7 +48,7 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all tests fuzz check unit fuzz-smoke integration demo deps bench clean install
+.PHONY: all tests fuzz check lint unit fuzz-smoke integration demo deps bench clean install
 all: $(PROGRAMS:%=$(BUILD)/%)
 
 # Rebuild everything when the compiler flags change (e.g. SANITIZE on or off).
@@ -107,6 +108,10 @@ fuzz: $(FUZZ_BINS)
 
 deps:
 	@tests/deps.sh
+
+# The manual pages through mandoc -Tlint (installed by `make deps`).
+lint:
+	@tests/run.sh lint
 
 unit: tests
 	@tests/run.sh unit
