@@ -5,7 +5,7 @@
  * non-XML mode), with the posture check in between when a policy asks for
  * the agent (scan.c, verdict.c), and CONNECT /CSCOSSLC/tunnel.
  *
- * Client facts that shape these replies (see shared/reference):
+ * Client facts that shape these replies (see doc/protocol.md, sections 1, 4, 7):
  * - success is a 200 with a non-empty, length-delimited XML body holding
  *   <auth id="success"> and a webvpn cookie. Never a redirect, never 401
  *   with WWW-Authenticate. How a refusal reaches the device owner is

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The host-scan exchange through which a device's posture agent reports its
- * facts (openconnect's CSD flow, see shared/reference section 3):
+ * facts (openconnect's CSD flow, see doc/protocol.md section 3):
  *
  *   client                      gateway
  *   POST / (cert)          ->   challenge: ticket, token, start and wait URIs

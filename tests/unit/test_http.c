@@ -30,7 +30,7 @@ static const char oc_body[] =
 	"<auth-method>single-sign-on-external-browser</auth-method></capabilities>"
 	"<group-access>https://gw.example/</group-access></config-auth>\n";
 
-/* The init request of openconnect 9.01-3 (Debian), headers in its order (reference doc §1). */
+/* The init request of openconnect 9.01-3 (Debian), headers in its order (doc/protocol.md §1). */
 static size_t oc_post(char *buf, size_t size, size_t *head_len)
 {
 	int n = snprintf(buf, size,

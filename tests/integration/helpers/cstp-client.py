@@ -3,7 +3,7 @@
 """A deliberately misbehaving OpenConnect (CSTP) client for the gateway's
 robustness tests.
 
-It speaks just enough of the protocol (reference: openconnect-protocol.md,
+It speaks just enough of the protocol (reference: doc/protocol.md,
 sections 1, 4 and 5) to reach the state a test wants, then misbehaves and
 waits for the gateway to close the connection:
 
