@@ -130,7 +130,8 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@tests/demo.sh
 
-bench: deps
+bench:
+	@tests/deps.sh ocserv
 	@$(MAKE) --no-print-directory all
 	@tests/bench.sh
 

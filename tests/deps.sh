@@ -10,6 +10,9 @@ libssl-dev libnl-3-dev libnl-route-3-dev libmnl-dev libconfuse-dev libsqlite3-de
 openssl openconnect vpnc-scripts iproute2 iputils-ping netcat-openbsd python3 procps curl
 strace logrotate mandoc
 network-manager network-manager-openconnect dbus-daemon"
+# Extra packages a caller needs on top (make bench: ocserv, the peer it is
+# measured against).
+PACKAGES="$PACKAGES $*"
 
 missing=""
 for p in $PACKAGES; do
