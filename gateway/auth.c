@@ -49,6 +49,13 @@ void gw_auth_reply(struct gw_conn *c, const char *extra_headers, const char *con
 	OPENSSL_cleanse(resp, sizeof(resp));	/* it held the cookie */
 }
 
+void gw_auth_refused(struct gw_conn *c, enum gw_refusal r, const char *text)
+{
+	gw_peer_log(c->w, GW_LOG_INFO, "refused peer=%s device=%s: %s", c->peer,
+		    gw_conn_device(c), gw_refusal_words(r, text));
+	gw_stats_refused(c->w, r);
+}
+
 /*
  * Refuses the device at the auth step. openconnect run with --no-passwd (as
  * unattended and MDM-deployed clients are) discards the text of an auth-form
@@ -59,11 +66,9 @@ void gw_auth_reply(struct gw_conn *c, const char *extra_headers, const char *con
  * and X-Reason, which every openconnect prints as "VPN service unavailable;
  * reason: ...". Nothing is granted at any point.
  */
-static void auth_refuse(struct gw_conn *c, const char *reason)
+static void auth_refuse(struct gw_conn *c, enum gw_refusal r)
 {
-	gw_peer_log(c->w, GW_LOG_INFO, "refused peer=%s device=%s: %s", c->peer,
-		    gw_conn_device(c), reason);
-	gw_stats_refused(c->w, reason);
+	gw_auth_refused(c, r, NULL);
 	gw_auth_reply(c, "Set-Cookie: webvpn=refused; Secure; HttpOnly\r\n", "text/xml", AUTH_XML_HEAD
 		   "<auth id=\"success\">\n<title>Postern</title>\n"
 		   "<message>This device is refused; the reason follows.</message>\n"
@@ -132,53 +137,46 @@ static void auth_login(struct gw_conn *c, const struct gw_http_req *req, const u
 	size_t len;
 
 	if (!c->cert_ok)
-		return auth_refuse(c, c->cert_refusal ? c->cert_refusal : "device certificate rejected");
+		return auth_refuse(c, c->cert_refusal);
 	if (gw_http_cookie(req, "sdesktop", &token, &len) == 0) {
 		sc = gw_scan_find(w, token, len);
 		if (!sc)
-			return gw_verdict_refuse(c, "the posture check expired or was already used; "
-						 "connect again");
+			return gw_verdict_refuse(c, GW_REF_POSTURE_CHECK);
 		if (CRYPTO_memcmp(sc->id.fingerprint, c->id.fingerprint, PST_FINGERPRINT_LEN) != 0)
-			return gw_verdict_refuse(c, "the posture check belongs to another device");
+			return gw_verdict_refuse(c, GW_REF_POSTURE_OTHER_DEVICE);
 		gw_verdict_login(c, req, body, sc);
 		return gw_scan_end(w, sc);
 	}
 	if (w->policy && auth_wants_agent(c, req, body)) {
 		/* The certificate is good: the reason travels with a session. */
 		if (gw_scan_new(w, &c->id, &sc) < 0)
-			return gw_verdict_refuse(c, "the gateway is out of resources; try again later");
+			return gw_verdict_refuse(c, GW_REF_RESOURCES);
 		return gw_scan_challenge(c, sc);
 	}
 	gw_verdict_login(c, req, body, NULL);
 }
 
 /* 401 makes openconnect stop retrying the cookie ("Cookie was rejected"). */
-static void auth_connect_refuse(struct gw_conn *c, const char *why)
+static void auth_connect_refuse(struct gw_conn *c, enum gw_refusal r)
 {
 	static const char resp[] = "HTTP/1.1 401 Cookie is not acceptable\r\n"
 				   "Content-Length: 0\r\nConnection: close\r\n\r\n";
 
-	gw_peer_log(c->w, GW_LOG_INFO, "refused peer=%s device=%s: CONNECT %s", c->peer,
-		    gw_conn_device(c), why);
-	c->w->stats.refused++;
-	c->w->stats.refused_by[GW_REF_COOKIE]++;
+	gw_auth_refused(c, r, NULL);
 	c->state = GW_CONN_CLOSING;
 	gw_conn_send(c, resp, sizeof(resp) - 1);
 }
 
 /* 503 with X-Reason: openconnect prints the reason and gives up (see above).
- * kind: the refusal's counter, or GW_REF_N to count it by its words. */
-static void auth_connect_deny(struct gw_conn *c, const char *reason, enum gw_refusal kind)
+ * text: a policy deny's own words, else NULL. */
+static void auth_connect_deny(struct gw_conn *c, enum gw_refusal r, const char *text)
 {
 	char resp[512];
 	int n = snprintf(resp, sizeof(resp), "HTTP/1.1 503 Service Unavailable\r\n"
 			 "X-Reason: %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-			 reason);
+			 gw_refusal_words(r, text));
 
-	gw_peer_log(c->w, GW_LOG_INFO, "refused peer=%s device=%s: %s", c->peer,
-		    gw_conn_device(c), reason);
-	c->w->stats.refused++;
-	c->w->stats.refused_by[kind == GW_REF_N ? gw_refusal_of(reason) : kind]++;
+	gw_auth_refused(c, r, text);
 	c->state = GW_CONN_CLOSING;
 	if (n > 0 && (size_t)n < sizeof(resp))
 		gw_conn_send(c, resp, (size_t)n);
@@ -195,18 +193,18 @@ static void auth_connect_deny(struct gw_conn *c, const char *reason, enum gw_ref
  * session ends when that certificate is revoked or expires. A certificate
  * that was presented and refused is never bypassed by a cookie.
  */
-static const char *auth_connect_identity(struct gw_conn *c, const struct gw_session *s)
+static enum gw_refusal auth_connect_identity(struct gw_conn *c, const struct gw_session *s)
 {
 	if (c->cert_ok)
 		return CRYPTO_memcmp(s->id.fingerprint, c->id.fingerprint,
 				     PST_FINGERPRINT_LEN) != 0 ?
-			       "with a cookie issued to another certificate" : NULL;
+			       GW_REF_COOKIE_OTHER_CERT : GW_REF_NONE;
 	if (s->id.not_after && time(NULL) >= s->id.not_after)
-		return "with a cookie whose device certificate has expired";
+		return GW_REF_COOKIE_CERT_EXPIRED;
 	c->id = s->id;
 	gw_info("cookie-only CONNECT device=%s peer=%s (no certificate presented; the cookie "
 		"was issued to serial %s)", s->id.device_id, c->peer, s->id.serial);
-	return NULL;
+	return GW_REF_NONE;
 }
 
 static bool auth_cookie_wellformed(const char *cookie, size_t len)
@@ -220,30 +218,29 @@ static bool auth_cookie_wellformed(const char *cookie, size_t len)
 
 static void auth_connect(struct gw_conn *c, const struct gw_http_req *req)
 {
-	const char *cookie, *why;
+	const char *cookie;
 	size_t len;
 	struct gw_session *s;
+	enum gw_refusal why;
 
 	if (!c->cert_ok && !c->cert_absent)
-		return auth_connect_deny(c, c->cert_refusal ? c->cert_refusal : "device certificate rejected",
-					 GW_REF_N);
+		return auth_connect_deny(c, c->cert_refusal, NULL);
 	if (gw_http_cookie(req, "webvpn", &cookie, &len) < 0)
-		return c->cert_ok ? auth_connect_refuse(c, "without a session cookie") :
-				    auth_connect_deny(c, c->cert_refusal, GW_REF_N);
+		return c->cert_ok ? auth_connect_refuse(c, GW_REF_COOKIE_NONE) :
+				    auth_connect_deny(c, c->cert_refusal, NULL);
 	/* No certificate and no cookie of ours (the "refused" placeholder of
 	 * auth_refuse): the device is told what it lacks. */
 	if (!c->cert_ok && !auth_cookie_wellformed(cookie, len))
-		return auth_connect_deny(c, c->cert_refusal, GW_REF_N);
+		return auth_connect_deny(c, c->cert_refusal, NULL);
 	s = gw_session_find(c->w, cookie, len);
 	if (!s)
-		return auth_connect_refuse(c, c->cert_ok ? "with an unknown or expired cookie" :
-					   "with an unknown or expired cookie and no certificate");
+		return auth_connect_refuse(c, c->cert_ok ? GW_REF_COOKIE :
+					   GW_REF_COOKIE_UNKNOWN_NO_CERT);
 	why = auth_connect_identity(c, s);
-	if (why)
+	if (why != GW_REF_NONE)
 		return auth_connect_refuse(c, why);
 	if (s->verdict == PST_DENY) {
-		auth_connect_deny(c, s->deny_reason ? s->deny_reason : "denied by the posture policy",
-				  s->judged ? GW_REF_POLICY_DENY : GW_REF_N);
+		auth_connect_deny(c, s->refusal, s->deny_reason);
 		return gw_session_end(c->w, s, "denied: the device was told why");
 	}
 	gw_tunnel_attach(c, s);

@@ -68,6 +68,53 @@ struct gw_counters {
 	uint64_t dropped_queue_full;
 };
 
+/*
+ * Why a device was turned away: one value per refusal, carried from where it
+ * is decided (tls.c, auth.c, verdict.c) to the counter, the log line and the
+ * words the device is told (X-Reason). One table (stats.c) gives each its
+ * words (gw_refusal_words) and the counter it is counted under
+ * (gw_refusal_counter); rewording a refusal never moves its count. Only a
+ * policy's deny carries words of its own, the policy's reason.
+ *
+ * The values before GW_REF_COUNTERS are the counters themselves
+ * (postern_refusals_total{reason}, `posternctl stats`), in their order
+ * there; the ones after it are finer refusals, each counted under one of
+ * them. GW_REF_NONE (zero: a fresh connection) is no refusal; where one is
+ * needed and none was recorded it reads and counts as a bad certificate.
+ */
+enum gw_refusal {
+	GW_REF_NONE,
+	GW_REF_REVOKED,
+	GW_REF_EXPIRED,
+	GW_REF_NOT_YET_VALID,
+	GW_REF_UNKNOWN_CA,
+	GW_REF_CRL_OUT_OF_DATE,
+	GW_REF_NOT_CLIENT_CERT,
+	GW_REF_NO_CERTIFICATE,
+	GW_REF_BAD_CERTIFICATE,
+	GW_REF_POLICY_DENY,
+	GW_REF_POOL_EXHAUSTED,
+	GW_REF_RESOURCES,
+	GW_REF_COOKIE,			/* CONNECT with an unknown or expired cookie */
+	GW_REF_POSTURE_CHECK,		/* the posture check expired or was used */
+	GW_REF_COUNTERS,
+	/* counted as not_client_cert */
+	GW_REF_CERT_IS_CA = GW_REF_COUNTERS,
+	GW_REF_CERT_NO_EKU,
+	GW_REF_CERT_EKU_NOT_CLIENT,
+	GW_REF_CERT_BAD_EXTENSIONS,
+	/* counted as bad_certificate */
+	GW_REF_NO_DEVICE_NAME,
+	/* counted as cookie */
+	GW_REF_COOKIE_NONE,
+	GW_REF_COOKIE_UNKNOWN_NO_CERT,
+	GW_REF_COOKIE_OTHER_CERT,
+	GW_REF_COOKIE_CERT_EXPIRED,
+	/* counted as posture_check */
+	GW_REF_POSTURE_OTHER_DEVICE,
+	GW_REF_N
+};
+
 struct gw_session {
 	struct gw_session *next;
 	uint8_t cookie[GW_COOKIE_LEN];		/* secret: compared with CRYPTO_memcmp */
@@ -93,7 +140,8 @@ struct gw_session {
 	struct conf_cidr *allow;
 	size_t n_allow;
 	char *banner;				/* plain text for X-CSTP-Banner, or NULL */
-	char *deny_reason;			/* deny only */
+	enum gw_refusal refusal;		/* deny only: why, told at CONNECT */
+	char *deny_reason;			/* deny only: the policy's own words, or NULL */
 	time_t decided;				/* wall clock: the latest decision */
 	/*
 	 * What a re-evaluation needs (policy reload, inventory change): what
@@ -156,7 +204,7 @@ struct gw_conn {
 	char peer[GW_PEER_MAX];			/* client address for logs */
 	bool cert_ok;				/* a certificate was presented and verified */
 	bool cert_absent;			/* none was presented (a cookie-only CONNECT) */
-	const char *cert_refusal;		/* why not, in words for the device */
+	enum gw_refusal cert_refusal;		/* why not (GW_REF_NONE: not refused) */
 	struct pst_identity id;
 	struct gw_session *sess;		/* set in the tunnel state */
 	uint8_t *in;				/* an incomplete request or frame, or NULL */
@@ -181,24 +229,6 @@ struct gw_tun {
 	char name[16];
 };
 
-/* Why a device was turned away, for the counters (stats.c names them). */
-enum gw_refusal {
-	GW_REF_REVOKED,
-	GW_REF_EXPIRED,
-	GW_REF_NOT_YET_VALID,
-	GW_REF_UNKNOWN_CA,
-	GW_REF_CRL_OUT_OF_DATE,
-	GW_REF_NOT_CLIENT_CERT,
-	GW_REF_NO_CERTIFICATE,
-	GW_REF_BAD_CERTIFICATE,
-	GW_REF_POLICY_DENY,
-	GW_REF_POOL_EXHAUSTED,
-	GW_REF_RESOURCES,
-	GW_REF_COOKIE,
-	GW_REF_POSTURE_CHECK,
-	GW_REF_N
-};
-
 /* Why a live session was ended by the gateway or an operator. */
 enum gw_end {
 	GW_END_KICKED,
@@ -211,7 +241,7 @@ enum gw_end {
 
 struct gw_stats {
 	uint64_t accepted, handshakes, refused, auth_ok, tunnels;
-	uint64_t refused_by[GW_REF_N];
+	uint64_t refused_by[GW_REF_COUNTERS];	/* [GW_REF_NONE] stays 0 */
 	uint64_t decisions[3];			/* by enum pst_verdict */
 	uint64_t reports, reports_refused;
 	uint64_t reloads_ok, reloads_failed;
@@ -341,6 +371,9 @@ void gw_auth_request(struct gw_conn *c, const struct gw_http_req *req, const uin
 void gw_auth_reply(struct gw_conn *c, const char *extra_headers, const char *content_type,
 		   const char *body);
 void gw_auth_session(struct gw_conn *c, const struct gw_session *s);
+/* Logs a refusal ("refused peer=... device=...: WORDS") and counts it; text
+ * is a policy deny's own words, else NULL. */
+void gw_auth_refused(struct gw_conn *c, enum gw_refusal r, const char *text);
 
 /* scan.c: the host-scan (posture) exchange */
 int gw_scan_new(struct gw_worker *w, const struct pst_identity *id, struct gw_scan **out);
@@ -364,7 +397,7 @@ void gw_verdict_login(struct gw_conn *c, const struct gw_http_req *req, const ui
 int gw_session_apply(struct gw_worker *w, struct gw_session *s, const struct pst_decision *d);
 int gw_session_routes(struct gw_worker *w, struct gw_session *s, const struct pst_decision *d);
 /* Denies the device for a reason outside the policy (no audit record). */
-void gw_verdict_refuse(struct gw_conn *c, const char *reason);
+void gw_verdict_refuse(struct gw_conn *c, enum gw_refusal r);
 
 /* audit.c */
 /* event: "login", "reload", "inventory"; peer NULL when the device is not connected. */
@@ -401,9 +434,13 @@ void gw_stats_gauges(const struct gw_worker *w, struct gw_gauges *g);
 void gw_stats_json(const struct gw_worker *w, FILE *f);
 void gw_stats_text(const struct gw_worker *w, FILE *f);
 void gw_stats_prometheus(const struct gw_worker *w, FILE *f);
-enum gw_refusal gw_refusal_of(const char *reason);
-/* Counts a refusal by its reason (the words the device is told). */
-void gw_stats_refused(struct gw_worker *w, const char *reason);
+/* The refusal table (see enum gw_refusal): the words the device and the log
+ * are told; text instead when a policy deny brings its own (else NULL). */
+const char *gw_refusal_words(enum gw_refusal r, const char *text);
+/* The counter r is counted under (a value below GW_REF_COUNTERS), its key. */
+enum gw_refusal gw_refusal_counter(enum gw_refusal r);
+const char *gw_refusal_key(enum gw_refusal r);
+void gw_stats_refused(struct gw_worker *w, enum gw_refusal r);
 
 /* json.c: JSON for the control socket and the audit log */
 void gw_json_str(FILE *f, const char *s);		/* "..." escaped; null for NULL */

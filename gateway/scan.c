@@ -226,7 +226,7 @@ static const char *scan_report_cert_problem(const struct gw_conn *c, const struc
 	if (!SSL_get0_peer_certificate(c->ssl))
 		return "the report came without a device certificate";
 	if (!c->cert_ok)
-		return c->cert_refusal ? c->cert_refusal : "device certificate rejected";
+		return gw_refusal_words(c->cert_refusal, NULL);
 	if (CRYPTO_memcmp(c->id.fingerprint, sc->id.fingerprint, PST_FINGERPRINT_LEN) != 0)
 		return "the report came with another device's certificate";
 	return NULL;

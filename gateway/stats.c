@@ -11,40 +11,87 @@
 
 #include "gateway/gateway.h"
 
-/* Refusal reasons as counted: the stats key, and the words of the reason
- * the device is told that put a refusal under it (see tls.c, verdict.c). */
+#define NOT_CLIENT "certificate is not a device (client) certificate"
+
+/*
+ * Every refusal: the counter it is counted under, that counter's key (the
+ * stats key and the metric's reason label, on the counters' own rows) and
+ * the words the device is told (X-Reason) and the log says. A client quirk
+ * shapes some words: openconnect prints them after "reason: ".
+ */
 static const struct {
+	enum gw_refusal counter;
 	const char *key;
 	const char *words;
-} refusal_keys[GW_REF_N] = {
-	[GW_REF_REVOKED] = { "revoked", "has been revoked" },
-	[GW_REF_EXPIRED] = { "expired", "has expired" },
-	[GW_REF_NOT_YET_VALID] = { "not_yet_valid", "not yet valid" },
-	[GW_REF_UNKNOWN_CA] = { "unknown_ca", "not issued by this gateway's CA" },
-	[GW_REF_CRL_OUT_OF_DATE] = { "crl_out_of_date", "revocation list is out of date" },
-	[GW_REF_NOT_CLIENT_CERT] = { "not_client_cert", "not a device (client) certificate" },
-	[GW_REF_NO_CERTIFICATE] = { "no_certificate", "certificate is required" },
-	[GW_REF_BAD_CERTIFICATE] = { "bad_certificate", NULL },
-	[GW_REF_POLICY_DENY] = { "policy_deny", NULL },
-	[GW_REF_POOL_EXHAUSTED] = { "pool_exhausted", "address pool is exhausted" },
-	[GW_REF_RESOURCES] = { "resources", "out of resources" },
-	[GW_REF_COOKIE] = { "cookie", NULL },
-	[GW_REF_POSTURE_CHECK] = { "posture_check", "the posture check" },
+} refusals[GW_REF_N] = {
+	[GW_REF_NONE] = { GW_REF_BAD_CERTIFICATE, NULL, "device certificate rejected" },
+	[GW_REF_REVOKED] = { GW_REF_REVOKED, "revoked", "device certificate has been revoked" },
+	[GW_REF_EXPIRED] = { GW_REF_EXPIRED, "expired", "device certificate has expired" },
+	[GW_REF_NOT_YET_VALID] = { GW_REF_NOT_YET_VALID, "not_yet_valid",
+				   "device certificate is not yet valid" },
+	[GW_REF_UNKNOWN_CA] = { GW_REF_UNKNOWN_CA, "unknown_ca",
+				"device certificate was not issued by this gateway's CA" },
+	[GW_REF_CRL_OUT_OF_DATE] = { GW_REF_CRL_OUT_OF_DATE, "crl_out_of_date",
+				     "the gateway's revocation list is out of date; contact IT" },
+	[GW_REF_NOT_CLIENT_CERT] = { GW_REF_NOT_CLIENT_CERT, "not_client_cert", NOT_CLIENT },
+	[GW_REF_NO_CERTIFICATE] = { GW_REF_NO_CERTIFICATE, "no_certificate",
+				    "a device certificate is required" },
+	[GW_REF_BAD_CERTIFICATE] = { GW_REF_BAD_CERTIFICATE, "bad_certificate",
+				     "device certificate rejected" },
+	[GW_REF_POLICY_DENY] = { GW_REF_POLICY_DENY, "policy_deny", "denied by the posture policy" },
+	[GW_REF_POOL_EXHAUSTED] = { GW_REF_POOL_EXHAUSTED, "pool_exhausted",
+				    "the VPN address pool is exhausted; try again later" },
+	[GW_REF_RESOURCES] = { GW_REF_RESOURCES, "resources",
+			       "the gateway is out of resources; try again later" },
+	[GW_REF_COOKIE] = { GW_REF_COOKIE, "cookie", "CONNECT with an unknown or expired cookie" },
+	[GW_REF_POSTURE_CHECK] = { GW_REF_POSTURE_CHECK, "posture_check",
+				   "the posture check expired or was already used; connect again" },
+	[GW_REF_CERT_IS_CA] = { GW_REF_NOT_CLIENT_CERT, NULL,
+				NOT_CLIENT ": it is a CA certificate (basicConstraints CA:TRUE)" },
+	[GW_REF_CERT_NO_EKU] = { GW_REF_NOT_CLIENT_CERT, NULL, NOT_CLIENT
+				 ": it has no extended key usage (clientAuth is required)" },
+	[GW_REF_CERT_EKU_NOT_CLIENT] = { GW_REF_NOT_CLIENT_CERT, NULL, NOT_CLIENT
+					 ": its extended key usage does not include clientAuth" },
+	[GW_REF_CERT_BAD_EXTENSIONS] = { GW_REF_NOT_CLIENT_CERT, NULL,
+					 NOT_CLIENT ": its extensions cannot be read" },
+	[GW_REF_NO_DEVICE_NAME] = { GW_REF_BAD_CERTIFICATE, NULL,
+				    "certificate does not name a device (no urn:postern:device)" },
+	[GW_REF_COOKIE_NONE] = { GW_REF_COOKIE, NULL, "CONNECT without a session cookie" },
+	[GW_REF_COOKIE_UNKNOWN_NO_CERT] = { GW_REF_COOKIE, NULL, "CONNECT with an unknown or "
+					    "expired cookie and no certificate" },
+	[GW_REF_COOKIE_OTHER_CERT] = { GW_REF_COOKIE, NULL,
+				       "CONNECT with a cookie issued to another certificate" },
+	[GW_REF_COOKIE_CERT_EXPIRED] = { GW_REF_COOKIE, NULL, "CONNECT with a cookie whose "
+					 "device certificate has expired" },
+	[GW_REF_POSTURE_OTHER_DEVICE] = { GW_REF_POSTURE_CHECK, NULL,
+					  "the posture check belongs to another device" },
 };
 
-enum gw_refusal gw_refusal_of(const char *reason)
+/* Out of range reads as no refusal recorded: a bad certificate (fail closed). */
+static enum gw_refusal refusal_valid(enum gw_refusal r)
 {
-	for (int i = 0; i < GW_REF_N; i++) {
-		if (refusal_keys[i].words && reason && strstr(reason, refusal_keys[i].words))
-			return (enum gw_refusal)i;
-	}
-	return GW_REF_BAD_CERTIFICATE;
+	return (unsigned int)r < GW_REF_N ? r : GW_REF_NONE;
 }
 
-void gw_stats_refused(struct gw_worker *w, const char *reason)
+const char *gw_refusal_words(enum gw_refusal r, const char *text)
+{
+	return text ? text : refusals[refusal_valid(r)].words;
+}
+
+enum gw_refusal gw_refusal_counter(enum gw_refusal r)
+{
+	return refusals[refusal_valid(r)].counter;
+}
+
+const char *gw_refusal_key(enum gw_refusal r)
+{
+	return refusals[gw_refusal_counter(r)].key;
+}
+
+void gw_stats_refused(struct gw_worker *w, enum gw_refusal r)
 {
 	w->stats.refused++;
-	w->stats.refused_by[gw_refusal_of(reason)]++;
+	w->stats.refused_by[gw_refusal_counter(r)]++;
 }
 
 static const char *const end_keys[GW_END_N] = {
@@ -126,14 +173,14 @@ size_t gw_stats_rows(const struct gw_worker *w, struct gw_stat_row *r, size_t ca
 	static const char *const verdict_labels[3] = {
 		"verdict=\"allow\"", "verdict=\"quarantine\"", "verdict=\"deny\"",
 	};
-	static char ref_labels[GW_REF_N][48], end_labels[GW_END_N][40];
+	static char ref_labels[GW_REF_COUNTERS][48], end_labels[GW_END_N][40];
 	const struct gw_stats *st = &w->stats;
 	const struct gw_counters *t = &st->traffic;
 	struct rows rs = { r, 0, cap };
 	struct gw_gauges g;
 
-	for (int i = 0; i < GW_REF_N; i++)
-		snprintf(ref_labels[i], sizeof(ref_labels[i]), "reason=\"%s\"", refusal_keys[i].key);
+	for (int i = GW_REF_NONE + 1; i < GW_REF_COUNTERS; i++)
+		snprintf(ref_labels[i], sizeof(ref_labels[i]), "reason=\"%s\"", refusals[i].key);
 	for (int i = 0; i < GW_END_N; i++)
 		snprintf(end_labels[i], sizeof(end_labels[i]), "reason=\"%s\"", end_keys[i]);
 	gw_stats_gauges(w, &g);
@@ -142,9 +189,10 @@ size_t gw_stats_rows(const struct gw_worker *w, struct gw_stat_row *r, size_t ca
 	    "TCP connections accepted", false, st->accepted);
 	row(&rs, NULL, "handshakes", "postern_handshakes_total", NULL,
 	    "TLS handshakes completed", false, st->handshakes);
-	for (int i = 0; i < GW_REF_N; i++)
-		row(&rs, "refused", refusal_keys[i].key, "postern_refusals_total", ref_labels[i],
-		    i ? NULL : "Requests refused, by reason", false, st->refused_by[i]);
+	for (int i = GW_REF_NONE + 1; i < GW_REF_COUNTERS; i++)
+		row(&rs, "refused", refusals[i].key, "postern_refusals_total", ref_labels[i],
+		    i > GW_REF_NONE + 1 ? NULL : "Requests refused, by reason", false,
+		    st->refused_by[i]);
 	for (int v = 0; v < 3; v++)
 		row(&rs, "decisions", pst_verdict_name((enum pst_verdict)v), "postern_decisions_total",
 		    verdict_labels[v], v ? NULL : "Posture decisions at login, by verdict", false,

@@ -49,36 +49,36 @@ static int tls_verify_cb(int preverify_ok, X509_STORE_CTX *xs)
 	SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
 	struct gw_conn *c = ssl ? SSL_get_ex_data(ssl, tls_conn_idx) : NULL;
 
-	if (!preverify_ok && c && !c->cert_refusal) {
+	if (!preverify_ok && c && c->cert_refusal == GW_REF_NONE) {
 		int err = X509_STORE_CTX_get_error(xs);
 
 		switch (err) {
 		case X509_V_ERR_CERT_REVOKED:
-			c->cert_refusal = "device certificate has been revoked";
+			c->cert_refusal = GW_REF_REVOKED;
 			break;
 		case X509_V_ERR_CERT_HAS_EXPIRED:
-			c->cert_refusal = "device certificate has expired";
+			c->cert_refusal = GW_REF_EXPIRED;
 			break;
 		case X509_V_ERR_CERT_NOT_YET_VALID:
-			c->cert_refusal = "device certificate is not yet valid";
+			c->cert_refusal = GW_REF_NOT_YET_VALID;
 			break;
 		case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
 		case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
 		case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
 		case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
 		case X509_V_ERR_CERT_SIGNATURE_FAILURE:
-			c->cert_refusal = "device certificate was not issued by this gateway's CA";
+			c->cert_refusal = GW_REF_UNKNOWN_CA;
 			break;
 		case X509_V_ERR_CRL_HAS_EXPIRED:
 		case X509_V_ERR_UNABLE_TO_GET_CRL:
 			/* Fail closed: without a current CRL nobody is let in. */
-			c->cert_refusal = "the gateway's revocation list is out of date; contact IT";
+			c->cert_refusal = GW_REF_CRL_OUT_OF_DATE;
 			break;
 		case X509_V_ERR_INVALID_PURPOSE:
-			c->cert_refusal = "certificate is not a device (client) certificate";
+			c->cert_refusal = GW_REF_NOT_CLIENT_CERT;
 			break;
 		default:
-			c->cert_refusal = "device certificate rejected";
+			c->cert_refusal = GW_REF_BAD_CERTIFICATE;
 			gw_info("peer=%s: certificate verification: %s", c->peer,
 				X509_verify_cert_error_string(err));
 			break;
@@ -236,25 +236,21 @@ SSL_CTX *gw_tls_ctx_new(const struct gw_conf *conf, struct gw_keyd *kd)
  * client purpose check enforces: that check lets a CA certificate through
  * as a leaf, and a certificate with no extended key usage at all. A
  * certificate the device CA issued as a CA (by mistake, or an intermediate)
- * or for another purpose is not a device's. NULL when it is one.
+ * or for another purpose is not a device's. GW_REF_NONE when it is one.
  */
-static const char *tls_not_device_cert(X509 *cert)
+static enum gw_refusal tls_not_device_cert(X509 *cert)
 {
 	uint32_t flags = X509_get_extension_flags(cert);
 
 	if (flags & EXFLAG_INVALID)
-		return "certificate is not a device (client) certificate: its extensions "
-		       "cannot be read";
+		return GW_REF_CERT_BAD_EXTENSIONS;
 	if (flags & EXFLAG_CA)
-		return "certificate is not a device (client) certificate: it is a CA "
-		       "certificate (basicConstraints CA:TRUE)";
+		return GW_REF_CERT_IS_CA;
 	if (!(flags & EXFLAG_XKUSAGE))
-		return "certificate is not a device (client) certificate: it has no extended "
-		       "key usage (clientAuth is required)";
+		return GW_REF_CERT_NO_EKU;
 	if (!(X509_get_extended_key_usage(cert) & XKU_SSL_CLIENT))
-		return "certificate is not a device (client) certificate: its extended key "
-		       "usage does not include clientAuth";
-	return NULL;
+		return GW_REF_CERT_EKU_NOT_CLIENT;
+	return GW_REF_NONE;
 }
 
 void gw_tls_peer_check(struct gw_conn *c)
@@ -264,21 +260,21 @@ void gw_tls_peer_check(struct gw_conn *c)
 	c->cert_ok = false;
 	c->cert_absent = !cert;
 	if (!cert) {
-		c->cert_refusal = "a device certificate is required";
+		c->cert_refusal = GW_REF_NO_CERTIFICATE;
 		return;
 	}
 	if (!pst_cert_identity(cert, &c->id)) {
-		if (!c->cert_refusal)
-			c->cert_refusal = "certificate does not name a device (no urn:postern:device)";
+		if (c->cert_refusal == GW_REF_NONE)
+			c->cert_refusal = GW_REF_NO_DEVICE_NAME;
 		if (!c->id.device_id[0])
 			snprintf(c->id.device_id, sizeof(c->id.device_id), "-");
 		return;
 	}
-	if (c->cert_refusal || SSL_get_verify_result(c->ssl) != X509_V_OK) {
-		if (!c->cert_refusal)
-			c->cert_refusal = "device certificate rejected";
+	if (c->cert_refusal != GW_REF_NONE || SSL_get_verify_result(c->ssl) != X509_V_OK) {
+		if (c->cert_refusal == GW_REF_NONE)
+			c->cert_refusal = GW_REF_BAD_CERTIFICATE;
 		return;
 	}
 	c->cert_refusal = tls_not_device_cert(cert);
-	c->cert_ok = !c->cert_refusal;
+	c->cert_ok = c->cert_refusal == GW_REF_NONE;
 }

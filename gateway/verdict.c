@@ -12,6 +12,7 @@
  * to the CONNECT (see auth.c). Every decision is logged and audited.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,15 +133,19 @@ static int verdict_keep_facts(struct gw_session *s, const struct pst_facts *fact
 	return 0;
 }
 
+/* The session a decision gives the device. 0, -ENOSPC when the address
+ * pool is exhausted, or -ENOMEM (or another -errno: no session then). */
 static int verdict_session(struct gw_conn *c, const struct pst_decision *d,
 			   const struct pst_facts *facts, const char *problem,
 			   struct gw_session **out)
 {
 	struct gw_worker *w = c->w;
 	struct gw_session *s;
+	int err;
 
-	if (gw_session_new(w, &c->id, &s) < 0)
-		return -1;
+	err = gw_session_new(w, &c->id, &s);
+	if (err < 0)
+		return err;
 	s->judged = w->policy != NULL;
 	s->judged_at = time(NULL);
 	if (verdict_keep_facts(s, facts) < 0 || (problem && !(s->report_problem = strdup(problem))))
@@ -148,24 +153,28 @@ static int verdict_session(struct gw_conn *c, const struct pst_decision *d,
 	if (gw_session_apply(w, s, d) < 0)
 		goto fail;
 	if (d->verdict == PST_DENY) {
-		s->deny_reason = strdup(d->n_reasons ? d->reasons[0] : "denied by the posture policy");
+		/* The policy's reason is the device's; without one, the table's words. */
+		s->refusal = GW_REF_POLICY_DENY;
+		if (d->n_reasons && !(s->deny_reason = strdup(d->reasons[0])))
+			goto fail;
 		*out = s;
-		return s->deny_reason ? 0 : -1;
+		return 0;
 	}
 	if (w->policy) {
 		s->banner = verdict_banner(d);
 		if (!s->banner && (d->verdict != PST_ALLOW || (d->profile && d->profile->banner)))
 			goto fail;
 	}
-	if (gw_session_lease(w, s) < 0) {
+	err = gw_session_lease(w, s);
+	if (err < 0) {
 		gw_session_end(w, s, "address pool exhausted");
-		return -2;
+		return err;
 	}
 	*out = s;
 	return 0;
 fail:
 	gw_session_end(w, s, "out of memory");
-	return -1;
+	return -ENOMEM;
 }
 
 static void verdict_log(const struct gw_conn *c, const struct pst_decision *d)
@@ -198,7 +207,7 @@ void gw_verdict_login(struct gw_conn *c, const struct gw_http_req *req, const ui
 	int ret;
 
 	if (!facts)
-		return gw_verdict_refuse(c, "the gateway is out of resources; try again later");
+		return gw_verdict_refuse(c, GW_REF_RESOURCES);
 	pst_facts_init(facts);
 	gw_client_facts(req, body, now, facts);
 	if (sc && sc->reported)
@@ -214,7 +223,7 @@ void gw_verdict_login(struct gw_conn *c, const struct gw_http_req *req, const ui
 					w->policy->max_inventory_age, facts) < 0) {
 			/* Fail closed: the MDM's record (a lost status) must count. */
 			free(facts);
-			return gw_verdict_refuse(c, "the gateway is out of resources; try again later");
+			return gw_verdict_refuse(c, GW_REF_RESOURCES);
 		}
 		pst_policy_decide(w->policy, &subj, facts, now, &d);
 		w->stats.decisions[d.verdict]++;
@@ -228,26 +237,21 @@ void gw_verdict_login(struct gw_conn *c, const struct gw_http_req *req, const ui
 		gw_audit_decision(w, "login", &c->id, c->peer, ret == 0 ? s : NULL, &d, facts,
 				  problem);
 	free(facts);
-	if (ret == -2)
-		return gw_verdict_refuse(c, "the VPN address pool is exhausted; try again later");
+	if (ret == -ENOSPC)
+		return gw_verdict_refuse(c, GW_REF_POOL_EXHAUSTED);
 	if (ret < 0)
-		return gw_verdict_refuse(c, "the gateway is out of resources; try again later");
+		return gw_verdict_refuse(c, GW_REF_RESOURCES);
 	gw_auth_session(c, s);
 }
 
-void gw_verdict_refuse(struct gw_conn *c, const char *reason)
+/* The refusal travels with a denied session to the CONNECT (see auth.c). */
+void gw_verdict_refuse(struct gw_conn *c, enum gw_refusal r)
 {
 	struct gw_session *s;
 
-	gw_peer_log(c->w, GW_LOG_INFO, "refused peer=%s device=%s: %s", c->peer,
-		    gw_conn_device(c), reason);
-	gw_stats_refused(c->w, reason);
+	gw_auth_refused(c, r, NULL);
 	if (gw_session_new(c->w, &c->id, &s) < 0)
 		return gw_conn_close(c, "out of memory");
-	s->deny_reason = strdup(reason);
-	if (!s->deny_reason) {
-		gw_session_end(c->w, s, "out of memory");
-		return gw_conn_close(c, "out of memory");
-	}
+	s->refusal = r;
 	gw_auth_session(c, s);
 }
