@@ -251,16 +251,16 @@ static void admin_control_answer(struct gw_worker *w, struct admin_client *cl, c
 {
 	char err[8192] = "", head[8200], *body = NULL;
 	size_t body_len = 0;
-	const char *fail;
+	int ret;
 	FILE *f = open_memstream(&body, &body_len);
 
 	if (!f)
 		return;
-	fail = gw_control_run(w, line, f, err, sizeof(err));
+	ret = gw_control_run(w, line, f, err, sizeof(err));
 	if (fclose(f) == 0) {
-		if (fail)
-			snprintf(head, sizeof(head), "error %s\n", fail);
-		admin_answer(cl, fail ? head : "ok\n", body, body_len);
+		if (ret < 0)
+			snprintf(head, sizeof(head), "error %s\n", err);
+		admin_answer(cl, ret < 0 ? head : "ok\n", body, body_len);
 	}
 	free(body);
 }

@@ -11,6 +11,7 @@
  * nothing a request says ever reaches a log line unescaped.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,7 +243,7 @@ static void ctl_status_json(struct ctl *x, const struct gw_gauges *g)
 	fputs("}\n", f);
 }
 
-static const char *ctl_status(struct ctl *x)
+static int ctl_status(struct ctl *x)
 {
 	struct gw_gauges g;
 
@@ -251,7 +252,7 @@ static const char *ctl_status(struct ctl *x)
 		ctl_status_json(x, &g);
 	else
 		ctl_status_text(x, &g);
-	return NULL;
+	return 0;
 }
 
 /* ---- sessions ---- */
@@ -350,7 +351,7 @@ static void ctl_session_text(struct ctl *x, const struct gw_session *s)
 		fputs("      -\n", f);
 }
 
-static const char *ctl_sessions(struct ctl *x)
+static int ctl_sessions(struct ctl *x)
 {
 	bool any = false;
 
@@ -372,7 +373,7 @@ static const char *ctl_sessions(struct ctl *x)
 	}
 	if (x->json)
 		fputs("]}\n", x->f);
-	return NULL;
+	return 0;
 }
 
 /* ---- show ---- */
@@ -495,7 +496,7 @@ static bool ctl_history_has(const struct gw_worker *w, const char *device)
 	return false;
 }
 
-static const char *ctl_show(struct ctl *x, const char *device)
+static int ctl_show(struct ctl *x, const char *device)
 {
 	struct gw_session *s = ctl_session(x->w, device);
 	FILE *f = x->f;
@@ -503,7 +504,7 @@ static const char *ctl_show(struct ctl *x, const char *device)
 	if (!s && !ctl_history_has(x->w, device)) {
 		snprintf(x->err, x->errlen, "no live session or decision for device %s in this run",
 			 device);
-		return x->err;
+		return -ENOENT;
 	}
 	if (x->json) {
 		fputs("{\"device\":", f);
@@ -534,18 +535,18 @@ static const char *ctl_show(struct ctl *x, const char *device)
 	ctl_show_history(x, device);
 	if (x->json)
 		fputs("}\n", f);
-	return NULL;
+	return 0;
 }
 
 /* ---- kick ---- */
 
-static const char *ctl_kick(struct ctl *x, const char *device)
+static int ctl_kick(struct ctl *x, const char *device)
 {
 	struct gw_session *s = ctl_session(x->w, device);
 
 	if (!s) {
 		snprintf(x->err, x->errlen, "no live session for device %s", device);
-		return x->err;
+		return -ENOENT;
 	}
 	gw_info("kick device=%s requested on the control socket", device);
 	gw_history_add(x->w, device, "kick", NULL);
@@ -559,45 +560,55 @@ static const char *ctl_kick(struct ctl *x, const char *device)
 	} else {
 		fprintf(x->f, "%s: session ended\n", device);
 	}
-	return NULL;
+	return 0;
 }
 
 /* ---- dispatch ---- */
 
-static const char *ctl_stats(struct ctl *x)
+static int ctl_stats(struct ctl *x)
 {
 	if (x->json)
 		gw_stats_json(x->w, x->f);
 	else
 		gw_stats_text(x->w, x->f);
-	return NULL;
+	return 0;
 }
 
-static const char *ctl_reload(struct ctl *x)
+/* A file's problems (FILE:LINE lines) are the body; err then says what
+ * came of the command, on one line. */
+static int ctl_refused(struct ctl *x, int err, const char *what)
 {
-	if (gw_reload(x->w, x->f, x->json, x->err, x->errlen) < 0) {
-		/* The problems, one FILE:LINE line each, are the body. */
-		fputs(x->err, x->f);
-		if (x->err[0] && x->err[strlen(x->err) - 1] != '\n')
-			fputc('\n', x->f);
-		return "reload refused: nothing was changed";
-	}
-	return NULL;
+	fputs(x->err, x->f);
+	if (x->err[0] && x->err[strlen(x->err) - 1] != '\n')
+		fputc('\n', x->f);
+	snprintf(x->err, x->errlen, "%s", what);
+	return err;
 }
 
-static const char *ctl_policy_diff(struct ctl *x, const char *path)
+static int ctl_reload(struct ctl *x)
 {
-	if (gw_policy_diff(x->w, path, x->f, x->json, x->err, x->errlen) < 0) {
-		fputs(x->err, x->f);
-		if (x->err[0] && x->err[strlen(x->err) - 1] != '\n')
-			fputc('\n', x->f);
-		return "the candidate policy does not load";
-	}
-	return NULL;
+	int err;
+
+	gw_info("reload requested on the control socket");
+	err = gw_reload(x->w, x->f, x->json, x->err, x->errlen);
+	return err < 0 ? ctl_refused(x, err, "reload refused: nothing was changed") : 0;
 }
 
-const char *gw_control_run(struct gw_worker *w, const char *line, FILE *f, char *err,
-			   size_t errlen)
+static int ctl_policy_diff(struct ctl *x, const char *path)
+{
+	int err = gw_policy_diff(x->w, path, x->f, x->json, x->err, x->errlen);
+
+	return err < 0 ? ctl_refused(x, err, "the candidate policy does not load") : 0;
+}
+
+/* A request's error: err holds the message for the client. */
+static int ctl_fail(struct ctl *x, const char *msg)
+{
+	snprintf(x->err, x->errlen, "%s", msg);
+	return -EINVAL;
+}
+
+int gw_control_run(struct gw_worker *w, const char *line, FILE *f, char *err, size_t errlen)
 {
 	struct ctl x = { .w = w, .f = f, .now = time(NULL), .err = err, .errlen = errlen };
 	char fmt[8], cmd[32], arg[PATH_MAX_ARG + 1];
@@ -606,7 +617,7 @@ const char *gw_control_run(struct gw_worker *w, const char *line, FILE *f, char 
 	arg[0] = '\0';
 	n = sscanf(line, "%7s %31s %" GW_STR(PATH_MAX_ARG) "[^\n]", fmt, cmd, arg);
 	if (n < 2 || (strcmp(fmt, "text") && strcmp(fmt, "json")))
-		return "malformed request: expected FORMAT COMMAND [ARG]";
+		return ctl_fail(&x, "malformed request: expected FORMAT COMMAND [ARG]");
 	x.json = !strcmp(fmt, "json");
 	if (!strcmp(cmd, "status") && n == 2)
 		return ctl_status(&x);
@@ -614,17 +625,16 @@ const char *gw_control_run(struct gw_worker *w, const char *line, FILE *f, char 
 		return ctl_sessions(&x);
 	if (!strcmp(cmd, "stats") && n == 2)
 		return ctl_stats(&x);
-	if (!strcmp(cmd, "reload") && n == 2) {
-		gw_info("reload requested on the control socket");
+	if (!strcmp(cmd, "reload") && n == 2)
 		return ctl_reload(&x);
-	}
 	if ((!strcmp(cmd, "show") || !strcmp(cmd, "kick")) && n == 3) {
 		if (!pst_device_id_valid(arg, strlen(arg)))
-			return "not a device id: 1-64 of A-Z a-z 0-9 . _ -, starting with a letter or digit";
+			return ctl_fail(&x, "not a device id: 1-64 of A-Z a-z 0-9 . _ -, starting "
+					"with a letter or digit");
 		return cmd[0] == 's' ? ctl_show(&x, arg) : ctl_kick(&x, arg);
 	}
 	if (!strcmp(cmd, "policy-diff") && n == 3)
 		return ctl_policy_diff(&x, arg);
-	return "unknown command or wrong arguments (status, sessions, show DEVICE, kick DEVICE, "
-	       "reload, policy-diff FILE, stats)";
+	return ctl_fail(&x, "unknown command or wrong arguments (status, sessions, show DEVICE, "
+			"kick DEVICE, reload, policy-diff FILE, stats)");
 }

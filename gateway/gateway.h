@@ -455,15 +455,17 @@ void gw_admin_tick(struct gw_worker *w);
 void gw_admin_close(struct gw_worker *w);
 int gw_admin_fd(const struct gw_worker *w);	/* its epoll set, for the worker's; -1 */
 
-/* control.c: posternctl's commands. Writes the body to f; returns NULL or
- * the error message (static or in err). */
-const char *gw_control_run(struct gw_worker *w, const char *line, FILE *f, char *err,
-			   size_t errlen);
+/* control.c: posternctl's commands. Runs one request line and writes the
+ * answer's body to f. 0, or -errno with the message for the client, one
+ * line, in err: -EINVAL for a request that is not one (malformed, unknown
+ * command, bad argument), -ENOENT for a device without a session, or the
+ * reload's or policy-diff's error (its problems are then the body). */
+int gw_control_run(struct gw_worker *w, const char *line, FILE *f, char *err, size_t errlen);
 
 /* reload.c: live changes */
-/* Re-reads config, policy, inventory and CRL; all or nothing. 0, or -1 with
- * the problems (FILE:LINE lines) in err. Writes a JSON or text summary to f
- * when f is not NULL. */
+/* Re-reads config, policy, inventory and CRL; all or nothing. 0, or the
+ * first failing loader's -errno with the problems (FILE:LINE lines) in err.
+ * Writes a JSON or text summary to f when f is not NULL. */
 int gw_reload(struct gw_worker *w, FILE *f, bool json, char *err, size_t errlen);
 int gw_policy_diff(struct gw_worker *w, const char *path, FILE *f, bool json, char *err,
 		   size_t errlen);

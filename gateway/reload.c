@@ -645,19 +645,27 @@ static void loaded_free(struct loaded *l)
 	gw_crl_loaded_free(&l->crl);
 }
 
-/* Loads everything; 0, or -1 with every problem in err. */
+/* Loads everything; 0, or the first loader's -errno with its problems in err. */
 static int reload_load(struct gw_worker *w, struct loaded *l, char *err, size_t errlen)
 {
+	int ret;
+
 	memset(l, 0, sizeof(*l));
-	if (conf_gateway_reload(w->conf->path, &l->conf, err, errlen) < 0)
-		return -1;
-	if (l->conf->policy && conf_policy_load(l->conf->policy, &l->policy, err, errlen) < 0)
-		return -1;
-	if (l->policy && l->policy->inventory &&
-	    pst_inventory_load(l->policy->inventory, &l->inventory, err, errlen) < 0)
-		return -1;
+	ret = conf_gateway_reload(w->conf->path, &l->conf, err, errlen);
+	if (ret < 0)
+		return ret;
+	if (l->conf->policy) {
+		ret = conf_policy_load(l->conf->policy, &l->policy, err, errlen);
+		if (ret < 0)
+			return ret;
+	}
+	if (l->policy && l->policy->inventory) {
+		ret = pst_inventory_load(l->policy->inventory, &l->inventory, err, errlen);
+		if (ret < 0)
+			return ret;
+	}
 	/* The CRL's path needs a restart to change: the running one is re-read. */
-	return gw_crl_load(w->ca, w->conf->crl, &w->crl_meta, &l->crl, err, errlen) < 0 ? -1 : 0;
+	return gw_crl_load(w->ca, w->conf->crl, &w->crl_meta, &l->crl, err, errlen);
 }
 
 static void reload_log_refused(const char *err)
@@ -718,12 +726,13 @@ int gw_reload(struct gw_worker *w, FILE *out, bool json, char *err, size_t errle
 	struct changes c;
 	char kept[256], *head;
 	time_t now = time(NULL);
+	int ret = reload_load(w, &l, err, errlen);
 
-	if (reload_load(w, &l, err, errlen) < 0) {
+	if (ret < 0) {
 		w->stats.reloads_failed++;
 		reload_log_refused(err);
 		loaded_free(&l);
-		return -1;
+		return ret;
 	}
 	if (conf_gateway_keep(l.conf, w->conf, kept, sizeof(kept)))
 		gw_warn("reload: %s changed in %s; that takes a restart, the running values stay",
@@ -770,12 +779,16 @@ int gw_policy_diff(struct gw_worker *w, const char *path, FILE *out, bool json, 
 	struct pst_inventory *inv = NULL;
 	struct changes c;
 	char *head;
-	int ret = -1;
+	int ret = conf_policy_load(path, &p, err, errlen);
 
-	if (conf_policy_load(path, &p, err, errlen) < 0)
-		return -1;
-	if (p->inventory && pst_inventory_load(p->inventory, &inv, err, errlen) < 0)
-		goto out;
+	if (ret < 0)
+		return ret;
+	if (p->inventory) {
+		ret = pst_inventory_load(p->inventory, &inv, err, errlen);
+		if (ret < 0)
+			goto out;
+	}
+	ret = -ENOMEM;
 	if (changes_open(&c, json) < 0) {
 		snprintf(err, errlen, "out of memory");
 		changes_close(&c);

@@ -223,7 +223,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char line[FUZZ_LINE_MAX + 1], err[8192], fmt[8] = "", *body = NULL, *flat;
 	size_t n = size < FUZZ_LINE_MAX ? size : FUZZ_LINE_MAX, len = 0;
-	const char *fail;
+	int ret;
 	FILE *f;
 
 	if (!ready)
@@ -234,10 +234,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f = open_memstream(&body, &len);
 	FUZZ_ASSERT(f != NULL);
 	err[0] = '\0';
-	fail = gw_control_run(&w, line, f, err, sizeof(err));
+	ret = gw_control_run(&w, line, f, err, sizeof(err));
 	FUZZ_ASSERT(fclose(f) == 0);
-	if (fail) {
-		FUZZ_ASSERT(fail[0] != '\0' && !strchr(fail, '\n'));
+	FUZZ_ASSERT(ret <= 0);
+	if (ret < 0) {
+		FUZZ_ASSERT(err[0] != '\0' && !strchr(err, '\n'));
 	} else if (sscanf(line, "%7s", fmt) == 1 && !strcmp(fmt, "json")) {
 		FUZZ_ASSERT(len > 0 && body[len - 1] == '\n' && strlen(body) == len);
 		flat = json_flat(body);

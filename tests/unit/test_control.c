@@ -154,15 +154,18 @@ static const char *run(const char *line, char **body)
 	static char err[8192];
 	size_t len = 0;
 	FILE *f = open_memstream(body, &len);
-	const char *fail;
+	int ret;
 
 	*body = NULL;
 	if (!f)
 		return "open_memstream failed";
 	err[0] = '\0';
-	fail = gw_control_run(&w, line, f, err, sizeof(err));
+	ret = gw_control_run(&w, line, f, err, sizeof(err));
 	fclose(f);
-	return fail;
+	/* 0, or a negative errno with a message of its own. */
+	if (ret > 0 || (ret < 0 && !err[0]))
+		return "gw_control_run: neither 0 nor -errno with a message";
+	return ret < 0 ? err : NULL;
 }
 
 /* Prints at most max bytes of s, printable ASCII only, for a "# " line. */
