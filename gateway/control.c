@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gateway/ctlcmd.h"
 #include "gateway/gateway.h"
 #include "gateway/log.h"
 
@@ -243,7 +244,7 @@ static void ctl_status_json(struct ctl *x, const struct gw_gauges *g)
 	fputs("}\n", f);
 }
 
-static int ctl_status(struct ctl *x)
+static int ctl_status(struct ctl *x, const char *arg)
 {
 	struct gw_gauges g;
 
@@ -351,7 +352,7 @@ static void ctl_session_text(struct ctl *x, const struct gw_session *s)
 		fputs("      -\n", f);
 }
 
-static int ctl_sessions(struct ctl *x)
+static int ctl_sessions(struct ctl *x, const char *arg)
 {
 	bool any = false;
 
@@ -565,7 +566,7 @@ static int ctl_kick(struct ctl *x, const char *device)
 
 /* ---- dispatch ---- */
 
-static int ctl_stats(struct ctl *x)
+static int ctl_stats(struct ctl *x, const char *arg)
 {
 	if (x->json)
 		gw_stats_json(x->w, x->f);
@@ -585,7 +586,7 @@ static int ctl_refused(struct ctl *x, int err, const char *what)
 	return err;
 }
 
-static int ctl_reload(struct ctl *x)
+static int ctl_reload(struct ctl *x, const char *arg)
 {
 	int err;
 
@@ -601,6 +602,32 @@ static int ctl_policy_diff(struct ctl *x, const char *path)
 	return err < 0 ? ctl_refused(x, err, "the candidate policy does not load") : 0;
 }
 
+/* The handlers of the commands in ctlcmd.c's table, by name; arg is "" for
+ * a command that takes none. */
+typedef int ctl_handler_fn(struct ctl *x, const char *arg);
+
+static const struct {
+	const char *name;
+	ctl_handler_fn *run;
+} ctl_handlers[] = {
+	{ "status", ctl_status },
+	{ "sessions", ctl_sessions },
+	{ "show", ctl_show },
+	{ "kick", ctl_kick },
+	{ "reload", ctl_reload },
+	{ "policy-diff", ctl_policy_diff },
+	{ "stats", ctl_stats },
+};
+
+static ctl_handler_fn *ctl_handler(const char *name)
+{
+	for (size_t i = 0; i < sizeof(ctl_handlers) / sizeof(ctl_handlers[0]); i++) {
+		if (!strcmp(ctl_handlers[i].name, name))
+			return ctl_handlers[i].run;
+	}
+	return NULL;
+}
+
 /* A request's error: err holds the message for the client. */
 static int ctl_fail(struct ctl *x, const char *msg)
 {
@@ -608,33 +635,34 @@ static int ctl_fail(struct ctl *x, const char *msg)
 	return -EINVAL;
 }
 
+static int ctl_unknown(struct ctl *x)
+{
+	char list[256];
+
+	gw_ctlcmd_list(list, sizeof(list));
+	snprintf(x->err, x->errlen, "unknown command or wrong arguments (%s)", list);
+	return -EINVAL;
+}
+
 int gw_control_run(struct gw_worker *w, const char *line, FILE *f, char *err, size_t errlen)
 {
 	struct ctl x = { .w = w, .f = f, .now = time(NULL), .err = err, .errlen = errlen };
-	char fmt[8], cmd[32], arg[PATH_MAX_ARG + 1];
+	char fmt[8], name[32], arg[PATH_MAX_ARG + 1];
+	const struct gw_ctlcmd *cmd;
+	ctl_handler_fn *run;
 	int n;
 
 	arg[0] = '\0';
-	n = sscanf(line, "%7s %31s %" GW_STR(PATH_MAX_ARG) "[^\n]", fmt, cmd, arg);
+	n = sscanf(line, "%7s %31s %" GW_STR(PATH_MAX_ARG) "[^\n]", fmt, name, arg);
 	if (n < 2 || (strcmp(fmt, "text") && strcmp(fmt, "json")))
 		return ctl_fail(&x, "malformed request: expected FORMAT COMMAND [ARG]");
 	x.json = !strcmp(fmt, "json");
-	if (!strcmp(cmd, "status") && n == 2)
-		return ctl_status(&x);
-	if (!strcmp(cmd, "sessions") && n == 2)
-		return ctl_sessions(&x);
-	if (!strcmp(cmd, "stats") && n == 2)
-		return ctl_stats(&x);
-	if (!strcmp(cmd, "reload") && n == 2)
-		return ctl_reload(&x);
-	if ((!strcmp(cmd, "show") || !strcmp(cmd, "kick")) && n == 3) {
-		if (!pst_device_id_valid(arg, strlen(arg)))
-			return ctl_fail(&x, "not a device id: 1-64 of A-Z a-z 0-9 . _ -, starting "
-					"with a letter or digit");
-		return cmd[0] == 's' ? ctl_show(&x, arg) : ctl_kick(&x, arg);
-	}
-	if (!strcmp(cmd, "policy-diff") && n == 3)
-		return ctl_policy_diff(&x, arg);
-	return ctl_fail(&x, "unknown command or wrong arguments (status, sessions, show DEVICE, "
-			"kick DEVICE, reload, policy-diff FILE, stats)");
+	cmd = gw_ctlcmd_find(name);
+	run = cmd ? ctl_handler(cmd->name) : NULL;
+	if (!run || (n == 3) != (cmd->arg != GW_CTLCMD_ARG_NONE))
+		return ctl_unknown(&x);
+	if (cmd->arg == GW_CTLCMD_ARG_DEVICE && !pst_device_id_valid(arg, strlen(arg)))
+		return ctl_fail(&x, "not a device id: 1-64 of A-Z a-z 0-9 . _ -, starting with a "
+				"letter or digit");
+	return run(&x, arg);
 }

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "gateway/ctlcmd.h"
 #include "gateway/gateway.h"
 
 #define CTL_DEFAULT_SOCKET	"/run/postern/posternd.sock"
@@ -31,10 +32,15 @@
 /* The manual is posternctl(8); --help only lists what there is. */
 static void usage(void)
 {
+	char synopsis[64];
+
 	fputs("usage: posternctl [-s SOCKET | -c CONFIG] [--json] COMMAND [ARG]\n"
-	      "commands: status, sessions, show DEVICE, kick DEVICE, reload,\n"
-	      "          policy-diff FILE, stats\n"
-	      "Controls a running Postern gateway; see posternctl(8).\n", stdout);
+	      "commands:\n", stdout);
+	for (const struct gw_ctlcmd *c = gw_ctlcmds; c->name; c++) {
+		gw_ctlcmd_synopsis(c, synopsis, sizeof(synopsis));
+		printf("  %-17s %s\n", synopsis, c->help);
+	}
+	fputs("Controls a running Postern gateway; see posternctl(8).\n", stdout);
 }
 
 __attribute__((format(printf, 1, 2)))
@@ -51,22 +57,12 @@ static int usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-/* The commands and whether they take an argument. */
-static const struct {
-	const char *name;
-	bool arg;
-} commands[] = {
-	{ "status", false }, { "sessions", false }, { "stats", false }, { "reload", false },
-	{ "show", true }, { "kick", true }, { "policy-diff", true },
-};
-
-static int command_arity(const char *name)
+static int usage_unknown(const char *name)
 {
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (!strcmp(commands[i].name, name))
-			return commands[i].arg;
-	}
-	return -1;
+	char list[256];
+
+	gw_ctlcmd_list(list, sizeof(list));
+	return usage_error("unknown command '%.40s' (the commands: %s)", name, list);
 }
 
 /* quiet: the installed config is only a default; say nothing when it does
@@ -182,6 +178,37 @@ static int relay(int fd, const char *path)
 	return rc;
 }
 
+/*
+ * The command's argument as the table wants it: none, or exactly one, a
+ * FILE made absolute in abs. 0, or the exit status of a usage error.
+ */
+static int command_arg(const char *name, int argc, char **argv, const char **arg,
+		       char abs[PATH_MAX])
+{
+	const struct gw_ctlcmd *cmd = gw_ctlcmd_find(name);
+
+	*arg = NULL;
+	if (!cmd)
+		return usage_unknown(name);
+	if (optind < argc)
+		*arg = argv[optind++];
+	if (optind < argc || (cmd->arg != GW_CTLCMD_ARG_NONE) != (*arg != NULL))
+		return cmd->arg != GW_CTLCMD_ARG_NONE ?
+		       usage_error("%s takes one argument", name) :
+		       usage_error("%s takes no argument", name);
+	if (*arg && strchr(*arg, '\n'))
+		return usage_error("%s", "an argument may not contain a line break");
+	/* The gateway runs elsewhere (its own directory): send a full path. */
+	if (cmd->arg == GW_CTLCMD_ARG_FILE) {
+		if (!realpath(*arg, abs)) {
+			fprintf(stderr, "posternctl: %s: %s\n", *arg, strerror(errno));
+			return EXIT_GATEWAY_ERROR;
+		}
+		*arg = abs;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -191,10 +218,10 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *sock = NULL, *config = NULL, *cmd, *arg = NULL;
+	const char *sock = NULL, *config = NULL, *name, *arg = NULL;
 	char path[PATH_MAX], abs[PATH_MAX], *req = NULL;
 	bool json = false;
-	int ch, arity, fd, rc;
+	int ch, fd, rc;
 
 	while ((ch = getopt_long(argc, argv, "+s:c:jh", opts, NULL)) != -1) {
 		switch (ch) {
@@ -210,30 +237,15 @@ int main(int argc, char **argv)
 		return usage_error("%s", "give -s or -c, not both");
 	if (optind >= argc)
 		return usage_error("%s", "no command");
-	cmd = argv[optind++];
+	name = argv[optind++];
 	/* --json may also follow the command. */
 	if (optind < argc && !strcmp(argv[argc - 1], "--json")) {
 		json = true;
 		argc--;
 	}
-	arity = command_arity(cmd);
-	if (arity < 0)
-		return usage_error("unknown command '%.40s'", cmd);
-	if (optind < argc)
-		arg = argv[optind++];
-	if (optind < argc || (arity && !arg) || (!arity && arg))
-		return arity ? usage_error("%s takes one argument", cmd)
-			     : usage_error("%s takes no argument", cmd);
-	if (arg && strchr(arg, '\n'))
-		return usage_error("%s", "an argument may not contain a line break");
-	/* The gateway runs elsewhere (its own directory): send a full path. */
-	if (!strcmp(cmd, "policy-diff")) {
-		if (!realpath(arg, abs)) {
-			fprintf(stderr, "posternctl: %s: %s\n", arg, strerror(errno));
-			return EXIT_GATEWAY_ERROR;
-		}
-		arg = abs;
-	}
+	rc = command_arg(name, argc, argv, &arg, abs);
+	if (rc)
+		return rc;
 	if (config) {
 		rc = socket_from_config(config, path, sizeof(path), false);
 		if (rc)
@@ -244,7 +256,7 @@ int main(int argc, char **argv)
 		sock = socket_from_config(CTL_DEFAULT_CONF, path, sizeof(path), true) == 0 ?
 		       path : CTL_DEFAULT_SOCKET;
 	}
-	if (asprintf(&req, "%s %s%s%s\n", json ? "json" : "text", cmd, arg ? " " : "",
+	if (asprintf(&req, "%s %s%s%s\n", json ? "json" : "text", name, arg ? " " : "",
 		     arg ? arg : "") < 0 || strlen(req) > 4000) {
 		free(req);
 		return usage_error("%s", "request too long");

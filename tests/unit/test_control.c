@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "conf/policy.h"
+#include "gateway/ctlcmd.h"
 #include "gateway/gateway.h"
 #include "tests/unit/json_check.h"
 #include "tests/unit/unit.h"
@@ -325,6 +326,43 @@ static void test_malformed(void)
 	/* Nothing happened to the sessions. */
 	CHECK(find("devA") && find("devB") && find("devC"));
 	CHECK_EQ_INT(w.stats.ended[GW_END_KICKED], 0);
+	worker_free();
+}
+
+/*
+ * The command table posternctl shares: every command in it is dispatched
+ * (with its argument, and only with it), names are unique, help is one
+ * short line, and the unknown-command error lists the table, word for word.
+ */
+static void test_command_table(void)
+{
+	char line[128], *body;
+	size_t n = 0;
+
+	worker_init(false);
+	for (const struct gw_ctlcmd *c = gw_ctlcmds; c->name; c++, n++) {
+		const char *arg = c->arg == GW_CTLCMD_ARG_DEVICE ? " nosuch" :
+				  c->arg == GW_CTLCMD_ARG_FILE ? " /nonexistent/policy.conf" : "";
+		const char *fail;
+
+		CHECK(gw_ctlcmd_find(c->name) == c);
+		CHECK(c->help && c->help[0] && !strchr(c->help, '\n'));
+		CHECK(strlen(c->help) <= GW_CTLCMD_HELP_MAX);
+		snprintf(line, sizeof(line), "text %s%s", c->name, arg);
+		fail = run(line, &body);
+		free(body);
+		if (fail && !strncmp(fail, "unknown command", 15)) {
+			printf("# '%s' is in the table but not dispatched\n", line);
+			CHECK(0);
+		}
+		snprintf(line, sizeof(line), "text %s%s", c->name, arg[0] ? "" : " extra");
+		expect_error(line, "unknown command or wrong arguments", true);
+	}
+	CHECK_EQ_INT(n, 7);
+	CHECK(gw_ctlcmd_find("sho") == NULL && gw_ctlcmd_find("s") == NULL);
+	expect_error("text sho devA", "unknown command or wrong arguments (status, sessions, show "
+		     "DEVICE, kick DEVICE, reload, policy-diff FILE, stats)", true);
+	CHECK(find("devA") && find("devB"));
 	worker_free();
 }
 
@@ -1031,6 +1069,7 @@ int main(void)
 	/* Line by line: a sanitizer report must not swallow the cases before it. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	RUN(test_malformed);
+	RUN(test_command_table);
 	RUN(test_overlong);
 	RUN(test_garbage);
 	RUN(test_sessions_json);

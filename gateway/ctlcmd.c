@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The table of posternctl's commands (see ctlcmd.h), shared by posternctl
+ * and the gateway's control socket so that the two cannot disagree about
+ * which commands exist and what they take.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "gateway/ctlcmd.h"
+
+const struct gw_ctlcmd gw_ctlcmds[] = {
+	{ "status", GW_CTLCMD_ARG_NONE, "the gateway, its sessions, pools and files in force" },
+	{ "sessions", GW_CTLCMD_ARG_NONE, "every session: device, addresses, verdict, bytes" },
+	{ "show", GW_CTLCMD_ARG_DEVICE, "one device: session, facts, reasons, decisions" },
+	{ "kick", GW_CTLCMD_ARG_DEVICE, "end the device's session; its cookie dies with it" },
+	{ "reload", GW_CTLCMD_ARG_NONE, "re-read config, policy, inventory and CRL" },
+	{ "policy-diff", GW_CTLCMD_ARG_FILE, "the sessions a candidate policy would move" },
+	{ "stats", GW_CTLCMD_ARG_NONE, "counters: refusals, decisions, drops, bytes" },
+	{ NULL, GW_CTLCMD_ARG_NONE, NULL },
+};
+
+const struct gw_ctlcmd *gw_ctlcmd_find(const char *name)
+{
+	for (const struct gw_ctlcmd *c = gw_ctlcmds; c->name; c++) {
+		if (!strcmp(c->name, name))
+			return c;
+	}
+	return NULL;
+}
+
+const char *gw_ctlcmd_arg_name(enum gw_ctlcmd_arg arg)
+{
+	switch (arg) {
+	case GW_CTLCMD_ARG_DEVICE:	return "DEVICE";
+	case GW_CTLCMD_ARG_FILE:	return "FILE";
+	case GW_CTLCMD_ARG_NONE:	break;
+	}
+	return NULL;
+}
+
+void gw_ctlcmd_synopsis(const struct gw_ctlcmd *cmd, char *buf, size_t len)
+{
+	const char *arg = gw_ctlcmd_arg_name(cmd->arg);
+
+	snprintf(buf, len, "%s%s%s", cmd->name, arg ? " " : "", arg ? arg : "");
+}
+
+void gw_ctlcmd_list(char *buf, size_t len)
+{
+	size_t used = 0;
+	char one[64];
+
+	if (len)
+		buf[0] = '\0';
+	for (const struct gw_ctlcmd *c = gw_ctlcmds; c->name && used < len; c++) {
+		int n;
+
+		gw_ctlcmd_synopsis(c, one, sizeof(one));
+		n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", one);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
