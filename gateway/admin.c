@@ -7,9 +7,10 @@
  *   that only root and the daemon's own user may use (checked again with
  *   SO_PEERCRED on every connection). One request line, one answer, closed:
  *   posternctl's commands (control.c).
- * - the metrics listener (metrics-listen): plain HTTP, GET /metrics answers
- *   the counters in the Prometheus text format (stats.c). It shows counts,
- *   never a device or a fact, and is meant for a local address.
+ * - the metrics listener (metrics-listen): plain HTTP, read by the strict
+ *   parser of the VPN endpoints (http.c); GET /metrics answers the counters
+ *   in the Prometheus text format (stats.c). It shows counts, never a device
+ *   or a fact, and is meant for a local address.
  *
  * Both have their own epoll set, nested in the worker's, and few clients at
  * a time with a deadline each, so a stuck admin tool can neither stall the
@@ -265,51 +266,112 @@ static void admin_control_answer(struct gw_worker *w, struct admin_client *cl, c
 	free(body);
 }
 
-static void admin_http_answer(struct gw_worker *w, struct admin_client *cl)
-{
-	char head[256], *body = NULL;
-	size_t body_len = 0;
-	const char *status = "200 OK", *type = "text/plain; version=0.0.4; charset=utf-8";
-	bool head_only = !strncmp(cl->in, "HEAD ", 5);
-	FILE *f = open_memstream(&body, &body_len);
+/*
+ * The metrics listener speaks HTTP through the VPN endpoints' strict parser
+ * (http.c): GET and HEAD of /metrics; 404 for another path, 405 for another
+ * method, 400 for a head the parser refuses. A query string is ignored:
+ * Prometheus sends none by default, but a scrape config's params: adds one,
+ * and since the counters do not depend on it, /metrics?x=1 is /metrics
+ * rather than a 404 that would look like a missing exporter.
+ */
+enum metrics_answer { METRICS_OK, METRICS_NOT_FOUND, METRICS_NOT_ALLOWED, METRICS_BAD };
 
-	if (!f)
-		return;
-	if (strncmp(cl->in, "GET ", 4) && !head_only) {
-		status = "405 Method Not Allowed", type = "text/plain";
-		fputs("only GET\n", f);
-	} else if (!strncmp(cl->in, "GET /metrics ", 13) || !strncmp(cl->in, "HEAD /metrics ", 14)) {
-		gw_stats_prometheus(w, f);
-	} else {
-		status = "404 Not Found", type = "text/plain";
-		fputs("the metrics are at /metrics\n", f);
-	}
-	if (fclose(f) == 0) {
-		snprintf(head, sizeof(head), "HTTP/1.1 %s\r\nContent-Type: %s\r\n"
-			 "Content-Length: %zu\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
-			 status, type, body_len);
-		admin_answer(cl, head, head_only ? NULL : body, body_len);
-	}
-	free(body);
+static const struct {
+	const char *status;
+	const char *body;		/* NULL: the counters */
+} metrics_answers[] = {
+	[METRICS_OK] = { "200 OK", NULL },
+	[METRICS_NOT_FOUND] = { "404 Not Found", "the metrics are at /metrics\n" },
+	[METRICS_NOT_ALLOWED] = { "405 Method Not Allowed", "only GET and HEAD\n" },
+	[METRICS_BAD] = { "400 Bad Request", "malformed request\n" },
+};
+
+static enum metrics_answer metrics_answer_of(int parsed, const struct gw_http_req *req)
+{
+	if (parsed == -ENOTSUP && req->method == GW_HTTP_OTHER)
+		return METRICS_NOT_ALLOWED;
+	if (parsed < 0)
+		return METRICS_BAD;
+	if (req->method != GW_HTTP_GET && req->method != GW_HTTP_HEAD)
+		return METRICS_NOT_ALLOWED;
+	if (!gw_http_path_is(req, "/metrics"))
+		return METRICS_NOT_FOUND;
+	return METRICS_OK;
 }
 
-/* The request is complete: a line for the control socket, the header block
- * (we read no body) for HTTP. */
-static bool admin_request_done(struct admin_client *cl)
+/* The body: the counters, or a line saying what went wrong. */
+static int metrics_body(const struct gw_worker *w, enum metrics_answer a, char **body,
+			size_t *len)
+{
+	FILE *f = open_memstream(body, len);
+
+	if (!f)
+		return -ENOMEM;
+	if (metrics_answers[a].body)
+		fputs(metrics_answers[a].body, f);
+	else
+		gw_stats_prometheus(w, f);
+	return fclose(f) == 0 ? 0 : -ENOMEM;
+}
+
+/* Status line, headers and (unless head_only) the body, into *out. */
+static int metrics_response(enum metrics_answer a, bool head_only, const char *body,
+			    size_t body_len, char **out, size_t *out_len)
+{
+	FILE *f = open_memstream(out, out_len);
+
+	if (!f)
+		return -ENOMEM;
+	fprintf(f, "HTTP/1.1 %s\r\nContent-Type: %s\r\n%sContent-Length: %zu\r\n"
+		"Cache-Control: no-store\r\nConnection: close\r\n\r\n", metrics_answers[a].status,
+		a == METRICS_OK ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain",
+		a == METRICS_NOT_ALLOWED ? "Allow: GET, HEAD\r\n" : "", body_len);
+	if (!head_only)
+		fwrite(body, 1, body_len, f);
+	if (fclose(f) != 0) {
+		free(*out);
+		*out = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int gw_metrics_answer(const struct gw_worker *w, const char *buf, size_t len, char **out,
+		      size_t *out_len)
+{
+	struct gw_http_req req;
+	int parsed = gw_http_parse(buf, len, &req);
+	enum metrics_answer a;
+	char *body = NULL;
+	size_t body_len = 0;
+	int err;
+
+	if (parsed == 0)
+		return -EAGAIN;
+	a = metrics_answer_of(parsed, &req);
+	err = metrics_body(w, a, &body, &body_len);
+	if (!err)
+		err = metrics_response(a, parsed == 1 && req.method == GW_HTTP_HEAD, body,
+				       body_len, out, out_len);
+	free(body);
+	return err;
+}
+
+/* Answers a complete request: a line for the control socket; for the
+ * metrics, the head as the parser sees it (we read no body). -EAGAIN
+ * while the request is not complete. */
+static int admin_request(struct gw_worker *w, struct admin_client *cl)
 {
 	char *end;
 
-	cl->in[cl->in_len] = '\0';
-	if (cl->metrics) {
-		end = strstr(cl->in, "\r\n\r\n");
-		if (!end)
-			end = strstr(cl->in, "\n\n");
-		return end != NULL;
-	}
+	if (cl->metrics)
+		return gw_metrics_answer(w, cl->in, cl->in_len, &cl->out, &cl->out_len);
 	end = memchr(cl->in, '\n', cl->in_len);
-	if (end)
-		*end = '\0';
-	return end != NULL;
+	if (!end)
+		return -EAGAIN;
+	*end = '\0';
+	admin_control_answer(w, cl, cl->in);
+	return 0;
 }
 
 static void admin_read(struct gw_worker *w, struct admin_client *cl)
@@ -324,7 +386,7 @@ static void admin_read(struct gw_worker *w, struct admin_client *cl)
 		return;
 	}
 	cl->in_len += (size_t)n;
-	if (!admin_request_done(cl)) {
+	if (admin_request(w, cl) == -EAGAIN) {
 		if (cl->in_len >= ADMIN_REQUEST_MAX) {
 			gw_warn("%s: request longer than %d bytes, connection closed",
 				cl->metrics ? "metrics" : "control socket", ADMIN_REQUEST_MAX);
@@ -332,10 +394,6 @@ static void admin_read(struct gw_worker *w, struct admin_client *cl)
 		}
 		return;
 	}
-	if (cl->metrics)
-		admin_http_answer(w, cl);
-	else
-		admin_control_answer(w, cl, cl->in);
 	if (!cl->out || admin_watch(a, EPOLL_CTL_MOD, cl->fd, EPOLLOUT, cl) < 0)
 		admin_client_free(a, cl);
 }

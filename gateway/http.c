@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Strict parser for the request heads an OpenConnect client sends: POST /
- * for the auth exchange, GET for posture pages and CONNECT /CSCOSSLC/tunnel.
+ * for the auth exchange, GET for posture pages and CONNECT /CSCOSSLC/tunnel;
+ * and a metrics scraper's GET or HEAD.
  * It is stateless (it re-reads the buffer from the start on every call, which
  * is cheap for heads of at most GW_HTTP_MAX_HEAD bytes) and copies nothing:
  * the request it fills in points into the caller's buffer. Everything the
@@ -100,6 +101,7 @@ static int gw_http_parse_method(const char *s, size_t len, enum gw_http_method *
 		{ "GET", GW_HTTP_GET },
 		{ "POST", GW_HTTP_POST },
 		{ "CONNECT", GW_HTTP_CONNECT },
+		{ "HEAD", GW_HTTP_HEAD },
 	};
 	size_t i;
 
@@ -116,6 +118,7 @@ static int gw_http_parse_method(const char *s, size_t len, enum gw_http_method *
 			return 0;
 		}
 	}
+	*method = GW_HTTP_OTHER;
 	return -ENOTSUP;
 }
 

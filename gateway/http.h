@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Strict HTTP/1.1 request parser for the few requests an OpenConnect client
- * makes (POST / for auth, GET for posture pages, CONNECT for the tunnel).
+ * makes (POST / for auth, GET for posture pages, CONNECT for the tunnel) and
+ * a metrics scraper's (GET or HEAD /metrics).
  * It never copies: the parsed request points into the caller's buffer.
  * Anything the client does not need (chunked bodies, folded headers, bare
  * LF line ends, NUL bytes, duplicate Content-Length) is rejected.
@@ -16,7 +17,13 @@
 #define GW_HTTP_MAX_HEADERS	32
 #define GW_HTTP_MAX_TARGET	1024
 
-enum gw_http_method { GW_HTTP_GET, GW_HTTP_POST, GW_HTTP_CONNECT };
+enum gw_http_method {
+	GW_HTTP_GET,
+	GW_HTTP_POST,
+	GW_HTTP_CONNECT,
+	GW_HTTP_HEAD,		/* the metrics listener's; the VPN endpoints refuse it */
+	GW_HTTP_OTHER,		/* any other method, which -ENOTSUP refuses */
+};
 
 struct gw_http_header {
 	const char *name;
@@ -41,8 +48,9 @@ struct gw_http_req {
  * Returns 1 when the head is complete (the body is the next content_length
  * bytes after head_len, which may not have arrived yet), 0 when more bytes
  * are needed, -EMSGSIZE when the head, a header count, the target or the
- * Content-Length is over its limit, -ENOTSUP for an unsupported method or
- * Transfer-Encoding, -EBADMSG for anything malformed.
+ * Content-Length is over its limit, -ENOTSUP for an unsupported method
+ * (req->method is then GW_HTTP_OTHER) or Transfer-Encoding, -EBADMSG for
+ * anything malformed.
  */
 int gw_http_parse(const char *buf, size_t len, struct gw_http_req *req);
 

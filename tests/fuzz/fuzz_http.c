@@ -35,6 +35,8 @@ static void check_complete(const char *buf, size_t len, const struct gw_http_req
 	FUZZ_ASSERT(req->n_headers <= GW_HTTP_MAX_HEADERS);
 	FUZZ_ASSERT(req->content_length <= GW_HTTP_MAX_BODY);
 	FUZZ_ASSERT(req->version_minor == 0 || req->version_minor == 1);
+	FUZZ_ASSERT(req->method == GW_HTTP_GET || req->method == GW_HTTP_POST ||
+		    req->method == GW_HTTP_CONNECT || req->method == GW_HTTP_HEAD);
 	FUZZ_ASSERT(req->target_len >= 1 && req->target_len <= GW_HTTP_MAX_TARGET);
 	FUZZ_ASSERT(req->target[0] == '/');
 	check_span(buf, req->head_len, req->target, req->target_len);
