@@ -30,13 +30,13 @@ static size_t conf_cidr_len(int family)
 
 /* Writes the reason for a refusal when the caller asked for one. */
 __attribute__((format(printf, 3, 4)))
-static int conf_cidr_why(char *why, size_t len, const char *fmt, ...)
+static int conf_cidr_why(char *err, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (why && len) {
+	if (err && len) {
 		va_start(ap, fmt);
-		vsnprintf(why, len, fmt, ap);
+		vsnprintf(err, len, fmt, ap);
 		va_end(ap);
 	}
 	return -EINVAL;
@@ -94,27 +94,27 @@ static bool conf_cidr_clear_host(struct conf_cidr *c)
 	return had;
 }
 
-int conf_cidr_parse_why(const char *text, struct conf_cidr *out, char *why, size_t whylen)
+int conf_cidr_parse_why(const char *text, struct conf_cidr *out, char *err, size_t errlen)
 {
 	char buf[CONF_CIDR_TEXT_MAX + 1], net[CONF_CIDR_TEXT_MAX];
 	struct conf_cidr c;
 	char *slash;
 
 	if (!text || strlen(text) > CONF_CIDR_TEXT_MAX)
-		return conf_cidr_why(why, whylen, "not an address prefix");
+		return conf_cidr_why(err, errlen, "not an address prefix");
 	memcpy(buf, text, strlen(text) + 1);
 	slash = strchr(buf, '/');
 	if (!slash)
-		return conf_cidr_why(why, whylen, "no prefix length (write ADDRESS/LENGTH)");
+		return conf_cidr_why(err, errlen, "no prefix length (write ADDRESS/LENGTH)");
 	*slash = '\0';
 	if (conf_cidr_parse_addr(buf, &c))
-		return conf_cidr_why(why, whylen, "'%s' is not an IPv4 or IPv6 address", buf);
+		return conf_cidr_why(err, errlen, "'%s' is not an IPv4 or IPv6 address", buf);
 	if (conf_cidr_parse_prefix(slash + 1, conf_cidr_bits(c.family), &c.prefix))
-		return conf_cidr_why(why, whylen, "prefix length must be a number 0..%u",
+		return conf_cidr_why(err, errlen, "prefix length must be a number 0..%u",
 				     conf_cidr_bits(c.family));
 	if (conf_cidr_clear_host(&c)) {
 		conf_cidr_format(&c, net, sizeof(net));
-		return conf_cidr_why(why, whylen, "host bits set, did you mean %s?", net);
+		return conf_cidr_why(err, errlen, "host bits set, did you mean %s?", net);
 	}
 	*out = c;
 	return 0;

@@ -28,9 +28,9 @@ struct conf_cidr {
 /* Parses "a.b.c.d/n" or "x:y::/n" strictly (whole string, prefix range,
  * host bits must be zero). Returns 0 or -EINVAL. */
 int conf_cidr_parse(const char *text, struct conf_cidr *out);
-/* The same, and on -EINVAL writes the reason into why (when non-NULL), for
+/* The same, and on -EINVAL writes the reason into err (when non-NULL), for
  * instance "host bits set, did you mean 198.18.0.0/24?": loaders quote it. */
-int conf_cidr_parse_why(const char *text, struct conf_cidr *out, char *why, size_t whylen);
+int conf_cidr_parse_why(const char *text, struct conf_cidr *out, char *err, size_t errlen);
 /* Writes "a.b.c.d/n" or "x::/n" into buf. Returns 0 or -ENOSPC. */
 int conf_cidr_format(const struct conf_cidr *c, char *buf, size_t len);
 /* True when a and b are the same prefix. */

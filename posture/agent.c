@@ -174,8 +174,8 @@ int pst_url_parse(const char *url, char *host, size_t hostlen, uint16_t *port)
  * versions differ in what else they pass, and nothing but -url is used here
  * (the token comes from CSD_TOKEN, the address from CSD_HOSTNAME).
  */
-int pst_csd_args_parse(int argc, char **argv, struct pst_csd_args *out, char *why,
-		       size_t whylen)
+int pst_csd_args_parse(int argc, char **argv, struct pst_csd_args *out, char *err,
+		       size_t errlen)
 {
 	char value[ARG_MAX_LEN];
 	int i;
@@ -185,7 +185,7 @@ int pst_csd_args_parse(int argc, char **argv, struct pst_csd_args *out, char *wh
 		if (!csd_value_option(argv[i]))
 			continue;
 		if (i + 1 == argc) {
-			snprintf(why, whylen, "wrapper argument %s has no value", argv[i]);
+			snprintf(err, errlen, "wrapper argument %s has no value", argv[i]);
 			return -EINVAL;
 		}
 		if (strcmp(argv[i], "-url")) {
@@ -194,7 +194,7 @@ int pst_csd_args_parse(int argc, char **argv, struct pst_csd_args *out, char *wh
 		}
 		if (csd_unquote(argv[++i], value, sizeof(value)) ||
 		    pst_url_parse(value, out->host, sizeof(out->host), &out->port)) {
-			snprintf(why, whylen, "wrapper argument -url is not https://HOST[:PORT]/...");
+			snprintf(err, errlen, "wrapper argument -url is not https://HOST[:PORT]/...");
 			return -EINVAL;
 		}
 	}
@@ -293,12 +293,12 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int env_required(const char *name, const char **out, char *why, size_t whylen)
+static int env_required(const char *name, const char **out, char *err, size_t errlen)
 {
 	const char *v = getenv(name);
 
 	if (!v || !*v) {
-		snprintf(why, whylen, "%s is not set (see postern-posture(8))", name);
+		snprintf(err, errlen, "%s is not set (see postern-posture(8))", name);
 		return -EINVAL;
 	}
 	*out = v;
@@ -310,51 +310,51 @@ static int env_required(const char *name, const char **out, char *why, size_t wh
  * when others may read it or anyone but its owner may write it, as OpenSSH
  * refuses such keys.
  */
-static int agent_file_check(const char *var, const char *path, bool secret, char *why,
-			    size_t whylen)
+static int agent_file_check(const char *var, const char *path, bool secret, char *err,
+			    size_t errlen)
 {
 	struct stat st;
-	int err;
+	int e;
 
 	if (stat(path, &st) < 0) {
-		err = errno;
-		snprintf(why, whylen, "%s %s: %s", var, path, strerror(err));
-		return -err;
+		e = errno;
+		snprintf(err, errlen, "%s %s: %s", var, path, strerror(e));
+		return -e;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		snprintf(why, whylen, "%s %s is not a regular file", var, path);
+		snprintf(err, errlen, "%s %s is not a regular file", var, path);
 		return -EINVAL;
 	}
 	if (secret && (st.st_mode & (S_IWGRP | S_IXGRP | S_IRWXO))) {
-		snprintf(why, whylen, "%s %s is open to other users: chmod 600 it", var, path);
+		snprintf(err, errlen, "%s %s is open to other users: chmod 600 it", var, path);
 		return -EPERM;
 	}
 	return 0;
 }
 
-static int agent_env_server(struct agent *a, char *why, size_t whylen)
+static int agent_env_server(struct agent *a, char *err, size_t errlen)
 {
 	const char *pin = getenv("CSD_SHA256"), *port = getenv("POSTERN_PORT");
 
 	a->cafile = getenv("POSTERN_CAFILE");
 	if (a->cafile && !*a->cafile)
 		a->cafile = NULL;
-	if (a->cafile && agent_file_check("POSTERN_CAFILE", a->cafile, false, why, whylen))
+	if (a->cafile && agent_file_check("POSTERN_CAFILE", a->cafile, false, err, errlen))
 		return -EINVAL;
 	if (pin && *pin) {
 		if (pst_pin_parse(pin, a->pin)) {
-			snprintf(why, whylen, "CSD_SHA256 is not a base64 SHA-256 key pin");
+			snprintf(err, errlen, "CSD_SHA256 is not a base64 SHA-256 key pin");
 			return -EINVAL;
 		}
 		a->have_pin = true;
 	} else if (!a->cafile) {
-		snprintf(why, whylen, "neither CSD_SHA256 nor POSTERN_CAFILE is set: "
+		snprintf(err, errlen, "neither CSD_SHA256 nor POSTERN_CAFILE is set: "
 			 "refusing to post to a gateway that cannot be verified");
 		return -EINVAL;
 	}
 	a->port = a->args.port ? a->args.port : 443;
 	if (port && *port && pst_port_parse(port, &a->port)) {
-		snprintf(why, whylen, "POSTERN_PORT is not a port number 1-65535");
+		snprintf(err, errlen, "POSTERN_PORT is not a port number 1-65535");
 		return -EINVAL;
 	}
 	return 0;
@@ -364,7 +364,7 @@ static int agent_env_server(struct agent *a, char *why, size_t whylen)
  * A name or an address, nothing else: it may end up in the Host header.
  * openconnect writes an IPv6 address in brackets, as in its URLs.
  */
-static int agent_hostname(struct agent *a, const char *h, char *why, size_t whylen)
+static int agent_hostname(struct agent *a, const char *h, char *err, size_t errlen)
 {
 	size_t len = strlen(h);
 	bool bracketed = len >= 2 && h[0] == '[' && h[len - 1] == ']';
@@ -375,7 +375,7 @@ static int agent_hostname(struct agent *a, const char *h, char *why, size_t whyl
 	}
 	if (len > PST_HOST_MAX || (bracketed ? !url_ipv6_literal(h, len)
 			       : !url_dns_name(h, len) && !url_ipv6_literal(h, len))) {
-		snprintf(why, whylen, "CSD_HOSTNAME is not a host name or an IP address");
+		snprintf(err, errlen, "CSD_HOSTNAME is not a host name or an IP address");
 		return -EINVAL;
 	}
 	memcpy(a->hostname, h, len);
@@ -383,27 +383,27 @@ static int agent_hostname(struct agent *a, const char *h, char *why, size_t whyl
 	return 0;
 }
 
-static int agent_env(struct agent *a, char *why, size_t whylen)
+static int agent_env(struct agent *a, char *err, size_t errlen)
 {
 	const char *host = NULL;
-	int ret = env_required("POSTERN_CERT", &a->cert, why, whylen);
+	int ret = env_required("POSTERN_CERT", &a->cert, err, errlen);
 
 	if (!ret)
-		ret = env_required("POSTERN_KEY", &a->key, why, whylen);
+		ret = env_required("POSTERN_KEY", &a->key, err, errlen);
 	if (!ret)
-		ret = env_required("CSD_TOKEN", &a->token, why, whylen);
+		ret = env_required("CSD_TOKEN", &a->token, err, errlen);
 	if (!ret)
-		ret = env_required("CSD_HOSTNAME", &host, why, whylen);
+		ret = env_required("CSD_HOSTNAME", &host, err, errlen);
 	if (!ret && !pst_token_valid(a->token)) {
-		snprintf(why, whylen, "CSD_TOKEN is not a cookie value");
+		snprintf(err, errlen, "CSD_TOKEN is not a cookie value");
 		ret = -EINVAL;
 	}
 	if (!ret)
-		ret = agent_hostname(a, host, why, whylen);
+		ret = agent_hostname(a, host, err, errlen);
 	if (!ret)
-		ret = agent_file_check("POSTERN_KEY", a->key, true, why, whylen);
+		ret = agent_file_check("POSTERN_KEY", a->key, true, err, errlen);
 	if (!ret)
-		ret = agent_env_server(a, why, whylen);
+		ret = agent_env_server(a, err, errlen);
 	return ret;
 }
 
@@ -434,7 +434,7 @@ static int agent_body(struct agent *a, const struct pst_facts *facts)
 	return 0;
 }
 
-static int agent_collect(struct agent *a, char *why, size_t whylen)
+static int agent_collect(struct agent *a, char *err, size_t errlen)
 {
 	struct pst_collect_paths paths;
 	struct pst_facts facts;
@@ -443,34 +443,34 @@ static int agent_collect(struct agent *a, char *why, size_t whylen)
 	int ret;
 
 	pst_collect_paths_default(&paths);
-	ret = pst_collect(&paths, now, &facts, why, whylen);
+	ret = pst_collect(&paths, now, &facts, err, errlen);
 	if (ret)
 		return ret;
 	for (i = 0, a->n_facts = 0; i < facts.n; i++)
 		a->n_facts += facts.f[i].source == PST_SRC_AGENT;
 	ret = agent_body(a, &facts);
 	if (ret)
-		snprintf(why, whylen, "the facts do not fit in one report");
+		snprintf(err, errlen, "the facts do not fit in one report");
 	return ret;
 }
 
 /* ---- TLS with a deadline ---- */
 
-static void ssl_why(char *why, size_t whylen, const char *what)
+static void ssl_why(char *err, size_t errlen, const char *what)
 {
 	unsigned long e = ERR_peek_last_error();
 	char buf[256];
 
 	if (e) {
 		ERR_error_string_n(e, buf, sizeof(buf));
-		snprintf(why, whylen, "%s: %s", what, buf);
+		snprintf(err, errlen, "%s: %s", what, buf);
 	} else {
-		snprintf(why, whylen, "%s", what);
+		snprintf(err, errlen, "%s", what);
 	}
 	ERR_clear_error();
 }
 
-static int agent_ctx_verify(const struct agent *a, SSL_CTX *ctx, char *why, size_t whylen)
+static int agent_ctx_verify(const struct agent *a, SSL_CTX *ctx, char *err, size_t errlen)
 {
 	X509_VERIFY_PARAM *param = SSL_CTX_get0_param(ctx);
 	struct in6_addr addr;
@@ -478,35 +478,35 @@ static int agent_ctx_verify(const struct agent *a, SSL_CTX *ctx, char *why, size
 		       inet_pton(AF_INET6, a->hostname, &addr) == 1;
 
 	if (SSL_CTX_load_verify_locations(ctx, a->cafile, NULL) != 1) {
-		ssl_why(why, whylen, "cannot load POSTERN_CAFILE");
+		ssl_why(err, errlen, "cannot load POSTERN_CAFILE");
 		return -EINVAL;
 	}
 	if ((literal ? X509_VERIFY_PARAM_set1_ip_asc(param, a->hostname)
 		     : X509_VERIFY_PARAM_set1_host(param, a->hostname, 0)) != 1) {
-		ssl_why(why, whylen, "cannot set the gateway's name to verify");
+		ssl_why(err, errlen, "cannot set the gateway's name to verify");
 		return -EINVAL;
 	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	return 0;
 }
 
-static int agent_ctx_new(const struct agent *a, SSL_CTX **out, char *why, size_t whylen)
+static int agent_ctx_new(const struct agent *a, SSL_CTX **out, char *err, size_t errlen)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 	int ret = 0;
 
 	if (!ctx || SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
-		ssl_why(why, whylen, "cannot create a TLS context");
+		ssl_why(err, errlen, "cannot create a TLS context");
 		ret = -ENOMEM;
 	} else if (SSL_CTX_use_certificate_chain_file(ctx, a->cert) != 1) {
-		ssl_why(why, whylen, "cannot load POSTERN_CERT");
+		ssl_why(err, errlen, "cannot load POSTERN_CERT");
 		ret = -EINVAL;
 	} else if (SSL_CTX_use_PrivateKey_file(ctx, a->key, SSL_FILETYPE_PEM) != 1 ||
 		   SSL_CTX_check_private_key(ctx) != 1) {
-		ssl_why(why, whylen, "cannot load POSTERN_KEY, or it does not match POSTERN_CERT");
+		ssl_why(err, errlen, "cannot load POSTERN_KEY, or it does not match POSTERN_CERT");
 		ret = -EINVAL;
 	} else if (a->cafile) {
-		ret = agent_ctx_verify(a, ctx, why, whylen);
+		ret = agent_ctx_verify(a, ctx, err, errlen);
 	} else {
 		/* Only the pin decides (checked after the handshake, before any
 		 * byte of the request), as for openconnect's own connection. */
@@ -583,7 +583,7 @@ static int agent_connect_one(const struct addrinfo *ai, int64_t deadline, int *o
 	return 0;
 }
 
-static int agent_connect(const struct agent *a, int *fd, char *why, size_t whylen)
+static int agent_connect(const struct agent *a, int *fd, char *err, size_t errlen)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
 	struct addrinfo *res = NULL, *ai;
@@ -593,7 +593,7 @@ static int agent_connect(const struct agent *a, int *fd, char *why, size_t whyle
 	snprintf(port, sizeof(port), "%u", a->port);
 	gai = getaddrinfo(a->hostname, port, &hints, &res);
 	if (gai) {
-		snprintf(why, whylen, "cannot resolve CSD_HOSTNAME %s: %s", a->hostname,
+		snprintf(err, errlen, "cannot resolve CSD_HOSTNAME %s: %s", a->hostname,
 			 gai_strerror(gai));
 		return -EHOSTUNREACH;
 	}
@@ -602,12 +602,12 @@ static int agent_connect(const struct agent *a, int *fd, char *why, size_t whyle
 		ret = agent_connect_one(ai, a->deadline, fd);
 	freeaddrinfo(res);
 	if (ret)
-		snprintf(why, whylen, "cannot connect to the gateway %s port %u: %s",
+		snprintf(err, errlen, "cannot connect to the gateway %s port %u: %s",
 			 a->hostname, a->port, strerror(-ret));
 	return ret;
 }
 
-static int agent_handshake(const struct agent *a, SSL *ssl, int fd, char *why, size_t whylen)
+static int agent_handshake(const struct agent *a, SSL *ssl, int fd, char *err, size_t errlen)
 {
 	int r, ret = 0;
 
@@ -615,30 +615,30 @@ static int agent_handshake(const struct agent *a, SSL *ssl, int fd, char *why, s
 	while (!ret && (r = SSL_connect(ssl)) != 1)
 		ret = agent_ssl_wait(ssl, fd, r, a->deadline);
 	if (ret == -ETIMEDOUT)
-		snprintf(why, whylen, "the gateway %s did not finish the TLS handshake within %d s",
+		snprintf(err, errlen, "the gateway %s did not finish the TLS handshake within %d s",
 			 a->hostname, PST_AGENT_TIMEOUT_MS / 1000);
 	else if (ret)
-		ssl_why(why, whylen, "TLS handshake with the gateway failed");
+		ssl_why(err, errlen, "TLS handshake with the gateway failed");
 	return ret;
 }
 
 /* Before the token leaves: is this the gateway openconnect verified? */
-static int agent_peer_check(const struct agent *a, SSL *ssl, char *why, size_t whylen)
+static int agent_peer_check(const struct agent *a, SSL *ssl, char *err, size_t errlen)
 {
 	X509 *peer = SSL_get0_peer_certificate(ssl);
 
 	if (!peer) {
-		snprintf(why, whylen, "the gateway sent no certificate");
+		snprintf(err, errlen, "the gateway sent no certificate");
 		return -EPERM;
 	}
 	if (a->cafile && SSL_get_verify_result(ssl) != X509_V_OK) {
-		snprintf(why, whylen, "the gateway's certificate does not verify against "
+		snprintf(err, errlen, "the gateway's certificate does not verify against "
 			 "POSTERN_CAFILE: %s",
 			 X509_verify_cert_error_string(SSL_get_verify_result(ssl)));
 		return -EPERM;
 	}
 	if (a->have_pin && pst_pin_check(peer, a->pin)) {
-		snprintf(why, whylen, "the gateway's public key does not match CSD_SHA256: "
+		snprintf(err, errlen, "the gateway's public key does not match CSD_SHA256: "
 			 "refusing to send the posture report");
 		return -EPERM;
 	}
@@ -663,7 +663,7 @@ static int agent_write(const struct agent *a, SSL *ssl, int fd, const char *buf,
 }
 
 /* The request, with the token in it: wiped once sent. */
-static int agent_send(const struct agent *a, SSL *ssl, int fd, char *why, size_t whylen)
+static int agent_send(const struct agent *a, SSL *ssl, int fd, char *err, size_t errlen)
 {
 	char head[HEAD_MAX];
 	int n = snprintf(head, sizeof(head),
@@ -682,10 +682,10 @@ static int agent_send(const struct agent *a, SSL *ssl, int fd, char *why, size_t
 	if (!ret)
 		ret = agent_write(a, ssl, fd, a->body, a->body_len);
 	if (ret == -ETIMEDOUT)
-		snprintf(why, whylen, "the gateway %s did not take the report within %d s",
+		snprintf(err, errlen, "the gateway %s did not take the report within %d s",
 			 a->hostname, PST_AGENT_TIMEOUT_MS / 1000);
 	else if (ret)
-		ssl_why(why, whylen, "cannot send the posture report");
+		ssl_why(err, errlen, "cannot send the posture report");
 	return ret;
 }
 
@@ -710,51 +710,51 @@ static int agent_read_status(const struct agent *a, SSL *ssl, int fd, int *statu
 	return ret == -EAGAIN ? -EBADMSG : ret;
 }
 
-static int agent_receive(const struct agent *a, SSL *ssl, int fd, int *status, char *why,
-			 size_t whylen)
+static int agent_receive(const struct agent *a, SSL *ssl, int fd, int *status, char *err,
+			 size_t errlen)
 {
 	int ret = agent_read_status(a, ssl, fd, status);
 
 	if (ret == -ETIMEDOUT)
-		snprintf(why, whylen, "the gateway %s did not answer the report within %d s",
+		snprintf(err, errlen, "the gateway %s did not answer the report within %d s",
 			 a->hostname, PST_AGENT_TIMEOUT_MS / 1000);
 	else if (ret == -EBADMSG)
-		snprintf(why, whylen, "the gateway's answer to the report is not HTTP");
+		snprintf(err, errlen, "the gateway's answer to the report is not HTTP");
 	else if (ret)
-		snprintf(why, whylen, "the gateway closed the connection without answering "
+		snprintf(err, errlen, "the gateway closed the connection without answering "
 			 "the report");
 	ERR_clear_error();
 	return ret;
 }
 
-static int agent_exchange(const struct agent *a, SSL *ssl, int fd, int *status, char *why,
-			  size_t whylen)
+static int agent_exchange(const struct agent *a, SSL *ssl, int fd, int *status, char *err,
+			  size_t errlen)
 {
-	int ret = agent_handshake(a, ssl, fd, why, whylen);
+	int ret = agent_handshake(a, ssl, fd, err, errlen);
 
 	if (!ret)
-		ret = agent_peer_check(a, ssl, why, whylen);
+		ret = agent_peer_check(a, ssl, err, errlen);
 	if (!ret)
-		ret = agent_send(a, ssl, fd, why, whylen);
+		ret = agent_send(a, ssl, fd, err, errlen);
 	if (!ret)
-		ret = agent_receive(a, ssl, fd, status, why, whylen);
+		ret = agent_receive(a, ssl, fd, status, err, errlen);
 	return ret;
 }
 
-static int agent_post(struct agent *a, int *status, char *why, size_t whylen)
+static int agent_post(struct agent *a, int *status, char *err, size_t errlen)
 {
 	SSL_CTX *ctx = NULL;
 	struct in_addr v4;
 	SSL *ssl = NULL;
 	int fd = -1;
-	int ret = agent_ctx_new(a, &ctx, why, whylen);
+	int ret = agent_ctx_new(a, &ctx, err, errlen);
 
 	if (!ret)
-		ret = agent_connect(a, &fd, why, whylen);
+		ret = agent_connect(a, &fd, err, errlen);
 	if (!ret) {
 		ssl = SSL_new(ctx);
 		if (!ssl || SSL_set_fd(ssl, fd) != 1) {
-			ssl_why(why, whylen, "cannot create a TLS connection");
+			ssl_why(err, errlen, "cannot create a TLS connection");
 			ret = -ENOMEM;
 		}
 	}
@@ -763,7 +763,7 @@ static int agent_post(struct agent *a, int *status, char *why, size_t whylen)
 	    inet_pton(AF_INET, a->args.host, &v4) != 1)
 		SSL_set_tlsext_host_name(ssl, a->args.host);
 	if (!ret)
-		ret = agent_exchange(a, ssl, fd, status, why, whylen);
+		ret = agent_exchange(a, ssl, fd, status, err, errlen);
 	SSL_free(ssl);
 	SSL_CTX_free(ctx);
 	if (fd >= 0)
@@ -798,24 +798,24 @@ static void agent_init(struct agent *a)
 
 int pst_agent_main(int argc, char **argv)
 {
-	char why[PST_WHY_MAX] = "";
+	char err[PST_WHY_MAX] = "";
 	struct agent a;
 	int status = 0;
 	int ret;
 
 	agent_init(&a);
-	ret = pst_csd_args_parse(argc, argv, &a.args, why, sizeof(why));
+	ret = pst_csd_args_parse(argc, argv, &a.args, err, sizeof(err));
 	if (!ret)
-		ret = agent_env(&a, why, sizeof(why));
+		ret = agent_env(&a, err, sizeof(err));
 	if (!ret)
-		ret = agent_collect(&a, why, sizeof(why));
+		ret = agent_collect(&a, err, sizeof(err));
 	if (!ret) {
 		agent_host_header(&a);
-		ret = agent_post(&a, &status, why, sizeof(why));
+		ret = agent_post(&a, &status, err, sizeof(err));
 	}
 	alarm(0);
 	if (ret) {
-		fprintf(stderr, "postern-posture: posture report failed: %s\n", why);
+		fprintf(stderr, "postern-posture: posture report failed: %s\n", err);
 		return PST_EXIT_FAIL;
 	}
 	if (status != 200) {

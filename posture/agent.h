@@ -53,12 +53,12 @@ void pst_collect_paths_default(struct pst_collect_paths *paths);
 /*
  * Collects every fact this platform can tell, all with source agent and
  * time now, then applies the overrides file. Returns 0, or a negative errno
- * with one line in why (a file that names a path: the certificate, the agent
+ * with one line in err (a file that names a path: the certificate, the agent
  * config, the overrides). A fact a collector cannot tell is simply not
  * reported: the policy counts a missing fact as a failed check.
  */
 int pst_collect(const struct pst_collect_paths *paths, time_t now, struct pst_facts *facts,
-		char *why, size_t whylen);
+		char *err, size_t errlen);
 
 /*
  * Reads a whole regular file or /proc file of at most max bytes into a
@@ -92,17 +92,17 @@ int pst_blockdev_encrypted(const char *sys, unsigned int major, unsigned int min
 /*
  * The agent config (libconfuse, one key: mdm-marker = "PATH"): *enrolled is
  * whether PATH exists. -ENOENT when there is no config file (then mdm.enrolled
- * is not reported); other errors with "FILE:LINE: what" in why.
+ * is not reported); other errors with "FILE:LINE: what" in err.
  */
-int pst_agentconf_mdm(const char *path, bool *enrolled, char *why, size_t whylen);
+int pst_agentconf_mdm(const char *path, bool *enrolled, char *err, size_t errlen);
 
-/* The identity in a PEM device certificate file. 0, or -errno with why. */
-int pst_certfile_identity(const char *path, struct pst_identity *id, char *why, size_t whylen);
+/* The identity in a PEM device certificate file. 0, or -errno with err. */
+int pst_certfile_identity(const char *path, struct pst_identity *id, char *err, size_t errlen);
 
 /* Reads a facts file (pst_facts_file_parse, source agent) into facts.
  * Errors come as "FILE:LINE: what" or "FILE: what". */
-int pst_factsfile_load(const char *path, time_t now, struct pst_facts *facts, char *why,
-		       size_t whylen);
+int pst_factsfile_load(const char *path, time_t now, struct pst_facts *facts, char *err,
+		       size_t errlen);
 
 /* When the facts of src were collected: the oldest time among them (so a
  * stale fact dates the whole report, failing closed), or now if none. */
@@ -121,9 +121,9 @@ struct pst_csd_args {
 };
 
 /* Parses argv[1..] as openconnect passes them to a --csd-wrapper. 0, or
- * -EINVAL with why. */
-int pst_csd_args_parse(int argc, char **argv, struct pst_csd_args *out, char *why,
-		       size_t whylen);
+ * -EINVAL with err. */
+int pst_csd_args_parse(int argc, char **argv, struct pst_csd_args *out, char *err,
+		       size_t errlen);
 /* "https://HOST[:PORT][/PATH]": host and port (0 when none). 0 or -EINVAL. */
 int pst_url_parse(const char *url, char *host, size_t hostlen, uint16_t *port);
 /* A decimal port 1..65535, the whole string. 0 or -EINVAL. */

@@ -127,7 +127,7 @@ static const char *file_error(int err)
 }
 
 /* "FILE: message" or, for "line N: message", "FILE:N: message". */
-static void why_in_file(char *why, size_t whylen, const char *path, const char *msg)
+static void why_in_file(char *err, size_t errlen, const char *path, const char *msg)
 {
 	char *end;
 	unsigned long line;
@@ -135,11 +135,11 @@ static void why_in_file(char *why, size_t whylen, const char *path, const char *
 	if (!strncmp(msg, "line ", 5)) {
 		line = strtoul(msg + 5, &end, 10);
 		if (end != msg + 5 && !strncmp(end, ": ", 2)) {
-			snprintf(why, whylen, "%s:%lu: %s", path, line, end + 2);
+			snprintf(err, errlen, "%s:%lu: %s", path, line, end + 2);
 			return;
 		}
 	}
-	snprintf(why, whylen, "%s: %s", path, msg);
+	snprintf(err, errlen, "%s: %s", path, msg);
 }
 
 /* ---- os-release ---- */
@@ -453,8 +453,8 @@ static int collect_disk(const struct pst_collect_paths *paths, bool *encrypted)
 /* libconfuse calls back without user data; the agent is single-threaded. */
 static struct {
 	const char *path;
-	char *why;
-	size_t whylen;
+	char *err;
+	size_t errlen;
 	int errors;
 	int marker_line;
 } agentconf;
@@ -470,7 +470,7 @@ static void agentconf_error(cfg_t *cfg, const char *fmt, va_list ap)
 	for (char *c = msg; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			*c = '?';
-	snprintf(agentconf.why, agentconf.whylen, "%s:%d: %s", agentconf.path,
+	snprintf(agentconf.err, agentconf.errlen, "%s:%d: %s", agentconf.path,
 		 cfg ? cfg->line : 0, msg);
 }
 
@@ -513,12 +513,12 @@ static int agentconf_parse(FILE *fp, const char *path, char *marker, size_t mark
 	cfg->filename = strdup(path);	/* freed by cfg_free */
 	if (cfg_parse_fp(cfg, fp) != CFG_SUCCESS) {
 		if (!agentconf.errors)
-			snprintf(agentconf.why, agentconf.whylen, "%s: syntax error", path);
+			snprintf(agentconf.err, agentconf.errlen, "%s: syntax error", path);
 	} else if (cfg_size(cfg, "mdm-marker") == 0) {
-		snprintf(agentconf.why, agentconf.whylen, "%s: missing mdm-marker", path);
+		snprintf(agentconf.err, agentconf.errlen, "%s: missing mdm-marker", path);
 	} else if ((size_t)snprintf(marker, markerlen, "%s",
 				    cfg_getstr(cfg, "mdm-marker")) >= markerlen) {
-		snprintf(agentconf.why, agentconf.whylen, "%s: mdm-marker is too long", path);
+		snprintf(agentconf.err, agentconf.errlen, "%s: mdm-marker is too long", path);
 	} else {
 		ret = 0;
 	}
@@ -526,7 +526,7 @@ static int agentconf_parse(FILE *fp, const char *path, char *marker, size_t mark
 	return ret;
 }
 
-static int agentconf_marker(const char *marker, bool *enrolled, char *why, size_t whylen)
+static int agentconf_marker(const char *marker, bool *enrolled, char *err, size_t errlen)
 {
 	struct stat st;
 
@@ -538,12 +538,12 @@ static int agentconf_marker(const char *marker, bool *enrolled, char *why, size_
 		*enrolled = false;
 		return 0;
 	}
-	snprintf(why, whylen, "cannot check the mdm-marker %s: %s", marker, strerror(errno));
+	snprintf(err, errlen, "cannot check the mdm-marker %s: %s", marker, strerror(errno));
 	return -errno;
 }
 
 /* Read whole first (pst_file_read), so that a FIFO cannot hang the agent. */
-int pst_agentconf_mdm(const char *path, bool *enrolled, char *why, size_t whylen)
+int pst_agentconf_mdm(const char *path, bool *enrolled, char *err, size_t errlen)
 {
 	char marker[PATH_MAX], *text = NULL;
 	size_t len = 0;
@@ -554,26 +554,26 @@ int pst_agentconf_mdm(const char *path, bool *enrolled, char *why, size_t whylen
 		ret = -ENOMEM;
 	if (ret) {
 		if (ret != -ENOENT)
-			snprintf(why, whylen, "%s: %s", path, file_error(ret));
+			snprintf(err, errlen, "%s: %s", path, file_error(ret));
 		free(text);
 		return ret;
 	}
 	agentconf.path = path;
-	agentconf.why = why;
-	agentconf.whylen = whylen;
+	agentconf.err = err;
+	agentconf.errlen = errlen;
 	agentconf.errors = 0;
 	agentconf.marker_line = 0;
 	ret = agentconf_parse(fp, path, marker, sizeof(marker));
 	fclose(fp);
 	free(text);
 	if (!ret)
-		ret = agentconf_marker(marker, enrolled, why, whylen);
+		ret = agentconf_marker(marker, enrolled, err, errlen);
 	return ret;
 }
 
 /* ---- the device certificate ---- */
 
-int pst_certfile_identity(const char *path, struct pst_identity *id, char *why, size_t whylen)
+int pst_certfile_identity(const char *path, struct pst_identity *id, char *err, size_t errlen)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -582,16 +582,16 @@ int pst_certfile_identity(const char *path, struct pst_identity *id, char *why, 
 	int ret = pst_file_read(path, CERT_FILE_MAX, &buf, &len);
 
 	if (ret) {
-		snprintf(why, whylen, "%s: %s", path, file_error(ret));
+		snprintf(err, errlen, "%s: %s", path, file_error(ret));
 		return ret;
 	}
 	bio = BIO_new_mem_buf(buf, (int)len);
 	cert = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
 	if (!cert) {
-		snprintf(why, whylen, "%s: not a PEM certificate", path);
+		snprintf(err, errlen, "%s: not a PEM certificate", path);
 		ret = -EINVAL;
 	} else if (!pst_cert_identity(cert, id)) {
-		snprintf(why, whylen, "%s: not a Postern device certificate", path);
+		snprintf(err, errlen, "%s: not a Postern device certificate", path);
 		ret = -EINVAL;
 	}
 	X509_free(cert);
@@ -602,8 +602,8 @@ int pst_certfile_identity(const char *path, struct pst_identity *id, char *why, 
 
 /* ---- facts files ---- */
 
-int pst_factsfile_load(const char *path, time_t now, struct pst_facts *facts, char *why,
-		       size_t whylen)
+int pst_factsfile_load(const char *path, time_t now, struct pst_facts *facts, char *err,
+		       size_t errlen)
 {
 	char *buf = NULL, msg[PST_WHY_MAX];
 	size_t len = 0;
@@ -611,15 +611,15 @@ int pst_factsfile_load(const char *path, time_t now, struct pst_facts *facts, ch
 
 	if (ret) {
 		if (ret == -EFBIG)
-			snprintf(why, whylen, "%s: larger than %d bytes", path, PST_FACTS_FILE_MAX);
+			snprintf(err, errlen, "%s: larger than %d bytes", path, PST_FACTS_FILE_MAX);
 		else
-			snprintf(why, whylen, "%s: %s", path, file_error(ret));
+			snprintf(err, errlen, "%s: %s", path, file_error(ret));
 		return ret;
 	}
 	msg[0] = '\0';
 	ret = pst_facts_file_parse(buf, len, PST_SRC_AGENT, now, facts, msg, sizeof(msg));
 	if (ret)
-		why_in_file(why, whylen, path, msg[0] ? msg : "not a facts file");
+		why_in_file(err, errlen, path, msg[0] ? msg : "not a facts file");
 	free(buf);
 	return ret;
 }
@@ -715,7 +715,7 @@ static int collect_os(const struct pst_collect_paths *paths, struct pst_facts *f
 }
 
 static int collect_device(const struct pst_collect_paths *paths, struct pst_facts *facts,
-			  time_t now, char *why, size_t whylen)
+			  time_t now, char *err, size_t errlen)
 {
 	struct pst_identity id;
 	bool flag = false;
@@ -724,14 +724,14 @@ static int collect_device(const struct pst_collect_paths *paths, struct pst_fact
 	if (collect_disk(paths, &flag) == 0)
 		ret = collect_set(facts, "disk.encrypted", flag ? "true" : "false", now);
 	if (!ret) {
-		ret = pst_agentconf_mdm(paths->agent_conf, &flag, why, whylen);
+		ret = pst_agentconf_mdm(paths->agent_conf, &flag, err, errlen);
 		if (!ret)
 			ret = collect_set(facts, "mdm.enrolled", flag ? "true" : "false", now);
 		else if (ret == -ENOENT)
 			ret = 0;
 	}
 	if (!ret && paths->cert) {
-		ret = pst_certfile_identity(paths->cert, &id, why, whylen);
+		ret = pst_certfile_identity(paths->cert, &id, err, errlen);
 		if (!ret)
 			ret = collect_set(facts, "device.id", id.device_id, now);
 	}
@@ -739,17 +739,17 @@ static int collect_device(const struct pst_collect_paths *paths, struct pst_fact
 }
 
 int pst_collect(const struct pst_collect_paths *paths, time_t now, struct pst_facts *facts,
-		char *why, size_t whylen)
+		char *err, size_t errlen)
 {
 	int ret;
 
 	pst_facts_init(facts);
 	ret = collect_os(paths, facts, now);
 	if (!ret)
-		ret = collect_device(paths, facts, now, why, whylen);
+		ret = collect_device(paths, facts, now, err, errlen);
 	if (ret == -ENOSPC)
-		snprintf(why, whylen, "more than %d facts", PST_FACTS_MAX);
+		snprintf(err, errlen, "more than %d facts", PST_FACTS_MAX);
 	if (!ret && paths->facts)
-		ret = pst_factsfile_load(paths->facts, now, facts, why, whylen);
+		ret = pst_factsfile_load(paths->facts, now, facts, err, errlen);
 	return ret;
 }

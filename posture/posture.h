@@ -120,12 +120,12 @@ int pst_facts_merge(struct pst_facts *to, const struct pst_facts *from, enum pst
  * csd-post.sh sends endpoint.device.port["22"]="true"; and
  * endpoint.fw["X"]={}; and such) are skipped. `endpoint.collected-at="EPOCH"`
  * dates every fact of the report: time = min(received, collected-at); without
- * it, time = received. Returns 0, or -EBADMSG with "line N: what" in why for
+ * it, time = received. Returns 0, or -EBADMSG with "line N: what" in err for
  * a line of another shape, a known fact with a bad value, or more than
  * PST_FACTS_MAX facts. On error, facts is unchanged.
  */
 int pst_report_parse(const char *buf, size_t len, enum pst_source src, time_t received,
-		     struct pst_facts *facts, char *why, size_t whylen);
+		     struct pst_facts *facts, char *err, size_t errlen);
 /* Formats facts of src as a report (what the agent posts). Returns the length
  * written (excluding the NUL) or -ENOSPC. */
 int pst_report_format(const struct pst_facts *facts, enum pst_source src,
@@ -138,10 +138,10 @@ int pst_report_format(const struct pst_facts *facts, enum pst_source src,
  * a decision resting on several sources can be replayed. An empty value removes the fact (so a test can
  * take away a fact the agent collected); `collected-at=EPOCH` dates the
  * facts as in a report. Unknown names are an error here (a typo in a fixture
- * must not pass silently). Returns 0 or -EINVAL with "line N: what" in why.
+ * must not pass silently). Returns 0 or -EINVAL with "line N: what" in err.
  */
 int pst_facts_file_parse(const char *buf, size_t len, enum pst_source src, time_t now,
-			 struct pst_facts *facts, char *why, size_t whylen);
+			 struct pst_facts *facts, char *err, size_t errlen);
 
 /*
  * What the client's init request says about itself: the <device-id> element

@@ -46,8 +46,8 @@ struct pst_read {
 	bool have_collected;
 	unsigned int collected_line;
 	time_t collected;
-	char *why;
-	size_t whylen;
+	char *err;
+	size_t errlen;
 };
 
 /* Reasons quote the input and end up in log lines: only printable ASCII. */
@@ -69,11 +69,11 @@ static int pst_why(struct pst_read *rd, unsigned int line, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	pst_why_clean(msg);
-	if (rd->why && rd->whylen) {
+	if (rd->err && rd->errlen) {
 		if (line)
-			snprintf(rd->why, rd->whylen, "line %u: %s", line, msg);
+			snprintf(rd->err, rd->errlen, "line %u: %s", line, msg);
 		else
-			snprintf(rd->why, rd->whylen, "%s", msg);
+			snprintf(rd->err, rd->errlen, "%s", msg);
 	}
 	return -EINVAL;
 }
@@ -211,17 +211,17 @@ static int pst_read_commit(struct pst_read *rd, enum pst_source src, time_t now,
 	return 0;
 }
 
-static void pst_read_init(struct pst_read *rd, char *why, size_t whylen)
+static void pst_read_init(struct pst_read *rd, char *err, size_t errlen)
 {
 	pst_facts_init(&rd->got);
 	pst_facts_init(&rd->gone);
 	rd->have_collected = false;
 	rd->collected_line = 0;
 	rd->collected = 0;
-	rd->why = why;
-	rd->whylen = whylen;
-	if (why && whylen)
-		why[0] = '\0';
+	rd->err = err;
+	rd->errlen = errlen;
+	if (err && errlen)
+		err[0] = '\0';
 }
 
 static int pst_input_check(struct pst_read *rd, const char *buf, size_t len, const char *what)
@@ -363,7 +363,7 @@ static int pst_item_use(struct pst_read *rd, const struct pst_line *l,
 }
 
 int pst_report_parse(const char *buf, size_t len, enum pst_source src, time_t received,
-		     struct pst_facts *facts, char *why, size_t whylen)
+		     struct pst_facts *facts, char *err, size_t errlen)
 {
 	struct pst_read rd;
 	struct pst_line l = { .no = 0 };
@@ -371,7 +371,7 @@ int pst_report_parse(const char *buf, size_t len, enum pst_source src, time_t re
 	size_t pos = 0;
 	int ret;
 
-	pst_read_init(&rd, why, whylen);
+	pst_read_init(&rd, err, errlen);
 	ret = pst_input_check(&rd, buf, len, "report");
 	while (!ret && pst_next_line(buf, len, &pos, &l)) {
 		if (pst_blank(l.s, l.len))
@@ -504,7 +504,7 @@ static int pst_facts_line(struct pst_read *rd, const struct pst_line *l, enum ps
 }
 
 int pst_facts_file_parse(const char *buf, size_t len, enum pst_source src, time_t now,
-			 struct pst_facts *facts, char *why, size_t whylen)
+			 struct pst_facts *facts, char *err, size_t errlen)
 {
 	struct pst_read rd;
 	struct pst_line l = { .no = 0 };
@@ -512,7 +512,7 @@ int pst_facts_file_parse(const char *buf, size_t len, enum pst_source src, time_
 	size_t pos = 0, n;
 	int ret;
 
-	pst_read_init(&rd, why, whylen);
+	pst_read_init(&rd, err, errlen);
 	ret = pst_input_check(&rd, buf, len, "facts file");
 	while (!ret && pst_next_line(buf, len, &pos, &l)) {
 		s = l.s;
