@@ -4,11 +4,12 @@
  * for a host scan, with the arguments and environment of its stock
  * csd-post.sh. It collects this device's facts, posts them as the report
  * body to /+CSCOE+/sdesktop/scan.xml over TLS presenting the device
- * certificate, and exits 0 when the gateway answers 200, 1 otherwise.
+ * certificate, and postern-posture exits 0 when the gateway answers 200, 1
+ * otherwise.
  *
  * openconnect only warns about a non-zero exit and goes on to log in, so the
- * one line this prints on stderr is what tells the user why the session was
- * quarantined. The gateway must be the one openconnect verified: its public
+ * one line postern-posture prints on stderr (from what pst_agent_report
+ * returns) is what tells the user why the session was quarantined. The gateway must be the one openconnect verified: its public
  * key must hash to CSD_SHA256 (or its chain verify against POSTERN_CAFILE),
  * checked before the token is sent; anything else fails closed. Every step
  * shares one 15 s deadline, so a silent gateway cannot hang the login.
@@ -17,7 +18,6 @@
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -771,59 +771,28 @@ static int agent_post(struct agent *a, int *status, char *err, size_t errlen)
 	return ret;
 }
 
-/* ---- main ---- */
+/* ---- the report ---- */
 
-/*
- * The poll deadline bounds the network; this bounds the rest (a name in
- * CSD_HOSTNAME whose resolver never answers), so the login never hangs.
- */
-static void agent_alarm(int sig)
+int pst_agent_report(int argc, char **argv, struct pst_agent_result *res, char *err,
+		     size_t errlen)
 {
-	static const char msg[] = "postern-posture: timed out: no posture report was sent\n";
-	ssize_t n = write(STDERR_FILENO, msg, sizeof(msg) - 1);
-
-	(void)n;
-	(void)sig;
-	_exit(PST_EXIT_FAIL);
-}
-
-static void agent_init(struct agent *a)
-{
-	memset(a, 0, sizeof(*a));
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGALRM, agent_alarm);
-	alarm(PST_AGENT_TIMEOUT_MS / 1000 + 2);
-	a->deadline = now_ms() + PST_AGENT_TIMEOUT_MS;
-}
-
-int pst_agent_main(int argc, char **argv)
-{
-	char err[PST_WHY_MAX] = "";
 	struct agent a;
-	int status = 0;
 	int ret;
 
-	agent_init(&a);
-	ret = pst_csd_args_parse(argc, argv, &a.args, err, sizeof(err));
+	memset(&a, 0, sizeof(a));
+	memset(res, 0, sizeof(*res));
+	a.deadline = now_ms() + PST_AGENT_TIMEOUT_MS;
+	ret = pst_csd_args_parse(argc, argv, &a.args, err, errlen);
 	if (!ret)
-		ret = agent_env(&a, err, sizeof(err));
+		ret = agent_env(&a, err, errlen);
 	if (!ret)
-		ret = agent_collect(&a, err, sizeof(err));
+		ret = agent_collect(&a, err, errlen);
 	if (!ret) {
 		agent_host_header(&a);
-		ret = agent_post(&a, &status, err, sizeof(err));
+		ret = agent_post(&a, &res->status, err, errlen);
 	}
-	alarm(0);
-	if (ret) {
-		fprintf(stderr, "postern-posture: posture report failed: %s\n", err);
-		return PST_EXIT_FAIL;
-	}
-	if (status != 200) {
-		fprintf(stderr, "postern-posture: the gateway %s refused the posture report "
-			"(HTTP %d)\n", a.hostname, status);
-		return PST_EXIT_FAIL;
-	}
-	fprintf(stderr, "postern-posture: posture report (%zu facts) accepted by the gateway "
-		"%s port %u\n", a.n_facts, a.hostname, a.port);
-	return PST_EXIT_OK;
+	snprintf(res->hostname, sizeof(res->hostname), "%s", a.hostname);
+	res->port = a.port;
+	res->n_facts = a.n_facts;
+	return ret;
 }

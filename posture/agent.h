@@ -143,14 +143,49 @@ int pst_pin_check(X509 *cert, const uint8_t pin[PST_PIN_LEN]);
  */
 int pst_http_status(const char *buf, size_t len, int *status);
 
-/* The wrapper: argv as openconnect gives it; returns the exit status. */
-int pst_agent_main(int argc, char **argv);
+/* What became of a report the gateway answered. */
+struct pst_agent_result {
+	int status;			/* the gateway's HTTP status; 200: accepted */
+	size_t n_facts;
+	char hostname[PST_HOST_MAX + 1];	/* CSD_HOSTNAME, the gateway */
+	uint16_t port;
+};
+
+/*
+ * The wrapper: argv as openconnect gives it. Collects the facts and posts
+ * them within PST_AGENT_TIMEOUT_MS of network time; 0 with the gateway's
+ * answer in *res, or -errno with one line in err. Prints nothing; the
+ * program bounds the rest (a resolver that never answers) and ignores
+ * SIGPIPE.
+ */
+int pst_agent_report(int argc, char **argv, struct pst_agent_result *res, char *err,
+		     size_t errlen);
 
 /* ---- check.c: the dry run ---- */
 
 void pst_decision_print_text(FILE *out, const struct pst_decision *d);
 void pst_decision_print_json(FILE *out, const struct pst_decision *d);
-/* `check` with argv[0] = "check"; returns the exit status. */
-int pst_check_main(int argc, char **argv);
+/* `check`'s command line. */
+struct pst_check_opts {
+	const char *policy;
+	const char *facts;
+	const char *cert;		/* NULL: the device has no id, group or ownership */
+	bool json;
+	bool help;
+};
+#define PST_CHECK_ERR_MAX	8192	/* every FILE:LINE problem of a policy or inventory */
+
+/* Parses argv with argv[0] = "check". 0, or -EINVAL with one line in err. */
+int pst_check_opts_parse(int argc, char **argv, struct pst_check_opts *o, char *err,
+			 size_t errlen);
+/* The dry run: the files loaded as the gateway loads them, decided by its
+ * engine. 0 with the decision written to out (text or, with o->json, JSON)
+ * and its verdict in *verdict, or -errno with what could not be used in err
+ * (a file's FILE:LINE problems, one per line: give it PST_CHECK_ERR_MAX
+ * bytes) and nothing written. */
+int pst_check_run(const struct pst_check_opts *o, FILE *out, enum pst_verdict *verdict,
+		  char *err, size_t errlen);
+/* The exit status of a verdict: 0 allow, 1 quarantine, 2 deny. */
+int pst_check_exit(enum pst_verdict v);
 
 #endif

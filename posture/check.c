@@ -20,7 +20,6 @@
 #include "posture/agent.h"
 #include "posture/inventory.h"
 
-#define POLICY_ERR_MAX	8192	/* every FILE:LINE problem of a policy or inventory */
 #define NO_REPORT	"no posture report was received"
 
 enum check_opt_id {
@@ -40,90 +39,82 @@ static const struct option check_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static const char check_usage[] =
-	"usage: postern-posture check --policy FILE --facts FILE [--cert FILE] [--json]\n"
-	"Prints what the gateway would decide for a device with these facts under\n"
-	"this policy; see postern-posture(8).\n";
-
-struct check_opts {
-	const char *policy;
-	const char *facts;
-	const char *cert;
-	bool json;
-	bool help;
-};
-
 /* ---- the command line ---- */
 
-static int check_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int check_usage_error(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
-static int check_usage_error(const char *fmt, ...)
+/* Control characters of an argument become '?': the message is one line. */
+static int check_usage_error(char *err, size_t errlen, const char *fmt, ...)
 {
-	char msg[256];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
-	for (char *c = msg; *c; c++)
+	for (char *c = err; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			*c = '?';
-	fprintf(stderr, "postern-posture check: %s (see 'postern-posture check --help')\n", msg);
 	return -EINVAL;
 }
 
-static int check_opt_file(const char **slot, const char *arg, const char *name)
+static int check_opt_file(const char **slot, const char *arg, const char *name, char *err,
+			  size_t errlen)
 {
 	if (*slot)
-		return check_usage_error("--%s given twice", name);
+		return check_usage_error(err, errlen, "--%s given twice", name);
 	if (!*arg)
-		return check_usage_error("--%s: empty value", name);
+		return check_usage_error(err, errlen, "--%s: empty value", name);
 	*slot = arg;
 	return 0;
 }
 
-static int check_opt_set(struct check_opts *o, int id, const char *arg)
+static int check_opt_set(struct pst_check_opts *o, int id, const char *arg, char *err,
+			 size_t errlen)
 {
 	switch (id) {
-	case OPT_POLICY:	return check_opt_file(&o->policy, arg, "policy");
-	case OPT_FACTS:		return check_opt_file(&o->facts, arg, "facts");
-	case OPT_CERT:		return check_opt_file(&o->cert, arg, "cert");
+	case OPT_POLICY:	return check_opt_file(&o->policy, arg, "policy", err, errlen);
+	case OPT_FACTS:		return check_opt_file(&o->facts, arg, "facts", err, errlen);
+	case OPT_CERT:		return check_opt_file(&o->cert, arg, "cert", err, errlen);
 	case OPT_JSON:		o->json = true; return 0;
 	case OPT_HELP:		o->help = true; return 0;
 	}
-	return check_usage_error("internal error: option %d", id);
+	return check_usage_error(err, errlen, "internal error: option %d", id);
 }
 
 /* getopt reports, we word it: opterr is off so every message is our line. */
-static int check_opt_unknown(const char *arg)
+static int check_opt_unknown(const char *arg, char *err, size_t errlen)
 {
 	if (optopt >= OPT_POLICY)
-		return check_usage_error("option '%.64s' takes no value", arg);
+		return check_usage_error(err, errlen, "option '%.64s' takes no value", arg);
 	if (optopt > 0)
-		return check_usage_error("unknown option '-%c'", optopt);
-	return check_usage_error("unknown option '%.64s'", arg);
+		return check_usage_error(err, errlen, "unknown option '-%c'", optopt);
+	return check_usage_error(err, errlen, "unknown option '%.64s'", arg);
 }
 
-static int check_opts_parse(int argc, char **argv, struct check_opts *o)
+int pst_check_opts_parse(int argc, char **argv, struct pst_check_opts *o, char *err,
+			 size_t errlen)
 {
 	int c, ret = 0;
 
+	memset(o, 0, sizeof(*o));
 	opterr = 0;
 	optind = 1;
 	while (!ret && (c = getopt_long(argc, argv, "+:h", check_options, NULL)) != -1) {
 		if (c == '?')
-			ret = check_opt_unknown(argv[optind - 1]);
+			ret = check_opt_unknown(argv[optind - 1], err, errlen);
 		else if (c == ':')
-			ret = check_usage_error("option '%.64s' needs a value", argv[optind - 1]);
+			ret = check_usage_error(err, errlen, "option '%.64s' needs a value",
+						argv[optind - 1]);
 		else
-			ret = check_opt_set(o, c, optarg);
+			ret = check_opt_set(o, c, optarg, err, errlen);
 	}
 	if (!ret && optind < argc)
-		ret = check_usage_error("unexpected argument '%.64s'", argv[optind]);
+		ret = check_usage_error(err, errlen, "unexpected argument '%.64s'", argv[optind]);
 	if (!ret && !o->help && !o->policy)
-		ret = check_usage_error("missing --policy");
+		ret = check_usage_error(err, errlen, "missing --policy");
 	if (!ret && !o->help && !o->facts)
-		ret = check_usage_error("missing --facts");
+		ret = check_usage_error(err, errlen, "missing --facts");
 	return ret;
 }
 
@@ -138,42 +129,16 @@ struct check_input {
 	bool have_report;
 };
 
-/* A loader's outcome: its FILE:LINE problems, or the error, on stderr. */
-static int check_loaded(int ret, const char *err, const char *path)
+/* A loader's outcome: its FILE:LINE problems in err, or the error named. */
+static int check_loaded(int ret, const char *path, char *err, size_t errlen)
 {
-	if (ret && err[0])
-		fprintf(stderr, "%s\n", err);
-	else if (ret)
-		fprintf(stderr, "%s: %s\n", path, strerror(-ret));
-	return ret;
-}
-
-static int check_load_policy(const char *path, struct conf_policy **out)
-{
-	char *err = calloc(1, POLICY_ERR_MAX);
-	int ret;
-
-	if (!err)
-		return -ENOMEM;
-	ret = check_loaded(conf_policy_load(path, out, err, POLICY_ERR_MAX), err, path);
-	free(err);
-	return ret;
-}
-
-static int check_load_inventory(const char *path, struct pst_inventory **out)
-{
-	char *err = calloc(1, POLICY_ERR_MAX);
-	int ret;
-
-	if (!err)
-		return -ENOMEM;
-	ret = check_loaded(pst_inventory_load(path, out, err, POLICY_ERR_MAX), err, path);
-	free(err);
+	if (ret && !err[0])
+		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
 	return ret;
 }
 
 /* The gateway looks up the certificate's device id, never a reported one. */
-static int check_add_inventory(struct check_input *in, time_t now)
+static int check_add_inventory(struct check_input *in, time_t now, char *err, size_t errlen)
 {
 	int ret;
 
@@ -182,21 +147,19 @@ static int check_add_inventory(struct check_input *in, time_t now)
 	ret = pst_inventory_facts(in->inventory, in->have_id ? in->id.device_id : NULL, now,
 				  in->policy->max_inventory_age, &in->facts);
 	if (ret < 0)
-		fprintf(stderr, "%s: the inventory's facts do not fit with the facts file's\n",
-			in->policy->inventory);
+		snprintf(err, errlen, "%s: the inventory's facts do not fit with the facts file's",
+			 in->policy->inventory);
 	return ret < 0 ? ret : 0;
 }
 
 /* A facts file without any fact stands for a device that sent no report. */
-static int check_load_facts(const char *path, time_t now, struct check_input *in)
+static int check_load_facts(const char *path, time_t now, struct check_input *in, char *err,
+			    size_t errlen)
 {
-	char why[PST_WHY_MAX];
 	int ret;
 
 	pst_facts_init(&in->facts);
-	ret = pst_factsfile_load(path, now, &in->facts, why, sizeof(why));
-	if (ret)
-		fprintf(stderr, "%s\n", why);
+	ret = pst_factsfile_load(path, now, &in->facts, err, errlen);
 	/* Only the agent's facts make a report; client and MDM facts do not. */
 	in->have_report = false;
 	for (size_t i = 0; i < in->facts.n; i++)
@@ -204,25 +167,26 @@ static int check_load_facts(const char *path, time_t now, struct check_input *in
 	return ret;
 }
 
-static int check_load(const struct check_opts *o, time_t now, struct check_input *in)
+static int check_load(const struct pst_check_opts *o, time_t now, struct check_input *in,
+		      char *err, size_t errlen)
 {
-	char why[PST_WHY_MAX];
 	int ret = 0;
 
+	err[0] = '\0';
 	if (o->cert) {
-		ret = pst_certfile_identity(o->cert, &in->id, why, sizeof(why));
-		if (ret)
-			fprintf(stderr, "%s\n", why);
+		ret = pst_certfile_identity(o->cert, &in->id, err, errlen);
 		in->have_id = !ret;
 	}
 	if (!ret)
-		ret = check_load_policy(o->policy, &in->policy);
+		ret = check_loaded(conf_policy_load(o->policy, &in->policy, err, errlen),
+				   o->policy, err, errlen);
 	if (!ret && in->policy->inventory)
-		ret = check_load_inventory(in->policy->inventory, &in->inventory);
+		ret = check_loaded(pst_inventory_load(in->policy->inventory, &in->inventory, err,
+						      errlen), in->policy->inventory, err, errlen);
 	if (!ret)
-		ret = check_load_facts(o->facts, now, in);
+		ret = check_load_facts(o->facts, now, in, err, errlen);
 	if (!ret)
-		ret = check_add_inventory(in, now);
+		ret = check_add_inventory(in, now, err, errlen);
 	return ret;
 }
 
@@ -287,7 +251,7 @@ void pst_decision_print_json(FILE *out, const struct pst_decision *d)
 	fputs("]}\n", out);
 }
 
-static int check_verdict_exit(enum pst_verdict v)
+int pst_check_exit(enum pst_verdict v)
 {
 	switch (v) {
 	case PST_ALLOW:		return 0;
@@ -297,29 +261,33 @@ static int check_verdict_exit(enum pst_verdict v)
 	return 2;
 }
 
-static int check_run(const struct check_opts *o)
+int pst_check_run(const struct pst_check_opts *o, FILE *out, enum pst_verdict *verdict,
+		  char *err, size_t errlen)
 {
 	struct check_input *in = calloc(1, sizeof(*in));
 	struct pst_decision *d = calloc(1, sizeof(*d));
 	struct pst_subject subj;
 	time_t now = time(NULL);
-	int code = PST_EXIT_FILE;
+	int ret = -ENOMEM;
 
-	if (!in || !d) {
-		fprintf(stderr, "postern-posture: out of memory\n");
-	} else if (!check_load(o, now, in)) {
+	if (!in || !d)
+		snprintf(err, errlen, "out of memory");
+	else
+		ret = check_load(o, now, in, err, errlen);
+	if (!ret) {
 		subj = (struct pst_subject){
 			.device_id = in->have_id ? in->id.device_id : "",
 			.group = in->have_id ? in->id.group : "",
 			.ownership = in->have_id ? in->id.ownership : CONF_OWNERSHIP_ANY,
 			.report_problem = in->have_report ? NULL : NO_REPORT,
 		};
+		/* The decision points into the policy: printed before it is freed. */
 		pst_policy_decide(in->policy, &subj, &in->facts, now, d);
 		if (o->json)
-			pst_decision_print_json(stdout, d);
+			pst_decision_print_json(out, d);
 		else
-			pst_decision_print_text(stdout, d);
-		code = check_verdict_exit(d->verdict);
+			pst_decision_print_text(out, d);
+		*verdict = d->verdict;
 	}
 	if (in) {
 		conf_policy_free(in->policy);
@@ -327,28 +295,5 @@ static int check_run(const struct check_opts *o)
 	}
 	free(in);
 	free(d);
-	return code;
-}
-
-/* A full disk or a closed pipe must not pass for a verdict. */
-static int check_stdout_finish(int code)
-{
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "postern-posture: cannot write to standard output\n");
-		return PST_EXIT_FILE;
-	}
-	return code;
-}
-
-int pst_check_main(int argc, char **argv)
-{
-	struct check_opts o = { 0 };
-
-	if (check_opts_parse(argc, argv, &o))
-		return PST_EXIT_USAGE;
-	if (o.help) {
-		fputs(check_usage, stdout);
-		return check_stdout_finish(PST_EXIT_OK);
-	}
-	return check_stdout_finish(check_run(&o));
+	return ret;
 }

@@ -673,6 +673,69 @@ static void test_decision_output(void)
 	free(text);
 }
 
+/* ---- the dry run ---- */
+
+/* argv for check; "check" first, as postern-posture passes it. */
+static int check_parse(struct pst_check_opts *o, char *err, size_t errlen, const char *a1,
+		       const char *a2, const char *a3, const char *a4)
+{
+	char *argv[] = { "check", (char *)a1, (char *)a2, (char *)a3, (char *)a4, NULL };
+	int argc = 1;
+
+	while (argv[argc])
+		argc++;
+	return pst_check_opts_parse(argc, argv, o, err, errlen);
+}
+
+static void test_check_opts(void)
+{
+	struct pst_check_opts o;
+	char err[256];
+
+	CHECK_EQ_INT(check_parse(&o, err, sizeof(err), "--policy", "p", "--facts", "f"), 0);
+	CHECK(o.policy && !strcmp(o.policy, "p") && o.facts && !strcmp(o.facts, "f"));
+	CHECK(!o.cert && !o.json && !o.help);
+	CHECK_EQ_INT(check_parse(&o, err, sizeof(err), "--help", NULL, NULL, NULL), 0);
+	CHECK(o.help);
+	CHECK_EQ_INT(check_parse(&o, err, sizeof(err), "--policy", "p", NULL, NULL), -EINVAL);
+	CHECK_EQ_STR(err, "missing --facts");
+	CHECK_EQ_INT(check_parse(&o, err, sizeof(err), "--policy", "p", "--policy", "q"), -EINVAL);
+	CHECK_EQ_STR(err, "--policy given twice");
+	CHECK_EQ_INT(check_parse(&o, err, sizeof(err), "--bogus\x01", NULL, NULL, NULL), -EINVAL);
+	CHECK_EQ_STR(err, "unknown option '--bogus?'");
+}
+
+/* The decision goes to the caller's stream, the problems to its buffer. */
+static void test_check_run(void)
+{
+	struct pst_check_opts o = { .policy = "tests/fixtures/posture/policy.conf",
+				    .facts = "tests/fixtures/posture/compliant.facts" };
+	char *text = NULL, err[PST_CHECK_ERR_MAX];
+	size_t len = 0;
+	enum pst_verdict v = PST_ALLOW;
+	FILE *out;
+
+	if (access(o.policy, R_OK) != 0) {
+		printf("# %s not found from here; skipped\n", o.policy);
+		return;
+	}
+	out = open_memstream(&text, &len);
+	CHECK_EQ_INT(pst_check_run(&o, out, &v, err, sizeof(err)), 0);
+	fclose(out);
+	/* No certificate: no group, so no rule fits. */
+	CHECK_EQ_INT(v, PST_DENY);
+	CHECK(text && !strncmp(text, "verdict: deny\nrule: -\nprofile: -\nreason: ", 41));
+	free(text);
+	o.facts = "/nonexistent/postern.facts";
+	text = NULL;
+	out = open_memstream(&text, &len);
+	CHECK(pst_check_run(&o, out, &v, err, sizeof(err)) < 0);
+	fclose(out);
+	CHECK(strstr(err, "/nonexistent/postern.facts") != NULL);
+	CHECK(text && !text[0]);
+	free(text);
+}
+
 int main(void)
 {
 	tmp_init();
@@ -696,6 +759,8 @@ int main(void)
 	RUN(test_pin);
 	RUN(test_http_status);
 	RUN(test_decision_output);
+	RUN(test_check_opts);
+	RUN(test_check_run);
 	X509_free(authority.cert);
 	EVP_PKEY_free(authority.key);
 	tmp_cleanup();
