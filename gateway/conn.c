@@ -40,6 +40,7 @@
 #include "gateway/gateway.h"
 #include "gateway/log.h"
 
+#define CONN_WHY_MAX	160	/* why a connection ends, for its log line */
 
 const char *gw_conn_device(const struct gw_conn *c)
 {
@@ -280,65 +281,67 @@ void gw_conn_free(struct gw_conn *c)
 	free(c);
 }
 
-/* Classifies a failed SSL call; returns 1 to retry later, 0 for EOF, -1 for errors. */
-static int conn_ssl_result(struct gw_conn *c, int r, bool writing, const char **why)
+/*
+ * Classifies a failed SSL call: -EAGAIN to retry once the socket is ready,
+ * -ESHUTDOWN when the peer ended the session or the connection, -EPROTO
+ * for a TLS error; the last two with the reason, for the log, in err.
+ */
+static int conn_ssl_result(struct gw_conn *c, int r, bool writing, char *err, size_t errlen)
 {
 	int e = SSL_get_error(c->ssl, r);
 
 	switch (e) {
 	case SSL_ERROR_WANT_READ:
 		c->want_write = false;
-		return 1;
+		return -EAGAIN;
 	case SSL_ERROR_WANT_WRITE:
 		c->want_write = true;
-		return 1;
+		return -EAGAIN;
 	case SSL_ERROR_ZERO_RETURN:
-		*why = "peer closed the TLS session";
-		return 0;
+		snprintf(err, errlen, "peer closed the TLS session");
+		return -ESHUTDOWN;
 	case SSL_ERROR_SYSCALL:
-		*why = r == 0 || errno == 0 ? "peer closed the connection" : strerror(errno);
+		snprintf(err, errlen, "%s", r == 0 || errno == 0 ? "peer closed the connection" :
+			 strerror(errno));
 		ERR_clear_error();
 		c->tls_failed = true;
-		return 0;
+		return -ESHUTDOWN;
 	case SSL_ERROR_SSL:
 		/* Most clients just close the socket after their last request. */
 		if (ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
 			ERR_clear_error();
 			c->tls_failed = true;
-			*why = "peer closed the connection";
-			return 0;
+			snprintf(err, errlen, "peer closed the connection");
+			return -ESHUTDOWN;
 		}
 		/* fall through */
-	default: {
-		static __thread char buf[160];
-
+	default:
 		c->tls_failed = true;
-		snprintf(buf, sizeof(buf), "TLS error while %s: %s", writing ? "writing" : "reading",
+		snprintf(err, errlen, "TLS error while %s: %s", writing ? "writing" : "reading",
 			 ERR_reason_error_string(ERR_peek_last_error()) ?: "unknown");
 		ERR_clear_error();
-		*why = buf;
-		return -1;
-	}
+		return -EPROTO;
 	}
 }
 
-/* Writes queued buffers until the socket blocks. Returns 0, or -1 when closed. */
+/* Writes queued buffers until the socket blocks. Returns 0, or -EPIPE when
+ * the connection is closed (a failed write, or the last bytes of a closing
+ * one are out). */
 static int conn_flush(struct gw_conn *c)
 {
+	char why[CONN_WHY_MAX];
+
 	while (c->out_head) {
 		struct gw_outbuf *b = c->out_head;
-		const char *why = NULL;
 		int r;
 
 		ERR_clear_error();
 		r = SSL_write(c->ssl, b->data, (int)b->len);
 		if (r <= 0) {
-			int k = conn_ssl_result(c, r, true, &why);
-
-			if (k == 1)
+			if (conn_ssl_result(c, r, true, why, sizeof(why)) == -EAGAIN)
 				break;
 			gw_conn_close(c, why);
-			return -1;
+			return -EPIPE;
 		}
 		c->want_write = false;
 		c->out_head = b->next;
@@ -349,7 +352,7 @@ static int conn_flush(struct gw_conn *c)
 	}
 	if (!c->out_head && c->state == GW_CONN_CLOSING) {
 		gw_conn_close(c, NULL);
-		return -1;
+		return -EPIPE;
 	}
 	conn_update_events(c);
 	return 0;
@@ -439,7 +442,7 @@ static void conn_quickack(struct gw_conn *c)
 
 static void conn_handshake(struct gw_conn *c)
 {
-	const char *why = NULL;
+	char why[CONN_WHY_MAX];
 	int r;
 
 	conn_quickack(c);
@@ -453,13 +456,13 @@ static void conn_handshake(struct gw_conn *c)
 		conn_update_events(c);
 		return;
 	}
-	if (conn_ssl_result(c, r, false, &why) == 1) {
+	r = conn_ssl_result(c, r, false, why, sizeof(why));
+	if (r == -EAGAIN) {
 		conn_update_events(c);
 		return;
 	}
 	c->w->stats.closed_bad_input++;
-	gw_conn_close(c, why && strncmp(why, "TLS error", 9) == 0 ?
-			 "TLS handshake failed (not a TLS client?)" : why);
+	gw_conn_close(c, r == -EPROTO ? "TLS handshake failed (not a TLS client?)" : why);
 }
 
 /* Sends a short error response and closes once it is out. */
@@ -580,7 +583,7 @@ static int conn_keep_rest(struct gw_conn *c, const uint8_t *rest, size_t len)
 /* Reads one record; returns its bytes, 0 to stop reading for now (or closed). */
 static int conn_read_record(struct gw_conn *c, uint8_t *buf, size_t room)
 {
-	const char *why = NULL;
+	char why[CONN_WHY_MAX];
 	int r, k;
 
 	if (room == 0) {
@@ -592,12 +595,12 @@ static int conn_read_record(struct gw_conn *c, uint8_t *buf, size_t room)
 	r = SSL_read(c->ssl, buf, (int)room);
 	if (r > 0)
 		return r;
-	k = conn_ssl_result(c, r, false, &why);
-	if (k == 0 && c->state == GW_CONN_HTTP) {
+	k = conn_ssl_result(c, r, false, why, sizeof(why));
+	if (k == -ESHUTDOWN && c->state == GW_CONN_HTTP) {
 		/* The normal end of an auth exchange: not worth an info line. */
 		gw_debug("peer=%s device=%s: %s", c->peer, gw_conn_device(c), why);
 		gw_conn_close(c, NULL);
-	} else if (k != 1) {
+	} else if (k != -EAGAIN) {
 		gw_conn_close(c, why);
 	} else
 		conn_update_events(c);

@@ -93,10 +93,10 @@ int gw_keyd_serve_one(EVP_PKEY *key, int fd)
 	ssize_t n = recv(fd, &rq, sizeof(rq), MSG_TRUNC);
 	size_t head = offsetof(struct keyd_msg_req, data);
 
-	if (n == 0 || (n < 0 && errno != EINTR))
-		return -1;
+	if (n == 0)
+		return -EPIPE;
 	if (n < 0)
-		return 0;
+		return errno == EINTR ? 0 : -errno;
 	memset(&rs, 0, sizeof(rs));
 	/* Sizes first: the header must be whole and agree with what came. */
 	if ((size_t)n < head || (size_t)n > sizeof(rq) || rq.h.len != (size_t)n - head)
@@ -113,7 +113,7 @@ int gw_keyd_serve_one(EVP_PKEY *key, int fd)
 		rs.h.len = 0;
 	OPENSSL_cleanse(&rq, sizeof(rq));
 	if (send(fd, &rs, offsetof(struct keyd_msg_resp, data) + rs.h.len, MSG_NOSIGNAL) < 0)
-		return -1;
+		return -errno;
 	return 0;
 }
 

@@ -53,7 +53,7 @@ void gw_keyd_stop(struct gw_keyd *kd);
 EVP_PKEY *gw_keyd_proxy_key(const struct gw_keyd *kd, EVP_PKEY *pub);
 
 /* The holder's side, one request: exposed for unit tests. Returns 0 to go
- * on, -1 when the other end has gone. */
+ * on, -EPIPE when the other end has gone, or another -errno. */
 int gw_keyd_serve_one(EVP_PKEY *key, int fd);
 
 #endif

@@ -67,7 +67,7 @@ int gw_session_routes(struct gw_worker *w, struct gw_session *s, const struct ps
 		return 0;
 	s->routes = calloc(CONF_ROUTES_MAX, sizeof(*s->routes));
 	if (!s->routes)
-		return -1;
+		return -ENOMEM;
 	verdict_routes_add(s, d->rule ? d->rule->profile : NULL);
 	verdict_routes_add(s, w->policy->quarantine);
 	verdict_routes_add(s, d->profile);
@@ -125,7 +125,7 @@ static int verdict_keep_facts(struct gw_session *s, const struct pst_facts *fact
 {
 	s->facts = calloc(facts->n ? facts->n : 1, sizeof(*s->facts));
 	if (!s->facts)
-		return -1;
+		return -ENOMEM;
 	for (size_t i = 0; i < facts->n; i++) {
 		if (facts->f[i].source != PST_SRC_MDM)
 			s->facts[s->n_facts++] = facts->f[i];
