@@ -36,6 +36,20 @@
 #include "posture/inventory.h"
 #include "posture/posture.h"
 
+/*
+ * Errors, here and in posture/ and conf/: a function that can fail returns
+ * 0 (or a count or length) on success and a negative errno on failure; one
+ * that makes an object returns it, or NULL. When the caller needs words for
+ * a failure (a config's FILE:LINE, why a file cannot be used), it passes a
+ * buffer, char *err, size_t errlen, and the function writes the message
+ * there (NUL-terminated, cut to fit) before it returns the error; never a
+ * message of its own as a const char *. Library code never prints: the
+ * programs' entry files (main.c, posternctl.c, postern-posture.c,
+ * postern-ca.c) do, and the daemon records events through its one log sink,
+ * log.c. A device turned away is no error of ours: its refusal is an enum
+ * gw_refusal, words and counter included (below).
+ */
+
 #define GW_COOKIE_LEN		32	/* random bytes; 64 hex digits on the wire */
 #define GW_PEER_MAX		64	/* "[v6addr]:port" */
 #define GW_HANDSHAKE_TIMEOUT	20	/* seconds to finish TLS and send a request */
