@@ -45,7 +45,7 @@ endif
 # Every .c file in a folder is its archive's, except the program entry
 # points. An archive is linked before the archives it uses, so LAYERS is
 # the link order; tests/lint/arrows.sh checks that the code keeps to it.
-LAYERS     := gateway posture certs conf
+LAYERS     := gateway posture certs conf common
 PROGRAMS   := posternd posternctl postern-ca postern-posture
 MAIN_SRCS  := gateway/main.c gateway/posternctl.c certs/postern-ca.c posture/postern-posture.c
 layer_srcs  = $(filter-out $(MAIN_SRCS),$(wildcard $(1)/*.c))
@@ -55,16 +55,16 @@ LIB_SRCS   := $(foreach l,$(LAYERS),$(call layer_srcs,$(l)))
 # What each program is made of: its entry point, the archives it uses (in
 # link order) and the libraries it calls, and nothing more.
 posternd_MAIN        := gateway/main.c
-posternd_LAYERS      := gateway posture conf
+posternd_LAYERS      := gateway posture conf common
 posternd_PKGS        := openssl libnl-3.0 libnl-route-3.0 libmnl libconfuse
 posternctl_MAIN      := gateway/posternctl.c
-posternctl_LAYERS    := conf
+posternctl_LAYERS    := conf common
 posternctl_PKGS      := libconfuse
 postern-ca_MAIN      := certs/postern-ca.c
-postern-ca_LAYERS    := certs conf
+postern-ca_LAYERS    := certs common
 postern-ca_PKGS      := openssl sqlite3
 postern-posture_MAIN := posture/postern-posture.c
-postern-posture_LAYERS := posture conf
+postern-posture_LAYERS := posture conf common
 postern-posture_PKGS := openssl libconfuse
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)

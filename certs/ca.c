@@ -11,7 +11,6 @@
  * PBES2/PBKDF2 for the key and the certificates, and a SHA-256 MAC.
  */
 #include "certs/ca.h"
-#include "conf/utf8.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -32,6 +31,8 @@
 #include <openssl/pkcs12.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
+
+#include "common/utf8.h"
 
 #define SECONDS_PER_DAY 86400
 
@@ -109,33 +110,16 @@ bool ca_group_valid(const char *group)
 	return group && ident_valid(group, CA_DEVICE_ID_MAX);
 }
 
-/* Counts the characters of well-formed UTF-8 text without control
- * characters, stopping past max; -1 when the text is not such text. */
-static long utf8_printable_len(const char *s, long max)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	long n = 0;
-	uint32_t cp;
-	size_t len;
-
-	for (; *p && n <= max; p += len, n++) {
-		len = conf_utf8_decode(p, SIZE_MAX, &cp);
-		if (!len || conf_utf8_control(cp))
-			return -1;
-	}
-	return n;
-}
-
 bool ca_owner_valid(const char *owner)
 {
-	long n = owner ? utf8_printable_len(owner, CA_OWNER_MAX) : -1;
+	long n = owner ? cm_utf8_text_chars(owner, strlen(owner)) : -1;
 
 	return n >= 1 && n <= CA_OWNER_MAX;
 }
 
 bool ca_name_valid(const char *name)
 {
-	long n = name ? utf8_printable_len(name, CA_NAME_MAX) : -1;
+	long n = name ? cm_utf8_text_chars(name, strlen(name)) : -1;
 
 	return n >= 1 && n <= CA_NAME_MAX;
 }

@@ -4,7 +4,7 @@
  * socket's answers. Strings may come from devices (facts) or from a
  * certificate (the owner's name), so they are escaped with care: quotes,
  * backslashes and control characters always; bytes above ASCII pass through
- * only as part of well-formed UTF-8 (conf/utf8.h), anything else becomes
+ * only as part of well-formed UTF-8 (common/utf8.h), anything else becomes
  * U+FFFD. Every
  * document written this way is valid JSON whatever a device sends.
  */
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "conf/utf8.h"
+#include "common/utf8.h"
 #include "gateway/gateway.h"
 
 void gw_json_str(FILE *f, const char *s)
@@ -36,7 +36,7 @@ void gw_json_str(FILE *f, const char *s)
 			fprintf(f, "\\u%04x", *p++);
 		} else if (*p < 0x80) {
 			fputc(*p++, f);
-		} else if ((n = conf_utf8_decode(p, SIZE_MAX, &cp)) != 0) {
+		} else if ((n = cm_utf8_decode(p, SIZE_MAX, &cp)) != 0) {
 			fwrite(p, 1, n, f);
 			p += n;
 		} else {

@@ -15,7 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
-#include "conf/utf8.h"
+#include "common/utf8.h"
 #include "posture/posture.h"
 
 #define URI_DEVICE	"urn:postern:device:"
@@ -41,19 +41,6 @@ static bool identity_copy_name(char *dst, const char *src, size_t len)
 		return false;
 	memcpy(dst, src, len);
 	dst[len] = '\0';
-	return true;
-}
-
-/* Well-formed UTF-8 (conf/utf8.h) without control characters. */
-static bool identity_utf8_text(const unsigned char *s, size_t len)
-{
-	uint32_t cp;
-
-	for (size_t i = 0, n; i < len; i += n) {
-		n = conf_utf8_decode(s + i, len - i, &cp);
-		if (!n || conf_utf8_control(cp))
-			return false;
-	}
 	return true;
 }
 
@@ -122,7 +109,7 @@ static void identity_owner(X509 *cert, char *dst, size_t cap)
 	if (i < 0)
 		return;
 	len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)));
-	if (len > 0 && (size_t)len < cap && identity_utf8_text(utf8, (size_t)len)) {
+	if (len > 0 && (size_t)len < cap && cm_utf8_text_chars((const char *)utf8, (size_t)len) >= 0) {
 		memcpy(dst, utf8, (size_t)len);
 		dst[len] = '\0';
 	}
