@@ -32,6 +32,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include "common/number.h"
 #include "common/utf8.h"
 
 #define SECONDS_PER_DAY 86400
@@ -155,19 +156,9 @@ bool ca_hostname_valid(const char *name)
 
 int ca_days_parse(const char *text, unsigned int *out)
 {
-	unsigned long v = 0;
-	const char *p;
+	uint64_t v;
 
-	if (!text || !*text)
-		return -EINVAL;
-	for (p = text; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return -EINVAL;
-		v = v * 10 + (unsigned long)(*p - '0');
-		if (v > CA_DAYS_MAX)	/* checked per digit: never overflows */
-			return -EINVAL;
-	}
-	if (v == 0)
+	if (cm_number_parse(text, 1, CA_DAYS_MAX, &v))
 		return -EINVAL;
 	*out = (unsigned int)v;
 	return 0;

@@ -122,7 +122,8 @@ bool ca_name_valid(const char *name);
 /* A DNS name of 1..64 characters: labels of [A-Za-z0-9-], 1..63 each, no
  * hyphen at either end. */
 bool ca_hostname_valid(const char *name);
-/* Whole decimal string, 1..CA_DAYS_MAX. Returns 0 or -EINVAL. */
+/* A number 1..CA_DAYS_MAX by the rule of common/number.h: plain decimal, no
+ * leading zero ("007" is refused). Returns 0 or -EINVAL. */
 int ca_days_parse(const char *text, unsigned int *out);
 /* "YYYY-MM-DD" (a real date, 1970..9999) to 00:00:00Z. 0 or -EINVAL. */
 int ca_date_parse(const char *text, time_t *out);

@@ -225,7 +225,8 @@ static int opt_days(const struct command *cmd, unsigned int *slot, const char *a
 	if (*slot)
 		return usage_error(cmd, "--%s given twice", name);
 	if (ca_days_parse(arg, slot))
-		return usage_error(cmd, "--%s: '%s' is not a whole number from 1 to %d", name,
+		return usage_error(cmd, "--%s: '%s' is not a whole number from 1 to %d "
+				   "(decimal, no leading zero)", name,
 				   shown(arg, buf, sizeof(buf)), CA_DAYS_MAX);
 	return 0;
 }

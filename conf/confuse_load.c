@@ -4,7 +4,7 @@
  * file read into memory with a size cap, its directory resolved, comments
  * blanked before libconfuse sees the text (libconfuse 3.3 miscounts lines
  * after them), the start of each top-level section noted on the way,
- * strict decimal numbers, the parse, and every problem collected as
+ * numbers by the strict rule of common/number.h, the parse, and every problem collected as
  * "FILE:LINE: message" into the caller's buffer without printing anything.
  */
 #include "conf/confuse_load.h"
@@ -19,8 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Decimal values saturate here while being read; ranges catch the rest. */
-#define CONF_DECIMAL_CAP 1000000000000UL
+#include "common/number.h"
+
 /* The comment pass's mark for a string or block comment that never ends. */
 #define CONF_UNCLOSED SIZE_MAX
 
@@ -169,23 +169,6 @@ bool conf_key_bad(const struct conf_keys *keys, cfg_t *cfg, const char *key)
 
 /* ---- numbers ---- */
 
-int conf_decimal(const char *s, unsigned long *out)
-{
-	unsigned long v = 0;
-	size_t i, n = strlen(s);
-
-	if (n == 0 || (s[0] == '0' && n > 1))
-		return -EINVAL;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -EINVAL;
-		if (v < CONF_DECIMAL_CAP)
-			v = v * 10 + (unsigned long)(s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
 static const struct conf_range *conf_range_of(const char *key)
 {
 	const struct conf_schema *s = conf_cur->schema;
@@ -201,22 +184,19 @@ static const struct conf_range *conf_range_of(const char *key)
 /*
  * Numbers are not left to libconfuse: it reads them with strtol(base 0),
  * which takes "0443" as octal 291 and "0x1bb" as hex, and it tests an errno
- * it never cleared.
+ * it never cleared. They follow the one rule of common/number.h.
  */
 int conf_parse_uint(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
 	const struct conf_range *r = conf_range_of(opt->name);
-	unsigned long v = 0;
+	char why[CONF_WHY_MAX];
+	uint64_t v = 0;
 
 	conf_note(cfg, opt);
 	if (!r)
 		conf_err_opt(cfg, opt, "%s: no range known (a bug)", opt->name);
-	else if (!value || conf_decimal(value, &v))
-		conf_err_opt(cfg, opt, "%s: '%s' is not a plain decimal number", opt->name,
-			     value ? value : "");
-	else if (v < r->min || v > r->max)
-		conf_err_opt(cfg, opt, "%s: %s is out of range %lu..%lu", opt->name, value,
-			     r->min, r->max);
+	else if (cm_number_parse_why(value, r->min, r->max, &v, why, sizeof(why)))
+		conf_err_opt(cfg, opt, "%s: %s", opt->name, why);
 	*(long *)result = (long)v;
 	return 0;
 }

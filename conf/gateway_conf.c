@@ -27,6 +27,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/number.h"
+
 #define CONF_IPV6_MIN_MTU 1280
 
 /* A route as parsed, with its line for the checks made after the parse. */
@@ -549,9 +551,9 @@ int conf_hostport_parse(const char *text, struct sockaddr_storage *out)
 	struct sockaddr_in *sin = (struct sockaddr_in *)out;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)out;
 	const char *colon = strrchr(text, ':'), *host = text, *port_text;
-	char addr[INET6_ADDRSTRLEN + 2], *end;
+	char addr[INET6_ADDRSTRLEN + 2];
 	size_t hlen = colon ? (size_t)(colon - text) : 0;
-	unsigned long port;
+	uint64_t port;
 
 	memset(out, 0, sizeof(*out));
 	if (colon) {
@@ -562,12 +564,8 @@ int conf_hostport_parse(const char *text, struct sockaddr_storage *out)
 		host = "127.0.0.1";
 		hlen = strlen(host);
 	}
-	/* Decimal like every number in the file: no sign, no leading zero. */
-	if (!hlen || hlen >= sizeof(addr) || port_text[0] < '1' || port_text[0] > '9')
-		return -EINVAL;
-	errno = 0;
-	port = strtoul(port_text, &end, 10);
-	if (*end || errno || port == 0 || port > 65535)
+	/* A number like every number in the file (common/number.h). */
+	if (!hlen || hlen >= sizeof(addr) || cm_number_parse(port_text, 1, 65535, &port))
 		return -EINVAL;
 	if (host[0] == '[') {
 		if (hlen < 3 || host[hlen - 1] != ']')

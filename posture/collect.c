@@ -24,6 +24,7 @@
 #include <confuse.h>
 #include <openssl/pem.h>
 
+#include "common/number.h"
 #include "posture/agent.h"
 
 #define OSRELEASE_MAX	(64 * 1024)
@@ -245,23 +246,16 @@ int pst_osrelease_version(const char *root, char *out, size_t outlen)
 
 /* ---- the root filesystem's device ---- */
 
-/* A decimal number that ends at stop; *p moves past stop. */
+/* A number (common/number.h) that ends at stop; *p moves past stop. */
 static int mountinfo_number(const char **p, const char *end, char stop, unsigned int *out)
 {
-	unsigned long v = 0;
-	const char *s = *p;
+	const char *s = *p, *at = memchr(s, stop, (size_t)(end - s));
+	uint64_t v;
 
-	if (s >= end || *s < '0' || *s > '9')
-		return -EINVAL;
-	for (; s < end && *s >= '0' && *s <= '9'; s++) {
-		v = v * 10 + (unsigned long)(*s - '0');
-		if (v > 0xfffffffful)
-			return -EINVAL;
-	}
-	if (s >= end || *s != stop)
+	if (!at || cm_number_parse_n(s, (size_t)(at - s), 0, UINT32_MAX, &v))
 		return -EINVAL;
 	*out = (unsigned int)v;
-	*p = s + 1;
+	*p = at + 1;
 	return 0;
 }
 

@@ -28,6 +28,7 @@
 
 #include <openssl/evp.h>
 
+#include "common/number.h"
 #include "conf/policy.h"
 
 #define INV_MSG_MAX	256
@@ -401,21 +402,12 @@ static int inv_digits(const char *s, size_t n, long *out)
 	return 0;
 }
 
-/* Seconds since 1970: plain decimal, no sign, no leading zero. */
+/* Seconds since 1970 (common/number.h), up to 9999-12-31T23:59:59Z. */
 static int inv_epoch(const char *v, time_t *out)
 {
-	size_t n = strlen(v);
-	long long t = 0;
-	size_t i;
+	uint64_t t;
 
-	if (n == 0 || n > 12 || (v[0] == '0' && n > 1))
-		return -EINVAL;
-	for (i = 0; i < n; i++) {
-		if (v[i] < '0' || v[i] > '9')
-			return -EINVAL;
-		t = t * 10 + (v[i] - '0');
-	}
-	if (t > INV_TIME_MAX)
+	if (cm_number_parse(v, 0, INV_TIME_MAX, &t))
 		return -EINVAL;
 	*out = (time_t)t;
 	return 0;

@@ -206,6 +206,10 @@ static void test_numbers_dates_ips(void)
 	CHECK_EQ_INT(ca_days_parse("1x", &days), -EINVAL);
 	CHECK_EQ_INT(ca_days_parse("99999999999999999999999", &days), -EINVAL);
 	CHECK_EQ_INT(ca_days_parse("", &days), -EINVAL);
+	/* The one number rule (common/number.h): no leading zero, no sign. */
+	CHECK_EQ_INT(ca_days_parse("007", &days), -EINVAL);
+	CHECK_EQ_INT(ca_days_parse("030", &days), -EINVAL);
+	CHECK_EQ_INT(ca_days_parse("+30", &days), -EINVAL);
 
 	CHECK_EQ_INT(ca_date_parse("2020-01-01", &t), 0);
 	CHECK_EQ_INT(t, 1577836800);
