@@ -33,6 +33,7 @@
 #include <openssl/x509v3.h>
 
 #include "common/number.h"
+#include "common/time.h"
 #include "common/utf8.h"
 
 #define SECONDS_PER_DAY 86400
@@ -164,44 +165,14 @@ int ca_days_parse(const char *text, unsigned int *out)
 	return 0;
 }
 
-/* Reads exactly n decimal digits. */
-static int digits_parse(const char *s, int n, int *out)
-{
-	int i, v = 0;
-
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -EINVAL;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-static int days_in_month(int year, int month)
-{
-	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-
-	return month == 2 && leap ? 29 : days[month - 1];
-}
-
+/* A certificate's validity cannot start before 1970: the day count is >= 0. */
 int ca_date_parse(const char *text, time_t *out)
 {
-	struct tm tm = { 0 };
-	int y, m, d;
+	int64_t days;
 
-	if (!text || strlen(text) != 10 || text[4] != '-' || text[7] != '-')
+	if (cm_date_parse(text, &days) || days < 0)
 		return -EINVAL;
-	if (digits_parse(text, 4, &y) || digits_parse(text + 5, 2, &m) ||
-	    digits_parse(text + 8, 2, &d))
-		return -EINVAL;
-	if (y < 1970 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
-		return -EINVAL;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = m - 1;
-	tm.tm_mday = d;
-	*out = timegm(&tm);
+	*out = (time_t)(days * SECONDS_PER_DAY);
 	return 0;
 }
 

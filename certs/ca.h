@@ -26,6 +26,8 @@
 #include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 
+#include "common/time.h"
+
 #define CA_DEVICE_ID_MAX	64	/* bytes; ids are ASCII */
 #define CA_OWNER_MAX		128	/* characters (code points) */
 #define CA_OWNER_BYTES_MAX	(CA_OWNER_MAX * 4)
@@ -35,7 +37,7 @@
 #define CA_SERIAL_BYTES		16
 #define CA_SERIAL_HEX_MAX	40	/* RFC 5280: at most 20 octets */
 #define CA_SERVER_IPS_MAX	16
-#define CA_TIME_MAX		((time_t)253402300799)	/* 9999-12-31T23:59:59Z */
+#define CA_TIME_MAX		CM_TIME_MAX	/* 9999-12-31T23:59:59Z */
 
 #define CA_DEFAULT_NAME		"Postern Device CA"
 #define CA_DEFAULT_GROUP	"default"

@@ -32,6 +32,7 @@
 #include "certs/help.h"
 #include "certs/ledger.h"
 #include "certs/store.h"
+#include "common/time.h"
 
 #define EXIT_USAGE 2
 #define SECONDS_PER_DAY 86400
@@ -125,12 +126,10 @@ static int usage_error(const struct command *cmd, const char *fmt, ...)
 	return -EINVAL;
 }
 
+/* ISO 8601 UTC (common/time.h), or "@SECONDS" for a time with no date. */
 static const char *iso_time(int64_t t, char *buf, size_t len)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+	if (cm_time_format((time_t)t, buf, len))
 		snprintf(buf, len, "@%lld", (long long)t);
 	return buf;
 }

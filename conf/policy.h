@@ -18,8 +18,9 @@
  * a policy to a device's facts is posture/policy.c; this file only knows the
  * model, so that conf/ depends on nothing else in the tree.
  *
- * Version numbers and dates are parsed here too: the loader must refuse a
- * min-version it could never compare, and the engine compares the same way.
+ * Version numbers are parsed here too: the loader must refuse a min-version
+ * it could never compare, and the engine compares the same way. Dates
+ * (min-patch-level) are common/time.h's.
  */
 #ifndef POSTERN_CONF_POLICY_H
 #define POSTERN_CONF_POLICY_H
@@ -50,8 +51,6 @@ struct conf_version {
 int conf_version_parse(const char *text, struct conf_version *out);
 /* <0, 0, >0 like strcmp. */
 int conf_version_cmp(const struct conf_version *a, const struct conf_version *b);
-/* "YYYY-MM-DD", a real calendar date; *days = days since 1970-01-01. 0 or -EINVAL. */
-int conf_date_parse(const char *text, long *days);
 
 enum conf_ownership { CONF_OWNERSHIP_ANY, CONF_OWNERSHIP_CORPORATE, CONF_OWNERSHIP_BYOD };
 enum conf_action { CONF_ACTION_ALLOW, CONF_ACTION_DENY };
@@ -74,7 +73,7 @@ struct conf_platform {
 	char *min_version;		/* as written, for messages; NULL = no minimum */
 	struct conf_version min;
 	char *min_patch_level;		/* as written, YYYY-MM-DD; NULL = no minimum */
-	long min_patch_days;
+	int64_t min_patch_days;		/* since 1970-01-01 (cm_date_parse) */
 	int line;
 };
 

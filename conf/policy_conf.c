@@ -26,6 +26,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/time.h"
+
 #include <openssl/evp.h>
 
 /* A policy is a few kilobytes even for a large company. */
@@ -196,10 +198,10 @@ static int pol_check_min_version(cfg_t *cfg, cfg_opt_t *opt)
 static int pol_check_min_patch(cfg_t *cfg, cfg_opt_t *opt)
 {
 	char where[CONF_MSG_MAX / 2];
-	long days;
+	int64_t days;
 
 	conf_note(cfg, opt);
-	if (conf_date_parse(conf_str(opt), &days))
+	if (cm_date_parse(conf_str(opt), &days))
 		conf_err_opt(cfg, opt, "%smin-patch-level: '%s' is not a date (YYYY-MM-DD)",
 			     pol_where(cfg, where, sizeof(where)), conf_str(opt));
 	return 0;
@@ -449,7 +451,7 @@ static int pol_build_platform(struct conf_load *ld, const struct conf_section *s
 			 "macos", pol_title(s));
 	if (v && conf_version_parse(v, &pl->min) == 0 && conf_dup(&pl->min_version, v))
 		return -ENOMEM;
-	if (d && conf_date_parse(d, &pl->min_patch_days) == 0 &&
+	if (d && cm_date_parse(d, &pl->min_patch_days) == 0 &&
 	    conf_dup(&pl->min_patch_level, d))
 		return -ENOMEM;
 	return conf_dup(&pl->name, pol_title(s));

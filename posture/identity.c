@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
+#include "common/time.h"
 #include "common/utf8.h"
 #include "posture/posture.h"
 
@@ -116,16 +117,6 @@ static void identity_owner(X509 *cert, char *dst, size_t cap)
 	OPENSSL_free(utf8);
 }
 
-static bool identity_not_after(X509 *cert, time_t *out)
-{
-	struct tm tm;
-
-	if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1)
-		return false;
-	*out = timegm(&tm);
-	return true;
-}
-
 static void identity_serial_hex(X509 *cert, char *dst, size_t len)
 {
 	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
@@ -155,7 +146,7 @@ bool pst_cert_identity(X509 *cert, struct pst_identity *id)
 		return false;
 	identity_serial_hex(cert, id->serial, sizeof(id->serial));
 	identity_owner(cert, id->owner, sizeof(id->owner));
-	if (!identity_not_after(cert, &id->not_after))
+	if (cm_time_from_asn1(X509_get0_notAfter(cert), &id->not_after))
 		return false;
 	return X509_digest(cert, EVP_sha256(), id->fingerprint, &n) == 1 &&
 	       n == sizeof(id->fingerprint);

@@ -29,11 +29,11 @@
 #include <openssl/evp.h>
 
 #include "common/number.h"
+#include "common/time.h"
 #include "conf/policy.h"
 
 #define INV_MSG_MAX	256
 #define INV_VALUE_SHOWN	"%.48s"		/* how much of a bad value a message quotes */
-#define INV_TIME_MAX	253402300799LL	/* 9999-12-31T23:59:59Z */
 #define INV_UNKNOWN	(-1)
 
 enum inv_key {
@@ -387,72 +387,14 @@ static int inv_bool(const char *v, signed char *out)
 	return 0;
 }
 
-/* Exactly n decimal digits. */
-static int inv_digits(const char *s, size_t n, long *out)
-{
-	long v = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -EINVAL;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
 /* Seconds since 1970 (common/number.h), up to 9999-12-31T23:59:59Z. */
 static int inv_epoch(const char *v, time_t *out)
 {
 	uint64_t t;
 
-	if (cm_number_parse(v, 0, INV_TIME_MAX, &t))
+	if (cm_number_parse(v, 0, (uint64_t)CM_TIME_MAX, &t))
 		return -EINVAL;
 	*out = (time_t)t;
-	return 0;
-}
-
-/* "Z", or "+HH:MM" / "-HH:MM": the seconds to subtract to get UTC. */
-static int inv_offset(const char *p, long *off)
-{
-	long h, m;
-
-	if (!strcmp(p, "Z")) {
-		*off = 0;
-		return 0;
-	}
-	if ((p[0] != '+' && p[0] != '-') || strlen(p) != 6 || p[3] != ':' ||
-	    inv_digits(p + 1, 2, &h) || inv_digits(p + 4, 2, &m) || h > 23 || m > 59)
-		return -EINVAL;
-	*off = (p[0] == '-' ? -1 : 1) * (h * 3600 + m * 60);
-	return 0;
-}
-
-/* YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM); the fraction is dropped. */
-static int inv_iso(const char *v, time_t *out)
-{
-	char date[11];
-	long days, h, m, s, off;
-	const char *p = v + 19;
-
-	if (strlen(v) < 20 || v[10] != 'T' || v[13] != ':' || v[16] != ':')
-		return -EINVAL;
-	memcpy(date, v, 10);
-	date[10] = '\0';
-	if (conf_date_parse(date, &days) || inv_digits(v + 11, 2, &h) || h > 23 ||
-	    inv_digits(v + 14, 2, &m) || m > 59 || inv_digits(v + 17, 2, &s) || s > 59)
-		return -EINVAL;
-	if (*p == '.') {
-		size_t k = strspn(p + 1, "0123456789");
-
-		if (k < 1 || k > 9)
-			return -EINVAL;
-		p += 1 + k;
-	}
-	if (inv_offset(p, &off))
-		return -EINVAL;
-	*out = (time_t)((long long)days * 86400 + h * 3600 + m * 60 + s - off);
 	return 0;
 }
 
@@ -460,7 +402,7 @@ static int inv_time(const char *v, time_t *out)
 {
 	if (v[0] >= '0' && v[0] <= '9' && strspn(v, "0123456789") == strlen(v))
 		return inv_epoch(v, out);
-	return inv_iso(v, out);
+	return cm_time_parse(v, out);
 }
 
 /* Each check reports its own problem; the record is kept only when none has. */

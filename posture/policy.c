@@ -29,6 +29,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/time.h"
+
 #define PST_AGENT_HINT "run the Postern posture agent"
 #define PST_MDM_HINT "have the device check in with the MDM"
 /* How much of a reported value a reason quotes: two must fit in one. */
@@ -312,11 +314,11 @@ static void pst_check_version(struct pst_eval *ev, const struct conf_platform *p
 static void pst_check_patch(struct pst_eval *ev, const struct conf_platform *pl)
 {
 	const struct pst_fact *f = pst_fresh_fact(ev, "os.patch-level");
-	long days;
+	int64_t days;
 
 	if (!f)
 		return;
-	if (conf_date_parse(f->value, &days))
+	if (cm_date_parse(f->value, &days))
 		pst_fail(ev, "security patch level '%s' is not a date (YYYY-MM-DD)", f->value);
 	else if (days < pl->min_patch_days)
 		pst_fail(ev, "security patch level %s is older than the required %s; install the "
