@@ -10,15 +10,13 @@
 #include "conf/confuse_load.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "common/file.h"
 #include "common/number.h"
 
 /* The comment pass's mark for a string or block comment that never ends. */
@@ -354,52 +352,17 @@ static int conf_file_fail(struct conf_load *ld, const char *what, int ret)
 	return ret;
 }
 
-/* A file that grows while it is read is cut at the size fstat saw. */
-static int conf_read_all(int fd, size_t size, char **text, size_t *len)
-{
-	char *buf = malloc(size + 1);
-	size_t n = 0;
-	ssize_t r = 1;
-
-	while (buf && n < size && r != 0) {
-		r = read(fd, buf + n, size - n);
-		if (r < 0 && errno != EINTR)
-			break;
-		n += r > 0 ? (size_t)r : 0;
-	}
-	if (!buf || r < 0) {
-		int e = buf ? errno : ENOMEM;
-
-		free(buf);
-		return -e;
-	}
-	buf[n] = '\0';
-	*text = buf;
-	*len = n;
-	return 0;
-}
-
-/* The file is read into memory once: the comment pass below edits it before
- * libconfuse sees it. stat comes first so that a FIFO never blocks the load. */
+/* The file is read into memory once (common/file.h: regular files only, so
+ * that a FIFO never blocks the load): the comment pass below edits it
+ * before libconfuse sees it. */
 static int conf_file_read(struct conf_load *ld, size_t max, char **text, size_t *len)
 {
-	struct stat st;
-	int fd, ret;
+	char why[CONF_WHY_MAX];
+	int ret = cm_file_read_why(ld->path, max, text, len, why, sizeof(why));
 
-	if (stat(ld->path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		conf_err(ld, 0, "not a regular file");
-		return -EINVAL;
-	}
-	fd = open(ld->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return conf_file_fail(ld, "cannot open", -errno);
-	ret = fstat(fd, &st) ? -errno : 0;
-	if (!ret && (uintmax_t)st.st_size > max)
-		ret = -EFBIG;
-	if (!ret)
-		ret = conf_read_all(fd, (size_t)st.st_size, text, len);
-	close(fd);
-	return ret ? conf_file_fail(ld, "cannot read", ret) : 0;
+	if (ret)
+		conf_err(ld, 0, "%s", why);
+	return ret;
 }
 
 static int conf_dir_resolve(struct conf_load *ld)

@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/sha256.h"
 #include "conf/conf.h"
 
 #define CONF_VERSION_PARTS	8
@@ -103,7 +104,7 @@ struct conf_rule {
 
 struct conf_policy {
 	char *path;			/* absolute */
-	char sha256[65];		/* hex SHA-256 of the file's bytes, for the audit log */
+	char sha256[CM_SHA256_HEX_SIZE];	/* of the file's bytes, for the audit log */
 	struct conf_profile *profiles;
 	size_t n_profiles;
 	struct conf_platform *platforms;
@@ -125,9 +126,6 @@ struct conf_policy {
  */
 int conf_policy_load(const char *path, struct conf_policy **out, char *err, size_t errlen);
 void conf_policy_free(struct conf_policy *p);
-/* Lower-case hex SHA-256 of len bytes (a policy's or an inventory's, for the
- * audit log). 0 or -EIO. */
-int conf_sha256_hex(const void *buf, size_t len, char hex[65]);
 
 const struct conf_profile *conf_policy_profile(const struct conf_policy *p, const char *name);
 const struct conf_platform *conf_policy_platform(const struct conf_policy *p, const char *os_name);

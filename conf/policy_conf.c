@@ -28,8 +28,6 @@
 
 #include "common/time.h"
 
-#include <openssl/evp.h>
-
 /* A policy is a few kilobytes even for a large company. */
 #define POL_FILE_MAX (256 * 1024)
 /* A deny rule's message becomes a decision's first reason (200 bytes). */
@@ -664,18 +662,6 @@ static void pol_build_quarantine(struct conf_load *ld, cfg_t *cfg, struct conf_p
 			 "quarantine-profile: no profile named '%s'", q);
 }
 
-int conf_sha256_hex(const void *text, size_t len, char hex[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0, i;
-
-	if (!EVP_Digest(text, len, md, &n, EVP_sha256(), NULL) || n != 32)
-		return -EIO;
-	for (i = 0; i < n; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	return 0;
-}
-
 static int pol_build(struct conf_load *ld, cfg_t *cfg, const char *sha256,
 		     struct conf_policy **out)
 {
@@ -708,7 +694,7 @@ static int pol_build(struct conf_load *ld, cfg_t *cfg, const char *sha256,
 int conf_policy_load(const char *path, struct conf_policy **out, char *err, size_t errlen)
 {
 	struct conf_load ld = { .path = path ? path : "", .err = err, .errlen = errlen };
-	char *text = NULL, sha256[65] = "";
+	char *text = NULL, sha256[CM_SHA256_HEX_SIZE] = "";
 	size_t len = 0;
 	cfg_t *cfg = NULL;
 	int ret;
@@ -720,7 +706,7 @@ int conf_policy_load(const char *path, struct conf_policy **out, char *err, size
 	*out = NULL;
 	ret = conf_load_read(&ld, POL_FILE_MAX, &text, &len);
 	/* The hash is of the bytes as read, before the comment pass blanks them. */
-	if (!ret && conf_sha256_hex(text, len, sha256)) {
+	if (!ret && cm_sha256_hex(text, len, sha256)) {
 		conf_err(&ld, 0, "cannot compute the file's SHA-256");
 		ret = -EIO;
 	}

@@ -16,7 +16,6 @@
  * the rest of the file.
  */
 #include "posture/inventory.h"
-#include "posture/agent.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -26,9 +25,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/evp.h>
-
+#include "common/file.h"
 #include "common/number.h"
+#include "common/sha256.h"
 #include "common/time.h"
 #include "conf/policy.h"
 
@@ -74,7 +73,7 @@ struct pst_inventory {
 	char *text;
 	struct inv_record *rec;		/* sorted by device_id */
 	size_t n, cap;
-	char sha256[65];
+	char sha256[CM_SHA256_HEX_SIZE];
 };
 
 /* The state of one parse. */
@@ -608,7 +607,7 @@ static int inv_parse_owned(char *text, size_t len, const char *name,
 
 	if (ret)
 		inv_err(&ps, 0, "out of memory");
-	if (!ret && conf_sha256_hex(text, len, inv->sha256)) {
+	if (!ret && cm_sha256_hex(text, len, inv->sha256)) {
 		inv_err(&ps, 0, "cannot compute the file's SHA-256");
 		ret = -EIO;
 	}
@@ -671,7 +670,7 @@ int pst_inventory_load(const char *path, struct pst_inventory **out, char *err, 
 
 	if (inv_start(out, err, errlen) || !path)
 		return -EINVAL;
-	ret = pst_file_read(path, PST_INVENTORY_FILE_MAX, &text, &len);
+	ret = cm_file_read(path, PST_INVENTORY_FILE_MAX, &text, &len);
 	if (ret == -EFBIG)
 		inv_err(&ps, 0, "larger than %u MiB", PST_INVENTORY_FILE_MAX >> 20);
 	else if (ret == -EINVAL)
