@@ -89,27 +89,14 @@ static bool ascii_alnum(char c)
 	       (c >= '0' && c <= '9');
 }
 
-/* Device ids become file names: no slash, no leading dot or dash. */
-static bool ident_valid(const char *s, size_t max)
-{
-	size_t i, n = strnlen(s, max + 1);
-
-	if (n == 0 || n > max || !ascii_alnum(s[0]))
-		return false;
-	for (i = 1; i < n; i++)
-		if (!ascii_alnum(s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-')
-			return false;
-	return true;
-}
-
 bool ca_device_id_valid(const char *id)
 {
-	return id && ident_valid(id, CA_DEVICE_ID_MAX);
+	return id && cm_device_id_valid(id, strlen(id));
 }
 
 bool ca_group_valid(const char *group)
 {
-	return group && ident_valid(group, CA_DEVICE_ID_MAX);
+	return group && cm_device_id_valid(group, strlen(group));
 }
 
 bool ca_owner_valid(const char *owner)
@@ -224,22 +211,6 @@ const char *ca_reason_name(enum ca_reason reason)
 		if (reason_names[i].reason == reason)
 			return reason_names[i].name;
 	return "unspecified";
-}
-
-int ca_ownership_parse(const char *text, enum ca_ownership *out)
-{
-	if (text && strcmp(text, "corporate") == 0)
-		*out = CA_OWNERSHIP_CORPORATE;
-	else if (text && strcmp(text, "byod") == 0)
-		*out = CA_OWNERSHIP_BYOD;
-	else
-		return -EINVAL;
-	return 0;
-}
-
-const char *ca_ownership_name(enum ca_ownership ownership)
-{
-	return ownership == CA_OWNERSHIP_BYOD ? "byod" : "corporate";
 }
 
 /* ------------------------------------------------------------------ */
@@ -609,14 +580,14 @@ static int device_subject(X509 *x, X509 *ca_cert, const struct ca_device_req *re
  * user's own; the gateway's policy keys on both. */
 static int device_san(X509 *x, const struct ca_device_req *req)
 {
-	char id[sizeof(CA_URN_DEVICE) + CA_DEVICE_ID_MAX];
-	char own[sizeof(CA_URN_OWNERSHIP) + 16];
+	char id[CM_DEVICE_URI_MAX], own[CM_DEVICE_URI_MAX];
 	GENERAL_NAMES *gens = GENERAL_NAMES_new();
 	int ret = gens ? 0 : -ENOMEM;
 
-	snprintf(id, sizeof(id), "%s%s", CA_URN_DEVICE, req->device_id);
-	snprintf(own, sizeof(own), "%s%s", CA_URN_OWNERSHIP,
-		 ca_ownership_name(req->ownership));
+	if (!ret)
+		ret = cm_device_uri_format(req->device_id, id, sizeof(id));
+	if (!ret)
+		ret = cm_ownership_uri_format(req->ownership, own, sizeof(own));
 	if (!ret)
 		ret = san_add(gens, GEN_URI, id, (int)strlen(id));
 	if (!ret)

@@ -26,11 +26,13 @@
 #include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 
+#include "common/device.h"
 #include "common/time.h"
 
-#define CA_DEVICE_ID_MAX	64	/* bytes; ids are ASCII */
-#define CA_OWNER_MAX		128	/* characters (code points) */
-#define CA_OWNER_BYTES_MAX	(CA_OWNER_MAX * 4)
+/* The device-certificate contract's limits (common/device.h). */
+#define CA_DEVICE_ID_MAX	CM_DEVICE_ID_MAX	/* bytes; ids are ASCII */
+#define CA_OWNER_MAX		CM_OWNER_MAX		/* characters (code points) */
+#define CA_OWNER_BYTES_MAX	CM_OWNER_BYTES_MAX
 #define CA_NAME_MAX		64	/* characters; the X.520 bound on CN and O */
 #define CA_HOSTNAME_MAX		64	/* the CN it also becomes is bounded to 64 */
 #define CA_DAYS_MAX		36500
@@ -56,18 +58,9 @@
 #define CA_FILE_SERVER_KEY	"server.key"
 #define CA_DIR_DEVICES		"devices"
 
-/* The SAN URIs the gateway reads a device's identity from. */
-#define CA_URN_DEVICE		"urn:postern:device:"
-#define CA_URN_OWNERSHIP	"urn:postern:ownership:"
-
 enum ca_key_type {
 	CA_KEY_EC_P256,
 	CA_KEY_RSA_3072,
-};
-
-enum ca_ownership {
-	CA_OWNERSHIP_CORPORATE,
-	CA_OWNERSHIP_BYOD,
 };
 
 /* RFC 5280 CRLReason codes; only those an operator may choose. */
@@ -107,13 +100,14 @@ struct ca_device_req {
 	const char *device_id;
 	const char *owner;		/* subject "name" (2.5.4.41); NULL: none */
 	const char *group;
-	enum ca_ownership ownership;
+	enum cm_ownership ownership;
 	struct ca_validity validity;
 };
 
 /* --- Strict parsers for operator input (never print) --- */
 
-/* 1..64 of [A-Za-z0-9._-], first one alphanumeric: safe as a file name. */
+/* The contract's id grammar (common/device.h): 1..64 of [A-Za-z0-9._-], first
+ * one alphanumeric, safe as a file name. */
 bool ca_device_id_valid(const char *id);
 /* Groups follow the device id rules. */
 bool ca_group_valid(const char *group);
@@ -134,8 +128,6 @@ int ca_ip_parse(const char *text, struct ca_ip *out);
 /* Reason names as on the command line ("keyCompromise"). 0 or -EINVAL. */
 int ca_reason_parse(const char *text, enum ca_reason *out);
 const char *ca_reason_name(enum ca_reason reason);
-int ca_ownership_parse(const char *text, enum ca_ownership *out);
-const char *ca_ownership_name(enum ca_ownership ownership);
 
 /* --- Keys and certificates --- */
 

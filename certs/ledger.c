@@ -391,7 +391,7 @@ static int row_enums_read(sqlite3_stmt *st, struct ca_record *r)
 
 	ret = text_copy(st, 3, text, sizeof(text));
 	if (!ret)
-		ret = ca_ownership_parse(text, &r->ownership) ? -EBADMSG : 0;
+		ret = cm_ownership_parse(text, strlen(text), &r->ownership) ? -EBADMSG : 0;
 	if (!ret)
 		ret = text_copy(st, 7, text, sizeof(text));
 	if (!ret)
@@ -493,7 +493,7 @@ static int device_insert(struct ca_ledger *l, const struct ca_record *r)
 	ret = ret ? ret : bind_text(st, 1, r->device_id);
 	ret = ret ? ret : bind_text(st, 2, r->owner);
 	ret = ret ? ret : bind_text(st, 3, r->group);
-	ret = ret ? ret : bind_text(st, 4, ca_ownership_name(r->ownership));
+	ret = ret ? ret : bind_text(st, 4, cm_ownership_name(r->ownership));
 	ret = ret ? ret : bind_text(st, 5, ca_device_state_name(r->state));
 	ret = ret ? ret : (lost ? bind_int(st, 6, r->lost_at) : bind_text(st, 6, NULL));
 	ret = ret ? ret : bind_int(st, 7, r->created_at);

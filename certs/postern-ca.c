@@ -74,7 +74,7 @@ struct opts {
 	bool not_before_set;
 	enum ca_key_type key_type;
 	bool key_type_set;
-	enum ca_ownership ownership;
+	enum cm_ownership ownership;
 	enum ca_reason reason;
 	bool reason_set;
 	char serial[CA_SERIAL_HEX_MAX + 1];	/* "" unless --serial */
@@ -345,7 +345,7 @@ static int opt_set(const struct command *cmd, struct opts *o, int id, const char
 	case OPT_P12:		return opt_string(cmd, &o->p12, arg, "p12");
 	case OPT_PASSWORD_FILE:	return opt_string(cmd, &o->password_file, arg, "password-file");
 	case OPT_RSA:		o->key_type = CA_KEY_RSA_3072; o->key_type_set = true; return 0;
-	case OPT_BYOD:		o->ownership = CA_OWNERSHIP_BYOD; return 0;
+	case OPT_BYOD:		o->ownership = CM_OWNERSHIP_BYOD; return 0;
 	case OPT_JSON:		o->json = true; return 0;
 	case OPT_REVOKE_OLD:	o->revoke_old = true; return 0;
 	case OPT_HELP:		o->help = true; return 0;
@@ -1322,7 +1322,7 @@ static void row_cells(const struct ca_record *r, time_t now, char *expires, size
 	cells[COL_DEVICE] = r->device_id;
 	cells[COL_OWNER] = r->owner;
 	cells[COL_GROUP] = r->group;
-	cells[COL_OWNERSHIP] = ca_ownership_name(r->ownership);
+	cells[COL_OWNERSHIP] = cm_ownership_name(r->ownership);
 	cells[COL_SERIAL] = r->serial;
 	cells[COL_EXPIRES] = iso_time(r->not_after, expires, len);
 	cells[COL_STATUS] = ca_record_status(r, now);
@@ -1404,7 +1404,7 @@ static void list_json_one(const struct ca_record *r, bool current, time_t now, b
 	json_field("device_id", r->device_id, false);
 	json_field("owner", r->owner, false);
 	json_field("group", r->group, false);
-	json_field("ownership", ca_ownership_name(r->ownership), false);
+	json_field("ownership", cm_ownership_name(r->ownership), false);
 	json_field("serial", r->serial, false);
 	json_field("not_before", iso_time(r->not_before, nb, sizeof(nb)), false);
 	json_field("not_after", iso_time(r->not_after, na, sizeof(na)), false);
@@ -1692,7 +1692,7 @@ static int stdout_finish(int code)
 
 static int command_main(const struct command *cmd, int argc, char **argv)
 {
-	struct opts o = { .key_type = CA_KEY_EC_P256, .ownership = CA_OWNERSHIP_CORPORATE };
+	struct opts o = { .key_type = CA_KEY_EC_P256, .ownership = CM_OWNERSHIP_CORPORATE };
 
 	if (opts_parse(cmd, argc, argv, &o))
 		return EXIT_USAGE;

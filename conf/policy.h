@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/device.h"
 #include "common/sha256.h"
 #include "conf/conf.h"
 
@@ -53,7 +54,14 @@ int conf_version_parse(const char *text, struct conf_version *out);
 /* <0, 0, >0 like strcmp. */
 int conf_version_cmp(const struct conf_version *a, const struct conf_version *b);
 
+/* A rule's ownership, or a certificate's (ANY: it states none); the names are
+ * the device-certificate contract's (common/device.h). */
 enum conf_ownership { CONF_OWNERSHIP_ANY, CONF_OWNERSHIP_CORPORATE, CONF_OWNERSHIP_BYOD };
+
+static inline enum conf_ownership conf_ownership_of(enum cm_ownership o)
+{
+	return o == CM_OWNERSHIP_BYOD ? CONF_OWNERSHIP_BYOD : CONF_OWNERSHIP_CORPORATE;
+}
 enum conf_action { CONF_ACTION_ALLOW, CONF_ACTION_DENY };
 enum conf_agent { CONF_AGENT_REQUIRED, CONF_AGENT_OPTIONAL };
 /* Which sources may satisfy the requirements on facts the MDM inventory can

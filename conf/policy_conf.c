@@ -49,18 +49,11 @@ static const struct conf_range pol_ranges[] = {
 /* ---- names and text ---- */
 
 /* Profile, rule and group names become log fields and are matched against
- * certificate groups: 1..CONF_NAME_MAX of [A-Za-z0-9._-], alphanumeric first. */
+ * certificate groups: the certificate's grammar (common/device.h). */
+_Static_assert(CONF_NAME_MAX == CM_DEVICE_ID_MAX, "names are as long as certificate groups");
 static bool pol_name_ok(const char *s)
 {
-	size_t n = s ? strlen(s) : 0;
-
-	if (n == 0 || n > CONF_NAME_MAX)
-		return false;
-	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
-	      (s[0] >= '0' && s[0] <= '9')))
-		return false;
-	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			 "0123456789._-") == n;
+	return s && cm_device_id_valid(s, strlen(s));
 }
 
 #define POL_NAME_RULE "a name is 1..64 letters, digits, '.', '_' or '-', starting with a " \
@@ -457,11 +450,11 @@ static int pol_build_platform(struct conf_load *ld, const struct conf_section *s
 
 static enum conf_ownership pol_ownership(const char *s)
 {
-	if (!strcmp(s, "corporate"))
-		return CONF_OWNERSHIP_CORPORATE;
-	if (!strcmp(s, "byod"))
-		return CONF_OWNERSHIP_BYOD;
-	return CONF_OWNERSHIP_ANY;
+	enum cm_ownership o;
+
+	if (cm_ownership_parse(s, strlen(s), &o))
+		return CONF_OWNERSHIP_ANY;
+	return conf_ownership_of(o);
 }
 
 /* A deny rule denies on match: a profile or a requirement would suggest it

@@ -515,7 +515,7 @@ const char *gw_control_run(struct gw_worker *w, const char *line, FILE *f, char 
 		return ctl_reload(&x);
 	}
 	if ((!strcmp(cmd, "show") || !strcmp(cmd, "kick")) && n == 3) {
-		if (!pst_device_id_valid(arg, strlen(arg)))
+		if (!cm_device_id_valid(arg, strlen(arg)))
 			return "not a device id: 1-64 of A-Z a-z 0-9 . _ -, starting with a letter or digit";
 		return cmd[0] == 's' ? ctl_show(&x, arg) : ctl_kick(&x, arg);
 	}

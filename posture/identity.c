@@ -3,10 +3,9 @@
  * Who a device certificate says the device is: the device id (CN, repeated
  * exactly in the SAN URI urn:postern:device:ID), its group (OU) and its
  * ownership (SAN URI urn:postern:ownership:corporate|byod), as postern-ca
- * writes them. The gateway reads it from the verified peer certificate; the
+ * writes them by the contract in common/device.h. The gateway reads it from the verified peer certificate; the
  * dry run and the agent read it from a file, and all three agree.
  */
-#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,26 +18,9 @@
 #include "common/utf8.h"
 #include "posture/posture.h"
 
-#define URI_DEVICE	"urn:postern:device:"
-#define URI_OWNERSHIP	"urn:postern:ownership:"
-
-/* Device ids and groups become file names and log fields: keep them plain. */
-bool pst_device_id_valid(const char *s, size_t len)
-{
-	if (len == 0 || len > PST_DEVICE_ID_MAX || !isalnum((unsigned char)s[0]))
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (!isalnum(ch) && ch != '.' && ch != '_' && ch != '-')
-			return false;
-	}
-	return true;
-}
-
 static bool identity_copy_name(char *dst, const char *src, size_t len)
 {
-	if (!pst_device_id_valid(src, len))
+	if (!cm_device_id_valid(src, len))
 		return false;
 	memcpy(dst, src, len);
 	dst[len] = '\0';
@@ -58,6 +40,29 @@ static bool identity_subject_field(X509 *cert, int nid, char *dst)
 			     (size_t)ASN1_STRING_length(v));
 }
 
+/* One SAN URI (common/device.h); false when it is malformed or repeats one
+ * read before. */
+static bool identity_san_uri(const ASN1_IA5STRING *s, struct pst_identity *id, bool *have_dev)
+{
+	struct cm_device_uri u;
+
+	if (cm_device_uri_parse((const char *)ASN1_STRING_get0_data(s),
+				(size_t)ASN1_STRING_length(s), &u))
+		return false;
+	if (u.kind == CM_URI_DEVICE) {
+		if (*have_dev)
+			return false;
+		*have_dev = true;
+		return !strcmp(u.device_id, id->device_id);
+	}
+	if (u.kind == CM_URI_OWNERSHIP) {
+		if (id->ownership != CONF_OWNERSHIP_ANY)
+			return false;
+		id->ownership = conf_ownership_of(u.ownership);
+	}
+	return true;
+}
+
 /* Reads the urn:postern: URIs; returns false when one is malformed or repeated. */
 static bool identity_san_uris(X509 *cert, struct pst_identity *id, bool *have_dev)
 {
@@ -66,29 +71,9 @@ static bool identity_san_uris(X509 *cert, struct pst_identity *id, bool *have_de
 
 	for (int i = 0; gens && ok && i < sk_GENERAL_NAME_num(gens); i++) {
 		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
-		const char *u;
-		size_t len;
 
-		if (g->type != GEN_URI)
-			continue;
-		u = (const char *)ASN1_STRING_get0_data(g->d.uniformResourceIdentifier);
-		len = (size_t)ASN1_STRING_length(g->d.uniformResourceIdentifier);
-		if (len > strlen(URI_DEVICE) && !strncmp(u, URI_DEVICE, strlen(URI_DEVICE))) {
-			char dev[PST_DEVICE_ID_MAX + 1];
-
-			ok = !*have_dev && identity_copy_name(dev, u + strlen(URI_DEVICE),
-							 len - strlen(URI_DEVICE)) &&
-			     !strcmp(dev, id->device_id);
-			*have_dev = true;
-		} else if (len == strlen(URI_OWNERSHIP "corporate") &&
-			   !strncmp(u, URI_OWNERSHIP "corporate", len)) {
-			ok = id->ownership == CONF_OWNERSHIP_ANY;
-			id->ownership = CONF_OWNERSHIP_CORPORATE;
-		} else if (len == strlen(URI_OWNERSHIP "byod") &&
-			   !strncmp(u, URI_OWNERSHIP "byod", len)) {
-			ok = id->ownership == CONF_OWNERSHIP_ANY;
-			id->ownership = CONF_OWNERSHIP_BYOD;
-		}
+		if (g->type == GEN_URI)
+			ok = identity_san_uri(g->d.uniformResourceIdentifier, id, have_dev);
 	}
 	GENERAL_NAMES_free(gens);
 	return ok;

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/device.h"
 #include "common/file.h"
 #include "common/number.h"
 #include "common/sha256.h"
@@ -351,18 +352,6 @@ static int inv_word(const char *v, const char *const *words, size_t n)
 	return INV_UNKNOWN;
 }
 
-/* [A-Za-z0-9._-], alphanumeric first: the certificate's device id grammar. */
-static bool inv_device_id_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > PST_DEVICE_ID_MAX || !strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-						      "abcdefghijklmnopqrstuvwxyz0123456789", s[0]))
-		return false;
-	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			 "0123456789._-") == n;
-}
-
 /* What a fact value may be (posture.h): printable ASCII without '"' and '\\'. */
 static bool inv_fact_value_ok(const char *s)
 {
@@ -418,7 +407,7 @@ static void inv_check_device_id(struct inv_parse *ps, unsigned int line, const c
 {
 	if (!v[0])
 		inv_err(ps, line, "device_id is empty (every record names its device)");
-	else if (!inv_device_id_ok(v))
+	else if (!cm_device_id_valid(v, strlen(v)))
 		inv_err(ps, line, "device_id '" INV_VALUE_SHOWN "' is not a device id (1..%d "
 			"letters, digits, '.', '_' or '-', starting with a letter or digit)", v,
 			PST_DEVICE_ID_MAX);

@@ -469,9 +469,9 @@ const char *pst_ownership_name(enum conf_ownership o)
 {
 	switch (o) {
 	case CONF_OWNERSHIP_CORPORATE:
-		return "corporate";
+		return cm_ownership_name(CM_OWNERSHIP_CORPORATE);
 	case CONF_OWNERSHIP_BYOD:
-		return "byod";
+		return cm_ownership_name(CM_OWNERSHIP_BYOD);
 	case CONF_OWNERSHIP_ANY:
 		break;
 	}
