@@ -32,6 +32,7 @@
 #include "certs/help.h"
 #include "certs/ledger.h"
 #include "certs/store.h"
+#include "common/json.h"
 #include "common/time.h"
 
 #define EXIT_USAGE 2
@@ -1368,61 +1369,58 @@ static void list_table(const struct records *rs, const bool *shown, time_t now)
 	}
 }
 
-static void json_string(const char *s)
+/* A string member, or null. */
+static void json_field(struct cm_json *j, const char *key, const char *value)
 {
-	putchar('"');
-	for (; s && *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20 || ch == 0x7f)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
+	cm_json_key(j, key);
+	cm_json_string(j, value);
 }
 
-/* "key": "value" (or null), then a separator. */
-static void json_field(const char *key, const char *value, bool last)
+static void json_time_field(struct cm_json *j, const char *key, int64_t t)
 {
-	printf("\"%s\": ", key);
-	if (value)
-		json_string(value);
-	else
-		fputs("null", stdout);
-	fputs(last ? "}" : ", ", stdout);
+	char buf[CM_TIME_BUF];
+
+	json_field(j, key, iso_time(t, buf, sizeof(buf)));
 }
 
-static void list_json_one(const struct ca_record *r, bool current, time_t now, bool first)
+static void list_json_one(struct cm_json *j, const struct ca_record *r, bool current,
+			  time_t now)
 {
 	bool revoked = r->status == CA_STATUS_REVOKED;
-	char nb[32], na[32], ra[32];
 
-	fputs(first ? "\n  {" : ",\n  {", stdout);
-	json_field("device_id", r->device_id, false);
-	json_field("owner", r->owner, false);
-	json_field("group", r->group, false);
-	json_field("ownership", cm_ownership_name(r->ownership), false);
-	json_field("serial", r->serial, false);
-	json_field("not_before", iso_time(r->not_before, nb, sizeof(nb)), false);
-	json_field("not_after", iso_time(r->not_after, na, sizeof(na)), false);
-	json_field("status", ca_record_status(r, now), false);
-	printf("\"current\": %s, ", current ? "true" : "false");
-	json_field("revoked_at", revoked ? iso_time(r->revoked_at, ra, sizeof(ra)) : NULL, false);
-	json_field("reason", revoked ? ca_reason_name(r->reason) : NULL, true);
+	cm_json_object_begin(j);
+	json_field(j, "device_id", r->device_id);
+	json_field(j, "owner", r->owner);
+	json_field(j, "group", r->group);
+	json_field(j, "ownership", cm_ownership_name(r->ownership));
+	json_field(j, "serial", r->serial);
+	json_time_field(j, "not_before", r->not_before);
+	json_time_field(j, "not_after", r->not_after);
+	json_field(j, "status", ca_record_status(r, now));
+	cm_json_key(j, "current");
+	cm_json_bool(j, current);
+	if (revoked)
+		json_time_field(j, "revoked_at", r->revoked_at);
+	else
+		json_field(j, "revoked_at", NULL);
+	json_field(j, "reason", revoked ? ca_reason_name(r->reason) : NULL);
+	cm_json_object_end(j);
 }
 
+/* An array of records, one a line (common/json.h, CM_JSON_LINES), so that
+ * `grep -c device_id` counts them. */
 static void list_json(const struct records *rs, const bool *shown, time_t now)
 {
-	size_t i, n = 0;
+	struct cm_json j;
+	size_t i;
 
-	fputs("[", stdout);
+	cm_json_init(&j, stdout, CM_JSON_SPACED | CM_JSON_LINES);
+	cm_json_array_begin(&j);
 	for (i = 0; i < rs->n; i++)
 		if (shown[i])
-			list_json_one(&rs->r[i], rs->current[i], now, n++ == 0);
-	fputs(n ? "\n]\n" : "]\n", stdout);
+			list_json_one(&j, &rs->r[i], rs->current[i], now);
+	cm_json_array_end(&j);
+	putchar('\n');
 }
 
 static int list_run(const struct opts *o)
