@@ -32,6 +32,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include "common/macros.h"
 #include "common/number.h"
 #include "common/time.h"
 #include "common/utf8.h"
@@ -194,7 +195,7 @@ int ca_reason_parse(const char *text, enum ca_reason *out)
 {
 	size_t i;
 
-	for (i = 0; text && i < sizeof(reason_names) / sizeof(reason_names[0]); i++) {
+	for (i = 0; text && i < CM_ARRAY_SIZE(reason_names); i++) {
 		if (strcmp(text, reason_names[i].name) == 0) {
 			*out = reason_names[i].reason;
 			return 0;
@@ -207,7 +208,7 @@ const char *ca_reason_name(enum ca_reason reason)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(reason_names) / sizeof(reason_names[0]); i++)
+	for (i = 0; i < CM_ARRAY_SIZE(reason_names); i++)
 		if (reason_names[i].reason == reason)
 			return reason_names[i].name;
 	return "unspecified";

@@ -24,6 +24,8 @@
 
 #include <sqlite3.h>
 
+#include "common/macros.h"
+
 struct ca_ledger {
 	sqlite3 *db;
 	char *path;
@@ -88,7 +90,6 @@ static const char *const migrate_v1[] = {
 	"UPDATE meta SET value = 2 WHERE key = 'schema_version'",
 };
 
-#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ------------------------------------------------------------------ */
 /* Statements                                                          */
@@ -232,7 +233,7 @@ int ca_ledger_create(const char *path, struct ca_ledger **out)
 	if (!ret)
 		ret = ledger_wal_enable(l);
 	if (!ret)
-		ret = ledger_script(l, schema, N_OF(schema));
+		ret = ledger_script(l, schema, CM_ARRAY_SIZE(schema));
 	if (ret) {
 		ca_ledger_free(l);
 		unlink(path);
@@ -272,7 +273,7 @@ static int ledger_migrate(struct ca_ledger *l)
 
 	if (!ret)
 		ret = ledger_version(l, &v);
-	for (i = 0; !ret && v == 1 && i < N_OF(migrate_v1); i++)
+	for (i = 0; !ret && v == 1 && i < CM_ARRAY_SIZE(migrate_v1); i++)
 		ret = ledger_exec(l, migrate_v1[i]);
 	if (!ret)
 		ret = ca_ledger_commit(l);

@@ -33,6 +33,7 @@
 #include "certs/ledger.h"
 #include "certs/store.h"
 #include "common/json.h"
+#include "common/macros.h"
 #include "common/time.h"
 
 #define EXIT_USAGE 2
@@ -1672,7 +1673,7 @@ static const struct command *command_find(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (i = 0; i < CM_ARRAY_SIZE(commands); i++)
 		if (strcmp(commands[i].name, name) == 0)
 			return &commands[i];
 	return NULL;

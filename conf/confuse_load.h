@@ -20,7 +20,6 @@
 #define CONF_WHY_MAX 128
 #define CONF_KEYS_MAX 32
 #define CONF_TITLE_MAX 64
-#define CONF_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Where each key of one scope (the file's top level, or one section) was
  * set, by option index; 0 = not set. bad: its value was refused, so no check

@@ -27,6 +27,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/macros.h"
 #include "common/number.h"
 
 #define CONF_IPV6_MIN_MTU 1280
@@ -355,9 +356,9 @@ static cfg_opt_t conf_opts[] = {
 static const struct conf_schema conf_schema = {
 	.opts = conf_opts,
 	.checks = conf_checks,
-	.n_checks = CONF_ARRAY_SIZE(conf_checks),
+	.n_checks = CM_ARRAY_SIZE(conf_checks),
 	.ranges = conf_ranges,
-	.n_ranges = CONF_ARRAY_SIZE(conf_ranges),
+	.n_ranges = CM_ARRAY_SIZE(conf_ranges),
 };
 
 /* ---- checks across keys, after the parse ---- */
@@ -366,7 +367,7 @@ static void conf_check_required(struct conf_load *ld, cfg_t *cfg)
 {
 	size_t i;
 
-	for (i = 0; i < CONF_ARRAY_SIZE(conf_required); i++) {
+	for (i = 0; i < CM_ARRAY_SIZE(conf_required); i++) {
 		if (cfg_size(cfg, conf_required[i]) == 0)
 			conf_err(ld, 0, "missing required key '%s'", conf_required[i]);
 	}

@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/macros.h"
 #include "common/time.h"
 
 /* A policy is a few kilobytes even for a large company. */
@@ -295,7 +296,7 @@ static int pol_parse_platform(cfg_t *cfg, cfg_opt_t *opt, const char *value, voi
 
 	conf_note(cfg, opt);
 	*(const void **)result = NULL;
-	for (i = 0; value && i < CONF_ARRAY_SIZE(pol_platforms); i++) {
+	for (i = 0; value && i < CM_ARRAY_SIZE(pol_platforms); i++) {
 		if (!strcmp(value, pol_platforms[i])) {
 			*(const void **)result = pol_platforms[i];
 			return 0;
@@ -355,9 +356,9 @@ static cfg_opt_t pol_opts[] = {
 static const struct conf_schema pol_schema = {
 	.opts = pol_opts,
 	.checks = pol_checks,
-	.n_checks = CONF_ARRAY_SIZE(pol_checks),
+	.n_checks = CM_ARRAY_SIZE(pol_checks),
 	.ranges = pol_ranges,
-	.n_ranges = CONF_ARRAY_SIZE(pol_ranges),
+	.n_ranges = CM_ARRAY_SIZE(pol_ranges),
 };
 
 /* ---- building the policy, with the checks across keys ---- */
@@ -422,7 +423,7 @@ static bool pol_platform_known(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < CONF_ARRAY_SIZE(pol_platforms); i++) {
+	for (i = 0; i < CM_ARRAY_SIZE(pol_platforms); i++) {
 		if (!strcmp(name, pol_platforms[i]))
 			return true;
 	}
@@ -468,7 +469,7 @@ static void pol_check_deny(struct conf_load *ld, const struct conf_section *s,
 	if (line)
 		conf_err(ld, line, "rule '%s': profile: a deny rule has no profile (deny rules "
 			 "deny on match)", r->name);
-	for (i = 0; i < CONF_ARRAY_SIZE(pol_requirements); i++) {
+	for (i = 0; i < CM_ARRAY_SIZE(pol_requirements); i++) {
 		line = conf_key_line(&s->keys, s->cfg, pol_requirements[i]);
 		if (line)
 			conf_err(ld, line, "rule '%s': %s: a deny rule has no requirements (deny "

@@ -18,6 +18,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/macros.h"
 #include "conf/conf.h"
 #include "gateway/gateway.h"
 
@@ -116,7 +117,7 @@ static const struct {
 
 static int command_arity(const char *name)
 {
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+	for (size_t i = 0; i < CM_ARRAY_SIZE(commands); i++) {
 		if (!strcmp(commands[i].name, name))
 			return commands[i].arg;
 	}

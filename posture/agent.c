@@ -32,6 +32,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "common/macros.h"
 #include "common/number.h"
 #include "posture/agent.h"
 
@@ -55,7 +56,7 @@ static bool csd_value_option(const char *arg)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(csd_value_options) / sizeof(csd_value_options[0]); i++)
+	for (i = 0; i < CM_ARRAY_SIZE(csd_value_options); i++)
 		if (!strcmp(arg, csd_value_options[i]))
 			return true;
 	return false;

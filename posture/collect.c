@@ -25,6 +25,7 @@
 #include <openssl/pem.h>
 
 #include "common/file.h"
+#include "common/macros.h"
 #include "common/number.h"
 #include "posture/agent.h"
 
@@ -163,7 +164,7 @@ int pst_osrelease_version(const char *root, char *out, size_t outlen)
 	size_t len = 0, i;
 	int ret = -ENOENT;
 
-	for (i = 0; ret == -ENOENT && i < sizeof(files) / sizeof(files[0]); i++) {
+	for (i = 0; ret == -ENOENT && i < CM_ARRAY_SIZE(files); i++) {
 		ret = path_join(path, sizeof(path), root, files[i]);
 		if (!ret)
 			ret = cm_file_read(path, OSRELEASE_MAX, &buf, &len);
@@ -260,7 +261,7 @@ static bool dm_uuid_encrypts(const char *uuid)
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+	for (i = 0; i < CM_ARRAY_SIZE(types); i++)
 		if (!strncmp(uuid, types[i], strlen(types[i])))
 			return true;
 	return false;

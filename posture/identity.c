@@ -3,8 +3,9 @@
  * Who a device certificate says the device is: the device id (CN, repeated
  * exactly in the SAN URI urn:postern:device:ID), its group (OU) and its
  * ownership (SAN URI urn:postern:ownership:corporate|byod), as postern-ca
- * writes them by the contract in common/device.h. The gateway reads it from the verified peer certificate; the
- * dry run and the agent read it from a file, and all three agree.
+ * writes them by the contract in common/device.h. The gateway reads it from
+ * the verified peer certificate; the dry run and the agent read it from a
+ * file, and all three agree.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -95,7 +96,8 @@ static void identity_owner(X509 *cert, char *dst, size_t cap)
 	if (i < 0)
 		return;
 	len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)));
-	if (len > 0 && (size_t)len < cap && cm_utf8_text_chars((const char *)utf8, (size_t)len) >= 0) {
+	if (len > 0 && (size_t)len < cap &&
+	    cm_utf8_text_chars((const char *)utf8, (size_t)len) >= 0) {
 		memcpy(dst, utf8, (size_t)len);
 		dst[len] = '\0';
 	}

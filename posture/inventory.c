@@ -27,6 +27,7 @@
 
 #include "common/device.h"
 #include "common/file.h"
+#include "common/macros.h"
 #include "common/number.h"
 #include "common/sha256.h"
 #include "common/time.h"
@@ -55,7 +56,6 @@ static const char *const inv_status[] = { "active", "lost", "retired" };
 static const char *const inv_true[] = { "true", "1", "yes" };
 static const char *const inv_false[] = { "false", "0", "no" };
 
-#define INV_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* One device. Strings point into the inventory's text. */
 struct inv_record {
@@ -366,9 +366,9 @@ static bool inv_fact_value_ok(const char *s)
 
 static int inv_bool(const char *v, signed char *out)
 {
-	if (inv_word(v, inv_true, INV_ARRAY_SIZE(inv_true)) != INV_UNKNOWN)
+	if (inv_word(v, inv_true, CM_ARRAY_SIZE(inv_true)) != INV_UNKNOWN)
 		*out = 1;
-	else if (inv_word(v, inv_false, INV_ARRAY_SIZE(inv_false)) != INV_UNKNOWN)
+	else if (inv_word(v, inv_false, CM_ARRAY_SIZE(inv_false)) != INV_UNKNOWN)
 		*out = 0;
 	else
 		return -EINVAL;
@@ -418,7 +418,7 @@ static void inv_check_os(struct inv_parse *ps, unsigned int line, const char *na
 {
 	struct conf_version parsed;
 
-	r->os_name = name[0] ? (signed char)inv_word(name, inv_os, INV_ARRAY_SIZE(inv_os))
+	r->os_name = name[0] ? (signed char)inv_word(name, inv_os, CM_ARRAY_SIZE(inv_os))
 			     : INV_UNKNOWN;
 	if (name[0] && r->os_name == INV_UNKNOWN)
 		inv_err(ps, line, "os_name '" INV_VALUE_SHOWN "' is not ios, android, linux, "
@@ -442,7 +442,7 @@ static void inv_check_time(struct inv_parse *ps, unsigned int line, const char *
 static void inv_check_status(struct inv_parse *ps, unsigned int line, const char *v,
 			     struct inv_record *r)
 {
-	r->status = v[0] ? (signed char)inv_word(v, inv_status, INV_ARRAY_SIZE(inv_status))
+	r->status = v[0] ? (signed char)inv_word(v, inv_status, CM_ARRAY_SIZE(inv_status))
 			 : INV_UNKNOWN;
 	if (v[0] && r->status == INV_UNKNOWN)
 		inv_err(ps, line, "status '" INV_VALUE_SHOWN "' is not active, lost or retired", v);

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/macros.h"
 #include "common/time.h"
 
 #define PST_AGENT_HINT "run the Postern posture agent"
@@ -125,7 +126,7 @@ static const char *pst_label_of(const char *fact)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(pst_labels) / sizeof(pst_labels[0]); i++) {
+	for (i = 0; i < CM_ARRAY_SIZE(pst_labels); i++) {
 		if (!strcmp(pst_labels[i].fact, fact))
 			return pst_labels[i].what;
 	}
@@ -136,7 +137,7 @@ static bool pst_is_mdm_fact(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(pst_mdm_facts) / sizeof(pst_mdm_facts[0]); i++) {
+	for (i = 0; i < CM_ARRAY_SIZE(pst_mdm_facts); i++) {
 		if (!strcmp(pst_mdm_facts[i], name))
 			return true;
 	}
@@ -285,7 +286,7 @@ static void pst_check_contradictions(struct pst_eval *ev)
 	long long age;
 	size_t i;
 
-	for (i = 0; i < sizeof(pst_mdm_facts) / sizeof(pst_mdm_facts[0]); i++) {
+	for (i = 0; i < CM_ARRAY_SIZE(pst_mdm_facts); i++) {
 		a = pst_facts_get_from(ev->facts, pst_mdm_facts[i], PST_SRC_AGENT);
 		m = pst_facts_get_from(ev->facts, pst_mdm_facts[i], PST_SRC_MDM);
 		if (!a || !m || pst_stale(ev, a, &age, &limit) || pst_stale(ev, m, &age, &limit) ||

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/macros.h"
 #include "common/number.h"
 #include "common/time.h"
 
@@ -455,7 +456,7 @@ static int pst_facts_source(struct pst_read *rd, const struct pst_line *l, const
 	if (!colon)
 		return 0;
 	n = (size_t)(colon - *k);
-	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+	for (i = 0; i < CM_ARRAY_SIZE(prefixes); i++) {
 		const char *word = pst_source_name(prefixes[i]);
 
 		if (n == strlen(word) && !memcmp(*k, word, n)) {
