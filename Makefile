@@ -62,7 +62,7 @@ posternctl_LAYERS    := conf common
 posternctl_PKGS      := libconfuse
 postern-ca_MAIN      := certs/postern-ca.c
 postern-ca_LAYERS    := certs common
-postern-ca_PKGS      := openssl sqlite3
+postern-ca_PKGS      := libcrypto sqlite3
 postern-posture_MAIN := posture/postern-posture.c
 postern-posture_LAYERS := posture conf common
 postern-posture_PKGS := openssl libconfuse
@@ -72,7 +72,7 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all tests fuzz check unit fuzz-smoke integration demo deps bench clean install
+.PHONY: all tests fuzz check unit lint fuzz-smoke integration demo deps bench clean install
 all: $(PROGRAMS:%=$(BUILD)/%)
 
 # Rebuild everything when the compiler flags change (e.g. SANITIZE on or off).
@@ -109,7 +109,7 @@ ALL_LIBS := $(foreach l,$(LAYERS),$(call layer_lib,$(l)))
 $(BUILD)/tests/test_common_%: $(OBJ)/tests/unit/test_common_%.o $(call layer_lib,common)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(call pkg_libs,openssl)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(call pkg_libs,libcrypto)
 
 $(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
@@ -148,6 +148,10 @@ deps:
 
 unit: tests
 	@tests/run.sh unit
+
+# The arrows between the folders: includes, and what each program links.
+lint: all
+	@tests/run.sh lint
 
 fuzz-smoke: fuzz
 	@tests/run.sh fuzz

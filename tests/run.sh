@@ -5,7 +5,7 @@
 # "not ok" line counts as one failure of its own; exit status 77 means the
 # whole program was skipped. Ends with "N passed, N failed" and exits
 # non-zero when anything failed.
-#   tests/run.sh [unit|fuzz|integration|all]
+#   tests/run.sh [lint|unit|fuzz|integration|all]
 set -u
 cd "$(dirname "$0")/.." || exit 2
 tier=${1:-all}
@@ -35,6 +35,12 @@ run_one() {
 	fi
 	passed=$((passed + ok))
 	failed=$((failed + bad))
+}
+
+# The arrows between the folders (tests/lint/arrows.sh): what each folder
+# includes and what each built program holds.
+run_lint() {
+	run_one lint-arrows bash tests/lint/arrows.sh
 }
 
 run_unit() {
@@ -74,11 +80,12 @@ run_integration() {
 }
 
 case "$tier" in
+lint) run_lint ;;
 unit) run_unit ;;
 fuzz) run_fuzz ;;
 integration) run_integration ;;
-all) run_unit; run_fuzz; run_integration ;;
-*) echo "usage: $0 [unit|fuzz|integration|all]" >&2; exit 2 ;;
+all) run_lint; run_unit; run_fuzz; run_integration ;;
+*) echo "usage: $0 [lint|unit|fuzz|integration|all]" >&2; exit 2 ;;
 esac
 
 if [ "$skipped" -gt 0 ]; then
