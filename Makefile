@@ -87,13 +87,13 @@ $(OBJ)/%.o: %.c $(FLAGS_STAMP)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-# build/libLAYER.a from that folder's objects.
-define layer_rule
-$(call layer_lib,$(1)): $(patsubst %.c,$(OBJ)/%.o,$(call layer_srcs,$(1)))
+# archive_rule ARCHIVE OBJDIR LAYER: ARCHIVE from the layer's objects in OBJDIR.
+define archive_rule
+$(1): $(patsubst %.c,$(2)/%.o,$(call layer_srcs,$(3)))
 	@$$(if $$(Q),echo "  AR      $$@")
 	$$(Q)rm -f $$@ && ar rcs $$@ $$^
 endef
-$(foreach l,$(LAYERS),$(eval $(call layer_rule,$(l))))
+$(foreach l,$(LAYERS),$(eval $(call archive_rule,$(call layer_lib,$(l)),$(OBJ),$(l))))
 
 define program_rule
 $(BUILD)/$(1): $(OBJ)/$($(1)_MAIN:%.c=%.o) $(foreach l,$($(1)_LAYERS),$(call layer_lib,$(l)))
@@ -128,12 +128,7 @@ $(FUZZ_OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZCC  $<")
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -MMD -MP -c -o $@ $<
-define fuzz_layer_rule
-$(call fuzz_lib,$(1)): $(patsubst %.c,$(FUZZ_OBJ)/%.o,$(call layer_srcs,$(1)))
-	@$$(if $$(Q),echo "  AR      $$@")
-	$$(Q)rm -f $$@ && ar rcs $$@ $$^
-endef
-$(foreach l,$(LAYERS),$(eval $(call fuzz_layer_rule,$(l))))
+$(foreach l,$(LAYERS),$(eval $(call archive_rule,$(call fuzz_lib,$(l)),$(FUZZ_OBJ),$(l))))
 FUZZ_LIBS := $(foreach l,$(LAYERS),$(call fuzz_lib,$(l)))
 # The harnesses share test-only headers (tests/unit/*.h): a change rebuilds them.
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIBS) $(wildcard tests/unit/*.h)

@@ -3,21 +3,18 @@
 #include "common/sha256.h"
 
 #include <errno.h>
+#include <stdio.h>
 
 #include <openssl/evp.h>
 
 int cm_sha256_hex(const void *buf, size_t len, char hex[CM_SHA256_HEX_SIZE])
 {
-	static const char digits[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0, i;
 
 	if (!EVP_Digest(buf, len, md, &n, EVP_sha256(), NULL) || n != 32)
 		return -EIO;
-	for (i = 0; i < n; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 0x0f];
-	}
-	hex[2 * n] = '\0';
+	for (i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	return 0;
 }

@@ -25,24 +25,20 @@ failed=0
 ok() { echo "ok - $1"; }
 not_ok() { echo "not ok - $1"; failed=1; }
 
-# The folders a folder may use, itself first: the arrows.
-declare -A USES=(
-	[common]="common"
-	[conf]="conf common"
-	[posture]="posture conf common"
-	[certs]="certs conf common"
-	[gateway]="gateway posture conf common"
-)
+# Each folder: the folders it may use (itself first: the arrows) and the
+# libraries its code may call.
+declare -A USES LIBS
+while read -r dir uses libs; do
+	USES[$dir]=${uses//,/ }
+	LIBS[$dir]=${libs//,/ }
+done <<'TABLE'
+common   common                       openssl
+conf     conf,common                  confuse
+posture  posture,conf,common          openssl,confuse
+certs    certs,conf,common            openssl,sqlite3
+gateway  gateway,posture,conf,common  openssl,netlink,libmnl
+TABLE
 FOLDERS="common conf posture certs gateway"
-
-# The libraries a folder's code may call, by the headers that declare them.
-declare -A LIBS=(
-	[common]="openssl"
-	[conf]="confuse"
-	[posture]="openssl confuse"
-	[certs]="openssl sqlite3"
-	[gateway]="openssl netlink libmnl"
-)
 # header pattern (ERE, after "#include <") -> library
 LIB_HEADERS="openssl/:openssl confuse\.h:confuse sqlite3\.h:sqlite3 netlink/:netlink libmnl/:libmnl"
 

@@ -144,13 +144,8 @@ static void test_device_id(void)
 	long_id[64] = 'a';
 	long_id[65] = '\0';
 	CHECK(!ca_device_id_valid(long_id));
-	CHECK(!ca_device_id_valid(""));
+	/* The rest of the grammar is common/device.c's (test_common_device). */
 	CHECK(!ca_device_id_valid("../x"));
-	CHECK(!ca_device_id_valid(".hidden"));
-	CHECK(!ca_device_id_valid("-rf"));
-	CHECK(!ca_device_id_valid("a/b"));
-	CHECK(!ca_device_id_valid("a b"));
-	CHECK(!ca_device_id_valid("caf\xc3\xa9"));
 	CHECK(!ca_device_id_valid(NULL));
 }
 
