@@ -7,6 +7,8 @@
 #   make V=1                         show full commands
 #   make SANITIZE=address,undefined  build (and test) with sanitizers
 
+# Every package any program uses (for `make deps` and the test programs);
+# each program links only its own list below.
 PKGS      := openssl libnl-3.0 libnl-route-3.0 libmnl libconfuse sqlite3
 BUILD     := build
 OBJ       := $(BUILD)/obj
@@ -14,8 +16,10 @@ CC        ?= cc
 FUZZ_CC   ?= clang
 
 # Evaluated lazily: pkg-config may not exist before `make deps` has run.
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+pkg_cflags = $(shell pkg-config --cflags $(1))
+pkg_libs   = $(shell pkg-config --libs $(1))
+PKG_CFLAGS = $(call pkg_cflags,$(PKGS))
+PKG_LIBS   = $(call pkg_libs,$(PKGS))
 
 WARN      := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
              -Wmissing-prototypes -Wno-unused-parameter
@@ -36,12 +40,36 @@ else
 Q := @
 endif
 
-# Every .c file in a module folder is library code, except the program entry points.
+# ---- layers ----
+# One archive per folder. Arrows point one way (DESIGN.md, "Layers"):
+# common <- conf <- posture <- gateway, and certs uses common and conf only.
+# Every .c file in a folder is its archive's, except the program entry
+# points. An archive is linked before the archives it uses, so LAYERS is
+# the link order; tests/lint/arrows.sh checks that the code keeps to it.
+LAYERS     := gateway posture certs conf common
 PROGRAMS   := posternd posternctl postern-ca postern-posture
 MAIN_SRCS  := gateway/main.c gateway/posternctl.c certs/postern-ca.c posture/postern-posture.c
-LIB_SRCS   := $(filter-out $(MAIN_SRCS),$(wildcard conf/*.c gateway/*.c posture/*.c certs/*.c))
-LIB_OBJS   := $(LIB_SRCS:%.c=$(OBJ)/%.o)
-LIB        := $(BUILD)/libpostern.a
+layer_srcs  = $(filter-out $(MAIN_SRCS),$(wildcard $(1)/*.c))
+layer_lib   = $(BUILD)/lib$(1).a
+LIB_SRCS   := $(foreach l,$(LAYERS),$(call layer_srcs,$(l)))
+
+# What each program is made of: its entry point, single objects it shares
+# with a program of a higher layer (posternctl: the control commands' table,
+# data the daemon also serves), the archives it uses (in link order) and the
+# libraries it calls, and nothing more.
+posternd_MAIN        := gateway/main.c
+posternd_LAYERS      := gateway posture conf common
+posternd_PKGS        := openssl libnl-3.0 libnl-route-3.0 libmnl libconfuse
+posternctl_MAIN      := gateway/posternctl.c
+posternctl_OBJS      := gateway/ctlcmd.c
+posternctl_LAYERS    := conf common
+posternctl_PKGS      := libconfuse
+postern-ca_MAIN      := certs/postern-ca.c
+postern-ca_LAYERS    := certs common
+postern-ca_PKGS      := libcrypto sqlite3
+postern-posture_MAIN := posture/postern-posture.c
+postern-posture_LAYERS := posture conf common
+postern-posture_PKGS := openssl libconfuse
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -63,45 +91,53 @@ $(OBJ)/%.o: %.c $(FLAGS_STAMP)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(LIB): $(LIB_OBJS)
-	@$(if $(Q),echo "  AR      $@")
-	$(Q)rm -f $@ && ar rcs $@ $^
+# archive_rule ARCHIVE OBJDIR LAYER: ARCHIVE from the layer's objects in OBJDIR.
+define archive_rule
+$(1): $(patsubst %.c,$(2)/%.o,$(call layer_srcs,$(3)))
+	@$$(if $$(Q),echo "  AR      $$@")
+	$$(Q)rm -f $$@ && ar rcs $$@ $$^
+endef
+$(foreach l,$(LAYERS),$(eval $(call archive_rule,$(call layer_lib,$(l)),$(OBJ),$(l))))
 
-$(BUILD)/posternd: $(OBJ)/gateway/main.o $(LIB)
+define program_rule
+$(BUILD)/$(1): $(OBJ)/$($(1)_MAIN:%.c=%.o) $($(1)_OBJS:%.c=$(OBJ)/%.o) $(foreach l,$($(1)_LAYERS),$(call layer_lib,$(l)))
+	@$$(if $$(Q),echo "  LD      $$@")
+	$$(Q)$$(CC) $$(ALL_CFLAGS) $$(ALL_LDFLAGS) -o $$@ $$^ $$(call pkg_libs,$($(1)_PKGS))
+endef
+$(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
+
+# A unit test links every archive in link order: from an archive the linker
+# takes only the objects the test calls. A test of common/ links common
+# alone, which also proves that the leaf needs nothing of ours.
+ALL_LIBS := $(foreach l,$(LAYERS),$(call layer_lib,$(l)))
+$(BUILD)/tests/test_common_%: $(OBJ)/tests/unit/test_common_%.o $(call layer_lib,common)
+	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(call pkg_libs,libcrypto)
 
-$(BUILD)/posternctl: $(OBJ)/gateway/posternctl.o $(LIB)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
-
-$(BUILD)/postern-ca: $(OBJ)/certs/postern-ca.o $(LIB)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
-
-$(BUILD)/postern-posture: $(OBJ)/posture/postern-posture.o $(LIB)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
-
-$(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(LIB)
+$(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 tests: all $(UNIT_BINS)
 
-# Fuzz targets: libFuzzer needs clang and its own instrumented copy of the library.
+# Fuzz targets: libFuzzer needs clang and its own instrumented copy of each
+# archive, linked like the unit tests.
 FUZZ_OBJ   := $(BUILD)/fuzz/obj
 FUZZ_FLAGS  = -std=gnu11 -D_GNU_SOURCE -g -O1 -I. $(PKG_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_OBJ)/%.o)
+fuzz_lib    = $(BUILD)/fuzz/lib$(1).a
 $(FUZZ_OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZCC  $<")
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -MMD -MP -c -o $@ $<
+$(foreach l,$(LAYERS),$(eval $(call archive_rule,$(call fuzz_lib,$(l)),$(FUZZ_OBJ),$(l))))
+FUZZ_LIBS := $(foreach l,$(LAYERS),$(call fuzz_lib,$(l)))
 # The harnesses share test-only headers (tests/unit/*.h): a change rebuilds them.
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJS) $(wildcard tests/unit/*.h)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIBS) $(wildcard tests/unit/*.h)
 	@$(if $(Q),echo "  FUZZLD  $@")
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $(filter %.c %.o,$^) $(PKG_LIBS)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $(filter %.c %.a,$^) $(PKG_LIBS)
 fuzz: $(FUZZ_BINS)
 # Keep the instrumented objects between runs instead of rebuilding them each time.
 .SECONDARY: $(FUZZ_LIB_OBJS)
@@ -109,12 +145,15 @@ fuzz: $(FUZZ_BINS)
 deps:
 	@tests/deps.sh
 
-# The manual pages through mandoc -Tlint (installed by `make deps`).
-lint:
-	@tests/run.sh lint
 
 unit: tests
 	@tests/run.sh unit
+
+# tests/lint/*.sh: the manual pages through mandoc -Tlint (installed by
+# `make deps`), and the arrows between the folders (includes, and what each
+# program links).
+lint: all
+	@tests/run.sh lint
 
 fuzz-smoke: fuzz
 	@tests/run.sh fuzz

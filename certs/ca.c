@@ -11,7 +11,6 @@
  * PBES2/PBKDF2 for the key and the certificates, and a SHA-256 MAC.
  */
 #include "certs/ca.h"
-#include "conf/utf8.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -32,6 +31,11 @@
 #include <openssl/pkcs12.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
+
+#include "common/macros.h"
+#include "common/number.h"
+#include "common/time.h"
+#include "common/utf8.h"
 
 #define SECONDS_PER_DAY 86400
 
@@ -86,56 +90,26 @@ static bool ascii_alnum(char c)
 	       (c >= '0' && c <= '9');
 }
 
-/* Device ids become file names: no slash, no leading dot or dash. */
-static bool ident_valid(const char *s, size_t max)
-{
-	size_t i, n = strnlen(s, max + 1);
-
-	if (n == 0 || n > max || !ascii_alnum(s[0]))
-		return false;
-	for (i = 1; i < n; i++)
-		if (!ascii_alnum(s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-')
-			return false;
-	return true;
-}
-
 bool ca_device_id_valid(const char *id)
 {
-	return id && ident_valid(id, CA_DEVICE_ID_MAX);
+	return id && cm_device_id_valid(id, strlen(id));
 }
 
 bool ca_group_valid(const char *group)
 {
-	return group && ident_valid(group, CA_DEVICE_ID_MAX);
-}
-
-/* Counts the characters of well-formed UTF-8 text without control
- * characters, stopping past max; -1 when the text is not such text. */
-static long utf8_printable_len(const char *s, long max)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	long n = 0;
-	uint32_t cp;
-	size_t len;
-
-	for (; *p && n <= max; p += len, n++) {
-		len = conf_utf8_decode(p, SIZE_MAX, &cp);
-		if (!len || conf_utf8_control(cp))
-			return -1;
-	}
-	return n;
+	return group && cm_device_id_valid(group, strlen(group));
 }
 
 bool ca_owner_valid(const char *owner)
 {
-	long n = owner ? utf8_printable_len(owner, CA_OWNER_MAX) : -1;
+	long n = owner ? cm_utf8_text_chars(owner, strlen(owner)) : -1;
 
 	return n >= 1 && n <= CA_OWNER_MAX;
 }
 
 bool ca_name_valid(const char *name)
 {
-	long n = name ? utf8_printable_len(name, CA_NAME_MAX) : -1;
+	long n = name ? cm_utf8_text_chars(name, strlen(name)) : -1;
 
 	return n >= 1 && n <= CA_NAME_MAX;
 }
@@ -171,62 +145,22 @@ bool ca_hostname_valid(const char *name)
 
 int ca_days_parse(const char *text, unsigned int *out)
 {
-	unsigned long v = 0;
-	const char *p;
+	uint64_t v;
 
-	if (!text || !*text)
-		return -EINVAL;
-	for (p = text; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return -EINVAL;
-		v = v * 10 + (unsigned long)(*p - '0');
-		if (v > CA_DAYS_MAX)	/* checked per digit: never overflows */
-			return -EINVAL;
-	}
-	if (v == 0)
+	if (cm_number_parse(text, 1, CA_DAYS_MAX, &v))
 		return -EINVAL;
 	*out = (unsigned int)v;
 	return 0;
 }
 
-/* Reads exactly n decimal digits. */
-static int digits_parse(const char *s, int n, int *out)
-{
-	int i, v = 0;
-
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -EINVAL;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-static int days_in_month(int year, int month)
-{
-	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-
-	return month == 2 && leap ? 29 : days[month - 1];
-}
-
+/* A certificate's validity cannot start before 1970: the day count is >= 0. */
 int ca_date_parse(const char *text, time_t *out)
 {
-	struct tm tm = { 0 };
-	int y, m, d;
+	int64_t days;
 
-	if (!text || strlen(text) != 10 || text[4] != '-' || text[7] != '-')
+	if (cm_date_parse(text, &days) || days < 0)
 		return -EINVAL;
-	if (digits_parse(text, 4, &y) || digits_parse(text + 5, 2, &m) ||
-	    digits_parse(text + 8, 2, &d))
-		return -EINVAL;
-	if (y < 1970 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
-		return -EINVAL;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = m - 1;
-	tm.tm_mday = d;
-	*out = timegm(&tm);
+	*out = (time_t)(days * SECONDS_PER_DAY);
 	return 0;
 }
 
@@ -261,7 +195,7 @@ int ca_reason_parse(const char *text, enum ca_reason *out)
 {
 	size_t i;
 
-	for (i = 0; text && i < sizeof(reason_names) / sizeof(reason_names[0]); i++) {
+	for (i = 0; text && i < CM_ARRAY_SIZE(reason_names); i++) {
 		if (strcmp(text, reason_names[i].name) == 0) {
 			*out = reason_names[i].reason;
 			return 0;
@@ -274,26 +208,10 @@ const char *ca_reason_name(enum ca_reason reason)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(reason_names) / sizeof(reason_names[0]); i++)
+	for (i = 0; i < CM_ARRAY_SIZE(reason_names); i++)
 		if (reason_names[i].reason == reason)
 			return reason_names[i].name;
 	return "unspecified";
-}
-
-int ca_ownership_parse(const char *text, enum ca_ownership *out)
-{
-	if (text && strcmp(text, "corporate") == 0)
-		*out = CA_OWNERSHIP_CORPORATE;
-	else if (text && strcmp(text, "byod") == 0)
-		*out = CA_OWNERSHIP_BYOD;
-	else
-		return -EINVAL;
-	return 0;
-}
-
-const char *ca_ownership_name(enum ca_ownership ownership)
-{
-	return ownership == CA_OWNERSHIP_BYOD ? "byod" : "corporate";
 }
 
 /* ------------------------------------------------------------------ */
@@ -663,14 +581,14 @@ static int device_subject(X509 *x, X509 *ca_cert, const struct ca_device_req *re
  * user's own; the gateway's policy keys on both. */
 static int device_san(X509 *x, const struct ca_device_req *req)
 {
-	char id[sizeof(CA_URN_DEVICE) + CA_DEVICE_ID_MAX];
-	char own[sizeof(CA_URN_OWNERSHIP) + 16];
+	char id[CM_DEVICE_URI_MAX], own[CM_DEVICE_URI_MAX];
 	GENERAL_NAMES *gens = GENERAL_NAMES_new();
 	int ret = gens ? 0 : -ENOMEM;
 
-	snprintf(id, sizeof(id), "%s%s", CA_URN_DEVICE, req->device_id);
-	snprintf(own, sizeof(own), "%s%s", CA_URN_OWNERSHIP,
-		 ca_ownership_name(req->ownership));
+	if (!ret)
+		ret = cm_device_uri_format(req->device_id, id, sizeof(id));
+	if (!ret)
+		ret = cm_ownership_uri_format(req->ownership, own, sizeof(own));
 	if (!ret)
 		ret = san_add(gens, GEN_URI, id, (int)strlen(id));
 	if (!ret)

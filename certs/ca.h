@@ -26,16 +26,20 @@
 #include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 
-#define CA_DEVICE_ID_MAX	64	/* bytes; ids are ASCII */
-#define CA_OWNER_MAX		128	/* characters (code points) */
-#define CA_OWNER_BYTES_MAX	(CA_OWNER_MAX * 4)
+#include "common/device.h"
+#include "common/time.h"
+
+/* The device-certificate contract's limits (common/device.h). */
+#define CA_DEVICE_ID_MAX	CM_DEVICE_ID_MAX	/* bytes; ids are ASCII */
+#define CA_OWNER_MAX		CM_OWNER_MAX		/* characters (code points) */
+#define CA_OWNER_BYTES_MAX	CM_OWNER_BYTES_MAX
 #define CA_NAME_MAX		64	/* characters; the X.520 bound on CN and O */
 #define CA_HOSTNAME_MAX		64	/* the CN it also becomes is bounded to 64 */
 #define CA_DAYS_MAX		36500
 #define CA_SERIAL_BYTES		16
 #define CA_SERIAL_HEX_MAX	40	/* RFC 5280: at most 20 octets */
 #define CA_SERVER_IPS_MAX	16
-#define CA_TIME_MAX		((time_t)253402300799)	/* 9999-12-31T23:59:59Z */
+#define CA_TIME_MAX		CM_TIME_MAX	/* 9999-12-31T23:59:59Z */
 
 #define CA_DEFAULT_NAME		"Postern Device CA"
 #define CA_DEFAULT_GROUP	"default"
@@ -54,18 +58,9 @@
 #define CA_FILE_SERVER_KEY	"server.key"
 #define CA_DIR_DEVICES		"devices"
 
-/* The SAN URIs the gateway reads a device's identity from. */
-#define CA_URN_DEVICE		"urn:postern:device:"
-#define CA_URN_OWNERSHIP	"urn:postern:ownership:"
-
 enum ca_key_type {
 	CA_KEY_EC_P256,
 	CA_KEY_RSA_3072,
-};
-
-enum ca_ownership {
-	CA_OWNERSHIP_CORPORATE,
-	CA_OWNERSHIP_BYOD,
 };
 
 /* RFC 5280 CRLReason codes; only those an operator may choose. */
@@ -105,13 +100,14 @@ struct ca_device_req {
 	const char *device_id;
 	const char *owner;		/* subject "name" (2.5.4.41); NULL: none */
 	const char *group;
-	enum ca_ownership ownership;
+	enum cm_ownership ownership;
 	struct ca_validity validity;
 };
 
 /* --- Strict parsers for operator input (never print) --- */
 
-/* 1..64 of [A-Za-z0-9._-], first one alphanumeric: safe as a file name. */
+/* The contract's id grammar (common/device.h): 1..64 of [A-Za-z0-9._-], first
+ * one alphanumeric, safe as a file name. */
 bool ca_device_id_valid(const char *id);
 /* Groups follow the device id rules. */
 bool ca_group_valid(const char *group);
@@ -122,7 +118,8 @@ bool ca_name_valid(const char *name);
 /* A DNS name of 1..64 characters: labels of [A-Za-z0-9-], 1..63 each, no
  * hyphen at either end. */
 bool ca_hostname_valid(const char *name);
-/* Whole decimal string, 1..CA_DAYS_MAX. Returns 0 or -EINVAL. */
+/* A number 1..CA_DAYS_MAX by the rule of common/number.h: plain decimal, no
+ * leading zero ("007" is refused). Returns 0 or -EINVAL. */
 int ca_days_parse(const char *text, unsigned int *out);
 /* "YYYY-MM-DD" (a real date, 1970..9999) to 00:00:00Z. 0 or -EINVAL. */
 int ca_date_parse(const char *text, time_t *out);
@@ -131,8 +128,6 @@ int ca_ip_parse(const char *text, struct ca_ip *out);
 /* Reason names as on the command line ("keyCompromise"). 0 or -EINVAL. */
 int ca_reason_parse(const char *text, enum ca_reason *out);
 const char *ca_reason_name(enum ca_reason reason);
-int ca_ownership_parse(const char *text, enum ca_ownership *out);
-const char *ca_ownership_name(enum ca_ownership ownership);
 
 /* --- Keys and certificates --- */
 

@@ -24,6 +24,8 @@
 
 #include <sqlite3.h>
 
+#include "common/macros.h"
+
 struct ca_ledger {
 	sqlite3 *db;
 	char *path;
@@ -88,7 +90,6 @@ static const char *const migrate_v1[] = {
 	"UPDATE meta SET value = 2 WHERE key = 'schema_version'",
 };
 
-#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ------------------------------------------------------------------ */
 /* Statements                                                          */
@@ -232,7 +233,7 @@ int ca_ledger_create(const char *path, struct ca_ledger **out)
 	if (!ret)
 		ret = ledger_wal_enable(l);
 	if (!ret)
-		ret = ledger_script(l, schema, N_OF(schema));
+		ret = ledger_script(l, schema, CM_ARRAY_SIZE(schema));
 	if (ret) {
 		ca_ledger_free(l);
 		unlink(path);
@@ -272,7 +273,7 @@ static int ledger_migrate(struct ca_ledger *l)
 
 	if (!ret)
 		ret = ledger_version(l, &v);
-	for (i = 0; !ret && v == 1 && i < N_OF(migrate_v1); i++)
+	for (i = 0; !ret && v == 1 && i < CM_ARRAY_SIZE(migrate_v1); i++)
 		ret = ledger_exec(l, migrate_v1[i]);
 	if (!ret)
 		ret = ca_ledger_commit(l);
@@ -391,7 +392,7 @@ static int row_enums_read(sqlite3_stmt *st, struct ca_record *r)
 
 	ret = text_copy(st, 3, text, sizeof(text));
 	if (!ret)
-		ret = ca_ownership_parse(text, &r->ownership) ? -EBADMSG : 0;
+		ret = cm_ownership_parse(text, strlen(text), &r->ownership) ? -EBADMSG : 0;
 	if (!ret)
 		ret = text_copy(st, 7, text, sizeof(text));
 	if (!ret)
@@ -493,7 +494,7 @@ static int device_insert(struct ca_ledger *l, const struct ca_record *r)
 	ret = ret ? ret : bind_text(st, 1, r->device_id);
 	ret = ret ? ret : bind_text(st, 2, r->owner);
 	ret = ret ? ret : bind_text(st, 3, r->group);
-	ret = ret ? ret : bind_text(st, 4, ca_ownership_name(r->ownership));
+	ret = ret ? ret : bind_text(st, 4, cm_ownership_name(r->ownership));
 	ret = ret ? ret : bind_text(st, 5, ca_device_state_name(r->state));
 	ret = ret ? ret : (lost ? bind_int(st, 6, r->lost_at) : bind_text(st, 6, NULL));
 	ret = ret ? ret : bind_int(st, 7, r->created_at);

@@ -53,7 +53,7 @@ struct ca_record {
 	char device_id[CA_DEVICE_ID_MAX + 1];
 	char owner[CA_OWNER_BYTES_MAX + 1];
 	char group[CA_DEVICE_ID_MAX + 1];
-	enum ca_ownership ownership;
+	enum cm_ownership ownership;
 	enum ca_device_state state;
 	int64_t lost_at;		/* 0 unless lost */
 	char serial[CA_SERIAL_HEX_MAX + 1];

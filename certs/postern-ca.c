@@ -32,6 +32,9 @@
 #include "certs/ca.h"
 #include "certs/ledger.h"
 #include "certs/store.h"
+#include "common/json.h"
+#include "common/macros.h"
+#include "common/time.h"
 
 #define EXIT_USAGE 2
 #define SECONDS_PER_DAY 86400
@@ -73,7 +76,7 @@ struct opts {
 	bool not_before_set;
 	enum ca_key_type key_type;
 	bool key_type_set;
-	enum ca_ownership ownership;
+	enum cm_ownership ownership;
 	enum ca_reason reason;
 	bool reason_set;
 	char serial[CA_SERIAL_HEX_MAX + 1];	/* "" unless --serial */
@@ -127,12 +130,10 @@ static int usage_error(const struct command *cmd, const char *fmt, ...)
 	return -EINVAL;
 }
 
+/* ISO 8601 UTC (common/time.h), or "@SECONDS" for a time with no date. */
 static const char *iso_time(int64_t t, char *buf, size_t len)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+	if (cm_time_format((time_t)t, buf, len))
 		snprintf(buf, len, "@%lld", (long long)t);
 	return buf;
 }
@@ -227,7 +228,8 @@ static int opt_days(const struct command *cmd, unsigned int *slot, const char *a
 	if (*slot)
 		return usage_error(cmd, "--%s given twice", name);
 	if (ca_days_parse(arg, slot))
-		return usage_error(cmd, "--%s: '%s' is not a whole number from 1 to %d", name,
+		return usage_error(cmd, "--%s: '%s' is not a whole number from 1 to %d "
+				   "(decimal, no leading zero)", name,
 				   shown(arg, buf, sizeof(buf)), CA_DAYS_MAX);
 	return 0;
 }
@@ -347,7 +349,7 @@ static int opt_set(const struct command *cmd, struct opts *o, int id, const char
 	case OPT_P12:		return opt_string(cmd, &o->p12, arg, "p12");
 	case OPT_PASSWORD_FILE:	return opt_string(cmd, &o->password_file, arg, "password-file");
 	case OPT_RSA:		o->key_type = CA_KEY_RSA_3072; o->key_type_set = true; return 0;
-	case OPT_BYOD:		o->ownership = CA_OWNERSHIP_BYOD; return 0;
+	case OPT_BYOD:		o->ownership = CM_OWNERSHIP_BYOD; return 0;
 	case OPT_JSON:		o->json = true; return 0;
 	case OPT_REVOKE_OLD:	o->revoke_old = true; return 0;
 	case OPT_HELP:		o->help = true; return 0;
@@ -1327,7 +1329,7 @@ static void row_cells(const struct ca_record *r, time_t now, char *expires, size
 	cells[COL_DEVICE] = r->device_id;
 	cells[COL_OWNER] = r->owner;
 	cells[COL_GROUP] = r->group;
-	cells[COL_OWNERSHIP] = ca_ownership_name(r->ownership);
+	cells[COL_OWNERSHIP] = cm_ownership_name(r->ownership);
 	cells[COL_SERIAL] = r->serial;
 	cells[COL_EXPIRES] = iso_time(r->not_after, expires, len);
 	cells[COL_STATUS] = ca_record_status(r, now);
@@ -1373,61 +1375,58 @@ static void list_table(const struct records *rs, const bool *shown, time_t now)
 	}
 }
 
-static void json_string(const char *s)
+/* A string member, or null. */
+static void json_field(struct cm_json *j, const char *key, const char *value)
 {
-	putchar('"');
-	for (; s && *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20 || ch == 0x7f)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
+	cm_json_key(j, key);
+	cm_json_string(j, value);
 }
 
-/* "key": "value" (or null), then a separator. */
-static void json_field(const char *key, const char *value, bool last)
+static void json_time_field(struct cm_json *j, const char *key, int64_t t)
 {
-	printf("\"%s\": ", key);
-	if (value)
-		json_string(value);
-	else
-		fputs("null", stdout);
-	fputs(last ? "}" : ", ", stdout);
+	char buf[CM_TIME_BUF];
+
+	json_field(j, key, iso_time(t, buf, sizeof(buf)));
 }
 
-static void list_json_one(const struct ca_record *r, bool current, time_t now, bool first)
+static void list_json_one(struct cm_json *j, const struct ca_record *r, bool current,
+			  time_t now)
 {
 	bool revoked = r->status == CA_STATUS_REVOKED;
-	char nb[32], na[32], ra[32];
 
-	fputs(first ? "\n  {" : ",\n  {", stdout);
-	json_field("device_id", r->device_id, false);
-	json_field("owner", r->owner, false);
-	json_field("group", r->group, false);
-	json_field("ownership", ca_ownership_name(r->ownership), false);
-	json_field("serial", r->serial, false);
-	json_field("not_before", iso_time(r->not_before, nb, sizeof(nb)), false);
-	json_field("not_after", iso_time(r->not_after, na, sizeof(na)), false);
-	json_field("status", ca_record_status(r, now), false);
-	printf("\"current\": %s, ", current ? "true" : "false");
-	json_field("revoked_at", revoked ? iso_time(r->revoked_at, ra, sizeof(ra)) : NULL, false);
-	json_field("reason", revoked ? ca_reason_name(r->reason) : NULL, true);
+	cm_json_object_begin(j);
+	json_field(j, "device_id", r->device_id);
+	json_field(j, "owner", r->owner);
+	json_field(j, "group", r->group);
+	json_field(j, "ownership", cm_ownership_name(r->ownership));
+	json_field(j, "serial", r->serial);
+	json_time_field(j, "not_before", r->not_before);
+	json_time_field(j, "not_after", r->not_after);
+	json_field(j, "status", ca_record_status(r, now));
+	cm_json_key(j, "current");
+	cm_json_bool(j, current);
+	if (revoked)
+		json_time_field(j, "revoked_at", r->revoked_at);
+	else
+		json_field(j, "revoked_at", NULL);
+	json_field(j, "reason", revoked ? ca_reason_name(r->reason) : NULL);
+	cm_json_object_end(j);
 }
 
+/* An array of records, one a line (common/json.h, CM_JSON_LINES), so that
+ * `grep -c device_id` counts them. */
 static void list_json(const struct records *rs, const bool *shown, time_t now)
 {
-	size_t i, n = 0;
+	struct cm_json j;
+	size_t i;
 
-	fputs("[", stdout);
+	cm_json_init(&j, stdout, CM_JSON_SPACED | CM_JSON_LINES);
+	cm_json_array_begin(&j);
 	for (i = 0; i < rs->n; i++)
 		if (shown[i])
-			list_json_one(&rs->r[i], rs->current[i], now, n++ == 0);
-	fputs(n ? "\n]\n" : "]\n", stdout);
+			list_json_one(&j, &rs->r[i], rs->current[i], now);
+	cm_json_array_end(&j);
+	putchar('\n');
 }
 
 static int list_run(const struct opts *o)
@@ -1699,13 +1698,12 @@ static const struct command commands[] = {
 	  check_options, dir_check, check_run },
 };
 
-#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static const struct command *command_find(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < N_COMMANDS; i++)
+	for (i = 0; i < CM_ARRAY_SIZE(commands); i++)
 		if (strcmp(commands[i].name, name) == 0)
 			return &commands[i];
 	return NULL;
@@ -1736,14 +1734,14 @@ static void help_main(FILE *f)
 	fputs("usage: postern-ca COMMAND --dir DIR [OPTIONS]\n"
 	      "       postern-ca [COMMAND] --help\n"
 	      "commands:\n", f);
-	for (i = 0; i < N_COMMANDS; i++)
+	for (i = 0; i < CM_ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
 	fputs("The device certificate authority of Postern; see postern-ca(8).\n", f);
 }
 
 static int command_main(const struct command *cmd, int argc, char **argv)
 {
-	struct opts o = { .key_type = CA_KEY_EC_P256, .ownership = CA_OWNERSHIP_CORPORATE };
+	struct opts o = { .key_type = CA_KEY_EC_P256, .ownership = CM_OWNERSHIP_CORPORATE };
 
 	if (opts_parse(cmd, argc, argv, &o))
 		return EXIT_USAGE;

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/number.h"
+
 /* The longest IPv6 literal inet_pton accepts, plus "/128". */
 #define CONF_CIDR_TEXT_MAX (INET6_ADDRSTRLEN + 4)
 
@@ -42,22 +44,14 @@ static int conf_cidr_why(char *err, size_t len, const char *fmt, ...)
 	return -EINVAL;
 }
 
-/* A prefix length is 1 to 3 decimal digits, no sign, no leading zero. */
+/* A prefix length is a number (common/number.h) from 0 to 32 or 128. */
 static int conf_cidr_parse_prefix(const char *s, unsigned int max, unsigned int *out)
 {
-	unsigned int v = 0;
-	size_t i, n = strlen(s);
+	uint64_t v;
 
-	if (n == 0 || n > 3 || (s[0] == '0' && n > 1))
+	if (cm_number_parse(s, 0, max, &v))
 		return -EINVAL;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -EINVAL;
-		v = v * 10 + (unsigned int)(s[i] - '0');
-	}
-	if (v > max)
-		return -EINVAL;
-	*out = v;
+	*out = (unsigned int)v;
 	return 0;
 }
 

@@ -4,23 +4,21 @@
  * file read into memory with a size cap, its directory resolved, comments
  * blanked before libconfuse sees the text (libconfuse 3.3 miscounts lines
  * after them), the start of each top-level section noted on the way,
- * strict decimal numbers, the parse, and every problem collected as
+ * numbers by the strict rule of common/number.h, the parse, and every problem collected as
  * "FILE:LINE: message" into the caller's buffer without printing anything.
  */
 #include "conf/confuse_load.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-/* Decimal values saturate here while being read; ranges catch the rest. */
-#define CONF_DECIMAL_CAP 1000000000000UL
+#include "common/file.h"
+#include "common/number.h"
+
 /* The comment pass's mark for a string or block comment that never ends. */
 #define CONF_UNCLOSED SIZE_MAX
 
@@ -169,23 +167,6 @@ bool conf_key_bad(const struct conf_keys *keys, cfg_t *cfg, const char *key)
 
 /* ---- numbers ---- */
 
-int conf_decimal(const char *s, unsigned long *out)
-{
-	unsigned long v = 0;
-	size_t i, n = strlen(s);
-
-	if (n == 0 || (s[0] == '0' && n > 1))
-		return -EINVAL;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -EINVAL;
-		if (v < CONF_DECIMAL_CAP)
-			v = v * 10 + (unsigned long)(s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
 static const struct conf_range *conf_range_of(const char *key)
 {
 	const struct conf_schema *s = conf_cur->schema;
@@ -201,22 +182,19 @@ static const struct conf_range *conf_range_of(const char *key)
 /*
  * Numbers are not left to libconfuse: it reads them with strtol(base 0),
  * which takes "0443" as octal 291 and "0x1bb" as hex, and it tests an errno
- * it never cleared.
+ * it never cleared. They follow the one rule of common/number.h.
  */
 int conf_parse_uint(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
 	const struct conf_range *r = conf_range_of(opt->name);
-	unsigned long v = 0;
+	char why[CONF_WHY_MAX];
+	uint64_t v = 0;
 
 	conf_note(cfg, opt);
 	if (!r)
 		conf_err_opt(cfg, opt, "%s: no range known (a bug)", opt->name);
-	else if (!value || conf_decimal(value, &v))
-		conf_err_opt(cfg, opt, "%s: '%s' is not a plain decimal number", opt->name,
-			     value ? value : "");
-	else if (v < r->min || v > r->max)
-		conf_err_opt(cfg, opt, "%s: %s is out of range %lu..%lu", opt->name, value,
-			     r->min, r->max);
+	else if (cm_number_parse_why(value, r->min, r->max, &v, why, sizeof(why)))
+		conf_err_opt(cfg, opt, "%s: %s", opt->name, why);
 	*(long *)result = (long)v;
 	return 0;
 }
@@ -374,52 +352,17 @@ static int conf_file_fail(struct conf_load *ld, const char *what, int ret)
 	return ret;
 }
 
-/* A file that grows while it is read is cut at the size fstat saw. */
-static int conf_read_all(int fd, size_t size, char **text, size_t *len)
-{
-	char *buf = malloc(size + 1);
-	size_t n = 0;
-	ssize_t r = 1;
-
-	while (buf && n < size && r != 0) {
-		r = read(fd, buf + n, size - n);
-		if (r < 0 && errno != EINTR)
-			break;
-		n += r > 0 ? (size_t)r : 0;
-	}
-	if (!buf || r < 0) {
-		int e = buf ? errno : ENOMEM;
-
-		free(buf);
-		return -e;
-	}
-	buf[n] = '\0';
-	*text = buf;
-	*len = n;
-	return 0;
-}
-
-/* The file is read into memory once: the comment pass below edits it before
- * libconfuse sees it. stat comes first so that a FIFO never blocks the load. */
+/* The file is read into memory once (common/file.h: regular files only, so
+ * that a FIFO never blocks the load): the comment pass below edits it
+ * before libconfuse sees it. */
 static int conf_file_read(struct conf_load *ld, size_t max, char **text, size_t *len)
 {
-	struct stat st;
-	int fd, ret;
+	char why[CONF_WHY_MAX];
+	int ret = cm_file_read_why(ld->path, max, text, len, why, sizeof(why));
 
-	if (stat(ld->path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		conf_err(ld, 0, "not a regular file");
-		return -EINVAL;
-	}
-	fd = open(ld->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return conf_file_fail(ld, "cannot open", -errno);
-	ret = fstat(fd, &st) ? -errno : 0;
-	if (!ret && (uintmax_t)st.st_size > max)
-		ret = -EFBIG;
-	if (!ret)
-		ret = conf_read_all(fd, (size_t)st.st_size, text, len);
-	close(fd);
-	return ret ? conf_file_fail(ld, "cannot read", ret) : 0;
+	if (ret)
+		conf_err(ld, 0, "%s", why);
+	return ret;
 }
 
 static int conf_dir_resolve(struct conf_load *ld)

@@ -3,7 +3,7 @@
  * The machinery the libconfuse loaders share (internal to conf/): reading
  * the file with a size cap, resolving its directory, the pass that blanks
  * comments before libconfuse sees the text (and notes where each top-level
- * section starts), strict decimal numbers, the parse driver, and collecting
+ * section starts), numbers, the parse driver, and collecting
  * every problem as "FILE:LINE: message". A loader supplies its option table,
  * its per-key checks and its checks across keys; this file knows no key.
  */
@@ -20,7 +20,6 @@
 #define CONF_WHY_MAX 128
 #define CONF_KEYS_MAX 32
 #define CONF_TITLE_MAX 64
-#define CONF_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Where each key of one scope (the file's top level, or one section) was
  * set, by option index; 0 = not set. bad: its value was refused, so no check
@@ -116,9 +115,8 @@ const char *conf_str(cfg_opt_t *opt);
 int conf_key_line(const struct conf_keys *keys, cfg_t *cfg, const char *key);
 bool conf_key_bad(const struct conf_keys *keys, cfg_t *cfg, const char *key);
 
-/* Plain decimal only: no sign, no leading zero, no hex. 0 or -EINVAL. */
-int conf_decimal(const char *s, unsigned long *out);
-/* A libconfuse parse callback for CFG_INT_CB keys with a range in the schema. */
+/* A libconfuse parse callback for CFG_INT_CB keys with a range in the schema:
+ * the number rule of common/number.h. */
 int conf_parse_uint(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result);
 /* A validator for a CFGF_MULTI section option: records the section parsed
  * and refuses a title used twice. */

@@ -27,6 +27,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/macros.h"
+#include "common/number.h"
+
 #define CONF_IPV6_MIN_MTU 1280
 
 /* A route as parsed, with its line for the checks made after the parse. */
@@ -353,9 +356,9 @@ static cfg_opt_t conf_opts[] = {
 static const struct conf_schema conf_schema = {
 	.opts = conf_opts,
 	.checks = conf_checks,
-	.n_checks = CONF_ARRAY_SIZE(conf_checks),
+	.n_checks = CM_ARRAY_SIZE(conf_checks),
 	.ranges = conf_ranges,
-	.n_ranges = CONF_ARRAY_SIZE(conf_ranges),
+	.n_ranges = CM_ARRAY_SIZE(conf_ranges),
 };
 
 /* ---- checks across keys, after the parse ---- */
@@ -364,7 +367,7 @@ static void conf_check_required(struct conf_load *ld, cfg_t *cfg)
 {
 	size_t i;
 
-	for (i = 0; i < CONF_ARRAY_SIZE(conf_required); i++) {
+	for (i = 0; i < CM_ARRAY_SIZE(conf_required); i++) {
 		if (cfg_size(cfg, conf_required[i]) == 0)
 			conf_err(ld, 0, "missing required key '%s'", conf_required[i]);
 	}
@@ -549,9 +552,9 @@ int conf_hostport_parse(const char *text, struct sockaddr_storage *out)
 	struct sockaddr_in *sin = (struct sockaddr_in *)out;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)out;
 	const char *colon = strrchr(text, ':'), *host = text, *port_text;
-	char addr[INET6_ADDRSTRLEN + 2], *end;
+	char addr[INET6_ADDRSTRLEN + 2];
 	size_t hlen = colon ? (size_t)(colon - text) : 0;
-	unsigned long port;
+	uint64_t port;
 
 	memset(out, 0, sizeof(*out));
 	if (colon) {
@@ -562,12 +565,8 @@ int conf_hostport_parse(const char *text, struct sockaddr_storage *out)
 		host = "127.0.0.1";
 		hlen = strlen(host);
 	}
-	/* Decimal like every number in the file: no sign, no leading zero. */
-	if (!hlen || hlen >= sizeof(addr) || port_text[0] < '1' || port_text[0] > '9')
-		return -EINVAL;
-	errno = 0;
-	port = strtoul(port_text, &end, 10);
-	if (*end || errno || port == 0 || port > 65535)
+	/* A number like every number in the file (common/number.h). */
+	if (!hlen || hlen >= sizeof(addr) || cm_number_parse(port_text, 1, 65535, &port))
 		return -EINVAL;
 	if (host[0] == '[') {
 		if (hlen < 3 || host[hlen - 1] != ']')

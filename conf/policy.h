@@ -18,8 +18,9 @@
  * a policy to a device's facts is posture/policy.c; this file only knows the
  * model, so that conf/ depends on nothing else in the tree.
  *
- * Version numbers and dates are parsed here too: the loader must refuse a
- * min-version it could never compare, and the engine compares the same way.
+ * Version numbers are parsed here too: the loader must refuse a min-version
+ * it could never compare, and the engine compares the same way. Dates
+ * (min-patch-level) are common/time.h's.
  */
 #ifndef POSTERN_CONF_POLICY_H
 #define POSTERN_CONF_POLICY_H
@@ -28,6 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/device.h"
+#include "common/sha256.h"
 #include "conf/conf.h"
 
 #define CONF_VERSION_PARTS	8
@@ -58,10 +61,15 @@ int conf_version_cmp(const struct conf_version *a, const struct conf_version *b)
  * False for a NULL os_name or text.
  */
 bool conf_version_possible(const char *os_name, const char *text);
-/* "YYYY-MM-DD", a real calendar date; *days = days since 1970-01-01. 0 or -EINVAL. */
-int conf_date_parse(const char *text, long *days);
 
+/* A rule's ownership, or a certificate's (ANY: it states none); the names are
+ * the device-certificate contract's (common/device.h). */
 enum conf_ownership { CONF_OWNERSHIP_ANY, CONF_OWNERSHIP_CORPORATE, CONF_OWNERSHIP_BYOD };
+
+static inline enum conf_ownership conf_ownership_of(enum cm_ownership o)
+{
+	return o == CM_OWNERSHIP_BYOD ? CONF_OWNERSHIP_BYOD : CONF_OWNERSHIP_CORPORATE;
+}
 enum conf_action { CONF_ACTION_ALLOW, CONF_ACTION_DENY };
 enum conf_agent { CONF_AGENT_REQUIRED, CONF_AGENT_OPTIONAL };
 /* Which sources may satisfy the requirements on facts the MDM inventory can
@@ -82,7 +90,7 @@ struct conf_platform {
 	char *min_version;		/* as written, for messages; NULL = no minimum */
 	struct conf_version min;
 	char *min_patch_level;		/* as written, YYYY-MM-DD; NULL = no minimum */
-	long min_patch_days;
+	int64_t min_patch_days;		/* since 1970-01-01 (cm_date_parse) */
 	int line;
 };
 
@@ -112,7 +120,7 @@ struct conf_rule {
 
 struct conf_policy {
 	char *path;			/* absolute */
-	char sha256[65];		/* hex SHA-256 of the file's bytes, for the audit log */
+	char sha256[CM_SHA256_HEX_SIZE];	/* of the file's bytes, for the audit log */
 	struct conf_profile *profiles;
 	size_t n_profiles;
 	struct conf_platform *platforms;
@@ -134,9 +142,6 @@ struct conf_policy {
  */
 int conf_policy_load(const char *path, struct conf_policy **out, char *err, size_t errlen);
 void conf_policy_free(struct conf_policy *p);
-/* Lower-case hex SHA-256 of len bytes (a policy's or an inventory's, for the
- * audit log). 0 or -EIO. */
-int conf_sha256_hex(const void *buf, size_t len, char hex[65]);
 
 const struct conf_profile *conf_policy_profile(const struct conf_policy *p, const char *name);
 const struct conf_platform *conf_policy_platform(const struct conf_policy *p, const char *os_name);

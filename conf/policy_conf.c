@@ -26,7 +26,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
+#include "common/macros.h"
+#include "common/time.h"
 
 /* A policy is a few kilobytes even for a large company. */
 #define POL_FILE_MAX (256 * 1024)
@@ -49,18 +50,11 @@ static const struct conf_range pol_ranges[] = {
 /* ---- names and text ---- */
 
 /* Profile, rule and group names become log fields and are matched against
- * certificate groups: 1..CONF_NAME_MAX of [A-Za-z0-9._-], alphanumeric first. */
+ * certificate groups: the certificate's grammar (common/device.h). */
+_Static_assert(CONF_NAME_MAX == CM_DEVICE_ID_MAX, "names are as long as certificate groups");
 static bool pol_name_ok(const char *s)
 {
-	size_t n = s ? strlen(s) : 0;
-
-	if (n == 0 || n > CONF_NAME_MAX)
-		return false;
-	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
-	      (s[0] >= '0' && s[0] <= '9')))
-		return false;
-	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			 "0123456789._-") == n;
+	return s && cm_device_id_valid(s, strlen(s));
 }
 
 #define POL_NAME_RULE "a name is 1..64 letters, digits, '.', '_' or '-', starting with a " \
@@ -196,10 +190,10 @@ static int pol_check_min_version(cfg_t *cfg, cfg_opt_t *opt)
 static int pol_check_min_patch(cfg_t *cfg, cfg_opt_t *opt)
 {
 	char where[CONF_MSG_MAX / 2];
-	long days;
+	int64_t days;
 
 	conf_note(cfg, opt);
-	if (conf_date_parse(conf_str(opt), &days))
+	if (cm_date_parse(conf_str(opt), &days))
 		conf_err_opt(cfg, opt, "%smin-patch-level: '%s' is not a date (YYYY-MM-DD)",
 			     pol_where(cfg, where, sizeof(where)), conf_str(opt));
 	return 0;
@@ -302,7 +296,7 @@ static int pol_parse_platform(cfg_t *cfg, cfg_opt_t *opt, const char *value, voi
 
 	conf_note(cfg, opt);
 	*(const void **)result = NULL;
-	for (i = 0; value && i < CONF_ARRAY_SIZE(pol_platforms); i++) {
+	for (i = 0; value && i < CM_ARRAY_SIZE(pol_platforms); i++) {
 		if (!strcmp(value, pol_platforms[i])) {
 			*(const void **)result = pol_platforms[i];
 			return 0;
@@ -362,9 +356,9 @@ static cfg_opt_t pol_opts[] = {
 static const struct conf_schema pol_schema = {
 	.opts = pol_opts,
 	.checks = pol_checks,
-	.n_checks = CONF_ARRAY_SIZE(pol_checks),
+	.n_checks = CM_ARRAY_SIZE(pol_checks),
 	.ranges = pol_ranges,
-	.n_ranges = CONF_ARRAY_SIZE(pol_ranges),
+	.n_ranges = CM_ARRAY_SIZE(pol_ranges),
 };
 
 /* ---- building the policy, with the checks across keys ---- */
@@ -429,7 +423,7 @@ static bool pol_platform_known(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < CONF_ARRAY_SIZE(pol_platforms); i++) {
+	for (i = 0; i < CM_ARRAY_SIZE(pol_platforms); i++) {
 		if (!strcmp(name, pol_platforms[i]))
 			return true;
 	}
@@ -449,7 +443,7 @@ static int pol_build_platform(struct conf_load *ld, const struct conf_section *s
 			 "macos", pol_title(s));
 	if (v && conf_version_parse(v, &pl->min) == 0 && conf_dup(&pl->min_version, v))
 		return -ENOMEM;
-	if (d && conf_date_parse(d, &pl->min_patch_days) == 0 &&
+	if (d && cm_date_parse(d, &pl->min_patch_days) == 0 &&
 	    conf_dup(&pl->min_patch_level, d))
 		return -ENOMEM;
 	return conf_dup(&pl->name, pol_title(s));
@@ -457,11 +451,11 @@ static int pol_build_platform(struct conf_load *ld, const struct conf_section *s
 
 static enum conf_ownership pol_ownership(const char *s)
 {
-	if (!strcmp(s, "corporate"))
-		return CONF_OWNERSHIP_CORPORATE;
-	if (!strcmp(s, "byod"))
-		return CONF_OWNERSHIP_BYOD;
-	return CONF_OWNERSHIP_ANY;
+	enum cm_ownership o;
+
+	if (cm_ownership_parse(s, strlen(s), &o))
+		return CONF_OWNERSHIP_ANY;
+	return conf_ownership_of(o);
 }
 
 /* A deny rule denies on match: a profile or a requirement would suggest it
@@ -475,7 +469,7 @@ static void pol_check_deny(struct conf_load *ld, const struct conf_section *s,
 	if (line)
 		conf_err(ld, line, "rule '%s': profile: a deny rule has no profile (deny rules "
 			 "deny on match)", r->name);
-	for (i = 0; i < CONF_ARRAY_SIZE(pol_requirements); i++) {
+	for (i = 0; i < CM_ARRAY_SIZE(pol_requirements); i++) {
 		line = conf_key_line(&s->keys, s->cfg, pol_requirements[i]);
 		if (line)
 			conf_err(ld, line, "rule '%s': %s: a deny rule has no requirements (deny "
@@ -662,18 +656,6 @@ static void pol_build_quarantine(struct conf_load *ld, cfg_t *cfg, struct conf_p
 			 "quarantine-profile: no profile named '%s'", q);
 }
 
-int conf_sha256_hex(const void *text, size_t len, char hex[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0, i;
-
-	if (!EVP_Digest(text, len, md, &n, EVP_sha256(), NULL) || n != 32)
-		return -EIO;
-	for (i = 0; i < n; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	return 0;
-}
-
 static int pol_build(struct conf_load *ld, cfg_t *cfg, const char *sha256,
 		     struct conf_policy **out)
 {
@@ -706,7 +688,7 @@ static int pol_build(struct conf_load *ld, cfg_t *cfg, const char *sha256,
 int conf_policy_load(const char *path, struct conf_policy **out, char *err, size_t errlen)
 {
 	struct conf_load ld = { .path = path ? path : "", .err = err, .errlen = errlen };
-	char *text = NULL, sha256[65] = "";
+	char *text = NULL, sha256[CM_SHA256_HEX_SIZE] = "";
 	size_t len = 0;
 	cfg_t *cfg = NULL;
 	int ret;
@@ -718,7 +700,7 @@ int conf_policy_load(const char *path, struct conf_policy **out, char *err, size
 	*out = NULL;
 	ret = conf_load_read(&ld, POL_FILE_MAX, &text, &len);
 	/* The hash is of the bytes as read, before the comment pass blanks them. */
-	if (!ret && conf_sha256_hex(text, len, sha256)) {
+	if (!ret && cm_sha256_hex(text, len, sha256)) {
 		conf_err(&ld, 0, "cannot compute the file's SHA-256");
 		ret = -EIO;
 	}

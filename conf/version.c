@@ -4,8 +4,7 @@
  * them. A version is dot-separated decimal components compared one by one
  * as numbers, so "17.10" comes after "17.9" (a string comparison gets that
  * wrong) and "17" equals "17.0". A distribution's suffix ("6.1.0-13-amd64")
- * is ignored. Dates are ISO 8601 calendar dates, counted in days so that
- * they compare as integers.
+ * is ignored. (Dates, the other thing a policy compares, are common/time.h's.)
  *
  * Some versions cannot be a device's at all: a client may announce a
  * number it did not read from the system (openconnect sends a fixed "1.0"
@@ -18,8 +17,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include "common/macros.h"
+
 #define VERSION_PART_DIGITS 9	/* fits uint32_t */
-#define DATE_YEAR_MIN 1900
 
 static bool version_digit(char c)
 {
@@ -113,64 +113,9 @@ bool conf_version_possible(const char *os_name, const char *text)
 
 	if (!os_name || conf_version_parse(text, &v))
 		return false;
-	for (i = 0; i < sizeof(version_floors) / sizeof(version_floors[0]); i++) {
+	for (i = 0; i < CM_ARRAY_SIZE(version_floors); i++) {
 		if (!strcmp(version_floors[i].os_name, os_name))
 			return conf_version_cmp(&v, &version_floors[i].floor) >= 0;
 	}
 	return true;
-}
-
-static bool date_leap(long y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int date_month_days(long y, long m)
-{
-	static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-
-	return m == 2 && date_leap(y) ? 29 : days[m - 1];
-}
-
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
- * (Howard Hinnant's days_from_civil). */
-static long date_days(long y, long m, long d)
-{
-	long era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-/* n digits at s as a number, or -1. */
-static long date_field(const char *s, size_t n)
-{
-	long v = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (!version_digit(s[i]))
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v;
-}
-
-int conf_date_parse(const char *text, long *days)
-{
-	long y, m, d;
-
-	if (!text || !days || strlen(text) != 10 || text[4] != '-' || text[7] != '-')
-		return -EINVAL;
-	y = date_field(text, 4);
-	m = date_field(text + 5, 2);
-	d = date_field(text + 8, 2);
-	if (y < DATE_YEAR_MIN || m < 1 || m > 12 || d < 1 || d > date_month_days(y, m))
-		return -EINVAL;
-	*days = date_days(y, m, d);
-	return 0;
 }

@@ -7,12 +7,12 @@
  * leased addresses) and under which policy and MDM inventory (path and
  * SHA-256 of their bytes).
  *
- * Facts come from devices, so every string is escaped (json.c), which keeps
- * each record one valid line whatever a device sends. The event says what
- * led to the decision: a login, or a re-evaluation of a live session after
- * a reload or an inventory change. A record is written with a
- * single write() to a file opened with O_APPEND, so concurrent writers and
- * logrotate's copytruncate never interleave half lines.
+ * Facts come from devices, so every string is escaped (common/json.h),
+ * which keeps each record one valid line whatever a device sends. The
+ * event says what led to the decision: a login, or a re-evaluation of a
+ * live session after a reload or an inventory change. A record is written
+ * with a single write() to a file opened with O_APPEND, so concurrent
+ * writers and logrotate's copytruncate never interleave half lines.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,86 +23,85 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/json.h"
 #include "gateway/gateway.h"
 #include "gateway/log.h"
 
 /* A string, or null when s is NULL or empty. */
-static void audit_str_or_null(FILE *f, const char *s)
+static void audit_str_or_null(struct cm_json *j, const char *s)
 {
-	gw_json_str(f, s && s[0] ? s : NULL);
+	cm_json_string(j, s && s[0] ? s : NULL);
 }
 
-static void audit_key(FILE *f, const char *key)
+static void audit_pair(struct cm_json *j, const char *key, const char *value)
 {
-	fprintf(f, ",\"%s\":", key);
+	cm_json_key(j, key);
+	cm_json_string(j, value);
 }
 
-static void audit_identity(FILE *f, const struct pst_identity *id, const char *peer)
+static void audit_identity(struct cm_json *j, const struct pst_identity *id, const char *peer)
 {
-	audit_key(f, "device");
-	gw_json_str(f, id->device_id);
-	audit_key(f, "serial");
-	gw_json_str(f, id->serial);
-	audit_key(f, "group");
-	gw_json_str(f, id->group);
-	audit_key(f, "ownership");
-	gw_json_str(f, pst_ownership_name(id->ownership));
-	audit_key(f, "client");
-	audit_str_or_null(f, peer);
+	audit_pair(j, "device", id->device_id);
+	audit_pair(j, "serial", id->serial);
+	audit_pair(j, "group", id->group);
+	audit_pair(j, "ownership", pst_ownership_name(id->ownership));
+	cm_json_key(j, "client");
+	audit_str_or_null(j, peer);
 }
 
-static void audit_facts(FILE *f, const struct pst_facts *facts, time_t now)
+static void audit_facts(struct cm_json *j, const struct pst_facts *facts, time_t now)
 {
-	audit_key(f, "facts");
-	fputc('[', f);
+	cm_json_key(j, "facts");
+	cm_json_array_begin(j);
 	for (size_t i = 0; i < facts->n; i++) {
 		const struct pst_fact *x = &facts->f[i];
 
-		fputs(i ? ",{\"name\":" : "{\"name\":", f);
-		gw_json_str(f, x->name);
-		audit_key(f, "value");
-		gw_json_str(f, x->value);
-		audit_key(f, "source");
-		gw_json_str(f, pst_source_name(x->source));
-		fprintf(f, ",\"age\":%lld}", (long long)(now - x->time));
+		cm_json_object_begin(j);
+		audit_pair(j, "name", x->name);
+		audit_pair(j, "value", x->value);
+		audit_pair(j, "source", pst_source_name(x->source));
+		cm_json_key(j, "age");
+		cm_json_int(j, (int64_t)(now - x->time));
+		cm_json_object_end(j);
 	}
-	fputc(']', f);
+	cm_json_array_end(j);
 }
 
-static void audit_decision(FILE *f, const struct pst_decision *d, const char *report_problem)
+static void audit_decision(struct cm_json *j, const struct pst_decision *d,
+			   const char *report_problem)
 {
-	audit_key(f, "verdict");
-	gw_json_str(f, pst_verdict_name(d->verdict));
-	audit_key(f, "rule");
-	audit_str_or_null(f, d->rule ? d->rule->name : NULL);
-	audit_key(f, "profile");
-	audit_str_or_null(f, d->profile ? d->profile->name : NULL);
-	audit_key(f, "reasons");
-	fputc('[', f);
-	for (size_t i = 0; i < d->n_reasons; i++) {
-		if (i)
-			fputc(',', f);
-		gw_json_str(f, d->reasons[i]);
-	}
-	fputc(']', f);
-	audit_key(f, "report");
-	gw_json_str(f, report_problem ? report_problem : "received");
+	audit_pair(j, "verdict", pst_verdict_name(d->verdict));
+	cm_json_key(j, "rule");
+	audit_str_or_null(j, d->rule ? d->rule->name : NULL);
+	cm_json_key(j, "profile");
+	audit_str_or_null(j, d->profile ? d->profile->name : NULL);
+	cm_json_key(j, "reasons");
+	cm_json_array_begin(j);
+	for (size_t i = 0; i < d->n_reasons; i++)
+		cm_json_string(j, d->reasons[i]);
+	cm_json_array_end(j);
+	audit_pair(j, "report", report_problem ? report_problem : "received");
 }
 
-static void audit_addresses(FILE *f, const struct gw_session *s)
+static void audit_addresses(struct cm_json *j, const struct gw_session *s)
 {
 	char a[INET6_ADDRSTRLEN];
 
-	audit_key(f, "address");
-	if (s && s->lease.have_v4)
-		gw_json_str(f, inet_ntop(AF_INET, &s->lease.v4, a, sizeof(a)));
-	else
-		fputs("null", f);
-	audit_key(f, "address6");
-	if (s && s->lease.have_v6)
-		gw_json_str(f, inet_ntop(AF_INET6, &s->lease.v6, a, sizeof(a)));
-	else
-		fputs("null", f);
+	cm_json_key(j, "address");
+	cm_json_string(j, s && s->lease.have_v4 ? inet_ntop(AF_INET, &s->lease.v4, a, sizeof(a))
+						: NULL);
+	cm_json_key(j, "address6");
+	cm_json_string(j, s && s->lease.have_v6 ? inet_ntop(AF_INET6, &s->lease.v6, a, sizeof(a))
+						: NULL);
+}
+
+/* Under which policy and MDM export the decision was made: which bytes. */
+static void audit_sources(struct cm_json *j, const struct gw_worker *w)
+{
+	audit_pair(j, "policy", w->policy->path);
+	audit_pair(j, "policy_sha256", w->policy->sha256);
+	audit_pair(j, "inventory", w->inventory ? w->policy->inventory : NULL);
+	audit_pair(j, "inventory_sha256", w->inventory ? pst_inventory_sha256(w->inventory) : NULL);
 }
 
 static void audit_write(struct gw_worker *w, const char *buf, size_t len)
@@ -119,6 +118,7 @@ void gw_audit_decision(struct gw_worker *w, const char *event, const struct pst_
 		       const struct pst_facts *facts, const char *report_problem)
 {
 	time_t now = time(NULL);
+	struct cm_json j;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -130,24 +130,18 @@ void gw_audit_decision(struct gw_worker *w, const char *event, const struct pst_
 		gw_err("audit log: out of memory; a decision is not recorded");
 		return;
 	}
-	fputs("{\"time\":", f);
-	gw_json_time(f, now);
-	audit_key(f, "event");
-	gw_json_str(f, event);
-	audit_identity(f, id, peer);
-	audit_decision(f, d, report_problem);
-	audit_addresses(f, s);
-	audit_facts(f, facts, now);
-	audit_key(f, "policy");
-	gw_json_str(f, w->policy->path);
-	audit_key(f, "policy_sha256");
-	gw_json_str(f, w->policy->sha256);
-	/* The MDM's word is part of the decision: which export it was. */
-	audit_key(f, "inventory");
-	gw_json_str(f, w->inventory ? w->policy->inventory : NULL);
-	audit_key(f, "inventory_sha256");
-	gw_json_str(f, w->inventory ? pst_inventory_sha256(w->inventory) : NULL);
-	fputs("}\n", f);
+	cm_json_init(&j, f, 0);
+	cm_json_object_begin(&j);
+	cm_json_key(&j, "time");
+	cm_json_time(&j, now);
+	audit_pair(&j, "event", event);
+	audit_identity(&j, id, peer);
+	audit_decision(&j, d, report_problem);
+	audit_addresses(&j, s);
+	audit_facts(&j, facts, now);
+	audit_sources(&j, w);
+	cm_json_object_end(&j);
+	fputc('\n', f);
 	if (fclose(f) == 0)
 		audit_write(w, buf, len);
 	free(buf);

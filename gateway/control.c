@@ -661,7 +661,7 @@ int gw_control_run(struct gw_worker *w, const char *line, FILE *f, char *err, si
 	run = cmd ? ctl_handler(cmd->name) : NULL;
 	if (!run || (n == 3) != (cmd->arg != GW_CTLCMD_ARG_NONE))
 		return ctl_unknown(&x);
-	if (cmd->arg == GW_CTLCMD_ARG_DEVICE && !pst_device_id_valid(arg, strlen(arg)))
+	if (cmd->arg == GW_CTLCMD_ARG_DEVICE && !cm_device_id_valid(arg, strlen(arg)))
 		return ctl_fail(&x, "not a device id: 1-64 of A-Z a-z 0-9 . _ -, starting with a "
 				"letter or digit");
 	return run(&x, arg);

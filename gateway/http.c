@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "common/macros.h"
 #include "gateway/http.h"
 
 /* RFC 9110 tchar: the characters of a method or a header name. */
@@ -112,7 +113,7 @@ static int gw_http_parse_method(const char *s, size_t len, enum gw_http_method *
 			return -EBADMSG;
 	}
 	/* Methods are case-sensitive (RFC 9110 9.1): "get" is another method. */
-	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+	for (i = 0; i < CM_ARRAY_SIZE(methods); i++) {
 		if (strlen(methods[i].name) == len && !memcmp(s, methods[i].name, len)) {
 			*method = methods[i].method;
 			return 0;

@@ -1,60 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The little JSON the gateway writes: the audit log and the control
- * socket's answers. Strings may come from devices (facts) or from a
- * certificate (the owner's name), so they are escaped with care: quotes,
- * backslashes and control characters always; bytes above ASCII pass through
- * only as part of well-formed UTF-8 (conf/utf8.h), anything else becomes
- * U+FFFD. Every
- * document written this way is valid JSON whatever a device sends.
+ * The control socket's JSON, written by hand-placed separators in control.c
+ * and stats.c, on top of the one writer (common/json.h): strings go through
+ * its escaper (so an answer is valid JSON whatever a device sent) and times
+ * through its ISO 8601 UTC form. What is left here is the gateway's own:
+ * a member's key after a first-flag, and an address as a string.
  */
 #include <arpa/inet.h>
-#include <stdint.h>
 #include <stdio.h>
-#include <string.h>
-#include <time.h>
 
-#include "conf/utf8.h"
+#include "common/json.h"
 #include "gateway/gateway.h"
 
 void gw_json_str(FILE *f, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-
-	if (!s) {
-		fputs("null", f);
-		return;
-	}
-	fputc('"', f);
-	while (*p) {
-		uint32_t cp;
-		size_t n;
-
-		if (*p == '"' || *p == '\\') {
-			fprintf(f, "\\%c", *p++);
-		} else if (*p < 0x20 || *p == 0x7f) {
-			fprintf(f, "\\u%04x", *p++);
-		} else if (*p < 0x80) {
-			fputc(*p++, f);
-		} else if ((n = conf_utf8_decode(p, SIZE_MAX, &cp)) != 0) {
-			fwrite(p, 1, n, f);
-			p += n;
-		} else {
-			fputs("\\ufffd", f);
-			p++;
-		}
-	}
-	fputc('"', f);
+	cm_json_put_string(f, s);
 }
 
 void gw_json_time(FILE *f, time_t t)
 {
-	struct tm tm;
-	char buf[32];
-
-	gmtime_r(&t, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(f, "\"%s\"", buf);
+	cm_json_put_time(f, t);
 }
 
 void gw_json_key(FILE *f, bool *first, const char *key)
@@ -62,12 +27,13 @@ void gw_json_key(FILE *f, bool *first, const char *key)
 	if (!*first)
 		fputc(',', f);
 	*first = false;
-	fprintf(f, "\"%s\":", key);
+	cm_json_put_string(f, key);
+	fputc(':', f);
 }
 
 void gw_json_addr(FILE *f, int family, const void *addr)
 {
 	char a[INET6_ADDRSTRLEN];
 
-	gw_json_str(f, inet_ntop(family, addr, a, sizeof(a)));
+	cm_json_put_string(f, inet_ntop(family, addr, a, sizeof(a)));
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/time.h"
 #include "gateway/log.h"
 
 static const char *log_program = "posternd";
@@ -32,12 +33,13 @@ static size_t log_prefix(char *buf, size_t len, enum gw_log_level level)
 	size_t n = 0;
 
 	if (log_stamp) {
+		char stamp[CM_TIME_BUF];
 		struct timespec ts;
-		struct tm tm;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
-		gmtime_r(&ts.tv_sec, &tm);
-		n = strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ ", &tm);
+		if (!cm_time_format(ts.tv_sec, stamp, sizeof(stamp)) &&
+		    (size_t)snprintf(buf, len, "%s ", stamp) < len)
+			n = strlen(buf);
 	}
 	n += (size_t)snprintf(buf + n, len - n, "%s: %s: ", log_program, names[level]);
 	return n < len ? n : len - 1;

@@ -18,6 +18,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/macros.h"
 #include "conf/conf.h"
 #include "gateway/ctlcmd.h"
 #include "gateway/gateway.h"

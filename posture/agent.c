@@ -32,6 +32,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "common/macros.h"
+#include "common/number.h"
 #include "posture/agent.h"
 
 #define SCAN_PATH	"/+CSCOE+/sdesktop/scan.xml"
@@ -54,7 +56,7 @@ static bool csd_value_option(const char *arg)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(csd_value_options) / sizeof(csd_value_options[0]); i++)
+	for (i = 0; i < CM_ARRAY_SIZE(csd_value_options); i++)
 		if (!strcmp(arg, csd_value_options[i]))
 			return true;
 	return false;
@@ -78,17 +80,9 @@ static int csd_unquote(const char *arg, char *out, size_t outlen)
 
 int pst_port_parse(const char *text, uint16_t *port)
 {
-	unsigned long v = 0;
-	size_t i;
+	uint64_t v;
 
-	if (!text[0] || text[0] == '0' || strlen(text) > 5)
-		return -EINVAL;
-	for (i = 0; text[i]; i++) {
-		if (text[i] < '0' || text[i] > '9')
-			return -EINVAL;
-		v = v * 10 + (unsigned long)(text[i] - '0');
-	}
-	if (v > 65535)
+	if (cm_number_parse(text, 1, 65535, &v))
 		return -EINVAL;
 	*port = (uint16_t)v;
 	return 0;

@@ -60,12 +60,6 @@ void pst_collect_paths_default(struct pst_collect_paths *paths);
 int pst_collect(const struct pst_collect_paths *paths, time_t now, struct pst_facts *facts,
 		char *err, size_t errlen);
 
-/*
- * Reads a whole regular file or /proc file of at most max bytes into a
- * NUL-terminated buffer (the NUL not counted in *len). -EFBIG when larger.
- */
-int pst_file_read(const char *path, size_t max, char **buf, size_t *len);
-
 /* The value of KEY=VALUE in an os-release file (quotes and backslash escapes
  * removed). 0, -ENOENT when KEY is absent, -EINVAL for a malformed value,
  * -ENOSPC when it does not fit. */

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/json.h"
 #include "posture/agent.h"
 #include "posture/inventory.h"
 
@@ -213,42 +214,28 @@ void pst_decision_print_text(FILE *out, const struct pst_decision *d)
 		print_line(out, label, d->reasons[i]);
 }
 
-static void json_string(FILE *out, const char *s)
-{
-	if (!s) {
-		fputs("null", out);
-		return;
-	}
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(out, "\\%c", ch);
-		else if (ch < 0x20 || ch == 0x7f)
-			fprintf(out, "\\u%04x", ch);
-		else
-			fputc(ch, out);
-	}
-	fputc('"', out);
-}
-
+/* One object (common/json.h): {"verdict": ..., "rule": ..., "profile": ...,
+ * "reasons": [...]}, on one line. */
 void pst_decision_print_json(FILE *out, const struct pst_decision *d)
 {
+	struct cm_json j;
 	size_t i;
 
-	fputs("{\"verdict\": ", out);
-	json_string(out, pst_verdict_name(d->verdict));
-	fputs(", \"rule\": ", out);
-	json_string(out, d->rule ? d->rule->name : NULL);
-	fputs(", \"profile\": ", out);
-	json_string(out, d->profile ? d->profile->name : NULL);
-	fputs(", \"reasons\": [", out);
-	for (i = 0; i < d->n_reasons && i < PST_REASONS_MAX; i++) {
-		fputs(i ? ", " : "", out);
-		json_string(out, d->reasons[i]);
-	}
-	fputs("]}\n", out);
+	cm_json_init(&j, out, CM_JSON_SPACED);
+	cm_json_object_begin(&j);
+	cm_json_key(&j, "verdict");
+	cm_json_string(&j, pst_verdict_name(d->verdict));
+	cm_json_key(&j, "rule");
+	cm_json_string(&j, d->rule ? d->rule->name : NULL);
+	cm_json_key(&j, "profile");
+	cm_json_string(&j, d->profile ? d->profile->name : NULL);
+	cm_json_key(&j, "reasons");
+	cm_json_array_begin(&j);
+	for (i = 0; i < d->n_reasons && i < PST_REASONS_MAX; i++)
+		cm_json_string(&j, d->reasons[i]);
+	cm_json_array_end(&j);
+	cm_json_object_end(&j);
+	fputc('\n', out);
 }
 
 int pst_check_exit(enum pst_verdict v)

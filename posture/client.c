@@ -25,6 +25,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/macros.h"
+
 #define CLIENT_TAG "<device-id"
 #define CLIENT_END_TAG "</device-id>"
 #define CLIENT_ATTR_NAME_MAX 32
@@ -60,7 +62,7 @@ static void client_set_platform(struct pst_facts *facts, const char *v, size_t n
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(client_platforms) / sizeof(client_platforms[0]); i++) {
+	for (i = 0; i < CM_ARRAY_SIZE(client_platforms); i++) {
 		if (strlen(client_platforms[i].client) == n &&
 		    !memcmp(client_platforms[i].client, v, n)) {
 			client_set(facts, "os.name", client_platforms[i].os_name,
@@ -174,10 +176,10 @@ void pst_client_xml(const char *xml, size_t len, time_t now, struct pst_facts *f
 
 	if (!xml || !facts || !(at = client_find_tag(xml, len)))
 		return;
-	at = client_attrs(xml, len, at, attrs, sizeof(attrs) / sizeof(attrs[0]), &empty);
+	at = client_attrs(xml, len, at, attrs, CM_ARRAY_SIZE(attrs), &empty);
 	if (!at)
 		return;
-	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
+	for (i = 0; i < CM_ARRAY_SIZE(attrs); i++) {
 		if (attrs[i].value)
 			client_set(facts, attrs[i].fact, attrs[i].value, attrs[i].len, now);
 	}

@@ -24,6 +24,9 @@
 #include <confuse.h>
 #include <openssl/pem.h>
 
+#include "common/file.h"
+#include "common/macros.h"
+#include "common/number.h"
 #include "posture/agent.h"
 
 #define OSRELEASE_MAX	(64 * 1024)
@@ -34,76 +37,6 @@
 #define BLOCK_DEPTH_MAX	8	/* dm on dm on md on ...: deeper stacks are not followed */
 
 /* ---- files ---- */
-
-static int file_grow(char **buf, size_t *cap, size_t max)
-{
-	size_t want = *cap * 2 > max + 2 ? max + 2 : *cap * 2;
-	char *bigger = realloc(*buf, want);
-
-	if (!bigger)
-		return -ENOMEM;
-	*buf = bigger;
-	*cap = want;
-	return 0;
-}
-
-/* Reads until EOF, or until one byte more than max shows the file is too big. */
-static int file_read_fd(int fd, size_t max, char **out, size_t *outlen)
-{
-	size_t cap = max + 2 < 4096 ? max + 2 : 4096, len = 0;
-	char *buf = malloc(cap);
-	int ret = buf ? 0 : -ENOMEM;
-	ssize_t n = 1;
-
-	while (!ret && n > 0 && len <= max) {
-		if (len + 1 == cap)
-			ret = file_grow(&buf, &cap, max);
-		if (ret)
-			break;
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			n = 1;
-		else if (n < 0)
-			ret = -errno;
-		else
-			len += (size_t)n;
-	}
-	if (!ret && len > max)
-		ret = -EFBIG;
-	if (ret) {
-		free(buf);
-		return ret;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	*outlen = len;
-	return 0;
-}
-
-/*
- * O_NONBLOCK so that a FIFO given as a file cannot block the open, and only
- * regular files are read (/proc files are regular too), so that nothing can
- * hang the agent or feed it an endless device.
- */
-int pst_file_read(const char *path, size_t max, char **buf, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	struct stat st;
-	int ret;
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
-		ret = -errno;
-	else if (S_ISDIR(st.st_mode))
-		ret = -EISDIR;
-	else if (!S_ISREG(st.st_mode))
-		ret = -EINVAL;
-	else
-		ret = file_read_fd(fd, max, buf, len);
-	close(fd);
-	return ret;
-}
 
 static int path_join(char *buf, size_t len, const char *dir, const char *rel)
 {
@@ -231,10 +164,10 @@ int pst_osrelease_version(const char *root, char *out, size_t outlen)
 	size_t len = 0, i;
 	int ret = -ENOENT;
 
-	for (i = 0; ret == -ENOENT && i < sizeof(files) / sizeof(files[0]); i++) {
+	for (i = 0; ret == -ENOENT && i < CM_ARRAY_SIZE(files); i++) {
 		ret = path_join(path, sizeof(path), root, files[i]);
 		if (!ret)
-			ret = pst_file_read(path, OSRELEASE_MAX, &buf, &len);
+			ret = cm_file_read(path, OSRELEASE_MAX, &buf, &len);
 	}
 	if (ret)
 		return ret;
@@ -245,23 +178,16 @@ int pst_osrelease_version(const char *root, char *out, size_t outlen)
 
 /* ---- the root filesystem's device ---- */
 
-/* A decimal number that ends at stop; *p moves past stop. */
+/* A number (common/number.h) that ends at stop; *p moves past stop. */
 static int mountinfo_number(const char **p, const char *end, char stop, unsigned int *out)
 {
-	unsigned long v = 0;
-	const char *s = *p;
+	const char *s = *p, *at = memchr(s, stop, (size_t)(end - s));
+	uint64_t v;
 
-	if (s >= end || *s < '0' || *s > '9')
-		return -EINVAL;
-	for (; s < end && *s >= '0' && *s <= '9'; s++) {
-		v = v * 10 + (unsigned long)(*s - '0');
-		if (v > 0xfffffffful)
-			return -EINVAL;
-	}
-	if (s >= end || *s != stop)
+	if (!at || cm_number_parse_n(s, (size_t)(at - s), 0, UINT32_MAX, &v))
 		return -EINVAL;
 	*out = (unsigned int)v;
-	*p = s + 1;
+	*p = at + 1;
 	return 0;
 }
 
@@ -335,7 +261,7 @@ static bool dm_uuid_encrypts(const char *uuid)
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+	for (i = 0; i < CM_ARRAY_SIZE(types); i++)
 		if (!strncmp(uuid, types[i], strlen(types[i])))
 			return true;
 	return false;
@@ -349,7 +275,7 @@ static int block_dm_crypt(const char *dir)
 	int ret = path_join(path, sizeof(path), dir, "dm/uuid");
 
 	if (!ret)
-		ret = pst_file_read(path, SYSFS_ATTR_MAX, &uuid, &len);
+		ret = cm_file_read(path, SYSFS_ATTR_MAX, &uuid, &len);
 	if (ret == -ENOENT)
 		return 0;
 	if (ret)
@@ -437,7 +363,7 @@ static int collect_disk(const struct pst_collect_paths *paths, bool *encrypted)
 	unsigned int major = 0, minor = 0;
 	char *buf = NULL;
 	size_t len = 0;
-	int ret = pst_file_read(paths->mountinfo, MOUNTINFO_MAX, &buf, &len);
+	int ret = cm_file_read(paths->mountinfo, MOUNTINFO_MAX, &buf, &len);
 
 	if (ret)
 		return ret;
@@ -548,7 +474,7 @@ int pst_agentconf_mdm(const char *path, bool *enrolled, char *err, size_t errlen
 	char marker[PATH_MAX], *text = NULL;
 	size_t len = 0;
 	FILE *fp = NULL;
-	int ret = pst_file_read(path, AGENT_CONF_MAX, &text, &len);
+	int ret = cm_file_read(path, AGENT_CONF_MAX, &text, &len);
 
 	if (!ret && !(fp = fmemopen(text, len, "r")))
 		ret = -ENOMEM;
@@ -579,7 +505,7 @@ int pst_certfile_identity(const char *path, struct pst_identity *id, char *err, 
 	size_t len = 0;
 	BIO *bio = NULL;
 	X509 *cert = NULL;
-	int ret = pst_file_read(path, CERT_FILE_MAX, &buf, &len);
+	int ret = cm_file_read(path, CERT_FILE_MAX, &buf, &len);
 
 	if (ret) {
 		snprintf(err, errlen, "%s: %s", path, file_error(ret));
@@ -607,7 +533,7 @@ int pst_factsfile_load(const char *path, time_t now, struct pst_facts *facts, ch
 {
 	char *buf = NULL, msg[PST_WHY_MAX];
 	size_t len = 0;
-	int ret = pst_file_read(path, PST_FACTS_FILE_MAX, &buf, &len);
+	int ret = cm_file_read(path, PST_FACTS_FILE_MAX, &buf, &len);
 
 	if (ret) {
 		if (ret == -EFBIG)

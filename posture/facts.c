@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "common/macros.h"
+
 static const char *const pst_source_names[PST_SRC_N] = {
 	[PST_SRC_CLIENT] = "client",
 	[PST_SRC_AGENT] = "agent",
@@ -36,7 +38,7 @@ bool pst_fact_known(const char *name)
 {
 	size_t i;
 
-	for (i = 0; name && i < sizeof(pst_known_facts) / sizeof(pst_known_facts[0]); i++) {
+	for (i = 0; name && i < CM_ARRAY_SIZE(pst_known_facts); i++) {
 		if (!strcmp(name, pst_known_facts[i]))
 			return true;
 	}

@@ -3,10 +3,10 @@
  * Who a device certificate says the device is: the device id (CN, repeated
  * exactly in the SAN URI urn:postern:device:ID), its group (OU) and its
  * ownership (SAN URI urn:postern:ownership:corporate|byod), as postern-ca
- * writes them. The gateway reads it from the verified peer certificate; the
- * dry run and the agent read it from a file, and all three agree.
+ * writes them by the contract in common/device.h. The gateway reads it from
+ * the verified peer certificate; the dry run and the agent read it from a
+ * file, and all three agree.
  */
-#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,45 +15,16 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
-#include "conf/utf8.h"
+#include "common/time.h"
+#include "common/utf8.h"
 #include "posture/posture.h"
-
-#define URI_DEVICE	"urn:postern:device:"
-#define URI_OWNERSHIP	"urn:postern:ownership:"
-
-/* Device ids and groups become file names and log fields: keep them plain. */
-bool pst_device_id_valid(const char *s, size_t len)
-{
-	if (len == 0 || len > PST_DEVICE_ID_MAX || !isalnum((unsigned char)s[0]))
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (!isalnum(ch) && ch != '.' && ch != '_' && ch != '-')
-			return false;
-	}
-	return true;
-}
 
 static bool identity_copy_name(char *dst, const char *src, size_t len)
 {
-	if (!pst_device_id_valid(src, len))
+	if (!cm_device_id_valid(src, len))
 		return false;
 	memcpy(dst, src, len);
 	dst[len] = '\0';
-	return true;
-}
-
-/* Well-formed UTF-8 (conf/utf8.h) without control characters. */
-static bool identity_utf8_text(const unsigned char *s, size_t len)
-{
-	uint32_t cp;
-
-	for (size_t i = 0, n; i < len; i += n) {
-		n = conf_utf8_decode(s + i, len - i, &cp);
-		if (!n || conf_utf8_control(cp))
-			return false;
-	}
 	return true;
 }
 
@@ -70,6 +41,29 @@ static bool identity_subject_field(X509 *cert, int nid, char *dst)
 			     (size_t)ASN1_STRING_length(v));
 }
 
+/* One SAN URI (common/device.h); false when it is malformed or repeats one
+ * read before. */
+static bool identity_san_uri(const ASN1_IA5STRING *s, struct pst_identity *id, bool *have_dev)
+{
+	struct cm_device_uri u;
+
+	if (cm_device_uri_parse((const char *)ASN1_STRING_get0_data(s),
+				(size_t)ASN1_STRING_length(s), &u))
+		return false;
+	if (u.kind == CM_URI_DEVICE) {
+		if (*have_dev)
+			return false;
+		*have_dev = true;
+		return !strcmp(u.device_id, id->device_id);
+	}
+	if (u.kind == CM_URI_OWNERSHIP) {
+		if (id->ownership != CONF_OWNERSHIP_ANY)
+			return false;
+		id->ownership = conf_ownership_of(u.ownership);
+	}
+	return true;
+}
+
 /* Reads the urn:postern: URIs; returns false when one is malformed or repeated. */
 static bool identity_san_uris(X509 *cert, struct pst_identity *id, bool *have_dev)
 {
@@ -78,29 +72,9 @@ static bool identity_san_uris(X509 *cert, struct pst_identity *id, bool *have_de
 
 	for (int i = 0; gens && ok && i < sk_GENERAL_NAME_num(gens); i++) {
 		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
-		const char *u;
-		size_t len;
 
-		if (g->type != GEN_URI)
-			continue;
-		u = (const char *)ASN1_STRING_get0_data(g->d.uniformResourceIdentifier);
-		len = (size_t)ASN1_STRING_length(g->d.uniformResourceIdentifier);
-		if (len > strlen(URI_DEVICE) && !strncmp(u, URI_DEVICE, strlen(URI_DEVICE))) {
-			char dev[PST_DEVICE_ID_MAX + 1];
-
-			ok = !*have_dev && identity_copy_name(dev, u + strlen(URI_DEVICE),
-							 len - strlen(URI_DEVICE)) &&
-			     !strcmp(dev, id->device_id);
-			*have_dev = true;
-		} else if (len == strlen(URI_OWNERSHIP "corporate") &&
-			   !strncmp(u, URI_OWNERSHIP "corporate", len)) {
-			ok = id->ownership == CONF_OWNERSHIP_ANY;
-			id->ownership = CONF_OWNERSHIP_CORPORATE;
-		} else if (len == strlen(URI_OWNERSHIP "byod") &&
-			   !strncmp(u, URI_OWNERSHIP "byod", len)) {
-			ok = id->ownership == CONF_OWNERSHIP_ANY;
-			id->ownership = CONF_OWNERSHIP_BYOD;
-		}
+		if (g->type == GEN_URI)
+			ok = identity_san_uri(g->d.uniformResourceIdentifier, id, have_dev);
 	}
 	GENERAL_NAMES_free(gens);
 	return ok;
@@ -122,21 +96,12 @@ static void identity_owner(X509 *cert, char *dst, size_t cap)
 	if (i < 0)
 		return;
 	len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)));
-	if (len > 0 && (size_t)len < cap && identity_utf8_text(utf8, (size_t)len)) {
+	if (len > 0 && (size_t)len < cap &&
+	    cm_utf8_text_chars((const char *)utf8, (size_t)len) >= 0) {
 		memcpy(dst, utf8, (size_t)len);
 		dst[len] = '\0';
 	}
 	OPENSSL_free(utf8);
-}
-
-static bool identity_not_after(X509 *cert, time_t *out)
-{
-	struct tm tm;
-
-	if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1)
-		return false;
-	*out = timegm(&tm);
-	return true;
 }
 
 static void identity_serial_hex(X509 *cert, char *dst, size_t len)
@@ -168,7 +133,7 @@ bool pst_cert_identity(X509 *cert, struct pst_identity *id)
 		return false;
 	identity_serial_hex(cert, id->serial, sizeof(id->serial));
 	identity_owner(cert, id->owner, sizeof(id->owner));
-	if (!identity_not_after(cert, &id->not_after))
+	if (cm_time_from_asn1(X509_get0_notAfter(cert), &id->not_after))
 		return false;
 	return X509_digest(cert, EVP_sha256(), id->fingerprint, &n) == 1 &&
 	       n == sizeof(id->fingerprint);

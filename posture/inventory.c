@@ -16,7 +16,6 @@
  * the rest of the file.
  */
 #include "posture/inventory.h"
-#include "posture/agent.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -26,13 +25,16 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/evp.h>
-
+#include "common/device.h"
+#include "common/file.h"
+#include "common/macros.h"
+#include "common/number.h"
+#include "common/sha256.h"
+#include "common/time.h"
 #include "conf/policy.h"
 
 #define INV_MSG_MAX	256
 #define INV_VALUE_SHOWN	"%.48s"		/* how much of a bad value a message quotes */
-#define INV_TIME_MAX	253402300799LL	/* 9999-12-31T23:59:59Z */
 #define INV_UNKNOWN	(-1)
 
 enum inv_key {
@@ -54,7 +56,6 @@ static const char *const inv_status[] = { "active", "lost", "retired" };
 static const char *const inv_true[] = { "true", "1", "yes" };
 static const char *const inv_false[] = { "false", "0", "no" };
 
-#define INV_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* One device. Strings point into the inventory's text. */
 struct inv_record {
@@ -73,7 +74,7 @@ struct pst_inventory {
 	char *text;
 	struct inv_record *rec;		/* sorted by device_id */
 	size_t n, cap;
-	char sha256[65];
+	char sha256[CM_SHA256_HEX_SIZE];
 };
 
 /* The state of one parse. */
@@ -351,18 +352,6 @@ static int inv_word(const char *v, const char *const *words, size_t n)
 	return INV_UNKNOWN;
 }
 
-/* [A-Za-z0-9._-], alphanumeric first: the certificate's device id grammar. */
-static bool inv_device_id_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > PST_DEVICE_ID_MAX || !strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-						      "abcdefghijklmnopqrstuvwxyz0123456789", s[0]))
-		return false;
-	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			 "0123456789._-") == n;
-}
-
 /* What a fact value may be (posture.h): printable ASCII without '"' and '\\'. */
 static bool inv_fact_value_ok(const char *s)
 {
@@ -377,90 +366,23 @@ static bool inv_fact_value_ok(const char *s)
 
 static int inv_bool(const char *v, signed char *out)
 {
-	if (inv_word(v, inv_true, INV_ARRAY_SIZE(inv_true)) != INV_UNKNOWN)
+	if (inv_word(v, inv_true, CM_ARRAY_SIZE(inv_true)) != INV_UNKNOWN)
 		*out = 1;
-	else if (inv_word(v, inv_false, INV_ARRAY_SIZE(inv_false)) != INV_UNKNOWN)
+	else if (inv_word(v, inv_false, CM_ARRAY_SIZE(inv_false)) != INV_UNKNOWN)
 		*out = 0;
 	else
 		return -EINVAL;
 	return 0;
 }
 
-/* Exactly n decimal digits. */
-static int inv_digits(const char *s, size_t n, long *out)
-{
-	long v = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -EINVAL;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-/* Seconds since 1970: plain decimal, no sign, no leading zero. */
+/* Seconds since 1970 (common/number.h), up to 9999-12-31T23:59:59Z. */
 static int inv_epoch(const char *v, time_t *out)
 {
-	size_t n = strlen(v);
-	long long t = 0;
-	size_t i;
+	uint64_t t;
 
-	if (n == 0 || n > 12 || (v[0] == '0' && n > 1))
-		return -EINVAL;
-	for (i = 0; i < n; i++) {
-		if (v[i] < '0' || v[i] > '9')
-			return -EINVAL;
-		t = t * 10 + (v[i] - '0');
-	}
-	if (t > INV_TIME_MAX)
+	if (cm_number_parse(v, 0, (uint64_t)CM_TIME_MAX, &t))
 		return -EINVAL;
 	*out = (time_t)t;
-	return 0;
-}
-
-/* "Z", or "+HH:MM" / "-HH:MM": the seconds to subtract to get UTC. */
-static int inv_offset(const char *p, long *off)
-{
-	long h, m;
-
-	if (!strcmp(p, "Z")) {
-		*off = 0;
-		return 0;
-	}
-	if ((p[0] != '+' && p[0] != '-') || strlen(p) != 6 || p[3] != ':' ||
-	    inv_digits(p + 1, 2, &h) || inv_digits(p + 4, 2, &m) || h > 23 || m > 59)
-		return -EINVAL;
-	*off = (p[0] == '-' ? -1 : 1) * (h * 3600 + m * 60);
-	return 0;
-}
-
-/* YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM); the fraction is dropped. */
-static int inv_iso(const char *v, time_t *out)
-{
-	char date[11];
-	long days, h, m, s, off;
-	const char *p = v + 19;
-
-	if (strlen(v) < 20 || v[10] != 'T' || v[13] != ':' || v[16] != ':')
-		return -EINVAL;
-	memcpy(date, v, 10);
-	date[10] = '\0';
-	if (conf_date_parse(date, &days) || inv_digits(v + 11, 2, &h) || h > 23 ||
-	    inv_digits(v + 14, 2, &m) || m > 59 || inv_digits(v + 17, 2, &s) || s > 59)
-		return -EINVAL;
-	if (*p == '.') {
-		size_t k = strspn(p + 1, "0123456789");
-
-		if (k < 1 || k > 9)
-			return -EINVAL;
-		p += 1 + k;
-	}
-	if (inv_offset(p, &off))
-		return -EINVAL;
-	*out = (time_t)((long long)days * 86400 + h * 3600 + m * 60 + s - off);
 	return 0;
 }
 
@@ -468,7 +390,7 @@ static int inv_time(const char *v, time_t *out)
 {
 	if (v[0] >= '0' && v[0] <= '9' && strspn(v, "0123456789") == strlen(v))
 		return inv_epoch(v, out);
-	return inv_iso(v, out);
+	return cm_time_parse(v, out);
 }
 
 /* Each check reports its own problem; the record is kept only when none has. */
@@ -485,7 +407,7 @@ static void inv_check_device_id(struct inv_parse *ps, unsigned int line, const c
 {
 	if (!v[0])
 		inv_err(ps, line, "device_id is empty (every record names its device)");
-	else if (!inv_device_id_ok(v))
+	else if (!cm_device_id_valid(v, strlen(v)))
 		inv_err(ps, line, "device_id '" INV_VALUE_SHOWN "' is not a device id (1..%d "
 			"letters, digits, '.', '_' or '-', starting with a letter or digit)", v,
 			PST_DEVICE_ID_MAX);
@@ -496,7 +418,7 @@ static void inv_check_os(struct inv_parse *ps, unsigned int line, const char *na
 {
 	struct conf_version parsed;
 
-	r->os_name = name[0] ? (signed char)inv_word(name, inv_os, INV_ARRAY_SIZE(inv_os))
+	r->os_name = name[0] ? (signed char)inv_word(name, inv_os, CM_ARRAY_SIZE(inv_os))
 			     : INV_UNKNOWN;
 	if (name[0] && r->os_name == INV_UNKNOWN)
 		inv_err(ps, line, "os_name '" INV_VALUE_SHOWN "' is not ios, android, linux, "
@@ -520,7 +442,7 @@ static void inv_check_time(struct inv_parse *ps, unsigned int line, const char *
 static void inv_check_status(struct inv_parse *ps, unsigned int line, const char *v,
 			     struct inv_record *r)
 {
-	r->status = v[0] ? (signed char)inv_word(v, inv_status, INV_ARRAY_SIZE(inv_status))
+	r->status = v[0] ? (signed char)inv_word(v, inv_status, CM_ARRAY_SIZE(inv_status))
 			 : INV_UNKNOWN;
 	if (v[0] && r->status == INV_UNKNOWN)
 		inv_err(ps, line, "status '" INV_VALUE_SHOWN "' is not active, lost or retired", v);
@@ -674,7 +596,7 @@ static int inv_parse_owned(char *text, size_t len, const char *name,
 
 	if (ret)
 		inv_err(&ps, 0, "out of memory");
-	if (!ret && conf_sha256_hex(text, len, inv->sha256)) {
+	if (!ret && cm_sha256_hex(text, len, inv->sha256)) {
 		inv_err(&ps, 0, "cannot compute the file's SHA-256");
 		ret = -EIO;
 	}
@@ -737,7 +659,7 @@ int pst_inventory_load(const char *path, struct pst_inventory **out, char *err, 
 
 	if (inv_start(out, err, errlen) || !path)
 		return -EINVAL;
-	ret = pst_file_read(path, PST_INVENTORY_FILE_MAX, &text, &len);
+	ret = cm_file_read(path, PST_INVENTORY_FILE_MAX, &text, &len);
 	if (ret == -EFBIG)
 		inv_err(&ps, 0, "larger than %u MiB", PST_INVENTORY_FILE_MAX >> 20);
 	else if (ret == -EINVAL)

@@ -35,6 +35,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/macros.h"
+#include "common/time.h"
+
 #define PST_AGENT_HINT "run the Postern posture agent"
 #define PST_MDM_HINT "have the device check in with the MDM"
 /* How much of a reported value a reason quotes: two must fit in one. */
@@ -129,7 +132,7 @@ static const char *pst_label_of(const char *fact)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(pst_labels) / sizeof(pst_labels[0]); i++) {
+	for (i = 0; i < CM_ARRAY_SIZE(pst_labels); i++) {
 		if (!strcmp(pst_labels[i].fact, fact))
 			return pst_labels[i].what;
 	}
@@ -140,7 +143,7 @@ static bool pst_is_mdm_fact(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(pst_mdm_facts) / sizeof(pst_mdm_facts[0]); i++) {
+	for (i = 0; i < CM_ARRAY_SIZE(pst_mdm_facts); i++) {
 		if (!strcmp(pst_mdm_facts[i], name))
 			return true;
 	}
@@ -322,7 +325,7 @@ static void pst_check_contradictions(struct pst_eval *ev)
 	long long age;
 	size_t i;
 
-	for (i = 0; i < sizeof(pst_mdm_facts) / sizeof(pst_mdm_facts[0]); i++) {
+	for (i = 0; i < CM_ARRAY_SIZE(pst_mdm_facts); i++) {
 		a = pst_facts_get_from(ev->facts, pst_mdm_facts[i], PST_SRC_AGENT);
 		m = pst_facts_get_from(ev->facts, pst_mdm_facts[i], PST_SRC_MDM);
 		if (!a || !m || pst_stale(ev, a, &age, &limit) || pst_stale(ev, m, &age, &limit) ||
@@ -426,11 +429,11 @@ static void pst_check_version(struct pst_eval *ev, const struct conf_platform *p
 static void pst_check_patch(struct pst_eval *ev, const struct conf_platform *pl)
 {
 	const struct pst_fact *f = pst_fresh_fact(ev, "os.patch-level");
-	long days;
+	int64_t days;
 
 	if (!f)
 		return;
-	if (conf_date_parse(f->value, &days))
+	if (cm_date_parse(f->value, &days))
 		pst_fail(ev, "security patch level '%s' is not a date (YYYY-MM-DD)", f->value);
 	else if (days < pl->min_patch_days)
 		pst_fail(ev, "security patch level %s is older than the required %s; install the "
@@ -581,9 +584,9 @@ const char *pst_ownership_name(enum conf_ownership o)
 {
 	switch (o) {
 	case CONF_OWNERSHIP_CORPORATE:
-		return "corporate";
+		return cm_ownership_name(CM_OWNERSHIP_CORPORATE);
 	case CONF_OWNERSHIP_BYOD:
-		return "byod";
+		return cm_ownership_name(CM_OWNERSHIP_BYOD);
 	case CONF_OWNERSHIP_ANY:
 		break;
 	}

@@ -26,10 +26,13 @@
 
 #include <openssl/x509.h>
 
+#include "common/device.h"
 #include "conf/policy.h"
 
-#define PST_DEVICE_ID_MAX	64	/* device ids and groups: [A-Za-z0-9._-], alphanumeric first */
-#define PST_OWNER_MAX	512	/* bytes of the owner's name: UTF-8, no control characters */
+/* The device-certificate contract (common/device.h): ids and groups are
+ * [A-Za-z0-9._-], alphanumeric first; an owner's name is UTF-8 text. */
+#define PST_DEVICE_ID_MAX	CM_DEVICE_ID_MAX
+#define PST_OWNER_MAX	CM_OWNER_BYTES_MAX	/* bytes of the owner's name */
 #define PST_FINGERPRINT_LEN	32	/* SHA-256 of the certificate's DER */
 #define PST_NAME_MAX	48	/* fact names: [a-z0-9.-], starting with a letter */
 #define PST_VALUE_MAX	128	/* fact values: printable ASCII without '"' and '\\' */
@@ -92,9 +95,6 @@ bool pst_cert_identity(X509 *cert, struct pst_identity *id);
 
 const char *pst_source_name(enum pst_source src);	/* "client", "agent", "mdm", "cert" */
 const char *pst_ownership_name(enum conf_ownership o);	/* "corporate", "byod", "unknown" */
-/* A device id or group as certificates carry them: 1..PST_DEVICE_ID_MAX of
- * [A-Za-z0-9._-], starting alphanumeric. */
-bool pst_device_id_valid(const char *s, size_t len);
 bool pst_fact_known(const char *name);
 
 void pst_facts_init(struct pst_facts *fs);

@@ -25,13 +25,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/macros.h"
+#include "common/number.h"
+#include "common/time.h"
+
 /* A real report is about 2 KiB; the stock csd-post.sh sends 1.5 KiB. */
 #define PST_REPORT_MAX 16384
 #define PST_REPORT_PREFIX "endpoint."
 #define PST_COLLECTED_AT "collected-at"
-/* Times saturate here while being read (year 5138); min() with the time of
- * receipt takes care of the rest. */
-#define PST_TIME_CAP 100000000000LL
 
 struct pst_line {
 	const char *s;
@@ -106,20 +107,14 @@ static bool pst_blank(const char *s, size_t n)
 	return true;
 }
 
-/* "EPOCH": plain decimal seconds, no sign, no leading zero. */
+/* "EPOCH": seconds since 1970 (common/number.h), up to 9999-12-31; a time
+ * ahead of the report's arrival is taken care of by min() with it. */
 static int pst_parse_time(const char *s, size_t n, time_t *out)
 {
-	long long v = 0;
-	size_t i;
+	uint64_t v;
 
-	if (n == 0 || (s[0] == '0' && n > 1))
+	if (cm_number_parse_n(s, n, 0, (uint64_t)CM_TIME_MAX, &v))
 		return -EINVAL;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -EINVAL;
-		if (v < PST_TIME_CAP)
-			v = v * 10 + (s[i] - '0');
-	}
 	*out = (time_t)v;
 	return 0;
 }
@@ -461,7 +456,7 @@ static int pst_facts_source(struct pst_read *rd, const struct pst_line *l, const
 	if (!colon)
 		return 0;
 	n = (size_t)(colon - *k);
-	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+	for (i = 0; i < CM_ARRAY_SIZE(prefixes); i++) {
 		const char *word = pst_source_name(prefixes[i]);
 
 		if (n == strlen(word) && !memcmp(*k, word, n)) {

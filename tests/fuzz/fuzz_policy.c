@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/time.h"
 #include "conf/policy.h"
 
 #define FUZZ_ASSERT(cond) do { if (!(cond)) abort(); } while (0)
@@ -88,7 +89,7 @@ static void check_platforms(const struct conf_policy *p)
 	const struct conf_platform *pl;
 	struct conf_version v;
 	size_t i, k;
-	long days;
+	int64_t days;
 
 	for (i = 0; i < p->n_platforms; i++) {
 		pl = &p->platforms[i];
@@ -98,7 +99,7 @@ static void check_platforms(const struct conf_policy *p)
 		FUZZ_ASSERT(!pl->min_version || (conf_version_parse(pl->min_version, &v) == 0 &&
 						 conf_version_cmp(&v, &pl->min) == 0));
 		FUZZ_ASSERT(!pl->min_patch_level ||
-			    (conf_date_parse(pl->min_patch_level, &days) == 0 &&
+			    (cm_date_parse(pl->min_patch_level, &days) == 0 &&
 			     days == pl->min_patch_days));
 	}
 }
@@ -185,7 +186,7 @@ static void check_version(const uint8_t *data, size_t size)
 {
 	char *text = strndup((const char *)data, size), *more;
 	struct conf_version v, w;
-	long days;
+	int64_t days;
 	bool ok;
 
 	FUZZ_ASSERT(text != NULL);
@@ -202,7 +203,7 @@ static void check_version(const uint8_t *data, size_t size)
 			free(more);
 		}
 	}
-	if (conf_date_parse(text, &days) == 0)
+	if (cm_date_parse(text, &days) == 0)
 		FUZZ_ASSERT(strlen(text) == 10 && days >= -25567 && days <= 2932896);
 	free(text);
 }

@@ -235,6 +235,10 @@ refused "--days 0" 2 "--days: '0'" "$PCA" issue --dir "$D" --device x --owner y 
 refused "--days -5" 2 "--days: '-5'" "$PCA" issue --dir "$D" --device x --owner y --days -5
 refused "--days 99999" 2 "--days: '99999'" "$PCA" crl --dir "$D" --days 99999
 refused "--days 12x" 2 "--days: '12x'" "$PCA" init --dir "$tmp/ca2" --days 12x
+# One number rule everywhere (common/number.h): a leading zero is refused.
+refused "--days 007" 2 "--days: '007' is not a whole number from 1 to 36500 \(decimal, no leading zero\)" \
+	"$PCA" issue --dir "$D" --device x --owner y --days 007
+refused "--expiring 030" 2 "--expiring: '030'" "$PCA" list --dir "$D" --expiring 030
 refused "--not-before 2021-02-30" 2 "--not-before" \
 	"$PCA" issue --dir "$D" --device x --owner y --not-before 2021-02-30
 refused "--ip 300.1.1.1" 2 "--ip: '300.1.1.1'" "$PCA" server --dir "$D" --name gw --ip 300.1.1.1

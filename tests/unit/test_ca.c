@@ -58,7 +58,7 @@ static struct ca_authority *ca_make(const char *name)
 }
 
 static X509 *device_make(struct ca_authority *ca, const char *id, const char *group,
-			 enum ca_ownership own, time_t not_before, unsigned int days)
+			 enum cm_ownership own, time_t not_before, unsigned int days)
 {
 	struct ca_device_req req = {
 		.device_id = id, .group = group, .ownership = own,
@@ -76,7 +76,7 @@ static X509 *device_make(struct ca_authority *ca, const char *id, const char *gr
 static struct ca_record device_record(const char *id, const char *serial)
 {
 	struct ca_record d = {
-		.ownership = CA_OWNERSHIP_BYOD, .status = CA_STATUS_VALID,
+		.ownership = CM_OWNERSHIP_BYOD, .status = CA_STATUS_VALID,
 		.not_before = 1000, .not_after = 2000000000, .created_at = 1000,
 	};
 
@@ -144,13 +144,8 @@ static void test_device_id(void)
 	long_id[64] = 'a';
 	long_id[65] = '\0';
 	CHECK(!ca_device_id_valid(long_id));
-	CHECK(!ca_device_id_valid(""));
+	/* The rest of the grammar is common/device.c's (test_common_device). */
 	CHECK(!ca_device_id_valid("../x"));
-	CHECK(!ca_device_id_valid(".hidden"));
-	CHECK(!ca_device_id_valid("-rf"));
-	CHECK(!ca_device_id_valid("a/b"));
-	CHECK(!ca_device_id_valid("a b"));
-	CHECK(!ca_device_id_valid("caf\xc3\xa9"));
 	CHECK(!ca_device_id_valid(NULL));
 }
 
@@ -206,6 +201,10 @@ static void test_numbers_dates_ips(void)
 	CHECK_EQ_INT(ca_days_parse("1x", &days), -EINVAL);
 	CHECK_EQ_INT(ca_days_parse("99999999999999999999999", &days), -EINVAL);
 	CHECK_EQ_INT(ca_days_parse("", &days), -EINVAL);
+	/* The one number rule (common/number.h): no leading zero, no sign. */
+	CHECK_EQ_INT(ca_days_parse("007", &days), -EINVAL);
+	CHECK_EQ_INT(ca_days_parse("030", &days), -EINVAL);
+	CHECK_EQ_INT(ca_days_parse("+30", &days), -EINVAL);
 
 	CHECK_EQ_INT(ca_date_parse("2020-01-01", &t), 0);
 	CHECK_EQ_INT(t, 1577836800);
@@ -254,7 +253,7 @@ static void test_ledger_insert_get(void)
 	CHECK_EQ_STR(out.owner, in.owner);
 	CHECK_EQ_STR(out.group, "field");
 	CHECK_EQ_STR(out.serial, "0A1B");
-	CHECK_EQ_INT(out.ownership, CA_OWNERSHIP_BYOD);
+	CHECK_EQ_INT(out.ownership, CM_OWNERSHIP_BYOD);
 	CHECK_EQ_INT(out.status, CA_STATUS_VALID);
 	CHECK_EQ_INT(out.not_after, 2000000000);
 	CHECK_EQ_INT(ca_ledger_get(l, "nobody", &out), -ENOENT);
@@ -482,7 +481,7 @@ static void test_ca_cert(void)
 static void test_device_cert(void)
 {
 	struct ca_authority *ca = ca_make("Field CA");
-	X509 *x = ca ? device_make(ca, "laptop-9", "sales", CA_OWNERSHIP_BYOD,
+	X509 *x = ca ? device_make(ca, "laptop-9", "sales", CM_OWNERSHIP_BYOD,
 				   time(NULL), 365) : NULL;
 	char buf[256];
 
@@ -507,12 +506,12 @@ static void test_device_cert(void)
 	CHECK_EQ_INT(X509_check_issued(ca->cert, x), X509_V_OK);
 	CHECK_EQ_INT(X509_verify(x, ca->key), 1);
 	X509_free(x);
-	x = device_make(ca, "desk", "default", CA_OWNERSHIP_CORPORATE, time(NULL), 1);
+	x = device_make(ca, "desk", "default", CM_OWNERSHIP_CORPORATE, time(NULL), 1);
 	san_uris(x, buf, sizeof(buf));
 	CHECK_EQ_STR(buf, "urn:postern:device:desk,urn:postern:ownership:corporate");
 	/* What fails the parsers never reaches a certificate. */
-	CHECK(device_make(ca, "../x", "default", CA_OWNERSHIP_CORPORATE, time(NULL), 1) == NULL);
-	CHECK(device_make(ca, "ok", "bad group", CA_OWNERSHIP_CORPORATE, time(NULL), 1) == NULL);
+	CHECK(device_make(ca, "../x", "default", CM_OWNERSHIP_CORPORATE, time(NULL), 1) == NULL);
+	CHECK(device_make(ca, "ok", "bad group", CM_OWNERSHIP_CORPORATE, time(NULL), 1) == NULL);
 out:
 	X509_free(x);
 	ca_authority_free(ca);
@@ -522,7 +521,7 @@ static void test_device_validity(void)
 {
 	struct ca_authority *ca = ca_make("Validity CA");
 	time_t nb = 1577836800;		/* 2020-01-01T00:00:00Z */
-	X509 *x = ca ? device_make(ca, "old", "default", CA_OWNERSHIP_CORPORATE, nb, 30) : NULL;
+	X509 *x = ca ? device_make(ca, "old", "default", CM_OWNERSHIP_CORPORATE, nb, 30) : NULL;
 	struct ca_validity far = { (time_t)253402214400, 2 };	/* 9999-12-31 */
 	time_t end;
 
@@ -533,7 +532,7 @@ static void test_device_validity(void)
 		CHECK_EQ_INT(X509_cmp_current_time(X509_get0_notAfter(x)), -1);
 	}
 	CHECK_EQ_INT(ca_validity_end(&far, &end), -ERANGE);
-	CHECK(device_make(ca, "far", "default", CA_OWNERSHIP_CORPORATE, far.not_before, 2) == NULL);
+	CHECK(device_make(ca, "far", "default", CM_OWNERSHIP_CORPORATE, far.not_before, 2) == NULL);
 	X509_free(x);
 	ca_authority_free(ca);
 }
@@ -605,8 +604,8 @@ static X509_CRL *crl_reload(X509_CRL *crl)
 static void test_crl(void)
 {
 	struct ca_authority *ca = ca_make("CRL CA");
-	X509 *good = device_make(ca, "good", "default", CA_OWNERSHIP_CORPORATE, time(NULL), 10);
-	X509 *bad = device_make(ca, "bad", "default", CA_OWNERSHIP_BYOD, time(NULL), 10);
+	X509 *good = device_make(ca, "good", "default", CM_OWNERSHIP_CORPORATE, time(NULL), 10);
+	X509 *bad = device_make(ca, "bad", "default", CM_OWNERSHIP_BYOD, time(NULL), 10);
 	X509_CRL *crl = NULL, *back = NULL;
 	X509_REVOKED *rev = NULL;
 	ASN1_INTEGER *num;
@@ -707,7 +706,7 @@ static X509 *owned_make(struct ca_authority *ca, const char *id, const char *own
 {
 	struct ca_device_req req = {
 		.device_id = id, .owner = owner, .group = "field",
-		.ownership = CA_OWNERSHIP_BYOD, .validity = { time(NULL), 30 },
+		.ownership = CM_OWNERSHIP_BYOD, .validity = { time(NULL), 30 },
 	};
 	EVP_PKEY *key = NULL;
 	X509 *x = NULL;
@@ -916,7 +915,7 @@ static void test_ledger_migrate_v1(void)
 	CHECK_EQ_INT(ca_ledger_get(l, "zeta", &out), 0);
 	CHECK_EQ_STR(out.owner, "Z");
 	CHECK_EQ_STR(out.group, "field");
-	CHECK_EQ_INT(out.ownership, CA_OWNERSHIP_BYOD);
+	CHECK_EQ_INT(out.ownership, CM_OWNERSHIP_BYOD);
 	CHECK_EQ_INT(ca_ledger_crl_number_next(l, 0, &n), 0);
 	CHECK_EQ_INT(n, 5);				/* the counter carried over */
 	CHECK_EQ_INT(ca_ledger_add_cert(l, &d), 0);	/* renewals work now */

@@ -117,7 +117,7 @@ static void authority_init(void)
 static X509 *device_cert(const char *id, EVP_PKEY **key_out)
 {
 	struct ca_device_req req = {
-		.device_id = id, .group = "field", .ownership = CA_OWNERSHIP_CORPORATE,
+		.device_id = id, .group = "field", .ownership = CM_OWNERSHIP_CORPORATE,
 		.validity = { .not_before = time(NULL), .days = 30 },
 	};
 	EVP_PKEY *key = NULL;

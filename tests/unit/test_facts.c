@@ -301,7 +301,7 @@ static void test_report_collected_at(void)
 	CHECK_EQ_INT(report("endpoint.os.name=\"linux\";\nendpoint.collected-at=\"0\";\n",
 			    &fs, why, sizeof(why)), 0);
 	CHECK_EQ_INT(pst_facts_get(&fs, "os.name")->time, 0);
-	CHECK_EQ_INT(report("endpoint.collected-at=\"99999999999999999999999\";\n"
+	CHECK_EQ_INT(report("endpoint.collected-at=\"253402300799\";\n"
 			    "endpoint.os.name=\"linux\";\n", &fs, why, sizeof(why)), 0);
 	CHECK_EQ_INT(pst_facts_get(&fs, "os.name")->time, NOW);
 }
@@ -354,6 +354,11 @@ static void test_report_errors(void)
 			    "line 1: collected-at: 'soon' is not a time");
 	expect_report_error("endpoint.collected-at=\"-1\";\n", "not a time");
 	expect_report_error("endpoint.collected-at=\"0100\";\n", "not a time");
+	/* Past 9999-12-31 is no time (common/number.h: range-checked, never
+	 * saturated). */
+	expect_report_error("endpoint.collected-at=\"253402300800\";\n", "not a time");
+	expect_report_error("endpoint.collected-at=\"99999999999999999999999\";\n",
+			    "not a time");
 	expect_report_error("endpoint.collected-at={};\n", "collected-at needs a quoted value");
 	expect_report_error("endpoint.collected-at=\"1\";\nendpoint.collected-at=\"2\";\n",
 			    "line 2: collected-at is set twice (first on line 1)");

@@ -28,7 +28,7 @@ static void authority_init(void)
 	}
 }
 
-static X509 *device_cert(const char *id, const char *group, enum ca_ownership own)
+static X509 *device_cert(const char *id, const char *group, enum cm_ownership own)
 {
 	struct ca_device_req req = {
 		.device_id = id, .group = group, .ownership = own,
@@ -47,7 +47,7 @@ static X509 *owned_cert(const char *id, const char *owner)
 {
 	struct ca_device_req req = {
 		.device_id = id, .owner = owner, .group = "sales",
-		.ownership = CA_OWNERSHIP_BYOD,
+		.ownership = CM_OWNERSHIP_BYOD,
 		.validity = { .not_before = time(NULL), .days = 30 },
 	};
 	EVP_PKEY *key = NULL;
@@ -71,7 +71,7 @@ static void set_cn(X509 *cert, const char *cn)
 
 static void test_device_certificate(void)
 {
-	X509 *cert = device_cert("laptop-0042", "sales", CA_OWNERSHIP_CORPORATE);
+	X509 *cert = device_cert("laptop-0042", "sales", CM_OWNERSHIP_CORPORATE);
 	struct pst_identity id;
 	uint8_t zero[PST_FINGERPRINT_LEN] = { 0 };
 	char serial[80];
@@ -89,7 +89,7 @@ static void test_device_certificate(void)
 
 static void test_byod_certificate(void)
 {
-	X509 *cert = device_cert("phone-7", "default", CA_OWNERSHIP_BYOD);
+	X509 *cert = device_cert("phone-7", "default", CM_OWNERSHIP_BYOD);
 	struct pst_identity id;
 
 	CHECK(pst_cert_identity(cert, &id));
@@ -100,8 +100,8 @@ static void test_byod_certificate(void)
 /* Fingerprints tell two certificates of the same device apart. */
 static void test_fingerprint_is_per_certificate(void)
 {
-	X509 *a = device_cert("dev", "default", CA_OWNERSHIP_CORPORATE);
-	X509 *b = device_cert("dev", "default", CA_OWNERSHIP_CORPORATE);
+	X509 *a = device_cert("dev", "default", CM_OWNERSHIP_CORPORATE);
+	X509 *b = device_cert("dev", "default", CM_OWNERSHIP_CORPORATE);
 	struct pst_identity ia, ib;
 
 	CHECK(pst_cert_identity(a, &ia) && pst_cert_identity(b, &ib));
@@ -143,7 +143,7 @@ static void test_owner_from_postern_ca(void)
  * one with a control character is left out (the device still is one). */
 static void test_owner_from_elsewhere(void)
 {
-	X509 *cert = device_cert("laptop-5", "default", CA_OWNERSHIP_CORPORATE);
+	X509 *cert = device_cert("laptop-5", "default", CM_OWNERSHIP_CORPORATE);
 	X509_NAME *name = cert ? X509_get_subject_name(cert) : NULL;
 	const unsigned char bmp[] = { 0x00, 'Z', 0x00, 0xeb };	/* "Zë" */
 	struct pst_identity id;
@@ -168,7 +168,7 @@ static void test_owner_from_elsewhere(void)
 /* A CN that the device URI does not repeat is not a device certificate. */
 static void test_cn_must_match_device_uri(void)
 {
-	X509 *cert = device_cert("laptop-1", "default", CA_OWNERSHIP_CORPORATE);
+	X509 *cert = device_cert("laptop-1", "default", CM_OWNERSHIP_CORPORATE);
 	struct pst_identity id;
 
 	set_cn(cert, "laptop-2");

@@ -2,10 +2,12 @@
 /*
  * Unit tests of conf/version.c: version numbers parse strictly and compare
  * part by part as numbers (17.10 after 17.9, 17 equal to 17.0, suffixes
- * ignored), and dates are real calendar dates counted in days since 1970.
- * Which versions a device can be running: none below its platform's first
- * release that could run a VPN client.
+ * ignored), and the dates a policy compares (common/time.h, cm_date_parse)
+ * are real calendar dates counted in days since 1970. Which versions a
+ * device can be running: none below its platform's first release that
+ * could run a VPN client.
  */
+#include "common/time.h"
 #include "conf/policy.h"
 #include "tests/unit/unit.h"
 
@@ -157,7 +159,7 @@ static void test_date_valid(void)
 {
 	static const struct {
 		const char *text;
-		long days;
+		int64_t days;
 	} cases[] = {
 		{ "1970-01-01", 0 },
 		{ "1970-01-02", 1 },
@@ -171,11 +173,11 @@ static void test_date_valid(void)
 		{ "9999-12-31", 2932896 },
 	};
 	size_t i;
-	long d;
+	int64_t d;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		d = 12345;
-		CHECK_EQ_INT(conf_date_parse(cases[i].text, &d), 0);
+		CHECK_EQ_INT(cm_date_parse(cases[i].text, &d), 0);
 		CHECK_EQ_INT(d, cases[i].days);
 	}
 }
@@ -190,17 +192,17 @@ static void test_date_invalid(void)
 		"2024-06-+1",
 	};
 	size_t i;
-	long d = 7;
+	int64_t d = 7;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		if (conf_date_parse(cases[i], &d) != -EINVAL) {
+		if (cm_date_parse(cases[i], &d) != -EINVAL) {
 			printf("# accepted '%s'\n", cases[i]);
 			CHECK(0);
 		}
 	}
 	CHECK_EQ_INT(d, 7);
-	CHECK_EQ_INT(conf_date_parse(NULL, &d), -EINVAL);
-	CHECK_EQ_INT(conf_date_parse("2024-06-01", NULL), -EINVAL);
+	CHECK_EQ_INT(cm_date_parse(NULL, &d), -EINVAL);
+	CHECK_EQ_INT(cm_date_parse("2024-06-01", NULL), -EINVAL);
 }
 
 /* Consecutive days across month, year and leap-day ends are one apart. */
@@ -212,12 +214,12 @@ static void test_date_next_day(void)
 		{ "2023-02-28", "2023-03-01" }, { "2100-02-28", "2100-03-01" },
 		{ "2024-12-31", "2025-01-01" }, { "1999-12-31", "2000-01-01" },
 	};
-	long a = 0, b = 0;
+	int64_t a = 0, b = 0;
 	size_t i;
 
 	for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
-		CHECK_EQ_INT(conf_date_parse(pairs[i][0], &a), 0);
-		CHECK_EQ_INT(conf_date_parse(pairs[i][1], &b), 0);
+		CHECK_EQ_INT(cm_date_parse(pairs[i][0], &a), 0);
+		CHECK_EQ_INT(cm_date_parse(pairs[i][1], &b), 0);
 		CHECK_EQ_INT(b - a, 1);
 	}
 }

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* The one UTF-8 decoder (see conf/utf8.h). */
-#include "conf/utf8.h"
+/*
+ * The one UTF-8 decoder (see common/utf8.h): the shortest form only, no
+ * surrogates, nothing past U+10FFFF, as the Unicode standard's table of
+ * well-formed sequences says.
+ */
+#include "common/utf8.h"
 
-size_t conf_utf8_decode(const unsigned char *p, size_t avail, uint32_t *cp)
+size_t cm_utf8_decode(const unsigned char *p, size_t avail, uint32_t *cp)
 {
 	static const uint32_t min[] = { 0, 0, 0x80, 0x800, 0x10000 };
 	uint32_t c;
@@ -32,4 +36,19 @@ size_t conf_utf8_decode(const unsigned char *p, size_t avail, uint32_t *cp)
 		return 0;
 	*cp = c;
 	return n;
+}
+
+long cm_utf8_text_chars(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	long chars = 0;
+	uint32_t cp;
+	size_t i, n;
+
+	for (i = 0; i < len; i += n, chars++) {
+		n = cm_utf8_decode(p + i, len - i, &cp);
+		if (!n || cm_utf8_control(cp))
+			return -1;
+	}
+	return chars;
 }
