@@ -23,7 +23,8 @@
 #include <sys/stat.h>
 
 #include "conf/policy.h"
-#include "gateway/gateway.h"
+#include "gateway/access.h"
+#include "gateway/privs.h"
 
 enum { ACC_CONFIG, ACC_CRL, ACC_POLICY, ACC_INVENTORY, ACC_AUDIT, ACC_N };
 

@@ -24,8 +24,10 @@
 #include <unistd.h>
 
 #include "common/json.h"
-#include "gateway/gateway.h"
+#include "gateway/audit.h"
 #include "gateway/log.h"
+#include "gateway/model.h"
+#include "posture/inventory.h"
 
 /* A string, or null when s is NULL or empty. */
 static void audit_str_or_null(struct cm_json *j, const char *s)
@@ -98,15 +100,15 @@ static void audit_addresses(struct cm_json *j, const struct gw_session *s)
 /* Under which policy and MDM export the decision was made: which bytes. */
 static void audit_sources(struct cm_json *j, const struct gw_worker *w)
 {
-	audit_pair(j, "policy", w->policy->path);
-	audit_pair(j, "policy_sha256", w->policy->sha256);
-	audit_pair(j, "inventory", w->inventory ? w->policy->inventory : NULL);
-	audit_pair(j, "inventory_sha256", w->inventory ? pst_inventory_sha256(w->inventory) : NULL);
+	audit_pair(j, "policy", w->pol.policy->path);
+	audit_pair(j, "policy_sha256", w->pol.policy->sha256);
+	audit_pair(j, "inventory", w->pol.inventory ? w->pol.policy->inventory : NULL);
+	audit_pair(j, "inventory_sha256", w->pol.inventory ? pst_inventory_sha256(w->pol.inventory) : NULL);
 }
 
 static void audit_write(struct gw_worker *w, const char *buf, size_t len)
 {
-	ssize_t n = write(w->audit_fd, buf, len);
+	ssize_t n = write(w->ctl.audit_fd, buf, len);
 
 	if (n != (ssize_t)len)
 		gw_err("audit log: write failed: %s; the decision above is not recorded",
@@ -123,7 +125,7 @@ void gw_audit_decision(struct gw_worker *w, const char *event, const struct pst_
 	size_t len = 0;
 	FILE *f;
 
-	if (w->audit_fd < 0)
+	if (w->ctl.audit_fd < 0)
 		return;
 	f = open_memstream(&buf, &len);
 	if (!f) {
@@ -157,16 +159,16 @@ void gw_audit_reopen(struct gw_worker *w)
 {
 	int fd;
 
-	if (!w->conf->audit_log || w->audit_fd < 0)
+	if (!w->pol.conf->audit_log || w->ctl.audit_fd < 0)
 		return;
-	fd = open(w->conf->audit_log,
+	fd = open(w->pol.conf->audit_log,
 		  O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0640);
 	if (fd < 0) {
 		gw_err("SIGUSR1: cannot reopen the audit log %s: %s; still writing to the file "
-		       "open before", w->conf->audit_log, strerror(errno));
+		       "open before", w->pol.conf->audit_log, strerror(errno));
 		return;
 	}
-	close(w->audit_fd);
-	w->audit_fd = fd;
-	gw_info("SIGUSR1: audit log %s reopened", w->conf->audit_log);
+	close(w->ctl.audit_fd);
+	w->ctl.audit_fd = fd;
+	gw_info("SIGUSR1: audit log %s reopened", w->pol.conf->audit_log);
 }

@@ -22,8 +22,18 @@
 
 #include <openssl/crypto.h>
 
-#include "gateway/gateway.h"
+#include "gateway/auth.h"
+#include "gateway/conn.h"
+#include "gateway/http.h"
 #include "gateway/log.h"
+#include "gateway/model.h"
+#include "gateway/refusal.h"
+#include "gateway/scan.h"
+#include "gateway/session.h"
+#include "gateway/token.h"
+#include "gateway/tunnel.h"
+#include "gateway/verdict.h"
+#include "posture/inventory.h"
 
 #define AUTH_XML_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" \
 	"<config-auth client=\"vpn\" type=\"complete\" aggregate-auth-version=\"2\">\n" \
@@ -84,7 +94,7 @@ void gw_auth_session(struct gw_conn *c, const struct gw_session *s)
 {
 	char hex[2 * GW_COOKIE_LEN + 1], headers[256];
 
-	gw_session_cookie_hex(s, hex);
+	gw_hex(s->cookie, GW_COOKIE_LEN, hex);
 	snprintf(headers, sizeof(headers), "Set-Cookie: webvpn=%s; Secure; HttpOnly\r\n", hex);
 	OPENSSL_cleanse(hex, sizeof(hex));
 	gw_info("auth ok device=%s peer=%s group=%s ownership=%s serial=%s verdict=%s",
@@ -117,9 +127,9 @@ static bool auth_wants_agent(struct gw_conn *c, const struct gw_http_req *req,
 		return true;
 	pst_facts_init(facts);
 	gw_client_facts(req, body, now, facts);
-	pst_inventory_facts(w->inventory, c->id.device_id, now, w->policy->max_inventory_age,
+	pst_inventory_facts(w->pol.inventory, c->id.device_id, now, w->pol.policy->max_inventory_age,
 			    facts);
-	wants = pst_policy_wants_agent(w->policy, &subj, facts);
+	wants = pst_policy_wants_agent(w->pol.policy, &subj, facts);
 	free(facts);
 	return wants;
 }
@@ -147,7 +157,7 @@ static void auth_login(struct gw_conn *c, const struct gw_http_req *req, const u
 		gw_verdict_login(c, req, body, sc);
 		return gw_scan_end(w, sc);
 	}
-	if (w->policy && auth_wants_agent(c, req, body)) {
+	if (w->pol.policy && auth_wants_agent(c, req, body)) {
 		/* The certificate is good: the reason travels with a session. */
 		if (gw_scan_new(w, &c->id, &sc) < 0)
 			return gw_verdict_refuse(c, GW_REF_RESOURCES);

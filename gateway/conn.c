@@ -37,8 +37,15 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 
-#include "gateway/gateway.h"
+#include "gateway/auth.h"
+#include "gateway/conn.h"
+#include "gateway/cstp.h"
+#include "gateway/http.h"
 #include "gateway/log.h"
+#include "gateway/model.h"
+#include "gateway/session.h"
+#include "gateway/tls.h"
+#include "gateway/tunnel.h"
 
 #define CONN_WHY_MAX	160	/* why a connection ends, for its log line */
 
@@ -58,11 +65,11 @@ void gw_peer_log(struct gw_worker *w, enum gw_log_level level, const char *fmt, 
 {
 	va_list ap;
 
-	if (w->peer_log_budget == 0) {
-		w->peer_log_suppressed++;
+	if (w->net.peer_log_budget == 0) {
+		w->net.peer_log_suppressed++;
 		return;
 	}
-	w->peer_log_budget--;
+	w->net.peer_log_budget--;
 	va_start(ap, fmt);
 	gw_vlog(level, fmt, ap);
 	va_end(ap);
@@ -70,12 +77,12 @@ void gw_peer_log(struct gw_worker *w, enum gw_log_level level, const char *fmt, 
 
 static void peer_log_refill(struct gw_worker *w)
 {
-	if (w->peer_log_suppressed)
+	if (w->net.peer_log_suppressed)
 		gw_warn("%lu more lines about failed or refused connections suppressed "
-			"(at most %u a second are logged)", w->peer_log_suppressed,
+			"(at most %u a second are logged)", w->net.peer_log_suppressed,
 			GW_PEER_LOG_BUDGET);
-	w->peer_log_suppressed = 0;
-	w->peer_log_budget = GW_PEER_LOG_BUDGET;
+	w->net.peer_log_suppressed = 0;
+	w->net.peer_log_budget = GW_PEER_LOG_BUDGET;
 }
 
 static void conn_format_peer(const struct sockaddr_storage *ss, char *buf, size_t len)
@@ -121,7 +128,7 @@ static struct gw_conn *conn_new(struct gw_worker *w, int fd, const struct sockad
 		return NULL;
 	c->w = w;
 	c->fd = fd;
-	c->ssl = SSL_new(w->tls);
+	c->ssl = SSL_new(w->net.tls);
 	if (!c->ssl || SSL_set_fd(c->ssl, fd) != 1 ||
 	    SSL_set_ex_data(c->ssl, gw_tls_conn_index(), c) != 1) {
 		SSL_free(c->ssl);
@@ -136,11 +143,11 @@ static struct gw_conn *conn_new(struct gw_worker *w, int fd, const struct sockad
 
 static void conn_link(struct gw_worker *w, struct gw_conn *c)
 {
-	c->next = w->conns;
-	if (w->conns)
-		w->conns->prev = c;
-	w->conns = c;
-	w->n_conns++;
+	c->next = w->net.conns;
+	if (w->net.conns)
+		w->net.conns->prev = c;
+	w->net.conns = c;
+	w->net.n_conns++;
 }
 
 /*
@@ -156,7 +163,7 @@ static bool conn_evict_oldest_unauthenticated(struct gw_worker *w)
 	struct gw_conn *c, *oldest = NULL;
 
 	/* New connections are linked at the head: the last match is the oldest. */
-	for (c = w->conns; c; c = c->next) {
+	for (c = w->net.conns; c; c = c->next) {
 		if (c->state != GW_CONN_TUNNEL)
 			oldest = c;
 	}
@@ -172,12 +179,12 @@ static void conn_accept_one(struct gw_worker *w, int fd, const struct sockaddr_s
 	struct gw_conn *c;
 	int one = 1;
 
-	if (w->n_conns >= w->conf->max_clients && !conn_evict_oldest_unauthenticated(w)) {
+	if (w->net.n_conns >= w->pol.conf->max_clients && !conn_evict_oldest_unauthenticated(w)) {
 		char peer[GW_PEER_MAX];
 
 		conn_format_peer(ss, peer, sizeof(peer));
 		gw_peer_log(w, GW_LOG_WARN, "closing connection peer=%s: max-clients (%u) reached, "
-			    "all of them tunnels", peer, w->conf->max_clients);
+			    "all of them tunnels", peer, w->pol.conf->max_clients);
 		close(fd);
 		return;
 	}
@@ -210,7 +217,7 @@ void gw_conn_accept(struct gw_worker *w)
 	for (int i = 0; i < 64; i++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
-		int fd = accept4(w->listen_fd, (struct sockaddr *)&ss, &sl,
+		int fd = accept4(w->net.listen_fd, (struct sockaddr *)&ss, &sl,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
@@ -265,12 +272,12 @@ void gw_conn_close(struct gw_conn *c, const char *why)
 	if (c->prev)
 		c->prev->next = c->next;
 	else
-		w->conns = c->next;
+		w->net.conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	w->n_conns--;
-	c->next = w->dead;
-	w->dead = c;
+	w->net.n_conns--;
+	c->next = w->net.dead;
+	w->net.dead = c;
 }
 
 void gw_conn_free(struct gw_conn *c)
@@ -613,7 +620,7 @@ static int conn_read_record(struct gw_conn *c, uint8_t *buf, size_t room)
  */
 static void conn_read(struct gw_conn *c)
 {
-	uint8_t *rx = c->w->rxbuf;
+	uint8_t *rx = c->w->net.rxbuf;
 
 	for (int turns = 0; c->fd >= 0 && c->state != GW_CONN_CLOSING && turns < 64; turns++) {
 		uint8_t *data = c->in ? c->in : rx;
@@ -633,17 +640,17 @@ static void conn_read(struct gw_conn *c)
 	/* Out of turns with records already read ahead: epoll will not say so. */
 	if (c->fd >= 0 && !c->pending && SSL_has_pending(c->ssl)) {
 		c->pending = true;
-		c->pending_next = c->w->pending;
-		c->w->pending = c;
+		c->pending_next = c->w->net.pending;
+		c->w->net.pending = c;
 	}
 }
 
 /* Serves connections that still hold read-ahead records from the last turn. */
 void gw_conns_pending(struct gw_worker *w)
 {
-	struct gw_conn *c = w->pending;
+	struct gw_conn *c = w->net.pending;
 
-	w->pending = NULL;
+	w->net.pending = NULL;
 	while (c) {
 		struct gw_conn *next = c->pending_next;
 
@@ -676,7 +683,7 @@ void gw_conn_event(struct gw_conn *c, uint32_t events)
 /* Once a second: handshake and HTTP deadlines, DPD and idle checks for tunnels. */
 void gw_conns_tick(struct gw_worker *w)
 {
-	struct gw_conn *c = w->conns, *next;
+	struct gw_conn *c = w->net.conns, *next;
 
 	peer_log_refill(w);
 	for (; c; c = next) {

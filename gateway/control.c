@@ -18,9 +18,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gateway/conn.h"
+#include "gateway/control.h"
+#include "gateway/crl.h"
 #include "gateway/ctlcmd.h"
-#include "gateway/gateway.h"
+#include "gateway/history.h"
+#include "gateway/json.h"
 #include "gateway/log.h"
+#include "gateway/model.h"
+#include "gateway/reeval.h"
+#include "gateway/reload.h"
+#include "gateway/session.h"
+#include "gateway/stats.h"
 
 struct ctl {
 	struct gw_worker *w;
@@ -55,7 +64,7 @@ static struct gw_session *ctl_session(struct gw_worker *w, const char *device)
 {
 	struct gw_session *best = NULL;
 
-	for (struct gw_session *s = w->sessions; s; s = s->next) {
+	for (struct gw_session *s = w->sess.sessions; s; s = s->next) {
 		if (strcmp(s->id.device_id, device) || s->verdict == PST_DENY)
 			continue;
 		if (!best || ctl_session_rank(s) > ctl_session_rank(best))
@@ -68,19 +77,19 @@ static struct gw_session *ctl_session(struct gw_worker *w, const char *device)
 
 static const char *ctl_crl_number(const struct gw_worker *w)
 {
-	return w->crl_meta.have_number ? w->crl_meta.number_dec : "none";
+	return w->pol.crl_meta.have_number ? w->pol.crl_meta.number_dec : "none";
 }
 
 /* The CRL in force, and whether the file could replace it ("stale"). */
 static void ctl_crl_text(struct ctl *x)
 {
 	const struct gw_worker *w = x->w;
-	const struct gw_crl_meta *m = &w->crl_meta;
+	const struct gw_crl_meta *m = &w->pol.crl_meta;
 	FILE *f = x->f;
 
-	fprintf(f, "crl:      %s (%lu revoked, number %s, loaded ", w->conf->crl, w->crl_revoked,
+	fprintf(f, "crl:      %s (%lu revoked, number %s, loaded ", w->pol.conf->crl, w->pol.crl_revoked,
 		ctl_crl_number(w));
-	ctl_text_time(f, w->crl_loaded);
+	ctl_text_time(f, w->pol.crl_loaded);
 	fputs(")\n          last update ", f);
 	ctl_text_time(f, m->last_update);
 	fprintf(f, " (age %llds), next update ", (long long)(x->now - m->last_update));
@@ -88,24 +97,24 @@ static void ctl_crl_text(struct ctl *x)
 		ctl_text_time(f, m->next_update);
 	else
 		fputs("none", f);
-	if (!w->crl_problem[0]) {
+	if (!w->pol.crl_problem[0]) {
 		fputs("; state ok\n", f);
 		return;
 	}
 	fputs("\n          state STALE since ", f);
-	ctl_text_time(f, w->crl_problem_since);
+	ctl_text_time(f, w->pol.crl_problem_since);
 	fprintf(f, " (%llu failed reloads): %s; the CRL above stays in force\n",
-		(unsigned long long)w->stats.crl_reload_failures, w->crl_problem);
+		(unsigned long long)w->stats.crl_reload_failures, w->pol.crl_problem);
 }
 
 static void ctl_certs_text(struct ctl *x)
 {
 	const struct gw_worker *w = x->w;
 
-	fprintf(x->f, "server:   %s (expires ", w->conf->server_cert ? w->conf->server_cert : "-");
-	ctl_text_time(x->f, w->server_not_after);
-	fprintf(x->f, ")\nca:       %s (expires ", w->conf->ca_cert ? w->conf->ca_cert : "-");
-	ctl_text_time(x->f, w->ca_not_after);
+	fprintf(x->f, "server:   %s (expires ", w->pol.conf->server_cert ? w->pol.conf->server_cert : "-");
+	ctl_text_time(x->f, w->pol.server_not_after);
+	fprintf(x->f, ")\nca:       %s (expires ", w->pol.conf->ca_cert ? w->pol.conf->ca_cert : "-");
+	ctl_text_time(x->f, w->pol.ca_not_after);
 	fputs(")\n", x->f);
 }
 
@@ -116,32 +125,32 @@ static void ctl_status_text(struct ctl *x, const struct gw_gauges *g)
 	FILE *f = x->f;
 
 	fprintf(f, "posternd %s, pid %d, up %lld s (since ", POSTERN_VERSION, (int)getpid(),
-		(long long)(x->now - w->started));
-	ctl_text_time(f, w->started);
+		(long long)(x->now - w->ctl.started));
+	ctl_text_time(f, w->ctl.started);
 	fprintf(f, ")\nsessions: %llu allow, %llu quarantine, %llu deny; %llu tunnels\n",
 		(unsigned long long)v[0], (unsigned long long)v[1], (unsigned long long)v[2],
 		(unsigned long long)g->tunnels);
 	fprintf(f, "pool:     IPv4 %llu of %llu leased", (unsigned long long)g->used4,
 		(unsigned long long)g->size4);
-	if (w->have_pool6)
+	if (w->dp.have_pool6)
 		fprintf(f, ", IPv6 %llu of %llu", (unsigned long long)g->used6,
 			(unsigned long long)g->size6);
-	fprintf(f, "\nconfig:   %s (loaded ", w->conf->path);
-	ctl_text_time(f, w->conf_loaded);
+	fprintf(f, "\nconfig:   %s (loaded ", w->pol.conf->path);
+	ctl_text_time(f, w->pol.conf_loaded);
 	fputs(")\n", f);
-	if (w->policy) {
-		fprintf(f, "policy:   %s (sha256 %s, loaded ", w->policy->path, w->policy->sha256);
-		ctl_text_time(f, w->policy_loaded);
+	if (w->pol.policy) {
+		fprintf(f, "policy:   %s (sha256 %s, loaded ", w->pol.policy->path, w->pol.policy->sha256);
+		ctl_text_time(f, w->pol.policy_loaded);
 		fputs(")\n", f);
 	} else {
 		fputs("policy:   none: every device with a valid certificate is allowed\n", f);
 	}
 	ctl_crl_text(x);
 	ctl_certs_text(x);
-	if (w->inventory) {
-		fprintf(f, "inventory: %s (%zu records, loaded ", w->policy->inventory,
-			pst_inventory_count(w->inventory));
-		ctl_text_time(f, w->inventory_loaded);
+	if (w->pol.inventory) {
+		fprintf(f, "inventory: %s (%zu records, loaded ", w->pol.policy->inventory,
+			pst_inventory_count(w->pol.inventory));
+		ctl_text_time(f, w->pol.inventory_loaded);
 		fputs(")\n", f);
 	}
 }
@@ -158,23 +167,23 @@ static void ctl_json_time_or_null(FILE *f, time_t t)
 static void ctl_crl_json(struct ctl *x)
 {
 	const struct gw_worker *w = x->w;
-	const struct gw_crl_meta *m = &w->crl_meta;
+	const struct gw_crl_meta *m = &w->pol.crl_meta;
 	FILE *f = x->f;
 
 	fputs(",\"crl\":{\"path\":", f);
-	gw_json_str(f, w->conf->crl);
+	gw_json_str(f, w->pol.conf->crl);
 	fputs(",\"loaded\":", f);
-	gw_json_time(f, w->crl_loaded);
-	fprintf(f, ",\"revoked\":%lu,\"number\":%s,\"last_update\":", w->crl_revoked,
+	gw_json_time(f, w->pol.crl_loaded);
+	fprintf(f, ",\"revoked\":%lu,\"number\":%s,\"last_update\":", w->pol.crl_revoked,
 		m->have_number ? m->number_dec : "null");
 	ctl_json_time_or_null(f, m->last_update);
 	fputs(",\"next_update\":", f);
 	ctl_json_time_or_null(f, m->next_update);
 	fprintf(f, ",\"age\":%lld,\"state\":\"%s\",\"problem\":", (long long)(x->now - m->last_update),
-		w->crl_problem[0] ? "stale" : "ok");
-	gw_json_str(f, w->crl_problem[0] ? w->crl_problem : NULL);
+		w->pol.crl_problem[0] ? "stale" : "ok");
+	gw_json_str(f, w->pol.crl_problem[0] ? w->pol.crl_problem : NULL);
 	fputs(",\"problem_since\":", f);
-	ctl_json_time_or_null(f, w->crl_problem[0] ? w->crl_problem_since : 0);
+	ctl_json_time_or_null(f, w->pol.crl_problem[0] ? w->pol.crl_problem_since : 0);
 	fprintf(f, ",\"reload_failures\":%llu}",
 		(unsigned long long)w->stats.crl_reload_failures);
 }
@@ -185,13 +194,13 @@ static void ctl_certs_json(struct ctl *x)
 	FILE *f = x->f;
 
 	fputs(",\"certificates\":{\"server\":{\"path\":", f);
-	gw_json_str(f, w->conf->server_cert);
+	gw_json_str(f, w->pol.conf->server_cert);
 	fputs(",\"not_after\":", f);
-	ctl_json_time_or_null(f, w->server_not_after);
+	ctl_json_time_or_null(f, w->pol.server_not_after);
 	fputs("},\"ca\":{\"path\":", f);
-	gw_json_str(f, w->conf->ca_cert);
+	gw_json_str(f, w->pol.conf->ca_cert);
 	fputs(",\"not_after\":", f);
-	ctl_json_time_or_null(f, w->ca_not_after);
+	ctl_json_time_or_null(f, w->pol.ca_not_after);
 	fputs("}}", f);
 }
 
@@ -202,29 +211,29 @@ static void ctl_status_json(struct ctl *x, const struct gw_gauges *g)
 	FILE *f = x->f;
 
 	fprintf(f, "{\"version\":\"%s\",\"pid\":%d,\"uptime\":%lld,\"started\":", POSTERN_VERSION,
-		(int)getpid(), (long long)(x->now - w->started));
-	gw_json_time(f, w->started);
+		(int)getpid(), (long long)(x->now - w->ctl.started));
+	gw_json_time(f, w->ctl.started);
 	fprintf(f, ",\"sessions\":{\"allow\":%llu,\"quarantine\":%llu,\"deny\":%llu,\"total\":%llu,"
 		"\"tunnels\":%llu}", (unsigned long long)v[0], (unsigned long long)v[1],
 		(unsigned long long)v[2], (unsigned long long)(v[0] + v[1] + v[2]),
 		(unsigned long long)g->tunnels);
 	fprintf(f, ",\"pool\":{\"ipv4\":{\"size\":%llu,\"used\":%llu},\"ipv6\":",
 		(unsigned long long)g->size4, (unsigned long long)g->used4);
-	if (w->have_pool6)
+	if (w->dp.have_pool6)
 		fprintf(f, "{\"size\":%llu,\"used\":%llu}}", (unsigned long long)g->size6,
 			(unsigned long long)g->used6);
 	else
 		fputs("null}", f);
 	fputs(",\"config\":{\"path\":", f);
-	gw_json_str(f, w->conf->path);
+	gw_json_str(f, w->pol.conf->path);
 	fputs(",\"loaded\":", f);
-	gw_json_time(f, w->conf_loaded);
+	gw_json_time(f, w->pol.conf_loaded);
 	fputs("},\"policy\":", f);
-	if (w->policy) {
+	if (w->pol.policy) {
 		fputs("{\"path\":", f);
-		gw_json_str(f, w->policy->path);
-		fprintf(f, ",\"sha256\":\"%s\",\"loaded\":", w->policy->sha256);
-		gw_json_time(f, w->policy_loaded);
+		gw_json_str(f, w->pol.policy->path);
+		fprintf(f, ",\"sha256\":\"%s\",\"loaded\":", w->pol.policy->sha256);
+		gw_json_time(f, w->pol.policy_loaded);
 		fputc('}', f);
 	} else {
 		fputs("null", f);
@@ -232,12 +241,12 @@ static void ctl_status_json(struct ctl *x, const struct gw_gauges *g)
 	ctl_crl_json(x);
 	ctl_certs_json(x);
 	fputs(",\"inventory\":", f);
-	if (w->inventory) {
+	if (w->pol.inventory) {
 		fputs("{\"path\":", f);
-		gw_json_str(f, w->policy->inventory);
+		gw_json_str(f, w->pol.policy->inventory);
 		fputs(",\"loaded\":", f);
-		gw_json_time(f, w->inventory_loaded);
-		fprintf(f, ",\"records\":%zu}", pst_inventory_count(w->inventory));
+		gw_json_time(f, w->pol.inventory_loaded);
+		fprintf(f, ",\"records\":%zu}", pst_inventory_count(w->pol.inventory));
 	} else {
 		fputs("null", f);
 	}
@@ -360,7 +369,7 @@ static int ctl_sessions(struct ctl *x, const char *arg)
 		fputs("{\"sessions\":[", x->f);
 	else
 		ctl_sessions_text_head(x->f);
-	for (const struct gw_session *s = x->w->sessions; s; s = s->next) {
+	for (const struct gw_session *s = x->w->sess.sessions; s; s = s->next) {
 		if (s->verdict == PST_DENY)	/* a refusal on its way to the device */
 			continue;
 		if (x->json) {
@@ -418,7 +427,7 @@ static void ctl_show_facts(struct ctl *x, const struct gw_session *s)
 
 	if (!facts)
 		return;
-	if (gw_session_facts(x->w->policy, x->w->inventory, s, x->now, facts) < 0)
+	if (gw_session_facts(x->w->pol.policy, x->w->pol.inventory, s, x->now, facts) < 0)
 		facts->n = 0;
 	if (x->json)
 		fputs(",\"facts\":[", f);
@@ -455,9 +464,9 @@ static void ctl_show_history(struct ctl *x, const char *device)
 		fputs(",\"history\":[", f);
 	else
 		fputs("history:\n", f);
-	for (size_t k = 0; k < w->history_n; k++) {
-		size_t i = (w->history_next + GW_HISTORY_MAX - w->history_n + k) % GW_HISTORY_MAX;
-		const struct gw_history *h = &w->history[i];
+	for (size_t k = 0; k < w->ctl.history_n; k++) {
+		size_t i = (w->ctl.history_next + GW_HISTORY_MAX - w->ctl.history_n + k) % GW_HISTORY_MAX;
+		const struct gw_history *h = &w->ctl.history[i];
 
 		if (strcmp(h->device, device))
 			continue;
@@ -490,8 +499,8 @@ static void ctl_show_history(struct ctl *x, const char *device)
 
 static bool ctl_history_has(const struct gw_worker *w, const char *device)
 {
-	for (size_t k = 0; k < w->history_n; k++) {
-		if (!strcmp(w->history[k].device, device))
+	for (size_t k = 0; k < w->ctl.history_n; k++) {
+		if (!strcmp(w->ctl.history[k].device, device))
 			return true;
 	}
 	return false;

@@ -17,7 +17,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "gateway/gateway.h"
+#include "gateway/crl.h"
+#include "gateway/tls.h"
 
 time_t gw_asn1_time(const ASN1_TIME *t)
 {

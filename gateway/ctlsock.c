@@ -28,8 +28,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "gateway/gateway.h"
+#include "gateway/control.h"
+#include "gateway/ctlsock.h"
+#include "gateway/http.h"
 #include "gateway/log.h"
+#include "gateway/model.h"
+#include "gateway/stats.h"
 
 #define ADMIN_CLIENTS_MAX	16
 #define ADMIN_REQUEST_MAX	4096
@@ -146,7 +150,7 @@ static int admin_metrics_open(struct gw_admin *a, const struct gw_conf *conf)
 
 int gw_admin_open(struct gw_worker *w)
 {
-	const struct gw_conf *conf = w->conf;
+	const struct gw_conf *conf = w->pol.conf;
 	struct gw_admin *a;
 	int err = 0;
 
@@ -156,7 +160,7 @@ int gw_admin_open(struct gw_worker *w)
 	if (!a)
 		return -ENOMEM;
 	a->control_fd = a->metrics_fd = -1;
-	w->admin = a;
+	w->ctl.admin = a;
 	a->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (a->epfd < 0)
 		return -errno;
@@ -194,7 +198,7 @@ static bool admin_peer_allowed(int fd)
 
 static void admin_accept(struct gw_worker *w, int lfd, bool metrics)
 {
-	struct gw_admin *a = w->admin;
+	struct gw_admin *a = w->ctl.admin;
 	struct admin_client *cl;
 	int fd;
 
@@ -376,7 +380,7 @@ static int admin_request(struct gw_worker *w, struct admin_client *cl)
 
 static void admin_read(struct gw_worker *w, struct admin_client *cl)
 {
-	struct gw_admin *a = w->admin;
+	struct gw_admin *a = w->ctl.admin;
 	ssize_t n = read(cl->fd, cl->in + cl->in_len, ADMIN_REQUEST_MAX - cl->in_len);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -412,7 +416,7 @@ static void admin_write(struct gw_admin *a, struct admin_client *cl)
 
 void gw_admin_event(struct gw_worker *w)
 {
-	struct gw_admin *a = w->admin;
+	struct gw_admin *a = w->ctl.admin;
 	struct epoll_event evs[ADMIN_CLIENTS_MAX + 2];
 	int n;
 
@@ -437,7 +441,7 @@ void gw_admin_event(struct gw_worker *w)
 /* Clients past their deadline are cut off. */
 void gw_admin_tick(struct gw_worker *w)
 {
-	struct gw_admin *a = w->admin;
+	struct gw_admin *a = w->ctl.admin;
 	struct admin_client *cl, *next;
 
 	if (!a)
@@ -451,12 +455,12 @@ void gw_admin_tick(struct gw_worker *w)
 
 int gw_admin_fd(const struct gw_worker *w)
 {
-	return w->admin ? w->admin->epfd : -1;
+	return w->ctl.admin ? w->ctl.admin->epfd : -1;
 }
 
 void gw_admin_close(struct gw_worker *w)
 {
-	struct gw_admin *a = w->admin;
+	struct gw_admin *a = w->ctl.admin;
 
 	if (!a)
 		return;
@@ -466,12 +470,12 @@ void gw_admin_close(struct gw_worker *w)
 		close(a->control_fd);
 		/* Fails after the privilege drop when the directory is root's: the
 		 * next start replaces the socket then. */
-		unlink(w->conf->control_socket);
+		unlink(w->pol.conf->control_socket);
 	}
 	if (a->metrics_fd >= 0)
 		close(a->metrics_fd);
 	if (a->epfd >= 0)
 		close(a->epfd);
 	free(a);
-	w->admin = NULL;
+	w->ctl.admin = NULL;
 }

@@ -10,7 +10,7 @@
 #include <stdio.h>
 
 #include "common/json.h"
-#include "gateway/gateway.h"
+#include "gateway/json.h"
 
 void gw_json_str(FILE *f, const char *s)
 {

@@ -30,9 +30,9 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
-#include "gateway/gateway.h"
 #include "gateway/keyd.h"
 #include "gateway/log.h"
+#include "gateway/privs.h"
 
 #define KEYD_TIMEOUT_SEC	2	/* a signature takes well under a millisecond */
 

@@ -74,3 +74,15 @@ void gw_vlog(enum gw_log_level level, const char *fmt, va_list ap)
 		/* Nowhere left to report a failing log sink. */
 	}
 }
+
+void gw_log_lines(const char *err)
+{
+	const char *p = err;
+
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+
+		gw_err("  %.*s", (int)(nl ? (size_t)(nl - p) : strlen(p)), p);
+		p = nl ? nl + 1 : NULL;
+	}
+}

@@ -23,4 +23,7 @@ void gw_vlog(enum gw_log_level level, const char *fmt, va_list ap)
 #define gw_warn(...)  gw_log(GW_LOG_WARN, __VA_ARGS__)
 #define gw_err(...)   gw_log(GW_LOG_ERR, __VA_ARGS__)
 
+/* Each line of a loader's message (FILE:LINE: problem) as its own error line. */
+void gw_log_lines(const char *text);
+
 #endif

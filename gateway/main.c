@@ -15,8 +15,12 @@
 
 #include "conf/conf.h"
 #include "conf/policy.h"
-#include "gateway/gateway.h"
+#include "gateway/access.h"
 #include "gateway/log.h"
+#include "gateway/model.h"
+#include "gateway/privs.h"
+#include "gateway/worker.h"
+#include "posture/inventory.h"
 
 #define DEFAULT_CONF "/etc/postern/posternd.conf"
 
@@ -123,13 +127,13 @@ static int run(struct gw_conf *conf, struct conf_policy *policy)
 			gw_info("running as user %s", conf->user);
 	}
 	if (err == 0) {
-		conf_cidr_format(&w.conf->ipv4_pool, pool, sizeof(pool));
-		if (w.policy)
+		conf_cidr_format(&w.pol.conf->ipv4_pool, pool, sizeof(pool));
+		if (w.pol.policy)
 			gw_info("posture policy %s (sha256 %s): %zu rules, agent %s",
-				w.policy->path, w.policy->sha256, w.policy->n_rules,
-				w.policy->agent == CONF_AGENT_REQUIRED ? "required" : "optional");
-		gw_info("listening on %s:%u (tun %s, pool %s)", w.conf->listen, w.conf->port,
-			w.tun.name, pool);
+				w.pol.policy->path, w.pol.policy->sha256, w.pol.policy->n_rules,
+				w.pol.policy->agent == CONF_AGENT_REQUIRED ? "required" : "optional");
+		gw_info("listening on %s:%u (tun %s, pool %s)", w.pol.conf->listen, w.pol.conf->port,
+			w.dp.tun.name, pool);
 		err = gw_worker_run(&w);
 	} else {
 		gw_err("start-up failed: %s", strerror(-err));

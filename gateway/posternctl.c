@@ -21,7 +21,6 @@
 #include "common/macros.h"
 #include "conf/conf.h"
 #include "gateway/ctlcmd.h"
-#include "gateway/gateway.h"
 
 #define CTL_DEFAULT_SOCKET	"/run/postern/posternd.sock"
 #define CTL_DEFAULT_CONF	"/etc/postern/posternd.conf"

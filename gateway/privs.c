@@ -23,7 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "gateway/gateway.h"
+#include "gateway/privs.h"
 
 #define PRIVS_TRY_MAX	16
 

@@ -30,18 +30,24 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
-#include "gateway/gateway.h"
+#include "gateway/auth.h"
+#include "gateway/conn.h"
+#include "gateway/http.h"
 #include "gateway/log.h"
+#include "gateway/model.h"
+#include "gateway/refusal.h"
+#include "gateway/scan.h"
+#include "gateway/token.h"
 
 #define SCAN_PREFIX	"/+CSCOE+/sdesktop/"
 #define SCAN_XML_HEAD	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 
 static void scan_unlink(struct gw_worker *w, struct gw_scan *sc)
 {
-	for (struct gw_scan **p = &w->scans; *p; p = &(*p)->next) {
+	for (struct gw_scan **p = &w->sess.scans; *p; p = &(*p)->next) {
 		if (*p == sc) {
 			*p = sc->next;
-			w->n_scans--;
+			w->sess.n_scans--;
 			return;
 		}
 	}
@@ -57,7 +63,7 @@ void gw_scan_end(struct gw_worker *w, struct gw_scan *sc)
 /* The oldest scan is the last in the list (new ones go to the front). */
 static void scan_evict_oldest(struct gw_worker *w)
 {
-	struct gw_scan *sc = w->scans;
+	struct gw_scan *sc = w->sess.scans;
 
 	while (sc && sc->next)
 		sc = sc->next;
@@ -75,12 +81,12 @@ int gw_scan_new(struct gw_worker *w, const struct pst_identity *id, struct gw_sc
 	struct gw_scan *sc, *next;
 	uint8_t ticket[GW_TICKET_LEN];
 
-	for (sc = w->scans; sc; sc = next) {
+	for (sc = w->sess.scans; sc; sc = next) {
 		next = sc->next;
 		if (!strcmp(sc->id.device_id, id->device_id))
 			gw_scan_end(w, sc);
 	}
-	if (w->n_scans >= w->conf->max_clients)
+	if (w->sess.n_scans >= w->pol.conf->max_clients)
 		scan_evict_oldest(w);
 	sc = calloc(1, sizeof(*sc));
 	if (!sc)
@@ -94,9 +100,9 @@ int gw_scan_new(struct gw_worker *w, const struct pst_identity *id, struct gw_sc
 	sc->id = *id;
 	sc->expires = w->now + GW_SCAN_TIMEOUT;
 	pst_facts_init(&sc->facts);
-	sc->next = w->scans;
-	w->scans = sc;
-	w->n_scans++;
+	sc->next = w->sess.scans;
+	w->sess.scans = sc;
+	w->sess.n_scans++;
 	*out = sc;
 	return 0;
 }
@@ -109,7 +115,7 @@ struct gw_scan *gw_scan_find(struct gw_worker *w, const char *token_hex, size_t 
 
 	if (gw_cookie_parse(token_hex, len, want) < 0)
 		return NULL;
-	for (struct gw_scan *sc = w->scans; sc; sc = sc->next) {
+	for (struct gw_scan *sc = w->sess.scans; sc; sc = sc->next) {
 		if (CRYPTO_memcmp(sc->token, want, GW_COOKIE_LEN) == 0)
 			found = sc;
 	}
@@ -123,7 +129,7 @@ static struct gw_scan *scan_by_ticket(struct gw_worker *w, const char *ticket, s
 
 	if (len != 2 * GW_TICKET_LEN)
 		return NULL;
-	for (struct gw_scan *sc = w->scans; sc; sc = sc->next) {
+	for (struct gw_scan *sc = w->sess.scans; sc; sc = sc->next) {
 		if (CRYPTO_memcmp(sc->ticket, ticket, len) == 0)
 			found = sc;
 	}
@@ -134,7 +140,7 @@ void gw_scans_expire(struct gw_worker *w)
 {
 	struct gw_scan *sc, *next;
 
-	for (sc = w->scans; sc; sc = next) {
+	for (sc = w->sess.scans; sc; sc = next) {
 		next = sc->next;
 		if (sc->expires <= w->now)
 			gw_scan_end(w, sc);
@@ -143,8 +149,8 @@ void gw_scans_expire(struct gw_worker *w)
 
 void gw_scans_free(struct gw_worker *w)
 {
-	while (w->scans)
-		gw_scan_end(w, w->scans);
+	while (w->sess.scans)
+		gw_scan_end(w, w->sess.scans);
 }
 
 /*

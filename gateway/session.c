@@ -23,47 +23,13 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
-#include "gateway/gateway.h"
+#include "gateway/conn.h"
+#include "gateway/cstp.h"
 #include "gateway/log.h"
-
-static const char hexdigits[] = "0123456789abcdef";
-
-void gw_hex(const uint8_t *in, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hexdigits[in[i] >> 4];
-		out[2 * i + 1] = hexdigits[in[i] & 0xf];
-	}
-	out[2 * n] = '\0';
-}
-
-void gw_session_cookie_hex(const struct gw_session *s, char hex[2 * GW_COOKIE_LEN + 1])
-{
-	gw_hex(s->cookie, GW_COOKIE_LEN, hex);
-}
-
-static int hex_value(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	return -1;
-}
-
-int gw_cookie_parse(const char *hex, size_t len, uint8_t out[GW_COOKIE_LEN])
-{
-	if (len != 2 * GW_COOKIE_LEN)
-		return -EINVAL;
-	for (size_t i = 0; i < GW_COOKIE_LEN; i++) {
-		int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
+#include "gateway/model.h"
+#include "gateway/pool.h"
+#include "gateway/session.h"
+#include "gateway/token.h"
 
 /*
  * Every session is compared, with CRYPTO_memcmp and without an early exit,
@@ -76,7 +42,7 @@ struct gw_session *gw_session_find(struct gw_worker *w, const char *cookie_hex, 
 
 	if (gw_cookie_parse(cookie_hex, len, want) < 0)
 		return NULL;
-	for (struct gw_session *s = w->sessions; s; s = s->next) {
+	for (struct gw_session *s = w->sess.sessions; s; s = s->next) {
 		if (CRYPTO_memcmp(s->cookie, want, GW_COOKIE_LEN) == 0)
 			found = s;
 	}
@@ -90,7 +56,7 @@ static void session_end_others(struct gw_worker *w, const struct gw_session *kee
 {
 	struct gw_session *s, *next;
 
-	for (s = w->sessions; s; s = next) {
+	for (s = w->sess.sessions; s; s = next) {
 		next = s->next;
 		if (s != keep && (!pending_only || !s->connects) &&
 		    !strcmp(s->id.device_id, device_id))
@@ -121,8 +87,8 @@ int gw_session_new(struct gw_worker *w, const struct pst_identity *id, struct gw
 	s->verdict = PST_DENY;		/* fail closed: the caller grants more */
 	s->detached = w->now;
 	s->since = time(NULL);
-	s->next = w->sessions;
-	w->sessions = s;
+	s->next = w->sess.sessions;
+	w->sess.sessions = s;
 	*out = s;
 	return 0;
 }
@@ -149,10 +115,10 @@ static int lease_one(struct gw_pool *pool, struct gw_session **by, struct gw_ses
  */
 bool gw_session_wants_v6(const struct gw_worker *w, const struct gw_session *s)
 {
-	const struct conf_cidr *r = s->routes ? s->routes : w->conf->routes;
-	size_t n = s->routes ? s->n_routes : w->conf->n_routes;
+	const struct conf_cidr *r = s->routes ? s->routes : w->pol.conf->routes;
+	size_t n = s->routes ? s->n_routes : w->pol.conf->n_routes;
 
-	if (w->policy && !s->routes)
+	if (w->pol.policy && !s->routes)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		if (r[i].family == AF_INET6)
@@ -167,13 +133,13 @@ int gw_session_lease(struct gw_worker *w, struct gw_session *s)
 	int err;
 
 	if (!s->lease.have_v4) {
-		err = lease_one(&w->pool4, w->by_v4, s, &s->v4_index, &s->lease.v4);
+		err = lease_one(&w->dp.pool4, w->dp.by_v4, s, &s->v4_index, &s->lease.v4);
 		if (err < 0)
 			return err;
 		s->lease.have_v4 = true;
 	}
-	if (w->have_pool6 && !s->lease.have_v6 && gw_session_wants_v6(w, s)) {
-		err = lease_one(&w->pool6, w->by_v6, s, &s->v6_index, &s->lease.v6);
+	if (w->dp.have_pool6 && !s->lease.have_v6 && gw_session_wants_v6(w, s)) {
+		err = lease_one(&w->dp.pool6, w->dp.by_v6, s, &s->v6_index, &s->lease.v6);
 		if (err < 0)
 			return err;
 		s->lease.have_v6 = true;
@@ -183,7 +149,7 @@ int gw_session_lease(struct gw_worker *w, struct gw_session *s)
 
 static void session_unlink(struct gw_worker *w, struct gw_session *s)
 {
-	for (struct gw_session **p = &w->sessions; *p; p = &(*p)->next) {
+	for (struct gw_session **p = &w->sess.sessions; *p; p = &(*p)->next) {
 		if (*p == s) {
 			*p = s->next;
 			return;
@@ -194,12 +160,12 @@ static void session_unlink(struct gw_worker *w, struct gw_session *s)
 static void session_release(struct gw_worker *w, struct gw_session *s)
 {
 	if (s->lease.have_v4) {
-		w->by_v4[s->v4_index] = NULL;
-		gw_pool_release(&w->pool4, s->v4_index);
+		w->dp.by_v4[s->v4_index] = NULL;
+		gw_pool_release(&w->dp.pool4, s->v4_index);
 	}
 	if (s->lease.have_v6) {
-		w->by_v6[s->v6_index] = NULL;
-		gw_pool_release(&w->pool6, s->v6_index);
+		w->dp.by_v6[s->v6_index] = NULL;
+		gw_pool_release(&w->dp.pool6, s->v6_index);
 	}
 }
 
@@ -244,11 +210,11 @@ struct gw_session *gw_session_by_addr(struct gw_worker *w, const uint8_t *pkt, s
 	uint32_t index;
 
 	if (len >= 20 && pkt[0] >> 4 == 4) {
-		if (gw_pool_index(&w->pool4, pkt + 16, &index) == 0)
-			return w->by_v4[index];
-	} else if (len >= 40 && pkt[0] >> 4 == 6 && w->have_pool6) {
-		if (gw_pool_index(&w->pool6, pkt + 24, &index) == 0)
-			return w->by_v6[index];
+		if (gw_pool_index(&w->dp.pool4, pkt + 16, &index) == 0)
+			return w->dp.by_v4[index];
+	} else if (len >= 40 && pkt[0] >> 4 == 6 && w->dp.have_pool6) {
+		if (gw_pool_index(&w->dp.pool6, pkt + 24, &index) == 0)
+			return w->dp.by_v6[index];
 	}
 	return NULL;
 }
@@ -260,14 +226,21 @@ struct gw_session *gw_session_by_addr(struct gw_worker *w, const uint8_t *pkt, s
  */
 void gw_sessions_expire(struct gw_worker *w)
 {
-	struct gw_session *s = w->sessions, *next;
+	struct gw_session *s = w->sess.sessions, *next;
 	time_t wall = time(NULL);
 
 	for (; s; s = next) {
 		next = s->next;
 		if (s->id.not_after && wall >= s->id.not_after)
 			gw_session_end_for(w, s, GW_END_EXPIRED, "certificate expired");
-		else if (!s->conn && w->now - s->detached >= (time_t)w->conf->cookie_timeout)
+		else if (!s->conn && w->now - s->detached >= (time_t)w->pol.conf->cookie_timeout)
 			gw_session_end(w, s, "cookie expired (no reconnect within cookie-timeout)");
 	}
+}
+
+void gw_session_end_for(struct gw_worker *w, struct gw_session *s, enum gw_end why,
+			const char *text)
+{
+	w->stats.ended[why]++;
+	gw_session_end(w, s, text);
 }

@@ -9,90 +9,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gateway/gateway.h"
-
-#define NOT_CLIENT "certificate is not a device (client) certificate"
-
-/*
- * Every refusal: the counter it is counted under, that counter's key (the
- * stats key and the metric's reason label, on the counters' own rows) and
- * the words the device is told (X-Reason) and the log says. A client quirk
- * shapes some words: openconnect prints them after "reason: ".
- */
-static const struct {
-	enum gw_refusal counter;
-	const char *key;
-	const char *words;
-} refusals[GW_REF_N] = {
-	[GW_REF_NONE] = { GW_REF_BAD_CERTIFICATE, NULL, "device certificate rejected" },
-	[GW_REF_REVOKED] = { GW_REF_REVOKED, "revoked", "device certificate has been revoked" },
-	[GW_REF_EXPIRED] = { GW_REF_EXPIRED, "expired", "device certificate has expired" },
-	[GW_REF_NOT_YET_VALID] = { GW_REF_NOT_YET_VALID, "not_yet_valid",
-				   "device certificate is not yet valid" },
-	[GW_REF_UNKNOWN_CA] = { GW_REF_UNKNOWN_CA, "unknown_ca",
-				"device certificate was not issued by this gateway's CA" },
-	[GW_REF_CRL_OUT_OF_DATE] = { GW_REF_CRL_OUT_OF_DATE, "crl_out_of_date",
-				     "the gateway's revocation list is out of date; contact IT" },
-	[GW_REF_NOT_CLIENT_CERT] = { GW_REF_NOT_CLIENT_CERT, "not_client_cert", NOT_CLIENT },
-	[GW_REF_NO_CERTIFICATE] = { GW_REF_NO_CERTIFICATE, "no_certificate",
-				    "a device certificate is required" },
-	[GW_REF_BAD_CERTIFICATE] = { GW_REF_BAD_CERTIFICATE, "bad_certificate",
-				     "device certificate rejected" },
-	[GW_REF_POLICY_DENY] = { GW_REF_POLICY_DENY, "policy_deny", "denied by the posture policy" },
-	[GW_REF_POOL_EXHAUSTED] = { GW_REF_POOL_EXHAUSTED, "pool_exhausted",
-				    "the VPN address pool is exhausted; try again later" },
-	[GW_REF_RESOURCES] = { GW_REF_RESOURCES, "resources",
-			       "the gateway is out of resources; try again later" },
-	[GW_REF_COOKIE] = { GW_REF_COOKIE, "cookie", "CONNECT with an unknown or expired cookie" },
-	[GW_REF_POSTURE_CHECK] = { GW_REF_POSTURE_CHECK, "posture_check",
-				   "the posture check expired or was already used; connect again" },
-	[GW_REF_CERT_IS_CA] = { GW_REF_NOT_CLIENT_CERT, NULL,
-				NOT_CLIENT ": it is a CA certificate (basicConstraints CA:TRUE)" },
-	[GW_REF_CERT_NO_EKU] = { GW_REF_NOT_CLIENT_CERT, NULL, NOT_CLIENT
-				 ": it has no extended key usage (clientAuth is required)" },
-	[GW_REF_CERT_EKU_NOT_CLIENT] = { GW_REF_NOT_CLIENT_CERT, NULL, NOT_CLIENT
-					 ": its extended key usage does not include clientAuth" },
-	[GW_REF_CERT_BAD_EXTENSIONS] = { GW_REF_NOT_CLIENT_CERT, NULL,
-					 NOT_CLIENT ": its extensions cannot be read" },
-	[GW_REF_NO_DEVICE_NAME] = { GW_REF_BAD_CERTIFICATE, NULL,
-				    "certificate does not name a device (no urn:postern:device)" },
-	[GW_REF_COOKIE_NONE] = { GW_REF_COOKIE, NULL, "CONNECT without a session cookie" },
-	[GW_REF_COOKIE_UNKNOWN_NO_CERT] = { GW_REF_COOKIE, NULL, "CONNECT with an unknown or "
-					    "expired cookie and no certificate" },
-	[GW_REF_COOKIE_OTHER_CERT] = { GW_REF_COOKIE, NULL,
-				       "CONNECT with a cookie issued to another certificate" },
-	[GW_REF_COOKIE_CERT_EXPIRED] = { GW_REF_COOKIE, NULL, "CONNECT with a cookie whose "
-					 "device certificate has expired" },
-	[GW_REF_POSTURE_OTHER_DEVICE] = { GW_REF_POSTURE_CHECK, NULL,
-					  "the posture check belongs to another device" },
-};
-
-/* Out of range reads as no refusal recorded: a bad certificate (fail closed). */
-static enum gw_refusal refusal_valid(enum gw_refusal r)
-{
-	return (unsigned int)r < GW_REF_N ? r : GW_REF_NONE;
-}
-
-const char *gw_refusal_words(enum gw_refusal r, const char *text)
-{
-	return text ? text : refusals[refusal_valid(r)].words;
-}
-
-enum gw_refusal gw_refusal_counter(enum gw_refusal r)
-{
-	return refusals[refusal_valid(r)].counter;
-}
-
-const char *gw_refusal_key(enum gw_refusal r)
-{
-	return refusals[gw_refusal_counter(r)].key;
-}
-
-void gw_stats_refused(struct gw_worker *w, enum gw_refusal r)
-{
-	w->stats.refused++;
-	w->stats.refused_by[gw_refusal_counter(r)]++;
-}
+#include "gateway/crl.h"
+#include "gateway/json.h"
+#include "gateway/model.h"
+#include "gateway/refusal.h"
+#include "gateway/stats.h"
 
 static const char *const end_keys[GW_END_N] = {
 	[GW_END_KICKED] = "kicked",
@@ -127,7 +48,7 @@ static uint64_t unix_time(time_t t)
  */
 static void pki_rows(struct rows *rs, const struct gw_worker *w)
 {
-	const struct gw_crl_meta *m = &w->crl_meta;
+	const struct gw_crl_meta *m = &w->pol.crl_meta;
 	time_t now = time(NULL);
 
 	row(rs, "crl", "last_update", "postern_crl_last_update_timestamp_seconds", NULL,
@@ -143,29 +64,29 @@ static void pki_rows(struct rows *rs, const struct gw_worker *w)
 	    "CRL number of the CRL in force (0: none)", true, gw_crl_number_u64(m));
 	row(rs, "crl", "stale", "postern_crl_stale", NULL,
 	    "1 while the CRL file cannot replace the one in force (unreadable, bad, or older)",
-	    true, w->crl_problem[0] != '\0');
+	    true, w->pol.crl_problem[0] != '\0');
 	row(rs, "crl", "reload_failures", "postern_crl_reload_failures_total", NULL,
 	    "Times the CRL file could not replace the one in force", false,
 	    w->stats.crl_reload_failures);
 	row(rs, "certificate_expiry", "server", "postern_certificate_expiry_timestamp_seconds",
 	    "cert=\"server\"", "notAfter of the certificate, in seconds since the epoch", true,
-	    unix_time(w->server_not_after));
+	    unix_time(w->pol.server_not_after));
 	row(rs, "certificate_expiry", "ca", "postern_certificate_expiry_timestamp_seconds",
-	    "cert=\"ca\"", NULL, true, unix_time(w->ca_not_after));
+	    "cert=\"ca\"", NULL, true, unix_time(w->pol.ca_not_after));
 }
 
 void gw_stats_gauges(const struct gw_worker *w, struct gw_gauges *g)
 {
 	memset(g, 0, sizeof(*g));
-	for (const struct gw_session *s = w->sessions; s; s = s->next) {
+	for (const struct gw_session *s = w->sess.sessions; s; s = s->next) {
 		g->sessions[s->verdict]++;
 		g->tunnels += s->conn != NULL;
 		g->used4 += s->lease.have_v4;
 		g->used6 += s->lease.have_v6;
 	}
-	g->size4 = g->used4 + w->pool4.n_free;
-	if (w->have_pool6)
-		g->size6 = g->used6 + w->pool6.n_free;
+	g->size4 = g->used4 + w->dp.pool4.n_free;
+	if (w->dp.have_pool6)
+		g->size6 = g->used6 + w->dp.pool6.n_free;
 }
 
 size_t gw_stats_rows(const struct gw_worker *w, struct gw_stat_row *r, size_t cap)
@@ -180,7 +101,7 @@ size_t gw_stats_rows(const struct gw_worker *w, struct gw_stat_row *r, size_t ca
 	struct gw_gauges g;
 
 	for (int i = GW_REF_NONE + 1; i < GW_REF_COUNTERS; i++)
-		snprintf(ref_labels[i], sizeof(ref_labels[i]), "reason=\"%s\"", refusals[i].key);
+		snprintf(ref_labels[i], sizeof(ref_labels[i]), "reason=\"%s\"", gw_refusal_key((enum gw_refusal)i));
 	for (int i = 0; i < GW_END_N; i++)
 		snprintf(end_labels[i], sizeof(end_labels[i]), "reason=\"%s\"", end_keys[i]);
 	gw_stats_gauges(w, &g);
@@ -190,7 +111,7 @@ size_t gw_stats_rows(const struct gw_worker *w, struct gw_stat_row *r, size_t ca
 	row(&rs, NULL, "handshakes", "postern_handshakes_total", NULL,
 	    "TLS handshakes completed", false, st->handshakes);
 	for (int i = GW_REF_NONE + 1; i < GW_REF_COUNTERS; i++)
-		row(&rs, "refused", refusals[i].key, "postern_refusals_total", ref_labels[i],
+		row(&rs, "refused", gw_refusal_key((enum gw_refusal)i), "postern_refusals_total", ref_labels[i],
 		    i > GW_REF_NONE + 1 ? NULL : "Requests refused, by reason", false,
 		    st->refused_by[i]);
 	for (int v = 0; v < 3; v++)
@@ -240,14 +161,14 @@ size_t gw_stats_rows(const struct gw_worker *w, struct gw_stat_row *r, size_t ca
 	    "Leasable pool addresses", true, g.used4);
 	row(&rs, "pool", "ipv4_size", "postern_pool_addresses", "family=\"ipv4\",state=\"size\"",
 	    NULL, true, g.size4);
-	if (w->have_pool6) {
+	if (w->dp.have_pool6) {
 		row(&rs, "pool", "ipv6_used", "postern_pool_addresses",
 		    "family=\"ipv6\",state=\"used\"", NULL, true, g.used6);
 		row(&rs, "pool", "ipv6_size", "postern_pool_addresses",
 		    "family=\"ipv6\",state=\"size\"", NULL, true, g.size6);
 	}
 	row(&rs, NULL, "uptime", "postern_uptime_seconds", NULL, "Seconds since start", true,
-	    (uint64_t)(time(NULL) - w->started));
+	    (uint64_t)(time(NULL) - w->ctl.started));
 	pki_rows(&rs, w);
 	return rs.n;
 }

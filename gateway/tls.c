@@ -21,9 +21,11 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "gateway/gateway.h"
+#include "gateway/conn.h"
 #include "gateway/keyd.h"
 #include "gateway/log.h"
+#include "gateway/model.h"
+#include "gateway/tls.h"
 
 
 static int tls_conn_idx = -1;

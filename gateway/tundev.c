@@ -22,8 +22,10 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 
-#include "gateway/gateway.h"
 #include "gateway/log.h"
+#include "gateway/model.h"
+#include "gateway/pool.h"
+#include "gateway/tundev.h"
 
 int gw_tun_open(struct gw_tun *tun, const char *name)
 {
@@ -120,11 +122,11 @@ int gw_tun_configure(struct gw_tun *tun, const struct gw_worker *w)
 		return -ENOMEM;
 	err = nl_connect(sk, NETLINK_ROUTE);
 	if (err >= 0)
-		err = tun_link_up(sk, tun, w->conf->mtu);
+		err = tun_link_up(sk, tun, w->pol.conf->mtu);
 	if (err >= 0)
-		err = tun_add_addr(sk, tun, &w->pool4);
-	if (err >= 0 && w->have_pool6)
-		err = tun_add_addr(sk, tun, &w->pool6);
+		err = tun_add_addr(sk, tun, &w->dp.pool4);
+	if (err >= 0 && w->dp.have_pool6)
+		err = tun_add_addr(sk, tun, &w->dp.pool6);
 	if (err < 0)
 		gw_err("configuring %s through netlink: %s", tun->name, nl_geterror(err));
 	nl_socket_free(sk);

@@ -17,8 +17,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gateway/gateway.h"
+#include "gateway/conn.h"
+#include "gateway/cstp.h"
+#include "gateway/filter.h"
 #include "gateway/log.h"
+#include "gateway/model.h"
+#include "gateway/session.h"
+#include "gateway/tunnel.h"
 
 #define TUN_BATCH	64	/* packets per readiness event, so TLS peers get their turn */
 
@@ -65,14 +70,14 @@ static int connect_route_guard(const struct gw_worker *w, const struct conf_cidr
 		if (routes[i].family == AF_INET)
 			return 0;
 	}
-	return connect_route(&w->pool4.net, buf, len);
+	return connect_route(&w->dp.pool4.net, buf, len);
 }
 
 static int connect_routes(const struct gw_worker *w, const struct gw_session *s,
 			  char *buf, size_t len)
 {
-	const struct conf_cidr *routes = s->routes ? s->routes : w->conf->routes;
-	size_t n = 0, count = s->routes ? s->n_routes : w->conf->n_routes;
+	const struct conf_cidr *routes = s->routes ? s->routes : w->pol.conf->routes;
+	size_t n = 0, count = s->routes ? s->n_routes : w->pol.conf->n_routes;
 	int k;
 
 	for (size_t i = 0; i < count; i++) {
@@ -95,12 +100,12 @@ static int connect_addresses(const struct gw_worker *w, const struct gw_session 
 	int n;
 
 	inet_ntop(AF_INET, &s->lease.v4, a4, sizeof(a4));
-	format_mask4(w->pool4.net.prefix, m4, sizeof(m4));
+	format_mask4(w->dp.pool4.net.prefix, m4, sizeof(m4));
 	n = snprintf(buf, len, "X-CSTP-Address: %s\r\nX-CSTP-Netmask: %s\r\n", a4, m4);
 	if (s->lease.have_v6 && n > 0 && (size_t)n < len) {
 		inet_ntop(AF_INET6, &s->lease.v6, a6, sizeof(a6));
 		n += snprintf(buf + n, len - (size_t)n, "X-CSTP-Address-IP6: %s/%u\r\n",
-			      a6, w->pool6.net.prefix);
+			      a6, w->dp.pool6.net.prefix);
 	}
 	return n > 0 && (size_t)n < len ? n : -ENOSPC;
 }
@@ -147,7 +152,7 @@ static int connect_banner(const struct gw_session *s, char *buf, size_t len)
  */
 static int connect_reply(struct gw_conn *c, const struct gw_session *s)
 {
-	const struct gw_conf *conf = c->w->conf;
+	const struct gw_conf *conf = c->w->pol.conf;
 	/* Sized for CONF_ROUTES_MAX IPv6 routes and a long quarantine banner,
 	 * within one 16 KiB TLS record. */
 	char addrs[256], routes[CONF_ROUTES_MAX * 80], idle[32], banner[3 * 2048], resp[15360];
@@ -329,13 +334,13 @@ static void tunnel_data(struct gw_conn *c, const struct gw_cstp_frame *f)
 	struct gw_worker *w = c->w;
 	/* Without a policy (or a profile), the configured routes are the filter. */
 	struct gw_filter_allow allow = s->allow ? (struct gw_filter_allow){ s->allow, s->n_allow } :
-				       (struct gw_filter_allow){ w->conf->routes, w->conf->n_routes };
-	enum gw_filter_verdict v = gw_filter_from_client(&s->lease, &w->pools, &allow,
+				       (struct gw_filter_allow){ w->pol.conf->routes, w->pol.conf->n_routes };
+	enum gw_filter_verdict v = gw_filter_from_client(&s->lease, &w->dp.pools, &allow,
 							 f->payload, f->len);
 
 	if (v != GW_FILTER_PASS)
 		return count_drop(w, s, v, f->payload);
-	if (write(w->tun.fd, f->payload, f->len) != (ssize_t)f->len) {
+	if (write(w->dp.tun.fd, f->payload, f->len) != (ssize_t)f->len) {
 		/* The TUN queue is full or the packet was refused: a router drops too. */
 		s->counters.dropped_queue_full++;
 		return;
@@ -395,11 +400,11 @@ void gw_tunnel_from_tun(struct gw_worker *w)
 	uint8_t pkt[GW_CSTP_MAX_PAYLOAD];
 
 	for (int i = 0; i < TUN_BATCH; i++) {
-		ssize_t n = read(w->tun.fd, pkt, sizeof(pkt));
+		ssize_t n = read(w->dp.tun.fd, pkt, sizeof(pkt));
 
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR)
-				gw_err("reading %s: %s", w->tun.name, strerror(errno));
+				gw_err("reading %s: %s", w->dp.tun.name, strerror(errno));
 			return;
 		}
 		if (n > 0)
@@ -410,7 +415,7 @@ void gw_tunnel_from_tun(struct gw_worker *w)
 void gw_tunnel_tick(struct gw_conn *c)
 {
 	struct gw_worker *w = c->w;
-	const struct gw_conf *conf = w->conf;
+	const struct gw_conf *conf = w->pol.conf;
 	char why[96];
 
 	if (!c->sess)

@@ -18,8 +18,18 @@
 #include <string.h>
 #include <time.h>
 
-#include "gateway/gateway.h"
+#include "gateway/audit.h"
+#include "gateway/auth.h"
+#include "gateway/conn.h"
+#include "gateway/history.h"
+#include "gateway/http.h"
 #include "gateway/log.h"
+#include "gateway/memstream.h"
+#include "gateway/model.h"
+#include "gateway/scan.h"
+#include "gateway/session.h"
+#include "gateway/verdict.h"
+#include "posture/inventory.h"
 
 void gw_client_facts(const struct gw_http_req *req, const uint8_t *body, time_t now,
 		     struct pst_facts *facts)
@@ -63,13 +73,13 @@ int gw_session_routes(struct gw_worker *w, struct gw_session *s, const struct ps
 	free(s->routes);
 	s->routes = NULL;
 	s->n_routes = 0;
-	if (!w->policy || d->verdict == PST_DENY)
+	if (!w->pol.policy || d->verdict == PST_DENY)
 		return 0;
 	s->routes = calloc(CONF_ROUTES_MAX, sizeof(*s->routes));
 	if (!s->routes)
 		return -ENOMEM;
 	verdict_routes_add(s, d->rule ? d->rule->profile : NULL);
-	verdict_routes_add(s, w->policy->quarantine);
+	verdict_routes_add(s, w->pol.policy->quarantine);
 	verdict_routes_add(s, d->profile);
 	return 0;
 }
@@ -146,7 +156,7 @@ static int verdict_session(struct gw_conn *c, const struct pst_decision *d,
 	err = gw_session_new(w, &c->id, &s);
 	if (err < 0)
 		return err;
-	s->judged = w->policy != NULL;
+	s->judged = w->pol.policy != NULL;
 	s->judged_at = time(NULL);
 	if (verdict_keep_facts(s, facts) < 0 || (problem && !(s->report_problem = strdup(problem))))
 		goto fail;
@@ -160,7 +170,7 @@ static int verdict_session(struct gw_conn *c, const struct pst_decision *d,
 		*out = s;
 		return 0;
 	}
-	if (w->policy) {
+	if (w->pol.policy) {
 		s->banner = verdict_banner(d);
 		if (!s->banner && (d->verdict != PST_ALLOW || (d->profile && d->profile->banner)))
 			goto fail;
@@ -214,18 +224,18 @@ void gw_verdict_login(struct gw_conn *c, const struct gw_http_req *req, const ui
 		pst_facts_merge(facts, &sc->facts, PST_SRC_AGENT);
 	else
 		problem = sc && sc->problem[0] ? sc->problem : "no posture report was received";
-	if (w->policy) {
+	if (w->pol.policy) {
 		struct pst_subject subj = { .device_id = c->id.device_id, .group = c->id.group,
 					    .ownership = c->id.ownership,
 					    .report_problem = problem };
 
-		if (pst_inventory_facts(w->inventory, c->id.device_id, now,
-					w->policy->max_inventory_age, facts) < 0) {
+		if (pst_inventory_facts(w->pol.inventory, c->id.device_id, now,
+					w->pol.policy->max_inventory_age, facts) < 0) {
 			/* Fail closed: the MDM's record (a lost status) must count. */
 			free(facts);
 			return gw_verdict_refuse(c, GW_REF_RESOURCES);
 		}
-		pst_policy_decide(w->policy, &subj, facts, now, &d);
+		pst_policy_decide(w->pol.policy, &subj, facts, now, &d);
 		w->stats.decisions[d.verdict]++;
 		verdict_log(c, &d);
 	} else {
@@ -233,7 +243,7 @@ void gw_verdict_login(struct gw_conn *c, const struct gw_http_req *req, const ui
 	}
 	gw_history_add(w, c->id.device_id, "login", &d);
 	ret = verdict_session(c, &d, facts, problem, &s);
-	if (w->policy)
+	if (w->pol.policy)
 		gw_audit_decision(w, "login", &c->id, c->peer, ret == 0 ? s : NULL, &d, facts,
 				  problem);
 	free(facts);
@@ -254,4 +264,46 @@ void gw_verdict_refuse(struct gw_conn *c, enum gw_refusal r)
 		return gw_conn_close(c, "out of memory");
 	s->refusal = r;
 	gw_auth_session(c, s);
+}
+
+static char *decision_reasons(const struct pst_decision *d)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (!d->n_reasons)
+		return NULL;
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < d->n_reasons; i++)
+		fprintf(f, "%s%s", i ? "\n" : "", d->reasons[i]);
+	return gw_stream_done(f, &buf);
+}
+
+int gw_session_apply(struct gw_worker *w, struct gw_session *s, const struct pst_decision *d)
+{
+	const struct conf_profile *p = d->profile;
+	struct conf_cidr *allow = NULL;
+
+	if (p) {
+		allow = calloc(p->n_allow ? p->n_allow : 1, sizeof(*allow));
+		if (!allow)
+			return -ENOMEM;
+		memcpy(allow, p->allow, p->n_allow * sizeof(*allow));
+	}
+	free(s->allow);
+	s->allow = allow;
+	s->n_allow = p ? p->n_allow : 0;
+	s->verdict = d->verdict;
+	snprintf(s->rule, sizeof(s->rule), "%s", d->rule ? d->rule->name : "");
+	snprintf(s->profile, sizeof(s->profile), "%s", p ? p->name : "");
+	free(s->reasons);
+	s->reasons = decision_reasons(d);
+	s->decided = time(NULL);
+	s->outside_logged = false;
+	if (!s->connects)
+		return gw_session_routes(w, s, d);
+	return 0;
 }

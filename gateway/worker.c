@@ -21,8 +21,22 @@
 #include <unistd.h>
 
 #include "conf/policy.h"
-#include "gateway/gateway.h"
+#include "gateway/audit.h"
+#include "gateway/conn.h"
+#include "gateway/ctlsock.h"
+#include "gateway/keyd.h"
+#include "gateway/localaddr.h"
 #include "gateway/log.h"
+#include "gateway/model.h"
+#include "gateway/pool.h"
+#include "gateway/reload.h"
+#include "gateway/scan.h"
+#include "gateway/session.h"
+#include "gateway/tls.h"
+#include "gateway/tundev.h"
+#include "gateway/tunnel.h"
+#include "gateway/watch.h"
+#include "gateway/worker.h"
 
 enum { EV_LISTEN = 1, EV_TUN, EV_TIMER, EV_SIGNAL, EV_ADMIN, EV_LOCAL, EV_MAX_TAG = 4096 };
 #define LOOP_EVENTS 64
@@ -53,7 +67,7 @@ static int epoll_tag(struct gw_worker *w, int fd, uintptr_t tag)
 
 static int listen_open(struct gw_worker *w)
 {
-	const struct gw_conf *conf = w->conf;
+	const struct gw_conf *conf = w->pol.conf;
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	int one = 1, fd;
@@ -84,7 +98,7 @@ static int listen_open(struct gw_worker *w)
 		close(fd);
 		return -e;
 	}
-	w->listen_fd = fd;
+	w->net.listen_fd = fd;
 	return epoll_tag(w, fd, EV_LISTEN);
 }
 
@@ -117,41 +131,41 @@ static int signals_open(struct gw_worker *w)
 
 static int pools_init(struct gw_worker *w)
 {
-	const struct gw_conf *conf = w->conf;
+	const struct gw_conf *conf = w->pol.conf;
 
-	if (gw_pool_init(&w->pool4, &conf->ipv4_pool) < 0)
+	if (gw_pool_init(&w->dp.pool4, &conf->ipv4_pool) < 0)
 		return -EINVAL;
-	w->by_v4 = calloc(w->pool4.size, sizeof(*w->by_v4));
-	if (!w->by_v4)
+	w->dp.by_v4 = calloc(w->dp.pool4.size, sizeof(*w->dp.by_v4));
+	if (!w->dp.by_v4)
 		return -ENOMEM;
-	w->pools.pool4 = &conf->ipv4_pool;
+	w->dp.pools.pool4 = &conf->ipv4_pool;
 	if (!conf->have_ipv6_pool)
 		return 0;
-	if (gw_pool_init(&w->pool6, &conf->ipv6_pool) < 0)
+	if (gw_pool_init(&w->dp.pool6, &conf->ipv6_pool) < 0)
 		return -EINVAL;
-	w->have_pool6 = true;
-	w->pools.pool6 = &conf->ipv6_pool;
-	w->by_v6 = calloc(w->pool6.size, sizeof(*w->by_v6));
-	return w->by_v6 ? 0 : -ENOMEM;
+	w->dp.have_pool6 = true;
+	w->dp.pools.pool6 = &conf->ipv6_pool;
+	w->dp.by_v6 = calloc(w->dp.pool6.size, sizeof(*w->dp.by_v6));
+	return w->dp.by_v6 ? 0 : -ENOMEM;
 }
 
 static int tun_init(struct gw_worker *w)
 {
-	int err = gw_tun_open(&w->tun, w->conf->tun_name);
+	int err = gw_tun_open(&w->dp.tun, w->pol.conf->tun_name);
 
 	if (err < 0)
 		return err;
-	err = gw_tun_configure(&w->tun, w);
+	err = gw_tun_configure(&w->dp.tun, w);
 	if (err < 0)
 		return err;
-	return epoll_tag(w, w->tun.fd, EV_TUN);
+	return epoll_tag(w, w->dp.tun.fd, EV_TUN);
 }
 
 /* The filter reads the gateway's own addresses from the list in force. */
 static void local_apply(struct gw_worker *w)
 {
-	w->pools.local = w->local.nets;
-	w->pools.n_local = w->local.n;
+	w->dp.pools.local = w->dp.local.nets;
+	w->dp.pools.n_local = w->dp.local.n;
 }
 
 /* Fail closed: without the list, tunnels could reach the gateway's ports. */
@@ -159,18 +173,18 @@ static int local_init(struct gw_worker *w)
 {
 	char err[256];
 
-	if (gw_local_open(&w->local, err, sizeof(err)) < 0) {
+	if (gw_local_open(&w->dp.local, err, sizeof(err)) < 0) {
 		gw_err("%s: cannot keep tunnels away from the gateway's own addresses", err);
 		return -EIO;
 	}
 	local_apply(w);
-	return epoll_tag(w, gw_local_fd(&w->local), EV_LOCAL);
+	return epoll_tag(w, gw_local_fd(&w->dp.local), EV_LOCAL);
 }
 
 static void worker_local(struct gw_worker *w)
 {
 	char err[256];
-	int ret = gw_local_event(&w->local, err, sizeof(err));
+	int ret = gw_local_event(&w->dp.local, err, sizeof(err));
 
 	if (ret < 0)
 		gw_warn("%s; the gateway's addresses as read before stay in force", err);
@@ -181,14 +195,14 @@ static void worker_local(struct gw_worker *w)
 /* Opened as root, before privileges are dropped; kept open for the run. */
 static int audit_open(struct gw_worker *w)
 {
-	if (!w->conf->audit_log)
+	if (!w->pol.conf->audit_log)
 		return 0;
-	w->audit_fd = open(w->conf->audit_log,
+	w->ctl.audit_fd = open(w->pol.conf->audit_log,
 			   O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0640);
-	if (w->audit_fd < 0) {
+	if (w->ctl.audit_fd < 0) {
 		int e = errno;
 
-		gw_err("cannot open the audit log %s: %s", w->conf->audit_log, strerror(e));
+		gw_err("cannot open the audit log %s: %s", w->pol.conf->audit_log, strerror(e));
 		return -e;
 	}
 	return 0;
@@ -199,22 +213,22 @@ int gw_worker_init(struct gw_worker *w, struct gw_conf *conf, struct conf_policy
 	int err;
 
 	memset(w, 0, sizeof(*w));
-	w->conf = conf;
-	w->policy = policy;
-	w->listen_fd = w->timer_fd = w->signal_fd = w->tun.fd = w->keyd.fd = w->audit_fd = -1;
+	w->pol.conf = conf;
+	w->pol.policy = policy;
+	w->net.listen_fd = w->timer_fd = w->signal_fd = w->dp.tun.fd = w->net.keyd.fd = w->ctl.audit_fd = -1;
 	w->now = monotonic_now();
-	w->peer_log_budget = GW_PEER_LOG_BUDGET;
+	w->net.peer_log_budget = GW_PEER_LOG_BUDGET;
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (w->epfd < 0)
 		return -errno;
-	w->rxbuf = malloc(GW_RX_CAP);
-	if (!w->rxbuf)
+	w->net.rxbuf = malloc(GW_RX_CAP);
+	if (!w->net.rxbuf)
 		return -ENOMEM;
-	w->ca = gw_tls_ca_load(conf->ca_cert);
-	if (!w->ca)
+	w->pol.ca = gw_tls_ca_load(conf->ca_cert);
+	if (!w->pol.ca)
 		return -EINVAL;
-	w->tls = gw_tls_ctx_new(conf, &w->keyd);
-	if (!w->tls)
+	w->net.tls = gw_tls_ctx_new(conf, &w->net.keyd);
+	if (!w->net.tls)
 		return -EINVAL;
 	err = gw_reload_init(w);
 	if (err == 0)
@@ -231,7 +245,7 @@ int gw_worker_init(struct gw_worker *w, struct gw_conf *conf, struct conf_policy
 		err = timer_open(w);
 	if (err == 0)
 		err = gw_admin_open(w);
-	if (err == 0 && w->admin)
+	if (err == 0 && w->ctl.admin)
 		err = epoll_tag(w, gw_admin_fd(w), EV_ADMIN);
 	if (err == 0)
 		err = listen_open(w);
@@ -240,10 +254,10 @@ int gw_worker_init(struct gw_worker *w, struct gw_conf *conf, struct conf_policy
 
 static void worker_free_dead(struct gw_worker *w)
 {
-	while (w->dead) {
-		struct gw_conn *c = w->dead;
+	while (w->net.dead) {
+		struct gw_conn *c = w->net.dead;
 
-		w->dead = c->next;
+		w->net.dead = c->next;
 		gw_conn_free(c);
 	}
 }
@@ -256,35 +270,35 @@ static void close_fd(int fd)
 
 void gw_worker_free(struct gw_worker *w)
 {
-	while (w->sessions)
-		gw_session_end(w, w->sessions, "gateway shutting down");
-	while (w->conns)
-		gw_conn_close(w->conns, NULL);
+	while (w->sess.sessions)
+		gw_session_end(w, w->sess.sessions, "gateway shutting down");
+	while (w->net.conns)
+		gw_conn_close(w->net.conns, NULL);
 	gw_scans_free(w);
 	worker_free_dead(w);
-	if (w->conf)
+	if (w->pol.conf)
 		gw_admin_close(w);
 	gw_reload_free(w);
-	X509_free(w->ca);
-	SSL_CTX_free(w->tls);
-	gw_keyd_stop(&w->keyd);
-	gw_tun_close(&w->tun);
-	gw_local_close(&w->local);
-	gw_pool_destroy(&w->pool4);
-	if (w->have_pool6)
-		gw_pool_destroy(&w->pool6);
-	free(w->by_v4);
-	free(w->by_v6);
-	free(w->rxbuf);
-	close_fd(w->listen_fd);
+	X509_free(w->pol.ca);
+	SSL_CTX_free(w->net.tls);
+	gw_keyd_stop(&w->net.keyd);
+	gw_tun_close(&w->dp.tun);
+	gw_local_close(&w->dp.local);
+	gw_pool_destroy(&w->dp.pool4);
+	if (w->dp.have_pool6)
+		gw_pool_destroy(&w->dp.pool6);
+	free(w->dp.by_v4);
+	free(w->dp.by_v6);
+	free(w->net.rxbuf);
+	close_fd(w->net.listen_fd);
 	close_fd(w->timer_fd);
 	close_fd(w->signal_fd);
-	close_fd(w->audit_fd);
+	close_fd(w->ctl.audit_fd);
 	close_fd(w->epfd);
-	conf_policy_free(w->policy);
-	conf_gateway_free(w->conf);
-	w->policy = NULL;
-	w->conf = NULL;
+	conf_policy_free(w->pol.policy);
+	conf_gateway_free(w->pol.conf);
+	w->pol.policy = NULL;
+	w->pol.conf = NULL;
 }
 
 static void worker_tick(struct gw_worker *w)
@@ -349,7 +363,7 @@ int gw_worker_run(struct gw_worker *w)
 	struct epoll_event events[LOOP_EVENTS];
 
 	while (!w->stopping) {
-		int n = epoll_wait(w->epfd, events, LOOP_EVENTS, w->pending ? 0 : -1);
+		int n = epoll_wait(w->epfd, events, LOOP_EVENTS, w->net.pending ? 0 : -1);
 
 		if (n < 0) {
 			if (errno == EINTR)

@@ -27,7 +27,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gateway/gateway.h"
+#include "gateway/control.h"
+#include "gateway/history.h"
+#include "gateway/model.h"
 #include "tests/unit/json_check.h"
 #include "tests/unit/worker_fixture.h"
 
@@ -124,7 +126,7 @@ static void worker_setup(void)
 	FUZZ_ASSERT(wf_worker_init(&w, &conf, true, true));
 	conf.path = conf_path;
 	conf.crl = crl_path;
-	w.conf_loaded = w.crl_loaded = w.started;
+	w.pol.conf_loaded = w.pol.crl_loaded = w.ctl.started;
 	ready = true;
 }
 
@@ -162,7 +164,7 @@ static void worker_reset(void)
 	time_t now = time(NULL);
 
 	memset(&w.stats, 0, sizeof(w.stats));
-	w.history_n = w.history_next = 0;
+	w.ctl.history_n = w.ctl.history_next = 0;
 	if (!wf_find(&w, "devA")) {
 		a = add_session("devA", "staff", PST_ALLOW);
 		snprintf(a->rule, sizeof(a->rule), "laptops");
@@ -199,22 +201,22 @@ static void check_worker(void)
 	uint32_t used4 = 0, used6 = 0;
 	unsigned int n = 0;
 
-	for (const struct gw_session *s = w.sessions; s; s = s->next) {
+	for (const struct gw_session *s = w.sess.sessions; s; s = s->next) {
 		FUZZ_ASSERT(s->verdict <= PST_DENY);
 		if (s->lease.have_v4) {
-			FUZZ_ASSERT(w.by_v4[s->v4_index] == s);
+			FUZZ_ASSERT(w.dp.by_v4[s->v4_index] == s);
 			used4++;
 		}
 		if (s->lease.have_v6) {
-			FUZZ_ASSERT(w.by_v6[s->v6_index] == s);
+			FUZZ_ASSERT(w.dp.by_v6[s->v6_index] == s);
 			used6++;
 		}
 		n++;
 	}
 	FUZZ_ASSERT(n <= 3);
-	FUZZ_ASSERT(used4 + w.pool4.n_free == 5);
-	FUZZ_ASSERT(used6 + w.pool6.n_free == 254);
-	FUZZ_ASSERT(w.history_n <= 4);
+	FUZZ_ASSERT(used4 + w.dp.pool4.n_free == 5);
+	FUZZ_ASSERT(used6 + w.dp.pool6.n_free == 254);
+	FUZZ_ASSERT(w.ctl.history_n <= 4);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -11,8 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/gateway.h"
 #include "gateway/http.h"
+#include "gateway/model.h"
+#include "gateway/token.h"
 
 #define FUZZ_ASSERT(cond) do { if (!(cond)) abort(); } while (0)
 

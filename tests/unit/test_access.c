@@ -21,7 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "gateway/gateway.h"
+#include "gateway/access.h"
+#include "gateway/privs.h"
 #include "tests/unit/unit.h"
 
 static char tmp_dir[] = "/tmp/postern-test-access.XXXXXX";

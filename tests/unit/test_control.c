@@ -27,8 +27,11 @@
 #include <unistd.h>
 
 #include "conf/policy.h"
+#include "gateway/conn.h"
+#include "gateway/control.h"
 #include "gateway/ctlcmd.h"
-#include "gateway/gateway.h"
+#include "gateway/history.h"
+#include "gateway/model.h"
 #include "tests/unit/json_check.h"
 #include "tests/unit/unit.h"
 #include "tests/unit/worker_fixture.h"
@@ -96,18 +99,18 @@ static void worker_init(bool pool6)
 	memset(&fake_conn, 0, sizeof(fake_conn));
 	conf.path = conf_path;
 	conf.crl = crl_path;
-	w.started = now - 100;
-	w.conf_loaded = w.crl_loaded = SINCE;
-	w.crl_revoked = 7;
-	w.crl_meta.loaded = w.crl_meta.have_number = true;
-	w.crl_meta.number_len = 2;
-	w.crl_meta.number[0] = 1;
-	w.crl_meta.number[1] = 2;
-	snprintf(w.crl_meta.number_dec, sizeof(w.crl_meta.number_dec), "258");
-	w.crl_meta.last_update = SINCE - 3600;
-	w.crl_meta.next_update = SINCE - 3600 + 30 * 86400;
-	w.server_not_after = SINCE + 365 * 86400;
-	w.ca_not_after = SINCE + 3650 * 86400;
+	w.ctl.started = now - 100;
+	w.pol.conf_loaded = w.pol.crl_loaded = SINCE;
+	w.pol.crl_revoked = 7;
+	w.pol.crl_meta.loaded = w.pol.crl_meta.have_number = true;
+	w.pol.crl_meta.number_len = 2;
+	w.pol.crl_meta.number[0] = 1;
+	w.pol.crl_meta.number[1] = 2;
+	snprintf(w.pol.crl_meta.number_dec, sizeof(w.pol.crl_meta.number_dec), "258");
+	w.pol.crl_meta.last_update = SINCE - 3600;
+	w.pol.crl_meta.next_update = SINCE - 3600 + 30 * 86400;
+	w.pol.server_not_after = SINCE + 365 * 86400;
+	w.pol.ca_not_after = SINCE + 3650 * 86400;
 
 	a = add_session("devA", "staff", PST_ALLOW, true);
 	b = add_session("devB", "field", PST_QUARANTINE, true);
@@ -460,7 +463,7 @@ static void test_garbage(void)
 		check_any(line);
 	}
 	CHECK(find("devA") && find("devB") && find("devC"));
-	CHECK_EQ_INT(w.pool4.n_free, 3);
+	CHECK_EQ_INT(w.dp.pool4.n_free, 3);
 	worker_free();
 }
 
@@ -542,7 +545,7 @@ static void test_sessions_json_ipv6(void)
 	worker_free();
 	/* No session at all: an empty list. */
 	memset(&w, 0, sizeof(w));
-	w.conf = &conf;
+	w.pol.conf = &conf;
 	flat = run_json("json sessions");
 	CHECK_EQ_STR(flat ? json_get(flat, "sessions") : NULL, "[0]");
 	free(flat);
@@ -736,9 +739,9 @@ static void test_status_crl_stale(void)
 	char *flat, *body;
 
 	worker_init(false);
-	snprintf(w.crl_problem, sizeof(w.crl_problem), "%s: cannot open: Permission denied",
+	snprintf(w.pol.crl_problem, sizeof(w.pol.crl_problem), "%s: cannot open: Permission denied",
 		 crl_path);
-	w.crl_problem_since = SINCE + 60;
+	w.pol.crl_problem_since = SINCE + 60;
 	w.stats.crl_reload_failures = 3;
 	flat = run_json("json status");
 	if (flat) {
@@ -854,7 +857,7 @@ static void test_history_ring(void)
 		decision(&d, PST_QUARANTINE, &rule_phones, &prof_remediation, r, NULL);
 		gw_history_add(&w, "devH", "reload", &d);
 	}
-	CHECK_EQ_INT(w.history_n, GW_HISTORY_MAX);
+	CHECK_EQ_INT(w.ctl.history_n, GW_HISTORY_MAX);
 	flat = run_json("json show devH");
 	if (flat) {
 		CHECK_EQ_STR(json_get(flat, "session"), "null");
@@ -883,7 +886,7 @@ static void test_kick(void)
 	uint32_t free_before;
 
 	worker_init(false);
-	free_before = w.pool4.n_free;
+	free_before = w.dp.pool4.n_free;
 	flat = run_json("json kick devA");
 	if (flat) {
 		CHECK_EQ_STR(json_get(flat, ""), "{1}");
@@ -891,7 +894,7 @@ static void test_kick(void)
 	}
 	free(flat);
 	CHECK(find("devA") == NULL);
-	CHECK_EQ_INT(w.pool4.n_free, free_before + 1);
+	CHECK_EQ_INT(w.dp.pool4.n_free, free_before + 1);
 	CHECK_EQ_INT(w.stats.ended[GW_END_KICKED], 1);
 	expect_error("json kick devA", "no live session for device devA", true);
 	/* The history says who ended it, and show still answers. */
@@ -934,7 +937,7 @@ static void test_reload_refused(void)
 	free(body);
 	CHECK_EQ_INT(w.stats.reloads_failed, 1);
 	CHECK_EQ_INT(w.stats.reloads_ok, 0);
-	CHECK(w.conf == &conf);
+	CHECK(w.pol.conf == &conf);
 	CHECK(find("devA") && find("devA")->verdict == PST_ALLOW);
 	worker_free();
 }

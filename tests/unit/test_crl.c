@@ -20,7 +20,7 @@
 #include <openssl/x509.h>
 
 #include "certs/ca.h"
-#include "gateway/gateway.h"
+#include "gateway/crl.h"
 #include "tests/unit/unit.h"
 
 static char tmp_dir[] = "/tmp/postern-test-crl.XXXXXX";

@@ -12,7 +12,8 @@
 #include <openssl/x509v3.h>
 
 #include "certs/ca.h"
-#include "gateway/gateway.h"
+#include "gateway/model.h"
+#include "gateway/token.h"
 #include "tests/unit/unit.h"
 
 static struct ca_authority authority;

@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "common/json.h"
-#include "gateway/gateway.h"
+#include "gateway/json.h"
 #include "tests/unit/unit.h"
 
 /* What put writes for s (malloc'd). */

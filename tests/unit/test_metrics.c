@@ -13,7 +13,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "gateway/gateway.h"
+#include "gateway/ctlsock.h"
+#include "gateway/model.h"
 #include "tests/unit/unit.h"
 #include "tests/unit/worker_fixture.h"
 

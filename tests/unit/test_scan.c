@@ -7,7 +7,9 @@
  */
 #include <stdlib.h>
 
-#include "gateway/gateway.h"
+#include "gateway/model.h"
+#include "gateway/scan.h"
+#include "gateway/session.h"
 #include "tests/unit/unit.h"
 
 static struct gw_conf conf;
@@ -19,7 +21,7 @@ static void worker_init(unsigned int max_clients)
 	memset(&w, 0, sizeof(w));
 	conf.max_clients = max_clients;
 	conf.cookie_timeout = 300;
-	w.conf = &conf;
+	w.pol.conf = &conf;
 	w.now = 1000;
 }
 
@@ -59,7 +61,7 @@ static void test_token_finds_its_scan(void)
 	CHECK(gw_scan_find(&w, hb, strlen(hb) - 1) == NULL);
 	CHECK(gw_scan_find(&w, "", 0) == NULL);
 	gw_scans_free(&w);
-	CHECK(w.scans == NULL && w.n_scans == 0);
+	CHECK(w.sess.scans == NULL && w.sess.n_scans == 0);
 }
 
 static void test_expired_scans_are_gone(void)
@@ -75,7 +77,7 @@ static void test_expired_scans_are_gone(void)
 	w.now += 1;
 	CHECK(gw_scan_find(&w, ha, strlen(ha)) == NULL);
 	gw_scans_expire(&w);
-	CHECK(w.scans == NULL && w.n_scans == 0);
+	CHECK(w.sess.scans == NULL && w.sess.n_scans == 0);
 }
 
 static void test_one_scan_per_device(void)
@@ -88,9 +90,9 @@ static void test_one_scan_per_device(void)
 	token_hex(old, hold);
 	start("devB");
 	again = start("devA");
-	CHECK_EQ_INT(w.n_scans, 2);
+	CHECK_EQ_INT(w.sess.n_scans, 2);
 	CHECK(gw_scan_find(&w, hold, strlen(hold)) == NULL);
-	CHECK(w.scans == again);
+	CHECK(w.sess.scans == again);
 	gw_scans_free(&w);
 }
 
@@ -106,9 +108,9 @@ static void test_table_is_capped(void)
 	for (int i = 1; i < 10; i++) {
 		snprintf(name, sizeof(name), "dev%d", i);
 		start(name);
-		CHECK(w.n_scans <= 4);
+		CHECK(w.sess.n_scans <= 4);
 	}
-	CHECK_EQ_INT(w.n_scans, 4);
+	CHECK_EQ_INT(w.sess.n_scans, 4);
 	CHECK(gw_scan_find(&w, hfirst, strlen(hfirst)) == NULL);
 	gw_scans_free(&w);
 }

@@ -10,7 +10,10 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 
-#include "gateway/gateway.h"
+#include "gateway/model.h"
+#include "gateway/pool.h"
+#include "gateway/session.h"
+#include "gateway/token.h"
 #include "tests/unit/unit.h"
 
 static struct gw_conf conf;
@@ -22,18 +25,18 @@ static void worker_init(void)
 	memset(&w, 0, sizeof(w));
 	conf.cookie_timeout = 300;
 	conf_cidr_parse("198.18.100.0/29", &conf.ipv4_pool);
-	w.conf = &conf;
+	w.pol.conf = &conf;
 	w.now = 1000;
-	gw_pool_init(&w.pool4, &conf.ipv4_pool);
-	w.by_v4 = calloc(w.pool4.size, sizeof(*w.by_v4));
+	gw_pool_init(&w.dp.pool4, &conf.ipv4_pool);
+	w.dp.by_v4 = calloc(w.dp.pool4.size, sizeof(*w.dp.by_v4));
 }
 
 static void worker_free(void)
 {
-	while (w.sessions)
-		gw_session_end(&w, w.sessions, "test over");
-	gw_pool_destroy(&w.pool4);
-	free(w.by_v4);
+	while (w.sess.sessions)
+		gw_session_end(&w, w.sess.sessions, "test over");
+	gw_pool_destroy(&w.dp.pool4);
+	free(w.dp.by_v4);
 }
 
 static struct gw_session *login(const char *device, uint8_t fp)
@@ -58,7 +61,7 @@ static size_t n_sessions(void)
 {
 	size_t n = 0;
 
-	for (struct gw_session *s = w.sessions; s; s = s->next)
+	for (struct gw_session *s = w.sess.sessions; s; s = s->next)
 		n++;
 	return n;
 }
@@ -71,8 +74,8 @@ static void test_cookie_finds_its_session(void)
 	worker_init();
 	a = login("dev-a", 1);
 	b = login("dev-b", 2);
-	gw_session_cookie_hex(a, hex_a);
-	gw_session_cookie_hex(b, hex_b);
+	gw_hex(a->cookie, GW_COOKIE_LEN, hex_a);
+	gw_hex(b->cookie, GW_COOKIE_LEN, hex_b);
 	CHECK(strcmp(hex_a, hex_b) != 0);
 	CHECK(gw_session_find(&w, hex_a, strlen(hex_a)) == a);
 	CHECK(gw_session_find(&w, hex_b, strlen(hex_b)) == b);
@@ -133,12 +136,12 @@ static void test_one_session_per_device(void)
 	worker_init();
 	first = login("dev-a", 1);
 	gw_session_lease(&w, first);
-	gw_session_cookie_hex(first, old_hex);
+	gw_hex(first->cookie, GW_COOKIE_LEN, old_hex);
 	second = login("dev-a", 1);
 	CHECK_EQ_INT(n_sessions(), 1);
 	CHECK(gw_session_find(&w, old_hex, strlen(old_hex)) == NULL);
-	CHECK(w.sessions == second);
-	CHECK_EQ_INT(w.pool4.n_free, 5);
+	CHECK(w.sess.sessions == second);
+	CHECK_EQ_INT(w.dp.pool4.n_free, 5);
 	worker_free();
 }
 
@@ -154,7 +157,7 @@ static void test_pool_exhaustion(void)
 			leased++;
 	}
 	CHECK_EQ_INT(leased, 5);	/* a /29 leases .2 to .6 */
-	CHECK_EQ_INT(w.pool4.n_free, 0);
+	CHECK_EQ_INT(w.dp.pool4.n_free, 0);
 	worker_free();
 }
 
@@ -171,7 +174,7 @@ static void test_detached_sessions_expire(void)
 	w.now += 1;
 	gw_sessions_expire(&w);
 	CHECK_EQ_INT(n_sessions(), 0);
-	CHECK_EQ_INT(w.pool4.n_free, 5);
+	CHECK_EQ_INT(w.dp.pool4.n_free, 5);
 	worker_free();
 }
 
@@ -187,7 +190,7 @@ static void test_certificate_expiry_ends_sessions(void)
 	b->id.not_after = time(NULL) + 3600;
 	gw_sessions_expire(&w);
 	CHECK_EQ_INT(n_sessions(), 1);
-	CHECK(w.sessions == b);
+	CHECK(w.sess.sessions == b);
 	CHECK_EQ_INT(w.stats.ended[GW_END_EXPIRED], 1);
 	worker_free();
 }

@@ -20,7 +20,10 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "gateway/gateway.h"
+#include "gateway/conn.h"
+#include "gateway/model.h"
+#include "gateway/refusal.h"
+#include "gateway/stats.h"
 #include "tests/unit/json_check.h"
 #include "tests/unit/unit.h"
 #include "tests/unit/worker_fixture.h"
@@ -34,7 +37,7 @@ static struct gw_conn fake_conn;	/* a tunnel; never sent to */
 static void worker_init(bool pool6)
 {
 	CHECK(wf_worker_init(&w, &conf, pool6, false));
-	w.started = time(NULL) - 1000;
+	w.ctl.started = time(NULL) - 1000;
 }
 
 static struct gw_session *add_session(const char *device, enum pst_verdict v, bool lease)
@@ -156,22 +159,22 @@ static void fill_counters(void)
 	want(NULL, "tunnels", 1);
 	want("pool", "ipv4_used", 2);
 	want("pool", "ipv4_size", 5);
-	if (w.have_pool6) {
+	if (w.dp.have_pool6) {
 		want("pool", "ipv6_used", 2);
 		want("pool", "ipv6_size", 254);
 	}
 	want(NULL, "uptime", 1000);
 	/* The CRL in force and the certificates: times well apart from the rest. */
-	w.crl_meta.loaded = w.crl_meta.have_number = true;
-	w.crl_meta.number_len = 2;
-	w.crl_meta.number[0] = 0x01;
-	w.crl_meta.number[1] = 0x02;
-	w.crl_meta.last_update = time(NULL) - 7200;
-	w.crl_meta.next_update = 2000000000;
-	w.server_not_after = 2100000000;
-	w.ca_not_after = 2200000000;
-	snprintf(w.crl_problem, sizeof(w.crl_problem), "crl.pem: cannot open: Permission denied");
-	want("crl", "last_update", (uint64_t)w.crl_meta.last_update);
+	w.pol.crl_meta.loaded = w.pol.crl_meta.have_number = true;
+	w.pol.crl_meta.number_len = 2;
+	w.pol.crl_meta.number[0] = 0x01;
+	w.pol.crl_meta.number[1] = 0x02;
+	w.pol.crl_meta.last_update = time(NULL) - 7200;
+	w.pol.crl_meta.next_update = 2000000000;
+	w.pol.server_not_after = 2100000000;
+	w.pol.ca_not_after = 2200000000;
+	snprintf(w.pol.crl_problem, sizeof(w.pol.crl_problem), "crl.pem: cannot open: Permission denied");
+	want("crl", "last_update", (uint64_t)w.pol.crl_meta.last_update);
 	want("crl", "next_update", 2000000000);
 	want("crl", "age", 7200);
 	want("crl", "number", 0x0102);
@@ -384,7 +387,7 @@ static void test_json_empty_worker(void)
 	char *out, *flat;
 
 	worker_init(false);
-	w.started = time(NULL);
+	w.ctl.started = time(NULL);
 	out = capture(gw_stats_json);
 	flat = out ? json_flat(out) : NULL;
 	CHECK(flat != NULL);

@@ -19,11 +19,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "gateway/gateway.h"
+#include "gateway/history.h"
+#include "gateway/model.h"
+#include "gateway/pool.h"
+#include "gateway/session.h"
 
 /*
  * Clears *conf and *w and sets them up: cookie timeout 300, the IPv4 pool
- * and (with pool6) the IPv6 pool, w->now = 1000, w->started = now, and
+ * and (with pool6) the IPv6 pool, w->now = 1000, w->ctl.started = now, and
  * (with with_history) a history ring of GW_HISTORY_MAX entries. Everything
  * else is zero; with pool6 the config routes fd00:1::/64, so that sessions
  * lease IPv6 addresses. false when any step failed (every step is still tried).
@@ -39,16 +42,16 @@ static inline bool wf_worker_init(struct gw_worker *w, struct gw_conf *conf, boo
 	ok = conf_cidr_parse("198.18.100.0/29", &conf->ipv4_pool) == 0 && ok;
 	ok = conf_cidr_parse("fd00:5057::/120", &conf->ipv6_pool) == 0 && ok;
 	conf->have_ipv6_pool = pool6;
-	w->conf = conf;
+	w->pol.conf = conf;
 	w->now = 1000;
-	w->started = time(NULL);
+	w->ctl.started = time(NULL);
 	if (with_history) {
-		w->history = calloc(GW_HISTORY_MAX, sizeof(*w->history));
-		ok = w->history != NULL && ok;
+		w->ctl.history = calloc(GW_HISTORY_MAX, sizeof(*w->ctl.history));
+		ok = w->ctl.history != NULL && ok;
 	}
-	ok = gw_pool_init(&w->pool4, &conf->ipv4_pool) == 0 && ok;
-	w->by_v4 = calloc(w->pool4.size, sizeof(*w->by_v4));
-	ok = w->by_v4 != NULL && ok;
+	ok = gw_pool_init(&w->dp.pool4, &conf->ipv4_pool) == 0 && ok;
+	w->dp.by_v4 = calloc(w->dp.pool4.size, sizeof(*w->dp.by_v4));
+	ok = w->dp.by_v4 != NULL && ok;
 	if (pool6) {
 		/* An IPv6 route: a session is leased an IPv6 address only with one. */
 		static struct conf_cidr routes6[1];
@@ -56,10 +59,10 @@ static inline bool wf_worker_init(struct gw_worker *w, struct gw_conf *conf, boo
 		ok = conf_cidr_parse("fd00:1::/64", &routes6[0]) == 0 && ok;
 		conf->routes = routes6;
 		conf->n_routes = 1;
-		ok = gw_pool_init(&w->pool6, &conf->ipv6_pool) == 0 && ok;
-		w->by_v6 = calloc(w->pool6.size, sizeof(*w->by_v6));
-		ok = w->by_v6 != NULL && ok;
-		w->have_pool6 = true;
+		ok = gw_pool_init(&w->dp.pool6, &conf->ipv6_pool) == 0 && ok;
+		w->dp.by_v6 = calloc(w->dp.pool6.size, sizeof(*w->dp.by_v6));
+		ok = w->dp.by_v6 != NULL && ok;
+		w->dp.have_pool6 = true;
 	}
 	return ok;
 }
@@ -93,7 +96,7 @@ static inline int wf_add_session(struct gw_worker *w, const char *device, const 
 /* The session of device, or NULL. */
 static inline struct gw_session *wf_find(struct gw_worker *w, const char *device)
 {
-	for (struct gw_session *s = w->sessions; s; s = s->next) {
+	for (struct gw_session *s = w->sess.sessions; s; s = s->next) {
 		if (!strcmp(s->id.device_id, device))
 			return s;
 	}
@@ -104,15 +107,15 @@ static inline struct gw_session *wf_find(struct gw_worker *w, const char *device
  * dropped first) and frees what wf_worker_init allocated. */
 static inline void wf_worker_free(struct gw_worker *w)
 {
-	for (struct gw_session *s = w->sessions; s; s = s->next)
+	for (struct gw_session *s = w->sess.sessions; s; s = s->next)
 		s->conn = NULL;
-	while (w->sessions)
-		gw_session_end(w, w->sessions, "test over");
-	gw_pool_destroy(&w->pool4);
-	gw_pool_destroy(&w->pool6);
-	free(w->by_v4);
-	free(w->by_v6);
-	free(w->history);
+	while (w->sess.sessions)
+		gw_session_end(w, w->sess.sessions, "test over");
+	gw_pool_destroy(&w->dp.pool4);
+	gw_pool_destroy(&w->dp.pool6);
+	free(w->dp.by_v4);
+	free(w->dp.by_v6);
+	free(w->ctl.history);
 }
 
 #endif

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TLS connections (conn.c): accept, handshake, reading whole records,
+ * the queue of records to send, and closing. A connection hands what it
+ * reads upward through the worker's handlers: an HTTP request, or a CSTP
+ * frame once it carries a tunnel.
+ */
+#ifndef POSTERN_GW_CONN_H
+#define POSTERN_GW_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gateway/cstp.h"
+#include "gateway/http.h"
+#include "gateway/log.h"
+#include "gateway/model.h"
+
+enum gw_conn_state {
+	GW_CONN_HANDSHAKE,	/* TLS handshake in progress */
+	GW_CONN_HTTP,		/* reading HTTP requests */
+	GW_CONN_TUNNEL,		/* CSTP frames both ways */
+	GW_CONN_CLOSING,	/* flushing the last bytes, then closed */
+};
+
+struct gw_outbuf {
+	struct gw_outbuf *next;
+	size_t len;
+	bool wipe;		/* may hold a secret: cleansed before it is freed */
+	uint8_t data[];		/* one TLS record: an HTTP response or one CSTP frame */
+};
+
+struct gw_conn {
+	struct gw_conn *next, *prev;
+	struct gw_worker *w;
+	int fd;
+	SSL *ssl;
+	enum gw_conn_state state;
+	char peer[GW_PEER_MAX];			/* client address for logs */
+	bool cert_ok;				/* a certificate was presented and verified */
+	bool cert_absent;			/* none was presented (a cookie-only CONNECT) */
+	enum gw_refusal cert_refusal;		/* why not (GW_REF_NONE: not refused) */
+	struct pst_identity id;
+	struct gw_session *sess;		/* set in the tunnel state */
+	uint8_t *in;				/* an incomplete request or frame, or NULL */
+	size_t in_len;
+	struct gw_outbuf *out_head, *out_tail;
+	size_t out_bytes;
+	bool want_write;			/* the TLS layer needs the socket writable */
+	bool tls_failed;			/* fatal TLS error: no close_notify then */
+	bool pending;				/* on the worker's pending list */
+	bool wake_client;			/* tunnel: keepalive due on the first DPD reply */
+	struct gw_conn *pending_next;
+	uint32_t events;			/* what epoll watches now */
+	time_t deadline;			/* handshake/HTTP phases: close when reached */
+	time_t last_rx;				/* tunnel: any frame from the client */
+	time_t last_data;			/* tunnel: data either way, for idle-timeout */
+	time_t dpd_sent;			/* tunnel: when we last asked for a DPD reply */
+};
+
+/*
+ * What a connection reports upward (installed by the worker): the layers
+ * above the transport are never called from it by name.
+ */
+struct gw_conn_handlers {
+	/* A whole request in the HTTP phase (body: Content-Length bytes). */
+	void (*request)(struct gw_conn *c, const struct gw_http_req *req, const uint8_t *body);
+	/* A frame on a tunnel connection. */
+	void (*frame)(struct gw_conn *c, const struct gw_cstp_frame *f);
+	/* Once a second, for a tunnel connection's liveness. */
+	void (*tick)(struct gw_conn *c);
+	/* The connection is going away (why NULL: a clean close). */
+	void (*closing)(struct gw_conn *c, const char *why);
+};
+
+void gw_conn_accept(struct gw_worker *w);
+void gw_conn_event(struct gw_conn *c, uint32_t events);
+void gw_conn_close(struct gw_conn *c, const char *why);
+void gw_conn_free(struct gw_conn *c);
+void gw_conn_reject(struct gw_conn *c, int status, const char *reason, const char *log_why);
+int gw_conn_send(struct gw_conn *c, const void *data, size_t len);
+int gw_conn_send_frame(struct gw_conn *c, enum gw_cstp_type type, const void *payload, uint16_t len);
+void gw_conns_tick(struct gw_worker *w);
+void gw_conns_pending(struct gw_worker *w);
+const char *gw_conn_device(const struct gw_conn *c);
+void gw_peer_log(struct gw_worker *w, enum gw_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Adds (add) or changes fd in the worker's epoll set. 0 or -errno. */
+int gw_epoll_set(struct gw_worker *w, int fd, uint32_t events, void *ptr, bool add);
+
+#endif

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The control socket and the metrics listener (ctlsock.c): their own
+ * epoll set inside the worker's.
+ */
+#ifndef POSTERN_GW_CTLSOCK_H
+#define POSTERN_GW_CTLSOCK_H
+
+#include <stddef.h>
+
+#include "gateway/model.h"
+
+int gw_admin_open(struct gw_worker *w);
+void gw_admin_event(struct gw_worker *w);
+void gw_admin_tick(struct gw_worker *w);
+void gw_admin_close(struct gw_worker *w);
+int gw_admin_fd(const struct gw_worker *w);	/* its epoll set, for the worker's; -1 */
+/* The metrics listener's whole answer to the request head in buf (len
+ * bytes), in *out (malloc'd, *out_len bytes): 0, -EAGAIN while the head is
+ * not complete, or -ENOMEM. */
+int gw_metrics_answer(const struct gw_worker *w, const char *buf, size_t len, char **out,
+		      size_t *out_len);
+
+#endif

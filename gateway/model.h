@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The gateway's data model: one worker (an epoll loop with its listener, TUN
+ * device, address pools and sessions), the TLS connections it serves and the
+ * device sessions that outlive them. A session is what a successful
+ * authentication creates: a secret cookie bound to the certificate that
+ * obtained it, and (once the tunnel is up) a leased address. A connection is
+ * one TLS stream (conn.h); a session has at most one tunnel connection at a
+ * time, and keeps its cookie and address for a while after that connection
+ * drops, so that the client's reconnect gets the same address back.
+ *
+ * The functions are declared in each module's own header; this one holds
+ * the types every layer shares (see README, Architecture).
+ */
+#ifndef POSTERN_GW_MODEL_H
+#define POSTERN_GW_MODEL_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/ssl.h>
+
+#include "conf/conf.h"
+#include "gateway/crl.h"
+#include "gateway/cstp.h"
+#include "gateway/filter.h"
+#include "gateway/keyd.h"
+#include "gateway/localaddr.h"
+#include "gateway/pool.h"
+#include "gateway/tundev.h"
+#include "gateway/watch.h"
+#include "posture/posture.h"
+
+struct conf_policy;
+struct pst_inventory;
+
+/*
+ * Errors, here and in posture/ and conf/: a function that can fail returns
+ * 0 (or a count or length) on success and a negative errno on failure; one
+ * that makes an object returns it, or NULL. When the caller needs words for
+ * a failure (a config's FILE:LINE, why a file cannot be used), it passes a
+ * buffer, char *err, size_t errlen, and the function writes the message
+ * there (NUL-terminated, cut to fit) before it returns the error; never a
+ * message of its own as a const char *. Library code never prints: the
+ * programs' entry files (main.c, posternctl.c, postern-posture.c,
+ * postern-ca.c) do, and the daemon records events through its one log sink,
+ * log.c. A device turned away is no error of ours: its refusal is an enum
+ * gw_refusal, words and counter included (below).
+ */
+
+#define GW_COOKIE_LEN		32	/* random bytes; 64 hex digits on the wire */
+#define GW_PEER_MAX		64	/* "[v6addr]:port" */
+#define GW_HANDSHAKE_TIMEOUT	20	/* seconds to finish TLS and send a request */
+#define GW_HTTP_IDLE_TIMEOUT	30	/* seconds a keep-alive HTTP connection may idle */
+#define GW_OUTQ_MAX_BYTES	(1024 * 1024)	/* per connection, then data is dropped */
+#define GW_OUTQ_HARD_MAX	(GW_OUTQ_MAX_BYTES + 64 * 1024)	/* then the peer is cut off */
+#define GW_PEER_LOG_BUDGET	20	/* failed-connection log lines per second */
+#define GW_TICKET_LEN		16	/* random bytes of a host-scan ticket */
+#define GW_SCAN_TIMEOUT		120	/* seconds from challenge to the login that redeems it */
+#ifndef POSTERN_VERSION
+#define POSTERN_VERSION "0.2.0"
+#endif
+#define PATH_MAX_ARG		1024	/* a file name in a control request */
+#define GW_XSTR(x)		#x
+#define GW_STR(x)		GW_XSTR(x)
+#define GW_HISTORY_MAX		512	/* decisions kept for `posternctl show`, all devices */
+/* Room for a partial frame or request plus one whole TLS record. */
+#define GW_RX_CAP		(2 * GW_CSTP_MAX_FRAME + 16)
+
+/* Counters for drops and traffic; the session's and the worker's. */
+struct gw_counters {
+	uint64_t rx_packets, rx_bytes;		/* client -> gateway (into the TUN) */
+	uint64_t tx_packets, tx_bytes;		/* gateway -> client */
+	uint64_t dropped_spoofed;
+	uint64_t dropped_malformed;
+	uint64_t dropped_unroutable;		/* link-local, or a family not leased */
+	uint64_t dropped_lateral;		/* to another device (a VPN pool address) */
+	uint64_t dropped_outside;		/* outside the session's profile */
+	uint64_t dropped_gateway;		/* to one of the gateway's own addresses */
+	uint64_t dropped_queue_full;
+};
+
+/*
+ * Why a device was turned away: one value per refusal, carried from where it
+ * is decided (tls.c, auth.c, verdict.c) to the counter, the log line and the
+ * words the device is told (X-Reason). One table (stats.c) gives each its
+ * words (gw_refusal_words) and the counter it is counted under
+ * (gw_refusal_counter); rewording a refusal never moves its count. Only a
+ * policy's deny carries words of its own, the policy's reason.
+ *
+ * The values before GW_REF_COUNTERS are the counters themselves
+ * (postern_refusals_total{reason}, `posternctl stats`), in their order
+ * there; the ones after it are finer refusals, each counted under one of
+ * them. GW_REF_NONE (zero: a fresh connection) is no refusal; where one is
+ * needed and none was recorded it reads and counts as a bad certificate.
+ */
+enum gw_refusal {
+	GW_REF_NONE,
+	GW_REF_REVOKED,
+	GW_REF_EXPIRED,
+	GW_REF_NOT_YET_VALID,
+	GW_REF_UNKNOWN_CA,
+	GW_REF_CRL_OUT_OF_DATE,
+	GW_REF_NOT_CLIENT_CERT,
+	GW_REF_NO_CERTIFICATE,
+	GW_REF_BAD_CERTIFICATE,
+	GW_REF_POLICY_DENY,
+	GW_REF_POOL_EXHAUSTED,
+	GW_REF_RESOURCES,
+	GW_REF_COOKIE,			/* CONNECT with an unknown or expired cookie */
+	GW_REF_POSTURE_CHECK,		/* the posture check expired or was used */
+	GW_REF_COUNTERS,
+	/* counted as not_client_cert */
+	GW_REF_CERT_IS_CA = GW_REF_COUNTERS,
+	GW_REF_CERT_NO_EKU,
+	GW_REF_CERT_EKU_NOT_CLIENT,
+	GW_REF_CERT_BAD_EXTENSIONS,
+	/* counted as bad_certificate */
+	GW_REF_NO_DEVICE_NAME,
+	/* counted as cookie */
+	GW_REF_COOKIE_NONE,
+	GW_REF_COOKIE_UNKNOWN_NO_CERT,
+	GW_REF_COOKIE_OTHER_CERT,
+	GW_REF_COOKIE_CERT_EXPIRED,
+	/* counted as posture_check */
+	GW_REF_POSTURE_OTHER_DEVICE,
+	GW_REF_N
+};
+
+struct gw_session {
+	struct gw_session *next;
+	uint8_t cookie[GW_COOKIE_LEN];		/* secret: compared with CRYPTO_memcmp */
+	struct pst_identity id;
+	struct gw_filter_addrs lease;		/* leased addresses, kept across reconnects */
+	uint32_t v4_index, v6_index;
+	struct gw_conn *conn;			/* the tunnel connection, or NULL */
+	time_t detached;			/* when the tunnel connection went away */
+	unsigned int connects;			/* CONNECTs served: >1 means reconnects */
+	bool spoof_logged, lateral_logged, outside_logged, gateway_logged;
+	struct gw_counters counters;
+	/*
+	 * The posture decision the cookie is bound to. Allow and quarantine
+	 * sessions carry their profile's networks (a copy, so that a policy
+	 * reload cannot pull them away) and lease at once; a denied device's
+	 * session only carries the reason to its CONNECT and never leases.
+	 * Without a policy: allow, allow == NULL (the config's routes, no
+	 * destination filter).
+	 */
+	enum pst_verdict verdict;
+	char rule[CONF_NAME_MAX + 1];		/* "" when none */
+	char profile[CONF_NAME_MAX + 1];
+	struct conf_cidr *allow;
+	size_t n_allow;
+	char *banner;				/* plain text for X-CSTP-Banner, or NULL */
+	enum gw_refusal refusal;		/* deny only: why, told at CONNECT */
+	char *deny_reason;			/* deny only: the policy's own words, or NULL */
+	time_t decided;				/* wall clock: the latest decision */
+	/*
+	 * What a re-evaluation needs (policy reload, inventory change): what
+	 * the device itself said at login (client and agent facts; the MDM's
+	 * are looked up afresh each time), why no report counted, and when
+	 * its facts were judged, so that their age is measured then and a
+	 * reload does not make every report "too old".
+	 */
+	bool judged;				/* decided by the policy engine */
+	struct pst_fact *facts;
+	size_t n_facts;
+	char *report_problem;			/* NULL when a report counted */
+	time_t judged_at;			/* wall clock */
+	char *reasons;				/* the latest decision's, one per line, or NULL */
+	/* Pushed at CONNECT: the rule's profile and the quarantine profile,
+	 * so a device can be moved between them in place; NULL: the config's. */
+	struct conf_cidr *routes;
+	size_t n_routes;
+	time_t since;				/* wall clock: created (logged in) */
+};
+
+/* Why a live session was ended by the gateway or an operator. */
+enum gw_end {
+	GW_END_KICKED,
+	GW_END_REVOKED,
+	GW_END_LOST,
+	GW_END_POLICY,
+	GW_END_EXPIRED,				/* the certificate's validity ended */
+	GW_END_N
+};
+
+struct gw_stats {
+	uint64_t accepted, handshakes, refused, auth_ok, tunnels;
+	uint64_t refused_by[GW_REF_COUNTERS];	/* [GW_REF_NONE] stays 0 */
+	uint64_t decisions[3];			/* by enum pst_verdict */
+	uint64_t reports, reports_refused;
+	uint64_t reloads_ok, reloads_failed;
+	uint64_t reevaluated;			/* live sessions moved to another verdict or profile */
+	uint64_t ended[GW_END_N];
+	uint64_t closed_bad_input;
+	uint64_t crl_reload_failures;		/* the CRL file could not replace the one in force */
+	struct gw_counters traffic;
+};
+
+struct gw_admin;
+struct gw_conn;
+struct gw_conn_handlers;
+struct gw_history;
+struct gw_scan;
+
+/* The policy state: what the worker enforces, replaced by a reload
+ * (reload.c) or a watched file (watch.c). */
+struct gw_policy_state {
+	struct gw_conf *conf;
+	struct conf_policy *policy;		/* NULL: every valid device is allowed */
+	struct pst_inventory *inventory;	/* the policy's MDM inventory, or NULL */
+	X509 *ca;				/* checks a new CRL's signature */
+	struct gw_watch crl_watch, inventory_watch;
+	time_t conf_loaded, policy_loaded, crl_loaded, inventory_loaded;	/* wall */
+	unsigned long crl_revoked;		/* entries in the CRL in force */
+	struct gw_crl_meta crl_meta;		/* the CRL in force: number, dates */
+	char crl_problem[512];			/* why the file is not in force; "" when it is */
+	time_t crl_problem_since;		/* wall */
+	time_t server_not_after, ca_not_after;	/* wall; 0 when unknown */
+};
+
+/* The control plane: the operators' sockets and what they are told. */
+struct gw_control {
+	struct gw_admin *admin;			/* control socket and metrics (ctlsock.c) */
+	struct gw_history *history;		/* GW_HISTORY_MAX, a ring (history.c) */
+	size_t history_next, history_n;
+	int audit_fd;				/* -1 when there is no audit log */
+	time_t started;				/* wall */
+};
+
+/* The transport: the listener, TLS and the connections it serves. */
+struct gw_transport {
+	const struct gw_conn_handlers *handlers;	/* the layers above (conn.h) */
+	int listen_fd;
+	SSL_CTX *tls;
+	struct gw_keyd keyd;			/* holds the TLS private key */
+	struct gw_conn *conns;
+	struct gw_conn *dead;			/* closed this turn, freed after it */
+	struct gw_conn *pending;		/* hold read-ahead records (conn.c) */
+	uint8_t *rxbuf;				/* GW_RX_CAP bytes: where records are read */
+	unsigned int n_conns;
+	unsigned int peer_log_budget;		/* left this second (conn.c) */
+	unsigned long peer_log_suppressed;
+};
+
+/* The data path: the TUN device, the address pools and what the packet
+ * filter checks against. */
+struct gw_datapath {
+	struct gw_tun tun;
+	struct gw_pool pool4, pool6;
+	bool have_pool6;
+	struct gw_filter_nets pools;		/* for the filter: no client packet goes there */
+	struct gw_local local;			/* the gateway's own addresses (localaddr.c) */
+	struct gw_session **by_v4, **by_v6;	/* pool index -> session */
+};
+
+/* The sessions and the posture checks in progress. */
+struct gw_sessions {
+	struct gw_session *sessions;
+	struct gw_scan *scans;
+	unsigned int n_scans;
+};
+
+/*
+ * One worker: an epoll loop and everything it serves. All per-worker state
+ * lives here, never in globals, so that several workers (one per core) can
+ * run side by side.
+ */
+struct gw_worker {
+	int epfd;
+	int timer_fd;
+	int signal_fd;
+	time_t now;				/* CLOCK_MONOTONIC seconds, updated per loop turn */
+	bool stopping;
+	struct gw_transport net;
+	struct gw_datapath dp;
+	struct gw_sessions sess;
+	struct gw_policy_state pol;
+	struct gw_control ctl;
+	struct gw_stats stats;
+};
+
+#endif

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Dropping root, and trying files as another user (privs.c).
+ */
+#ifndef POSTERN_GW_PRIVS_H
+#define POSTERN_GW_PRIVS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* privs.c: drop root for good (user NULL: only forbid new privileges) */
+int gw_privs_drop(const char *user);
+/* One file to try as another user: read it, or append to it (when it does
+ * not exist: create it in its directory). */
+struct gw_access {
+	const char *path;
+	bool append;
+	int err;				/* out: 0 or -errno */
+	size_t blocked_at;			/* out: on -EACCES, the length of the
+						 * path's directory that user cannot
+						 * search; 0 when it is the file itself */
+};
+/* Tries each file as user, in a child process that becomes user. 0 with
+ * the results in a[], or -errno when the child could not run (-EPERM: we
+ * are neither root nor user). */
+int gw_privs_try_as(const char *user, struct gw_access *a, size_t n);
+
+#endif

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Device sessions (session.c): the cookie a login hands out, the addresses
+ * leased to it, its lifetime and its end.
+ */
+#ifndef POSTERN_GW_SESSION_H
+#define POSTERN_GW_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gateway/model.h"
+
+int gw_session_new(struct gw_worker *w, const struct pst_identity *id, struct gw_session **out);
+/* Ends every other session of s's device: s's tunnel has just opened. */
+void gw_session_supersede(struct gw_worker *w, struct gw_session *s);
+struct gw_session *gw_session_find(struct gw_worker *w, const char *cookie_hex, size_t len);
+int gw_session_lease(struct gw_worker *w, struct gw_session *s);
+bool gw_session_wants_v6(const struct gw_worker *w, const struct gw_session *s);
+void gw_session_end(struct gw_worker *w, struct gw_session *s, const char *why);
+/* Ends a live session for a reason counted in stats.ended. */
+void gw_session_end_for(struct gw_worker *w, struct gw_session *s, enum gw_end why,
+			const char *text);
+struct gw_session *gw_session_by_addr(struct gw_worker *w, const uint8_t *pkt, size_t len);
+void gw_sessions_expire(struct gw_worker *w);
+
+#endif

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The files a running gateway follows by itself: the CRL and the policy's
+ * MDM inventory. A changed CRL ends the sessions and closes the connections
+ * of every certificate it revokes; a changed inventory re-evaluates every
+ * live session (reeval.c). A file that does not load leaves the one in force
+ * and is reported (the CRL's state turns stale).
+ *
+ * The files are watched by stat() once a second (inode, size, mtime in
+ * nanoseconds, and ctime for a chmod or chown): simple, and it sees a
+ * replace-by-rename, an in-place write and a change on a network file system
+ * alike, well within the 2 s a revocation has to bite in.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <openssl/bn.h>
+#include <openssl/x509.h>
+
+#include "conf/policy.h"
+#include "gateway/conn.h"
+#include "gateway/crl.h"
+#include "gateway/history.h"
+#include "gateway/log.h"
+#include "gateway/model.h"
+#include "gateway/reeval.h"
+#include "gateway/session.h"
+#include "gateway/watch.h"
+#include "posture/inventory.h"
+
+static bool crl_lists(X509_CRL *crl, const char *serial_hex)
+{
+	BIGNUM *bn = NULL;
+	ASN1_INTEGER *ai = NULL;
+	X509_REVOKED *rev = NULL;
+	bool listed = false;
+
+	if (BN_hex2bn(&bn, serial_hex) > 0 && (ai = BN_to_ASN1_INTEGER(bn, NULL)))
+		listed = X509_CRL_get0_by_serial(crl, &rev, ai) == 1;
+	ASN1_INTEGER_free(ai);
+	BN_free(bn);
+	return listed;
+}
+
+/* Ends the sessions, and closes the connections, of revoked certificates. */
+static void crl_enforce(struct gw_worker *w, X509_CRL *crl)
+{
+	struct gw_session *s, *next;
+	struct gw_conn *c, *cnext;
+
+	for (s = w->sess.sessions; s; s = next) {
+		next = s->next;
+		if (!crl_lists(crl, s->id.serial))
+			continue;
+		gw_history_add(w, s->id.device_id, "crl", NULL);
+		gw_session_end_for(w, s, GW_END_REVOKED, "certificate revoked");
+	}
+	for (c = w->net.conns; c; c = cnext) {
+		cnext = c->next;
+		if (c->cert_ok && c->state == GW_CONN_HTTP && crl_lists(crl, c->id.serial))
+			gw_conn_close(c, "certificate revoked");
+	}
+}
+
+static void watch_note(struct gw_watch *wt, const struct stat *st)
+{
+	wt->have = true;
+	wt->dev = st->st_dev;
+	wt->ino = st->st_ino;
+	wt->size = st->st_size;
+	wt->mtime = st->st_mtim;
+	wt->ctime = st->st_ctim;
+}
+
+static bool ts_eq(struct timespec a, struct timespec b)
+{
+	return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+/*
+ * 1 when path differs from what wt saw last (and notes it), 0 when not;
+ * -errno when it can no longer be seen, once (then 0 until it is back).
+ * The change time counts too: a file made readable again by chmod or chown
+ * is read again.
+ */
+static int watch_check(struct gw_watch *wt, const char *path)
+{
+	struct stat st;
+	bool had = wt->have;
+
+	if (stat(path, &st) < 0) {
+		wt->have = false;
+		return had ? -errno : 0;
+	}
+	if (had && wt->dev == st.st_dev && wt->ino == st.st_ino && wt->size == st.st_size &&
+	    ts_eq(wt->mtime, st.st_mtim) && ts_eq(wt->ctime, st.st_ctim))
+		return 0;
+	watch_note(wt, &st);
+	return 1;
+}
+
+void gw_watch_set(struct gw_watch *wt, const char *path)
+{
+	struct stat st;
+
+	memset(wt, 0, sizeof(*wt));
+	if (path && stat(path, &st) == 0)
+		watch_note(wt, &st);
+}
+
+static unsigned long crl_count(X509_CRL *crl)
+{
+	STACK_OF(X509_REVOKED) *revs = X509_CRL_get_REVOKED(crl);
+
+	return revs ? (unsigned long)sk_X509_REVOKED_num(revs) : 0;
+}
+
+/*
+ * An expired CRL makes every device fail verification (fail closed), which
+ * looks like an outage: say so loudly when it is loaded, and a week ahead.
+ */
+static void crl_warn_expiry(const char *path, const struct gw_crl_meta *m)
+{
+	time_t now = time(NULL);
+
+	if (m->next_update && m->next_update <= now)
+		gw_err("%s has expired: every device will be refused until it is re-issued "
+		       "(postern-ca crl --dir DIR)", path);
+	else if (m->next_update && m->next_update <= now + 7 * 24 * 3600)
+		gw_warn("%s expires within 7 days: re-issue it (postern-ca crl --dir DIR)", path);
+}
+
+/* Puts a checked CRL and its store in force (l is emptied). */
+void gw_crl_install(struct gw_worker *w, struct gw_crl_loaded *l, const char *what)
+{
+	SSL_CTX_set_cert_store(w->net.tls, l->store);
+	l->store = NULL;
+	w->pol.crl_meta = l->meta;
+	w->pol.crl_revoked = crl_count(l->crl);
+	w->pol.crl_loaded = time(NULL);
+	w->pol.crl_problem[0] = '\0';
+	w->pol.crl_problem_since = 0;
+	gw_info("crl %s %s: %lu revoked, CRL number %s", what, w->pol.conf->crl, w->pol.crl_revoked,
+		w->pol.crl_meta.have_number ? w->pol.crl_meta.number_dec : "(none)");
+	crl_warn_expiry(w->pol.conf->crl, &w->pol.crl_meta);
+	crl_enforce(w, l->crl);
+	gw_crl_loaded_free(l);
+}
+
+/* The file could not replace the CRL in force: status and the metrics say
+ * so (stale) until it can; the one in force keeps working meanwhile. */
+static void crl_failed(struct gw_worker *w, int err, const char *why)
+{
+	w->stats.crl_reload_failures++;
+	if (!w->pol.crl_problem[0])
+		w->pol.crl_problem_since = time(NULL);
+	snprintf(w->pol.crl_problem, sizeof(w->pol.crl_problem), "%s", why);
+	if (err == -ESTALE)
+		gw_warn("crl not reloaded: %s; CRL number %s stays in force", why,
+			w->pol.crl_meta.have_number ? w->pol.crl_meta.number_dec : "(none)");
+	else
+		gw_err("crl not reloaded: %s; the CRL loaded before (number %s) stays in force "
+		       "and new revocations do not take effect", why,
+		       w->pol.crl_meta.have_number ? w->pol.crl_meta.number_dec : "(none)");
+}
+
+static void crl_reload(struct gw_worker *w)
+{
+	struct gw_crl_loaded l;
+	char err[512];
+	int ret = gw_crl_load(w->pol.ca, w->pol.conf->crl, &w->pol.crl_meta, &l, err, sizeof(err));
+
+	if (ret < 0) {
+		crl_failed(w, ret, err);
+		return;
+	}
+	if (gw_crl_same(&w->pol.crl_meta, &l.meta)) {
+		/* Touched, or readable again: nothing new to apply. */
+		if (w->pol.crl_problem[0])
+			gw_info("crl %s: readable again, the CRL in force (number %s) is the file's",
+				w->pol.conf->crl, l.meta.number_dec);
+		w->pol.crl_problem[0] = '\0';
+		w->pol.crl_problem_since = 0;
+		gw_crl_loaded_free(&l);
+		return;
+	}
+	gw_crl_install(w, &l, "reloaded");
+}
+
+static void crl_watch_tick(struct gw_worker *w)
+{
+	char why[512];
+	int ret = watch_check(&w->pol.crl_watch, w->pol.conf->crl);
+
+	if (ret > 0) {
+		crl_reload(w);
+	} else if (ret < 0) {
+		snprintf(why, sizeof(why), "%s: %s", w->pol.conf->crl, strerror(-ret));
+		crl_failed(w, ret, why);
+	}
+}
+
+
+static void inventory_reload(struct gw_worker *w)
+{
+	struct pst_inventory *inv = NULL;
+	char err[4096];
+
+	if (pst_inventory_load(w->pol.policy->inventory, &inv, err, sizeof(err)) < 0) {
+		gw_err("inventory %s not reloaded; the one loaded before stays in force:",
+		       w->pol.policy->inventory);
+		gw_log_lines(err);
+		return;
+	}
+	pst_inventory_free(w->pol.inventory);
+	w->pol.inventory = inv;
+	w->pol.inventory_loaded = time(NULL);
+	gw_info("inventory reloaded %s: %zu records", w->pol.policy->inventory,
+		pst_inventory_count(inv));
+	gw_reeval_all(w, w->pol.policy, w->pol.inventory, "inventory", true, NULL);
+}
+
+void gw_watch_tick(struct gw_worker *w)
+{
+	int ret;
+
+	crl_watch_tick(w);
+	if (!w->pol.policy || !w->pol.policy->inventory)
+		return;
+	ret = watch_check(&w->pol.inventory_watch, w->pol.policy->inventory);
+	if (ret > 0)
+		inventory_reload(w);
+	else if (ret < 0)
+		gw_warn("%s: %s; keeping what was loaded", w->pol.policy->inventory, strerror(-ret));
+}
