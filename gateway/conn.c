@@ -37,15 +37,12 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 
-#include "gateway/auth.h"
 #include "gateway/conn.h"
 #include "gateway/cstp.h"
 #include "gateway/http.h"
 #include "gateway/log.h"
 #include "gateway/model.h"
-#include "gateway/session.h"
 #include "gateway/tls.h"
-#include "gateway/tunnel.h"
 
 #define CONN_WHY_MAX	160	/* why a connection ends, for its log line */
 
@@ -256,7 +253,7 @@ void gw_conn_close(struct gw_conn *c, const char *why)
 	if (c->fd < 0)
 		return;
 	if (c->sess)
-		gw_tunnel_detach(c, why);
+		w->net.handlers->closing(c, why);
 	else if (why)
 		gw_peer_log(w, GW_LOG_INFO, "closing connection peer=%s device=%s: %s", c->peer,
 			    gw_conn_device(c), why);
@@ -377,7 +374,7 @@ static int conn_queue(struct gw_conn *c, struct gw_outbuf *b)
 		outbuf_free(b);
 		c->w->stats.closed_bad_input++;
 		if (c->sess)
-			gw_session_end(c->w, c->sess, "peer does not read its replies; closing connection");
+			c->w->net.handlers->fail(c, "peer does not read its replies; closing connection");
 		else
 			gw_conn_close(c, "peer does not read its replies");
 		return -ENOBUFS;
@@ -517,7 +514,7 @@ static size_t conn_http_input(struct gw_conn *c, uint8_t *data, size_t len)
 		if (len - off < total)
 			break;
 		/* A CONNECT turns the rest of the stream into CSTP frames. */
-		gw_auth_request(c, &req, data + off + req.head_len);
+		c->w->net.handlers->request(c, &req, data + off + req.head_len);
 		/* The request may carry the session cookie: do not leave it around. */
 		OPENSSL_cleanse(data + off, total);
 		off += total;
@@ -539,14 +536,14 @@ static size_t conn_tunnel_input(struct gw_conn *c, const uint8_t *data, size_t l
 		if (r < 0) {
 			c->w->stats.closed_bad_input++;
 			if (c->sess)
-				gw_session_end(c->w, c->sess, r == -EMSGSIZE ?
+				c->w->net.handlers->fail(c, r == -EMSGSIZE ?
 					"bad CSTP frame (length over the limit); closing connection" :
 					"bad CSTP frame (bad magic or type); closing connection");
 			else
 				gw_conn_close(c, "bad CSTP frame");
 			break;
 		}
-		gw_tunnel_frame(c, &f);
+		c->w->net.handlers->frame(c, &f);
 		off += (size_t)r;
 	}
 	return off;
@@ -689,9 +686,20 @@ void gw_conns_tick(struct gw_worker *w)
 	for (; c; c = next) {
 		next = c->next;
 		if (c->state == GW_CONN_TUNNEL)
-			gw_tunnel_tick(c);
+			c->w->net.handlers->tick(c);
 		else if (w->now >= c->deadline)
 			gw_conn_close(c, c->state == GW_CONN_HANDSHAKE ?
 				      "TLS handshake timed out" : "HTTP request timed out");
 	}
+}
+
+int gw_epoll_set(struct gw_worker *w, int fd, uint32_t events, void *ptr, bool add)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = ptr };
+
+	if (epoll_ctl(w->epfd, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev) < 0) {
+		gw_err("epoll_ctl: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
 }

@@ -70,8 +70,11 @@ struct gw_conn_handlers {
 	void (*frame)(struct gw_conn *c, const struct gw_cstp_frame *f);
 	/* Once a second, for a tunnel connection's liveness. */
 	void (*tick)(struct gw_conn *c);
-	/* The connection is going away (why NULL: a clean close). */
+	/* A tunnel connection is going away (why NULL: a clean close); its
+	 * session stays for the client's reconnect. */
 	void (*closing)(struct gw_conn *c, const char *why);
+	/* A tunnel's peer broke the protocol or stopped reading: its session ends. */
+	void (*fail)(struct gw_conn *c, const char *why);
 };
 
 void gw_conn_accept(struct gw_worker *w);

@@ -17,8 +17,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "common/sslerr.h"
 #include "gateway/crl.h"
-#include "gateway/tls.h"
 
 time_t gw_asn1_time(const ASN1_TIME *t)
 {
@@ -155,16 +155,13 @@ int gw_crl_order(const struct gw_crl_meta *cur, const struct gw_crl_meta *cand, 
 	return -ESTALE;
 }
 
-/* The reason OpenSSL gives, after what we were doing. */
+/* The reason OpenSSL gives, after the file and what we were doing. */
 static int crl_why(char *err, size_t errlen, const char *path, const char *what)
 {
-	unsigned long e = ERR_get_error();
-	char buf[256] = "";
+	char why[320];
 
-	if (e)
-		ERR_error_string_n(e, buf, sizeof(buf));
-	snprintf(err, errlen, "%s: %s%s%s", path, what, e ? ": " : "", buf);
-	ERR_clear_error();
+	cm_ssl_why(why, sizeof(why), what);
+	snprintf(err, errlen, "%s: %s", path, why);
 	return -EINVAL;
 }
 
@@ -207,7 +204,7 @@ int gw_crl_load(X509 *ca, const char *path, const struct gw_crl_meta *in_force,
 	if (!ret && (ret = gw_crl_order(in_force, &out->meta, why, sizeof(why))) < 0)
 		snprintf(err, errlen, "%s: refused: %s", path, why);
 	if (!ret) {
-		out->store = gw_tls_store_new(ca, out->crl, err, errlen);
+		out->store = gw_crl_store_new(ca, out->crl, err, errlen);
 		if (!out->store)
 			ret = -ENOMEM;
 	}
@@ -222,4 +219,17 @@ void gw_crl_loaded_free(struct gw_crl_loaded *l)
 	X509_STORE_free(l->store);
 	l->crl = NULL;
 	l->store = NULL;
+}
+
+X509_STORE *gw_crl_store_new(X509 *ca, X509_CRL *crl, char *err, size_t errlen)
+{
+	X509_STORE *store = X509_STORE_new();
+
+	if (!store || X509_STORE_add_cert(store, ca) != 1 || X509_STORE_add_crl(store, crl) != 1) {
+		cm_ssl_why(err, errlen, "cannot build the trust store");
+		X509_STORE_free(store);
+		return NULL;
+	}
+	X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+	return store;
 }

@@ -74,5 +74,8 @@ struct gw_crl_loaded {
 int gw_crl_load(X509 *ca, const char *path, const struct gw_crl_meta *in_force,
 		struct gw_crl_loaded *out, char *err, size_t errlen);
 void gw_crl_loaded_free(struct gw_crl_loaded *l);
+/* A trust store for device certificates: ca and crl, with CRL checking on.
+ * NULL with the reason in err. */
+X509_STORE *gw_crl_store_new(X509 *ca, X509_CRL *crl, char *err, size_t errlen);
 
 #endif

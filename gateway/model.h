@@ -16,6 +16,7 @@
 #define POSTERN_GW_MODEL_H
 
 #include <netinet/in.h>
+#include <sys/stat.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -30,7 +31,6 @@
 #include "gateway/localaddr.h"
 #include "gateway/pool.h"
 #include "gateway/tundev.h"
-#include "gateway/watch.h"
 #include "posture/posture.h"
 
 struct conf_policy;
@@ -198,6 +198,16 @@ struct gw_stats {
 	uint64_t closed_bad_input;
 	uint64_t crl_reload_failures;		/* the CRL file could not replace the one in force */
 	struct gw_counters traffic;
+};
+
+/* A file the gateway re-reads when it changes (the CRL, the inventory). */
+struct gw_watch {
+	bool have;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	struct timespec ctime;			/* a chmod or chown: readable again? */
 };
 
 struct gw_admin;

@@ -30,6 +30,7 @@
 #include "gateway/pool.h"
 #include "gateway/session.h"
 #include "gateway/token.h"
+#include "gateway/tunnel.h"
 
 /*
  * Every session is compared, with CRYPTO_memcmp and without an early exit,
@@ -204,21 +205,6 @@ void gw_session_end(struct gw_worker *w, struct gw_session *s, const char *why)
 	free(s);
 }
 
-/* Finds the session a packet from the TUN is addressed to. */
-struct gw_session *gw_session_by_addr(struct gw_worker *w, const uint8_t *pkt, size_t len)
-{
-	uint32_t index;
-
-	if (len >= 20 && pkt[0] >> 4 == 4) {
-		if (gw_pool_index(&w->dp.pool4, pkt + 16, &index) == 0)
-			return w->dp.by_v4[index];
-	} else if (len >= 40 && pkt[0] >> 4 == 6 && w->dp.have_pool6) {
-		if (gw_pool_index(&w->dp.pool6, pkt + 24, &index) == 0)
-			return w->dp.by_v6[index];
-	}
-	return NULL;
-}
-
 /*
  * Ends sessions whose tunnel has been gone longer than cookie-timeout, and
  * sessions whose certificate is no longer valid: a tunnel that stays up
@@ -243,4 +229,61 @@ void gw_session_end_for(struct gw_worker *w, struct gw_session *s, enum gw_end w
 {
 	w->stats.ended[why]++;
 	gw_session_end(w, s, text);
+}
+
+/*
+ * A CONNECT on s's cookie: only an allow or quarantine verdict opens a
+ * tunnel (fail closed), its addresses are leased on the first, a reconnect
+ * takes over from a connection not yet noticed dead, and only now does the
+ * device's earlier tunnel, if any, end.
+ */
+void gw_session_connect(struct gw_conn *c, struct gw_session *s)
+{
+	struct gw_worker *w = c->w;
+
+	if (s->verdict == PST_DENY) {
+		gw_session_end(w, s, "a denied session asked for a tunnel");
+		return gw_conn_reject(c, 403, "Forbidden", "CONNECT on a denied session");
+	}
+	if (gw_session_lease(w, s) < 0) {
+		gw_session_end(w, s, "address pool exhausted");
+		return gw_conn_reject(c, 503, "Service Unavailable", "address pool exhausted");
+	}
+	if (s->conn) {
+		struct gw_conn *old = s->conn;
+
+		gw_tunnel_detach(old, "replaced by a reconnect");
+		gw_conn_close(old, NULL);
+	}
+	c->sess = s;
+	s->conn = c;
+	gw_session_supersede(w, s);
+	s->connects++;
+	w->stats.tunnels++;
+	if (gw_tunnel_open(c, s) < 0)
+		gw_session_end(w, s, "could not build the CONNECT reply");
+}
+
+/* What the transport reports about a tunnel connection (conn.h). */
+void gw_session_frame(struct gw_conn *c, const struct gw_cstp_frame *f)
+{
+	const char *why = NULL;
+
+	if (!c->sess)
+		return gw_conn_close(c, "frame on a connection without a session");
+	if (gw_tunnel_frame(c, f, &why) == GW_TUNNEL_END)
+		gw_session_end(c->w, c->sess, why);
+}
+
+void gw_session_tick(struct gw_conn *c)
+{
+	char why[96];
+
+	if (c->sess && gw_tunnel_tick(c, why, sizeof(why)) == GW_TUNNEL_END)
+		gw_session_end(c->w, c->sess, why);
+}
+
+void gw_session_fail(struct gw_conn *c, const char *why)
+{
+	gw_session_end(c->w, c->sess, why);
 }

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gateway/conn.h"
+#include "gateway/cstp.h"
 #include "gateway/model.h"
 
 int gw_session_new(struct gw_worker *w, const struct pst_identity *id, struct gw_session **out);
@@ -22,7 +24,12 @@ void gw_session_end(struct gw_worker *w, struct gw_session *s, const char *why);
 /* Ends a live session for a reason counted in stats.ended. */
 void gw_session_end_for(struct gw_worker *w, struct gw_session *s, enum gw_end why,
 			const char *text);
-struct gw_session *gw_session_by_addr(struct gw_worker *w, const uint8_t *pkt, size_t len);
 void gw_sessions_expire(struct gw_worker *w);
+/* A CONNECT that carried s's cookie: the tunnel opens, or the device is told why not. */
+void gw_session_connect(struct gw_conn *c, struct gw_session *s);
+/* The transport's reports about a tunnel connection (struct gw_conn_handlers). */
+void gw_session_frame(struct gw_conn *c, const struct gw_cstp_frame *f);
+void gw_session_tick(struct gw_conn *c);
+void gw_session_fail(struct gw_conn *c, const char *why);
 
 #endif

@@ -27,7 +27,6 @@
 #include "gateway/model.h"
 #include "gateway/tls.h"
 
-
 static int tls_conn_idx = -1;
 
 int gw_tls_conn_index(void)
@@ -99,31 +98,6 @@ X509 *gw_tls_ca_load(const char *path)
 	if (!ca)
 		tls_log_errors(path);
 	return ca;
-}
-
-/* The reason OpenSSL gives, or what we were doing. */
-static void tls_why(char *err, size_t len, const char *what)
-{
-	unsigned long e = ERR_get_error();
-	char buf[256] = "";
-
-	if (e)
-		ERR_error_string_n(e, buf, sizeof(buf));
-	snprintf(err, len, "%s%s%s", what, e ? ": " : "", buf);
-	ERR_clear_error();
-}
-
-X509_STORE *gw_tls_store_new(X509 *ca, X509_CRL *crl, char *err, size_t errlen)
-{
-	X509_STORE *store = X509_STORE_new();
-
-	if (!store || X509_STORE_add_cert(store, ca) != 1 || X509_STORE_add_crl(store, crl) != 1) {
-		tls_why(err, errlen, "cannot build the trust store");
-		X509_STORE_free(store);
-		return NULL;
-	}
-	X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
-	return store;
 }
 
 /* The trust store itself (CA and CRL) is installed and replaced by reload.c. */

@@ -15,9 +15,6 @@ struct gw_conn;
 
 SSL_CTX *gw_tls_ctx_new(const struct gw_conf *conf, struct gw_keyd *kd);
 X509 *gw_tls_ca_load(const char *path);
-/* A trust store for device certificates: ca and crl (checked by crl.c),
- * with CRL checking on. NULL with the reason in err. */
-X509_STORE *gw_tls_store_new(X509 *ca, X509_CRL *crl, char *err, size_t errlen);
 /* After the handshake: fills c->id, c->cert_ok and c->cert_refusal. */
 void gw_tls_peer_check(struct gw_conn *c);
 int gw_tls_conn_index(void);

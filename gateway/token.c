@@ -7,6 +7,8 @@
  */
 #include <errno.h>
 
+#include <openssl/crypto.h>
+
 #include "gateway/token.h"
 
 static const char hexdigits[] = "0123456789abcdef";
@@ -41,4 +43,13 @@ int gw_cookie_parse(const char *hex, size_t len, uint8_t out[GW_COOKIE_LEN])
 		out[i] = (uint8_t)(hi << 4 | lo);
 	}
 	return 0;
+}
+
+bool gw_cookie_wellformed(const char *cookie, size_t len)
+{
+	uint8_t tmp[GW_COOKIE_LEN];
+	bool ok = gw_cookie_parse(cookie, len, tmp) == 0;
+
+	OPENSSL_cleanse(tmp, sizeof(tmp));
+	return ok;
 }

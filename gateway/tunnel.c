@@ -22,7 +22,6 @@
 #include "gateway/filter.h"
 #include "gateway/log.h"
 #include "gateway/model.h"
-#include "gateway/session.h"
 #include "gateway/tunnel.h"
 
 #define TUN_BATCH	64	/* packets per readiness event, so TLS peers get their turn */
@@ -188,53 +187,33 @@ static int connect_reply(struct gw_conn *c, const struct gw_session *s)
 	return gw_conn_send(c, resp, (size_t)n);
 }
 
-void gw_tunnel_attach(struct gw_conn *c, struct gw_session *s)
+/*
+ * The tunnel is up (the sessions layer leased its addresses and linked it):
+ * the CONNECT reply, then a DPD request right behind it. openconnect 9
+ * configures the tunnel on the turn of its main loop after the one that gave
+ * up on DTLS, and reaches that turn only when something wakes its poll: with
+ * nothing to read it sleeps out its timeout, a whole second on every connect.
+ * A frame sent with the reply is read on the first turn and wakes nothing;
+ * so the client's answer to the DPD request (sent on that first turn) is
+ * answered with a keepalive that arrives while it polls.
+ */
+int gw_tunnel_open(struct gw_conn *c, const struct gw_session *s)
 {
 	struct gw_worker *w = c->w;
 	char a4[INET_ADDRSTRLEN];
 
-	/* Fail closed: only an allow or quarantine verdict opens a tunnel. */
-	if (s->verdict == PST_DENY) {
-		gw_session_end(w, s, "a denied session asked for a tunnel");
-		return gw_conn_reject(c, 403, "Forbidden", "CONNECT on a denied session");
-	}
-	if (gw_session_lease(w, s) < 0) {
-		gw_session_end(w, s, "address pool exhausted");
-		return gw_conn_reject(c, 503, "Service Unavailable", "address pool exhausted");
-	}
-	/* A reconnect may arrive before we noticed the old connection died. */
-	if (s->conn) {
-		struct gw_conn *old = s->conn;
-
-		gw_tunnel_detach(old, "replaced by a reconnect");
-		gw_conn_close(old, NULL);
-	}
-	c->sess = s;
-	s->conn = c;
-	/* Only now does a new login replace the device's earlier tunnel. */
-	gw_session_supersede(w, s);
 	c->state = GW_CONN_TUNNEL;
-	c->last_rx = c->last_data = c->dpd_sent = w->now;
-	s->connects++;
-	w->stats.tunnels++;
+	c->last_rx = c->last_data = w->now;
 	inet_ntop(AF_INET, &s->lease.v4, a4, sizeof(a4));
 	gw_info("tunnel up device=%s peer=%s addr=%s (%s) verdict=%s profile=%s",
 		s->id.device_id, c->peer, a4, s->connects > 1 ? "reconnect" : "new",
 		pst_verdict_name(s->verdict), s->profile[0] ? s->profile : "-");
 	if (connect_reply(c, s) < 0)
-		return gw_session_end(w, s, "could not build the CONNECT reply");
-	/*
-	 * openconnect 9 configures the tunnel on the turn of its main loop
-	 * after the one that gave up on DTLS, and reaches that turn only when
-	 * something wakes its poll: with nothing to read it sleeps out its
-	 * timeout, a whole second on every connect. A frame sent with the reply
-	 * is read on the first turn and wakes nothing; so a DPD request goes
-	 * with the reply, and the client's answer (sent on that first turn)
-	 * is answered with a keepalive that arrives while it polls.
-	 */
+		return -ENOSPC;
 	c->dpd_sent = w->now;
 	c->wake_client = true;
 	gw_conn_send_frame(c, GW_CSTP_DPD_REQ, NULL, 0);
+	return 0;
 }
 
 /* The connection is going away; the session stays for a reconnect. */
@@ -352,33 +331,50 @@ static void tunnel_data(struct gw_conn *c, const struct gw_cstp_frame *f)
 	w->stats.traffic.rx_bytes += f->len;
 }
 
-void gw_tunnel_frame(struct gw_conn *c, const struct gw_cstp_frame *f)
+enum gw_tunnel_action gw_tunnel_frame(struct gw_conn *c, const struct gw_cstp_frame *f,
+				      const char **why)
 {
-	if (!c->sess)
-		return gw_conn_close(c, "frame on a connection without a session");
 	switch (f->type) {
 	case GW_CSTP_DATA:
-		return tunnel_data(c, f);
+		tunnel_data(c, f);
+		break;
 	case GW_CSTP_DPD_REQ:
 		gw_conn_send_frame(c, GW_CSTP_DPD_RESP, f->payload, f->len);
-		return;
+		break;
 	case GW_CSTP_DISCONNECT:
-		return gw_session_end(c->w, c->sess, "client disconnected");
+		*why = "client disconnected";
+		return GW_TUNNEL_END;
 	case GW_CSTP_DPD_RESP:
-		if (c->wake_client) {	/* see gw_tunnel_attach */
+		if (c->wake_client) {	/* see gw_tunnel_open */
 			c->wake_client = false;
 			gw_conn_send_frame(c, GW_CSTP_KEEPALIVE, NULL, 0);
 		}
-		return;
+		break;
 	default:
-		/* DPD replies and keepalives only prove liveness (last_rx). */
-		return;
+		/* Keepalives only prove liveness (last_rx). */
+		break;
 	}
+	return GW_TUNNEL_OK;
+}
+
+/* Finds the session a packet from the TUN is addressed to. */
+struct gw_session *gw_tunnel_session_of(struct gw_worker *w, const uint8_t *pkt, size_t len)
+{
+	uint32_t index;
+
+	if (len >= 20 && pkt[0] >> 4 == 4) {
+		if (gw_pool_index(&w->dp.pool4, pkt + 16, &index) == 0)
+			return w->dp.by_v4[index];
+	} else if (len >= 40 && pkt[0] >> 4 == 6 && w->dp.have_pool6) {
+		if (gw_pool_index(&w->dp.pool6, pkt + 24, &index) == 0)
+			return w->dp.by_v6[index];
+	}
+	return NULL;
 }
 
 static void tunnel_to_client(struct gw_worker *w, const uint8_t *pkt, size_t len)
 {
-	struct gw_session *s = gw_session_by_addr(w, pkt, len);
+	struct gw_session *s = gw_tunnel_session_of(w, pkt, len);
 
 	if (!s || !s->conn)
 		return;
@@ -412,23 +408,23 @@ void gw_tunnel_from_tun(struct gw_worker *w)
 	}
 }
 
-void gw_tunnel_tick(struct gw_conn *c)
+enum gw_tunnel_action gw_tunnel_tick(struct gw_conn *c, char *why, size_t whylen)
 {
 	struct gw_worker *w = c->w;
 	const struct gw_conf *conf = w->pol.conf;
-	char why[96];
 
-	if (!c->sess)
-		return;
 	if (w->now - c->last_rx >= 2 * (time_t)conf->dpd) {
-		snprintf(why, sizeof(why), "no traffic for %lld s (DPD timeout)",
+		snprintf(why, whylen, "no traffic for %lld s (DPD timeout)",
 			 (long long)(w->now - c->last_rx));
-		return gw_session_end(w, c->sess, why);
+		return GW_TUNNEL_END;
 	}
-	if (conf->idle_timeout && w->now - c->last_data >= (time_t)conf->idle_timeout)
-		return gw_session_end(w, c->sess, "idle timeout");
+	if (conf->idle_timeout && w->now - c->last_data >= (time_t)conf->idle_timeout) {
+		snprintf(why, whylen, "idle timeout");
+		return GW_TUNNEL_END;
+	}
 	if (w->now - c->last_rx >= (time_t)conf->dpd && w->now - c->dpd_sent >= (time_t)conf->dpd) {
 		c->dpd_sent = w->now;
 		gw_conn_send_frame(c, GW_CSTP_DPD_REQ, NULL, 0);
 	}
+	return GW_TUNNEL_OK;
 }

@@ -6,14 +6,27 @@
 #ifndef POSTERN_GW_TUNNEL_H
 #define POSTERN_GW_TUNNEL_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "gateway/conn.h"
 #include "gateway/cstp.h"
 #include "gateway/model.h"
 
-void gw_tunnel_attach(struct gw_conn *c, struct gw_session *s);
-void gw_tunnel_tick(struct gw_conn *c);
-void gw_tunnel_frame(struct gw_conn *c, const struct gw_cstp_frame *f);
+/* What a frame or a tick asks of the layer above: nothing, or to end the
+ * session (the reason is given back). */
+enum gw_tunnel_action { GW_TUNNEL_OK, GW_TUNNEL_END };
+
+/* The session's tunnel is up on c: the CONNECT reply. 0 or -ENOSPC. */
+int gw_tunnel_open(struct gw_conn *c, const struct gw_session *s);
+enum gw_tunnel_action gw_tunnel_frame(struct gw_conn *c, const struct gw_cstp_frame *f,
+				      const char **why);
+/* Liveness, once a second: a DPD request when the peer is quiet, the end
+ * after 2 x dpd of silence or idle-timeout without data. */
+enum gw_tunnel_action gw_tunnel_tick(struct gw_conn *c, char *why, size_t whylen);
 void gw_tunnel_from_tun(struct gw_worker *w);
+/* The session a packet from the TUN is addressed to (its leased address), or NULL. */
+struct gw_session *gw_tunnel_session_of(struct gw_worker *w, const uint8_t *pkt, size_t len);
 void gw_tunnel_detach(struct gw_conn *c, const char *why);
 
 #endif

@@ -11,16 +11,8 @@
 #include <time.h>
 
 #include "gateway/crl.h"
+#include "gateway/model.h"
 
-/* A file the gateway re-reads when it changes (the CRL, the inventory). */
-struct gw_watch {
-	bool have;
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
-	struct timespec ctime;			/* a chmod or chown: readable again? */
-};
 
 struct gw_worker;
 

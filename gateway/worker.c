@@ -27,6 +27,7 @@
 #include "gateway/keyd.h"
 #include "gateway/localaddr.h"
 #include "gateway/log.h"
+#include "gateway/login.h"
 #include "gateway/model.h"
 #include "gateway/pool.h"
 #include "gateway/reload.h"
@@ -47,17 +48,6 @@ static time_t monotonic_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec;
-}
-
-int gw_epoll_set(struct gw_worker *w, int fd, uint32_t events, void *ptr, bool add)
-{
-	struct epoll_event ev = { .events = events, .data.ptr = ptr };
-
-	if (epoll_ctl(w->epfd, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev) < 0) {
-		gw_err("epoll_ctl: %s", strerror(errno));
-		return -errno;
-	}
-	return 0;
 }
 
 static int epoll_tag(struct gw_worker *w, int fd, uintptr_t tag)
@@ -208,11 +198,21 @@ static int audit_open(struct gw_worker *w)
 	return 0;
 }
 
+/* What the transport reports goes to the layers above it (conn.h). */
+static const struct gw_conn_handlers worker_handlers = {
+	.request = gw_login_request,
+	.frame = gw_session_frame,
+	.tick = gw_session_tick,
+	.closing = gw_tunnel_detach,
+	.fail = gw_session_fail,
+};
+
 int gw_worker_init(struct gw_worker *w, struct gw_conf *conf, struct conf_policy *policy)
 {
 	int err;
 
 	memset(w, 0, sizeof(*w));
+	w->net.handlers = &worker_handlers;
 	w->pol.conf = conf;
 	w->pol.policy = policy;
 	w->net.listen_fd = w->timer_fd = w->signal_fd = w->dp.tun.fd = w->net.keyd.fd = w->ctl.audit_fd = -1;

@@ -15,6 +15,14 @@
 #            postern-posture), nor depends on a library it does not call
 #            (readelf's NEEDED).
 #
+# Inside gateway/ the same holds between its layers (README, Architecture):
+#
+#   base <- transport <- endpoints <- sessions <- control plane <- worker <- main
+#
+# gateway  a gateway file includes gateway headers only of its own layer and
+#          the layers below it; a lower layer reports upward through a
+#          callback (struct gw_conn_handlers) or a returned action.
+#
 # Prints "ok - NAME" or "not ok - NAME" lines (tests/run.sh counts them) and
 # exits 1 when any check failed. Run after `make`: the links need build/.
 set -u
@@ -157,9 +165,48 @@ check_links() {
 	no_library postern-posture libnl-3 libnl-route-3 libmnl libsqlite3
 }
 
+# ---- gateway's layers ----
+
+# Each gateway module (a .c and its .h) and its layer, bottom up.
+declare -A GW_LAYER
+while read -r layer mods; do
+	for m in $mods; do GW_LAYER[$m]=$layer; done
+done <<'TABLE'
+0 model log json memstream token refusal cstp http filter pool localaddr tundev keyd privs access crl ctlcmd
+1 tls conn
+2 auth scan tunnel
+3 session verdict audit history login
+4 control ctlsock reload reeval watch stats
+5 worker
+6 main posternctl
+TABLE
+GW_NAMES=(base transport endpoints sessions control-plane worker main)
+
+check_gateway_layers() {
+	local f mod inc to bad=0
+
+	for f in gateway/*.c gateway/*.h; do
+		mod=$(basename "${f%.*}")
+		if [ -z "${GW_LAYER[$mod]:-}" ]; then
+			not_ok "gateway layers: $f is in no layer (add it to the table in $0)"
+			bad=1
+			continue
+		fi
+		while IFS= read -r inc; do
+			to=${inc#gateway/}
+			to=${to%.h}
+			[ "${GW_LAYER[$to]:-9}" -le "${GW_LAYER[$mod]}" ] && continue
+			not_ok "gateway layers: $f (${GW_NAMES[${GW_LAYER[$mod]}]}) includes $inc (${GW_NAMES[${GW_LAYER[$to]:-0}]:-?}), a layer above it"
+			bad=1
+		done < <(sed -n 's/^#include "\(gateway\/[a-z_]*\.h\)".*/\1/p' "$f")
+	done
+	[ "$bad" = 0 ] && ok "gateway layers: every file includes its own layer and those below"
+}
+
 for d in $FOLDERS; do
 	check_includes "$d"
 	check_libraries "$d"
 done
+check_gateway_layers
 check_links
 exit "$failed"

@@ -15,6 +15,7 @@
 #include "gateway/session.h"
 #include "gateway/token.h"
 #include "tests/unit/unit.h"
+#include "gateway/tunnel.h"
 
 static struct gw_conf conf;
 static struct gw_worker w;
@@ -116,15 +117,15 @@ static void test_session_by_destination(void)
 	a = login("dev-a", 1);
 	gw_session_lease(&w, a);
 	inet_pton(AF_INET, "198.18.100.2", pkt + 16);
-	CHECK(gw_session_by_addr(&w, pkt, sizeof(pkt)) == a);
+	CHECK(gw_tunnel_session_of(&w, pkt, sizeof(pkt)) == a);
 	inet_pton(AF_INET, "198.18.100.3", pkt + 16);
-	CHECK(gw_session_by_addr(&w, pkt, sizeof(pkt)) == NULL);
+	CHECK(gw_tunnel_session_of(&w, pkt, sizeof(pkt)) == NULL);
 	inet_pton(AF_INET, "198.18.2.2", pkt + 16);
-	CHECK(gw_session_by_addr(&w, pkt, sizeof(pkt)) == NULL);
-	CHECK(gw_session_by_addr(&w, pkt, 19) == NULL);
+	CHECK(gw_tunnel_session_of(&w, pkt, sizeof(pkt)) == NULL);
+	CHECK(gw_tunnel_session_of(&w, pkt, 19) == NULL);
 	gw_session_end(&w, a, "test");
 	inet_pton(AF_INET, "198.18.100.2", pkt + 16);
-	CHECK(gw_session_by_addr(&w, pkt, sizeof(pkt)) == NULL);
+	CHECK(gw_tunnel_session_of(&w, pkt, sizeof(pkt)) == NULL);
 	worker_free();
 }
 
