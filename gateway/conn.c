@@ -501,7 +501,7 @@ static size_t conn_http_input(struct gw_conn *c, uint8_t *data, size_t len)
 			gw_conn_reject(c, 413, "Request Too Large", "request too large");
 			break;
 		}
-		/* HEAD is for the metrics listener (admin.c): never served here. */
+		/* HEAD is for the metrics listener (ctlsock.c): never served here. */
 		if (r == -ENOTSUP || (r == 1 && req.method == GW_HTTP_HEAD)) {
 			gw_conn_reject(c, 501, "Not Implemented", "unsupported HTTP request");
 			break;

@@ -11,7 +11,7 @@ set -u
 pst_init
 
 FLOOD=100
-BUDGET=20	# GW_PEER_LOG_BUDGET in gateway/gateway.h
+BUDGET=20	# GW_PEER_LOG_BUDGET in gateway/model.h
 
 pst_topology devA || pst_bail "topology" "could not build the namespaces"
 pst_pki "$PST_TMP/pki" && pst_issue "$PST_TMP/pki" devA || pst_bail "PKI" "postern-ca failed"

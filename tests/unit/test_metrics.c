@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests of the metrics listener's HTTP (gw_metrics_answer, admin.c)
+ * Unit tests of the metrics listener's HTTP (gw_metrics_answer, ctlsock.c)
  * on a worker built by hand: GET and HEAD of /metrics answer 200 with the
  * Prometheus text (HEAD: the same headers, no body), a query string is
  * ignored, another path is 404, another method 405 with Allow, and a head
