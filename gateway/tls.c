@@ -21,6 +21,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "common/sslerr.h"
 #include "gateway/conn.h"
 #include "gateway/keyd.h"
 #include "gateway/log.h"
@@ -36,12 +37,10 @@ int gw_tls_conn_index(void)
 
 static void tls_log_errors(const char *what)
 {
-	unsigned long e = ERR_get_error();
-	char buf[256];
+	char why[320];
 
-	ERR_error_string_n(e, buf, sizeof(buf));
-	gw_err("%s: %s", what, e ? buf : "unknown error");
-	ERR_clear_error();
+	cm_ssl_why(why, sizeof(why), what);
+	gw_err("%s", why);
 }
 
 /* Remembers the first verification error; the handshake goes on (see above). */
