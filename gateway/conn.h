@@ -59,6 +59,9 @@ struct gw_conn {
 	time_t dpd_sent;			/* tunnel: when we last asked for a DPD reply */
 };
 
+/* Room for a partial frame or request plus one whole TLS record. */
+#define GW_RX_CAP		(2 * GW_CSTP_MAX_FRAME + 16)
+
 /*
  * What a connection reports upward (installed by the worker): the layers
  * above the transport are never called from it by name.

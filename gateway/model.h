@@ -25,7 +25,6 @@
 
 #include "conf/conf.h"
 #include "gateway/crl.h"
-#include "gateway/cstp.h"
 #include "gateway/filter.h"
 #include "gateway/keyd.h"
 #include "gateway/localaddr.h"
@@ -66,8 +65,6 @@ struct pst_inventory;
 #define GW_XSTR(x)		#x
 #define GW_STR(x)		GW_XSTR(x)
 #define GW_HISTORY_MAX		512	/* decisions kept for `posternctl show`, all devices */
-/* Room for a partial frame or request plus one whole TLS record. */
-#define GW_RX_CAP		(2 * GW_CSTP_MAX_FRAME + 16)
 
 /* Counters for drops and traffic; the session's and the worker's. */
 struct gw_counters {
