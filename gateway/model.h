@@ -29,6 +29,7 @@
 #include "gateway/keyd.h"
 #include "gateway/localaddr.h"
 #include "gateway/pool.h"
+#include "gateway/refusal.h"
 #include "gateway/tundev.h"
 #include "posture/posture.h"
 
@@ -77,53 +78,6 @@ struct gw_counters {
 	uint64_t dropped_outside;		/* outside the session's profile */
 	uint64_t dropped_gateway;		/* to one of the gateway's own addresses */
 	uint64_t dropped_queue_full;
-};
-
-/*
- * Why a device was turned away: one value per refusal, carried from where it
- * is decided (tls.c, auth.c, verdict.c) to the counter, the log line and the
- * words the device is told (X-Reason). One table (stats.c) gives each its
- * words (gw_refusal_words) and the counter it is counted under
- * (gw_refusal_counter); rewording a refusal never moves its count. Only a
- * policy's deny carries words of its own, the policy's reason.
- *
- * The values before GW_REF_COUNTERS are the counters themselves
- * (postern_refusals_total{reason}, `posternctl stats`), in their order
- * there; the ones after it are finer refusals, each counted under one of
- * them. GW_REF_NONE (zero: a fresh connection) is no refusal; where one is
- * needed and none was recorded it reads and counts as a bad certificate.
- */
-enum gw_refusal {
-	GW_REF_NONE,
-	GW_REF_REVOKED,
-	GW_REF_EXPIRED,
-	GW_REF_NOT_YET_VALID,
-	GW_REF_UNKNOWN_CA,
-	GW_REF_CRL_OUT_OF_DATE,
-	GW_REF_NOT_CLIENT_CERT,
-	GW_REF_NO_CERTIFICATE,
-	GW_REF_BAD_CERTIFICATE,
-	GW_REF_POLICY_DENY,
-	GW_REF_POOL_EXHAUSTED,
-	GW_REF_RESOURCES,
-	GW_REF_COOKIE,			/* CONNECT with an unknown or expired cookie */
-	GW_REF_POSTURE_CHECK,		/* the posture check expired or was used */
-	GW_REF_COUNTERS,
-	/* counted as not_client_cert */
-	GW_REF_CERT_IS_CA = GW_REF_COUNTERS,
-	GW_REF_CERT_NO_EKU,
-	GW_REF_CERT_EKU_NOT_CLIENT,
-	GW_REF_CERT_BAD_EXTENSIONS,
-	/* counted as bad_certificate */
-	GW_REF_NO_DEVICE_NAME,
-	/* counted as cookie */
-	GW_REF_COOKIE_NONE,
-	GW_REF_COOKIE_UNKNOWN_NO_CERT,
-	GW_REF_COOKIE_OTHER_CERT,
-	GW_REF_COOKIE_CERT_EXPIRED,
-	/* counted as posture_check */
-	GW_REF_POSTURE_OTHER_DEVICE,
-	GW_REF_N
 };
 
 struct gw_session {

@@ -6,6 +6,7 @@
  */
 #include <stddef.h>
 
+#include "gateway/model.h"
 #include "gateway/refusal.h"
 
 #define NOT_CLIENT "certificate is not a device (client) certificate"
