@@ -60,6 +60,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/obj_mac.h>
 #include <openssl/rand.h>
 
 #include "gateway/dtls.h"
@@ -96,6 +97,7 @@ struct gw_dtls_peer {
 	size_t rx_len;
 	bool peek;					/* DTLSv1_listen reads it twice */
 	bool up;					/* handshake completed */
+	size_t min_sealed;				/* the agreed AEAD's nonce and tag */
 	bool gone;					/* unlinked; freed when no longer in use */
 	time_t started, last_rx;
 };
@@ -717,12 +719,24 @@ static void peer_read(struct gw_dtls_peer *p)
 	}
 }
 
+/*
+ * The shortest sealed record of the suite agreed: the tag (16 bytes), and
+ * with AES-GCM the explicit nonce (8) too. See gw_dtls_records_ok().
+ */
+static size_t peer_min_sealed(const SSL *ssl)
+{
+	const SSL_CIPHER *c = SSL_get_current_cipher(ssl);
+
+	return c && SSL_CIPHER_get_cipher_nid(c) == NID_chacha20_poly1305 ? 16 : 8 + 16;
+}
+
 /* Up: a newer handshake of the session replaces its older channel. */
 static void peer_up(struct gw_dtls_peer *p)
 {
 	struct gw_dtls *d = p->d;
 
 	p->up = true;
+	p->min_sealed = peer_min_sealed(p->ssl);
 	p->last_rx = d->now;
 	d->stats.handshakes++;
 	peer_end_siblings(p, false);
@@ -746,6 +760,10 @@ static void peer_handshake(struct gw_dtls_peer *p)
 
 static void peer_feed(struct gw_dtls_peer *p, const uint8_t *buf, size_t len)
 {
+	if (p->up && !gw_dtls_records_ok(buf, len, p->min_sealed)) {
+		p->d->stats.dropped++;
+		return;
+	}
 	p->rx = buf;
 	p->rx_len = len;
 	if (!p->up)
@@ -868,6 +886,8 @@ static bool peer_try(struct gw_dtls_peer *p, const struct dtls_addr *a,
 	struct gw_dtls *d = p->d;
 	int n;
 
+	if (!gw_dtls_records_ok(buf, len, p->min_sealed))
+		return false;
 	p->rx = buf;
 	p->rx_len = len;
 	ERR_clear_error();

@@ -140,3 +140,21 @@ bool gw_dtls_record_is_appdata(const uint8_t *buf, size_t len)
 		return false;
 	return wire_be16(buf + 11) <= len - GW_DTLS_RECORD_HDR;
 }
+
+bool gw_dtls_records_ok(const uint8_t *buf, size_t len, size_t min_sealed)
+{
+	size_t rec_len;
+
+	while (len > 0) {
+		if (len < GW_DTLS_RECORD_HDR || buf[1] != DTLS_MAJOR)
+			return false;
+		rec_len = wire_be16(buf + 11);
+		if (rec_len > len - GW_DTLS_RECORD_HDR)
+			return false;
+		if (wire_be16(buf + 3) != 0 && (rec_len < min_sealed || rec_len > GW_DTLS_MAX_SEALED))
+			return false;
+		buf += GW_DTLS_RECORD_HDR + rec_len;
+		len -= GW_DTLS_RECORD_HDR + rec_len;
+	}
+	return true;
+}

@@ -52,4 +52,16 @@ size_t gw_dtls_hello_verify_write(uint8_t out[GW_DTLS_HVR_LEN], const struct gw_
  */
 bool gw_dtls_record_is_appdata(const uint8_t *buf, size_t len);
 
+/*
+ * Whether every record of a datagram for an established peer is one that
+ * OpenSSL 3.0 will either authenticate or drop quietly: whole headers and
+ * lengths inside the datagram, and every sealed (epoch > 0) record at
+ * least min_sealed bytes (the AEAD's nonce and tag) and at most
+ * GW_DTLS_MAX_SEALED. OpenSSL answers a shorter or longer sealed record
+ * with a fatal alert, so one forged datagram from the client's address
+ * would end its channel; such datagrams never reach it.
+ */
+#define GW_DTLS_MAX_SEALED	(16384 + 256)
+bool gw_dtls_records_ok(const uint8_t *buf, size_t len, size_t min_sealed);
+
 #endif

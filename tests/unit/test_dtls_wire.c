@@ -117,6 +117,23 @@ static void test_record_is_appdata(void)
 	CHECK(!gw_dtls_record_is_appdata(rec, sizeof(rec)));
 }
 
+static void test_records_ok(void)
+{
+	uint8_t dg[200] = { 22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 3, 0, 10 };
+	uint8_t *second = dg + 13 + 10;
+
+	memcpy(second, "\x17\xfe\xfd\x00\x01\x00\x00\x00\x00\x00\x01\x00\x18", 13);
+	CHECK(gw_dtls_records_ok(dg, 23 + 13 + 24, 24));	/* epoch 0, then sealed */
+	CHECK(!gw_dtls_records_ok(dg, 23 + 13 + 24, 25));	/* sealed, too short */
+	CHECK(gw_dtls_records_ok(dg, 23 + 13 + 24, 16));
+	CHECK(!gw_dtls_records_ok(dg, 23 + 13 + 23, 16));	/* cut short */
+	CHECK(!gw_dtls_records_ok(dg, 23 + 13 + 25, 16));	/* trailing byte */
+	CHECK(gw_dtls_records_ok(dg, 23, 24));
+	second[1] = 0x03;
+	CHECK(!gw_dtls_records_ok(dg, 23 + 13 + 24, 16));	/* not DTLS */
+	CHECK(gw_dtls_records_ok(dg, 0, 16));
+}
+
 static void test_connect_headers(void)
 {
 	struct gw_dtls_offer o = { .port = 443, .dpd = 30, .keepalive = 20, .mtu = 1340 };
@@ -241,6 +258,7 @@ int main(void)
 	RUN(test_hello_verify_layout);
 	RUN(test_hello_cookie_round_trip);
 	RUN(test_record_is_appdata);
+	RUN(test_records_ok);
 	RUN(test_connect_headers);
 	RUN(test_client_offers_psk);
 	RUN(test_tunnel_mtu);
