@@ -48,6 +48,19 @@
  * client whose IP address changes (Wi-Fi to mobile) is not found this way:
  * its DPD fails, and it redoes the handshake from the new address, which
  * the session rule above takes over. Its CSTP session and address are kept.
+ *
+ * Forged records. OpenSSL 3.0 drops a sealed record that fails
+ * authentication, but ends the connection with an alert on one that is too
+ * short or too long for the agreed AEAD. A datagram for an established peer
+ * therefore reaches OpenSSL only when every record in it is well formed
+ * (gw_dtls_records_ok). A peer still in its handshake has no such guard: a
+ * spoofer who knows the client's port can make that handshake fail, and the
+ * client retries.
+ *
+ * Not here: batching (the worker reads with recvmmsg and lets ops->send
+ * queue for one sendmmsg per loop turn), routing (the worker decides per
+ * packet between gw_dtls_send and CSTP), and logging (the counters in
+ * struct gw_dtls_stats, and the callbacks, are what the worker logs).
  */
 #include <errno.h>
 #include <netinet/in.h>
