@@ -18,9 +18,9 @@
  * a policy to a device's facts is posture/policy.c; this file only knows the
  * model, so that conf/ depends on nothing else in the tree.
  *
- * Version numbers are parsed here too: the loader must refuse a min-version
- * it could never compare, and the engine compares the same way. Dates
- * (min-patch-level) are common/time.h's.
+ * Version numbers (min-version) are common/version.h's and dates
+ * (min-patch-level) common/time.h's: the loader refuses a value it could
+ * never compare, and the engine compares by the same rules.
  */
 #ifndef POSTERN_CONF_POLICY_H
 #define POSTERN_CONF_POLICY_H
@@ -31,28 +31,12 @@
 
 #include "common/device.h"
 #include "common/sha256.h"
+#include "common/version.h"
 #include "conf/conf.h"
 
-#define CONF_VERSION_PARTS	8
 #define CONF_BANNER_MAX		512	/* bytes of a profile banner */
 #define CONF_NAME_MAX		64	/* profile, platform, rule and group names */
 
-/*
- * A version number: up to CONF_VERSION_PARTS dot-separated decimal
- * components ("17.10", "6.1.0"), optionally followed by a suffix that starts
- * with '-', '+', '~' or ' ' and is ignored ("6.1.0-13-amd64"). Missing
- * components count as 0, so "17" == "17.0"; components compare numerically,
- * so "17.10" > "17.9". Each component is at most 9 digits.
- */
-struct conf_version {
-	uint32_t part[CONF_VERSION_PARTS];
-	unsigned int n;
-};
-
-/* Returns 0, or -EINVAL for anything that is not a version as above. */
-int conf_version_parse(const char *text, struct conf_version *out);
-/* <0, 0, >0 like strcmp. */
-int conf_version_cmp(const struct conf_version *a, const struct conf_version *b);
 /*
  * Whether a device of platform os_name (an os.name value) can be running
  * version text while it connects through a VPN client: text parses and is
@@ -88,7 +72,7 @@ struct conf_profile {
 struct conf_platform {
 	char *name;
 	char *min_version;		/* as written, for messages; NULL = no minimum */
-	struct conf_version min;
+	struct cm_version min;
 	char *min_patch_level;		/* as written, YYYY-MM-DD; NULL = no minimum */
 	int64_t min_patch_days;		/* since 1970-01-01 (cm_date_parse) */
 	int line;

@@ -28,6 +28,7 @@
 
 #include "common/macros.h"
 #include "common/time.h"
+#include "common/version.h"
 
 /* A policy is a few kilobytes even for a large company. */
 #define POL_FILE_MAX (256 * 1024)
@@ -178,10 +179,10 @@ static int pol_check_message(cfg_t *cfg, cfg_opt_t *opt)
 static int pol_check_min_version(cfg_t *cfg, cfg_opt_t *opt)
 {
 	char where[CONF_MSG_MAX / 2];
-	struct conf_version v;
+	struct cm_version v;
 
 	conf_note(cfg, opt);
-	if (conf_version_parse(conf_str(opt), &v))
+	if (cm_version_parse(conf_str(opt), &v))
 		conf_err_opt(cfg, opt, "%smin-version: '%s' is not a version number (like 12 or "
 			     "17.4.1)", pol_where(cfg, where, sizeof(where)), conf_str(opt));
 	return 0;
@@ -441,7 +442,7 @@ static int pol_build_platform(struct conf_load *ld, const struct conf_section *s
 	if (!pol_platform_known(pol_title(s)))
 		conf_err(ld, s->line, "platform '%s': not one of ios, android, linux, windows, "
 			 "macos", pol_title(s));
-	if (v && conf_version_parse(v, &pl->min) == 0 && conf_dup(&pl->min_version, v))
+	if (v && cm_version_parse(v, &pl->min) == 0 && conf_dup(&pl->min_version, v))
 		return -ENOMEM;
 	if (d && cm_date_parse(d, &pl->min_patch_days) == 0 &&
 	    conf_dup(&pl->min_patch_level, d))

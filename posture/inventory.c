@@ -31,6 +31,7 @@
 #include "common/number.h"
 #include "common/sha256.h"
 #include "common/time.h"
+#include "common/version.h"
 #include "conf/policy.h"
 
 #define INV_MSG_MAX	256
@@ -416,7 +417,7 @@ static void inv_check_device_id(struct inv_parse *ps, unsigned int line, const c
 static void inv_check_os(struct inv_parse *ps, unsigned int line, const char *name,
 			 const char *version, struct inv_record *r)
 {
-	struct conf_version parsed;
+	struct cm_version parsed;
 
 	r->os_name = name[0] ? (signed char)inv_word(name, inv_os, CM_ARRAY_SIZE(inv_os))
 			     : INV_UNKNOWN;
@@ -424,7 +425,7 @@ static void inv_check_os(struct inv_parse *ps, unsigned int line, const char *na
 		inv_err(ps, line, "os_name '" INV_VALUE_SHOWN "' is not ios, android, linux, "
 			"windows or macos (leave it empty when unknown)", name);
 	r->os_version = version[0] ? version : NULL;
-	if (version[0] && (!inv_fact_value_ok(version) || conf_version_parse(version, &parsed)))
+	if (version[0] && (!inv_fact_value_ok(version) || cm_version_parse(version, &parsed)))
 		inv_err(ps, line, "os_version '" INV_VALUE_SHOWN "' is not a version number (like "
 			"17.4.1)", version);
 }

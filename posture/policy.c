@@ -37,6 +37,7 @@
 
 #include "common/macros.h"
 #include "common/time.h"
+#include "common/version.h"
 
 #define PST_AGENT_HINT "run the Postern posture agent"
 #define PST_MDM_HINT "have the device check in with the MDM"
@@ -305,11 +306,11 @@ static void pst_check_device_id(struct pst_eval *ev)
 /* Versions compare as versions ("17.0" is "17"); everything else as text. */
 static bool pst_same_value(const char *name, const char *a, const char *b)
 {
-	struct conf_version va, vb;
+	struct cm_version va, vb;
 
-	if (!strcmp(name, "os.version") && !conf_version_parse(a, &va) &&
-	    !conf_version_parse(b, &vb))
-		return conf_version_cmp(&va, &vb) == 0;
+	if (!strcmp(name, "os.version") && !cm_version_parse(a, &va) &&
+	    !cm_version_parse(b, &vb))
+		return cm_version_cmp(&va, &vb) == 0;
 	return !strcmp(a, b);
 }
 
@@ -415,13 +416,13 @@ static const struct pst_fact *pst_version_fact(struct pst_eval *ev,
 static void pst_check_version(struct pst_eval *ev, const struct conf_platform *pl)
 {
 	const struct pst_fact *f = pst_version_fact(ev, pl);
-	struct conf_version v;
+	struct cm_version v;
 
 	if (!f)
 		return;
-	if (conf_version_parse(f->value, &v))
+	if (cm_version_parse(f->value, &v))
 		pst_fail(ev, "OS version '%s' is not a version number", f->value);
-	else if (conf_version_cmp(&v, &pl->min) < 0)
+	else if (cm_version_cmp(&v, &pl->min) < 0)
 		pst_fail(ev, "OS version %s is below the minimum %s for %s; update the operating "
 			 "system", f->value, pl->min_version, pl->name);
 }

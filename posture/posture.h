@@ -58,7 +58,7 @@ enum pst_source {
 /*
  * The facts the policy understands (pst_fact_known() is true for them):
  *   os.name         ios | android | linux | windows | macos
- *   os.version      a version number (conf_version_parse)
+ *   os.version      a version number (cm_version_parse)
  *   os.patch-level  YYYY-MM-DD (Android security patch)
  *   device.id       the device id the reporter believes it is
  *   mdm.enrolled, passcode.set, disk.encrypted, device.rooted   true | false

@@ -20,6 +20,7 @@
 
 #include <openssl/evp.h>
 
+#include "common/version.h"
 #include "posture/inventory.h"
 
 #define FUZZ_ASSERT(cond) do { if (!(cond)) abort(); } while (0)
@@ -99,7 +100,7 @@ static void check_record_facts(const struct pst_facts *fs, bool fresh_allowed)
 	static const char *const os[] = { "ios", "android", "linux", "windows", "macos" };
 	static const char *const status[] = { "active", "lost", "retired" };
 	const struct pst_fact *first = NULL;
-	struct conf_version v;
+	struct cm_version v;
 	size_t i, n_mdm = 0;
 
 	for (i = 0; i < fs->n; i++) {
@@ -117,7 +118,7 @@ static void check_record_facts(const struct pst_facts *fs, bool fresh_allowed)
 		else if (!strcmp(f->name, "os.name"))
 			FUZZ_ASSERT(fresh_allowed && one_of(f->value, os, 5));
 		else if (!strcmp(f->name, "os.version"))
-			FUZZ_ASSERT(fresh_allowed && conf_version_parse(f->value, &v) == 0);
+			FUZZ_ASSERT(fresh_allowed && cm_version_parse(f->value, &v) == 0);
 		else
 			FUZZ_ASSERT(0);
 		FUZZ_ASSERT(f->time == first->time);

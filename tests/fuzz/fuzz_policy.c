@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "common/time.h"
+#include "common/version.h"
 #include "conf/policy.h"
 
 #define FUZZ_ASSERT(cond) do { if (!(cond)) abort(); } while (0)
@@ -87,7 +88,7 @@ static void check_platforms(const struct conf_policy *p)
 {
 	static const char *const os[] = { "ios", "android", "linux", "windows", "macos" };
 	const struct conf_platform *pl;
-	struct conf_version v;
+	struct cm_version v;
 	size_t i, k;
 	int64_t days;
 
@@ -96,8 +97,8 @@ static void check_platforms(const struct conf_policy *p)
 		for (k = 0; k < 5 && strcmp(pl->name, os[k]); k++)
 			;
 		FUZZ_ASSERT(k < 5 && conf_policy_platform(p, pl->name) == pl);
-		FUZZ_ASSERT(!pl->min_version || (conf_version_parse(pl->min_version, &v) == 0 &&
-						 conf_version_cmp(&v, &pl->min) == 0));
+		FUZZ_ASSERT(!pl->min_version || (cm_version_parse(pl->min_version, &v) == 0 &&
+						 cm_version_cmp(&v, &pl->min) == 0));
 		FUZZ_ASSERT(!pl->min_patch_level ||
 			    (cm_date_parse(pl->min_patch_level, &days) == 0 &&
 			     days == pl->min_patch_days));
@@ -185,21 +186,21 @@ static void check_err(const char *err, size_t len)
 static void check_version(const uint8_t *data, size_t size)
 {
 	char *text = strndup((const char *)data, size), *more;
-	struct conf_version v, w;
+	struct cm_version v, w;
 	int64_t days;
 	bool ok;
 
 	FUZZ_ASSERT(text != NULL);
-	ok = conf_version_parse(text, &v) == 0;
+	ok = cm_version_parse(text, &v) == 0;
 	FUZZ_ASSERT(conf_version_possible("linux", text) == ok);
 	FUZZ_ASSERT(!conf_version_possible("android", text) || (ok && v.part[0] >= 4));
 	if (ok) {
-		FUZZ_ASSERT(v.n >= 1 && v.n <= CONF_VERSION_PARTS);
-		FUZZ_ASSERT(conf_version_cmp(&v, &v) == 0);
-		if (v.n < CONF_VERSION_PARTS && strcspn(text, "-+~ ") == strlen(text) &&
+		FUZZ_ASSERT(v.n >= 1 && v.n <= CM_VERSION_PARTS);
+		FUZZ_ASSERT(cm_version_cmp(&v, &v) == 0);
+		if (v.n < CM_VERSION_PARTS && strcspn(text, "-+~ ") == strlen(text) &&
 		    asprintf(&more, "%s.0", text) > 0) {
-			FUZZ_ASSERT(conf_version_parse(more, &w) == 0 &&
-				    conf_version_cmp(&v, &w) == 0);
+			FUZZ_ASSERT(cm_version_parse(more, &w) == 0 &&
+				    cm_version_cmp(&v, &w) == 0);
 			free(more);
 		}
 	}
