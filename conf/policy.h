@@ -37,15 +37,6 @@
 #define CONF_BANNER_MAX		512	/* bytes of a profile banner */
 #define CONF_NAME_MAX		64	/* profile, platform, rule and group names */
 
-/*
- * Whether a device of platform os_name (an os.name value) can be running
- * version text while it connects through a VPN client: text parses and is
- * no lower than the first release of that platform that let an app provide
- * a VPN (android 4.0, ios 4.0, macos 10.0; linux and windows: any version).
- * False for a NULL os_name or text.
- */
-bool conf_version_possible(const char *os_name, const char *text);
-
 /* A rule's ownership, or a certificate's (ANY: it states none); the names are
  * the device-certificate contract's (common/device.h). */
 enum conf_ownership { CONF_OWNERSHIP_ANY, CONF_OWNERSHIP_CORPORATE, CONF_OWNERSHIP_BYOD };

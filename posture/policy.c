@@ -395,7 +395,7 @@ static void pst_fail_client_version(struct pst_eval *ev, const struct pst_fact *
  * the stock openconnect sends a fixed "1.0" for --os=android and
  * --os=apple-ios, whatever the phone runs. So when the best-ranked version
  * is the client's and its platform cannot be running it
- * (conf_version_possible: below the platform's first release that could
+ * (pst_version_possible: below the platform's first release that could
  * run a VPN client, or not a version at all), it counts as unknown, never
  * as a low version. The agent's and the MDM's are read from the device and
  * are judged as they are; under trust = mdm the client's never counts.
@@ -406,7 +406,7 @@ static const struct pst_fact *pst_version_fact(struct pst_eval *ev,
 	const struct pst_fact *f = pst_facts_get(ev->facts, "os.version");
 
 	if (ev->rule->trust != CONF_TRUST_MDM && f && f->source == PST_SRC_CLIENT &&
-	    !conf_version_possible(pl->name, f->value)) {
+	    !pst_version_possible(pl->name, f->value)) {
 		pst_fail_client_version(ev, f);
 		return NULL;
 	}

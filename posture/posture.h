@@ -188,6 +188,15 @@ struct pst_decision {
 };
 
 /*
+ * Whether a device of platform os_name (an os.name value) can be running
+ * version text while it connects through a VPN client: text parses and is
+ * no lower than the first release of that platform that let an app provide
+ * a VPN (android 4.0, ios 4.0, macos 10.0; linux and windows: any version).
+ * False for a NULL os_name or text.
+ */
+bool pst_version_possible(const char *os_name, const char *text);
+
+/*
  * Applies the policy at time now. An mdm device.status of lost or retired
  * (or anything but active) -> deny, before any rule. Otherwise the first
  * rule whose group, ownership and platform list fit decides (the platform
@@ -203,7 +212,7 @@ struct pst_decision {
  * fact missing, not parsable, or older than its source's limit counts as
  * failed) -> quarantine, one reason per failed check. No rule fits -> deny.
  * An os.version only the client states, which its platform cannot be
- * running (conf_version_possible; openconnect's fixed "1.0" for phones),
+ * running (pst_version_possible; openconnect's fixed "1.0" for phones),
  * counts as missing: the reason says where the version must come from (the
  * MDM record, the agent), never to update the OS.
  */

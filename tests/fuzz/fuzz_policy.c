@@ -10,7 +10,8 @@
  * names and each listed once, an inventory path that is absolute, names and
  * values within their grammar and ranges); failure with every err line
  * naming the file. The same input, as a string, also goes through the
- * version and date parsers and the platforms' version floors.
+ * version and date parsers and the platforms' version floors
+ * (posture/platform.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +25,7 @@
 #include "common/time.h"
 #include "common/version.h"
 #include "conf/policy.h"
+#include "posture/posture.h"
 
 #define FUZZ_ASSERT(cond) do { if (!(cond)) abort(); } while (0)
 
@@ -192,8 +194,8 @@ static void check_version(const uint8_t *data, size_t size)
 
 	FUZZ_ASSERT(text != NULL);
 	ok = cm_version_parse(text, &v) == 0;
-	FUZZ_ASSERT(conf_version_possible("linux", text) == ok);
-	FUZZ_ASSERT(!conf_version_possible("android", text) || (ok && v.part[0] >= 4));
+	FUZZ_ASSERT(pst_version_possible("linux", text) == ok);
+	FUZZ_ASSERT(!pst_version_possible("android", text) || (ok && v.part[0] >= 4));
 	if (ok) {
 		FUZZ_ASSERT(v.n >= 1 && v.n <= CM_VERSION_PARTS);
 		FUZZ_ASSERT(cm_version_cmp(&v, &v) == 0);

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests of conf/version.c, which versions a device can be running:
+ * Unit tests of posture/platform.c, which versions a device can be running:
  * none below its platform's first release that could run a VPN client; and
  * of the dates a policy compares (common/time.h, cm_date_parse): real
  * calendar dates counted in days since 1970. How versions parse and compare
  * is test_common_version.c's.
  */
 #include "common/time.h"
-#include "conf/policy.h"
+#include "posture/posture.h"
 #include "tests/unit/unit.h"
 
 #include <errno.h>
@@ -45,14 +45,14 @@ static void test_version_possible(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		if (conf_version_possible(cases[i].os_name, cases[i].text) != cases[i].possible) {
+		if (pst_version_possible(cases[i].os_name, cases[i].text) != cases[i].possible) {
 			printf("# %s %s: expected %s\n", cases[i].os_name, cases[i].text,
 			       cases[i].possible ? "possible" : "impossible");
 			CHECK(0);
 		}
 	}
-	CHECK(!conf_version_possible(NULL, "14"));
-	CHECK(!conf_version_possible("android", NULL));
+	CHECK(!pst_version_possible(NULL, "14"));
+	CHECK(!pst_version_possible("android", NULL));
 }
 
 static void test_date_valid(void)

@@ -1,17 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Some versions cannot be a device's at all: a client may announce a
- * number it did not read from the system (openconnect sends a fixed "1.0"
+ * What a device of each platform can be running. A client may announce a
+ * version it did not read from the system (openconnect sends a fixed "1.0"
  * for --os=android and --os=apple-ios), and the engine must not tell the
- * owner to update from a version the device never ran. The rule for what a
- * device can be running is in conf_version_possible. (Versions themselves
- * are parsed and compared by common/version.h.)
+ * owner to update from a version the device never ran: pst_version_possible
+ * says which versions a device talking to us through a VPN client can have.
+ * This is knowledge about devices, not about the policy file, so it lives
+ * with the engine (posture/policy.c) that uses it; versions themselves are
+ * parsed and compared by common/version.h.
  */
-#include "conf/policy.h"
+#include "posture/posture.h"
 
 #include <string.h>
 
 #include "common/macros.h"
+#include "common/version.h"
 
 /*
  * The first release of each platform on which an app could provide a VPN
@@ -32,7 +35,7 @@ static const struct {
 	{ "macos", { { 10, 0 }, 2 } },
 };
 
-bool conf_version_possible(const char *os_name, const char *text)
+bool pst_version_possible(const char *os_name, const char *text)
 {
 	struct cm_version v;
 	size_t i;
