@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What a client's init request claims about the device: the <device-id>
- * element of the XML body, which openconnect writes as
+ * What the VPN client announces about the device in its init request (the
+ * facts of source "client", hence pst_client_*): the <device-id> element of
+ * the XML body, which openconnect writes as
  *
  *	<device-id platform-version="6.1.0" device-type="..." unique-id="...">linux-64</device-id>
  *
