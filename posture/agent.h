@@ -3,10 +3,12 @@
  * The posture agent's internal interface, between the files of the
  * postern-posture program: collect.c gathers this device's facts (each
  * collector takes the file or directory it reads, so that unit tests can
- * point it at fixtures), agent.c is the CSD wrapper that openconnect runs and
- * that posts those facts to the gateway, check.c is the security
- * department's dry run of a policy, and postern-posture.c dispatches between
- * them. The posture model and engine they share are in posture/posture.h.
+ * point it at fixtures), agentconf.c reads the agent's own config file,
+ * factsfile.c reads and writes facts files, agent.c is the CSD wrapper that
+ * openconnect runs and that posts those facts to the gateway, check.c is
+ * the security department's dry run of a policy, and postern-posture.c
+ * dispatches between them. The posture model and engine they share are in
+ * posture/posture.h.
  */
 #ifndef POSTERN_POSTURE_AGENT_H
 #define POSTERN_POSTURE_AGENT_H
@@ -83,6 +85,15 @@ int pst_mountinfo_root(const char *buf, size_t len, unsigned int *major, unsigne
 int pst_blockdev_encrypted(const char *sys, unsigned int major, unsigned int minor,
 			   bool *encrypted);
 
+/* The identity in a PEM device certificate file. 0, or -errno with err. */
+int pst_certfile_identity(const char *path, struct pst_identity *id, char *err, size_t errlen);
+
+/* Words for cm_file_read's errors, to follow a file's name in a message:
+ * "not a regular file", "file too large", else strerror's. */
+const char *pst_file_error(int err);
+
+/* ---- agentconf.c: the agent's own config file ---- */
+
 /*
  * The agent config (libconfuse, one key: mdm-marker = "PATH"): *enrolled is
  * whether PATH exists. -ENOENT when there is no config file (then mdm.enrolled
@@ -90,8 +101,7 @@ int pst_blockdev_encrypted(const char *sys, unsigned int major, unsigned int min
  */
 int pst_agentconf_mdm(const char *path, bool *enrolled, char *err, size_t errlen);
 
-/* The identity in a PEM device certificate file. 0, or -errno with err. */
-int pst_certfile_identity(const char *path, struct pst_identity *id, char *err, size_t errlen);
+/* ---- factsfile.c: facts files on disk ---- */
 
 /* Reads a facts file (pst_facts_file_parse, source agent) into facts.
  * Errors come as "FILE:LINE: what" or "FILE: what". */

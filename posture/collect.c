@@ -2,26 +2,26 @@
 /*
  * What the posture agent finds out about the Linux device it runs on: OS
  * name, version and kernel, host name, the device id its certificate was
- * issued to, whether the root filesystem sits on dm-crypt, and whether an MDM
- * has enrolled it (a marker file named by the agent config). Each collector
- * reads one file or directory given by its caller, so that unit tests can
- * point it at fixtures. A collector that cannot tell leaves its fact out:
- * the policy counts a missing fact as a failed check, which is safer than a
- * guess. These facts are the device's own word; the gateway weighs them as
- * such (posture.h: the agent ranks below the MDM inventory).
+ * issued to, and whether the root filesystem sits on dm-crypt; pst_collect
+ * adds whether an MDM has enrolled it (the marker file the agent's own
+ * config names, posture/agentconf.c) and then the overrides of a facts file
+ * (posture/factsfile.c). Each collector reads one file or directory given
+ * by its caller, so that unit tests can point it at fixtures. A collector
+ * that cannot tell leaves its fact out: the policy counts a missing fact as
+ * a failed check, which is safer than a guess. These facts are the device's
+ * own word; the gateway weighs them as such (posture.h: the agent ranks
+ * below the MDM inventory).
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include <confuse.h>
 #include <openssl/pem.h>
 
 #include "common/file.h"
@@ -33,7 +33,6 @@
 #define MOUNTINFO_MAX	(4 * 1024 * 1024)
 #define SYSFS_ATTR_MAX	4096
 #define CERT_FILE_MAX	(64 * 1024)
-#define AGENT_CONF_MAX	(64 * 1024)
 #define BLOCK_DEPTH_MAX	8	/* dm on dm on md on ...: deeper stacks are not followed */
 
 /* ---- files ---- */
@@ -49,30 +48,14 @@ static int path_join(char *buf, size_t len, const char *dir, const char *rel)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-/* Words for pst_file_read's errors. */
-static const char *file_error(int err)
+/* Words for cm_file_read's errors. */
+const char *pst_file_error(int err)
 {
 	if (err == -EINVAL)
 		return "not a regular file";
 	if (err == -EFBIG)
 		return "file too large";
 	return strerror(-err);
-}
-
-/* "FILE: message" or, for "line N: message", "FILE:N: message". */
-static void why_in_file(char *err, size_t errlen, const char *path, const char *msg)
-{
-	char *end;
-	unsigned long line;
-
-	if (!strncmp(msg, "line ", 5)) {
-		line = strtoul(msg + 5, &end, 10);
-		if (end != msg + 5 && !strncmp(end, ": ", 2)) {
-			snprintf(err, errlen, "%s:%lu: %s", path, line, end + 2);
-			return;
-		}
-	}
-	snprintf(err, errlen, "%s: %s", path, msg);
 }
 
 /* ---- os-release ---- */
@@ -374,129 +357,6 @@ static int collect_disk(const struct pst_collect_paths *paths, bool *encrypted)
 	return ret;
 }
 
-/* ---- the agent config ---- */
-
-/* libconfuse calls back without user data; the agent is single-threaded. */
-static struct {
-	const char *path;
-	char *err;
-	size_t errlen;
-	int errors;
-	int marker_line;
-} agentconf;
-
-__attribute__((format(printf, 2, 0)))
-static void agentconf_error(cfg_t *cfg, const char *fmt, va_list ap)
-{
-	char msg[256];
-
-	if (agentconf.errors++)
-		return;		/* the first problem is the one to fix */
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	for (char *c = msg; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';
-	snprintf(agentconf.err, agentconf.errlen, "%s:%d: %s", agentconf.path,
-		 cfg ? cfg->line : 0, msg);
-}
-
-/* An absolute path; set once (libconfuse would silently keep the last). */
-static int agentconf_marker_check(cfg_t *cfg, cfg_opt_t *opt)
-{
-	const char *v = cfg_opt_getnstr(opt, 0);
-
-	if (agentconf.marker_line) {
-		cfg_error(cfg, "mdm-marker: set twice (first on line %d)", agentconf.marker_line);
-		return -1;
-	}
-	agentconf.marker_line = cfg->line;
-	if (!v || v[0] != '/') {
-		cfg_error(cfg, "mdm-marker: must be an absolute path");
-		return -1;
-	}
-	for (; *v; v++) {
-		if ((unsigned char)*v < 0x20 || *v == 0x7f) {
-			cfg_error(cfg, "mdm-marker: control character in the path");
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static int agentconf_parse(FILE *fp, const char *path, char *marker, size_t markerlen)
-{
-	static cfg_opt_t opts[] = {
-		CFG_STR("mdm-marker", NULL, CFGF_NODEFAULT),
-		CFG_END()
-	};
-	cfg_t *cfg = cfg_init(opts, CFGF_NONE);
-	int ret = -EINVAL;
-
-	if (!cfg)
-		return -ENOMEM;
-	cfg_set_error_function(cfg, agentconf_error);
-	cfg_set_validate_func(cfg, "mdm-marker", agentconf_marker_check);
-	cfg->filename = strdup(path);	/* freed by cfg_free */
-	if (cfg_parse_fp(cfg, fp) != CFG_SUCCESS) {
-		if (!agentconf.errors)
-			snprintf(agentconf.err, agentconf.errlen, "%s: syntax error", path);
-	} else if (cfg_size(cfg, "mdm-marker") == 0) {
-		snprintf(agentconf.err, agentconf.errlen, "%s: missing mdm-marker", path);
-	} else if ((size_t)snprintf(marker, markerlen, "%s",
-				    cfg_getstr(cfg, "mdm-marker")) >= markerlen) {
-		snprintf(agentconf.err, agentconf.errlen, "%s: mdm-marker is too long", path);
-	} else {
-		ret = 0;
-	}
-	cfg_free(cfg);
-	return ret;
-}
-
-static int agentconf_marker(const char *marker, bool *enrolled, char *err, size_t errlen)
-{
-	struct stat st;
-
-	if (stat(marker, &st) == 0) {
-		*enrolled = true;
-		return 0;
-	}
-	if (errno == ENOENT || errno == ENOTDIR) {
-		*enrolled = false;
-		return 0;
-	}
-	snprintf(err, errlen, "cannot check the mdm-marker %s: %s", marker, strerror(errno));
-	return -errno;
-}
-
-/* Read whole first (pst_file_read), so that a FIFO cannot hang the agent. */
-int pst_agentconf_mdm(const char *path, bool *enrolled, char *err, size_t errlen)
-{
-	char marker[PATH_MAX], *text = NULL;
-	size_t len = 0;
-	FILE *fp = NULL;
-	int ret = cm_file_read(path, AGENT_CONF_MAX, &text, &len);
-
-	if (!ret && !(fp = fmemopen(text, len, "r")))
-		ret = -ENOMEM;
-	if (ret) {
-		if (ret != -ENOENT)
-			snprintf(err, errlen, "%s: %s", path, file_error(ret));
-		free(text);
-		return ret;
-	}
-	agentconf.path = path;
-	agentconf.err = err;
-	agentconf.errlen = errlen;
-	agentconf.errors = 0;
-	agentconf.marker_line = 0;
-	ret = agentconf_parse(fp, path, marker, sizeof(marker));
-	fclose(fp);
-	free(text);
-	if (!ret)
-		ret = agentconf_marker(marker, enrolled, err, errlen);
-	return ret;
-}
-
 /* ---- the device certificate ---- */
 
 int pst_certfile_identity(const char *path, struct pst_identity *id, char *err, size_t errlen)
@@ -508,7 +368,7 @@ int pst_certfile_identity(const char *path, struct pst_identity *id, char *err, 
 	int ret = cm_file_read(path, CERT_FILE_MAX, &buf, &len);
 
 	if (ret) {
-		snprintf(err, errlen, "%s: %s", path, file_error(ret));
+		snprintf(err, errlen, "%s: %s", path, pst_file_error(ret));
 		return ret;
 	}
 	bio = BIO_new_mem_buf(buf, (int)len);
@@ -524,69 +384,6 @@ int pst_certfile_identity(const char *path, struct pst_identity *id, char *err, 
 	BIO_free(bio);
 	free(buf);
 	return ret;
-}
-
-/* ---- facts files ---- */
-
-int pst_factsfile_load(const char *path, time_t now, struct pst_facts *facts, char *err,
-		       size_t errlen)
-{
-	char *buf = NULL, msg[PST_WHY_MAX];
-	size_t len = 0;
-	int ret = cm_file_read(path, PST_FACTS_FILE_MAX, &buf, &len);
-
-	if (ret) {
-		if (ret == -EFBIG)
-			snprintf(err, errlen, "%s: larger than %d bytes", path, PST_FACTS_FILE_MAX);
-		else
-			snprintf(err, errlen, "%s: %s", path, file_error(ret));
-		return ret;
-	}
-	msg[0] = '\0';
-	ret = pst_facts_file_parse(buf, len, PST_SRC_AGENT, now, facts, msg, sizeof(msg));
-	if (ret)
-		why_in_file(err, errlen, path, msg[0] ? msg : "not a facts file");
-	free(buf);
-	return ret;
-}
-
-time_t pst_facts_collected_at(const struct pst_facts *facts, enum pst_source src, time_t now)
-{
-	time_t oldest = now;
-	size_t i;
-
-	for (i = 0; i < facts->n; i++)
-		if (facts->f[i].source == src && facts->f[i].time < oldest)
-			oldest = facts->f[i].time;
-	return oldest;
-}
-
-struct print_line {
-	const char *name;
-	const char *value;
-};
-
-static int print_line_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct print_line *)a)->name, ((const struct print_line *)b)->name);
-}
-
-int pst_facts_print(FILE *out, const struct pst_facts *facts, enum pst_source src, time_t now)
-{
-	struct print_line lines[PST_FACTS_MAX + 1];
-	char when[32];
-	size_t i, n = 0;
-
-	snprintf(when, sizeof(when), "%lld",
-		 (long long)pst_facts_collected_at(facts, src, now));
-	lines[n++] = (struct print_line){ "collected-at", when };
-	for (i = 0; i < facts->n; i++)
-		if (facts->f[i].source == src)
-			lines[n++] = (struct print_line){ facts->f[i].name, facts->f[i].value };
-	qsort(lines, n, sizeof(lines[0]), print_line_cmp);
-	for (i = 0; i < n; i++)
-		fprintf(out, "%s=%s\n", lines[i].name, lines[i].value);
-	return ferror(out) ? -EIO : 0;
 }
 
 /* ---- all together ---- */

@@ -54,7 +54,7 @@ LIB_HEADERS="openssl/:openssl confuse\.h:confuse sqlite3\.h:sqlite3 netlink/:net
 MAINS="gateway/main.c gateway/posternctl.c certs/postern-ca.c posture/postern-posture.c"
 # The posture agent's own files: in libposture.a, but only postern-posture
 # may hold them.
-AGENT="posture/agent.c posture/collect.c posture/check.c"
+AGENT="posture/agent.c posture/collect.c posture/agentconf.c posture/factsfile.c posture/check.c"
 
 in_list() { case " $2 " in *" $1 "*) return 0 ;; esac; return 1; }
 
