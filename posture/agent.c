@@ -35,6 +35,7 @@
 #include "common/macros.h"
 #include "common/number.h"
 #include "posture/agent.h"
+#include "posture/collect.h"
 
 #define SCAN_PATH	"/+CSCOE+/sdesktop/scan.xml"
 #define ARG_MAX_LEN	2048		/* one wrapper argument */

@@ -19,7 +19,8 @@
 #include <confuse.h>
 
 #include "common/file.h"
-#include "posture/agent.h"
+#include "posture/agentconf.h"
+#include "posture/collect.h"
 
 #define AGENT_CONF_MAX	(64 * 1024)
 

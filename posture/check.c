@@ -18,7 +18,9 @@
 #include <string.h>
 
 #include "common/json.h"
-#include "posture/agent.h"
+#include "posture/check.h"
+#include "posture/collect.h"
+#include "posture/factsfile.h"
 #include "posture/inventory.h"
 
 #define NO_REPORT	"no posture report was received"

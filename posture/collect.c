@@ -27,7 +27,9 @@
 #include "common/file.h"
 #include "common/macros.h"
 #include "common/number.h"
-#include "posture/agent.h"
+#include "posture/agentconf.h"
+#include "posture/collect.h"
+#include "posture/factsfile.h"
 
 #define OSRELEASE_MAX	(64 * 1024)
 #define MOUNTINFO_MAX	(4 * 1024 * 1024)

@@ -13,7 +13,8 @@
 #include <string.h>
 
 #include "common/file.h"
-#include "posture/agent.h"
+#include "posture/collect.h"
+#include "posture/factsfile.h"
 
 /* "FILE: message" or, for "line N: message", "FILE:N: message". */
 static void why_in_file(char *err, size_t errlen, const char *path, const char *msg)

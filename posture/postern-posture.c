@@ -16,6 +16,17 @@
 #include <unistd.h>
 
 #include "posture/agent.h"
+#include "posture/check.h"
+#include "posture/collect.h"
+#include "posture/factsfile.h"
+
+/* Exit statuses of the modes; the wrapper only ever exits 0 or 1. */
+enum {
+	PST_EXIT_OK = 0,
+	PST_EXIT_FAIL = 1,		/* the wrapper's failure */
+	PST_EXIT_USAGE = 3,		/* collect and check */
+	PST_EXIT_FILE = 4,		/* collect and check: a file could not be used */
+};
 
 /* The manual is postern-posture(8); --help only reminds of the synopsis. */
 static const char usage[] =

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "posture/agent.h"
+#include "posture/collect.h"
 
 #define FUZZ_ASSERT(cond) do { if (!(cond)) abort(); } while (0)
 #define ARGV_MAX	64	/* openconnect passes 13 */

@@ -20,6 +20,10 @@
 
 #include "certs/ca.h"
 #include "posture/agent.h"
+#include "posture/agentconf.h"
+#include "posture/check.h"
+#include "posture/collect.h"
+#include "posture/factsfile.h"
 #include "tests/unit/unit.h"
 
 #define S(lit) lit, sizeof(lit) - 1
