@@ -75,7 +75,8 @@ static int print_line_cmp(const void *a, const void *b)
 	return strcmp(((const struct print_line *)a)->name, ((const struct print_line *)b)->name);
 }
 
-int pst_facts_print(FILE *out, const struct pst_facts *facts, enum pst_source src, time_t now)
+int pst_factsfile_write(FILE *out, const struct pst_facts *facts, enum pst_source src,
+			time_t now)
 {
 	struct print_line lines[PST_FACTS_MAX + 1];
 	char when[32];

@@ -25,8 +25,9 @@ int pst_factsfile_load(const char *path, time_t now, struct pst_facts *facts, ch
  * stale fact dates the whole report, failing closed), or now if none. */
 time_t pst_facts_collected_at(const struct pst_facts *facts, enum pst_source src, time_t now);
 
-/* Prints the facts of src as a facts file: "name=value" lines sorted by
- * name, collected-at among them. 0 or -EIO. */
-int pst_facts_print(FILE *out, const struct pst_facts *facts, enum pst_source src, time_t now);
+/* Writes the facts of src to out as a facts file: "name=value" lines
+ * sorted by name, collected-at among them. 0 or -EIO. */
+int pst_factsfile_write(FILE *out, const struct pst_facts *facts, enum pst_source src,
+			time_t now);
 
 #endif

@@ -76,7 +76,7 @@ static int collect_main(int argc, char **argv)
 		fprintf(stderr, "postern-posture: %s\n", why);
 		return PST_EXIT_FILE;
 	}
-	pst_facts_print(stdout, &facts, PST_SRC_AGENT, now);
+	pst_factsfile_write(stdout, &facts, PST_SRC_AGENT, now);
 	return stdout_finish(PST_EXIT_OK);
 }
 

@@ -379,7 +379,7 @@ static void test_factsfile_errors(void)
 	CHECK(pst_factsfile_load("/dev/null", 1000, &fs, why, sizeof(why)) == -EINVAL);
 }
 
-static void test_facts_print(void)
+static void test_factsfile_write(void)
 {
 	struct pst_facts fs;
 	char *text = NULL;
@@ -393,7 +393,7 @@ static void test_facts_print(void)
 	CHECK_EQ_INT(pst_facts_set(&fs, "os.name", "android", PST_SRC_CLIENT, 10), 0);
 	CHECK_EQ_INT(pst_facts_collected_at(&fs, PST_SRC_AGENT, 3000), 1500);
 	out = open_memstream(&text, &len);
-	CHECK_EQ_INT(pst_facts_print(out, &fs, PST_SRC_AGENT, 3000), 0);
+	CHECK_EQ_INT(pst_factsfile_write(out, &fs, PST_SRC_AGENT, 3000), 0);
 	fclose(out);
 	CHECK_EQ_STR(text, "collected-at=1500\ndevice.id=dev\nos.name=linux\nos.version=12\n");
 	free(text);
@@ -754,7 +754,7 @@ int main(void)
 	RUN(test_agentconf_errors);
 	RUN(test_certfile_identity);
 	RUN(test_factsfile_errors);
-	RUN(test_facts_print);
+	RUN(test_factsfile_write);
 	RUN(test_collect_all);
 	RUN(test_csd_args);
 	RUN(test_url_parse);
