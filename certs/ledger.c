@@ -24,6 +24,8 @@
 
 #include <sqlite3.h>
 
+#include "certs/error.h"
+#include "certs/input.h"
 #include "common/macros.h"
 
 struct ca_ledger {

@@ -21,7 +21,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "certs/ca.h"
+#include "certs/model.h"
 
 /* Version 1 had one row per device (its only certificate); version 2
  * splits devices from their certificates. ca_ledger_open migrates a

@@ -13,11 +13,155 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "certs/error.h"
+#include "certs/input.h"
+#include "certs/pem.h"
+
+int ca_path(char *buf, size_t len, const char *dir, const char *name)
+{
+	int n = snprintf(buf, len, "%s/%s", dir, name);
+
+	if (n < 0 || (size_t)n >= len) {
+		ca_error("path too long: %s/%s", dir, name);
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Writes, syncs and closes fd. The mode is set with fchmod so that it is
+ * exactly what we mean whatever the umask. */
+static int fd_finish(int fd, mode_t mode, BIO *mem)
+{
+	char *data = NULL;
+	long len = BIO_get_mem_data(mem, &data);
+	int ret = 0;
+
+	if (len < 0 || fchmod(fd, mode) < 0)
+		ret = len < 0 ? -EIO : -errno;
+	if (!ret)
+		ret = write_all(fd, data, (size_t)len);
+	if (!ret && fsync(fd) < 0)
+		ret = -errno;
+	if (close(fd) < 0 && !ret)
+		ret = -errno;
+	return ret;
+}
+
+int ca_dir_sync(const char *path)
+{
+	char copy[PATH_MAX];
+	int fd, ret = 0;
+
+	if (strlen(path) >= sizeof(copy))
+		return -ENAMETOOLONG;
+	strcpy(copy, path);
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Creates path, which must not exist (not even as a dangling symlink), with
+ * the contents of a memory BIO. O_EXCL and the 0600 creation mode mean a
+ * key is never readable by others, not even between open and fchmod. */
+int ca_file_create(const char *path, mode_t mode, BIO *mem)
+{
+	int fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+		      S_IRUSR | S_IWUSR);
+	int ret;
+
+	if (fd < 0) {
+		ret = -errno;
+		if (ret != -EEXIST)
+			ca_error("cannot create %s: %s", path, strerror(-ret));
+		return ret;
+	}
+	ret = fd_finish(fd, mode, mem);
+	if (!ret)
+		ret = ca_dir_sync(path);
+	if (ret) {
+		ca_error("cannot write %s: %s", path, strerror(-ret));
+		unlink(path);
+	}
+	return ret;
+}
+
+/* Readers (the gateway reloading its CRL) see the old file or the new one,
+ * never half of one. With replace false the complete file is linked to
+ * path instead, which fails with EEXIST when path exists (even as a
+ * dangling symlink): a new file that never exists half-written. */
+int ca_file_put(const char *path, mode_t mode, BIO *mem, bool replace)
+{
+	char tmp[PATH_MAX];
+	int fd, n = snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path), ret;
+
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		ca_error("path too long: %s", path);
+		return -ENAMETOOLONG;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		ca_error("cannot create a temporary file next to %s: %s", path,
+			 strerror(-ret));
+		return ret;
+	}
+	ret = fd_finish(fd, mode, mem);
+	if (!ret && (replace ? rename(tmp, path) : link(tmp, path)) < 0)
+		ret = -errno;
+	if (!replace || ret)
+		unlink(tmp);
+	if (!ret)
+		ret = ca_dir_sync(path);
+	if (ret && ret != -EEXIST)
+		ca_error("cannot write %s: %s", path, strerror(-ret));
+	return ret;
+}
+
+/* Refuses a secret others can read: it has to be taken as leaked. */
+int ca_file_secret_check(int fd, const char *path)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		ca_error("cannot stat %s: %s", path, strerror(errno));
+		return -EIO;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		ca_error("%s is accessible by group or others (mode %04o): "
+			 "chmod 600 it", path, (unsigned int)(st.st_mode & 07777));
+		return -EPERM;
+	}
+	return 0;
+}
+
 
 static int files_path(struct ca_files *out, const char *dir, const char *sub,
 		      const char *fmt_id, const char *serial)

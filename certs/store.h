@@ -24,11 +24,33 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
-#include "certs/ca.h"
+#include <openssl/bio.h>
+
 #include "certs/ledger.h"
+#include "certs/model.h"
 
 #define CA_DIR_ARCHIVE "archive"	/* inside CA_DIR_DEVICES */
+
+/* --- Files --- */
+
+/* dir + "/" + name into buf; -ENAMETOOLONG when it does not fit. */
+int ca_path(char *buf, size_t len, const char *dir, const char *name);
+/* Creates path, which must not exist (not even as a dangling symlink), with
+ * the contents of a memory BIO, mode, synced with its directory. -EEXIST
+ * (silent) when it exists; removed again when writing fails. */
+int ca_file_create(const char *path, mode_t mode, BIO *mem);
+/* Writes a temporary file next to path, syncs it, then renames it over path
+ * (replace) or links it to path, which then must not exist (-EEXIST,
+ * silent): path never exists half-written. */
+int ca_file_put(const char *path, mode_t mode, BIO *mem, bool replace);
+/* Makes a rename or a new name in path's directory durable. */
+int ca_dir_sync(const char *path);
+/* Refuses (-EPERM) a secret file that group or others can access. */
+int ca_file_secret_check(int fd, const char *path);
+
+/* --- Device files --- */
 
 /* The key and certificate paths of one certificate. */
 struct ca_files {

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The CA as the commands that sign something load it: DIR/ca.crt and the
+ * DIR/ca.key that matches it.
+ */
+#ifndef POSTERN_CA_AUTHORITY_H
+#define POSTERN_CA_AUTHORITY_H
+
+#include "certs/model.h"
+
+/* Loads DIR/ca.crt and DIR/ca.key, checks they match and that the key is
+ * not readable by group or others. */
+int ca_authority_load(const char *dir, struct ca_authority **out);
+void ca_authority_free(struct ca_authority *ca);
+
+#endif

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The PEM files of certs/pem.h. A private key is encoded in secure memory,
+ * which is wiped when freed, and written by the crash-safe writer of
+ * certs/store.c with a mode that never lets others read it; a key file
+ * others can read is refused when loaded, because it has to be taken as
+ * leaked. Encrypted keys are refused rather than prompted for: postern-ca
+ * runs from scripts.
+ */
+#include "certs/pem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
+
+#include "certs/error.h"
+#include "certs/store.h"
+
+/* Opens path for reading as a BIO; a symlink is not followed, so that a
+ * planted link cannot make us read (or later trust) another file. */
+static int bio_open_read(const char *path, BIO **out)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0) {
+		int ret = -errno;
+
+		ca_error("cannot open %s: %s", path, strerror(-ret));
+		return ret;
+	}
+	*out = BIO_new_fd(fd, BIO_CLOSE);
+	if (!*out) {
+		close(fd);
+		ca_error_ssl("cannot read %s", path);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int ca_cert_load(const char *path, X509 **out)
+{
+	BIO *bio = NULL;
+	int ret = bio_open_read(path, &bio);
+
+	if (ret)
+		return ret;
+	*out = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (!*out) {
+		ca_error_ssl("%s: not a PEM certificate", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* An encrypted key must fail, not prompt: postern-ca runs from scripts. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	return -1;
+}
+
+int ca_key_load(const char *path, EVP_PKEY **out)
+{
+	BIO *bio = NULL;
+	int fd = -1, ret = bio_open_read(path, &bio);
+
+	if (ret)
+		return ret;
+	ret = BIO_get_fd(bio, &fd) < 0 ? -EIO : ca_file_secret_check(fd, path);
+	if (!ret) {
+		*out = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+		if (!*out) {
+			ca_error_ssl("%s: not an unencrypted PEM private key", path);
+			ret = -EINVAL;
+		}
+	}
+	BIO_free(bio);
+	return ret;
+}
+
+int ca_key_save(const char *path, EVP_PKEY *key)
+{
+	/* Secure memory is wiped when freed, so the PEM text of the key does
+	 * not linger on the heap. */
+	BIO *mem = BIO_new(BIO_s_secmem());
+	int ret = -ENOMEM;
+
+	if (!mem || !PEM_write_bio_PrivateKey(mem, key, NULL, NULL, 0, NULL, NULL))
+		ca_error_ssl("cannot encode the private key for %s", path);
+	else
+		ret = ca_file_create(path, S_IRUSR | S_IWUSR, mem);
+	BIO_free(mem);
+	return ret;
+}
+
+int ca_cert_save(const char *path, X509 *cert)
+{
+	BIO *mem = BIO_new(BIO_s_mem());
+	int ret = -ENOMEM;
+
+	if (!mem || !PEM_write_bio_X509(mem, cert))
+		ca_error_ssl("cannot encode the certificate for %s", path);
+	else
+		ret = ca_file_create(path, S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH, mem);
+	BIO_free(mem);
+	return ret;
+}

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * PKCS#12 export (certs/pkcs12.h). Bundles use what both phone platforms
+ * import: AES-256-CBC under PBES2/PBKDF2 for the key and the certificates,
+ * and a SHA-256 MAC. The password is read from a file, never from the
+ * command line (where ps would show it), kept on the stack only as long as
+ * needed and wiped after.
+ */
+#include "certs/pkcs12.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "certs/error.h"
+#include "certs/store.h"
+
+/* iOS and Android both import PBES2 with AES-256-CBC and PBKDF2, and a
+ * SHA-256 MAC (OpenSSL 3's defaults); they are named here rather than
+ * left to defaults, so that another OpenSSL cannot silently produce a
+ * bundle a phone refuses. */
+int ca_p12_build(EVP_PKEY *key, X509 *cert, X509 *ca_cert, const char *name,
+		 const char *password, PKCS12 **out)
+{
+	STACK_OF(X509) *chain = sk_X509_new_null();
+	PKCS12 *p12 = NULL;
+	int ret = -EIO;
+
+	if (!chain || !sk_X509_push(chain, ca_cert))
+		goto out;
+	p12 = PKCS12_create(password, name, key, cert, chain, NID_aes_256_cbc,
+			    NID_aes_256_cbc, PKCS12_DEFAULT_ITER, -1, 0);
+	if (!p12 || !PKCS12_set_mac(p12, password, -1, NULL, 0, PKCS12_DEFAULT_ITER,
+				    EVP_sha256()))
+		goto out;
+	*out = p12;
+	p12 = NULL;
+	ret = 0;
+out:
+	if (ret)
+		ca_error_ssl("cannot build the PKCS#12 bundle");
+	PKCS12_free(p12);
+	sk_X509_free(chain);	/* the certificate itself stays the caller's */
+	return ret;
+}
+
+int ca_p12_save(const char *path, PKCS12 *p12)
+{
+	BIO *mem = BIO_new(BIO_s_secmem());
+	int ret = -ENOMEM;
+
+	if (!mem || i2d_PKCS12_bio(mem, p12) <= 0)
+		ca_error_ssl("cannot encode the PKCS#12 bundle for %s", path);
+	else
+		ret = ca_file_put(path, S_IRUSR | S_IWUSR, mem, false);
+	BIO_free(mem);
+	return ret;
+}
+
+/* Reads at most len - 1 bytes; what is past the first line is not ours. */
+static ssize_t read_some(int fd, char *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len - 1) {
+		n = read(fd, buf + got, len - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0 || memchr(buf + got, '\n', (size_t)n))
+			return (ssize_t)(got + (size_t)n);
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/* Cuts raw (n bytes) at its first line end; 0 or a negative errno. */
+static int password_line(char *raw, size_t n, size_t *len)
+{
+	char *nl = memchr(raw, '\n', n);
+	size_t l = nl ? (size_t)(nl - raw) : n;
+
+	if (!nl && n > CA_PASSWORD_MAX)
+		return -E2BIG;
+	if (l > 0 && raw[l - 1] == '\r')
+		l--;
+	if (l > CA_PASSWORD_MAX)
+		return -E2BIG;
+	if (memchr(raw, '\0', l))
+		return -EINVAL;
+	if (l == 0)
+		return -ENODATA;
+	*len = l;
+	return 0;
+}
+
+int ca_password_read(const char *path, char *buf, size_t len)
+{
+	char raw[CA_PASSWORD_MAX + 3];	/* the line, "\r\n" and one more */
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+	ssize_t n = 0;
+	size_t l = 0;
+
+	if (fd < 0) {
+		ret = -errno;
+		ca_error("cannot open the password file %s: %s", path, strerror(-ret));
+		return ret;
+	}
+	ret = ca_file_secret_check(fd, path);
+	if (!ret)
+		n = read_some(fd, raw, sizeof(raw));
+	close(fd);
+	if (n < 0) {
+		ret = (int)n;
+		ca_error("cannot read the password file %s: %s", path, strerror(-ret));
+	} else if (!ret && (size_t)n < sizeof(raw)) {
+		ret = password_line(raw, (size_t)n, &l);
+	}
+	if (ret == -E2BIG)
+		ca_error("%s: the password is longer than %d bytes", path, CA_PASSWORD_MAX);
+	else if (ret == -EINVAL)
+		ca_error("%s: the password contains a NUL byte", path);
+	else if (ret == -ENODATA)
+		ca_error("%s: the password (the file's first line) is empty", path);
+	if (!ret && l >= len)
+		ret = -ENOSPC;
+	if (!ret) {
+		memcpy(buf, raw, l);
+		buf[l] = '\0';
+	}
+	OPENSSL_cleanse(raw, sizeof(raw));
+	return ret;
+}
