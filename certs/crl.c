@@ -183,7 +183,7 @@ int ca_crl_save(const char *path, X509_CRL *crl)
 	if (!mem || !PEM_write_bio_X509_CRL(mem, crl))
 		ca_error_ssl("cannot encode the CRL for %s", path);
 	else
-		ret = ca_file_put(path, S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH, mem, true);
+		ret = ca_file_write(path, CA_MODE_PUBLIC, mem, CA_WRITE_REPLACE);
 	BIO_free(mem);
 	return ret;
 }

@@ -92,7 +92,7 @@ int ca_key_save(const char *path, EVP_PKEY *key)
 	if (!mem || !PEM_write_bio_PrivateKey(mem, key, NULL, NULL, 0, NULL, NULL))
 		ca_error_ssl("cannot encode the private key for %s", path);
 	else
-		ret = ca_file_create(path, S_IRUSR | S_IWUSR, mem);
+		ret = ca_file_write(path, CA_MODE_PRIVATE, mem, CA_WRITE_NEW);
 	BIO_free(mem);
 	return ret;
 }
@@ -105,7 +105,7 @@ int ca_cert_save(const char *path, X509 *cert)
 	if (!mem || !PEM_write_bio_X509(mem, cert))
 		ca_error_ssl("cannot encode the certificate for %s", path);
 	else
-		ret = ca_file_create(path, S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH, mem);
+		ret = ca_file_write(path, CA_MODE_PUBLIC, mem, CA_WRITE_NEW);
 	BIO_free(mem);
 	return ret;
 }

@@ -54,7 +54,7 @@ int ca_p12_save(const char *path, PKCS12 *p12)
 	if (!mem || i2d_PKCS12_bio(mem, p12) <= 0)
 		ca_error_ssl("cannot encode the PKCS#12 bundle for %s", path);
 	else
-		ret = ca_file_put(path, S_IRUSR | S_IWUSR, mem, false);
+		ret = ca_file_write(path, CA_MODE_PRIVATE, mem, CA_WRITE_LINK);
 	BIO_free(mem);
 	return ret;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The device files of a CA directory and the sweep that keeps them in step
- * with the ledger after a run was killed (see store.h for the layout). A
- * file and a database row cannot change in one atomic step, so the order is
+ * The files of a CA directory (see store.h for the layout): the one writer
+ * every file of postern-ca goes through, the device files, and the sweep
+ * that keeps them in step with the ledger after a run was killed. A file
+ * and a database row cannot change in one atomic step, so the order is
  * what makes it safe: files are written and synced under a name no reader
  * uses before the commit, and renamed to the name readers use only after
  * it. Because staging happens under the ledger's write lock, a sweep that
@@ -88,58 +89,65 @@ int ca_dir_sync(const char *path)
 	return ret;
 }
 
-/* Creates path, which must not exist (not even as a dangling symlink), with
- * the contents of a memory BIO. O_EXCL and the 0600 creation mode mean a
- * key is never readable by others, not even between open and fchmod. */
-int ca_file_create(const char *path, mode_t mode, BIO *mem)
+/*
+ * Opens the file the data goes to: path itself for CA_WRITE_NEW, which
+ * must not exist (not even as a dangling symlink); O_EXCL and the 0600
+ * creation mode mean a key is never readable by others, not even between
+ * open and fchmod. Otherwise a temporary next to path, named into tmp.
+ */
+static int write_open(const char *path, enum ca_write how, char *tmp, size_t len)
 {
-	int fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
-		      S_IRUSR | S_IWUSR);
-	int ret;
+	int fd, n;
 
-	if (fd < 0) {
-		ret = -errno;
-		if (ret != -EEXIST)
-			ca_error("cannot create %s: %s", path, strerror(-ret));
-		return ret;
+	if (how == CA_WRITE_NEW) {
+		fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+			  CA_MODE_PRIVATE);
+		if (fd < 0) {
+			fd = -errno;
+			if (fd != -EEXIST)
+				ca_error("cannot create %s: %s", path, strerror(-fd));
+		}
+		return fd;
 	}
-	ret = fd_finish(fd, mode, mem);
-	if (!ret)
-		ret = ca_dir_sync(path);
-	if (ret) {
-		ca_error("cannot write %s: %s", path, strerror(-ret));
-		unlink(path);
-	}
-	return ret;
-}
-
-/* Readers (the gateway reloading its CRL) see the old file or the new one,
- * never half of one. With replace false the complete file is linked to
- * path instead, which fails with EEXIST when path exists (even as a
- * dangling symlink): a new file that never exists half-written. */
-int ca_file_put(const char *path, mode_t mode, BIO *mem, bool replace)
-{
-	char tmp[PATH_MAX];
-	int fd, n = snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path), ret;
-
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+	n = snprintf(tmp, len, "%s.tmp.XXXXXX", path);
+	if (n < 0 || (size_t)n >= len) {
 		ca_error("path too long: %s", path);
 		return -ENAMETOOLONG;
 	}
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
-		ret = -errno;
-		ca_error("cannot create a temporary file next to %s: %s", path,
-			 strerror(-ret));
-		return ret;
+		fd = -errno;
+		ca_error("cannot create a temporary file next to %s: %s", path, strerror(-fd));
 	}
-	ret = fd_finish(fd, mode, mem);
-	if (!ret && (replace ? rename(tmp, path) : link(tmp, path)) < 0)
+	return fd;
+}
+
+/* Gives a complete temporary its name, unless writing it failed (ret), and
+ * leaves no temporary behind. A link fails with EEXIST when path exists,
+ * even as a dangling symlink. */
+static int write_name(const char *tmp, const char *path, enum ca_write how, int ret)
+{
+	if (!ret && (how == CA_WRITE_REPLACE ? rename(tmp, path) : link(tmp, path)) < 0)
 		ret = -errno;
-	if (!replace || ret)
+	if (how == CA_WRITE_LINK || ret)
 		unlink(tmp);
+	return ret;
+}
+
+int ca_file_write(const char *path, mode_t mode, BIO *mem, enum ca_write how)
+{
+	char tmp[PATH_MAX];
+	int ret, fd = write_open(path, how, tmp, sizeof(tmp));
+
+	if (fd < 0)
+		return fd;
+	ret = fd_finish(fd, mode, mem);
+	if (how != CA_WRITE_NEW)
+		ret = write_name(tmp, path, how, ret);
 	if (!ret)
 		ret = ca_dir_sync(path);
+	if (ret && how == CA_WRITE_NEW)
+		unlink(path);
 	if (ret && ret != -EEXIST)
 		ca_error("cannot write %s: %s", path, strerror(-ret));
 	return ret;
@@ -161,7 +169,6 @@ int ca_file_secret_check(int fd, const char *path)
 	}
 	return 0;
 }
-
 
 static int files_path(struct ca_files *out, const char *dir, const char *sub,
 		      const char *fmt_id, const char *serial)

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The device files of a CA directory, kept in step with the ledger:
+ * The files of a CA directory. Every file postern-ca writes goes through
+ * ca_file_write, which syncs it and its directory, so that a run killed at
+ * any moment leaves each file whole or absent. The device files are kept
+ * in step with the ledger:
  *
  *   devices/ID.crt, devices/ID.key      the device's current certificate and key
  *   devices/.ID.SERIAL.crt|key          staged: written and synced under the
@@ -24,6 +27,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <openssl/bio.h>
@@ -37,14 +41,32 @@
 
 /* dir + "/" + name into buf; -ENAMETOOLONG when it does not fit. */
 int ca_path(char *buf, size_t len, const char *dir, const char *name);
-/* Creates path, which must not exist (not even as a dangling symlink), with
- * the contents of a memory BIO, mode, synced with its directory. -EEXIST
- * (silent) when it exists; removed again when writing fails. */
-int ca_file_create(const char *path, mode_t mode, BIO *mem);
-/* Writes a temporary file next to path, syncs it, then renames it over path
- * (replace) or links it to path, which then must not exist (-EEXIST,
- * silent): path never exists half-written. */
-int ca_file_put(const char *path, mode_t mode, BIO *mem, bool replace);
+/*
+ * How ca_file_write gives a new file its name. Whichever, the file is
+ * synced, then its directory, before the call returns; its mode is set
+ * with fchmod, whatever the umask.
+ */
+enum ca_write {
+	/* Created under its name with O_EXCL|O_NOFOLLOW: never over another
+	 * file (-EEXIST, silent), removed again when writing fails. For
+	 * files whose name no reader uses until a later step. */
+	CA_WRITE_NEW,
+	/* Written to a temporary next to it, then linked to its name: it
+	 * never exists half-written, and never over another file (-EEXIST,
+	 * silent). */
+	CA_WRITE_LINK,
+	/* Written to a temporary, then renamed over its name: a reader (the
+	 * gateway reloading its CRL) sees the old file or the new one. */
+	CA_WRITE_REPLACE,
+};
+
+/* The modes of what postern-ca writes: a key (or a bundle holding one)
+ * for its owner only, a certificate or CRL for anyone to read. */
+#define CA_MODE_PRIVATE	(S_IRUSR | S_IWUSR)
+#define CA_MODE_PUBLIC	(S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH)
+
+/* The one crash-safe writer: the contents of a memory BIO to path. */
+int ca_file_write(const char *path, mode_t mode, BIO *mem, enum ca_write how);
 /* Makes a rename or a new name in path's directory durable. */
 int ca_dir_sync(const char *path);
 /* Refuses (-EPERM) a secret file that group or others can access. */
