@@ -49,7 +49,10 @@ endif
 LAYERS     := gateway posture certs conf common
 PROGRAMS   := posternd posternctl postern-ca postern-posture
 MAIN_SRCS  := gateway/main.c gateway/posternctl.c certs/postern-ca.c posture/postern-posture.c
-layer_srcs  = $(filter-out $(MAIN_SRCS),$(wildcard $(1)/*.c))
+# postern-ca's commands, one file per family: program code (it prints), in
+# no archive.
+CA_CMD_SRCS := $(wildcard certs/cmd_*.c)
+layer_srcs  = $(filter-out $(MAIN_SRCS) $(CA_CMD_SRCS),$(wildcard $(1)/*.c))
 layer_lib   = $(BUILD)/lib$(1).a
 LIB_SRCS   := $(foreach l,$(LAYERS),$(call layer_srcs,$(l)))
 
@@ -65,6 +68,7 @@ posternctl_OBJS      := gateway/ctlcmd.c
 posternctl_LAYERS    := conf common
 posternctl_PKGS      := libconfuse
 postern-ca_MAIN      := certs/postern-ca.c
+postern-ca_OBJS      := $(CA_CMD_SRCS)
 postern-ca_LAYERS    := certs common
 postern-ca_PKGS      := libcrypto sqlite3
 postern-posture_MAIN := posture/postern-posture.c

@@ -50,8 +50,10 @@ FOLDERS="common conf posture certs gateway"
 # header pattern (ERE, after "#include <") -> library
 LIB_HEADERS="openssl/:openssl confuse\.h:confuse sqlite3\.h:sqlite3 netlink/:netlink libmnl/:libmnl"
 
-# The program entry points: their own code, in no folder's archive.
+# The program entry points: their own code, in no folder's archive
+# (postern-ca's commands, certs/cmd_*.c, are its own code too).
 MAINS="gateway/main.c gateway/posternctl.c certs/postern-ca.c posture/postern-posture.c"
+MAINS="$MAINS $(echo certs/cmd_*.c)"
 # The posture agent's own files: in libposture.a, but only postern-posture
 # may hold them.
 AGENT="posture/agent.c posture/collect.c posture/agentconf.c posture/factsfile.c posture/check.c"

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * postern-ca export: a device's current key and certificate, with the CA
+ * certificate, as a PKCS#12 bundle for an MDM to push to a phone.
+ */
+#include "certs/cmd.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+int cmd_export_check(const struct command *cmd, const struct opts *o)
+{
+	int ret = cmd_device_check(cmd, o);
+
+	if (!ret)
+		ret = cmd_require(cmd, o->p12, "p12");
+	if (!ret)
+		ret = cmd_require(cmd, o->password_file, "password-file");
+	return ret;
+}
+
+/* Only a valid certificate is worth pushing to a phone. */
+static int export_allowed(const struct ca_record *r)
+{
+	const char *status = ca_record_status(r, time(NULL));
+
+	if (strcmp(status, "valid") == 0)
+		return 0;
+	ca_error("device %s is %s: refusing to export it%s", r->device_id, status,
+		 strcmp(status, "expired") == 0 ? " (renew it first)" : "");
+	return -EPERM;
+}
+
+/* The device's current files, checked against the ledger and each other,
+ * read under the write lock so that no renewal replaces them meanwhile. */
+static int export_load(const struct opts *o, struct ca_ledger *l, EVP_PKEY **key, X509 **cert)
+{
+	char serial[CA_SERIAL_HEX_MAX + 1];
+	struct ca_files cur;
+	struct ca_record r;
+	int ret = cmd_ledger_lock(o->dir, l);
+
+	if (ret)
+		return ret;
+	ret = cmd_device_get(l, o->device, &r);
+	if (!ret)
+		ret = export_allowed(&r);
+	if (!ret)
+		ret = ca_store_current(o->dir, o->device, &cur);
+	if (!ret)
+		ret = ca_cert_load(cur.crt, cert);
+	if (!ret)
+		ret = ca_key_load(cur.key, key);
+	if (!ret) {
+		cmd_serial_of(*cert, serial, sizeof(serial));
+		if (strcmp(serial, r.serial) != 0) {
+			ca_error("%s has serial %s, the ledger %s: run 'postern-ca check --dir %s'",
+				 cur.crt, serial, r.serial, o->dir);
+			ret = -EBADMSG;
+		}
+	}
+	if (!ret && X509_check_private_key(*cert, *key) != 1) {
+		ca_error_ssl("%s does not belong to %s", cur.key, cur.crt);
+		ret = -EBADMSG;
+	}
+	ca_ledger_rollback(l);		/* nothing to commit but the sweep */
+	return ret;
+}
+
+static int export_write(const struct opts *o, EVP_PKEY *key, X509 *cert, X509 *ca_cert,
+			const char *password)
+{
+	PKCS12 *p12 = NULL;
+	int ret = ca_p12_build(key, cert, ca_cert, o->device, password, &p12);
+
+	if (!ret)
+		ret = ca_p12_save(o->p12, p12);
+	if (ret == -EEXIST)
+		ca_error("%s already exists: refusing to overwrite it", o->p12);
+	PKCS12_free(p12);
+	return ret;
+}
+
+int cmd_export_run(const struct opts *o)
+{
+	char password[CA_PASSWORD_MAX + 1], path[PATH_MAX];
+	struct ca_ledger *l = NULL;
+	X509 *ca_cert = NULL, *cert = NULL;
+	EVP_PKEY *key = NULL;
+	int ret;
+
+	/* The cheap refusals first, so that nothing is done in vain. */
+	ret = cmd_path_free(o->p12);
+	if (!ret)
+		ret = ca_password_read(o->password_file, password, sizeof(password));
+	if (ret)
+		return ret;
+	ret = ca_path(path, sizeof(path), o->dir, CA_FILE_CERT);
+	if (!ret)
+		ret = ca_cert_load(path, &ca_cert);
+	if (!ret)
+		ret = cmd_ledger_open(o->dir, &l);
+	if (!ret)
+		ret = export_load(o, l, &key, &cert);
+	if (!ret)
+		ret = export_write(o, key, cert, ca_cert, password);
+	if (!ret) {
+		cmd_serial_of(cert, path, sizeof(path));
+		printf("exported %s to %s (serial %s; key, certificate and CA certificate; "
+		       "AES-256-CBC, PBKDF2, SHA-256 MAC)\n", o->device, o->p12, path);
+	}
+	OPENSSL_cleanse(password, sizeof(password));
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	X509_free(ca_cert);
+	ca_ledger_free(l);
+	return ret;
+}
