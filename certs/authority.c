@@ -15,24 +15,22 @@
 #include "certs/pem.h"
 #include "certs/store.h"
 
-int ca_authority_load(const char *dir, struct ca_authority **out)
+int ca_authority_load(const char *dir, struct ca_authority **out, char *err, size_t errlen)
 {
 	struct ca_authority *ca = calloc(1, sizeof(*ca));
 	char crt[PATH_MAX], key[PATH_MAX];
 	int ret = ca ? 0 : -ENOMEM;
 
 	if (!ret)
-		ret = ca_path(crt, sizeof(crt), dir, CA_FILE_CERT);
+		ret = ca_path(crt, sizeof(crt), dir, CA_FILE_CERT, err, errlen);
 	if (!ret)
-		ret = ca_path(key, sizeof(key), dir, CA_FILE_KEY);
+		ret = ca_path(key, sizeof(key), dir, CA_FILE_KEY, err, errlen);
 	if (!ret)
-		ret = ca_cert_load(crt, &ca->cert);
+		ret = ca_cert_load(crt, &ca->cert, err, errlen);
 	if (!ret)
-		ret = ca_key_load(key, &ca->key);
-	if (!ret && X509_check_private_key(ca->cert, ca->key) != 1) {
-		ca_error_ssl("%s does not belong to %s", key, crt);
-		ret = -EINVAL;
-	}
+		ret = ca_key_load(key, &ca->key, err, errlen);
+	if (!ret && X509_check_private_key(ca->cert, ca->key) != 1)
+		ret = ca_err_ssl(err, errlen, -EINVAL, "%s does not belong to %s", key, crt);
 	if (ret) {
 		ca_authority_free(ca);
 		return ret;

@@ -50,7 +50,7 @@ struct command {
 	const char *args;		/* its usage after "postern-ca NAME " */
 	const struct option *options;
 	int (*check)(const struct command *cmd, const struct opts *o);
-	int (*run)(const struct opts *o);
+	int (*run)(const struct opts *o, char *err, size_t errlen);
 };
 
 /* postern-ca.c: messages and the checks every command makes. */
@@ -61,49 +61,68 @@ const char *cmd_shown(const char *s, char *buf, size_t len);
 /* One line on stderr naming the problem and where help is; -EINVAL. */
 int cmd_usage_error(const struct command *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* "postern-ca: MSG" on stderr, for what must be said before the run ends
+ * (a problem check found, a file the sweep could not remove); an empty
+ * msg says nothing. A failed run's err is said by main. */
+void cmd_print(const char *msg);
 /* ISO 8601 UTC (common/time.h), or "@SECONDS" for a time with no date. */
 const char *cmd_iso_time(int64_t t, char *buf, size_t len);
 int cmd_require(const struct command *cmd, const void *value, const char *name);
 int cmd_dir_check(const struct command *cmd, const struct opts *o);
 int cmd_device_check(const struct command *cmd, const struct opts *o);
 
-/* cmd_dir.c: the CA directory as the commands open it. */
+/* cmd_dir.c: the CA directory as the commands open it. Like every
+ * function below, these return 0 or a negative errno with why in err. */
 
-int cmd_ledger_open(const char *dir, struct ca_ledger **l);
+int cmd_ledger_open(const char *dir, struct ca_ledger **l, char *err, size_t errlen);
 /* The CA and the ledger of the commands that sign something. */
-int cmd_ca_open(const char *dir, struct ca_authority **ca, struct ca_ledger **l);
+int cmd_ca_open(const char *dir, struct ca_authority **ca, struct ca_ledger **l,
+		char *err, size_t errlen);
+/* The sweep of store.h, each file it could not remove said on stderr and,
+ * with verbose, each file it finished or removed on stdout. */
+int cmd_sweep(const char *dir, struct ca_ledger *l, bool verbose, struct ca_sweep *out,
+	      char *err, size_t errlen);
 /* Takes the write lock and finishes or undoes what killed runs left, so
  * that the device files match the ledger before anything looks at them. */
-int cmd_ledger_lock(const char *dir, struct ca_ledger *l);
-/* A device's current record; -ENOENT (said) when there is none. */
-int cmd_device_get(struct ca_ledger *l, const char *device_id, struct ca_record *out);
+int cmd_ledger_lock(const char *dir, struct ca_ledger *l, char *err, size_t errlen);
+/* -EEXIST from a save, in words: "PATH already exists: refusing to
+ * overwrite it". Any other ret is returned as it is. */
+int cmd_no_overwrite(const char *path, int ret, char *err, size_t errlen);
 /* Whether a file name is taken; a dangling symlink counts. */
-int cmd_path_free(const char *path);
+int cmd_path_free(const char *path, char *err, size_t errlen);
+/* A device's current record; -ENOENT ("unknown device ID") when there is
+ * none. */
+int cmd_device_get(struct ca_ledger *l, const char *device_id, struct ca_record *out,
+		   char *err, size_t errlen);
+/* A device's current key and certificate files, loaded. */
+int cmd_device_files(const char *dir, const char *device_id, struct ca_files *cur,
+		     EVP_PKEY **key, X509 **cert, char *err, size_t errlen);
 /* The certificate's serial as the ledger has it, or "?". */
 void cmd_serial_of(X509 *cert, char *buf, size_t len);
 
 /* cmd_revoke.c: the CRL, which init and renew --revoke-old write too. */
 
-int cmd_crl_write(const char *dir, const struct ca_authority *ca,
-		  struct ca_ledger *l, unsigned int days, uint64_t *number);
-int cmd_crl_refresh(const char *dir, const struct ca_authority *ca,
-		    struct ca_ledger *l, unsigned int days, uint64_t *number);
+int cmd_crl_write(const char *dir, const struct ca_authority *ca, struct ca_ledger *l,
+		  unsigned int days, uint64_t *number, char *err, size_t errlen);
+int cmd_crl_refresh(const char *dir, const struct ca_authority *ca, struct ca_ledger *l,
+		    unsigned int days, uint64_t *number, char *err, size_t errlen);
 
-/* The commands, in the order of the table. */
+/* The commands, in the order of the table: check exits 2 (it said why),
+ * run exits 1 when it fails (main says err). */
 
 int cmd_init_check(const struct command *cmd, const struct opts *o);
-int cmd_init_run(const struct opts *o);
+int cmd_init_run(const struct opts *o, char *err, size_t errlen);
 int cmd_server_check(const struct command *cmd, const struct opts *o);
-int cmd_server_run(const struct opts *o);
+int cmd_server_run(const struct opts *o, char *err, size_t errlen);
 int cmd_issue_check(const struct command *cmd, const struct opts *o);
-int cmd_issue_run(const struct opts *o);
-int cmd_renew_run(const struct opts *o);
-int cmd_revoke_run(const struct opts *o);
-int cmd_lost_run(const struct opts *o);
-int cmd_crl_run(const struct opts *o);
-int cmd_list_run(const struct opts *o);
+int cmd_issue_run(const struct opts *o, char *err, size_t errlen);
+int cmd_renew_run(const struct opts *o, char *err, size_t errlen);
+int cmd_revoke_run(const struct opts *o, char *err, size_t errlen);
+int cmd_lost_run(const struct opts *o, char *err, size_t errlen);
+int cmd_crl_run(const struct opts *o, char *err, size_t errlen);
+int cmd_list_run(const struct opts *o, char *err, size_t errlen);
 int cmd_export_check(const struct command *cmd, const struct opts *o);
-int cmd_export_run(const struct opts *o);
-int cmd_check_run(const struct opts *o);
+int cmd_export_run(const struct opts *o, char *err, size_t errlen);
+int cmd_check_run(const struct opts *o, char *err, size_t errlen);
 
 #endif

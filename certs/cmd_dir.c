@@ -12,55 +12,97 @@
 #include <string.h>
 #include <sys/stat.h>
 
-int cmd_ledger_open(const char *dir, struct ca_ledger **l)
+int cmd_ledger_open(const char *dir, struct ca_ledger **l, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
-	int ret = ca_path(path, sizeof(path), dir, CA_FILE_LEDGER);
+	int ret = ca_path(path, sizeof(path), dir, CA_FILE_LEDGER, err, errlen);
 
 	return ret ? ret : ca_ledger_open(path, l);
 }
 
-int cmd_ca_open(const char *dir, struct ca_authority **ca, struct ca_ledger **l)
+int cmd_ca_open(const char *dir, struct ca_authority **ca, struct ca_ledger **l,
+		char *err, size_t errlen)
 {
-	int ret = ca_authority_load(dir, ca);
+	int ret = ca_authority_load(dir, ca, err, errlen);
 
-	return ret ? ret : cmd_ledger_open(dir, l);
+	return ret ? ret : cmd_ledger_open(dir, l, err, errlen);
 }
 
-int cmd_ledger_lock(const char *dir, struct ca_ledger *l)
+/* What the sweep did, said as it happens: a file it could not remove
+ * always (on stderr), the rest only when asked (check, on stdout). */
+static void sweep_said(const struct ca_sweep_event *ev, void *ctx)
+{
+	const bool *verbose = ctx;
+	char why[CA_ERR_MAX];
+
+	if (ev->error) {
+		ca_err_sys(why, sizeof(why), ev->error, "cannot remove %s", ev->path);
+		cmd_print(why);
+	}
+	if (!*verbose)
+		return;
+	if (ev->what == CA_SWEEP_REMOVED)
+		printf("removed %s, left by a run that did not commit\n", ev->path);
+	else if (ev->what == CA_SWEEP_REMOVED_TEMP)
+		printf("removed %s, left by a run that did not finish\n", ev->path);
+	else
+		printf("finished an interrupted run: %s (serial %s)\n", ev->path, ev->serial);
+}
+
+int cmd_sweep(const char *dir, struct ca_ledger *l, bool verbose, struct ca_sweep *out,
+	      char *err, size_t errlen)
+{
+	return ca_store_sweep(dir, l, sweep_said, &verbose, out, err, errlen);
+}
+
+int cmd_ledger_lock(const char *dir, struct ca_ledger *l, char *err, size_t errlen)
 {
 	int ret = ca_ledger_begin(l);
 
 	if (!ret)
-		ret = ca_store_sweep(dir, l, false, NULL);
+		ret = cmd_sweep(dir, l, false, NULL, err, errlen);
 	if (ret)
 		ca_ledger_rollback(l);
 	return ret;
 }
 
-int cmd_path_free(const char *path)
+int cmd_no_overwrite(const char *path, int ret, char *err, size_t errlen)
+{
+	if (ret == -EEXIST)
+		return ca_err(err, errlen, ret, "%s already exists: refusing to overwrite it", path);
+	return ret;
+}
+
+int cmd_path_free(const char *path, char *err, size_t errlen)
 {
 	struct stat st;
-	int e;
 
-	if (lstat(path, &st) == 0) {
-		ca_error("%s already exists: refusing to overwrite it", path);
-		return -EEXIST;
-	}
-	e = errno;
-	if (e != ENOENT) {
-		ca_error("cannot check %s: %s", path, strerror(e));
-		return -e;
-	}
+	if (lstat(path, &st) == 0)
+		return cmd_no_overwrite(path, -EEXIST, err, errlen);
+	if (errno != ENOENT)
+		return ca_err_sys(err, errlen, -errno, "cannot check %s", path);
 	return 0;
 }
 
-int cmd_device_get(struct ca_ledger *l, const char *device_id, struct ca_record *out)
+int cmd_device_get(struct ca_ledger *l, const char *device_id, struct ca_record *out,
+		   char *err, size_t errlen)
 {
 	int ret = ca_ledger_get(l, device_id, out);
 
 	if (ret == -ENOENT)
-		ca_error("unknown device %s", device_id);
+		ca_err(err, errlen, ret, "unknown device %s", device_id);
+	return ret;
+}
+
+int cmd_device_files(const char *dir, const char *device_id, struct ca_files *cur,
+		     EVP_PKEY **key, X509 **cert, char *err, size_t errlen)
+{
+	int ret = ca_store_current(dir, device_id, cur, err, errlen);
+
+	if (!ret)
+		ret = ca_cert_load(cur->crt, cert, err, errlen);
+	if (!ret)
+		ret = ca_key_load(cur->key, key, err, errlen);
 	return ret;
 }
 

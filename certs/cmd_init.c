@@ -47,47 +47,45 @@ static void made_undo(struct made *m)
 	}
 }
 
-/* Creates a directory (0700) unless it exists as one. */
-static int dir_make(const char *path, struct made *m)
+/* Records a file this run created (ret 0), or says why it did not. */
+static int made_file(struct made *m, const char *path, int ret, char *err, size_t errlen)
 {
-	struct stat st;
-	int ret;
-
-	if (mkdir(path, 0700) == 0) {
-		made_add(m, path, true);
-		return 0;
-	}
-	ret = -errno;
-	if (ret != -EEXIST) {
-		ca_error("cannot create %s: %s", path, strerror(-ret));
-		return ret;
-	}
-	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		ca_error("%s exists and is not a directory", path);
-		return -ENOTDIR;
-	}
-	return 0;
-}
-
-static int key_create(const char *path, EVP_PKEY *key, struct made *m)
-{
-	int ret = ca_key_save(path, key);
-
-	if (ret == -EEXIST)
-		ca_error("%s already exists: refusing to overwrite it", path);
+	ret = cmd_no_overwrite(path, ret, err, errlen);
 	if (!ret)
 		made_add(m, path, false);
 	return ret;
 }
 
-static int cert_create(const char *path, X509 *cert, struct made *m)
+/* Creates a directory (0700) unless it exists as one. */
+static int dir_make(const char *path, struct made *m, char *err, size_t errlen)
 {
-	int ret = ca_cert_save(path, cert);
+	struct stat st;
 
-	if (ret == -EEXIST)
-		ca_error("%s already exists: refusing to overwrite it", path);
+	if (mkdir(path, 0700) == 0) {
+		made_add(m, path, true);
+		return 0;
+	}
+	if (errno != EEXIST)
+		return ca_err_sys(err, errlen, -errno, "cannot create %s", path);
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return ca_err(err, errlen, -ENOTDIR, "%s exists and is not a directory", path);
+	return 0;
+}
+
+/* A key, then its certificate, each under a name in dir no file has. */
+static int pair_create(const char *dir, const char *key_name, EVP_PKEY *key,
+		       const char *cert_name, X509 *cert, struct made *m,
+		       char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	int ret = ca_path(path, sizeof(path), dir, key_name, err, errlen);
+
 	if (!ret)
-		made_add(m, path, false);
+		ret = made_file(m, path, ca_key_save(path, key, err, errlen), err, errlen);
+	if (!ret)
+		ret = ca_path(path, sizeof(path), dir, cert_name, err, errlen);
+	if (!ret)
+		ret = made_file(m, path, ca_cert_save(path, cert, err, errlen), err, errlen);
 	return ret;
 }
 
@@ -101,48 +99,39 @@ int cmd_init_check(const struct command *cmd, const struct opts *o)
 
 	if (!ret && o->name && !ca_name_valid(o->name))
 		ret = cmd_usage_error(cmd, "--name: must be 1 to %d characters of UTF-8 "
-				  "text without control characters", CA_NAME_MAX);
+				      "text without control characters", CA_NAME_MAX);
 	return ret;
 }
 
-static int init_ledger(const char *dir, struct ca_ledger **l, struct made *m)
+static int init_ledger(const char *dir, struct ca_ledger **l, struct made *m,
+		       char *err, size_t errlen)
 {
 	char path[PATH_MAX];
-	int ret = ca_path(path, sizeof(path), dir, CA_FILE_LEDGER);
+	int ret = ca_path(path, sizeof(path), dir, CA_FILE_LEDGER, err, errlen);
 
-	if (!ret)
-		ret = ca_ledger_create(path, l);
-	if (ret == -EEXIST)
-		ca_error("%s already exists: refusing to overwrite it", path);
-	if (ret)
-		return ret;
-	made_add(m, path, false);
-	return 0;
+	return ret ? ret : made_file(m, path, ca_ledger_create(path, l), err, errlen);
 }
 
 /* The files of a new CA; the key first, since its O_EXCL creation is what
  * makes two runs of init on one directory exclude each other. */
 static int init_files(const struct opts *o, const struct ca_authority *ca,
-		      struct ca_ledger **l, struct made *m)
+		      struct ca_ledger **l, struct made *m, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
 	uint64_t number;
 	int ret;
 
-	ret = ca_path(path, sizeof(path), o->dir, CA_FILE_KEY);
-	ret = ret ? ret : key_create(path, ca->key, m);
-	ret = ret ? ret : ca_path(path, sizeof(path), o->dir, CA_FILE_CERT);
-	ret = ret ? ret : cert_create(path, ca->cert, m);
-	ret = ret ? ret : init_ledger(o->dir, l, m);
-	ret = ret ? ret : ca_path(path, sizeof(path), o->dir, CA_DIR_DEVICES);
-	ret = ret ? ret : dir_make(path, m);
-	ret = ret ? ret : ca_path(path, sizeof(path), o->dir, CA_FILE_CRL);
+	ret = pair_create(o->dir, CA_FILE_KEY, ca->key, CA_FILE_CERT, ca->cert, m, err, errlen);
+	ret = ret ? ret : init_ledger(o->dir, l, m, err, errlen);
+	ret = ret ? ret : ca_path(path, sizeof(path), o->dir, CA_DIR_DEVICES, err, errlen);
+	ret = ret ? ret : dir_make(path, m, err, errlen);
+	ret = ret ? ret : ca_path(path, sizeof(path), o->dir, CA_FILE_CRL, err, errlen);
 	if (!ret)
 		made_add(m, path, false);
-	return ret ? ret : cmd_crl_refresh(o->dir, ca, *l, CA_DAYS_CRL, &number);
+	return ret ? ret : cmd_crl_refresh(o->dir, ca, *l, CA_DAYS_CRL, &number, err, errlen);
 }
 
-int cmd_init_run(const struct opts *o)
+int cmd_init_run(const struct opts *o, char *err, size_t errlen)
 {
 	struct ca_validity v = { time(NULL), o->days ? o->days : CA_DAYS_CA };
 	const char *name = o->name ? o->name : CA_DEFAULT_NAME;
@@ -151,13 +140,13 @@ int cmd_init_run(const struct opts *o)
 	struct made made = { .n = 0 };
 	int ret;
 
-	ret = dir_make(o->dir, &made);
+	ret = dir_make(o->dir, &made, err, errlen);
 	if (!ret)
-		ret = ca_key_generate(o->key_type, &ca.key);
+		ret = ca_key_generate(o->key_type, &ca.key, err, errlen);
 	if (!ret)
-		ret = ca_cert_build_ca(ca.key, name, &v, &ca.cert);
+		ret = ca_cert_build_ca(ca.key, name, &v, &ca.cert, err, errlen);
 	if (!ret)
-		ret = init_files(o, &ca, &l, &made);
+		ret = init_files(o, &ca, &l, &made, err, errlen);
 	ca_ledger_free(l);	/* closed before an undo unlinks it */
 	if (ret)
 		made_undo(&made);
@@ -181,26 +170,12 @@ int cmd_server_check(const struct command *cmd, const struct opts *o)
 		ret = cmd_require(cmd, o->name, "name");
 	if (!ret && !ca_hostname_valid(o->name))
 		ret = cmd_usage_error(cmd, "--name: '%s' is not a DNS host name of at most %d "
-				  "characters", cmd_shown(o->name, buf, sizeof(buf)),
-				  CA_HOSTNAME_MAX);
+				      "characters", cmd_shown(o->name, buf, sizeof(buf)),
+				      CA_HOSTNAME_MAX);
 	return ret;
 }
 
-static int server_files(const char *dir, EVP_PKEY *key, X509 *cert, struct made *m)
-{
-	char path[PATH_MAX];
-	int ret = ca_path(path, sizeof(path), dir, CA_FILE_SERVER_KEY);
-
-	if (!ret)
-		ret = key_create(path, key, m);
-	if (!ret)
-		ret = ca_path(path, sizeof(path), dir, CA_FILE_SERVER_CERT);
-	if (!ret)
-		ret = cert_create(path, cert, m);
-	return ret;
-}
-
-int cmd_server_run(const struct opts *o)
+int cmd_server_run(const struct opts *o, char *err, size_t errlen)
 {
 	struct ca_server_req req = {
 		.hostname = o->name, .ips = o->ips, .n_ips = o->n_ips,
@@ -212,13 +187,14 @@ int cmd_server_run(const struct opts *o)
 	X509 *cert = NULL;
 	int ret;
 
-	ret = ca_authority_load(o->dir, &ca);
+	ret = ca_authority_load(o->dir, &ca, err, errlen);
 	if (!ret)
-		ret = ca_key_generate(o->key_type, &key);
+		ret = ca_key_generate(o->key_type, &key, err, errlen);
 	if (!ret)
-		ret = ca_cert_build_server(ca, key, &req, &cert);
+		ret = ca_cert_build_server(ca, key, &req, &cert, err, errlen);
 	if (!ret)
-		ret = server_files(o->dir, key, cert, &made);
+		ret = pair_create(o->dir, CA_FILE_SERVER_KEY, key, CA_FILE_SERVER_CERT, cert,
+				  &made, err, errlen);
 	if (ret)
 		made_undo(&made);
 	else

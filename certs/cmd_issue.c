@@ -14,16 +14,100 @@
 #include <time.h>
 #include <unistd.h>
 
+/* What issue and renew do under the ledger's write lock, around the
+ * staging of the device's new files (device_commit). */
+struct device_step {
+	const char *dir;
+	const char *device;
+	/* Before staging: whether the run may go on. NULL: no check. */
+	int (*check)(struct ca_ledger *l, const struct ca_files *cur, void *ctx,
+		     char *err, size_t errlen);
+	/* After staging, before the commit: the ledger's change. */
+	int (*record)(struct ca_ledger *l, X509 *cert, void *ctx, char *err, size_t errlen);
+	void *ctx;
+};
+
+/* A failure before the commit leaves nothing: the ledger rolls back and
+ * the staged files go. One that cannot be removed is said after the
+ * failure itself, which is said first; the next sweep removes it. */
+static int commit_undo(struct ca_ledger *l, const struct ca_files *staged, int ret,
+		       char *err, size_t errlen)
+{
+	char why[CA_ERR_MAX];
+
+	ca_ledger_rollback(l);
+	if (staged && ca_store_unstage(staged, why, sizeof(why))) {
+		cmd_print(err);
+		err[0] = '\0';
+		cmd_print(why);
+	}
+	return ret;
+}
+
 /* After the commit: the ledger has the certificate, so a failure here is
  * finished by the next run's sweep, and says so. */
 static int files_install(const char *dir, const struct ca_files *staged,
-			 const struct ca_files *cur)
+			 const struct ca_files *cur, char *err, size_t errlen)
 {
-	int ret = ca_store_install(staged, cur);
+	char why[CA_ERR_MAX] = "";
+	int ret = ca_store_install(staged, cur, why, sizeof(why));
 
+	if (!ret)
+		return 0;
+	cmd_print(why);
+	return ca_err(err, errlen, ret, "the ledger has the new certificate but %s is not in "
+		      "place; 'postern-ca check --dir %s' finishes it", cur->crt, dir);
+}
+
+/*
+ * The locked part of issue and renew, in the order that keeps the device
+ * files in step with the ledger: the write lock (and the sweep), the
+ * check, the new key and certificate staged, the ledger's change, the
+ * commit; only then the files put in place.
+ */
+static int device_commit(struct ca_ledger *l, const struct device_step *step,
+			 EVP_PKEY *key, X509 *cert, char *err, size_t errlen)
+{
+	char serial[CA_SERIAL_HEX_MAX + 1];
+	struct ca_files cur, staged;
+	bool staged_ok = false;
+	int ret;
+
+	cmd_serial_of(cert, serial, sizeof(serial));
+	ret = ca_store_current(step->dir, step->device, &cur, err, errlen);
+	if (!ret)
+		ret = ca_store_staged(step->dir, step->device, serial, &staged, err, errlen);
+	if (!ret)
+		ret = cmd_ledger_lock(step->dir, l, err, errlen);
 	if (ret)
-		ca_error("the ledger has the new certificate but %s is not in place; "
-			 "'postern-ca check --dir %s' finishes it", cur->crt, dir);
+		return ret;
+	if (step->check)
+		ret = step->check(l, &cur, step->ctx, err, errlen);
+	if (!ret) {
+		ret = ca_store_stage(&staged, key, cert, err, errlen);
+		staged_ok = !ret;
+	}
+	if (!ret)
+		ret = step->record(l, cert, step->ctx, err, errlen);
+	if (!ret)
+		ret = ca_ledger_commit(l);
+	if (ret)
+		return commit_undo(l, staged_ok ? &staged : NULL, ret, err, errlen);
+	return files_install(step->dir, &staged, &cur, err, errlen);
+}
+
+/* The certificate's part of a record: serial, validity, valid. */
+static int record_cert(struct ca_record *r, const struct ca_validity *v, X509 *cert)
+{
+	time_t end = 0;
+	int ret = ca_validity_end(v, &end);
+
+	r->not_before = v->not_before;
+	r->not_after = end;
+	r->status = CA_STATUS_VALID;
+	r->created_at = time(NULL);
+	if (!ret)
+		ret = ca_serial_hex(X509_get0_serialNumber(cert), r->serial, sizeof(r->serial));
 	return ret;
 }
 
@@ -53,42 +137,36 @@ int cmd_issue_check(const struct command *cmd, const struct opts *o)
 	return ret;
 }
 
+struct issue {
+	const struct opts *o;
+	struct ca_record r;		/* what the ledger records */
+};
+
 /* Checked under the write lock, so that no other run can add the id
- * between this check and our insert. */
-static int issue_absent(struct ca_ledger *l, const char *device_id)
+ * between this check and our insert; nor are a device's files, which
+ * only a run that failed after its commit can have left, overwritten. */
+static int issue_absent(struct ca_ledger *l, const struct ca_files *cur, void *ctx,
+			char *err, size_t errlen)
 {
+	const struct issue *is = ctx;
 	struct ca_record r;
-	int ret = ca_ledger_get(l, device_id, &r);
+	int ret = ca_ledger_get(l, is->o->device, &r);
 
-	if (ret == -ENOENT)
-		return 0;
-	if (!ret) {
-		ca_error("device %s already exists (status %s)", device_id,
-			 ca_record_status(&r, time(NULL)));
-		ret = -EEXIST;
-	}
-	return ret;
-}
-
-/* The certificate's part of a record: serial, validity, valid. */
-static int record_cert(struct ca_record *r, const struct ca_validity *v, X509 *cert)
-{
-	time_t end = 0;
-	int ret = ca_validity_end(v, &end);
-
-	r->not_before = v->not_before;
-	r->not_after = end;
-	r->status = CA_STATUS_VALID;
-	r->created_at = time(NULL);
 	if (!ret)
-		ret = ca_serial_hex(X509_get0_serialNumber(cert), r->serial, sizeof(r->serial));
-	return ret;
+		return ca_err(err, errlen, -EEXIST, "device %s already exists (status %s)",
+			      is->o->device, ca_record_status(&r, time(NULL)));
+	if (ret != -ENOENT)
+		return ret;
+	ret = cmd_path_free(cur->key, err, errlen);
+	return ret ? ret : cmd_path_free(cur->crt, err, errlen);
 }
 
-static int issue_record(struct ca_ledger *l, const struct opts *o, X509 *cert,
-			struct ca_record *r)
+static int issue_record(struct ca_ledger *l, X509 *cert, void *ctx, char *err, size_t errlen)
 {
+	struct issue *is = ctx;
+	const struct opts *o = is->o;
 	struct ca_validity v = issue_validity(o);
+	struct ca_record *r = &is->r;
 	int ret;
 
 	memset(r, 0, sizeof(*r));
@@ -101,60 +179,21 @@ static int issue_record(struct ca_ledger *l, const struct opts *o, X509 *cert,
 	if (!ret)
 		ret = ca_ledger_insert(l, r);
 	if (ret == -EEXIST)
-		ca_error("device %s already exists", o->device);
+		ca_err(err, errlen, ret, "device %s already exists", o->device);
 	return ret;
 }
 
-/* The locked part of issue: check, stage the files, record, commit; then
- * put the files in place. */
-static int issue_commit(struct ca_ledger *l, const struct opts *o, EVP_PKEY *key,
-			X509 *cert, struct ca_record *r)
-{
-	char serial[CA_SERIAL_HEX_MAX + 1];
-	struct ca_files cur, staged;
-	bool was_staged = false;
-	int ret;
-
-	cmd_serial_of(cert, serial, sizeof(serial));
-	ret = ca_store_current(o->dir, o->device, &cur);
-	if (!ret)
-		ret = ca_store_staged(o->dir, o->device, serial, &staged);
-	if (!ret)
-		ret = cmd_ledger_lock(o->dir, l);
-	if (ret)
-		return ret;
-	ret = issue_absent(l, o->device);
-	if (!ret)
-		ret = cmd_path_free(cur.key);
-	if (!ret)
-		ret = cmd_path_free(cur.crt);
-	if (!ret) {
-		ret = ca_store_stage(&staged, key, cert);
-		was_staged = !ret;
-	}
-	if (!ret)
-		ret = issue_record(l, o, cert, r);
-	if (!ret)
-		ret = ca_ledger_commit(l);
-	if (ret) {
-		ca_ledger_rollback(l);
-		if (was_staged)
-			ca_store_unstage(&staged);
-		return ret;
-	}
-	return files_install(o->dir, &staged, &cur);
-}
-
-int cmd_issue_run(const struct opts *o)
+int cmd_issue_run(const struct opts *o, char *err, size_t errlen)
 {
 	struct ca_device_req req = {
 		.device_id = o->device, .owner = o->owner, .ownership = o->ownership,
 		.group = o->group ? o->group : CA_DEFAULT_GROUP,
 		.validity = issue_validity(o),
 	};
+	struct issue is = { .o = o };
+	struct device_step step = { o->dir, o->device, issue_absent, issue_record, &is };
 	struct ca_authority *ca = NULL;
 	struct ca_ledger *l = NULL;
-	struct ca_record r;
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
 	char until[32];
@@ -162,17 +201,17 @@ int cmd_issue_run(const struct opts *o)
 
 	/* The key and certificate are made before the write lock is taken:
 	 * an RSA key can take a second, and other runs wait on the lock. */
-	ret = cmd_ca_open(o->dir, &ca, &l);
+	ret = cmd_ca_open(o->dir, &ca, &l, err, errlen);
 	if (!ret)
-		ret = ca_key_generate(o->key_type, &key);
+		ret = ca_key_generate(o->key_type, &key, err, errlen);
 	if (!ret)
-		ret = ca_cert_build_device(ca, key, &req, &cert);
+		ret = ca_cert_build_device(ca, key, &req, &cert, err, errlen);
 	if (!ret)
-		ret = issue_commit(l, o, key, cert, &r);
+		ret = device_commit(l, &step, key, cert, err, errlen);
 	if (!ret)
 		printf("issued %s/%s/%s.crt (serial %s, valid until %s)\n", o->dir,
-		       CA_DIR_DEVICES, o->device, r.serial,
-		       cmd_iso_time(r.not_after, until, sizeof(until)));
+		       CA_DIR_DEVICES, o->device, is.r.serial,
+		       cmd_iso_time(is.r.not_after, until, sizeof(until)));
 	X509_free(cert);
 	EVP_PKEY_free(key);
 	ca_ledger_free(l);
@@ -186,37 +225,38 @@ int cmd_issue_run(const struct opts *o)
 
 /* A device is renewed while it is not lost and its current certificate is
  * not revoked; an expired one may be renewed. */
-static int renew_allowed(const struct ca_record *cur)
+static int renew_allowed(const struct ca_record *cur, char *err, size_t errlen)
 {
 	char when[32];
 
-	if (cur->state == CA_DEVICE_LOST) {
-		ca_error("device %s is lost (since %s): a lost device is not renewed",
-			 cur->device_id, cmd_iso_time(cur->lost_at, when, sizeof(when)));
-		return -EPERM;
-	}
-	if (cur->status == CA_STATUS_REVOKED) {
-		ca_error("device %s is revoked (since %s, reason %s): a revoked device is "
-			 "not renewed", cur->device_id,
-			 cmd_iso_time(cur->revoked_at, when, sizeof(when)),
-			 ca_reason_name(cur->reason));
-		return -EPERM;
-	}
+	if (cur->state == CA_DEVICE_LOST)
+		return ca_err(err, errlen, -EPERM, "device %s is lost (since %s): a lost device "
+			      "is not renewed", cur->device_id,
+			      cmd_iso_time(cur->lost_at, when, sizeof(when)));
+	if (cur->status == CA_STATUS_REVOKED)
+		return ca_err(err, errlen, -EPERM, "device %s is revoked (since %s, reason %s): "
+			      "a revoked device is not renewed", cur->device_id,
+			      cmd_iso_time(cur->revoked_at, when, sizeof(when)),
+			      ca_reason_name(cur->reason));
 	return 0;
 }
 
 /* The new key is of the current one's kind unless --rsa says otherwise:
- * a device that needed RSA still does. */
+ * a device that needed RSA still does. A current certificate that cannot
+ * be read is said, and the device gets the default kind. */
 static enum ca_key_type renew_key_type(const struct opts *o)
 {
+	char why[CA_ERR_MAX];
 	struct ca_files cur;
 	enum ca_key_type type = CA_KEY_EC_P256;
 	X509 *x = NULL;
 
 	if (o->key_type_set)
 		return o->key_type;
-	if (ca_store_current(o->dir, o->device, &cur) == 0 && access(cur.crt, F_OK) == 0 &&
-	    ca_cert_load(cur.crt, &x) == 0 && EVP_PKEY_is_a(X509_get0_pubkey(x), "RSA"))
+	if (ca_store_current(o->dir, o->device, &cur, why, sizeof(why)) ||
+	    (access(cur.crt, F_OK) == 0 && ca_cert_load(cur.crt, &x, why, sizeof(why))))
+		cmd_print(why);
+	else if (x && EVP_PKEY_is_a(X509_get0_pubkey(x), "RSA"))
 		type = CA_KEY_RSA_3072;
 	X509_free(x);
 	return type;
@@ -232,19 +272,20 @@ struct renew {
 };
 
 /* Under the lock: the device may have changed since we read it. */
-static int renew_record(struct ca_ledger *l, struct renew *rn, X509 *cert)
+static int renew_record(struct ca_ledger *l, X509 *cert, void *ctx, char *err, size_t errlen)
 {
+	struct renew *rn = ctx;
 	struct ca_validity v = { time(NULL), rn->o->days ? rn->o->days : CA_DAYS_DEVICE };
-	int ret = cmd_device_get(l, rn->o->device, &rn->old);
+	int ret = cmd_device_get(l, rn->o->device, &rn->old, err, errlen);
 
 	if (!ret)
-		ret = renew_allowed(&rn->old);
+		ret = renew_allowed(&rn->old, err, errlen);
 	if (ret)
 		return ret;
 	rn->r = rn->old;
 	ret = record_cert(&rn->r, &v, cert);
 	if (!ret)
-		ret = ca_store_archive(rn->o->dir, rn->o->device, rn->old.serial);
+		ret = ca_store_archive(rn->o->dir, rn->o->device, rn->old.serial, err, errlen);
 	if (!ret)
 		ret = ca_ledger_add_cert(l, &rn->r);
 	if (!ret && rn->o->revoke_old) {
@@ -253,39 +294,10 @@ static int renew_record(struct ca_ledger *l, struct renew *rn, X509 *cert)
 		if (ret == -EALREADY)
 			ret = 0;
 		if (!ret && rn->revoked)
-			ret = cmd_crl_write(rn->o->dir, rn->ca, l, CA_DAYS_CRL, &rn->crl_number);
+			ret = cmd_crl_write(rn->o->dir, rn->ca, l, CA_DAYS_CRL, &rn->crl_number,
+					    err, errlen);
 	}
 	return ret;
-}
-
-static int renew_commit(struct ca_ledger *l, struct renew *rn, EVP_PKEY *key, X509 *cert)
-{
-	char serial[CA_SERIAL_HEX_MAX + 1];
-	struct ca_files cur, staged;
-	bool was_staged = false;
-	int ret;
-
-	cmd_serial_of(cert, serial, sizeof(serial));
-	ret = ca_store_current(rn->o->dir, rn->o->device, &cur);
-	if (!ret)
-		ret = ca_store_staged(rn->o->dir, rn->o->device, serial, &staged);
-	if (!ret)
-		ret = cmd_ledger_lock(rn->o->dir, l);
-	if (ret)
-		return ret;
-	ret = ca_store_stage(&staged, key, cert);
-	was_staged = !ret;
-	if (!ret)
-		ret = renew_record(l, rn, cert);
-	if (!ret)
-		ret = ca_ledger_commit(l);
-	if (ret) {
-		ca_ledger_rollback(l);
-		if (was_staged)
-			ca_store_unstage(&staged);
-		return ret;
-	}
-	return files_install(rn->o->dir, &staged, &cur);
 }
 
 static void renew_report(const struct renew *rn)
@@ -305,40 +317,47 @@ static void renew_report(const struct renew *rn)
 		       rn->old.serial, cmd_iso_time(rn->old.not_after, old_until, sizeof(old_until)));
 }
 
-int cmd_renew_run(const struct opts *o)
+/* Read without the lock to build the certificate: a device's owner, group
+ * and ownership never change; its status is checked again under the
+ * lock. */
+static int renew_cert(struct ca_ledger *l, struct renew *rn, EVP_PKEY **key, X509 **cert,
+		      char *err, size_t errlen)
+{
+	const struct opts *o = rn->o;
+	struct ca_device_req req = { .device_id = o->device };
+	int ret = cmd_device_get(l, o->device, &rn->old, err, errlen);
+
+	if (!ret)
+		ret = renew_allowed(&rn->old, err, errlen);
+	if (ret)
+		return ret;
+	req.owner = rn->old.owner;
+	req.group = rn->old.group;
+	req.ownership = rn->old.ownership;
+	req.validity.not_before = time(NULL);
+	req.validity.days = o->days ? o->days : CA_DAYS_DEVICE;
+	ret = ca_key_generate(renew_key_type(o), key, err, errlen);
+	return ret ? ret : ca_cert_build_device(rn->ca, *key, &req, cert, err, errlen);
+}
+
+int cmd_renew_run(const struct opts *o, char *err, size_t errlen)
 {
 	struct renew rn = { .o = o };
-	struct ca_device_req req = { .device_id = o->device };
+	struct device_step step = { o->dir, o->device, NULL, renew_record, &rn };
 	struct ca_authority *ca = NULL;
 	struct ca_ledger *l = NULL;
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
 	int ret;
 
-	/* Read without the lock to build the certificate: a device's owner,
-	 * group and ownership never change; its status is checked again
-	 * under the lock. */
-	ret = cmd_ca_open(o->dir, &ca, &l);
-	if (!ret)
-		ret = cmd_device_get(l, o->device, &rn.old);
-	if (!ret)
-		ret = renew_allowed(&rn.old);
-	if (ret)
-		goto out;
+	ret = cmd_ca_open(o->dir, &ca, &l, err, errlen);
 	rn.ca = ca;
-	req.owner = rn.old.owner;
-	req.group = rn.old.group;
-	req.ownership = rn.old.ownership;
-	req.validity.not_before = time(NULL);
-	req.validity.days = o->days ? o->days : CA_DAYS_DEVICE;
-	ret = ca_key_generate(renew_key_type(o), &key);
 	if (!ret)
-		ret = ca_cert_build_device(ca, key, &req, &cert);
+		ret = renew_cert(l, &rn, &key, &cert, err, errlen);
 	if (!ret)
-		ret = renew_commit(l, &rn, key, cert);
+		ret = device_commit(l, &step, key, cert, err, errlen);
 	if (!ret)
 		renew_report(&rn);
-out:
 	X509_free(cert);
 	EVP_PKEY_free(key);
 	ca_ledger_free(l);

@@ -27,6 +27,8 @@ struct records {
 	struct ca_record *r;
 	bool *current;			/* the device's newest certificate */
 	size_t n, cap;
+	char *err;			/* while loading */
+	size_t errlen;
 };
 
 static int records_add(const struct ca_record *r, void *ctx)
@@ -37,10 +39,8 @@ static int records_add(const struct ca_record *r, void *ctx)
 	if (rs->n == rs->cap) {
 		rs->cap = rs->cap ? 2 * rs->cap : 64;
 		grown = realloc(rs->r, rs->cap * sizeof(*grown));
-		if (!grown) {
-			ca_error("out of memory");
-			return -ENOMEM;
-		}
+		if (!grown)
+			return ca_err(rs->err, rs->errlen, -ENOMEM, "out of memory");
 		rs->r = grown;
 	}
 	rs->r[rs->n++] = *r;
@@ -48,10 +48,14 @@ static int records_add(const struct ca_record *r, void *ctx)
 }
 
 /* The walk is device by device, oldest certificate first. */
-static int records_load(struct ca_ledger *l, struct records *rs)
+static int records_load(struct ca_ledger *l, struct records *rs, char *err, size_t errlen)
 {
 	size_t i;
-	int ret = ca_ledger_foreach(l, CA_LEDGER_ALL, records_add, rs);
+	int ret;
+
+	rs->err = err;
+	rs->errlen = errlen;
+	ret = ca_ledger_foreach(l, CA_LEDGER_ALL, records_add, rs);
 
 	if (!ret && rs->n && !(rs->current = calloc(rs->n, sizeof(bool))))
 		ret = -ENOMEM;
@@ -228,17 +232,17 @@ static void list_json(const struct records *rs, const bool *shown, time_t now)
 	putchar('\n');
 }
 
-int cmd_list_run(const struct opts *o)
+int cmd_list_run(const struct opts *o, char *err, size_t errlen)
 {
-	struct records rs = { NULL, NULL, 0, 0 };
+	struct records rs = { .r = NULL };
 	struct ca_ledger *l = NULL;
 	time_t now = time(NULL);
 	bool *shown = NULL;
 	size_t i;
-	int ret = cmd_ledger_open(o->dir, &l);
+	int ret = cmd_ledger_open(o->dir, &l, err, errlen);
 
 	if (!ret)
-		ret = records_load(l, &rs);
+		ret = records_load(l, &rs, err, errlen);
 	if (!ret && !(shown = calloc(rs.n ? rs.n : 1, sizeof(bool))))
 		ret = -ENOMEM;
 	for (i = 0; !ret && i < rs.n; i++)
@@ -267,32 +271,30 @@ struct check {
 static void check_problem(struct check *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Says a problem at once: check goes on to find all of them. */
 static void check_problem(struct check *c, const char *fmt, ...)
 {
-	char msg[512];
+	char msg[CA_MSG_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	ca_error("%s", msg);
+	cmd_print(msg);
 	c->problems++;
 }
 
 /* A device's current files exist, hold the ledger's serial and match. */
 static void check_files(struct check *c, const struct ca_record *r)
 {
-	char serial[CA_SERIAL_HEX_MAX + 1];
+	char serial[CA_SERIAL_HEX_MAX + 1], why[CA_ERR_MAX];
 	struct ca_files cur;
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
 
-	if (ca_store_current(c->dir, r->device_id, &cur)) {
+	if (cmd_device_files(c->dir, r->device_id, &cur, &key, &cert, why, sizeof(why))) {
+		cmd_print(why);
 		c->problems++;
-		return;
-	}
-	if (ca_cert_load(cur.crt, &cert) || ca_key_load(cur.key, &key)) {
-		c->problems++;		/* the loader said why */
 	} else {
 		cmd_serial_of(cert, serial, sizeof(serial));
 		if (strcmp(serial, r->serial) != 0)
@@ -305,31 +307,42 @@ static void check_files(struct check *c, const struct ca_record *r)
 	X509_free(cert);
 }
 
-int cmd_check_run(const struct opts *o)
+/* The ledger's own checks, the sweep (said line by line), then every
+ * device's files. Problems are said as they are found. */
+static int check_all(const char *dir, struct ca_ledger *l, struct check *c,
+		     struct ca_sweep *sw, char *err, size_t errlen)
 {
-	struct records rs = { NULL, NULL, 0, 0 };
-	struct check c = { .dir = o->dir };
-	struct ca_ledger *l = NULL;
-	struct ca_sweep sw = { 0, 0, 0 };
+	struct records rs = { .r = NULL };
 	size_t i;
-	int ret = cmd_ledger_open(o->dir, &l);
+	int ret = ca_ledger_begin(l);
 
-	if (!ret)
-		ret = ca_ledger_begin(l);
 	if (!ret)
 		ret = ca_ledger_check(l);
 	if (!ret)
-		ret = ca_store_sweep(o->dir, l, true, &sw);
+		ret = cmd_sweep(dir, l, true, sw, err, errlen);
 	if (!ret)
-		ret = records_load(l, &rs);
+		ret = records_load(l, &rs, err, errlen);
 	for (i = 0; !ret && i < rs.n; i++) {
-		c.certificates++;
+		c->certificates++;
 		if (rs.current[i]) {
-			c.devices++;
-			check_files(&c, &rs.r[i]);
+			c->devices++;
+			check_files(c, &rs.r[i]);
 		}
 	}
 	ca_ledger_rollback(l);
+	records_free(&rs);
+	return ret;
+}
+
+int cmd_check_run(const struct opts *o, char *err, size_t errlen)
+{
+	struct check c = { .dir = o->dir };
+	struct ca_ledger *l = NULL;
+	struct ca_sweep sw = { 0, 0, 0 };
+	int ret = cmd_ledger_open(o->dir, &l, err, errlen);
+
+	if (!ret)
+		ret = check_all(o->dir, l, &c, &sw, err, errlen);
 	if (!ret && c.problems)
 		ret = -EBADMSG;
 	if (!ret)
@@ -338,7 +351,6 @@ int cmd_check_run(const struct opts *o)
 		       c.devices == 1 ? "" : "s", c.certificates, c.certificates == 1 ? "" : "s",
 		       sw.installed + sw.archived, sw.installed + sw.archived == 1 ? "" : "s",
 		       sw.removed);
-	records_free(&rs);
 	ca_ledger_free(l);
 	return ret;
 }

@@ -17,6 +17,8 @@
 struct crl_fill {
 	X509_CRL *crl;
 	int64_t keep_after;	/* not_after before this: left out */
+	char *err;
+	size_t errlen;
 };
 
 /*
@@ -32,7 +34,8 @@ static int crl_add_revoked(const struct ca_record *r, void *ctx)
 
 	if (r->not_after < fill->keep_after)
 		return 0;
-	return ca_crl_add(fill->crl, r->serial, (time_t)r->revoked_at, r->reason);
+	return ca_crl_add(fill->crl, r->serial, (time_t)r->revoked_at, r->reason, fill->err,
+			  fill->errlen);
 }
 
 /* Re-issues DIR/crl.pem from the ledger. Runs inside the caller's
@@ -41,29 +44,27 @@ static int crl_add_revoked(const struct ca_record *r, void *ctx)
  * CRL lists one revocation too many, which fails closed, and its number is
  * given back to the ledger; the next run still numbers above it, because
  * it also counts the number of the file it replaces. */
-int cmd_crl_write(const char *dir, const struct ca_authority *ca,
-		     struct ca_ledger *l, unsigned int days, uint64_t *number)
+int cmd_crl_write(const char *dir, const struct ca_authority *ca, struct ca_ledger *l,
+		  unsigned int days, uint64_t *number, char *err, size_t errlen)
 {
-	X509_CRL *crl = NULL;
 	char path[PATH_MAX];
 	time_t now = time(NULL);
 	unsigned int keep = days > CA_DAYS_CRL ? days : CA_DAYS_CRL;
-	struct crl_fill fill = { NULL, (int64_t)now - (int64_t)keep * CA_DAY_SECONDS };
-	int ret = ca_path(path, sizeof(path), dir, CA_FILE_CRL);
+	struct crl_fill fill = { NULL, (int64_t)now - (int64_t)keep * CA_DAY_SECONDS, err, errlen };
+	int ret = ca_path(path, sizeof(path), dir, CA_FILE_CRL, err, errlen);
 
 	/* Above the number of the CRL on disk too: see ca_ledger_crl_number_next. */
 	if (!ret)
 		ret = ca_ledger_crl_number_next(l, ca_crl_file_number(path, ca), number);
 	if (!ret)
-		ret = ca_crl_new(ca, *number, now, days, &crl);
-	fill.crl = crl;
+		ret = ca_crl_new(ca, *number, now, days, &fill.crl, err, errlen);
 	if (!ret)
 		ret = ca_ledger_foreach(l, CA_LEDGER_REVOKED, crl_add_revoked, &fill);
 	if (!ret)
-		ret = ca_crl_sign(crl, ca);
+		ret = ca_crl_sign(fill.crl, ca, err, errlen);
 	if (!ret)
-		ret = ca_crl_save(path, crl);
-	X509_CRL_free(crl);
+		ret = ca_crl_save(path, fill.crl, err, errlen);
+	X509_CRL_free(fill.crl);
 	return ret;
 }
 
@@ -73,10 +74,10 @@ int cmd_crl_write(const char *dir, const struct ca_authority *ca,
  * together; on any failure nothing of it is kept.
  */
 static int crl_commit(const char *dir, const struct ca_authority *ca, struct ca_ledger *l,
-		      unsigned int days, uint64_t *number, int ret)
+		      unsigned int days, uint64_t *number, int ret, char *err, size_t errlen)
 {
 	if (!ret)
-		ret = cmd_crl_write(dir, ca, l, days, number);
+		ret = cmd_crl_write(dir, ca, l, days, number, err, errlen);
 	if (!ret)
 		ret = ca_ledger_commit(l);
 	if (ret)
@@ -84,46 +85,50 @@ static int crl_commit(const char *dir, const struct ca_authority *ca, struct ca_
 	return ret;
 }
 
-int cmd_crl_refresh(const char *dir, const struct ca_authority *ca,
-		       struct ca_ledger *l, unsigned int days, uint64_t *number)
+int cmd_crl_refresh(const char *dir, const struct ca_authority *ca, struct ca_ledger *l,
+		    unsigned int days, uint64_t *number, char *err, size_t errlen)
 {
 	int ret = ca_ledger_begin(l);
 
-	return ret ? ret : crl_commit(dir, ca, l, days, number, 0);
+	return ret ? ret : crl_commit(dir, ca, l, days, number, 0, err, errlen);
 }
 
 /* ------------------------------------------------------------------ */
 /* revoke, lost, crl                                                   */
 /* ------------------------------------------------------------------ */
 
-static void revoke_explain(struct ca_ledger *l, const struct opts *o, int ret)
+/* Why nothing was revoked (ret), in the device's words. */
+static int revoke_explain(struct ca_ledger *l, const struct opts *o, int ret,
+			  char *err, size_t errlen)
 {
 	struct ca_record r;
 	char when[32];
 
 	if (ret == -ENOENT && o->serial[0] && ca_ledger_get(l, o->device, &r) == 0)
-		ca_error("device %s has no certificate with serial %s", o->device, o->serial);
+		ca_err(err, errlen, ret, "device %s has no certificate with serial %s",
+		       o->device, o->serial);
 	else if (ret == -ENOENT)
-		ca_error("unknown device %s", o->device);
+		ca_err(err, errlen, ret, "unknown device %s", o->device);
 	else if (ret == -EALREADY && o->serial[0] && ca_ledger_get_serial(l, o->serial, &r) == 0)
-		ca_error("certificate %s of device %s is already revoked (since %s, reason %s); "
-			 "the CRL is unchanged", o->serial, o->device,
-			 cmd_iso_time(r.revoked_at, when, sizeof(when)), ca_reason_name(r.reason));
+		ca_err(err, errlen, ret, "certificate %s of device %s is already revoked "
+		       "(since %s, reason %s); the CRL is unchanged", o->serial, o->device,
+		       cmd_iso_time(r.revoked_at, when, sizeof(when)), ca_reason_name(r.reason));
 	else if (ret == -EALREADY && ca_ledger_get(l, o->device, &r) == 0 &&
 		 r.state == CA_DEVICE_LOST)
-		ca_error("device %s is lost (since %s): its certificates are revoked; "
-			 "the CRL is unchanged", o->device,
-			 cmd_iso_time(r.lost_at, when, sizeof(when)));
+		ca_err(err, errlen, ret, "device %s is lost (since %s): its certificates are "
+		       "revoked; the CRL is unchanged", o->device,
+		       cmd_iso_time(r.lost_at, when, sizeof(when)));
 	else if (ret == -EALREADY && ca_ledger_get(l, o->device, &r) == 0)
-		ca_error("device %s is already revoked (since %s, reason %s); "
-			 "the CRL is unchanged", o->device,
-			 cmd_iso_time(r.revoked_at, when, sizeof(when)), ca_reason_name(r.reason));
+		ca_err(err, errlen, ret, "device %s is already revoked (since %s, reason %s); "
+		       "the CRL is unchanged", o->device,
+		       cmd_iso_time(r.revoked_at, when, sizeof(when)), ca_reason_name(r.reason));
+	return ret;
 }
 
 /* The ledger change and the CRL that lists it commit together. */
 static int revoke_commit(const char *dir, const struct ca_authority *ca,
 			 struct ca_ledger *l, const struct opts *o,
-			 unsigned int *count, uint64_t *number)
+			 unsigned int *count, uint64_t *number, char *err, size_t errlen)
 {
 	int ret = ca_ledger_begin(l);
 
@@ -131,20 +136,20 @@ static int revoke_commit(const char *dir, const struct ca_authority *ca,
 		return ret;
 	ret = ca_ledger_revoke(l, o->device, o->serial[0] ? o->serial : NULL, NULL,
 			       time(NULL), o->reason, count);
-	revoke_explain(l, o, ret);
-	return crl_commit(dir, ca, l, CA_DAYS_CRL, number, ret);
+	ret = revoke_explain(l, o, ret, err, errlen);
+	return crl_commit(dir, ca, l, CA_DAYS_CRL, number, ret, err, errlen);
 }
 
-int cmd_revoke_run(const struct opts *o)
+int cmd_revoke_run(const struct opts *o, char *err, size_t errlen)
 {
 	struct ca_authority *ca = NULL;
 	struct ca_ledger *l = NULL;
 	unsigned int count = 0;
 	uint64_t number = 0;
-	int ret = cmd_ca_open(o->dir, &ca, &l);
+	int ret = cmd_ca_open(o->dir, &ca, &l, err, errlen);
 
 	if (!ret)
-		ret = revoke_commit(o->dir, ca, l, o, &count, &number);
+		ret = revoke_commit(o->dir, ca, l, o, &count, &number, err, errlen);
 	if (!ret)
 		printf("revoked %s (%s): %u certificate%s; %s/%s re-issued, CRL number %llu\n",
 		       o->device, ca_reason_name(o->reason), count, count == 1 ? "" : "s",
@@ -156,7 +161,7 @@ int cmd_revoke_run(const struct opts *o)
 
 static int lost_commit(const char *dir, const struct ca_authority *ca,
 		       struct ca_ledger *l, const char *device_id,
-		       unsigned int *count, uint64_t *number)
+		       unsigned int *count, uint64_t *number, char *err, size_t errlen)
 {
 	struct ca_record r;
 	char when[32];
@@ -166,23 +171,23 @@ static int lost_commit(const char *dir, const struct ca_authority *ca,
 		return ret;
 	ret = ca_ledger_mark_lost(l, device_id, time(NULL), count);
 	if (ret == -ENOENT)
-		ca_error("unknown device %s", device_id);
+		ca_err(err, errlen, ret, "unknown device %s", device_id);
 	else if (ret == -EALREADY && ca_ledger_get(l, device_id, &r) == 0)
-		ca_error("device %s is already marked lost (since %s); the CRL is unchanged",
-			 device_id, cmd_iso_time(r.lost_at, when, sizeof(when)));
-	return crl_commit(dir, ca, l, CA_DAYS_CRL, number, ret);
+		ca_err(err, errlen, ret, "device %s is already marked lost (since %s); the CRL "
+		       "is unchanged", device_id, cmd_iso_time(r.lost_at, when, sizeof(when)));
+	return crl_commit(dir, ca, l, CA_DAYS_CRL, number, ret, err, errlen);
 }
 
-int cmd_lost_run(const struct opts *o)
+int cmd_lost_run(const struct opts *o, char *err, size_t errlen)
 {
 	struct ca_authority *ca = NULL;
 	struct ca_ledger *l = NULL;
 	unsigned int count = 0;
 	uint64_t number = 0;
-	int ret = cmd_ca_open(o->dir, &ca, &l);
+	int ret = cmd_ca_open(o->dir, &ca, &l, err, errlen);
 
 	if (!ret)
-		ret = lost_commit(o->dir, ca, l, o->device, &count, &number);
+		ret = lost_commit(o->dir, ca, l, o->device, &count, &number, err, errlen);
 	if (!ret)
 		printf("device %s marked lost: %u certificate%s revoked (keyCompromise); "
 		       "%s/%s re-issued, CRL number %llu\n", o->device, count,
@@ -192,16 +197,16 @@ int cmd_lost_run(const struct opts *o)
 	return ret;
 }
 
-int cmd_crl_run(const struct opts *o)
+int cmd_crl_run(const struct opts *o, char *err, size_t errlen)
 {
 	unsigned int days = o->days ? o->days : CA_DAYS_CRL;
 	struct ca_authority *ca = NULL;
 	struct ca_ledger *l = NULL;
 	uint64_t number = 0;
-	int ret = cmd_ca_open(o->dir, &ca, &l);
+	int ret = cmd_ca_open(o->dir, &ca, &l, err, errlen);
 
 	if (!ret)
-		ret = cmd_crl_refresh(o->dir, ca, l, days, &number);
+		ret = cmd_crl_refresh(o->dir, ca, l, days, &number, err, errlen);
 	if (!ret)
 		printf("%s/%s re-issued, CRL number %llu, valid for %u days\n", o->dir,
 		       CA_FILE_CRL, (unsigned long long)number, days);

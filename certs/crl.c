@@ -75,7 +75,7 @@ static int crl_akid_set(X509_CRL *crl, X509 *ca_cert)
 }
 
 int ca_crl_new(const struct ca_authority *ca, uint64_t number, time_t now,
-	       unsigned int days, X509_CRL **out)
+	       unsigned int days, X509_CRL **out, char *err, size_t errlen)
 {
 	X509_CRL *crl = X509_CRL_new();
 	int ret = -EINVAL;
@@ -98,7 +98,7 @@ int ca_crl_new(const struct ca_authority *ca, uint64_t number, time_t now,
 	crl = NULL;
 out:
 	if (ret)
-		ca_error_ssl("cannot build the CRL");
+		ca_err_ssl(err, errlen, ret, "cannot build the CRL");
 	X509_CRL_free(crl);
 	return ret;
 }
@@ -120,7 +120,7 @@ static int revoked_reason_set(X509_REVOKED *rev, enum ca_reason reason)
 }
 
 int ca_crl_add(X509_CRL *crl, const char *serial_hex, time_t when,
-	       enum ca_reason reason)
+	       enum ca_reason reason, char *err, size_t errlen)
 {
 	X509_REVOKED *rev = X509_REVOKED_new();
 	ASN1_INTEGER *serial = NULL;
@@ -128,14 +128,14 @@ int ca_crl_add(X509_CRL *crl, const char *serial_hex, time_t when,
 	int ret = serial_from_hex(serial_hex, &serial);
 
 	if (ret) {
-		ca_error("bad serial number '%s' in the ledger", serial_hex);
+		ca_err(err, errlen, ret, "bad serial number '%s' in the ledger", serial_hex);
 		goto out;
 	}
 	ret = -ENOMEM;
 	if (!rev || !t || !X509_REVOKED_set_serialNumber(rev, serial) ||
 	    !X509_REVOKED_set_revocationDate(rev, t) ||
 	    revoked_reason_set(rev, reason) || !X509_CRL_add0_revoked(crl, rev)) {
-		ca_error_ssl("cannot add serial %s to the CRL", serial_hex);
+		ca_err_ssl(err, errlen, ret, "cannot add serial %s to the CRL", serial_hex);
 		goto out;
 	}
 	rev = NULL;
@@ -166,24 +166,22 @@ uint64_t ca_crl_file_number(const char *path, const struct ca_authority *ca)
 	return v;
 }
 
-int ca_crl_sign(X509_CRL *crl, const struct ca_authority *ca)
+int ca_crl_sign(X509_CRL *crl, const struct ca_authority *ca, char *err, size_t errlen)
 {
-	if (!X509_CRL_sort(crl) || X509_CRL_sign(crl, ca->key, EVP_sha256()) <= 0) {
-		ca_error_ssl("cannot sign the CRL");
-		return -EIO;
-	}
+	if (!X509_CRL_sort(crl) || X509_CRL_sign(crl, ca->key, EVP_sha256()) <= 0)
+		return ca_err_ssl(err, errlen, -EIO, "cannot sign the CRL");
 	return 0;
 }
 
-int ca_crl_save(const char *path, X509_CRL *crl)
+int ca_crl_save(const char *path, X509_CRL *crl, char *err, size_t errlen)
 {
 	BIO *mem = BIO_new(BIO_s_mem());
-	int ret = -ENOMEM;
+	int ret;
 
 	if (!mem || !PEM_write_bio_X509_CRL(mem, crl))
-		ca_error_ssl("cannot encode the CRL for %s", path);
+		ret = ca_err_ssl(err, errlen, -ENOMEM, "cannot encode the CRL for %s", path);
 	else
-		ret = ca_file_write(path, CA_MODE_PUBLIC, mem, CA_WRITE_REPLACE);
+		ret = ca_file_write(path, CA_MODE_PUBLIC, mem, CA_WRITE_REPLACE, err, errlen);
 	BIO_free(mem);
 	return ret;
 }

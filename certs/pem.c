@@ -22,38 +22,31 @@
 
 /* Opens path for reading as a BIO; a symlink is not followed, so that a
  * planted link cannot make us read (or later trust) another file. */
-static int bio_open_read(const char *path, BIO **out)
+static int bio_open_read(const char *path, BIO **out, char *err, size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 
-	if (fd < 0) {
-		int ret = -errno;
-
-		ca_error("cannot open %s: %s", path, strerror(-ret));
-		return ret;
-	}
+	if (fd < 0)
+		return ca_err_sys(err, errlen, -errno, "cannot open %s", path);
 	*out = BIO_new_fd(fd, BIO_CLOSE);
 	if (!*out) {
 		close(fd);
-		ca_error_ssl("cannot read %s", path);
-		return -ENOMEM;
+		return ca_err_ssl(err, errlen, -ENOMEM, "cannot read %s", path);
 	}
 	return 0;
 }
 
-int ca_cert_load(const char *path, X509 **out)
+int ca_cert_load(const char *path, X509 **out, char *err, size_t errlen)
 {
 	BIO *bio = NULL;
-	int ret = bio_open_read(path, &bio);
+	int ret = bio_open_read(path, &bio, err, errlen);
 
 	if (ret)
 		return ret;
 	*out = PEM_read_bio_X509(bio, NULL, NULL, NULL);
 	BIO_free(bio);
-	if (!*out) {
-		ca_error_ssl("%s: not a PEM certificate", path);
-		return -EINVAL;
-	}
+	if (!*out)
+		return ca_err_ssl(err, errlen, -EINVAL, "%s: not a PEM certificate", path);
 	return 0;
 }
 
@@ -63,49 +56,50 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 	return -1;
 }
 
-int ca_key_load(const char *path, EVP_PKEY **out)
+int ca_key_load(const char *path, EVP_PKEY **out, char *err, size_t errlen)
 {
 	BIO *bio = NULL;
-	int fd = -1, ret = bio_open_read(path, &bio);
+	int fd = -1, ret = bio_open_read(path, &bio, err, errlen);
 
 	if (ret)
 		return ret;
-	ret = BIO_get_fd(bio, &fd) < 0 ? -EIO : ca_file_secret_check(fd, path);
+	ret = BIO_get_fd(bio, &fd) < 0 ? -EIO : ca_file_secret_check(fd, path, err, errlen);
 	if (!ret) {
 		*out = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
-		if (!*out) {
-			ca_error_ssl("%s: not an unencrypted PEM private key", path);
-			ret = -EINVAL;
-		}
+		if (!*out)
+			ret = ca_err_ssl(err, errlen, -EINVAL,
+					 "%s: not an unencrypted PEM private key", path);
 	}
 	BIO_free(bio);
 	return ret;
 }
 
-int ca_key_save(const char *path, EVP_PKEY *key)
+int ca_key_save(const char *path, EVP_PKEY *key, char *err, size_t errlen)
 {
 	/* Secure memory is wiped when freed, so the PEM text of the key does
 	 * not linger on the heap. */
 	BIO *mem = BIO_new(BIO_s_secmem());
-	int ret = -ENOMEM;
+	int ret;
 
 	if (!mem || !PEM_write_bio_PrivateKey(mem, key, NULL, NULL, 0, NULL, NULL))
-		ca_error_ssl("cannot encode the private key for %s", path);
+		ret = ca_err_ssl(err, errlen, -ENOMEM,
+				 "cannot encode the private key for %s", path);
 	else
-		ret = ca_file_write(path, CA_MODE_PRIVATE, mem, CA_WRITE_NEW);
+		ret = ca_file_write(path, CA_MODE_PRIVATE, mem, CA_WRITE_NEW, err, errlen);
 	BIO_free(mem);
 	return ret;
 }
 
-int ca_cert_save(const char *path, X509 *cert)
+int ca_cert_save(const char *path, X509 *cert, char *err, size_t errlen)
 {
 	BIO *mem = BIO_new(BIO_s_mem());
-	int ret = -ENOMEM;
+	int ret;
 
 	if (!mem || !PEM_write_bio_X509(mem, cert))
-		ca_error_ssl("cannot encode the certificate for %s", path);
+		ret = ca_err_ssl(err, errlen, -ENOMEM,
+				 "cannot encode the certificate for %s", path);
 	else
-		ret = ca_file_write(path, CA_MODE_PUBLIC, mem, CA_WRITE_NEW);
+		ret = ca_file_write(path, CA_MODE_PUBLIC, mem, CA_WRITE_NEW, err, errlen);
 	BIO_free(mem);
 	return ret;
 }

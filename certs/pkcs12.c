@@ -22,7 +22,7 @@
  * left to defaults, so that another OpenSSL cannot silently produce a
  * bundle a phone refuses. */
 int ca_p12_build(EVP_PKEY *key, X509 *cert, X509 *ca_cert, const char *name,
-		 const char *password, PKCS12 **out)
+		 const char *password, PKCS12 **out, char *err, size_t errlen)
 {
 	STACK_OF(X509) *chain = sk_X509_new_null();
 	PKCS12 *p12 = NULL;
@@ -40,21 +40,22 @@ int ca_p12_build(EVP_PKEY *key, X509 *cert, X509 *ca_cert, const char *name,
 	ret = 0;
 out:
 	if (ret)
-		ca_error_ssl("cannot build the PKCS#12 bundle");
+		ca_err_ssl(err, errlen, ret, "cannot build the PKCS#12 bundle");
 	PKCS12_free(p12);
 	sk_X509_free(chain);	/* the certificate itself stays the caller's */
 	return ret;
 }
 
-int ca_p12_save(const char *path, PKCS12 *p12)
+int ca_p12_save(const char *path, PKCS12 *p12, char *err, size_t errlen)
 {
 	BIO *mem = BIO_new(BIO_s_secmem());
-	int ret = -ENOMEM;
+	int ret;
 
 	if (!mem || i2d_PKCS12_bio(mem, p12) <= 0)
-		ca_error_ssl("cannot encode the PKCS#12 bundle for %s", path);
+		ret = ca_err_ssl(err, errlen, -ENOMEM,
+				 "cannot encode the PKCS#12 bundle for %s", path);
 	else
-		ret = ca_file_write(path, CA_MODE_PRIVATE, mem, CA_WRITE_LINK);
+		ret = ca_file_write(path, CA_MODE_PRIVATE, mem, CA_WRITE_LINK, err, errlen);
 	BIO_free(mem);
 	return ret;
 }
@@ -98,34 +99,37 @@ static int password_line(char *raw, size_t n, size_t *len)
 	return 0;
 }
 
-int ca_password_read(const char *path, char *buf, size_t len)
+/* A refused first line (password_line) in words. */
+static int password_refused(const char *path, int ret, char *err, size_t errlen)
+{
+	if (ret == -E2BIG)
+		return ca_err(err, errlen, ret, "%s: the password is longer than %d bytes",
+			      path, CA_PASSWORD_MAX);
+	if (ret == -EINVAL)
+		return ca_err(err, errlen, ret, "%s: the password contains a NUL byte", path);
+	if (ret == -ENODATA)
+		return ca_err(err, errlen, ret,
+			      "%s: the password (the file's first line) is empty", path);
+	return ret;
+}
+
+int ca_password_read(const char *path, char *buf, size_t len, char *err, size_t errlen)
 {
 	char raw[CA_PASSWORD_MAX + 3];	/* the line, "\r\n" and one more */
 	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
 	ssize_t n = 0;
 	size_t l = 0;
 
-	if (fd < 0) {
-		ret = -errno;
-		ca_error("cannot open the password file %s: %s", path, strerror(-ret));
-		return ret;
-	}
-	ret = ca_file_secret_check(fd, path);
+	if (fd < 0)
+		return ca_err_sys(err, errlen, -errno, "cannot open the password file %s", path);
+	ret = ca_file_secret_check(fd, path, err, errlen);
 	if (!ret)
 		n = read_some(fd, raw, sizeof(raw));
 	close(fd);
-	if (n < 0) {
-		ret = (int)n;
-		ca_error("cannot read the password file %s: %s", path, strerror(-ret));
-	} else if (!ret && (size_t)n < sizeof(raw)) {
-		ret = password_line(raw, (size_t)n, &l);
-	}
-	if (ret == -E2BIG)
-		ca_error("%s: the password is longer than %d bytes", path, CA_PASSWORD_MAX);
-	else if (ret == -EINVAL)
-		ca_error("%s: the password contains a NUL byte", path);
-	else if (ret == -ENODATA)
-		ca_error("%s: the password (the file's first line) is empty", path);
+	if (n < 0)
+		ret = ca_err_sys(err, errlen, (int)n, "cannot read the password file %s", path);
+	else if (!ret)
+		ret = password_refused(path, password_line(raw, (size_t)n, &l), err, errlen);
 	if (!ret && l >= len)
 		ret = -ENOSPC;
 	if (!ret) {

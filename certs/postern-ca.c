@@ -80,6 +80,12 @@ int cmd_usage_error(const struct command *cmd, const char *fmt, ...)
 	return -EINVAL;
 }
 
+void cmd_print(const char *msg)
+{
+	if (msg[0])
+		fprintf(stderr, "postern-ca: %s\n", msg);
+}
+
 const char *cmd_iso_time(int64_t t, char *buf, size_t len)
 {
 	if (cm_time_format((time_t)t, buf, len))
@@ -414,7 +420,7 @@ static const struct command *command_find(const char *name)
 static int stdout_finish(int code)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		ca_error("cannot write to standard output");
+		cmd_print("cannot write to standard output");
 		return EXIT_FAILURE;
 	}
 	return code;
@@ -443,6 +449,7 @@ static void help_main(FILE *f)
 static int command_main(const struct command *cmd, int argc, char **argv)
 {
 	struct opts o = { .key_type = CA_KEY_EC_P256, .ownership = CM_OWNERSHIP_CORPORATE };
+	char err[CA_ERR_MAX] = "";
 
 	if (opts_parse(cmd, argc, argv, &o))
 		return EXIT_USAGE;
@@ -452,7 +459,11 @@ static int command_main(const struct command *cmd, int argc, char **argv)
 	}
 	if (cmd->check(cmd, &o))
 		return EXIT_USAGE;
-	return stdout_finish(cmd->run(&o) ? EXIT_FAILURE : EXIT_SUCCESS);
+	if (cmd->run(&o, err, sizeof(err))) {
+		cmd_print(err);
+		return stdout_finish(EXIT_FAILURE);
+	}
+	return stdout_finish(EXIT_SUCCESS);
 }
 
 int main(int argc, char **argv)

@@ -26,14 +26,13 @@
 #include "certs/input.h"
 #include "certs/pem.h"
 
-int ca_path(char *buf, size_t len, const char *dir, const char *name)
+int ca_path(char *buf, size_t len, const char *dir, const char *name,
+	    char *err, size_t errlen)
 {
 	int n = snprintf(buf, len, "%s/%s", dir, name);
 
-	if (n < 0 || (size_t)n >= len) {
-		ca_error("path too long: %s/%s", dir, name);
-		return -ENAMETOOLONG;
-	}
+	if (n < 0 || (size_t)n >= len)
+		return ca_err(err, errlen, -ENAMETOOLONG, "path too long: %s/%s", dir, name);
 	return 0;
 }
 
@@ -95,30 +94,27 @@ int ca_dir_sync(const char *path)
  * creation mode mean a key is never readable by others, not even between
  * open and fchmod. Otherwise a temporary next to path, named into tmp.
  */
-static int write_open(const char *path, enum ca_write how, char *tmp, size_t len)
+static int write_open(const char *path, enum ca_write how, char *tmp, size_t len,
+		      char *err, size_t errlen)
 {
 	int fd, n;
 
 	if (how == CA_WRITE_NEW) {
 		fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
 			  CA_MODE_PRIVATE);
-		if (fd < 0) {
-			fd = -errno;
-			if (fd != -EEXIST)
-				ca_error("cannot create %s: %s", path, strerror(-fd));
-		}
+		if (fd < 0 && errno == EEXIST)
+			return -EEXIST;
+		if (fd < 0)
+			return ca_err_sys(err, errlen, -errno, "cannot create %s", path);
 		return fd;
 	}
 	n = snprintf(tmp, len, "%s.tmp.XXXXXX", path);
-	if (n < 0 || (size_t)n >= len) {
-		ca_error("path too long: %s", path);
-		return -ENAMETOOLONG;
-	}
+	if (n < 0 || (size_t)n >= len)
+		return ca_err(err, errlen, -ENAMETOOLONG, "path too long: %s", path);
 	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		fd = -errno;
-		ca_error("cannot create a temporary file next to %s: %s", path, strerror(-fd));
-	}
+	if (fd < 0)
+		return ca_err_sys(err, errlen, -errno,
+				  "cannot create a temporary file next to %s", path);
 	return fd;
 }
 
@@ -134,10 +130,11 @@ static int write_name(const char *tmp, const char *path, enum ca_write how, int 
 	return ret;
 }
 
-int ca_file_write(const char *path, mode_t mode, BIO *mem, enum ca_write how)
+int ca_file_write(const char *path, mode_t mode, BIO *mem, enum ca_write how,
+		  char *err, size_t errlen)
 {
 	char tmp[PATH_MAX];
-	int ret, fd = write_open(path, how, tmp, sizeof(tmp));
+	int ret, fd = write_open(path, how, tmp, sizeof(tmp), err, errlen);
 
 	if (fd < 0)
 		return fd;
@@ -149,159 +146,162 @@ int ca_file_write(const char *path, mode_t mode, BIO *mem, enum ca_write how)
 	if (ret && how == CA_WRITE_NEW)
 		unlink(path);
 	if (ret && ret != -EEXIST)
-		ca_error("cannot write %s: %s", path, strerror(-ret));
+		ca_err_sys(err, errlen, ret, "cannot write %s", path);
 	return ret;
 }
 
 /* Refuses a secret others can read: it has to be taken as leaked. */
-int ca_file_secret_check(int fd, const char *path)
+int ca_file_secret_check(int fd, const char *path, char *err, size_t errlen)
 {
 	struct stat st;
 
 	if (fstat(fd, &st) < 0) {
-		ca_error("cannot stat %s: %s", path, strerror(errno));
+		ca_err_sys(err, errlen, -errno, "cannot stat %s", path);
 		return -EIO;
 	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		ca_error("%s is accessible by group or others (mode %04o): "
-			 "chmod 600 it", path, (unsigned int)(st.st_mode & 07777));
-		return -EPERM;
-	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO))
+		return ca_err(err, errlen, -EPERM, "%s is accessible by group or others "
+			      "(mode %04o): chmod 600 it", path,
+			      (unsigned int)(st.st_mode & 07777));
 	return 0;
 }
 
+/* DIR/devices/ID, DIR/devices/.ID.SERIAL or DIR/devices/SUB/ID.SERIAL, each
+ * with .key and .crt. */
 static int files_path(struct ca_files *out, const char *dir, const char *sub,
-		      const char *fmt_id, const char *serial)
+		      const char *id, const char *serial, char *err, size_t errlen)
 {
-	int k, c;
+	char base[PATH_MAX];
+	int n, k = 0, c = 0;
 
-	if (serial && sub[0] == '\0') {
-		k = snprintf(out->key, sizeof(out->key), "%s/%s/.%s.%s.key", dir,
-			     CA_DIR_DEVICES, fmt_id, serial);
-		c = snprintf(out->crt, sizeof(out->crt), "%s/%s/.%s.%s.crt", dir,
-			     CA_DIR_DEVICES, fmt_id, serial);
-	} else if (serial) {
-		k = snprintf(out->key, sizeof(out->key), "%s/%s/%s/%s.%s.key", dir,
-			     CA_DIR_DEVICES, sub, fmt_id, serial);
-		c = snprintf(out->crt, sizeof(out->crt), "%s/%s/%s/%s.%s.crt", dir,
-			     CA_DIR_DEVICES, sub, fmt_id, serial);
-	} else {
-		k = snprintf(out->key, sizeof(out->key), "%s/%s/%s.key", dir,
-			     CA_DIR_DEVICES, fmt_id);
-		c = snprintf(out->crt, sizeof(out->crt), "%s/%s/%s.crt", dir,
-			     CA_DIR_DEVICES, fmt_id);
+	if (!serial)
+		n = snprintf(base, sizeof(base), "%s/%s/%s", dir, CA_DIR_DEVICES, id);
+	else if (!sub)
+		n = snprintf(base, sizeof(base), "%s/%s/.%s.%s", dir, CA_DIR_DEVICES, id, serial);
+	else
+		n = snprintf(base, sizeof(base), "%s/%s/%s/%s.%s", dir, CA_DIR_DEVICES, sub, id,
+			     serial);
+	if (n >= 0 && (size_t)n < sizeof(base)) {
+		k = snprintf(out->key, sizeof(out->key), "%s.key", base);
+		c = snprintf(out->crt, sizeof(out->crt), "%s.crt", base);
 	}
-	if (k < 0 || c < 0 || (size_t)k >= sizeof(out->key) || (size_t)c >= sizeof(out->crt)) {
-		ca_error("path too long under %s/%s", dir, CA_DIR_DEVICES);
-		return -ENAMETOOLONG;
-	}
+	if (n < 0 || (size_t)n >= sizeof(base) || k < 0 || (size_t)k >= sizeof(out->key) ||
+	    c < 0 || (size_t)c >= sizeof(out->crt))
+		return ca_err(err, errlen, -ENAMETOOLONG, "path too long under %s/%s", dir,
+			      CA_DIR_DEVICES);
 	return 0;
 }
 
-int ca_store_current(const char *dir, const char *device_id, struct ca_files *out)
+int ca_store_current(const char *dir, const char *device_id, struct ca_files *out,
+		     char *err, size_t errlen)
 {
-	return files_path(out, dir, "", device_id, NULL);
+	return files_path(out, dir, NULL, device_id, NULL, err, errlen);
 }
 
 int ca_store_staged(const char *dir, const char *device_id, const char *serial,
-		    struct ca_files *out)
+		    struct ca_files *out, char *err, size_t errlen)
 {
-	return files_path(out, dir, "", device_id, serial);
+	return files_path(out, dir, NULL, device_id, serial, err, errlen);
 }
 
 int ca_store_archived(const char *dir, const char *device_id, const char *serial,
-		      struct ca_files *out)
+		      struct ca_files *out, char *err, size_t errlen)
 {
-	return files_path(out, dir, CA_DIR_ARCHIVE, device_id, serial);
+	return files_path(out, dir, CA_DIR_ARCHIVE, device_id, serial, err, errlen);
 }
 
-static void unlink_quiet(const char *path)
+/* Removes a file; one already gone is fine. 0 or -errno. */
+static int file_remove(const char *path)
 {
-	if (unlink(path) < 0 && errno != ENOENT)
-		ca_error("cannot remove %s: %s", path, strerror(errno));
+	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
 }
 
-int ca_store_stage(const struct ca_files *staged, EVP_PKEY *key, X509 *cert)
+int ca_store_stage(const struct ca_files *staged, EVP_PKEY *key, X509 *cert,
+		   char *err, size_t errlen)
 {
-	int ret = ca_key_save(staged->key, key);
+	int ret = ca_key_save(staged->key, key, err, errlen);
 
 	if (!ret)
-		ret = ca_cert_save(staged->crt, cert);
+		ret = ca_cert_save(staged->crt, cert, err, errlen);
 	if (ret == -EEXIST)	/* a serial is random: a leftover of a broken run */
-		ca_error("%s already exists", staged->crt);
+		ca_err(err, errlen, ret, "%s already exists", staged->crt);
+	/* What cannot be removed is a staged file of a serial the ledger
+	 * does not have: the next sweep removes it. err says why staging
+	 * failed, the failure that matters. */
 	if (ret)
-		ca_store_unstage(staged);
+		ca_store_unstage(staged, NULL, 0);
 	return ret;
 }
 
-void ca_store_unstage(const struct ca_files *staged)
+int ca_store_unstage(const struct ca_files *staged, char *err, size_t errlen)
 {
-	unlink_quiet(staged->crt);
-	unlink_quiet(staged->key);
+	int ret = file_remove(staged->crt);
+	const char *path = staged->crt;
+
+	if (!ret) {
+		ret = file_remove(staged->key);
+		path = staged->key;
+	} else {
+		file_remove(staged->key);
+	}
+	if (ret)
+		ca_err_sys(err, errlen, ret, "cannot remove %s", path);
+	return ret;
 }
 
 /* A rename whose source is gone was done by someone else: a sweep. */
-static int rename_into(const char *from, const char *to)
+static int rename_into(const char *from, const char *to, char *err, size_t errlen)
 {
-	if (rename(from, to) < 0 && errno != ENOENT) {
-		int ret = -errno;
-
-		ca_error("cannot rename %s to %s: %s", from, to, strerror(-ret));
-		return ret;
-	}
+	if (rename(from, to) < 0 && errno != ENOENT)
+		return ca_err_sys(err, errlen, -errno, "cannot rename %s to %s", from, to);
 	return 0;
 }
 
-int ca_store_install(const struct ca_files *staged, const struct ca_files *current)
+int ca_store_install(const struct ca_files *staged, const struct ca_files *current,
+		     char *err, size_t errlen)
 {
-	int ret = rename_into(staged->key, current->key);
+	int ret = rename_into(staged->key, current->key, err, errlen);
 
 	if (!ret)
-		ret = rename_into(staged->crt, current->crt);
+		ret = rename_into(staged->crt, current->crt, err, errlen);
 	if (!ret)
 		ret = ca_dir_sync(current->crt);
 	return ret;
 }
 
-static int archive_dir_make(const char *dir)
+static int archive_dir_make(const char *dir, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
 	int n = snprintf(path, sizeof(path), "%s/%s/%s", dir, CA_DIR_DEVICES, CA_DIR_ARCHIVE);
 
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return -ENAMETOOLONG;
-	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
-		n = -errno;
-		ca_error("cannot create %s: %s", path, strerror(-n));
-		return n;
-	}
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return ca_err_sys(err, errlen, -errno, "cannot create %s", path);
 	return 0;
 }
 
-static int link_into(const char *from, const char *to)
+static int link_into(const char *from, const char *to, char *err, size_t errlen)
 {
-	if (link(from, to) < 0 && errno != ENOENT && errno != EEXIST) {
-		int ret = -errno;
-
-		ca_error("cannot link %s to %s: %s", from, to, strerror(-ret));
-		return ret;
-	}
+	if (link(from, to) < 0 && errno != ENOENT && errno != EEXIST)
+		return ca_err_sys(err, errlen, -errno, "cannot link %s to %s", from, to);
 	return 0;
 }
 
-int ca_store_archive(const char *dir, const char *device_id, const char *serial)
+int ca_store_archive(const char *dir, const char *device_id, const char *serial,
+		     char *err, size_t errlen)
 {
 	struct ca_files cur, arc;
-	int ret = ca_store_current(dir, device_id, &cur);
+	int ret = ca_store_current(dir, device_id, &cur, err, errlen);
 
 	if (!ret)
-		ret = ca_store_archived(dir, device_id, serial, &arc);
+		ret = ca_store_archived(dir, device_id, serial, &arc, err, errlen);
 	if (!ret)
-		ret = archive_dir_make(dir);
+		ret = archive_dir_make(dir, err, errlen);
 	if (!ret)
-		ret = link_into(cur.key, arc.key);
+		ret = link_into(cur.key, arc.key, err, errlen);
 	if (!ret)
-		ret = link_into(cur.crt, arc.crt);
+		ret = link_into(cur.crt, arc.crt, err, errlen);
 	if (!ret)
 		ret = ca_dir_sync(arc.crt);
 	return ret;
@@ -344,68 +344,99 @@ bool ca_store_staged_name(const char *name, char *device_id, char *serial, bool 
 	return ca_device_id_valid(device_id);
 }
 
+/* ------------------------------------------------------------------ */
+/* The sweep                                                           */
+/* ------------------------------------------------------------------ */
+
+struct sweep {
+	const char *dir;
+	struct ca_ledger *l;
+	ca_sweep_cb cb;
+	void *ctx;
+	struct ca_sweep count;
+};
+
+static void sweep_tell(struct sweep *sw, enum ca_sweep_what what, const char *path,
+		       const char *serial, int error)
+{
+	struct ca_sweep_event ev = { what, path, serial, error };
+
+	if (what == CA_SWEEP_INSTALLED)
+		sw->count.installed++;
+	else if (what == CA_SWEEP_ARCHIVED)
+		sw->count.archived++;
+	else
+		sw->count.removed++;
+	if (sw->cb)
+		sw->cb(&ev, sw->ctx);
+}
+
+/* A committed run's file: put in place when its serial is still the
+ * device's current one, else (a later renewal superseded it) archived. */
+static int sweep_finish(struct sweep *sw, const char *id, const char *serial,
+			const char *from, bool is_key, bool current, char *err, size_t errlen)
+{
+	struct ca_files to;
+	const char *path;
+	int ret;
+
+	if (current)
+		ret = ca_store_current(sw->dir, id, &to, err, errlen);
+	else
+		ret = archive_dir_make(sw->dir, err, errlen);
+	if (!ret && !current)
+		ret = ca_store_archived(sw->dir, id, serial, &to, err, errlen);
+	path = is_key ? to.key : to.crt;
+	if (!ret)
+		ret = rename_into(from, path, err, errlen);
+	if (!ret)
+		ret = ca_dir_sync(to.crt);
+	if (!ret)
+		sweep_tell(sw, current ? CA_SWEEP_INSTALLED : CA_SWEEP_ARCHIVED, path, serial, 0);
+	return ret;
+}
+
 /* What to do with one staged file, decided by the ledger. */
-static int sweep_one(const char *dir, struct ca_ledger *l, const char *name,
-		     bool verbose, struct ca_sweep *s)
+static int sweep_one(struct sweep *sw, const char *name, char *err, size_t errlen)
 {
 	char id[CA_DEVICE_ID_MAX + 1], serial[CA_SERIAL_HEX_MAX + 1];
-	struct ca_files staged, to;
+	struct ca_files staged;
 	struct ca_record rec, cur;
+	const char *from;
 	bool is_key;
 	int ret;
 
 	if (!ca_store_staged_name(name, id, serial, &is_key))
 		return 0;
-	ret = ca_store_staged(dir, id, serial, &staged);
+	ret = ca_store_staged(sw->dir, id, serial, &staged, err, errlen);
 	if (ret)
 		return ret;
-	ret = ca_ledger_get_serial(l, serial, &rec);
+	from = is_key ? staged.key : staged.crt;
+	ret = ca_ledger_get_serial(sw->l, serial, &rec);
 	if (ret == -ENOENT || (!ret && strcmp(rec.device_id, id) != 0)) {
-		unlink_quiet(is_key ? staged.key : staged.crt);
-		s->removed++;
-		if (verbose)
-			printf("removed %s/%s/%s, left by a run that did not commit\n", dir,
-			       CA_DIR_DEVICES, name);
+		sweep_tell(sw, CA_SWEEP_REMOVED, from, serial, file_remove(from));
 		return 0;
 	}
 	if (!ret)
-		ret = ca_ledger_get(l, id, &cur);
-	if (ret)
-		return ret;
-	if (strcmp(cur.serial, serial) == 0) {
-		ret = ca_store_current(dir, id, &to);
-		s->installed++;
-	} else {
-		ret = archive_dir_make(dir);
-		if (!ret)
-			ret = ca_store_archived(dir, id, serial, &to);
-		s->archived++;
-	}
+		ret = ca_ledger_get(sw->l, id, &cur);
 	if (!ret)
-		ret = rename_into(is_key ? staged.key : staged.crt, is_key ? to.key : to.crt);
-	if (!ret)
-		ret = ca_dir_sync(to.crt);
-	if (!ret && verbose)
-		printf("finished an interrupted run: %s (serial %s)\n", is_key ? to.key : to.crt,
-		       serial);
+		ret = sweep_finish(sw, id, serial, from, is_key, strcmp(cur.serial, serial) == 0,
+				   err, errlen);
 	return ret;
 }
 
 /* CRLs are written under the write lock too: a temporary is a dead run's. */
-static void sweep_crl_temps(const char *dir, bool verbose, struct ca_sweep *s)
+static void sweep_crl_temps(struct sweep *sw)
 {
 	char path[PATH_MAX];
 	struct dirent *e;
-	DIR *d = opendir(dir);
+	DIR *d = opendir(sw->dir);
 
 	while (d && (e = readdir(d))) {
 		if (strncmp(e->d_name, CA_FILE_CRL ".tmp.", strlen(CA_FILE_CRL ".tmp.")) != 0 ||
-		    ca_path(path, sizeof(path), dir, e->d_name))
+		    ca_path(path, sizeof(path), sw->dir, e->d_name, NULL, 0))
 			continue;
-		unlink_quiet(path);
-		s->removed++;
-		if (verbose)
-			printf("removed %s, left by a run that did not finish\n", path);
+		sweep_tell(sw, CA_SWEEP_REMOVED_TEMP, path, NULL, file_remove(path));
 	}
 	if (d)
 		closedir(d);
@@ -413,7 +444,8 @@ static void sweep_crl_temps(const char *dir, bool verbose, struct ca_sweep *s)
 
 /* The staged names in DIR/devices, collected before any of them is renamed:
  * readdir may skip or repeat entries of a directory that changes. */
-static int staged_names(const char *path, char (**out)[NAME_MAX + 1], size_t *n_out)
+static int staged_names(const char *path, char (**out)[NAME_MAX + 1], size_t *n_out,
+			char *err, size_t errlen)
 {
 	char id[CA_DEVICE_ID_MAX + 1], serial[CA_SERIAL_HEX_MAX + 1];
 	char (*names)[NAME_MAX + 1] = NULL, (*grown)[NAME_MAX + 1];
@@ -423,11 +455,8 @@ static int staged_names(const char *path, char (**out)[NAME_MAX + 1], size_t *n_
 	DIR *d = opendir(path);
 	int ret = 0;
 
-	if (!d) {
-		ret = -errno;
-		ca_error("cannot read %s: %s", path, strerror(-ret));
-		return ret;
-	}
+	if (!d)
+		return ca_err_sys(err, errlen, -errno, "cannot read %s", path);
 	while (!ret && (e = readdir(d))) {
 		if (!ca_store_staged_name(e->d_name, id, serial, &is_key))
 			continue;
@@ -452,21 +481,22 @@ static int staged_names(const char *path, char (**out)[NAME_MAX + 1], size_t *n_
 	return 0;
 }
 
-int ca_store_sweep(const char *dir, struct ca_ledger *l, bool verbose, struct ca_sweep *out)
+int ca_store_sweep(const char *dir, struct ca_ledger *l, ca_sweep_cb cb, void *ctx,
+		   struct ca_sweep *out, char *err, size_t errlen)
 {
-	struct ca_sweep s = { 0, 0, 0 };
+	struct sweep sw = { dir, l, cb, ctx, { 0, 0, 0 } };
 	char path[PATH_MAX], (*names)[NAME_MAX + 1] = NULL;
 	size_t i, n = 0;
-	int ret = ca_path(path, sizeof(path), dir, CA_DIR_DEVICES);
+	int ret = ca_path(path, sizeof(path), dir, CA_DIR_DEVICES, err, errlen);
 
 	if (!ret)
-		ret = staged_names(path, &names, &n);
+		ret = staged_names(path, &names, &n, err, errlen);
 	for (i = 0; !ret && i < n; i++)
-		ret = sweep_one(dir, l, names[i], verbose, &s);
+		ret = sweep_one(&sw, names[i], err, errlen);
 	free(names);
 	if (!ret)
-		sweep_crl_temps(dir, verbose, &s);
+		sweep_crl_temps(&sw);
 	if (out)
-		*out = s;
+		*out = sw.count;
 	return ret;
 }

@@ -20,7 +20,7 @@
  * never appears under a device's name. Staged names start with a dot, which
  * no device id does, and a serial is hex, so no name can mean two things.
  *
- * Functions return 0 or a negative errno and print failures (ca_error).
+ * Functions return 0 or a negative errno, with why in err (certs/error.h).
  */
 #ifndef POSTERN_CA_STORE_H
 #define POSTERN_CA_STORE_H
@@ -40,7 +40,8 @@
 /* --- Files --- */
 
 /* dir + "/" + name into buf; -ENAMETOOLONG when it does not fit. */
-int ca_path(char *buf, size_t len, const char *dir, const char *name);
+int ca_path(char *buf, size_t len, const char *dir, const char *name,
+	    char *err, size_t errlen);
 /*
  * How ca_file_write gives a new file its name. Whichever, the file is
  * synced, then its directory, before the call returns; its mode is set
@@ -66,11 +67,13 @@ enum ca_write {
 #define CA_MODE_PUBLIC	(S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH)
 
 /* The one crash-safe writer: the contents of a memory BIO to path. */
-int ca_file_write(const char *path, mode_t mode, BIO *mem, enum ca_write how);
-/* Makes a rename or a new name in path's directory durable. */
+int ca_file_write(const char *path, mode_t mode, BIO *mem, enum ca_write how,
+		  char *err, size_t errlen);
+/* Makes a rename or a new name in path's directory durable; -errno
+ * (without words: the caller names what it was doing). */
 int ca_dir_sync(const char *path);
 /* Refuses (-EPERM) a secret file that group or others can access. */
-int ca_file_secret_check(int fd, const char *path);
+int ca_file_secret_check(int fd, const char *path, char *err, size_t errlen);
 
 /* --- Device files --- */
 
@@ -86,29 +89,55 @@ struct ca_sweep {
 	unsigned int removed;		/* never committed, removed */
 };
 
-int ca_store_current(const char *dir, const char *device_id, struct ca_files *out);
+int ca_store_current(const char *dir, const char *device_id, struct ca_files *out,
+		     char *err, size_t errlen);
 int ca_store_staged(const char *dir, const char *device_id, const char *serial,
-		    struct ca_files *out);
+		    struct ca_files *out, char *err, size_t errlen);
 int ca_store_archived(const char *dir, const char *device_id, const char *serial,
-		      struct ca_files *out);
+		      struct ca_files *out, char *err, size_t errlen);
 
 /* Writes and syncs the staged key (0600), then the certificate (0644);
  * removes what it wrote when it fails. */
-int ca_store_stage(const struct ca_files *staged, EVP_PKEY *key, X509 *cert);
-/* Removes staged files; ones already gone are fine. */
-void ca_store_unstage(const struct ca_files *staged);
+int ca_store_stage(const struct ca_files *staged, EVP_PKEY *key, X509 *cert,
+		   char *err, size_t errlen);
+/* Removes staged files; ones already gone are fine. When one cannot be
+ * removed, err names it: the next sweep removes it. */
+int ca_store_unstage(const struct ca_files *staged, char *err, size_t errlen);
 /* Renames the staged files over the current ones and syncs the directory.
  * A staged file that is already gone was put in place by a sweep. */
-int ca_store_install(const struct ca_files *staged, const struct ca_files *current);
+int ca_store_install(const struct ca_files *staged, const struct ca_files *current,
+		     char *err, size_t errlen);
 /* Hard-links the device's current files into the archive under serial
  * (made 0700 when missing); a missing current file, or one already
  * archived, is fine. */
-int ca_store_archive(const char *dir, const char *device_id, const char *serial);
+int ca_store_archive(const char *dir, const char *device_id, const char *serial,
+		     char *err, size_t errlen);
+
+/* What a sweep did to one file, for its caller to report. */
+enum ca_sweep_what {
+	CA_SWEEP_INSTALLED,	/* a committed run's file, put in place */
+	CA_SWEEP_ARCHIVED,	/* a committed run's file, superseded since: archived */
+	CA_SWEEP_REMOVED,	/* a staged file of a run that did not commit */
+	CA_SWEEP_REMOVED_TEMP,	/* a CRL temporary of a run that did not finish */
+};
+
+struct ca_sweep_event {
+	enum ca_sweep_what what;
+	const char *path;	/* where the file is now, or was */
+	const char *serial;	/* NULL for a CRL temporary */
+	int error;		/* removed: 0, or the -errno of a removal that
+				 * failed (the sweep goes on; the next one
+				 * tries again) */
+};
+
+typedef void (*ca_sweep_cb)(const struct ca_sweep_event *ev, void *ctx);
 
 /* Finishes or undoes what interrupted runs left in DIR/devices (see
- * above) and removes CRL temporaries. Call with the write lock held. With
- * verbose, says what it did on stdout, one line per file. */
-int ca_store_sweep(const char *dir, struct ca_ledger *l, bool verbose, struct ca_sweep *out);
+ * above) and removes CRL temporaries. Call with the write lock held. cb
+ * (may be NULL) hears of every file, in the order the sweep met them;
+ * out (may be NULL) counts them. */
+int ca_store_sweep(const char *dir, struct ca_ledger *l, ca_sweep_cb cb, void *ctx,
+		   struct ca_sweep *out, char *err, size_t errlen);
 
 /* Parses a staged file name ".ID.SERIAL.key" or ".ID.SERIAL.crt". */
 bool ca_store_staged_name(const char *name, char *device_id, char *serial, bool *is_key);

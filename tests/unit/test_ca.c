@@ -29,6 +29,10 @@
 
 static char tmp_dir[] = "/tmp/postern-test-ca.XXXXXX";
 
+/* What the last failed call said (certs/error.h). */
+static char why[CA_ERR_MAX];
+#define ERRBUF why, sizeof(why)
+
 /* ------------------------------------------------------------------ */
 /* Fixtures                                                            */
 /* ------------------------------------------------------------------ */
@@ -49,8 +53,8 @@ static struct ca_authority *ca_make(const char *name)
 	struct ca_authority *ca = calloc(1, sizeof(*ca));
 	struct ca_validity v = { time(NULL), 30 };
 
-	if (!ca || ca_key_generate(CA_KEY_EC_P256, &ca->key) ||
-	    ca_cert_build_ca(ca->key, name, &v, &ca->cert)) {
+	if (!ca || ca_key_generate(CA_KEY_EC_P256, &ca->key, ERRBUF) ||
+	    ca_cert_build_ca(ca->key, name, &v, &ca->cert, ERRBUF)) {
 		ca_authority_free(ca);
 		return NULL;
 	}
@@ -67,8 +71,8 @@ static X509 *device_make(struct ca_authority *ca, const char *id, const char *gr
 	EVP_PKEY *key = NULL;
 	X509 *x = NULL;
 
-	if (ca_key_generate(CA_KEY_EC_P256, &key) == 0)
-		ca_cert_build_device(ca, key, &req, &x);
+	if (ca_key_generate(CA_KEY_EC_P256, &key, ERRBUF) == 0)
+		ca_cert_build_device(ca, key, &req, &x, ERRBUF);
 	EVP_PKEY_free(key);
 	return x;
 }
@@ -399,9 +403,9 @@ static void test_crl_file_number(void)
 		goto out;
 	tmp_path(path, sizeof(path), "number-crl.pem");
 	CHECK(ca_crl_file_number(path, ca) == 0);		/* no file yet */
-	CHECK_EQ_INT(ca_crl_new(ca, 41, time(NULL), 30, &crl), 0);
-	CHECK_EQ_INT(ca_crl_sign(crl, ca), 0);
-	CHECK_EQ_INT(ca_crl_save(path, crl), 0);
+	CHECK_EQ_INT(ca_crl_new(ca, 41, time(NULL), 30, &crl, ERRBUF), 0);
+	CHECK_EQ_INT(ca_crl_sign(crl, ca, ERRBUF), 0);
+	CHECK_EQ_INT(ca_crl_save(path, crl, ERRBUF), 0);
 	CHECK(ca_crl_file_number(path, ca) == 41);
 	CHECK(ca_crl_file_number(path, other) == 0);		/* not signed by it */
 	unlink(path);
@@ -440,8 +444,8 @@ static void test_serial(void)
 	char ha[CA_SERIAL_HEX_MAX + 1], hb[CA_SERIAL_HEX_MAX + 1];
 	BIGNUM *bn;
 
-	CHECK_EQ_INT(ca_serial_random(&a), 0);
-	CHECK_EQ_INT(ca_serial_random(&b), 0);
+	CHECK_EQ_INT(ca_serial_random(&a, ERRBUF), 0);
+	CHECK_EQ_INT(ca_serial_random(&b, ERRBUF), 0);
 	CHECK(ASN1_INTEGER_cmp(a, b) != 0);
 	bn = ASN1_INTEGER_to_BN(a, NULL);
 	CHECK(bn && !BN_is_negative(bn) && !BN_is_zero(bn) && BN_num_bits(bn) <= 127);
@@ -550,8 +554,8 @@ static void test_server_cert(void)
 
 	ca_ip_parse("192.0.2.10", &ips[0]);
 	ca_ip_parse("2001:db8::10", &ips[1]);
-	CHECK_EQ_INT(ca_key_generate(CA_KEY_EC_P256, &key), 0);
-	CHECK_EQ_INT(ca && key ? ca_cert_build_server(ca, key, &req, &x) : -1, 0);
+	CHECK_EQ_INT(ca_key_generate(CA_KEY_EC_P256, &key, ERRBUF), 0);
+	CHECK_EQ_INT(ca && key ? ca_cert_build_server(ca, key, &req, &x, ERRBUF) : -1, 0);
 	if (x) {
 		CHECK_EQ_INT(X509_check_host(x, "vpn.example.com", 0, 0, NULL), 1);
 		CHECK_EQ_INT(X509_check_ip_asc(x, "192.0.2.10", 0), 1);
@@ -592,7 +596,7 @@ static X509_CRL *crl_reload(X509_CRL *crl)
 	FILE *f;
 
 	tmp_path(path, sizeof(path), "crl.pem");
-	CHECK_EQ_INT(ca_crl_save(path, crl), 0);
+	CHECK_EQ_INT(ca_crl_save(path, crl, ERRBUF), 0);
 	f = fopen(path, "r");
 	if (f) {
 		back = PEM_read_X509_CRL(f, NULL, NULL, NULL);
@@ -616,10 +620,10 @@ static void test_crl(void)
 	if (!ca || !good || !bad)
 		goto out;
 	ca_serial_hex(X509_get0_serialNumber(bad), serial, sizeof(serial));
-	CHECK_EQ_INT(ca_crl_new(ca, 7, time(NULL), 30, &crl), 0);
-	CHECK_EQ_INT(ca_crl_add(crl, serial, time(NULL) - 60, CA_REASON_KEY_COMPROMISE), 0);
-	CHECK_EQ_INT(ca_crl_add(crl, "not hex", 0, CA_REASON_UNSPECIFIED), -EINVAL);
-	CHECK_EQ_INT(ca_crl_sign(crl, ca), 0);
+	CHECK_EQ_INT(ca_crl_new(ca, 7, time(NULL), 30, &crl, ERRBUF), 0);
+	CHECK_EQ_INT(ca_crl_add(crl, serial, time(NULL) - 60, CA_REASON_KEY_COMPROMISE, ERRBUF), 0);
+	CHECK_EQ_INT(ca_crl_add(crl, "not hex", 0, CA_REASON_UNSPECIFIED, ERRBUF), -EINVAL);
+	CHECK_EQ_INT(ca_crl_sign(crl, ca, ERRBUF), 0);
 	back = crl_reload(crl);
 	CHECK(back != NULL);
 	if (!back)
@@ -654,12 +658,12 @@ static void test_key_save(void)
 	FILE *f;
 
 	tmp_path(path, sizeof(path), "k.key");
-	CHECK_EQ_INT(ca_key_generate(CA_KEY_EC_P256, &key), 0);
-	CHECK_EQ_INT(ca_key_save(path, key), 0);
+	CHECK_EQ_INT(ca_key_generate(CA_KEY_EC_P256, &key, ERRBUF), 0);
+	CHECK_EQ_INT(ca_key_save(path, key, ERRBUF), 0);
 	umask(old);
 	CHECK_EQ_INT(stat(path, &st), 0);
 	CHECK_EQ_INT(st.st_mode & 07777, 0600);
-	CHECK_EQ_INT(ca_key_save(path, key), -EEXIST);	/* never overwritten */
+	CHECK_EQ_INT(ca_key_save(path, key, ERRBUF), -EEXIST);	/* never overwritten */
 	f = fopen(path, "r");
 	if (f) {
 		CHECK(fgets(line, sizeof(line), f) != NULL);
@@ -669,7 +673,7 @@ static void test_key_save(void)
 	/* A dangling symlink is not followed either. */
 	tmp_path(line, sizeof(line), "link.key");
 	CHECK_EQ_INT(symlink("/tmp/postern-test-ca-nowhere", line), 0);
-	CHECK_EQ_INT(ca_key_save(line, key), -EEXIST);
+	CHECK_EQ_INT(ca_key_save(line, key, ERRBUF), -EEXIST);
 	EVP_PKEY_free(key);
 }
 
@@ -682,18 +686,18 @@ static void test_authority_load(void)
 	if (!ca)
 		return;
 	tmp_path(path, sizeof(path), "ca.key");
-	CHECK_EQ_INT(ca_key_save(path, ca->key), 0);
+	CHECK_EQ_INT(ca_key_save(path, ca->key, ERRBUF), 0);
 	tmp_path(path, sizeof(path), "ca.crt");
-	CHECK_EQ_INT(ca_cert_save(path, ca->cert), 0);
-	CHECK_EQ_INT(ca_authority_load(tmp_dir, &back), 0);
+	CHECK_EQ_INT(ca_cert_save(path, ca->cert, ERRBUF), 0);
+	CHECK_EQ_INT(ca_authority_load(tmp_dir, &back, ERRBUF), 0);
 	CHECK(back && X509_cmp(back->cert, ca->cert) == 0);
 	ca_authority_free(back);
 	back = NULL;
 	/* A CA key others can read is refused. */
 	tmp_path(path, sizeof(path), "ca.key");
 	chmod(path, 0644);
-	CHECK_EQ_INT(ca_authority_load(tmp_dir, &back), -EPERM);
-	CHECK_EQ_INT(ca_authority_load("/nonexistent-postern-ca", &back), -ENOENT);
+	CHECK_EQ_INT(ca_authority_load(tmp_dir, &back, ERRBUF), -EPERM);
+	CHECK_EQ_INT(ca_authority_load("/nonexistent-postern-ca", &back, ERRBUF), -ENOENT);
 	CHECK(back == NULL);
 	ca_authority_free(ca);
 }
@@ -711,8 +715,8 @@ static X509 *owned_make(struct ca_authority *ca, const char *id, const char *own
 	EVP_PKEY *key = NULL;
 	X509 *x = NULL;
 
-	if (ca_key_generate(CA_KEY_EC_P256, &key) == 0)
-		ca_cert_build_device(ca, key, &req, &x);
+	if (ca_key_generate(CA_KEY_EC_P256, &key, ERRBUF) == 0)
+		ca_cert_build_device(ca, key, &req, &x, ERRBUF);
 	EVP_PKEY_free(key);
 	return x;
 }
@@ -977,6 +981,23 @@ static void touch(const char *path)
 		fclose(f);
 }
 
+/* What the sweep says it did, one count per kind of event. */
+struct sweep_heard {
+	unsigned int n[CA_SWEEP_REMOVED_TEMP + 1];
+	bool paths_ok;
+};
+
+static void sweep_heard(const struct ca_sweep_event *ev, void *ctx)
+{
+	struct sweep_heard *h = ctx;
+
+	h->n[ev->what]++;
+	if (!ev->path || ev->error || (ev->what != CA_SWEEP_REMOVED_TEMP && !ev->serial) ||
+	    (ev->what == CA_SWEEP_REMOVED_TEMP && !strstr(ev->path, "/crl.pem.tmp.")) ||
+	    (ev->what == CA_SWEEP_ARCHIVED && !strstr(ev->path, "/devices/archive/renewed.01.")))
+		h->paths_ok = false;
+}
+
 /* What a killed run leaves, and what the sweep makes of it. */
 static void test_store_sweep(void)
 {
@@ -985,6 +1006,7 @@ static void test_store_sweep(void)
 	struct ca_files cur, staged, old;
 	struct ca_ledger *l = NULL;
 	struct ca_sweep sw = { 9, 9, 9 };
+	struct sweep_heard heard = { { 0 }, true };
 	struct ca_record d;
 	EVP_PKEY *key = NULL;
 	X509 *x = NULL;
@@ -994,7 +1016,7 @@ static void test_store_sweep(void)
 	CHECK_EQ_INT(mkdir(dir, 0700) || mkdir(path, 0700), 0);
 	snprintf(path, sizeof(path), "%s/ledger.db", dir);
 	CHECK_EQ_INT(ca_ledger_create(path, &l), 0);
-	CHECK_EQ_INT(ca_key_generate(CA_KEY_EC_P256, &key), 0);
+	CHECK_EQ_INT(ca_key_generate(CA_KEY_EC_P256, &key, ERRBUF), 0);
 	x = ca && key ? owned_make(ca, "done", "D") : NULL;
 	CHECK(x != NULL);
 	if (!l || !x)
@@ -1002,45 +1024,50 @@ static void test_store_sweep(void)
 	/* Committed, not yet in place: installed. */
 	d = device_record("done", "0D");
 	CHECK_EQ_INT(ca_ledger_insert(l, &d), 0);
-	CHECK_EQ_INT(ca_store_staged(dir, "done", "0D", &staged), 0);
-	CHECK_EQ_INT(ca_store_stage(&staged, key, x), 0);
-	CHECK_EQ_INT(ca_store_stage(&staged, key, x), -EEXIST);	/* and cleans up */
+	CHECK_EQ_INT(ca_store_staged(dir, "done", "0D", &staged, ERRBUF), 0);
+	CHECK_EQ_INT(ca_store_stage(&staged, key, x, ERRBUF), 0);
+	CHECK_EQ_INT(ca_store_stage(&staged, key, x, ERRBUF), -EEXIST);	/* and cleans up */
 	CHECK(!exists(staged.key) && !exists(staged.crt));
-	CHECK_EQ_INT(ca_store_stage(&staged, key, x), 0);
+	CHECK_EQ_INT(ca_store_stage(&staged, key, x, ERRBUF), 0);
 	/* Never committed: removed. */
-	CHECK_EQ_INT(ca_store_staged(dir, "gone", "0E", &staged), 0);
-	CHECK_EQ_INT(ca_store_stage(&staged, key, x), 0);
+	CHECK_EQ_INT(ca_store_staged(dir, "gone", "0E", &staged, ERRBUF), 0);
+	CHECK_EQ_INT(ca_store_stage(&staged, key, x, ERRBUF), 0);
 	/* Committed but since superseded: archived. */
 	d = device_record("renewed", "01");
 	CHECK_EQ_INT(ca_ledger_insert(l, &d), 0);
 	d = device_record("renewed", "02");
 	CHECK_EQ_INT(ca_ledger_add_cert(l, &d), 0);
-	CHECK_EQ_INT(ca_store_staged(dir, "renewed", "01", &staged), 0);
+	CHECK_EQ_INT(ca_store_staged(dir, "renewed", "01", &staged, ERRBUF), 0);
 	touch(staged.crt);
 	snprintf(path, sizeof(path), "%s/crl.pem.tmp.Ab12Cd", dir);
 	touch(path);
-	CHECK_EQ_INT(ca_store_sweep(dir, l, false, &sw), 0);
+	CHECK_EQ_INT(ca_store_sweep(dir, l, sweep_heard, &heard, &sw, ERRBUF), 0);
 	CHECK_EQ_INT(sw.installed, 2);
 	CHECK_EQ_INT(sw.removed, 3);
 	CHECK_EQ_INT(sw.archived, 1);
-	CHECK_EQ_INT(ca_store_current(dir, "done", &cur), 0);
+	CHECK_EQ_INT(heard.n[CA_SWEEP_INSTALLED], 2);
+	CHECK_EQ_INT(heard.n[CA_SWEEP_REMOVED], 2);
+	CHECK_EQ_INT(heard.n[CA_SWEEP_REMOVED_TEMP], 1);
+	CHECK_EQ_INT(heard.n[CA_SWEEP_ARCHIVED], 1);
+	CHECK(heard.paths_ok);
+	CHECK_EQ_INT(ca_store_current(dir, "done", &cur, ERRBUF), 0);
 	CHECK(exists(cur.key) && exists(cur.crt));
-	CHECK_EQ_INT(ca_store_current(dir, "gone", &cur), 0);
+	CHECK_EQ_INT(ca_store_current(dir, "gone", &cur, ERRBUF), 0);
 	CHECK(!exists(cur.key) && !exists(cur.crt));
-	CHECK_EQ_INT(ca_store_staged(dir, "gone", "0E", &staged), 0);
+	CHECK_EQ_INT(ca_store_staged(dir, "gone", "0E", &staged, ERRBUF), 0);
 	CHECK(!exists(staged.key) && !exists(staged.crt));
-	CHECK_EQ_INT(ca_store_archived(dir, "renewed", "01", &old), 0);
+	CHECK_EQ_INT(ca_store_archived(dir, "renewed", "01", &old, ERRBUF), 0);
 	CHECK(exists(old.crt));
 	CHECK(!exists(path));
 	/* Nothing left: a second sweep does nothing. */
-	CHECK_EQ_INT(ca_store_sweep(dir, l, false, &sw), 0);
+	CHECK_EQ_INT(ca_store_sweep(dir, l, NULL, NULL, &sw, ERRBUF), 0);
 	CHECK_EQ_INT(sw.installed + sw.removed + sw.archived, 0);
 	/* Archiving links the current files; twice is fine. */
-	CHECK_EQ_INT(ca_store_archive(dir, "done", "0D"), 0);
-	CHECK_EQ_INT(ca_store_archive(dir, "done", "0D"), 0);
-	CHECK_EQ_INT(ca_store_archived(dir, "done", "0D", &old), 0);
+	CHECK_EQ_INT(ca_store_archive(dir, "done", "0D", ERRBUF), 0);
+	CHECK_EQ_INT(ca_store_archive(dir, "done", "0D", ERRBUF), 0);
+	CHECK_EQ_INT(ca_store_archived(dir, "done", "0D", &old, ERRBUF), 0);
 	CHECK(exists(old.key) && exists(old.crt));
-	CHECK_EQ_INT(ca_store_current(dir, "done", &cur), 0);
+	CHECK_EQ_INT(ca_store_current(dir, "done", &cur, ERRBUF), 0);
 	CHECK(exists(cur.key));
 out:
 	X509_free(x);
@@ -1121,16 +1148,16 @@ static void test_p12(void)
 	struct stat st;
 	FILE *f;
 
-	CHECK_EQ_INT(ca_key_generate(CA_KEY_EC_P256, &key), 0);
-	CHECK_EQ_INT(ca && key ? ca_cert_build_device(ca, key, &req, &x) : -1, 0);
-	CHECK_EQ_INT(x ? ca_p12_build(key, x, ca->cert, "phone-9", pw, &p12) : -1, 0);
+	CHECK_EQ_INT(ca_key_generate(CA_KEY_EC_P256, &key, ERRBUF), 0);
+	CHECK_EQ_INT(ca && key ? ca_cert_build_device(ca, key, &req, &x, ERRBUF) : -1, 0);
+	CHECK_EQ_INT(x ? ca_p12_build(key, x, ca->cert, "phone-9", pw, &p12, ERRBUF) : -1, 0);
 	if (!p12)
 		goto out;
 	tmp_path(path, sizeof(path), "phone-9.p12");
-	CHECK_EQ_INT(ca_p12_save(path, p12), 0);
+	CHECK_EQ_INT(ca_p12_save(path, p12, ERRBUF), 0);
 	CHECK_EQ_INT(stat(path, &st), 0);
 	CHECK_EQ_INT(st.st_mode & 07777, 0600);
-	CHECK_EQ_INT(ca_p12_save(path, p12), -EEXIST);		/* never overwritten */
+	CHECK_EQ_INT(ca_p12_save(path, p12, ERRBUF), -EEXIST);		/* never overwritten */
 	f = fopen(path, "rb");
 	read = f ? d2i_PKCS12_fp(f, NULL) : NULL;
 	if (f)
@@ -1185,7 +1212,7 @@ static int pw_read(const char *name, char *buf)
 
 	tmp_path(path, sizeof(path), name);
 	memset(buf, 'x', CA_PASSWORD_MAX + 1);
-	return ca_password_read(path, buf, CA_PASSWORD_MAX + 1);
+	return ca_password_read(path, buf, CA_PASSWORD_MAX + 1, ERRBUF);
 }
 
 static void test_password_file(void)
@@ -1226,6 +1253,46 @@ static void test_password_file(void)
 	CHECK_EQ_INT(pw_read("pw11", buf), -E2BIG);
 }
 
+/* Failures put one line in the caller's buffer; refusals the caller words
+ * leave it alone; a NULL buffer is allowed. The library never prints. */
+static void test_messages(void)
+{
+	char buf[CA_PASSWORD_MAX + 1], path[512], big[CA_PASSWORD_MAX + 8];
+	struct ca_authority *ca = NULL;
+	EVP_PKEY *key = NULL;
+	X509 *x = NULL;
+
+	CHECK_EQ_INT(ca_authority_load("/nonexistent-postern-ca", &ca, ERRBUF), -ENOENT);
+	CHECK_EQ_STR(why, "cannot open /nonexistent-postern-ca/ca.crt: No such file or directory");
+	pw_file("msg-empty", "", 0, 0600);
+	CHECK_EQ_INT(pw_read("msg-empty", buf), -ENODATA);
+	CHECK(strstr(why, "/msg-empty: the password (the file's first line) is empty") != NULL);
+	pw_file("msg-open", "s3cret\n", 7, 0644);
+	CHECK_EQ_INT(pw_read("msg-open", buf), -EPERM);
+	CHECK(strstr(why, "/msg-open is accessible by group or others (mode 0644): "
+		      "chmod 600 it") != NULL);
+	memset(big, 'q', sizeof(big));
+	pw_file("msg-big", big, sizeof(big), 0600);
+	CHECK_EQ_INT(pw_read("msg-big", buf), -E2BIG);
+	CHECK(strstr(why, "the password is longer than 1023 bytes") && !strstr(why, "qqq"));
+	tmp_path(path, sizeof(path), "msg-missing");
+	CHECK_EQ_INT(ca_password_read(path, buf, sizeof(buf), NULL, 0), -ENOENT);
+	/* libcrypto's reason follows the message. */
+	tmp_path(path, sizeof(path), "msg-garbage.crt");
+	touch(path);
+	CHECK_EQ_INT(ca_cert_load(path, &x, ERRBUF), -EINVAL);
+	CHECK(strstr(why, "msg-garbage.crt: not a PEM certificate (") != NULL);
+	/* -EEXIST from a save is the caller's to word. */
+	CHECK_EQ_INT(ca_key_generate(CA_KEY_EC_P256, &key, ERRBUF), 0);
+	snprintf(why, sizeof(why), "untouched");
+	CHECK_EQ_INT(key ? ca_key_save(path, key, ERRBUF) : -1, -EEXIST);
+	CHECK_EQ_STR(why, "untouched");
+	/* A line is cut, never overrun. */
+	CHECK_EQ_INT(ca_err(why, 8, -EIO, "%s", "a long message"), -EIO);
+	CHECK_EQ_STR(why, "a long ");
+	EVP_PKEY_free(key);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmp_dir)) {
@@ -1260,6 +1327,7 @@ int main(void)
 	RUN(test_store_sweep);
 	RUN(test_p12);
 	RUN(test_password_file);
+	RUN(test_messages);
 	nftw(tmp_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	UNIT_EXIT();
 }

@@ -111,8 +111,8 @@ static void authority_init(void)
 {
 	struct ca_validity v = { .not_before = time(NULL), .days = 30 };
 
-	if (ca_key_generate(CA_KEY_EC_P256, &authority.key) < 0 ||
-	    ca_cert_build_ca(authority.key, "Unit CA", &v, &authority.cert) < 0) {
+	if (ca_key_generate(CA_KEY_EC_P256, &authority.key, NULL, 0) < 0 ||
+	    ca_cert_build_ca(authority.key, "Unit CA", &v, &authority.cert, NULL, 0) < 0) {
 		printf("# cannot build the test CA\n");
 		exit(1);
 	}
@@ -127,8 +127,8 @@ static X509 *device_cert(const char *id, EVP_PKEY **key_out)
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
 
-	if (ca_key_generate(CA_KEY_EC_P256, &key) == 0)
-		ca_cert_build_device(&authority, key, &req, &cert);
+	if (ca_key_generate(CA_KEY_EC_P256, &key, NULL, 0) == 0)
+		ca_cert_build_device(&authority, key, &req, &cert, NULL, 0);
 	if (key_out)
 		*key_out = key;
 	else
@@ -348,12 +348,12 @@ static void test_certfile_identity(void)
 	struct pst_identity id;
 	char why[PST_WHY_MAX];
 
-	CHECK(cert && ca_cert_save(tpath("laptop.crt"), cert) == 0);
+	CHECK(cert && ca_cert_save(tpath("laptop.crt"), cert, NULL, 0) == 0);
 	CHECK_EQ_INT(pst_certfile_identity(tpath("laptop.crt"), &id, why, sizeof(why)), 0);
 	CHECK_EQ_STR(id.device_id, "laptop-0042");
 	CHECK_EQ_STR(id.group, "field");
 	CHECK_EQ_INT(id.ownership, CONF_OWNERSHIP_CORPORATE);
-	CHECK(ca_cert_save(tpath("ca.crt"), authority.cert) == 0);
+	CHECK(ca_cert_save(tpath("ca.crt"), authority.cert, NULL, 0) == 0);
 	CHECK_EQ_INT(pst_certfile_identity(tpath("ca.crt"), &id, why, sizeof(why)), -EINVAL);
 	CHECK(strstr(why, "not a Postern device certificate") != NULL);
 	put(tpath("junk.crt"), "hello\n");
@@ -420,7 +420,7 @@ static void test_collect_all(void)
 	snprintf(text, sizeof(text), "mdm-marker = \"%s\"\n", tpath("all/agent.conf"));
 	put(tpath("all/agent.conf"), text);
 	put(tpath("all/over.facts"), "passcode.set=true\nos.kernel=\ncollected-at=1000\n");
-	CHECK(cert && ca_cert_save(tpath("all/dev-7.crt"), cert) == 0);
+	CHECK(cert && ca_cert_save(tpath("all/dev-7.crt"), cert, NULL, 0) == 0);
 	CHECK_EQ_INT(pst_collect(&paths, 5000, &fs, why, sizeof(why)), 0);
 	CHECK_EQ_STR(fact(&fs, "os.name"), "linux");
 	CHECK_EQ_STR(fact(&fs, "os.version"), "12");

@@ -130,8 +130,8 @@ static struct ca_authority *ca_make(const char *name)
 	struct ca_authority *ca = calloc(1, sizeof(*ca));
 	struct ca_validity v = { time(NULL) - 60, 30 };
 
-	if (!ca || ca_key_generate(CA_KEY_EC_P256, &ca->key) ||
-	    ca_cert_build_ca(ca->key, name, &v, &ca->cert)) {
+	if (!ca || ca_key_generate(CA_KEY_EC_P256, &ca->key, NULL, 0) ||
+	    ca_cert_build_ca(ca->key, name, &v, &ca->cert, NULL, 0)) {
 		ca_authority_free(ca);
 		return NULL;
 	}
@@ -147,7 +147,7 @@ static X509_CRL *crl_make(const struct ca_authority *ca, uint64_t number, time_t
 	char path[256];
 
 	if (number) {
-		if (ca_crl_new(ca, number, now, 30, &crl))
+		if (ca_crl_new(ca, number, now, 30, &crl, NULL, 0))
 			return NULL;
 	} else {
 		ASN1_TIME *t = ASN1_TIME_set(NULL, now);
@@ -163,12 +163,13 @@ static X509_CRL *crl_make(const struct ca_authority *ca, uint64_t number, time_t
 		if (!crl)
 			return NULL;
 	}
-	if (ca_crl_add(crl, "0A1B", now - 10, CA_REASON_UNSPECIFIED) || ca_crl_sign(crl, ca)) {
+	if (ca_crl_add(crl, "0A1B", now - 10, CA_REASON_UNSPECIFIED, NULL, 0) ||
+	    ca_crl_sign(crl, ca, NULL, 0)) {
 		X509_CRL_free(crl);
 		return NULL;
 	}
 	snprintf(path, sizeof(path), "%s/%s", tmp_dir, name);
-	if (ca_crl_save(path, crl)) {
+	if (ca_crl_save(path, crl, NULL, 0)) {
 		X509_CRL_free(crl);
 		return NULL;
 	}

@@ -22,8 +22,8 @@ static void authority_init(void)
 {
 	struct ca_validity v = { .not_before = time(NULL), .days = 30 };
 
-	if (ca_key_generate(CA_KEY_EC_P256, &authority.key) < 0 ||
-	    ca_cert_build_ca(authority.key, "Unit CA", &v, &authority.cert) < 0) {
+	if (ca_key_generate(CA_KEY_EC_P256, &authority.key, NULL, 0) < 0 ||
+	    ca_cert_build_ca(authority.key, "Unit CA", &v, &authority.cert, NULL, 0) < 0) {
 		printf("# cannot build the test CA\n");
 		exit(1);
 	}
@@ -38,8 +38,8 @@ static X509 *device_cert(const char *id, const char *group, enum cm_ownership ow
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
 
-	if (ca_key_generate(CA_KEY_EC_P256, &key) == 0)
-		ca_cert_build_device(&authority, key, &req, &cert);
+	if (ca_key_generate(CA_KEY_EC_P256, &key, NULL, 0) == 0)
+		ca_cert_build_device(&authority, key, &req, &cert, NULL, 0);
 	EVP_PKEY_free(key);
 	return cert;
 }
@@ -54,8 +54,8 @@ static X509 *owned_cert(const char *id, const char *owner)
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
 
-	if (ca_key_generate(CA_KEY_EC_P256, &key) == 0)
-		ca_cert_build_device(&authority, key, &req, &cert);
+	if (ca_key_generate(CA_KEY_EC_P256, &key, NULL, 0) == 0)
+		ca_cert_build_device(&authority, key, &req, &cert, NULL, 0);
 	EVP_PKEY_free(key);
 	return cert;
 }
@@ -191,8 +191,8 @@ static void test_server_certificate_is_not_a_device(void)
 	X509 *cert = NULL;
 	struct pst_identity id;
 
-	CHECK(ca_key_generate(CA_KEY_EC_P256, &key) == 0);
-	CHECK(ca_cert_build_server(&authority, key, &req, &cert) == 0);
+	CHECK(ca_key_generate(CA_KEY_EC_P256, &key, NULL, 0) == 0);
+	CHECK(ca_cert_build_server(&authority, key, &req, &cert, NULL, 0) == 0);
 	CHECK(cert && !pst_cert_identity(cert, &id));
 	X509_free(cert);
 	EVP_PKEY_free(key);
