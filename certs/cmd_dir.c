@@ -17,7 +17,7 @@ int cmd_ledger_open(const char *dir, struct ca_ledger **l, char *err, size_t err
 	char path[PATH_MAX];
 	int ret = ca_path(path, sizeof(path), dir, CA_FILE_LEDGER, err, errlen);
 
-	return ret ? ret : ca_ledger_open(path, l);
+	return ret ? ret : ca_ledger_open(path, l, err, errlen);
 }
 
 int cmd_ca_open(const char *dir, struct ca_authority **ca, struct ca_ledger **l,
@@ -57,7 +57,7 @@ int cmd_sweep(const char *dir, struct ca_ledger *l, bool verbose, struct ca_swee
 
 int cmd_ledger_lock(const char *dir, struct ca_ledger *l, char *err, size_t errlen)
 {
-	int ret = ca_ledger_begin(l);
+	int ret = ca_ledger_begin(l, err, errlen);
 
 	if (!ret)
 		ret = cmd_sweep(dir, l, false, NULL, err, errlen);
@@ -69,7 +69,8 @@ int cmd_ledger_lock(const char *dir, struct ca_ledger *l, char *err, size_t errl
 int cmd_no_overwrite(const char *path, int ret, char *err, size_t errlen)
 {
 	if (ret == -EEXIST)
-		return ca_err(err, errlen, ret, "%s already exists: refusing to overwrite it", path);
+		return ca_err(err, errlen, ret, "%s already exists: refusing to overwrite it",
+			      path);
 	return ret;
 }
 
@@ -87,7 +88,7 @@ int cmd_path_free(const char *path, char *err, size_t errlen)
 int cmd_device_get(struct ca_ledger *l, const char *device_id, struct ca_record *out,
 		   char *err, size_t errlen)
 {
-	int ret = ca_ledger_get(l, device_id, out);
+	int ret = ca_ledger_get(l, device_id, out, err, errlen);
 
 	if (ret == -ENOENT)
 		ca_err(err, errlen, ret, "unknown device %s", device_id);

@@ -109,7 +109,7 @@ static int init_ledger(const char *dir, struct ca_ledger **l, struct made *m,
 	char path[PATH_MAX];
 	int ret = ca_path(path, sizeof(path), dir, CA_FILE_LEDGER, err, errlen);
 
-	return ret ? ret : made_file(m, path, ca_ledger_create(path, l), err, errlen);
+	return ret ? ret : made_file(m, path, ca_ledger_create(path, l, err, errlen), err, errlen);
 }
 
 /* The files of a new CA; the key first, since its O_EXCL creation is what

@@ -90,7 +90,7 @@ static int device_commit(struct ca_ledger *l, const struct device_step *step,
 	if (!ret)
 		ret = step->record(l, cert, step->ctx, err, errlen);
 	if (!ret)
-		ret = ca_ledger_commit(l);
+		ret = ca_ledger_commit(l, err, errlen);
 	if (ret)
 		return commit_undo(l, staged_ok ? &staged : NULL, ret, err, errlen);
 	return files_install(step->dir, &staged, &cur, err, errlen);
@@ -150,7 +150,7 @@ static int issue_absent(struct ca_ledger *l, const struct ca_files *cur, void *c
 {
 	const struct issue *is = ctx;
 	struct ca_record r;
-	int ret = ca_ledger_get(l, is->o->device, &r);
+	int ret = ca_ledger_get(l, is->o->device, &r, err, errlen);
 
 	if (!ret)
 		return ca_err(err, errlen, -EEXIST, "device %s already exists (status %s)",
@@ -177,7 +177,7 @@ static int issue_record(struct ca_ledger *l, X509 *cert, void *ctx, char *err, s
 	r->state = CA_DEVICE_ACTIVE;
 	ret = record_cert(r, &v, cert);
 	if (!ret)
-		ret = ca_ledger_insert(l, r);
+		ret = ca_ledger_insert(l, r, err, errlen);
 	if (ret == -EEXIST)
 		ca_err(err, errlen, ret, "device %s already exists", o->device);
 	return ret;
@@ -287,10 +287,10 @@ static int renew_record(struct ca_ledger *l, X509 *cert, void *ctx, char *err, s
 	if (!ret)
 		ret = ca_store_archive(rn->o->dir, rn->o->device, rn->old.serial, err, errlen);
 	if (!ret)
-		ret = ca_ledger_add_cert(l, &rn->r);
+		ret = ca_ledger_add_cert(l, &rn->r, err, errlen);
 	if (!ret && rn->o->revoke_old) {
 		ret = ca_ledger_revoke(l, rn->o->device, NULL, rn->r.serial, time(NULL),
-				       CA_REASON_SUPERSEDED, &rn->revoked);
+				       CA_REASON_SUPERSEDED, &rn->revoked, err, errlen);
 		if (ret == -EALREADY)
 			ret = 0;
 		if (!ret && rn->revoked)
@@ -314,7 +314,8 @@ static void renew_report(const struct renew *rn)
 		       CA_FILE_CRL, (unsigned long long)rn->crl_number);
 	else if (!o->revoke_old)
 		printf("the previous certificate (serial %s) stays valid until %s\n",
-		       rn->old.serial, cmd_iso_time(rn->old.not_after, old_until, sizeof(old_until)));
+		       rn->old.serial,
+		       cmd_iso_time(rn->old.not_after, old_until, sizeof(old_until)));
 }
 
 /* Read without the lock to build the certificate: a device's owner, group

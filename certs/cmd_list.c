@@ -55,7 +55,7 @@ static int records_load(struct ca_ledger *l, struct records *rs, char *err, size
 
 	rs->err = err;
 	rs->errlen = errlen;
-	ret = ca_ledger_foreach(l, CA_LEDGER_ALL, records_add, rs);
+	ret = ca_ledger_foreach(l, CA_LEDGER_ALL, records_add, rs, err, errlen);
 
 	if (!ret && rs->n && !(rs->current = calloc(rs->n, sizeof(bool))))
 		ret = -ENOMEM;
@@ -314,10 +314,10 @@ static int check_all(const char *dir, struct ca_ledger *l, struct check *c,
 {
 	struct records rs = { .r = NULL };
 	size_t i;
-	int ret = ca_ledger_begin(l);
+	int ret = ca_ledger_begin(l, err, errlen);
 
 	if (!ret)
-		ret = ca_ledger_check(l);
+		ret = ca_ledger_check(l, err, errlen);
 	if (!ret)
 		ret = cmd_sweep(dir, l, true, sw, err, errlen);
 	if (!ret)

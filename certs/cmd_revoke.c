@@ -55,11 +55,12 @@ int cmd_crl_write(const char *dir, const struct ca_authority *ca, struct ca_ledg
 
 	/* Above the number of the CRL on disk too: see ca_ledger_crl_number_next. */
 	if (!ret)
-		ret = ca_ledger_crl_number_next(l, ca_crl_file_number(path, ca), number);
+		ret = ca_ledger_crl_number_next(l, ca_crl_file_number(path, ca), number, err,
+						 errlen);
 	if (!ret)
 		ret = ca_crl_new(ca, *number, now, days, &fill.crl, err, errlen);
 	if (!ret)
-		ret = ca_ledger_foreach(l, CA_LEDGER_REVOKED, crl_add_revoked, &fill);
+		ret = ca_ledger_foreach(l, CA_LEDGER_REVOKED, crl_add_revoked, &fill, err, errlen);
 	if (!ret)
 		ret = ca_crl_sign(fill.crl, ca, err, errlen);
 	if (!ret)
@@ -79,7 +80,7 @@ static int crl_commit(const char *dir, const struct ca_authority *ca, struct ca_
 	if (!ret)
 		ret = cmd_crl_write(dir, ca, l, days, number, err, errlen);
 	if (!ret)
-		ret = ca_ledger_commit(l);
+		ret = ca_ledger_commit(l, err, errlen);
 	if (ret)
 		ca_ledger_rollback(l);
 	return ret;
@@ -88,7 +89,7 @@ static int crl_commit(const char *dir, const struct ca_authority *ca, struct ca_
 int cmd_crl_refresh(const char *dir, const struct ca_authority *ca, struct ca_ledger *l,
 		    unsigned int days, uint64_t *number, char *err, size_t errlen)
 {
-	int ret = ca_ledger_begin(l);
+	int ret = ca_ledger_begin(l, err, errlen);
 
 	return ret ? ret : crl_commit(dir, ca, l, days, number, 0, err, errlen);
 }
@@ -97,6 +98,20 @@ int cmd_crl_refresh(const char *dir, const struct ca_authority *ca, struct ca_le
 /* revoke, lost, crl                                                   */
 /* ------------------------------------------------------------------ */
 
+/* The record a refusal is worded from, by device or by serial. A ledger
+ * failure here is said at once; the refusal then goes without words. */
+static bool explain_get(struct ca_ledger *l, const char *device_id, const char *serial,
+			struct ca_record *r)
+{
+	char why[CA_ERR_MAX];
+	int ret = serial ? ca_ledger_get_serial(l, serial, r, why, sizeof(why)) :
+			   ca_ledger_get(l, device_id, r, why, sizeof(why));
+
+	if (ret && ret != -ENOENT)
+		cmd_print(why);
+	return !ret;
+}
+
 /* Why nothing was revoked (ret), in the device's words. */
 static int revoke_explain(struct ca_ledger *l, const struct opts *o, int ret,
 			  char *err, size_t errlen)
@@ -104,21 +119,21 @@ static int revoke_explain(struct ca_ledger *l, const struct opts *o, int ret,
 	struct ca_record r;
 	char when[32];
 
-	if (ret == -ENOENT && o->serial[0] && ca_ledger_get(l, o->device, &r) == 0)
+	if (ret == -ENOENT && o->serial[0] && explain_get(l, o->device, NULL, &r))
 		ca_err(err, errlen, ret, "device %s has no certificate with serial %s",
 		       o->device, o->serial);
 	else if (ret == -ENOENT)
 		ca_err(err, errlen, ret, "unknown device %s", o->device);
-	else if (ret == -EALREADY && o->serial[0] && ca_ledger_get_serial(l, o->serial, &r) == 0)
+	else if (ret == -EALREADY && o->serial[0] && explain_get(l, NULL, o->serial, &r))
 		ca_err(err, errlen, ret, "certificate %s of device %s is already revoked "
 		       "(since %s, reason %s); the CRL is unchanged", o->serial, o->device,
 		       cmd_iso_time(r.revoked_at, when, sizeof(when)), ca_reason_name(r.reason));
-	else if (ret == -EALREADY && ca_ledger_get(l, o->device, &r) == 0 &&
+	else if (ret == -EALREADY && explain_get(l, o->device, NULL, &r) &&
 		 r.state == CA_DEVICE_LOST)
 		ca_err(err, errlen, ret, "device %s is lost (since %s): its certificates are "
 		       "revoked; the CRL is unchanged", o->device,
 		       cmd_iso_time(r.lost_at, when, sizeof(when)));
-	else if (ret == -EALREADY && ca_ledger_get(l, o->device, &r) == 0)
+	else if (ret == -EALREADY && explain_get(l, o->device, NULL, &r))
 		ca_err(err, errlen, ret, "device %s is already revoked (since %s, reason %s); "
 		       "the CRL is unchanged", o->device,
 		       cmd_iso_time(r.revoked_at, when, sizeof(when)), ca_reason_name(r.reason));
@@ -130,12 +145,12 @@ static int revoke_commit(const char *dir, const struct ca_authority *ca,
 			 struct ca_ledger *l, const struct opts *o,
 			 unsigned int *count, uint64_t *number, char *err, size_t errlen)
 {
-	int ret = ca_ledger_begin(l);
+	int ret = ca_ledger_begin(l, err, errlen);
 
 	if (ret)
 		return ret;
 	ret = ca_ledger_revoke(l, o->device, o->serial[0] ? o->serial : NULL, NULL,
-			       time(NULL), o->reason, count);
+			       time(NULL), o->reason, count, err, errlen);
 	ret = revoke_explain(l, o, ret, err, errlen);
 	return crl_commit(dir, ca, l, CA_DAYS_CRL, number, ret, err, errlen);
 }
@@ -165,14 +180,14 @@ static int lost_commit(const char *dir, const struct ca_authority *ca,
 {
 	struct ca_record r;
 	char when[32];
-	int ret = ca_ledger_begin(l);
+	int ret = ca_ledger_begin(l, err, errlen);
 
 	if (ret)
 		return ret;
-	ret = ca_ledger_mark_lost(l, device_id, time(NULL), count);
+	ret = ca_ledger_mark_lost(l, device_id, time(NULL), count, err, errlen);
 	if (ret == -ENOENT)
 		ca_err(err, errlen, ret, "unknown device %s", device_id);
-	else if (ret == -EALREADY && ca_ledger_get(l, device_id, &r) == 0)
+	else if (ret == -EALREADY && explain_get(l, device_id, NULL, &r))
 		ca_err(err, errlen, ret, "device %s is already marked lost (since %s); the CRL "
 		       "is unchanged", device_id, cmd_iso_time(r.lost_at, when, sizeof(when)));
 	return crl_commit(dir, ca, l, CA_DAYS_CRL, number, ret, err, errlen);

@@ -65,25 +65,3 @@ int ca_err_sys(char *err, size_t errlen, int ret, const char *fmt, ...)
 	va_end(ap);
 	return ca_err(err, errlen, ret, "%s: %s", msg, strerror(-ret));
 }
-
-void ca_error(const char *fmt, ...)
-{
-	char err[CA_ERR_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	err_put(err, sizeof(err), 0, NULL, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "postern-ca: %s\n", err);
-}
-
-void ca_error_ssl(const char *fmt, ...)
-{
-	char err[CA_ERR_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	err_put(err, sizeof(err), 0, ssl_reason(), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "postern-ca: %s\n", err);
-}

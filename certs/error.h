@@ -34,10 +34,4 @@ int ca_err_ssl(char *err, size_t errlen, int ret, const char *fmt, ...)
 int ca_err_sys(char *err, size_t errlen, int ret, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-/* Print "postern-ca: MESSAGE" as one line on stderr; ca_error_ssl appends
- * the reason libcrypto queued. Both clear the libcrypto error queue, so a
- * stale entry never decorates a later, unrelated message. */
-void ca_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void ca_error_ssl(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
 #endif

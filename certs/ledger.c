@@ -97,38 +97,41 @@ static const char *const migrate_v1[] = {
 /* Statements                                                          */
 /* ------------------------------------------------------------------ */
 
-static int ledger_fail(struct ca_ledger *l, const char *what)
+/* SQLite's last failure on l in words: "ledger PATH: MESSAGE (WHAT)". */
+static int ledger_fail(struct ca_ledger *l, const char *what, char *err, size_t errlen)
 {
 	int rc = sqlite3_errcode(l->db);
 
-	ca_error("ledger %s: %s (%s)", l->path, sqlite3_errmsg(l->db), what);
-	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? -EBUSY : -EIO;
+	return ca_err(err, errlen, rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? -EBUSY : -EIO,
+		      "ledger %s: %s (%s)", l->path, sqlite3_errmsg(l->db), what);
 }
 
-static int ledger_prepare(struct ca_ledger *l, const char *sql, sqlite3_stmt **out)
+static int ledger_prepare(struct ca_ledger *l, const char *sql, sqlite3_stmt **out,
+			  char *err, size_t errlen)
 {
 	if (sqlite3_prepare_v2(l->db, sql, -1, out, NULL) != SQLITE_OK)
-		return ledger_fail(l, "prepare");
+		return ledger_fail(l, "prepare", err, errlen);
 	return 0;
 }
 
 /* Runs a statement to its end; rows, if any, are not wanted. */
-static int stmt_run(struct ca_ledger *l, sqlite3_stmt *st, const char *what)
+static int stmt_run(struct ca_ledger *l, sqlite3_stmt *st, const char *what,
+		    char *err, size_t errlen)
 {
 	int rc;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		;
-	return rc == SQLITE_DONE ? 0 : ledger_fail(l, what);
+	return rc == SQLITE_DONE ? 0 : ledger_fail(l, what, err, errlen);
 }
 
-static int ledger_exec(struct ca_ledger *l, const char *sql)
+static int ledger_exec(struct ca_ledger *l, const char *sql, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
-	int ret = ledger_prepare(l, sql, &st);
+	int ret = ledger_prepare(l, sql, &st, err, errlen);
 
 	if (!ret)
-		ret = stmt_run(l, st, sql);
+		ret = stmt_run(l, st, sql, err, errlen);
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -149,10 +152,10 @@ static int bind_int(sqlite3_stmt *st, int i, int64_t v)
 /* Opening                                                             */
 /* ------------------------------------------------------------------ */
 
-static int ledger_connect(const char *path, struct ca_ledger **out)
+static int ledger_connect(const char *path, struct ca_ledger **out, char *err, size_t errlen)
 {
 	struct ca_ledger *l = calloc(1, sizeof(*l));
-	int rc, e;
+	int rc, e, ret;
 
 	if (!l || !(l->path = strdup(path))) {
 		free(l);
@@ -162,13 +165,13 @@ static int ledger_connect(const char *path, struct ca_ledger **out)
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
 	if (rc != SQLITE_OK) {
 		e = l->db ? sqlite3_system_errno(l->db) : 0;
-		ca_error("cannot open ledger %s: %s", path,
-			 e ? strerror(e) : sqlite3_errstr(rc));
+		ret = ca_err(err, errlen, e ? -e : -EIO, "cannot open ledger %s: %s", path,
+			     e ? strerror(e) : sqlite3_errstr(rc));
 		ca_ledger_free(l);
-		return e ? -e : -EIO;
+		return ret;
 	}
 	sqlite3_busy_timeout(l->db, CA_LEDGER_BUSY_TIMEOUT_MS);
-	if (ledger_exec(l, "PRAGMA foreign_keys = ON")) {
+	if (ledger_exec(l, "PRAGMA foreign_keys = ON", err, errlen)) {
 		ca_ledger_free(l);
 		return -EIO;
 	}
@@ -179,43 +182,43 @@ static int ledger_connect(const char *path, struct ca_ledger **out)
 /* WAL is what lets readers and one writer share the file; a filesystem
  * that cannot do it (no shared memory) is refused rather than silently
  * run in another mode. */
-static int ledger_wal_enable(struct ca_ledger *l)
+static int ledger_wal_enable(struct ca_ledger *l, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
 	const unsigned char *mode;
-	int ret = ledger_prepare(l, "PRAGMA journal_mode = WAL", &st);
+	int ret = ledger_prepare(l, "PRAGMA journal_mode = WAL", &st, err, errlen);
 
 	if (ret)
 		return ret;
 	if (sqlite3_step(st) != SQLITE_ROW) {
-		ret = ledger_fail(l, "journal_mode");
+		ret = ledger_fail(l, "journal_mode", err, errlen);
 	} else {
 		mode = sqlite3_column_text(st, 0);
-		if (!mode || strcmp((const char *)mode, "wal") != 0) {
-			ca_error("ledger %s: WAL journal mode not available", l->path);
-			ret = -EIO;
-		}
+		if (!mode || strcmp((const char *)mode, "wal") != 0)
+			ret = ca_err(err, errlen, -EIO, "ledger %s: WAL journal mode not available",
+				     l->path);
 	}
 	sqlite3_finalize(st);
 	return ret;
 }
 
 /* Runs n statements in one transaction: all of them or none. */
-static int ledger_script(struct ca_ledger *l, const char *const *sql, size_t n)
+static int ledger_script(struct ca_ledger *l, const char *const *sql, size_t n,
+			 char *err, size_t errlen)
 {
 	size_t i;
-	int ret = ca_ledger_begin(l);
+	int ret = ca_ledger_begin(l, err, errlen);
 
 	for (i = 0; !ret && i < n; i++)
-		ret = ledger_exec(l, sql[i]);
+		ret = ledger_exec(l, sql[i], err, errlen);
 	if (!ret)
-		ret = ca_ledger_commit(l);
+		ret = ca_ledger_commit(l, err, errlen);
 	if (ret)
 		ca_ledger_rollback(l);
 	return ret;
 }
 
-int ca_ledger_create(const char *path, struct ca_ledger **out)
+int ca_ledger_create(const char *path, struct ca_ledger **out, char *err, size_t errlen)
 {
 	/* An empty file is an empty database; creating it ourselves is what
 	 * makes the ledger (and its -wal and -shm files, which SQLite gives
@@ -224,18 +227,16 @@ int ca_ledger_create(const char *path, struct ca_ledger **out)
 	struct ca_ledger *l = NULL;
 	int ret;
 
-	if (fd < 0) {
-		ret = -errno;
-		if (ret != -EEXIST)
-			ca_error("cannot create %s: %s", path, strerror(-ret));
-		return ret;
-	}
+	if (fd < 0 && errno == EEXIST)
+		return -EEXIST;
+	if (fd < 0)
+		return ca_err_sys(err, errlen, -errno, "cannot create %s", path);
 	close(fd);
-	ret = ledger_connect(path, &l);
+	ret = ledger_connect(path, &l, err, errlen);
 	if (!ret)
-		ret = ledger_wal_enable(l);
+		ret = ledger_wal_enable(l, err, errlen);
 	if (!ret)
-		ret = ledger_script(l, schema, CM_ARRAY_SIZE(schema));
+		ret = ledger_script(l, schema, CM_ARRAY_SIZE(schema), err, errlen);
 	if (ret) {
 		ca_ledger_free(l);
 		unlink(path);
@@ -246,11 +247,11 @@ int ca_ledger_create(const char *path, struct ca_ledger **out)
 }
 
 /* The stored schema version, 0 when the meta table has none. */
-static int ledger_version(struct ca_ledger *l, int64_t *out)
+static int ledger_version(struct ca_ledger *l, int64_t *out, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
 	int rc, ret = ledger_prepare(l, "SELECT value FROM meta WHERE key = 'schema_version'",
-				     &st);
+				     &st, err, errlen);
 
 	if (ret)
 		return ret;
@@ -260,54 +261,55 @@ static int ledger_version(struct ca_ledger *l, int64_t *out)
 	else if (rc == SQLITE_DONE)
 		*out = 0;
 	else
-		ret = ledger_fail(l, "schema version");
+		ret = ledger_fail(l, "schema version", err, errlen);
 	sqlite3_finalize(st);
 	return ret;
 }
 
 /* Migrates a version 1 ledger under the write lock. The version is read
- * again once the lock is held: another run may have migrated it since. */
-static int ledger_migrate(struct ca_ledger *l)
+ * again once the lock is held: another run may have migrated it since. A
+ * failure is said as the migration's, with SQLite's words as the reason. */
+static int ledger_migrate(struct ca_ledger *l, char *err, size_t errlen)
 {
 	int64_t v = 0;
 	size_t i;
-	int ret = ca_ledger_begin(l);
+	int ret = ca_ledger_begin(l, NULL, 0);
 
 	if (!ret)
-		ret = ledger_version(l, &v);
+		ret = ledger_version(l, &v, NULL, 0);
 	for (i = 0; !ret && v == 1 && i < CM_ARRAY_SIZE(migrate_v1); i++)
-		ret = ledger_exec(l, migrate_v1[i]);
+		ret = ledger_exec(l, migrate_v1[i], NULL, 0);
 	if (!ret)
-		ret = ca_ledger_commit(l);
+		ret = ca_ledger_commit(l, NULL, 0);
 	if (ret) {
+		ca_err(err, errlen, ret, "ledger %s: cannot migrate it from schema version 1 (%s)",
+		       l->path, sqlite3_errmsg(l->db));
 		ca_ledger_rollback(l);
-		ca_error("ledger %s: cannot migrate it from schema version 1", l->path);
 	}
 	return ret;
 }
 
-static int ledger_version_check(struct ca_ledger *l)
+static int ledger_version_check(struct ca_ledger *l, char *err, size_t errlen)
 {
 	int64_t v = 0;
-	int ret = ledger_version(l, &v);
+	int ret = ledger_version(l, &v, err, errlen);
 
 	if (!ret && v == 1)
-		ret = ledger_migrate(l);
-	else if (!ret && v != CA_LEDGER_SCHEMA_VERSION) {
-		ca_error("ledger %s: unknown schema version %lld (this postern-ca reads "
-			 "1 and %d)", l->path, (long long)v, CA_LEDGER_SCHEMA_VERSION);
-		ret = -EPROTO;
-	}
+		ret = ledger_migrate(l, err, errlen);
+	else if (!ret && v != CA_LEDGER_SCHEMA_VERSION)
+		ret = ca_err(err, errlen, -EPROTO, "ledger %s: unknown schema version %lld (this "
+			     "postern-ca reads 1 and %d)", l->path, (long long)v,
+			     CA_LEDGER_SCHEMA_VERSION);
 	return ret;
 }
 
-int ca_ledger_open(const char *path, struct ca_ledger **out)
+int ca_ledger_open(const char *path, struct ca_ledger **out, char *err, size_t errlen)
 {
 	struct ca_ledger *l = NULL;
-	int ret = ledger_connect(path, &l);
+	int ret = ledger_connect(path, &l, err, errlen);
 
 	if (!ret)
-		ret = ledger_version_check(l);
+		ret = ledger_version_check(l, err, errlen);
 	if (ret) {
 		ca_ledger_free(l);
 		return ret;
@@ -329,20 +331,23 @@ void ca_ledger_free(struct ca_ledger *l)
 /* Transactions                                                        */
 /* ------------------------------------------------------------------ */
 
-int ca_ledger_begin(struct ca_ledger *l)
+int ca_ledger_begin(struct ca_ledger *l, char *err, size_t errlen)
 {
-	return ledger_exec(l, "BEGIN IMMEDIATE");
+	return ledger_exec(l, "BEGIN IMMEDIATE", err, errlen);
 }
 
-int ca_ledger_commit(struct ca_ledger *l)
+int ca_ledger_commit(struct ca_ledger *l, char *err, size_t errlen)
 {
-	return ledger_exec(l, "COMMIT");
+	return ledger_exec(l, "COMMIT", err, errlen);
 }
 
+/* A rollback that fails leaves the transaction to SQLite, which rolls it
+ * back when the connection closes; the failure that led here is the one
+ * that matters. */
 void ca_ledger_rollback(struct ca_ledger *l)
 {
 	if (l && !sqlite3_get_autocommit(l->db))
-		ledger_exec(l, "ROLLBACK");
+		ledger_exec(l, "ROLLBACK", NULL, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -413,7 +418,8 @@ static int row_enums_read(sqlite3_stmt *st, struct ca_record *r)
 }
 
 /* Reads a row selected with RECORD_SELECT. */
-static int row_read(struct ca_ledger *l, sqlite3_stmt *st, struct ca_record *r)
+static int row_read(struct ca_ledger *l, sqlite3_stmt *st, struct ca_record *r,
+		    char *err, size_t errlen)
 {
 	int ret;
 
@@ -433,65 +439,70 @@ static int row_read(struct ca_ledger *l, sqlite3_stmt *st, struct ca_record *r)
 	r->created_at = sqlite3_column_int64(st, 10);
 	r->lost_at = sqlite3_column_int64(st, 12);
 	if (ret)
-		ca_error("ledger %s: malformed row for device '%.64s'", l->path,
-			 r->device_id[0] ? r->device_id : "?");
+		ca_err(err, errlen, ret, "ledger %s: malformed row for device '%.64s'", l->path,
+		       r->device_id[0] ? r->device_id : "?");
 	return ret;
 }
 
 /* The first record a one-parameter query selects; -ENOENT when none. */
 static int record_get(struct ca_ledger *l, const char *sql, const char *param,
-		      struct ca_record *out)
+		      struct ca_record *out, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
-	int rc, ret = ledger_prepare(l, sql, &st);
+	int rc, ret = ledger_prepare(l, sql, &st, err, errlen);
 
 	if (!ret)
 		ret = bind_text(st, 1, param);
 	if (!ret) {
 		rc = sqlite3_step(st);
 		if (rc == SQLITE_ROW)
-			ret = row_read(l, st, out);
+			ret = row_read(l, st, out, err, errlen);
 		else
-			ret = rc == SQLITE_DONE ? -ENOENT : ledger_fail(l, "get");
+			ret = rc == SQLITE_DONE ? -ENOENT : ledger_fail(l, "get", err, errlen);
 	}
 	sqlite3_finalize(st);
 	return ret;
 }
 
-int ca_ledger_get(struct ca_ledger *l, const char *device_id, struct ca_record *out)
+int ca_ledger_get(struct ca_ledger *l, const char *device_id, struct ca_record *out,
+		  char *err, size_t errlen)
 {
 	return record_get(l, RECORD_SELECT " WHERE c.device_id = ?1 ORDER BY c.id DESC LIMIT 1",
-			  device_id, out);
+			  device_id, out, err, errlen);
 }
 
-int ca_ledger_get_serial(struct ca_ledger *l, const char *serial, struct ca_record *out)
+int ca_ledger_get_serial(struct ca_ledger *l, const char *serial, struct ca_record *out,
+			 char *err, size_t errlen)
 {
-	return record_get(l, RECORD_SELECT " WHERE c.serial = ?1", serial, out);
+	return record_get(l, RECORD_SELECT " WHERE c.serial = ?1", serial, out, err, errlen);
 }
 
 /* Whether a device exists: 1, 0, or a negative errno. */
-static int device_exists(struct ca_ledger *l, const char *device_id)
+static int device_exists(struct ca_ledger *l, const char *device_id, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
-	int rc, ret = ledger_prepare(l, "SELECT 1 FROM devices WHERE device_id = ?1", &st);
+	int rc, ret = ledger_prepare(l, "SELECT 1 FROM devices WHERE device_id = ?1", &st,
+				     err, errlen);
 
 	if (!ret)
 		ret = bind_text(st, 1, device_id);
 	if (!ret) {
 		rc = sqlite3_step(st);
-		ret = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : ledger_fail(l, "get");
+		ret = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : ledger_fail(l, "get", err,
+										   errlen);
 	}
 	sqlite3_finalize(st);
 	return ret;
 }
 
-static int device_insert(struct ca_ledger *l, const struct ca_record *r)
+static int device_insert(struct ca_ledger *l, const struct ca_record *r, char *err,
+			 size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
 	bool lost = r->state == CA_DEVICE_LOST;
 	int ret = ledger_prepare(l, "INSERT INTO devices (device_id, owner, grp, ownership, "
 				 "state, lost_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-				 &st);
+				 &st, err, errlen);
 
 	ret = ret ? ret : bind_text(st, 1, r->device_id);
 	ret = ret ? ret : bind_text(st, 2, r->owner);
@@ -504,19 +515,20 @@ static int device_insert(struct ca_ledger *l, const struct ca_record *r)
 		if (sqlite3_extended_errcode(l->db) == SQLITE_CONSTRAINT_PRIMARYKEY)
 			ret = -EEXIST;
 		else
-			ret = ledger_fail(l, "insert device");
+			ret = ledger_fail(l, "insert device", err, errlen);
 	}
 	sqlite3_finalize(st);
 	return ret;
 }
 
-static int cert_insert(struct ca_ledger *l, const struct ca_record *r)
+static int cert_insert(struct ca_ledger *l, const struct ca_record *r, char *err,
+		       size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
 	bool revoked = r->status == CA_STATUS_REVOKED;
 	int ret = ledger_prepare(l, "INSERT INTO certificates (device_id, serial, not_before, "
 				 "not_after, status, revoked_at, reason, created_at) VALUES "
-				 "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", &st);
+				 "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", &st, err, errlen);
 
 	ret = ret ? ret : bind_text(st, 1, r->device_id);
 	ret = ret ? ret : bind_text(st, 2, r->serial);
@@ -527,48 +539,49 @@ static int cert_insert(struct ca_ledger *l, const struct ca_record *r)
 	ret = ret ? ret : bind_text(st, 7, revoked ? ca_reason_name(r->reason) : NULL);
 	ret = ret ? ret : bind_int(st, 8, r->created_at);
 	if (!ret)
-		ret = stmt_run(l, st, "insert certificate");
+		ret = stmt_run(l, st, "insert certificate", err, errlen);
 	sqlite3_finalize(st);
 	return ret;
 }
 
 /* A savepoint makes the device and its first certificate one change even
  * outside a transaction: a duplicate serial leaves no device behind. */
-int ca_ledger_insert(struct ca_ledger *l, const struct ca_record *r)
+int ca_ledger_insert(struct ca_ledger *l, const struct ca_record *r, char *err, size_t errlen)
 {
-	int ret = ledger_exec(l, "SAVEPOINT insert_device");
+	int ret = ledger_exec(l, "SAVEPOINT insert_device", err, errlen);
 
 	if (ret)
 		return ret;
-	ret = device_insert(l, r);
+	ret = device_insert(l, r, err, errlen);
 	if (!ret)
-		ret = cert_insert(l, r);
+		ret = cert_insert(l, r, err, errlen);
 	if (ret)
-		ledger_exec(l, "ROLLBACK TO insert_device");
-	ledger_exec(l, "RELEASE insert_device");
+		ledger_exec(l, "ROLLBACK TO insert_device", NULL, 0);
+	ledger_exec(l, "RELEASE insert_device", NULL, 0);
 	return ret;
 }
 
-int ca_ledger_add_cert(struct ca_ledger *l, const struct ca_record *r)
+int ca_ledger_add_cert(struct ca_ledger *l, const struct ca_record *r, char *err,
+		       size_t errlen)
 {
-	int ret = device_exists(l, r->device_id);
+	int ret = device_exists(l, r->device_id, err, errlen);
 
 	if (ret == 0)
 		return -ENOENT;
-	return ret < 0 ? ret : cert_insert(l, r);
+	return ret < 0 ? ret : cert_insert(l, r, err, errlen);
 }
 
 /* Revokes the selected valid certificates of an existing device and
  * counts them; nothing selected is not an error here. */
 static int certs_revoke(struct ca_ledger *l, const char *device_id, const char *serial,
 			const char *except, int64_t when, enum ca_reason reason,
-			unsigned int *count)
+			unsigned int *count, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
 	int ret = ledger_prepare(l, "UPDATE certificates SET status = 'revoked', "
 				 "revoked_at = ?2, reason = ?3 WHERE device_id = ?1 AND "
 				 "status = 'valid' AND (?4 IS NULL OR serial = ?4) AND "
-				 "(?5 IS NULL OR serial <> ?5)", &st);
+				 "(?5 IS NULL OR serial <> ?5)", &st, err, errlen);
 
 	ret = ret ? ret : bind_text(st, 1, device_id);
 	ret = ret ? ret : bind_int(st, 2, when);
@@ -576,33 +589,38 @@ static int certs_revoke(struct ca_ledger *l, const char *device_id, const char *
 	ret = ret ? ret : bind_text(st, 4, serial);
 	ret = ret ? ret : bind_text(st, 5, except);
 	if (!ret)
-		ret = stmt_run(l, st, "revoke");
+		ret = stmt_run(l, st, "revoke", err, errlen);
 	if (!ret)
 		*count = (unsigned int)sqlite3_changes(l->db);
 	sqlite3_finalize(st);
 	return ret;
 }
 
-int ca_ledger_revoke(struct ca_ledger *l, const char *device_id, const char *serial,
-		     const char *except, int64_t when, enum ca_reason reason,
-		     unsigned int *count)
+/* -ENOENT unless the device exists and, when serial is given, has it. */
+static int revoke_target(struct ca_ledger *l, const char *device_id, const char *serial,
+			 char *err, size_t errlen)
 {
 	struct ca_record r;
-	unsigned int n = 0;
-	int ret = device_exists(l, device_id);
+	int ret = device_exists(l, device_id, err, errlen);
 
-	if (ret == 0)
-		return -ENOENT;
-	if (ret < 0)
+	if (ret <= 0)
+		return ret ? ret : -ENOENT;
+	if (!serial)
+		return 0;
+	ret = ca_ledger_get_serial(l, serial, &r, err, errlen);
+	return !ret && strcmp(r.device_id, device_id) != 0 ? -ENOENT : ret;
+}
+
+int ca_ledger_revoke(struct ca_ledger *l, const char *device_id, const char *serial,
+		     const char *except, int64_t when, enum ca_reason reason,
+		     unsigned int *count, char *err, size_t errlen)
+{
+	unsigned int n = 0;
+	int ret = revoke_target(l, device_id, serial, err, errlen);
+
+	if (ret)
 		return ret;
-	if (serial) {
-		ret = ca_ledger_get_serial(l, serial, &r);
-		if (!ret && strcmp(r.device_id, device_id) != 0)
-			ret = -ENOENT;
-		if (ret)
-			return ret;
-	}
-	ret = certs_revoke(l, device_id, serial, except, when, reason, &n);
+	ret = certs_revoke(l, device_id, serial, except, when, reason, &n, err, errlen);
 	if (!ret && n == 0)
 		ret = -EALREADY;
 	if (count)
@@ -611,32 +629,33 @@ int ca_ledger_revoke(struct ca_ledger *l, const char *device_id, const char *ser
 }
 
 int ca_ledger_mark_lost(struct ca_ledger *l, const char *device_id, int64_t when,
-			unsigned int *count)
+			unsigned int *count, char *err, size_t errlen)
 {
 	struct ca_record r;
 	sqlite3_stmt *st = NULL;
 	unsigned int n = 0;
-	int ret = ca_ledger_get(l, device_id, &r);
+	int ret = ca_ledger_get(l, device_id, &r, err, errlen);
 
 	if (!ret && r.state == CA_DEVICE_LOST)
 		ret = -EALREADY;
 	if (!ret)
 		ret = ledger_prepare(l, "UPDATE devices SET state = 'lost', lost_at = ?2 "
-				     "WHERE device_id = ?1", &st);
+				     "WHERE device_id = ?1", &st, err, errlen);
 	ret = ret ? ret : bind_text(st, 1, device_id);
 	ret = ret ? ret : bind_int(st, 2, when);
 	if (!ret)
-		ret = stmt_run(l, st, "lost");
+		ret = stmt_run(l, st, "lost", err, errlen);
 	sqlite3_finalize(st);
 	if (!ret)
-		ret = certs_revoke(l, device_id, NULL, NULL, when, CA_REASON_KEY_COMPROMISE, &n);
+		ret = certs_revoke(l, device_id, NULL, NULL, when, CA_REASON_KEY_COMPROMISE, &n,
+				   err, errlen);
 	if (count)
 		*count = n;
 	return ret;
 }
 
 int ca_ledger_foreach(struct ca_ledger *l, enum ca_ledger_filter filter,
-		      ca_ledger_cb cb, void *ctx)
+		      ca_ledger_cb cb, void *ctx, char *err, size_t errlen)
 {
 	static const char *const sql[] = {
 		[CA_LEDGER_ALL] = RECORD_SELECT " ORDER BY d.rowid, c.id",
@@ -645,77 +664,81 @@ int ca_ledger_foreach(struct ca_ledger *l, enum ca_ledger_filter filter,
 	};
 	struct ca_record r;
 	sqlite3_stmt *st = NULL;
-	int rc = SQLITE_DONE, ret = ledger_prepare(l, sql[filter], &st);
+	int rc = SQLITE_DONE, ret = ledger_prepare(l, sql[filter], &st, err, errlen);
 
 	while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		ret = row_read(l, st, &r);
+		ret = row_read(l, st, &r, err, errlen);
 		if (!ret)
 			ret = cb(&r, ctx);
 	}
 	if (!ret && rc != SQLITE_DONE)
-		ret = ledger_fail(l, "list");
+		ret = ledger_fail(l, "list", err, errlen);
 	sqlite3_finalize(st);
 	return ret;
 }
 
-int ca_ledger_crl_number_next(struct ca_ledger *l, uint64_t above, uint64_t *out)
+/* The new number, from a statement that sets it and returns it. */
+static int crl_number_step(struct ca_ledger *l, sqlite3_stmt *st, sqlite3_int64 *v,
+			   char *err, size_t errlen)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW) {
+		*v = sqlite3_column_int64(st, 0);
+		return stmt_run(l, st, "crl_number", err, errlen);
+	}
+	return rc == SQLITE_DONE ? 0 : ledger_fail(l, "crl_number", err, errlen);
+}
+
+int ca_ledger_crl_number_next(struct ca_ledger *l, uint64_t above, uint64_t *out,
+			      char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
-	int ret = ledger_prepare(l, "UPDATE meta SET value = MAX(value, ?1) + 1 "
-				 "WHERE key = 'crl_number' RETURNING value", &st);
 	sqlite3_int64 v = 0;
-	int rc;
+	int ret = ledger_prepare(l, "UPDATE meta SET value = MAX(value, ?1) + 1 "
+				 "WHERE key = 'crl_number' RETURNING value", &st, err, errlen);
 
 	if (!ret && above >= INT64_MAX)
 		ret = -ERANGE;
 	if (!ret)
 		ret = bind_int(st, 1, (int64_t)above);
-	if (ret) {
-		sqlite3_finalize(st);
-		return ret;
-	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		v = sqlite3_column_int64(st, 0);
-		ret = stmt_run(l, st, "crl_number");
-	} else if (rc != SQLITE_DONE) {
-		ret = ledger_fail(l, "crl_number");
-	}
-	if (!ret && v <= 0) {
-		ca_error("ledger %s: missing or bad CRL number", l->path);
-		ret = -EBADMSG;
-	}
+	if (!ret)
+		ret = crl_number_step(l, st, &v, err, errlen);
+	if (!ret && v <= 0)
+		ret = ca_err(err, errlen, -EBADMSG, "ledger %s: missing or bad CRL number",
+			     l->path);
 	if (!ret)
 		*out = (uint64_t)v;
 	sqlite3_finalize(st);
 	return ret;
 }
 
-/* Both checks print what they find: one row per problem. */
-static int pragma_check(struct ca_ledger *l, const char *sql, const char *good)
+/* The first row of a check that is not good is the problem found. */
+static int pragma_check(struct ca_ledger *l, const char *sql, const char *good,
+			char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
 	const unsigned char *t;
-	int rc, ret = ledger_prepare(l, sql, &st);
+	int rc, ret = ledger_prepare(l, sql, &st, err, errlen);
 
 	while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		t = sqlite3_column_text(st, 0);
 		if (good && t && strcmp((const char *)t, good) == 0)
 			continue;
-		ca_error("ledger %s: %s: %.200s", l->path, sql, t ? (const char *)t : "?");
-		ret = -EBADMSG;
+		ret = ca_err(err, errlen, -EBADMSG, "ledger %s: %s: %.200s", l->path, sql,
+			     t ? (const char *)t : "?");
 	}
 	if (!ret && rc != SQLITE_DONE)
-		ret = ledger_fail(l, sql);
+		ret = ledger_fail(l, sql, err, errlen);
 	sqlite3_finalize(st);
 	return ret;
 }
 
-int ca_ledger_check(struct ca_ledger *l)
+int ca_ledger_check(struct ca_ledger *l, char *err, size_t errlen)
 {
-	int ret = pragma_check(l, "PRAGMA integrity_check", "ok");
+	int ret = pragma_check(l, "PRAGMA integrity_check", "ok", err, errlen);
 
-	return ret ? ret : pragma_check(l, "PRAGMA foreign_key_check", NULL);
+	return ret ? ret : pragma_check(l, "PRAGMA foreign_key_check", NULL, err, errlen);
 }
 
 /* ------------------------------------------------------------------ */

@@ -10,10 +10,11 @@
  * so that concurrent postern-ca runs neither lose an entry nor issue a device
  * id twice.
  *
- * Functions return 0 or a negative errno. SQLite failures are printed once
- * (ca_error); the outcomes a caller words itself (-ENOENT for an unknown
- * device or serial, -EEXIST for a duplicate, -EALREADY for a second
- * revocation or loss) are returned silently.
+ * Functions return 0 or a negative errno. An SQLite failure is put in err
+ * as one line naming the ledger and the step (certs/error.h); the outcomes
+ * a caller words itself (-ENOENT for an unknown device or serial, -EEXIST
+ * for a duplicate, -EALREADY for a second revocation or loss) leave err
+ * untouched.
  */
 #ifndef POSTERN_CA_LEDGER_H
 #define POSTERN_CA_LEDGER_H
@@ -21,6 +22,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "certs/error.h"
 #include "certs/model.h"
 
 /* Version 1 had one row per device (its only certificate); version 2
@@ -70,36 +72,42 @@ enum ca_ledger_filter {
 	CA_LEDGER_REVOKED,
 };
 
-/* Called once per record; a non-zero return stops the walk and is returned. */
+/* Called once per record; a non-zero return stops the walk and is
+ * returned (the callback words its own failure). */
 typedef int (*ca_ledger_cb)(const struct ca_record *r, void *ctx);
 
 /* Creates a new ledger file (0600, WAL mode, schema); -EEXIST (silent) when
  * path exists. */
-int ca_ledger_create(const char *path, struct ca_ledger **out);
+int ca_ledger_create(const char *path, struct ca_ledger **out, char *err, size_t errlen);
 /* Opens an existing ledger read-write, checks its schema version and
  * migrates a version 1 ledger. */
-int ca_ledger_open(const char *path, struct ca_ledger **out);
+int ca_ledger_open(const char *path, struct ca_ledger **out, char *err, size_t errlen);
 void ca_ledger_free(struct ca_ledger *l);
 
 /* BEGIN IMMEDIATE: takes the write lock now, waiting up to the busy
  * timeout, so that what a later check sees still holds at the write. */
-int ca_ledger_begin(struct ca_ledger *l);
-int ca_ledger_commit(struct ca_ledger *l);
-/* Rolls back the open transaction, if any. */
+int ca_ledger_begin(struct ca_ledger *l, char *err, size_t errlen);
+int ca_ledger_commit(struct ca_ledger *l, char *err, size_t errlen);
+/* Rolls back the open transaction, if any. Called after a failure, it has
+ * no words of its own: a rollback that fails is done by SQLite when the
+ * ledger is closed. */
 void ca_ledger_rollback(struct ca_ledger *l);
 
 /* The device's current (newest) certificate; -ENOENT when there is no such
  * device. */
-int ca_ledger_get(struct ca_ledger *l, const char *device_id, struct ca_record *out);
+int ca_ledger_get(struct ca_ledger *l, const char *device_id, struct ca_record *out,
+		  char *err, size_t errlen);
 /* The certificate with this serial; -ENOENT when there is none. */
-int ca_ledger_get_serial(struct ca_ledger *l, const char *serial, struct ca_record *out);
+int ca_ledger_get_serial(struct ca_ledger *l, const char *serial, struct ca_record *out,
+			 char *err, size_t errlen);
 /* A new device and its first certificate; -EEXIST when the device id is
  * taken. A serial is unique too: a second use is an error (-EIO). */
-int ca_ledger_insert(struct ca_ledger *l, const struct ca_record *r);
+int ca_ledger_insert(struct ca_ledger *l, const struct ca_record *r, char *err, size_t errlen);
 /* Another certificate (r's serial, validity, created_at) for the existing
  * device r->device_id, which becomes its current one; -ENOENT when there
  * is no such device. */
-int ca_ledger_add_cert(struct ca_ledger *l, const struct ca_record *r);
+int ca_ledger_add_cert(struct ca_ledger *l, const struct ca_record *r, char *err,
+		       size_t errlen);
 /*
  * Revokes the device's valid certificates: only the one with serial when
  * serial is given, all but the one with except when except is given, else
@@ -109,25 +117,26 @@ int ca_ledger_add_cert(struct ca_ledger *l, const struct ca_record *r);
  */
 int ca_ledger_revoke(struct ca_ledger *l, const char *device_id, const char *serial,
 		     const char *except, int64_t when, enum ca_reason reason,
-		     unsigned int *count);
+		     unsigned int *count, char *err, size_t errlen);
 /* Marks the device lost and revokes its valid certificates for
  * keyCompromise; -ENOENT, or -EALREADY when it already is lost. */
 int ca_ledger_mark_lost(struct ca_ledger *l, const char *device_id, int64_t when,
-			unsigned int *count);
+			unsigned int *count, char *err, size_t errlen);
 /* Walks the records device by device (in the order the devices were
  * issued), each device's certificates oldest first. */
 int ca_ledger_foreach(struct ca_ledger *l, enum ca_ledger_filter filter,
-		      ca_ledger_cb cb, void *ctx);
+		      ca_ledger_cb cb, void *ctx, char *err, size_t errlen);
 /*
  * Sets the stored CRL number to one more than the larger of itself and
  * above, and returns it. above is the number of the CRL file on disk: a run
  * killed after it wrote its CRL but before its commit has used that number
  * already, and a gateway refuses a second, different CRL under one number.
  */
-int ca_ledger_crl_number_next(struct ca_ledger *l, uint64_t above, uint64_t *out);
-/* SQLite's integrity and foreign key checks; -EBADMSG (printed) when they
- * find a problem. */
-int ca_ledger_check(struct ca_ledger *l);
+int ca_ledger_crl_number_next(struct ca_ledger *l, uint64_t above, uint64_t *out,
+			      char *err, size_t errlen);
+/* SQLite's integrity and foreign key checks; -EBADMSG, with the first
+ * problem they find in err, when they find one. */
+int ca_ledger_check(struct ca_ledger *l, char *err, size_t errlen);
 
 /* "valid", "revoked", "lost" (its device is), or "expired" for a valid
  * one past its not-after. */

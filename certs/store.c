@@ -412,13 +412,13 @@ static int sweep_one(struct sweep *sw, const char *name, char *err, size_t errle
 	if (ret)
 		return ret;
 	from = is_key ? staged.key : staged.crt;
-	ret = ca_ledger_get_serial(sw->l, serial, &rec);
+	ret = ca_ledger_get_serial(sw->l, serial, &rec, err, errlen);
 	if (ret == -ENOENT || (!ret && strcmp(rec.device_id, id) != 0)) {
 		sweep_tell(sw, CA_SWEEP_REMOVED, from, serial, file_remove(from));
 		return 0;
 	}
 	if (!ret)
-		ret = ca_ledger_get(sw->l, id, &cur);
+		ret = ca_ledger_get(sw->l, id, &cur, err, errlen);
 	if (!ret)
 		ret = sweep_finish(sw, id, serial, from, is_key, strcmp(cur.serial, serial) == 0,
 				   err, errlen);

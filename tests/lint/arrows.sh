@@ -9,6 +9,7 @@
 #            and the folders below it (tests/ may include anything);
 # libraries  a folder includes the headers of the libraries its layer calls
 #            only (common: libc and OpenSSL);
+# prints     certs/ library code writes to neither stdout nor stderr;
 # links      no program holds code of a folder it must not use (its objects'
 #            global symbols, read with nm: no certs code in posternd, no agent
 #            collector either, no gateway code in postern-ca or
@@ -151,7 +152,27 @@ no_library() {
 	fi
 }
 
+# no_printing FOLDER: its library objects name neither standard stream nor
+# a function that writes to one (CONTRIBUTING, "Errors": library code never
+# prints; the words go into the caller's err buffer).
+PRINTERS="stdout|stderr|printf|__printf_chk|vprintf|__vprintf_chk|puts|putchar|perror"
+no_printing() {
+	local src obj bad=""
+
+	for src in $(folder_sources "$1"); do
+		obj=$BUILD/obj/${src%.c}.o
+		[ -f "$obj" ] || continue
+		nm --undefined-only "$obj" | awk '{print $2}' | grep -qxE "$PRINTERS" && bad="$bad $src"
+	done
+	if [ -n "$bad" ]; then
+		not_ok "prints: library code that prints:$bad"
+	else
+		ok "prints: $1/ library code never prints"
+	fi
+}
+
 check_links() {
+	no_printing certs
 	no_code posternd "certs/ code" $(folder_sources certs)
 	no_code posternd "posture agent code ($AGENT)" $AGENT
 	no_library posternd libsqlite3

@@ -3,11 +3,12 @@
  * Unit tests of the certs module: the operator input parsers, the device
  * ledger (insert, duplicate, revoke, renewals, lost devices, list, CRL
  * number, the migration of a schema version 1 file), the device files and
- * the sweep after a killed run, PKCS#12 bundles and password files, and the
- * certificates and CRLs ca.c builds, checked the way the gateway will read
- * them: SAN URIs, the owner's name, key usages, the validity window and an
- * OpenSSL chain check with the CRL. Files go to a fresh mktemp directory
- * that is removed at the end.
+ * the sweep after a killed run, PKCS#12 bundles and password files, the
+ * certificates and CRLs cert.c and crl.c build, checked the way the gateway
+ * will read them (SAN URIs, the owner's name, key usages, the validity
+ * window and an OpenSSL chain check with the CRL), and the words a failure
+ * puts in the caller's buffer. Files go to a fresh mktemp directory that is
+ * removed at the end.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -97,7 +98,7 @@ static struct ca_ledger *ledger_make(const char *name)
 	char path[512];
 
 	tmp_path(path, sizeof(path), name);
-	CHECK_EQ_INT(ca_ledger_create(path, &l), 0);
+	CHECK_EQ_INT(ca_ledger_create(path, &l, ERRBUF), 0);
 	return l;
 }
 
@@ -252,15 +253,15 @@ static void test_ledger_insert_get(void)
 	char path[512];
 	struct stat st;
 
-	CHECK_EQ_INT(ca_ledger_insert(l, &in), 0);
-	CHECK_EQ_INT(ca_ledger_get(l, "tablet-7", &out), 0);
+	CHECK_EQ_INT(ca_ledger_insert(l, &in, ERRBUF), 0);
+	CHECK_EQ_INT(ca_ledger_get(l, "tablet-7", &out, ERRBUF), 0);
 	CHECK_EQ_STR(out.owner, in.owner);
 	CHECK_EQ_STR(out.group, "field");
 	CHECK_EQ_STR(out.serial, "0A1B");
 	CHECK_EQ_INT(out.ownership, CM_OWNERSHIP_BYOD);
 	CHECK_EQ_INT(out.status, CA_STATUS_VALID);
 	CHECK_EQ_INT(out.not_after, 2000000000);
-	CHECK_EQ_INT(ca_ledger_get(l, "nobody", &out), -ENOENT);
+	CHECK_EQ_INT(ca_ledger_get(l, "nobody", &out, ERRBUF), -ENOENT);
 	ca_ledger_free(l);
 
 	/* Reopened, the row is there; the file is the owner's alone. */
@@ -268,9 +269,9 @@ static void test_ledger_insert_get(void)
 	CHECK_EQ_INT(stat(path, &st), 0);
 	CHECK_EQ_INT(st.st_mode & 0777, 0600);
 	l = NULL;
-	CHECK_EQ_INT(ca_ledger_open(path, &l), 0);
-	CHECK_EQ_INT(ca_ledger_get(l, "tablet-7", &out), 0);
-	CHECK_EQ_INT(ca_ledger_create(path, &l) == -EEXIST, 1);
+	CHECK_EQ_INT(ca_ledger_open(path, &l, ERRBUF), 0);
+	CHECK_EQ_INT(ca_ledger_get(l, "tablet-7", &out, ERRBUF), 0);
+	CHECK_EQ_INT(ca_ledger_create(path, &l, ERRBUF) == -EEXIST, 1);
 	ca_ledger_free(l);
 	ca_ledger_free(NULL);
 }
@@ -281,12 +282,12 @@ static void test_ledger_duplicate(void)
 	struct ca_record a = device_record("dup", "01"), b = device_record("dup", "02");
 	struct ca_record c = device_record("other", "01");
 
-	CHECK_EQ_INT(ca_ledger_begin(l), 0);
-	CHECK_EQ_INT(ca_ledger_insert(l, &a), 0);
-	CHECK_EQ_INT(ca_ledger_insert(l, &b), -EEXIST);
-	CHECK_EQ_INT(ca_ledger_commit(l), 0);
+	CHECK_EQ_INT(ca_ledger_begin(l, ERRBUF), 0);
+	CHECK_EQ_INT(ca_ledger_insert(l, &a, ERRBUF), 0);
+	CHECK_EQ_INT(ca_ledger_insert(l, &b, ERRBUF), -EEXIST);
+	CHECK_EQ_INT(ca_ledger_commit(l, ERRBUF), 0);
 	/* A serial is unique too: that is an error, not a duplicate id. */
-	CHECK(ca_ledger_insert(l, &c) < 0);
+	CHECK(ca_ledger_insert(l, &c, ERRBUF) < 0);
 	ca_ledger_free(l);
 }
 
@@ -295,22 +296,22 @@ static void test_ledger_revoke(void)
 	struct ca_ledger *l = ledger_make("revoke.db");
 	struct ca_record d = device_record("lost-phone", "7F"), out;
 
-	CHECK_EQ_INT(ca_ledger_insert(l, &d), 0);
-	CHECK_EQ_INT(ca_ledger_revoke(l, "lost-phone", NULL, NULL, 1700000000, CA_REASON_KEY_COMPROMISE, NULL), 0);
-	CHECK_EQ_INT(ca_ledger_get(l, "lost-phone", &out), 0);
+	CHECK_EQ_INT(ca_ledger_insert(l, &d, ERRBUF), 0);
+	CHECK_EQ_INT(ca_ledger_revoke(l, "lost-phone", NULL, NULL, 1700000000, CA_REASON_KEY_COMPROMISE, NULL, ERRBUF), 0);
+	CHECK_EQ_INT(ca_ledger_get(l, "lost-phone", &out, ERRBUF), 0);
 	CHECK_EQ_INT(out.status, CA_STATUS_REVOKED);
 	CHECK_EQ_INT(out.revoked_at, 1700000000);
 	CHECK_EQ_INT(out.reason, CA_REASON_KEY_COMPROMISE);
 	CHECK_EQ_STR(ca_record_status(&out, 0), "revoked");
-	CHECK_EQ_INT(ca_ledger_revoke(l, "lost-phone", NULL, NULL, 1700000001, CA_REASON_SUPERSEDED, NULL), -EALREADY);
-	CHECK_EQ_INT(ca_ledger_revoke(l, "ghost", NULL, NULL, 1700000000, CA_REASON_UNSPECIFIED, NULL), -ENOENT);
+	CHECK_EQ_INT(ca_ledger_revoke(l, "lost-phone", NULL, NULL, 1700000001, CA_REASON_SUPERSEDED, NULL, ERRBUF), -EALREADY);
+	CHECK_EQ_INT(ca_ledger_revoke(l, "ghost", NULL, NULL, 1700000000, CA_REASON_UNSPECIFIED, NULL, ERRBUF), -ENOENT);
 	/* A rolled-back revocation leaves the device valid. */
 	d = device_record("kept", "80");
-	CHECK_EQ_INT(ca_ledger_insert(l, &d), 0);
-	CHECK_EQ_INT(ca_ledger_begin(l), 0);
-	CHECK_EQ_INT(ca_ledger_revoke(l, "kept", NULL, NULL, 1, CA_REASON_UNSPECIFIED, NULL), 0);
+	CHECK_EQ_INT(ca_ledger_insert(l, &d, ERRBUF), 0);
+	CHECK_EQ_INT(ca_ledger_begin(l, ERRBUF), 0);
+	CHECK_EQ_INT(ca_ledger_revoke(l, "kept", NULL, NULL, 1, CA_REASON_UNSPECIFIED, NULL, ERRBUF), 0);
 	ca_ledger_rollback(l);
-	CHECK_EQ_INT(ca_ledger_get(l, "kept", &out), 0);
+	CHECK_EQ_INT(ca_ledger_get(l, "kept", &out, ERRBUF), 0);
 	CHECK_EQ_INT(out.status, CA_STATUS_VALID);
 	ca_ledger_free(l);
 }
@@ -346,14 +347,14 @@ static void test_ledger_list(void)
 	for (i = 0; i < 3; i++) {
 		snprintf(serial, sizeof(serial), "0%zu", i + 1);
 		d = device_record(ids[i], serial);
-		CHECK_EQ_INT(ca_ledger_insert(l, &d), 0);
+		CHECK_EQ_INT(ca_ledger_insert(l, &d, ERRBUF), 0);
 	}
-	CHECK_EQ_INT(ca_ledger_revoke(l, "a-first", NULL, NULL, 5, CA_REASON_SUPERSEDED, NULL), 0);
-	CHECK_EQ_INT(ca_ledger_foreach(l, CA_LEDGER_ALL, collect_id, &all), 0);
+	CHECK_EQ_INT(ca_ledger_revoke(l, "a-first", NULL, NULL, 5, CA_REASON_SUPERSEDED, NULL, ERRBUF), 0);
+	CHECK_EQ_INT(ca_ledger_foreach(l, CA_LEDGER_ALL, collect_id, &all, ERRBUF), 0);
 	CHECK_EQ_STR(all.ids, "b-second,a-first,c-third");	/* issue order */
-	CHECK_EQ_INT(ca_ledger_foreach(l, CA_LEDGER_REVOKED, collect_id, &revoked), 0);
+	CHECK_EQ_INT(ca_ledger_foreach(l, CA_LEDGER_REVOKED, collect_id, &revoked, ERRBUF), 0);
 	CHECK_EQ_STR(revoked.ids, "a-first");
-	CHECK_EQ_INT(ca_ledger_foreach(l, CA_LEDGER_ALL, stop_early, NULL), -ECANCELED);
+	CHECK_EQ_INT(ca_ledger_foreach(l, CA_LEDGER_ALL, stop_early, NULL, ERRBUF), -ECANCELED);
 	/* Expired is computed from not-after, inclusive. */
 	d.not_after = 100;
 	CHECK_EQ_STR(ca_record_status(&d, 100), "valid");
@@ -367,27 +368,27 @@ static void test_ledger_crl_number(void)
 	uint64_t n = 0;
 	char path[512];
 
-	CHECK_EQ_INT(ca_ledger_crl_number_next(l, 0, &n), 0);
+	CHECK_EQ_INT(ca_ledger_crl_number_next(l, 0, &n, ERRBUF), 0);
 	CHECK_EQ_INT(n, 1);
-	CHECK_EQ_INT(ca_ledger_crl_number_next(l, 0, &n), 0);
+	CHECK_EQ_INT(ca_ledger_crl_number_next(l, 0, &n, ERRBUF), 0);
 	CHECK_EQ_INT(n, 2);
-	CHECK_EQ_INT(ca_ledger_begin(l), 0);
-	CHECK_EQ_INT(ca_ledger_crl_number_next(l, 0, &n), 0);
+	CHECK_EQ_INT(ca_ledger_begin(l, ERRBUF), 0);
+	CHECK_EQ_INT(ca_ledger_crl_number_next(l, 0, &n, ERRBUF), 0);
 	CHECK_EQ_INT(n, 3);
 	ca_ledger_rollback(l);		/* a failed CRL run gives its number back */
 	ca_ledger_free(l);
 	tmp_path(path, sizeof(path), "crlnum.db");
 	l = NULL;
-	CHECK_EQ_INT(ca_ledger_open(path, &l), 0);
-	CHECK_EQ_INT(ca_ledger_crl_number_next(l, 0, &n), 0);
+	CHECK_EQ_INT(ca_ledger_open(path, &l, ERRBUF), 0);
+	CHECK_EQ_INT(ca_ledger_crl_number_next(l, 0, &n, ERRBUF), 0);
 	CHECK_EQ_INT(n, 3);
 	/* A CRL on disk numbered above the ledger (its run wrote it, then died
 	 * before the commit): the next number is above both, never reused. */
-	CHECK_EQ_INT(ca_ledger_crl_number_next(l, 9, &n), 0);
+	CHECK_EQ_INT(ca_ledger_crl_number_next(l, 9, &n, ERRBUF), 0);
 	CHECK_EQ_INT(n, 10);
-	CHECK_EQ_INT(ca_ledger_crl_number_next(l, 4, &n), 0);
+	CHECK_EQ_INT(ca_ledger_crl_number_next(l, 4, &n, ERRBUF), 0);
 	CHECK_EQ_INT(n, 11);
-	CHECK_EQ_INT(ca_ledger_crl_number_next(l, INT64_MAX, &n), -ERANGE);
+	CHECK_EQ_INT(ca_ledger_crl_number_next(l, INT64_MAX, &n, ERRBUF), -ERANGE);
 	ca_ledger_free(l);
 }
 
@@ -422,7 +423,8 @@ static void test_ledger_not_a_ledger(void)
 	FILE *f;
 
 	tmp_path(path, sizeof(path), "missing.db");
-	CHECK_EQ_INT(ca_ledger_open(path, &l), -ENOENT);
+	CHECK_EQ_INT(ca_ledger_open(path, &l, ERRBUF), -ENOENT);
+	CHECK(strstr(why, "cannot open ledger ") && strstr(why, "/missing.db: No such file"));
 	tmp_path(path, sizeof(path), "junk.db");
 	f = fopen(path, "w");
 	CHECK(f != NULL);
@@ -430,7 +432,7 @@ static void test_ledger_not_a_ledger(void)
 		fputs("this is not a database, it is only text, long enough to matter\n", f);
 		fclose(f);
 	}
-	CHECK(ca_ledger_open(path, &l) < 0);
+	CHECK(ca_ledger_open(path, &l, ERRBUF) < 0);
 	CHECK(l == NULL);
 }
 
@@ -762,46 +764,46 @@ static void test_ledger_renewal(void)
 	struct collect all = { "", 0 };
 	unsigned int n = 99;
 
-	CHECK_EQ_INT(ca_ledger_insert(l, &d), 0);
+	CHECK_EQ_INT(ca_ledger_insert(l, &d, ERRBUF), 0);
 	d = device_record("other", "0F");
-	CHECK_EQ_INT(ca_ledger_insert(l, &d), 0);
+	CHECK_EQ_INT(ca_ledger_insert(l, &d, ERRBUF), 0);
 	d = device_record("laptop", "02");
 	d.not_after = 2100000000;
 	snprintf(d.owner, sizeof(d.owner), "ignored: the device keeps its owner");
-	CHECK_EQ_INT(ca_ledger_add_cert(l, &d), 0);
-	CHECK_EQ_INT(ca_ledger_get(l, "laptop", &out), 0);	/* the newest */
+	CHECK_EQ_INT(ca_ledger_add_cert(l, &d, ERRBUF), 0);
+	CHECK_EQ_INT(ca_ledger_get(l, "laptop", &out, ERRBUF), 0);	/* the newest */
 	CHECK_EQ_STR(out.serial, "02");
 	CHECK_EQ_INT(out.not_after, 2100000000);
 	CHECK_EQ_STR(out.owner, "Zo\xc3\xab \"Z\" Owner");
-	CHECK_EQ_INT(ca_ledger_get_serial(l, "01", &out), 0);
+	CHECK_EQ_INT(ca_ledger_get_serial(l, "01", &out, ERRBUF), 0);
 	CHECK_EQ_STR(out.device_id, "laptop");
-	CHECK_EQ_INT(ca_ledger_get_serial(l, "77", &out), -ENOENT);
+	CHECK_EQ_INT(ca_ledger_get_serial(l, "77", &out, ERRBUF), -ENOENT);
 	/* Device by device, oldest first. */
-	CHECK_EQ_INT(ca_ledger_foreach(l, CA_LEDGER_ALL, collect_id, &all), 0);
+	CHECK_EQ_INT(ca_ledger_foreach(l, CA_LEDGER_ALL, collect_id, &all, ERRBUF), 0);
 	CHECK_EQ_STR(all.ids, "laptop,laptop,other");
 	d = device_record("ghost", "03");
-	CHECK_EQ_INT(ca_ledger_add_cert(l, &d), -ENOENT);
+	CHECK_EQ_INT(ca_ledger_add_cert(l, &d, ERRBUF), -ENOENT);
 	d = device_record("laptop", "0F");	/* another device's serial */
-	CHECK(ca_ledger_add_cert(l, &d) < 0);
+	CHECK(ca_ledger_add_cert(l, &d, ERRBUF) < 0);
 	/* Revoke all but the new one; then that one by serial. */
-	CHECK_EQ_INT(ca_ledger_revoke(l, "laptop", NULL, "02", 50, CA_REASON_SUPERSEDED, &n), 0);
+	CHECK_EQ_INT(ca_ledger_revoke(l, "laptop", NULL, "02", 50, CA_REASON_SUPERSEDED, &n, ERRBUF), 0);
 	CHECK_EQ_INT(n, 1);
-	CHECK_EQ_INT(ca_ledger_get_serial(l, "01", &out), 0);
+	CHECK_EQ_INT(ca_ledger_get_serial(l, "01", &out, ERRBUF), 0);
 	CHECK_EQ_STR(ca_record_status(&out, 0), "revoked");
 	CHECK_EQ_INT(out.reason, CA_REASON_SUPERSEDED);
-	CHECK_EQ_INT(ca_ledger_get(l, "laptop", &out), 0);
+	CHECK_EQ_INT(ca_ledger_get(l, "laptop", &out, ERRBUF), 0);
 	CHECK_EQ_STR(ca_record_status(&out, 0), "valid");
-	CHECK_EQ_INT(ca_ledger_revoke(l, "laptop", "0F", NULL, 60, CA_REASON_UNSPECIFIED, &n),
+	CHECK_EQ_INT(ca_ledger_revoke(l, "laptop", "0F", NULL, 60, CA_REASON_UNSPECIFIED, &n, ERRBUF),
 		     -ENOENT);	/* not this device's */
-	CHECK_EQ_INT(ca_ledger_revoke(l, "laptop", "01", NULL, 60, CA_REASON_UNSPECIFIED, &n),
+	CHECK_EQ_INT(ca_ledger_revoke(l, "laptop", "01", NULL, 60, CA_REASON_UNSPECIFIED, &n, ERRBUF),
 		     -EALREADY);
-	CHECK_EQ_INT(ca_ledger_revoke(l, "laptop", "02", NULL, 60, CA_REASON_UNSPECIFIED, &n), 0);
-	CHECK_EQ_INT(ca_ledger_revoke(l, "laptop", NULL, NULL, 70, CA_REASON_UNSPECIFIED, &n),
+	CHECK_EQ_INT(ca_ledger_revoke(l, "laptop", "02", NULL, 60, CA_REASON_UNSPECIFIED, &n, ERRBUF), 0);
+	CHECK_EQ_INT(ca_ledger_revoke(l, "laptop", NULL, NULL, 70, CA_REASON_UNSPECIFIED, &n, ERRBUF),
 		     -EALREADY);
 	CHECK_EQ_INT(n, 0);
-	CHECK_EQ_INT(ca_ledger_get(l, "other", &out), 0);
+	CHECK_EQ_INT(ca_ledger_get(l, "other", &out, ERRBUF), 0);
 	CHECK_EQ_STR(ca_record_status(&out, 0), "valid");	/* untouched */
-	CHECK_EQ_INT(ca_ledger_check(l), 0);
+	CHECK_EQ_INT(ca_ledger_check(l, ERRBUF), 0);
 	ca_ledger_free(l);
 }
 
@@ -812,34 +814,34 @@ static void test_ledger_lost(void)
 	struct collect revoked = { "", 0 };
 	unsigned int n = 0;
 
-	CHECK_EQ_INT(ca_ledger_insert(l, &d), 0);
+	CHECK_EQ_INT(ca_ledger_insert(l, &d, ERRBUF), 0);
 	d = device_record("phone", "0B");
-	CHECK_EQ_INT(ca_ledger_add_cert(l, &d), 0);
+	CHECK_EQ_INT(ca_ledger_add_cert(l, &d, ERRBUF), 0);
 	d = device_record("phone", "0C");
-	CHECK_EQ_INT(ca_ledger_add_cert(l, &d), 0);
-	CHECK_EQ_INT(ca_ledger_revoke(l, "phone", "0A", NULL, 10, CA_REASON_SUPERSEDED, NULL), 0);
-	CHECK_EQ_INT(ca_ledger_mark_lost(l, "phone", 1800000000, &n), 0);
+	CHECK_EQ_INT(ca_ledger_add_cert(l, &d, ERRBUF), 0);
+	CHECK_EQ_INT(ca_ledger_revoke(l, "phone", "0A", NULL, 10, CA_REASON_SUPERSEDED, NULL, ERRBUF), 0);
+	CHECK_EQ_INT(ca_ledger_mark_lost(l, "phone", 1800000000, &n, ERRBUF), 0);
 	CHECK_EQ_INT(n, 2);		/* the two that were still valid */
-	CHECK_EQ_INT(ca_ledger_get(l, "phone", &out), 0);
+	CHECK_EQ_INT(ca_ledger_get(l, "phone", &out, ERRBUF), 0);
 	CHECK_EQ_INT(out.state, CA_DEVICE_LOST);
 	CHECK_EQ_INT(out.lost_at, 1800000000);
 	CHECK_EQ_INT(out.status, CA_STATUS_REVOKED);
 	CHECK_EQ_INT(out.reason, CA_REASON_KEY_COMPROMISE);
 	CHECK_EQ_INT(out.revoked_at, 1800000000);
 	CHECK_EQ_STR(ca_record_status(&out, 0), "lost");
-	CHECK_EQ_INT(ca_ledger_get_serial(l, "0A", &out), 0);
+	CHECK_EQ_INT(ca_ledger_get_serial(l, "0A", &out, ERRBUF), 0);
 	CHECK_EQ_INT(out.reason, CA_REASON_SUPERSEDED);		/* kept */
-	CHECK_EQ_INT(ca_ledger_foreach(l, CA_LEDGER_REVOKED, collect_id, &revoked), 0);
+	CHECK_EQ_INT(ca_ledger_foreach(l, CA_LEDGER_REVOKED, collect_id, &revoked, ERRBUF), 0);
 	CHECK_EQ_STR(revoked.ids, "phone,phone,phone");		/* all on the CRL */
-	CHECK_EQ_INT(ca_ledger_mark_lost(l, "phone", 1800000001, &n), -EALREADY);
-	CHECK_EQ_INT(ca_ledger_mark_lost(l, "ghost", 1800000001, &n), -ENOENT);
+	CHECK_EQ_INT(ca_ledger_mark_lost(l, "phone", 1800000001, &n, ERRBUF), -EALREADY);
+	CHECK_EQ_INT(ca_ledger_mark_lost(l, "ghost", 1800000001, &n, ERRBUF), -ENOENT);
 	/* A lost device rolled back is not lost. */
 	d = device_record("tablet", "0D");
-	CHECK_EQ_INT(ca_ledger_insert(l, &d), 0);
-	CHECK_EQ_INT(ca_ledger_begin(l), 0);
-	CHECK_EQ_INT(ca_ledger_mark_lost(l, "tablet", 5, NULL), 0);
+	CHECK_EQ_INT(ca_ledger_insert(l, &d, ERRBUF), 0);
+	CHECK_EQ_INT(ca_ledger_begin(l, ERRBUF), 0);
+	CHECK_EQ_INT(ca_ledger_mark_lost(l, "tablet", 5, NULL, ERRBUF), 0);
 	ca_ledger_rollback(l);
-	CHECK_EQ_INT(ca_ledger_get(l, "tablet", &out), 0);
+	CHECK_EQ_INT(ca_ledger_get(l, "tablet", &out, ERRBUF), 0);
 	CHECK_EQ_STR(ca_record_status(&out, 0), "valid");
 	ca_ledger_free(l);
 }
@@ -902,40 +904,41 @@ static void test_ledger_migrate_v1(void)
 
 	CHECK_EQ_INT(sql_file("v1.db", v1_schema), SQLITE_OK);
 	tmp_path(path, sizeof(path), "v1.db");
-	CHECK_EQ_INT(ca_ledger_open(path, &l), 0);
+	CHECK_EQ_INT(ca_ledger_open(path, &l, ERRBUF), 0);
 	if (!l)
 		return;
 	CHECK_EQ_INT(sql_value("v1.db", "SELECT value FROM meta WHERE key = 'schema_version'"), 2);
 	CHECK_EQ_INT(sql_value("v1.db", "SELECT count(*) FROM sqlite_master WHERE name = 'devices_v1'"), 0);
-	CHECK_EQ_INT(ca_ledger_foreach(l, CA_LEDGER_ALL, collect_id, &all), 0);
+	CHECK_EQ_INT(ca_ledger_foreach(l, CA_LEDGER_ALL, collect_id, &all, ERRBUF), 0);
 	CHECK_EQ_STR(all.ids, "zeta,alpha");		/* issue order kept */
-	CHECK_EQ_INT(ca_ledger_foreach(l, CA_LEDGER_REVOKED, collect_id, &revoked), 0);
+	CHECK_EQ_INT(ca_ledger_foreach(l, CA_LEDGER_REVOKED, collect_id, &revoked, ERRBUF), 0);
 	CHECK_EQ_STR(revoked.ids, "alpha");
-	CHECK_EQ_INT(ca_ledger_get(l, "alpha", &out), 0);
+	CHECK_EQ_INT(ca_ledger_get(l, "alpha", &out, ERRBUF), 0);
 	CHECK_EQ_STR(out.serial, "0B");
 	CHECK_EQ_INT(out.reason, CA_REASON_KEY_COMPROMISE);
 	CHECK_EQ_INT(out.revoked_at, 25);
 	CHECK_EQ_INT(out.state, CA_DEVICE_ACTIVE);
-	CHECK_EQ_INT(ca_ledger_get(l, "zeta", &out), 0);
+	CHECK_EQ_INT(ca_ledger_get(l, "zeta", &out, ERRBUF), 0);
 	CHECK_EQ_STR(out.owner, "Z");
 	CHECK_EQ_STR(out.group, "field");
 	CHECK_EQ_INT(out.ownership, CM_OWNERSHIP_BYOD);
-	CHECK_EQ_INT(ca_ledger_crl_number_next(l, 0, &n), 0);
+	CHECK_EQ_INT(ca_ledger_crl_number_next(l, 0, &n, ERRBUF), 0);
 	CHECK_EQ_INT(n, 5);				/* the counter carried over */
-	CHECK_EQ_INT(ca_ledger_add_cert(l, &d), 0);	/* renewals work now */
-	CHECK_EQ_INT(ca_ledger_check(l), 0);
+	CHECK_EQ_INT(ca_ledger_add_cert(l, &d, ERRBUF), 0);	/* renewals work now */
+	CHECK_EQ_INT(ca_ledger_check(l, ERRBUF), 0);
 	ca_ledger_free(l);
 	l = NULL;
 	/* Opened again, it is a version 2 ledger: nothing to migrate. */
-	CHECK_EQ_INT(ca_ledger_open(path, &l), 0);
-	CHECK_EQ_INT(ca_ledger_get(l, "zeta", &out), 0);
+	CHECK_EQ_INT(ca_ledger_open(path, &l, ERRBUF), 0);
+	CHECK_EQ_INT(ca_ledger_get(l, "zeta", &out, ERRBUF), 0);
 	CHECK_EQ_STR(out.serial, "0C");
 	ca_ledger_free(l);
 	l = NULL;
 	/* A version this postern-ca does not know is refused, unchanged. */
 	CHECK_EQ_INT(sql_file("v1.db", "UPDATE meta SET value = 3 WHERE key = 'schema_version'"),
 		     SQLITE_OK);
-	CHECK_EQ_INT(ca_ledger_open(path, &l), -EPROTO);
+	CHECK_EQ_INT(ca_ledger_open(path, &l, ERRBUF), -EPROTO);
+	CHECK(strstr(why, "/v1.db: unknown schema version 3 (this postern-ca reads 1 and 2)"));
 	CHECK(l == NULL);
 	CHECK_EQ_INT(sql_value("v1.db", "SELECT value FROM meta WHERE key = 'schema_version'"), 3);
 }
@@ -1015,7 +1018,7 @@ static void test_store_sweep(void)
 	snprintf(path, sizeof(path), "%s/devices", dir);
 	CHECK_EQ_INT(mkdir(dir, 0700) || mkdir(path, 0700), 0);
 	snprintf(path, sizeof(path), "%s/ledger.db", dir);
-	CHECK_EQ_INT(ca_ledger_create(path, &l), 0);
+	CHECK_EQ_INT(ca_ledger_create(path, &l, ERRBUF), 0);
 	CHECK_EQ_INT(ca_key_generate(CA_KEY_EC_P256, &key, ERRBUF), 0);
 	x = ca && key ? owned_make(ca, "done", "D") : NULL;
 	CHECK(x != NULL);
@@ -1023,7 +1026,7 @@ static void test_store_sweep(void)
 		goto out;
 	/* Committed, not yet in place: installed. */
 	d = device_record("done", "0D");
-	CHECK_EQ_INT(ca_ledger_insert(l, &d), 0);
+	CHECK_EQ_INT(ca_ledger_insert(l, &d, ERRBUF), 0);
 	CHECK_EQ_INT(ca_store_staged(dir, "done", "0D", &staged, ERRBUF), 0);
 	CHECK_EQ_INT(ca_store_stage(&staged, key, x, ERRBUF), 0);
 	CHECK_EQ_INT(ca_store_stage(&staged, key, x, ERRBUF), -EEXIST);	/* and cleans up */
@@ -1034,9 +1037,9 @@ static void test_store_sweep(void)
 	CHECK_EQ_INT(ca_store_stage(&staged, key, x, ERRBUF), 0);
 	/* Committed but since superseded: archived. */
 	d = device_record("renewed", "01");
-	CHECK_EQ_INT(ca_ledger_insert(l, &d), 0);
+	CHECK_EQ_INT(ca_ledger_insert(l, &d, ERRBUF), 0);
 	d = device_record("renewed", "02");
-	CHECK_EQ_INT(ca_ledger_add_cert(l, &d), 0);
+	CHECK_EQ_INT(ca_ledger_add_cert(l, &d, ERRBUF), 0);
 	CHECK_EQ_INT(ca_store_staged(dir, "renewed", "01", &staged, ERRBUF), 0);
 	touch(staged.crt);
 	snprintf(path, sizeof(path), "%s/crl.pem.tmp.Ab12Cd", dir);
