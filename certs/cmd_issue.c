@@ -14,12 +14,13 @@
 #include <time.h>
 #include <unistd.h>
 
-/* What issue and renew do under the ledger's write lock, around the
- * staging of the device's new files (device_commit). */
+/* The steps in which issue and renew differ (device_run). */
 struct device_step {
-	const char *dir;
-	const char *device;
-	/* Before staging: whether the run may go on. NULL: no check. */
+	/* Without the lock: the device's new key and certificate. */
+	int (*make)(struct ca_ledger *l, const struct ca_authority *ca, void *ctx,
+		    EVP_PKEY **key, X509 **cert, char *err, size_t errlen);
+	/* Under the lock, before staging: whether the run may go on. NULL:
+	 * no check. */
 	int (*check)(struct ca_ledger *l, const struct ca_files *cur, void *ctx,
 		     char *err, size_t errlen);
 	/* After staging, before the commit: the ledger's change. */
@@ -65,8 +66,9 @@ static int files_install(const char *dir, const struct ca_files *staged,
  * check, the new key and certificate staged, the ledger's change, the
  * commit; only then the files put in place.
  */
-static int device_commit(struct ca_ledger *l, const struct device_step *step,
-			 EVP_PKEY *key, X509 *cert, char *err, size_t errlen)
+static int device_commit(const struct opts *o, struct ca_ledger *l,
+			 const struct device_step *step, EVP_PKEY *key, X509 *cert,
+			 char *err, size_t errlen)
 {
 	char serial[CA_SERIAL_HEX_MAX + 1];
 	struct ca_files cur, staged;
@@ -74,11 +76,11 @@ static int device_commit(struct ca_ledger *l, const struct device_step *step,
 	int ret;
 
 	cmd_serial_of(cert, serial, sizeof(serial));
-	ret = ca_store_current(step->dir, step->device, &cur, err, errlen);
+	ret = ca_store_current(o->dir, o->device, &cur, err, errlen);
 	if (!ret)
-		ret = ca_store_staged(step->dir, step->device, serial, &staged, err, errlen);
+		ret = ca_store_staged(o->dir, o->device, serial, &staged, err, errlen);
 	if (!ret)
-		ret = cmd_ledger_lock(step->dir, l, err, errlen);
+		ret = cmd_ledger_lock(o->dir, l, err, errlen);
 	if (ret)
 		return ret;
 	if (step->check)
@@ -93,7 +95,30 @@ static int device_commit(struct ca_ledger *l, const struct device_step *step,
 		ret = ca_ledger_commit(l, err, errlen);
 	if (ret)
 		return commit_undo(l, staged_ok ? &staged : NULL, ret, err, errlen);
-	return files_install(step->dir, &staged, &cur, err, errlen);
+	return files_install(o->dir, &staged, &cur, err, errlen);
+}
+
+/* issue and renew: the CA and the ledger opened, the key and certificate
+ * made before the write lock is taken (an RSA key can take a second, and
+ * other runs wait on the lock), then committed. */
+static int device_run(const struct opts *o, const struct device_step *step,
+		      char *err, size_t errlen)
+{
+	struct ca_authority *ca = NULL;
+	struct ca_ledger *l = NULL;
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	int ret = cmd_ca_open(o->dir, &ca, &l, err, errlen);
+
+	if (!ret)
+		ret = step->make(l, ca, step->ctx, &key, &cert, err, errlen);
+	if (!ret)
+		ret = device_commit(o, l, step, key, cert, err, errlen);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	ca_ledger_free(l);
+	ca_authority_free(ca);
+	return ret;
 }
 
 /* The certificate's part of a record: serial, validity, valid. */
@@ -183,39 +208,31 @@ static int issue_record(struct ca_ledger *l, X509 *cert, void *ctx, char *err, s
 	return ret;
 }
 
-int cmd_issue_run(const struct opts *o, char *err, size_t errlen)
+static int issue_make(struct ca_ledger *l, const struct ca_authority *ca, void *ctx,
+		      EVP_PKEY **key, X509 **cert, char *err, size_t errlen)
 {
+	const struct opts *o = ((struct issue *)ctx)->o;
 	struct ca_device_req req = {
 		.device_id = o->device, .owner = o->owner, .ownership = o->ownership,
 		.group = o->group ? o->group : CA_DEFAULT_GROUP,
 		.validity = issue_validity(o),
 	};
-	struct issue is = { .o = o };
-	struct device_step step = { o->dir, o->device, issue_absent, issue_record, &is };
-	struct ca_authority *ca = NULL;
-	struct ca_ledger *l = NULL;
-	EVP_PKEY *key = NULL;
-	X509 *cert = NULL;
-	char until[32];
-	int ret;
+	int ret = ca_key_generate(o->key_type, key, err, errlen);
 
-	/* The key and certificate are made before the write lock is taken:
-	 * an RSA key can take a second, and other runs wait on the lock. */
-	ret = cmd_ca_open(o->dir, &ca, &l, err, errlen);
-	if (!ret)
-		ret = ca_key_generate(o->key_type, &key, err, errlen);
-	if (!ret)
-		ret = ca_cert_build_device(ca, key, &req, &cert, err, errlen);
-	if (!ret)
-		ret = device_commit(l, &step, key, cert, err, errlen);
+	return ret ? ret : ca_cert_build_device(ca, *key, &req, cert, err, errlen);
+}
+
+int cmd_issue_run(const struct opts *o, char *err, size_t errlen)
+{
+	struct issue is = { .o = o };
+	struct device_step step = { issue_make, issue_absent, issue_record, &is };
+	char until[32];
+	int ret = device_run(o, &step, err, errlen);
+
 	if (!ret)
 		printf("issued %s/%s/%s.crt (serial %s, valid until %s)\n", o->dir,
 		       CA_DIR_DEVICES, o->device, is.r.serial,
 		       cmd_iso_time(is.r.not_after, until, sizeof(until)));
-	X509_free(cert);
-	EVP_PKEY_free(key);
-	ca_ledger_free(l);
-	ca_authority_free(ca);
 	return ret;
 }
 
@@ -321,9 +338,10 @@ static void renew_report(const struct renew *rn)
 /* Read without the lock to build the certificate: a device's owner, group
  * and ownership never change; its status is checked again under the
  * lock. */
-static int renew_cert(struct ca_ledger *l, struct renew *rn, EVP_PKEY **key, X509 **cert,
-		      char *err, size_t errlen)
+static int renew_make(struct ca_ledger *l, const struct ca_authority *ca, void *ctx,
+		      EVP_PKEY **key, X509 **cert, char *err, size_t errlen)
 {
+	struct renew *rn = ctx;
 	const struct opts *o = rn->o;
 	struct ca_device_req req = { .device_id = o->device };
 	int ret = cmd_device_get(l, o->device, &rn->old, err, errlen);
@@ -332,36 +350,23 @@ static int renew_cert(struct ca_ledger *l, struct renew *rn, EVP_PKEY **key, X50
 		ret = renew_allowed(&rn->old, err, errlen);
 	if (ret)
 		return ret;
+	rn->ca = ca;
 	req.owner = rn->old.owner;
 	req.group = rn->old.group;
 	req.ownership = rn->old.ownership;
 	req.validity.not_before = time(NULL);
 	req.validity.days = o->days ? o->days : CA_DAYS_DEVICE;
 	ret = ca_key_generate(renew_key_type(o), key, err, errlen);
-	return ret ? ret : ca_cert_build_device(rn->ca, *key, &req, cert, err, errlen);
+	return ret ? ret : ca_cert_build_device(ca, *key, &req, cert, err, errlen);
 }
 
 int cmd_renew_run(const struct opts *o, char *err, size_t errlen)
 {
 	struct renew rn = { .o = o };
-	struct device_step step = { o->dir, o->device, NULL, renew_record, &rn };
-	struct ca_authority *ca = NULL;
-	struct ca_ledger *l = NULL;
-	EVP_PKEY *key = NULL;
-	X509 *cert = NULL;
-	int ret;
+	struct device_step step = { renew_make, NULL, renew_record, &rn };
+	int ret = device_run(o, &step, err, errlen);
 
-	ret = cmd_ca_open(o->dir, &ca, &l, err, errlen);
-	rn.ca = ca;
-	if (!ret)
-		ret = renew_cert(l, &rn, &key, &cert, err, errlen);
-	if (!ret)
-		ret = device_commit(l, &step, key, cert, err, errlen);
 	if (!ret)
 		renew_report(&rn);
-	X509_free(cert);
-	EVP_PKEY_free(key);
-	ca_ledger_free(l);
-	ca_authority_free(ca);
 	return ret;
 }

@@ -140,92 +140,88 @@ static int revoke_explain(struct ca_ledger *l, const struct opts *o, int ret,
 	return ret;
 }
 
-/* The ledger change and the CRL that lists it commit together. */
-static int revoke_commit(const char *dir, const struct ca_authority *ca,
-			 struct ca_ledger *l, const struct opts *o,
-			 unsigned int *count, uint64_t *number, char *err, size_t errlen)
-{
-	int ret = ca_ledger_begin(l, err, errlen);
+/* A ledger change the CRL lists (revoke, lost): the count of certificates
+ * it revoked, or why it did nothing in the device's words. */
+typedef int (*revocation_fn)(struct ca_ledger *l, const struct opts *o, unsigned int *count,
+			     char *err, size_t errlen);
 
-	if (ret)
-		return ret;
-	ret = ca_ledger_revoke(l, o->device, o->serial[0] ? o->serial : NULL, NULL,
-			       time(NULL), o->reason, count, err, errlen);
-	ret = revoke_explain(l, o, ret, err, errlen);
-	return crl_commit(dir, ca, l, CA_DAYS_CRL, number, ret, err, errlen);
-}
-
-int cmd_revoke_run(const struct opts *o, char *err, size_t errlen)
+/* Opens the CA; the change (none for crl) and the CRL that lists it
+ * commit together. */
+static int revocation_run(const struct opts *o, revocation_fn change, unsigned int days,
+			  unsigned int *count, uint64_t *number, char *err, size_t errlen)
 {
 	struct ca_authority *ca = NULL;
 	struct ca_ledger *l = NULL;
-	unsigned int count = 0;
-	uint64_t number = 0;
 	int ret = cmd_ca_open(o->dir, &ca, &l, err, errlen);
 
 	if (!ret)
-		ret = revoke_commit(o->dir, ca, l, o, &count, &number, err, errlen);
+		ret = ca_ledger_begin(l, err, errlen);
 	if (!ret)
-		printf("revoked %s (%s): %u certificate%s; %s/%s re-issued, CRL number %llu\n",
-		       o->device, ca_reason_name(o->reason), count, count == 1 ? "" : "s",
-		       o->dir, CA_FILE_CRL, (unsigned long long)number);
+		ret = crl_commit(o->dir, ca, l, days, number,
+				 change ? change(l, o, count, err, errlen) : 0, err, errlen);
 	ca_ledger_free(l);
 	ca_authority_free(ca);
 	return ret;
 }
 
-static int lost_commit(const char *dir, const struct ca_authority *ca,
-		       struct ca_ledger *l, const char *device_id,
-		       unsigned int *count, uint64_t *number, char *err, size_t errlen)
+static int revoke_change(struct ca_ledger *l, const struct opts *o, unsigned int *count,
+			 char *err, size_t errlen)
+{
+	int ret = ca_ledger_revoke(l, o->device, o->serial[0] ? o->serial : NULL, NULL,
+				   time(NULL), o->reason, count, err, errlen);
+
+	return revoke_explain(l, o, ret, err, errlen);
+}
+
+int cmd_revoke_run(const struct opts *o, char *err, size_t errlen)
+{
+	unsigned int count = 0;
+	uint64_t number = 0;
+	int ret = revocation_run(o, revoke_change, CA_DAYS_CRL, &count, &number, err, errlen);
+
+	if (!ret)
+		printf("revoked %s (%s): %u certificate%s; %s/%s re-issued, CRL number %llu\n",
+		       o->device, ca_reason_name(o->reason), count, count == 1 ? "" : "s",
+		       o->dir, CA_FILE_CRL, (unsigned long long)number);
+	return ret;
+}
+
+static int lost_change(struct ca_ledger *l, const struct opts *o, unsigned int *count,
+		       char *err, size_t errlen)
 {
 	struct ca_record r;
 	char when[32];
-	int ret = ca_ledger_begin(l, err, errlen);
+	int ret = ca_ledger_mark_lost(l, o->device, time(NULL), count, err, errlen);
 
-	if (ret)
-		return ret;
-	ret = ca_ledger_mark_lost(l, device_id, time(NULL), count, err, errlen);
 	if (ret == -ENOENT)
-		ca_err(err, errlen, ret, "unknown device %s", device_id);
-	else if (ret == -EALREADY && explain_get(l, device_id, NULL, &r))
+		ca_err(err, errlen, ret, "unknown device %s", o->device);
+	else if (ret == -EALREADY && explain_get(l, o->device, NULL, &r))
 		ca_err(err, errlen, ret, "device %s is already marked lost (since %s); the CRL "
-		       "is unchanged", device_id, cmd_iso_time(r.lost_at, when, sizeof(when)));
-	return crl_commit(dir, ca, l, CA_DAYS_CRL, number, ret, err, errlen);
+		       "is unchanged", o->device, cmd_iso_time(r.lost_at, when, sizeof(when)));
+	return ret;
 }
 
 int cmd_lost_run(const struct opts *o, char *err, size_t errlen)
 {
-	struct ca_authority *ca = NULL;
-	struct ca_ledger *l = NULL;
 	unsigned int count = 0;
 	uint64_t number = 0;
-	int ret = cmd_ca_open(o->dir, &ca, &l, err, errlen);
+	int ret = revocation_run(o, lost_change, CA_DAYS_CRL, &count, &number, err, errlen);
 
-	if (!ret)
-		ret = lost_commit(o->dir, ca, l, o->device, &count, &number, err, errlen);
 	if (!ret)
 		printf("device %s marked lost: %u certificate%s revoked (keyCompromise); "
 		       "%s/%s re-issued, CRL number %llu\n", o->device, count,
 		       count == 1 ? "" : "s", o->dir, CA_FILE_CRL, (unsigned long long)number);
-	ca_ledger_free(l);
-	ca_authority_free(ca);
 	return ret;
 }
 
 int cmd_crl_run(const struct opts *o, char *err, size_t errlen)
 {
 	unsigned int days = o->days ? o->days : CA_DAYS_CRL;
-	struct ca_authority *ca = NULL;
-	struct ca_ledger *l = NULL;
 	uint64_t number = 0;
-	int ret = cmd_ca_open(o->dir, &ca, &l, err, errlen);
+	int ret = revocation_run(o, NULL, days, NULL, &number, err, errlen);
 
-	if (!ret)
-		ret = cmd_crl_refresh(o->dir, ca, l, days, &number, err, errlen);
 	if (!ret)
 		printf("%s/%s re-issued, CRL number %llu, valid for %u days\n", o->dir,
 		       CA_FILE_CRL, (unsigned long long)number, days);
-	ca_ledger_free(l);
-	ca_authority_free(ca);
 	return ret;
 }

@@ -176,12 +176,7 @@ int ca_crl_sign(X509_CRL *crl, const struct ca_authority *ca, char *err, size_t 
 int ca_crl_save(const char *path, X509_CRL *crl, char *err, size_t errlen)
 {
 	BIO *mem = BIO_new(BIO_s_mem());
-	int ret;
 
-	if (!mem || !PEM_write_bio_X509_CRL(mem, crl))
-		ret = ca_err_ssl(err, errlen, -ENOMEM, "cannot encode the CRL for %s", path);
-	else
-		ret = ca_file_write(path, CA_MODE_PUBLIC, mem, CA_WRITE_REPLACE, err, errlen);
-	BIO_free(mem);
-	return ret;
+	return ca_file_write(path, CA_MODE_PUBLIC, CA_WRITE_REPLACE, mem,
+			     mem && PEM_write_bio_X509_CRL(mem, crl), "the CRL", err, errlen);
 }

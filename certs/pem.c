@@ -79,27 +79,16 @@ int ca_key_save(const char *path, EVP_PKEY *key, char *err, size_t errlen)
 	/* Secure memory is wiped when freed, so the PEM text of the key does
 	 * not linger on the heap. */
 	BIO *mem = BIO_new(BIO_s_secmem());
-	int ret;
 
-	if (!mem || !PEM_write_bio_PrivateKey(mem, key, NULL, NULL, 0, NULL, NULL))
-		ret = ca_err_ssl(err, errlen, -ENOMEM,
-				 "cannot encode the private key for %s", path);
-	else
-		ret = ca_file_write(path, CA_MODE_PRIVATE, mem, CA_WRITE_NEW, err, errlen);
-	BIO_free(mem);
-	return ret;
+	return ca_file_write(path, CA_MODE_PRIVATE, CA_WRITE_NEW, mem,
+			     mem && PEM_write_bio_PrivateKey(mem, key, NULL, NULL, 0, NULL, NULL),
+			     "the private key", err, errlen);
 }
 
 int ca_cert_save(const char *path, X509 *cert, char *err, size_t errlen)
 {
 	BIO *mem = BIO_new(BIO_s_mem());
-	int ret;
 
-	if (!mem || !PEM_write_bio_X509(mem, cert))
-		ret = ca_err_ssl(err, errlen, -ENOMEM,
-				 "cannot encode the certificate for %s", path);
-	else
-		ret = ca_file_write(path, CA_MODE_PUBLIC, mem, CA_WRITE_NEW, err, errlen);
-	BIO_free(mem);
-	return ret;
+	return ca_file_write(path, CA_MODE_PUBLIC, CA_WRITE_NEW, mem,
+			     mem && PEM_write_bio_X509(mem, cert), "the certificate", err, errlen);
 }

@@ -49,15 +49,9 @@ out:
 int ca_p12_save(const char *path, PKCS12 *p12, char *err, size_t errlen)
 {
 	BIO *mem = BIO_new(BIO_s_secmem());
-	int ret;
 
-	if (!mem || i2d_PKCS12_bio(mem, p12) <= 0)
-		ret = ca_err_ssl(err, errlen, -ENOMEM,
-				 "cannot encode the PKCS#12 bundle for %s", path);
-	else
-		ret = ca_file_write(path, CA_MODE_PRIVATE, mem, CA_WRITE_LINK, err, errlen);
-	BIO_free(mem);
-	return ret;
+	return ca_file_write(path, CA_MODE_PRIVATE, CA_WRITE_LINK, mem,
+			     mem && i2d_PKCS12_bio(mem, p12) > 0, "the PKCS#12 bundle", err, errlen);
 }
 
 /* Reads at most len - 1 bytes; what is past the first line is not ours. */

@@ -130,8 +130,8 @@ static int write_name(const char *tmp, const char *path, enum ca_write how, int 
 	return ret;
 }
 
-int ca_file_write(const char *path, mode_t mode, BIO *mem, enum ca_write how,
-		  char *err, size_t errlen)
+static int file_write(const char *path, mode_t mode, BIO *mem, enum ca_write how,
+		      char *err, size_t errlen)
 {
 	char tmp[PATH_MAX];
 	int ret, fd = write_open(path, how, tmp, sizeof(tmp), err, errlen);
@@ -147,6 +147,16 @@ int ca_file_write(const char *path, mode_t mode, BIO *mem, enum ca_write how,
 		unlink(path);
 	if (ret && ret != -EEXIST)
 		ca_err_sys(err, errlen, ret, "cannot write %s", path);
+	return ret;
+}
+
+int ca_file_write(const char *path, mode_t mode, enum ca_write how, BIO *mem, bool encoded,
+		  const char *what, char *err, size_t errlen)
+{
+	int ret = encoded ? file_write(path, mode, mem, how, err, errlen) :
+		  ca_err_ssl(err, errlen, -ENOMEM, "cannot encode %s for %s", what, path);
+
+	BIO_free(mem);
 	return ret;
 }
 

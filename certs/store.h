@@ -66,9 +66,14 @@ enum ca_write {
 #define CA_MODE_PRIVATE	(S_IRUSR | S_IWUSR)
 #define CA_MODE_PUBLIC	(S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH)
 
-/* The one crash-safe writer: the contents of a memory BIO to path. */
-int ca_file_write(const char *path, mode_t mode, BIO *mem, enum ca_write how,
-		  char *err, size_t errlen);
+/*
+ * The one crash-safe writer: what was encoded into mem, a memory BIO (freed
+ * here), to path. encoded false means that encoding it failed, which is
+ * said as "cannot encode WHAT for PATH" with libcrypto's reason (what: "the
+ * certificate", ...).
+ */
+int ca_file_write(const char *path, mode_t mode, enum ca_write how, BIO *mem, bool encoded,
+		  const char *what, char *err, size_t errlen);
 /* Makes a rename or a new name in path's directory durable; -errno
  * (without words: the caller names what it was doing). */
 int ca_dir_sync(const char *path);
