@@ -14,8 +14,6 @@
 #include <stdint.h>
 
 #include "certs/ca.h"
-#include "certs/ledger.h"
-#include "certs/store.h"
 
 /* Everything any command may be given; each command's option table says
  * which of these it accepts. */

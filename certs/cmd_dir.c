@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
-#include <string.h>
 #include <sys/stat.h>
 
 int cmd_ledger_open(const char *dir, struct ca_ledger **l, char *err, size_t errlen)

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The files of a CA directory. Every file postern-ca writes goes through
- * ca_file_write, which syncs it and its directory, so that a run killed at
- * any moment leaves each file whole or absent. The device files are kept
- * in step with the ledger:
+ * The files of a CA directory. Every key, certificate, CRL and bundle
+ * postern-ca writes goes through ca_file_write, which syncs it and its
+ * directory, so that a run killed at any moment leaves each file whole or
+ * absent. The device files are kept in step with the ledger:
  *
  *   devices/ID.crt, devices/ID.key      the device's current certificate and key
  *   devices/.ID.SERIAL.crt|key          staged: written and synced under the
