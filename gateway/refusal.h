@@ -11,7 +11,7 @@ struct gw_worker;
 
 /*
  * Why a device was turned away: one value per refusal, carried from where it
- * is decided (tls.c, auth.c, verdict.c) to the counter, the log line and the
+ * is decided (tls.c, login.c, verdict.c) to the counter, the log line and the
  * words the device is told (X-Reason). One table (refusal.c) gives each its
  * words (gw_refusal_words) and the counter it is counted under
  * (gw_refusal_counter); rewording a refusal never moves its count. Only a
