@@ -15,12 +15,15 @@ set -u
 . "$(dirname "$0")/lib.sh"
 pst_init
 command -v cc >/dev/null || pst_skip "cc is not installed"
-[ -f "$PST_BUILD/libpostern.a" ] || pst_skip "build/libpostern.a is missing (make tests)"
+[ -f "$PST_BUILD/libgateway.a" ] || pst_bail "programs are built" "build/libgateway.a is missing (make tests)"
+# The module's objects were built with the build's flags: a sanitizer build
+# needs its runtime linked into the helper too.
+san=$(grep -o -- '-fsanitize=[^ ]*' "$PST_BUILD/.flags" 2>/dev/null | head -n 1)
 
 peer=$PST_TMP/dtls-peer
 # shellcheck disable=SC2046
 cc -std=gnu11 -D_GNU_SOURCE -I"$PST_ROOT" -o "$peer" "$PST_HELPERS/dtls-peer.c" \
-	"$PST_BUILD/libpostern.a" $(pkg-config --libs openssl) ${SANITIZE:+-fsanitize=$SANITIZE} \
+	"$PST_BUILD/libgateway.a" "$PST_BUILD/libcommon.a" $(pkg-config --libs openssl) $san \
 	2>"$PST_TMP/cc.log" || pst_bail "helper builds" "$(cat "$PST_TMP/cc.log")"
 pst_topology devA || pst_bail "topology" "could not build the namespaces"
 pst_pki "$PST_TMP/pki" || pst_bail "PKI" "postern-ca failed"
