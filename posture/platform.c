@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What a device of each platform can be running. A client may announce a
- * version it did not read from the system (openconnect sends a fixed "1.0"
+ * version it did not read from the device (openconnect sends a fixed "1.0"
  * for --os=android and --os=apple-ios), and the engine must not tell the
  * owner to update from a version the device never ran: pst_version_possible
  * says which versions a device talking to us through a VPN client can have.
