@@ -18,6 +18,29 @@
  * worker. From data, up and down the caller may call gw_dtls_send,
  * gw_dtls_peer_close and gw_dtls_session_end, but never gw_dtls_free; send
  * must not call back into this module.
+ *
+ * Wiring it into the worker (not done yet):
+ * - a non-blocking UDP socket on the TLS listener's address and port,
+ *   read with recvmmsg, each datagram to gw_dtls_input(d, w->now, ...);
+ *   ops->send a sendto or a queue flushed once per loop turn;
+ * - per session: an App-ID (gw_dtls_app_id_new, never the cookie: it
+ *   travels in the clear), the PSK (wiped when the session is freed), a
+ *   peer pointer, and an App-ID -> session lookup for ops->lookup, which
+ *   answers only for sessions with a live tunnel connection;
+ * - at CONNECT, only when the client offers PSK-NEGOTIATE: end the old
+ *   channel (gw_dtls_session_end), gw_dtls_psk_export on this connection,
+ *   and the X-DTLS-* lines in the same reply record; none when the export
+ *   fails;
+ * - data from a peer takes exactly the CSTP data path (anti-spoofing, the
+ *   profile filter, the gateway's addresses, counters); TUN packets go over
+ *   DTLS when a peer is up and the packet fits its MTU, else over CSTP;
+ *   control (DPD, keepalive, terminate) always over CSTP; CSTP data while a
+ *   peer is up means the client gave DTLS up: close the peer;
+ * - gw_dtls_tick on the one-second tick; gw_dtls_session_end before any
+ *   session is freed (kick, revocation, denial, expiry): peers hold the
+ *   session pointer;
+ * - several workers on one port need the App-ID to reach the worker that
+ *   holds the session (a shared map, or steering).
  */
 #ifndef POSTERN_GW_DTLS_H
 #define POSTERN_GW_DTLS_H
