@@ -439,7 +439,7 @@ static void help_main(FILE *f)
 	size_t i;
 
 	fputs("usage: postern-ca COMMAND --dir DIR [OPTIONS]\n"
-	      "       postern-ca [COMMAND] --help\n"
+	      "       postern-ca [COMMAND] --help | --version\n"
 	      "commands:\n", f);
 	for (i = 0; i < CM_ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
@@ -474,6 +474,10 @@ int main(int argc, char **argv)
 	if (argc < 2) {
 		help_main(stderr);
 		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("postern-ca %s\n", POSTERN_VERSION);
+		return stdout_finish(0);
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		help_main(stdout);

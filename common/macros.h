@@ -11,4 +11,9 @@
  * -Wsizeof-pointer-div). */
 #define CM_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* The release every program reports with --version (and posternd in status). */
+#ifndef POSTERN_VERSION
+#define POSTERN_VERSION "0.2.0"
+#endif
+
 #endif

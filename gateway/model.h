@@ -23,6 +23,7 @@
 
 #include <openssl/ssl.h>
 
+#include "common/macros.h"
 #include "conf/conf.h"
 #include "gateway/crl.h"
 #include "gateway/filter.h"
@@ -59,9 +60,6 @@ struct pst_inventory;
 #define GW_PEER_LOG_BUDGET	20	/* failed-connection log lines per second */
 #define GW_TICKET_LEN		16	/* random bytes of a host-scan ticket */
 #define GW_SCAN_TIMEOUT		120	/* seconds from challenge to the login that redeems it */
-#ifndef POSTERN_VERSION
-#define POSTERN_VERSION "0.2.0"
-#endif
 #define PATH_MAX_ARG		1024	/* a file name in a control request */
 #define GW_XSTR(x)		#x
 #define GW_STR(x)		GW_XSTR(x)

@@ -35,6 +35,7 @@ static void usage(void)
 	char synopsis[64];
 
 	fputs("usage: posternctl [-s SOCKET | -c CONFIG] [--json] COMMAND [ARG]\n"
+	      "       posternctl --version\n"
 	      "commands:\n", stdout);
 	for (const struct gw_ctlcmd *c = gw_ctlcmds; c->name; c++) {
 		gw_ctlcmd_synopsis(c, synopsis, sizeof(synopsis));
@@ -216,6 +217,7 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
 	};
 	const char *sock = NULL, *config = NULL, *name, *arg = NULL;
@@ -223,12 +225,13 @@ int main(int argc, char **argv)
 	bool json = false;
 	int ch, fd, rc;
 
-	while ((ch = getopt_long(argc, argv, "+s:c:jh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+s:c:jhV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's': sock = optarg; break;
 		case 'c': config = optarg; break;
 		case 'j': json = true; break;
 		case 'h': usage(); return 0;
+		case 'V': printf("posternctl %s\n", POSTERN_VERSION); return 0;
 		default:
 			return usage_error("%s", "unknown option");
 		}

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/macros.h"
 #include "posture/agent.h"
 #include "posture/check.h"
 #include "posture/collect.h"
@@ -34,6 +35,7 @@ static const char usage[] =
 	"       postern-posture check --policy FILE --facts FILE [--cert FILE] [--json]\n"
 	"       openconnect --csd-wrapper=postern-posture ...   (the posture agent)\n"
 	"       postern-posture [collect | check] --help\n"
+	"       postern-posture --version\n"
 	"The posture agent and the policy dry run; see postern-posture(8).\n";
 
 static const char check_usage[] =
@@ -162,6 +164,11 @@ int main(int argc, char **argv)
 	if (argc < 2) {
 		fputs(usage, stderr);
 		return PST_EXIT_USAGE;
+	}
+	/* Before the agent's own arguments: the agent would take it for one. */
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("postern-posture %s\n", POSTERN_VERSION);
+		return 0;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fputs(usage, stdout);

@@ -264,6 +264,19 @@ usage_error() {
 for p in posternd posternctl postern-ca postern-posture; do
 	check "$p --help: usage line, points at $p(8); exit 0" help_ok "$p"
 done
+# version_ok PROG FLAG: exactly "PROG RELEASE" on stdout, nothing on
+# stderr, exit 0, and the same release for every program.
+version_ok() {
+	"$PST_BUILD/$1" "$2" >"$tmp/out" 2>"$tmp/err" || return 1
+	[ ! -s "$tmp/err" ] && [ "$(wc -l <"$tmp/out")" -eq 1 ] &&
+		grep -Eqx "$1 [0-9]+\.[0-9]+\.[0-9]+" "$tmp/out" &&
+		[ "$(cut -d' ' -f2 "$tmp/out")" = "$("$PST_BUILD/posternd" -V | cut -d' ' -f2)" ]
+}
+
+for p in posternd posternctl postern-ca postern-posture; do
+	check "$p --version: its name and the release; exit 0" version_ok "$p" --version
+	check "$p -V: the same" version_ok "$p" -V
+done
 for p in posternd posternctl postern-ca; do
 	check "$p --no-such-option: exit 2, usage on stderr" usage_error "$p" 2 --no-such-option
 done
