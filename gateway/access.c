@@ -24,6 +24,7 @@
 
 #include "conf/policy.h"
 #include "gateway/access.h"
+#include "gateway/memstream.h"
 #include "gateway/privs.h"
 
 enum { ACC_CONFIG, ACC_CRL, ACC_POLICY, ACC_INVENTORY, ACC_AUDIT, ACC_N };
@@ -124,8 +125,7 @@ static int acc_report(const struct gw_access *a, const int *kind, size_t n,
 			bad++;
 		}
 	}
-	if (fclose(f) != 0) {
-		free(buf);
+	if (!gw_stream_done(f, &buf)) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}

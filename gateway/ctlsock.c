@@ -32,6 +32,7 @@
 #include "gateway/ctlsock.h"
 #include "gateway/http.h"
 #include "gateway/log.h"
+#include "gateway/memstream.h"
 #include "gateway/model.h"
 #include "gateway/stats.h"
 
@@ -245,10 +246,7 @@ static void admin_answer(struct admin_client *cl, const char *head, const char *
 	fputs(head, o);
 	if (body)
 		fwrite(body, 1, len, o);
-	if (fclose(o) != 0) {
-		free(cl->out);
-		cl->out = NULL;
-	}
+	gw_stream_done(o, &cl->out);
 }
 
 /* The answer to a control request: "ok" or "error MESSAGE", then the body. */
@@ -332,12 +330,7 @@ static int metrics_response(enum metrics_answer a, bool head_only, const char *b
 		a == METRICS_NOT_ALLOWED ? "Allow: GET, HEAD\r\n" : "", body_len);
 	if (!head_only)
 		fwrite(body, 1, body_len, f);
-	if (fclose(f) != 0) {
-		free(*out);
-		*out = NULL;
-		return -ENOMEM;
-	}
-	return 0;
+	return gw_stream_done(f, out) ? 0 : -ENOMEM;
 }
 
 int gw_metrics_answer(const struct gw_worker *w, const char *buf, size_t len, char **out,

@@ -107,11 +107,7 @@ static char *verdict_banner(const struct pst_decision *d)
 	      "passes the posture check. Failed checks:", f);
 	for (size_t i = 0; i < d->n_reasons; i++)
 		fprintf(f, "\n- %s", d->reasons[i]);
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
+	return gw_stream_done(f, &buf);
 }
 
 /* Reasons joined for one log line. */
