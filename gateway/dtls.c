@@ -705,11 +705,11 @@ static void peer_record(struct gw_dtls_peer *p, const uint8_t *rec, size_t len)
 
 	d->stats.rx_records++;
 	p->last_rx = d->now;
-	if (len >= 2 && rec[0] == GW_DTLS_DATA)
+	if (len >= 2 && rec[0] == GW_CSTP_DATA)
 		d->ops.data(d->ctx, p->sess, rec + 1, len - 1);
-	else if (len >= 1 && rec[0] == GW_DTLS_DPD_REQ)
-		(void)peer_write(p, GW_DTLS_DPD_RESP, rec + 1, len - 1);
-	else if (len < 1 || (rec[0] != GW_DTLS_DPD_RESP && rec[0] != GW_DTLS_KEEPALIVE))
+	else if (len >= 1 && rec[0] == GW_CSTP_DPD_REQ)
+		(void)peer_write(p, GW_CSTP_DPD_RESP, rec + 1, len - 1);
+	else if (len < 1 || (rec[0] != GW_CSTP_DPD_RESP && rec[0] != GW_CSTP_KEEPALIVE))
 		d->stats.bad_records++;
 }
 
@@ -1011,7 +1011,7 @@ void gw_dtls_tick(struct gw_dtls *d, time_t now)
 
 /* ---- the rest of the interface ---- */
 
-int gw_dtls_send(struct gw_dtls_peer *p, enum gw_dtls_type type, const void *payload, size_t len)
+int gw_dtls_send(struct gw_dtls_peer *p, enum gw_cstp_type type, const void *payload, size_t len)
 {
 	if (!p || p->gone || !p->up)
 		return -ENOTCONN;

@@ -53,6 +53,8 @@
 
 #include <openssl/ssl.h>
 
+#include "gateway/cstp.h"
+
 #define GW_DTLS_APP_ID_LEN	32	/* our App-IDs are always 32 random bytes */
 #define GW_DTLS_PSK_LEN		32	/* the key exported from the CONNECT's TLS session */
 #define GW_DTLS_SECRET_LEN	32	/* the cookie secret */
@@ -60,15 +62,8 @@
 /* "X-DTLS-App-ID: " and 64 hex digits, and five more short headers. */
 #define GW_DTLS_HEADERS_MAX	256
 
-/* The 1-byte type in front of each record's payload (the CSTP type values). */
-enum gw_dtls_type {
-	GW_DTLS_DATA = 0,
-	GW_DTLS_DPD_REQ = 3,
-	GW_DTLS_DPD_RESP = 4,
-	GW_DTLS_DISCONNECT = 5,
-	GW_DTLS_KEEPALIVE = 7,
-	GW_DTLS_COMPRESSED = 8,
-};
+/* The 1-byte type in front of each record's payload: the CSTP frame types
+ * (enum gw_cstp_type, cstp.h), the same values on both channels. */
 
 struct gw_dtls;
 struct gw_dtls_peer;
@@ -152,7 +147,7 @@ void gw_dtls_tick(struct gw_dtls *d, time_t now);
  * 0, -ENOTCONN before the handshake completed, -EMSGSIZE when the record
  * does not fit the peer's datagram (send that packet over CSTP), -EIO.
  */
-int gw_dtls_send(struct gw_dtls_peer *p, enum gw_dtls_type type, const void *payload, size_t len);
+int gw_dtls_send(struct gw_dtls_peer *p, enum gw_cstp_type type, const void *payload, size_t len);
 /* The largest payload gw_dtls_send takes for p: the tunnel's MTU over DTLS. */
 size_t gw_dtls_peer_mtu(const struct gw_dtls_peer *p);
 

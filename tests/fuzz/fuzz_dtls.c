@@ -86,9 +86,9 @@ static void fuzz_check_channel(struct fx *f)
 		;	/* what the client sent and nobody delivered */
 	while (fx_client_read(f, buf, sizeof(buf)) > 0)
 		;	/* what the module sent to it before */
-	FUZZ_ASSERT(fx_client_send(f, GW_DTLS_DPD_REQ, probe, sizeof(probe)) == 0);
+	FUZZ_ASSERT(fx_client_send(f, GW_CSTP_DPD_REQ, probe, sizeof(probe)) == 0);
 	FUZZ_ASSERT(fx_client_read(f, buf, sizeof(buf)) == 1 + (int)sizeof(probe));
-	FUZZ_ASSERT(buf[0] == GW_DTLS_DPD_RESP && !memcmp(buf + 1, probe, sizeof(probe)));
+	FUZZ_ASSERT(buf[0] == GW_CSTP_DPD_RESP && !memcmp(buf + 1, probe, sizeof(probe)));
 }
 
 static void fuzz_run(struct fx *f, const uint8_t *data, size_t size)
@@ -106,7 +106,7 @@ static void fuzz_run(struct fx *f, const uint8_t *data, size_t size)
 			fuzz_datagram(f, sel, data + off, len);
 		else if (sel == 4 && f->peer) {
 			fuzz_source(f, 0);	/* the client does not roam here */
-			(void)fx_client_send(f, GW_DTLS_DPD_REQ, data + off, len < 200 ? len : 200);
+			(void)fx_client_send(f, GW_CSTP_DPD_REQ, data + off, len < 200 ? len : 200);
 		}
 		else if (sel == 5)
 			gw_dtls_tick(f->d, ++f->now);

@@ -112,17 +112,17 @@ static void test_handshake_and_data(void)
 	CHECK_EQ_INT(f.ups, 1);
 	CHECK(f.peer != NULL);
 	CHECK_EQ_INT(gw_dtls_peer_count(f.d), 1);
-	CHECK_EQ_INT(fx_client_send(&f, GW_DTLS_DATA, pkt, sizeof(pkt)), 0);
+	CHECK_EQ_INT(fx_client_send(&f, GW_CSTP_DATA, pkt, sizeof(pkt)), 0);
 	CHECK_EQ_INT(f.ndata, 1);
 	CHECK(f.data_len == sizeof(pkt) && !memcmp(f.data, pkt, sizeof(pkt)));
-	CHECK_EQ_INT(gw_dtls_send(f.peer, GW_DTLS_DATA, pkt, sizeof(pkt)), 0);
+	CHECK_EQ_INT(gw_dtls_send(f.peer, GW_CSTP_DATA, pkt, sizeof(pkt)), 0);
 	n = fx_client_read(&f, buf, sizeof(buf));
 	CHECK_EQ_INT(n, 1 + (int)sizeof(pkt));
-	CHECK(buf[0] == GW_DTLS_DATA && !memcmp(buf + 1, pkt, sizeof(pkt)));
+	CHECK(buf[0] == GW_CSTP_DATA && !memcmp(buf + 1, pkt, sizeof(pkt)));
 	/* 1406 - 28 (IP, UDP) - 13 (record) - 24 (AES-GCM) - 1 (type) */
 	CHECK_EQ_INT(gw_dtls_peer_mtu(f.peer), 1340);
-	CHECK_EQ_INT(gw_dtls_send(f.peer, GW_DTLS_DATA, buf, 1341), -EMSGSIZE);
-	CHECK_EQ_INT(gw_dtls_send(f.peer, GW_DTLS_DATA, buf, 1340), 0);
+	CHECK_EQ_INT(gw_dtls_send(f.peer, GW_CSTP_DATA, buf, 1341), -EMSGSIZE);
+	CHECK_EQ_INT(gw_dtls_send(f.peer, GW_CSTP_DATA, buf, 1340), 0);
 	CHECK_EQ_INT(fx_client_read(&f, buf, sizeof(buf)), 1341);
 	fx_free(&f);
 }
@@ -140,10 +140,10 @@ static void test_dpd_echo_byte_for_byte(void)
 	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
 		for (j = 0; j < lens[i]; j++)
 			buf2[j] = (uint8_t)(j * 31 + i);
-		CHECK_EQ_INT(fx_client_send(&f, GW_DTLS_DPD_REQ, buf2, lens[i]), 0);
+		CHECK_EQ_INT(fx_client_send(&f, GW_CSTP_DPD_REQ, buf2, lens[i]), 0);
 		n = fx_client_read(&f, buf, sizeof(buf));
 		CHECK_EQ_INT(n, (int)lens[i] + 1);
-		CHECK(n > 0 && buf[0] == GW_DTLS_DPD_RESP && !memcmp(buf + 1, buf2, lens[i]));
+		CHECK(n > 0 && buf[0] == GW_CSTP_DPD_RESP && !memcmp(buf + 1, buf2, lens[i]));
 	}
 	CHECK_EQ_INT(f.ndata, 0);
 	fx_free(&f);
@@ -161,12 +161,12 @@ static void test_roaming(void)
 	CHECK_EQ_INT(fx_init(&f, NULL), 0);
 	CHECK_EQ_INT(fx_handshake(&f), 0);
 	fx_from(&f, false, 40002);
-	CHECK_EQ_INT(fx_client_send(&f, GW_DTLS_DATA, pkt, sizeof(pkt)), 0);
+	CHECK_EQ_INT(fx_client_send(&f, GW_CSTP_DATA, pkt, sizeof(pkt)), 0);
 	CHECK_EQ_INT(f.ndata, 1);
 	CHECK_EQ_INT(stats(&f).roams, 1);
 	CHECK_EQ_INT(ntohs(((const struct sockaddr_in *)gw_dtls_peer_addr(f.peer, &len))->sin_port),
 		     40002);
-	CHECK_EQ_INT(gw_dtls_send(f.peer, GW_DTLS_KEEPALIVE, NULL, 0), 0);
+	CHECK_EQ_INT(gw_dtls_send(f.peer, GW_CSTP_KEEPALIVE, NULL, 0), 0);
 	CHECK_EQ_INT(fx_last_to_port(&f), 40002);
 	CHECK_EQ_INT(fx_client_read(&f, buf, sizeof(buf)), 1);
 
@@ -193,7 +193,7 @@ static void test_roaming(void)
 	/* Another IP address is not searched: that client redoes its handshake. */
 	f.from.sin6_family = AF_INET6;
 	fx_from(&f, true, 40002);
-	CHECK_EQ_INT(fx_client_send(&f, GW_DTLS_DATA, pkt, sizeof(pkt)), 0);
+	CHECK_EQ_INT(fx_client_send(&f, GW_CSTP_DATA, pkt, sizeof(pkt)), 0);
 	CHECK_EQ_INT(f.ndata, 1);
 	CHECK_EQ_INT(stats(&f).roams, 1);
 	fx_free(&f);
@@ -224,7 +224,7 @@ static void test_reconnect_replaces(void)
 	CHECK_EQ_INT(f.ups, 3);
 	CHECK_EQ_INT(f.downs, 2);
 	CHECK_EQ_INT(gw_dtls_peer_count(f.d), 1);
-	CHECK_EQ_INT(fx_client_send(&f, GW_DTLS_DATA, (const uint8_t *)"\x45\x00", 2), 0);
+	CHECK_EQ_INT(fx_client_send(&f, GW_CSTP_DATA, (const uint8_t *)"\x45\x00", 2), 0);
 	CHECK_EQ_INT(f.ndata, 1);
 	fx_free(&f);
 }
@@ -294,7 +294,7 @@ static void test_short_sealed_records_dropped(void)
 	CHECK_EQ_INT(gw_dtls_peer_count(f.d), 1);
 	CHECK_EQ_INT(f.downs, 0);
 	CHECK_EQ_INT(f.nsent, 3);			/* the handshake's, no alert */
-	CHECK_EQ_INT(fx_client_send(&f, GW_DTLS_KEEPALIVE, NULL, 0), 0);
+	CHECK_EQ_INT(fx_client_send(&f, GW_CSTP_KEEPALIVE, NULL, 0), 0);
 	CHECK_EQ_INT(stats(&f).rx_records, 1);
 	fx_free(&f);
 }
@@ -329,7 +329,7 @@ static void test_garbage_before_and_after(void)
 	garbage(&f, 2);
 	CHECK_EQ_INT(gw_dtls_peer_count(f.d), 1);
 	CHECK(f.peer != NULL);
-	CHECK_EQ_INT(fx_client_send(&f, GW_DTLS_DATA, (const uint8_t *)"\x45\x01", 2), 0);
+	CHECK_EQ_INT(fx_client_send(&f, GW_CSTP_DATA, (const uint8_t *)"\x45\x01", 2), 0);
 	CHECK_EQ_INT(f.ndata, 1);
 	/* A source address too short for its family is dropped, not read. */
 	gw_dtls_input(f.d, f.now, (const struct sockaddr *)&f.from, 3, buf, 10);

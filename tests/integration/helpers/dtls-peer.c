@@ -72,7 +72,7 @@ static void dp_data(void *c, void *s, const uint8_t *pkt, size_t len)
 	sum = (sum & 0xffff) + (sum >> 16);
 	r[ihl + 2] = (uint8_t)(sum >> 8);
 	r[ihl + 3] = (uint8_t)sum;
-	if (gw_dtls_send(peer, GW_DTLS_DATA, r, len) == 0)
+	if (gw_dtls_send(peer, GW_CSTP_DATA, r, len) == 0)
 		echoed++;
 }
 
