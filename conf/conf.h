@@ -46,6 +46,8 @@ struct gw_conf {
 	char *path;		/* the file it was loaded from */
 	char *listen;		/* address to listen on, "0.0.0.0", "::" or a literal */
 	uint16_t port;
+	bool dtls;		/* offer the DTLS channel (UDP) to clients that ask for it */
+	uint16_t udp_port;	/* as set; 0: the TCP port (conf_gateway_udp_port) */
 	char *ca_cert;		/* absolute paths: relative ones are resolved */
 	char *crl;		/* against the config file's directory; all four are required */
 	char *server_cert;
@@ -86,9 +88,15 @@ int conf_gateway_load(const char *path, struct gw_conf **out, char *err, size_t 
 int conf_gateway_reload(const char *path, struct gw_conf **out, char *err, size_t errlen);
 void conf_gateway_free(struct gw_conf *conf);
 
+/* The DTLS channel's UDP port: udp-port, or the TCP port when unset. */
+static inline uint16_t conf_gateway_udp_port(const struct gw_conf *c)
+{
+	return c->udp_port ? c->udp_port : c->port;
+}
+
 /*
  * A reload applies what a running gateway can change (routes, timers,
- * max-clients, policy); the rest needs a restart (listener, TUN, pools, MTU,
+ * max-clients, policy); the rest needs a restart (listener, DTLS, TUN, pools, MTU,
  * PKI files, user, audit log, control socket, metrics). This copies those
  * from cur into next, so that next describes what actually runs, and writes
  * "KEY" names of the ones that differed, comma-separated, into kept.

@@ -199,6 +199,22 @@ int conf_parse_uint(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	return 0;
 }
 
+int conf_bool_parse(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result,
+		    const char *where)
+{
+	conf_note(cfg, opt);
+	*(int *)result = value && !strcmp(value, "true");
+	if (!value || (strcmp(value, "true") && strcmp(value, "false")))
+		conf_err_opt(cfg, opt, "%s%s: '%s' is not true or false", where, opt->name,
+			     value ? value : "");
+	return 0;
+}
+
+int conf_parse_bool(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	return conf_bool_parse(cfg, opt, value, result, "");
+}
+
 /* ---- sections ---- */
 
 static unsigned int conf_kind_count(cfg_t *cfg, cfg_opt_t *opt)

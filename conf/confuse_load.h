@@ -118,6 +118,12 @@ bool conf_key_bad(const struct conf_keys *keys, cfg_t *cfg, const char *key);
 /* A libconfuse parse callback for CFG_INT_CB keys with a range in the schema:
  * the number rule of common/number.h. */
 int conf_parse_uint(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result);
+/* A libconfuse parse callback for CFG_BOOL_CB keys: exactly "true" or
+ * "false" (libconfuse alone also takes yes/no/on/off/1/0); conf_bool_parse
+ * puts where (a section's name, or "") in front of the message. */
+int conf_parse_bool(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result);
+int conf_bool_parse(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result,
+		    const char *where);
 /* A validator for a CFGF_MULTI section option: records the section parsed
  * and refuses a title used twice. */
 int conf_section_done(cfg_t *cfg, cfg_opt_t *opt);

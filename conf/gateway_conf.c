@@ -40,6 +40,7 @@ struct conf_route {
 
 static const struct conf_range conf_ranges[] = {
 	{ "port", 1, 65535 },
+	{ "udp-port", 0, 65535 },
 	{ "mtu", 576, 9000 },
 	{ "dpd", 1, 3600 },
 	{ "keepalive", 0, 3600 },
@@ -331,6 +332,8 @@ static int conf_parse_route(cfg_t *cfg, cfg_opt_t *opt, const char *value, void 
 static cfg_opt_t conf_opts[] = {
 	CFG_STR("listen", "0.0.0.0", CFGF_NONE),
 	CFG_INT_CB("port", 443, CFGF_NONE, conf_parse_uint),
+	CFG_BOOL_CB("dtls", cfg_true, CFGF_NONE, conf_parse_bool),
+	CFG_INT_CB("udp-port", 0, CFGF_NONE, conf_parse_uint),
 	CFG_STR("ca-cert", NULL, CFGF_NODEFAULT),
 	CFG_STR("crl", NULL, CFGF_NODEFAULT),
 	CFG_STR("server-cert", NULL, CFGF_NODEFAULT),
@@ -478,6 +481,8 @@ static int conf_build_nets(cfg_t *cfg, struct gw_conf *c)
 static void conf_build_numbers(cfg_t *cfg, struct gw_conf *c)
 {
 	c->port = (uint16_t)cfg_getint(cfg, "port");
+	c->dtls = cfg_getbool(cfg, "dtls");
+	c->udp_port = (uint16_t)cfg_getint(cfg, "udp-port");
 	c->mtu = (unsigned int)cfg_getint(cfg, "mtu");
 	c->dpd = (unsigned int)cfg_getint(cfg, "dpd");
 	c->keepalive = (unsigned int)cfg_getint(cfg, "keepalive");
@@ -633,6 +638,10 @@ unsigned int conf_gateway_keep(struct gw_conf *next, struct gw_conf *cur, char *
 	conf_keep_str(&k, &next->listen, &cur->listen, "listen");
 	conf_kept_note(&k, next->port == cur->port, "port");
 	next->port = cur->port;
+	conf_kept_note(&k, next->dtls == cur->dtls, "dtls");
+	next->dtls = cur->dtls;
+	conf_kept_note(&k, next->udp_port == cur->udp_port, "udp-port");
+	next->udp_port = cur->udp_port;
 	conf_keep_str(&k, &next->ca_cert, &cur->ca_cert, "ca-cert");
 	conf_keep_str(&k, &next->crl, &cur->crl, "crl");
 	conf_keep_str(&k, &next->server_cert, &cur->server_cert, "server-cert");

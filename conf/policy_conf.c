@@ -260,12 +260,7 @@ static int pol_parse_bool(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *r
 {
 	char where[CONF_MSG_MAX / 2];
 
-	conf_note(cfg, opt);
-	*(int *)result = value && !strcmp(value, "true");
-	if (!value || (strcmp(value, "true") && strcmp(value, "false")))
-		conf_err_opt(cfg, opt, "%s%s: '%s' is not true or false",
-			     pol_where(cfg, where, sizeof(where)), opt->name, value ? value : "");
-	return 0;
+	return conf_bool_parse(cfg, opt, value, result, pol_where(cfg, where, sizeof(where)));
 }
 
 /* Prefixes are parsed per element, as the gateway's routes are (a list's

@@ -82,8 +82,9 @@ static void peer_log_refill(struct gw_worker *w)
 	w->net.peer_log_budget = GW_PEER_LOG_BUDGET;
 }
 
-static void conn_format_peer(const struct sockaddr_storage *ss, char *buf, size_t len)
+void gw_peer_format(const struct sockaddr *sa, char *buf, size_t len)
 {
+	const struct sockaddr_storage *ss = (const struct sockaddr_storage *)sa;
 	char host[INET6_ADDRSTRLEN] = "?";
 	unsigned int port = 0;
 
@@ -132,7 +133,7 @@ static struct gw_conn *conn_new(struct gw_worker *w, int fd, const struct sockad
 		free(c);
 		return NULL;
 	}
-	conn_format_peer(ss, c->peer, sizeof(c->peer));
+	gw_peer_format((const struct sockaddr *)ss, c->peer, sizeof(c->peer));
 	c->state = GW_CONN_HANDSHAKE;
 	c->deadline = w->now + GW_HANDSHAKE_TIMEOUT;
 	return c;
@@ -179,7 +180,7 @@ static void conn_accept_one(struct gw_worker *w, int fd, const struct sockaddr_s
 	if (w->net.n_conns >= w->pol.conf->max_clients && !conn_evict_oldest_unauthenticated(w)) {
 		char peer[GW_PEER_MAX];
 
-		conn_format_peer(ss, peer, sizeof(peer));
+		gw_peer_format((const struct sockaddr *)ss, peer, sizeof(peer));
 		gw_peer_log(w, GW_LOG_WARN, "closing connection peer=%s: max-clients (%u) reached, "
 			    "all of them tunnels", peer, w->pol.conf->max_clients);
 		close(fd);

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "gateway/cstp.h"
 #include "gateway/http.h"
@@ -90,6 +91,8 @@ int gw_conn_send_frame(struct gw_conn *c, enum gw_cstp_type type, const void *pa
 void gw_conns_tick(struct gw_worker *w);
 void gw_conns_pending(struct gw_worker *w);
 const char *gw_conn_device(const struct gw_conn *c);
+/* "a.b.c.d:port" or "[v6]:port", for logs (GW_PEER_MAX bytes). */
+void gw_peer_format(const struct sockaddr *sa, char *buf, size_t len);
 void gw_peer_log(struct gw_worker *w, enum gw_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Adds (add) or changes fd in the worker's epoll set. 0 or -errno. */

@@ -22,6 +22,7 @@
 #include "gateway/control.h"
 #include "gateway/crl.h"
 #include "gateway/ctlcmd.h"
+#include "gateway/dtls.h"
 #include "gateway/history.h"
 #include "gateway/json.h"
 #include "gateway/log.h"
@@ -130,6 +131,11 @@ static void ctl_status_text(struct ctl *x, const struct gw_gauges *g)
 	fprintf(f, ")\nsessions: %llu allow, %llu quarantine, %llu deny; %llu tunnels\n",
 		(unsigned long long)v[0], (unsigned long long)v[1], (unsigned long long)v[2],
 		(unsigned long long)g->tunnels);
+	if (w->net.udp)
+		fprintf(f, "dtls:     on, UDP port %u; %llu tunnels over DTLS\n",
+			conf_gateway_udp_port(w->pol.conf), (unsigned long long)g->dtls);
+	else
+		fputs("dtls:     off (dtls = false): data over TLS only\n", f);
 	fprintf(f, "pool:     IPv4 %llu of %llu leased", (unsigned long long)g->used4,
 		(unsigned long long)g->size4);
 	if (w->dp.have_pool6)
@@ -217,6 +223,11 @@ static void ctl_status_json(struct ctl *x, const struct gw_gauges *g)
 		"\"tunnels\":%llu}", (unsigned long long)v[0], (unsigned long long)v[1],
 		(unsigned long long)v[2], (unsigned long long)(v[0] + v[1] + v[2]),
 		(unsigned long long)g->tunnels);
+	if (w->net.udp)
+		fprintf(f, ",\"dtls\":{\"enabled\":true,\"udp_port\":%u,\"tunnels\":%llu}",
+			conf_gateway_udp_port(w->pol.conf), (unsigned long long)g->dtls);
+	else
+		fputs(",\"dtls\":{\"enabled\":false,\"udp_port\":null,\"tunnels\":0}", f);
 	fprintf(f, ",\"pool\":{\"ipv4\":{\"size\":%llu,\"used\":%llu},\"ipv6\":",
 		(unsigned long long)g->size4, (unsigned long long)g->used4);
 	if (w->dp.have_pool6)
@@ -267,6 +278,19 @@ static int ctl_status(struct ctl *x, const char *arg)
 
 /* ---- sessions ---- */
 
+static void ctl_dtls_peer_json(FILE *f, const struct gw_session *s)
+{
+	char peer[GW_PEER_MAX];
+	socklen_t len;
+
+	if (!s->dtls_peer) {
+		fputs("null", f);
+		return;
+	}
+	gw_peer_format(gw_dtls_peer_addr(s->dtls_peer, &len), peer, sizeof(peer));
+	gw_json_str(f, peer);
+}
+
 static void ctl_session_json(struct ctl *x, const struct gw_session *s)
 {
 	FILE *f = x->f;
@@ -285,6 +309,11 @@ static void ctl_session_json(struct ctl *x, const struct gw_session *s)
 	gw_json_str(f, s->id.serial);
 	gw_json_key(f, &first, "peer");
 	gw_json_str(f, s->conn ? s->conn->peer : NULL);
+	/* Where its data goes now: "dtls" (from dtls_peer), "cstp", or null. */
+	gw_json_key(f, &first, "channel");
+	gw_json_str(f, !s->conn ? NULL : s->dtls_active ? "dtls" : "cstp");
+	gw_json_key(f, &first, "dtls_peer");
+	ctl_dtls_peer_json(f, s);
 	gw_json_key(f, &first, "address");
 	if (s->lease.have_v4)
 		gw_json_addr(f, AF_INET, &s->lease.v4);

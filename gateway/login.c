@@ -143,7 +143,7 @@ static void auth_connect(struct gw_conn *c, const struct gw_http_req *req)
 		gw_auth_connect_deny(c, s->refusal, s->deny_reason);
 		return gw_session_end(c->w, s, "denied: the device was told why");
 	}
-	gw_session_connect(c, s);
+	gw_session_connect(c, s, req);
 }
 
 void gw_login_request(struct gw_conn *c, const struct gw_http_req *req, const uint8_t *body)

@@ -112,7 +112,7 @@ static int check_access(const struct gw_conf *conf, const struct conf_policy *po
 static int run(struct gw_conf *conf, struct conf_policy *policy)
 {
 	struct gw_worker w;
-	char pool[64];
+	char pool[64], dtls[64];
 	int err;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -128,12 +128,16 @@ static int run(struct gw_conf *conf, struct conf_policy *policy)
 	}
 	if (err == 0) {
 		conf_cidr_format(&w.pol.conf->ipv4_pool, pool, sizeof(pool));
+		if (w.net.udp)
+			snprintf(dtls, sizeof(dtls), "on UDP port %u", conf_gateway_udp_port(w.pol.conf));
+		else
+			snprintf(dtls, sizeof(dtls), "off (dtls = false): data over TLS only");
 		if (w.pol.policy)
 			gw_info("posture policy %s (sha256 %s): %zu rules, agent %s",
 				w.pol.policy->path, w.pol.policy->sha256, w.pol.policy->n_rules,
 				w.pol.policy->agent == CONF_AGENT_REQUIRED ? "required" : "optional");
-		gw_info("listening on %s:%u (tun %s, pool %s)", w.pol.conf->listen, w.pol.conf->port,
-			w.dp.tun.name, pool);
+		gw_info("listening on %s:%u (tun %s, pool %s); DTLS %s", w.pol.conf->listen,
+			w.pol.conf->port, w.dp.tun.name, pool, dtls);
 		err = gw_worker_run(&w);
 	} else {
 		gw_err("start-up failed: %s", strerror(-err));

@@ -52,6 +52,8 @@ struct pst_inventory;
  */
 
 #define GW_COOKIE_LEN		32	/* random bytes; 64 hex digits on the wire */
+#define GW_APP_ID_LEN		32	/* a session's DTLS App-ID (GW_DTLS_APP_ID_LEN) */
+#define GW_PSK_LEN		32	/* its DTLS key (GW_DTLS_PSK_LEN) */
 #define GW_PEER_MAX		64	/* "[v6addr]:port" */
 #define GW_HANDSHAKE_TIMEOUT	20	/* seconds to finish TLS and send a request */
 #define GW_HTTP_IDLE_TIMEOUT	30	/* seconds a keep-alive HTTP connection may idle */
@@ -124,6 +126,18 @@ struct gw_session {
 	struct conf_cidr *routes;
 	size_t n_routes;
 	time_t since;				/* wall clock: created (logged in) */
+	/*
+	 * The DTLS channel (channel.c), offered at the tunnel's CONNECT when
+	 * the client asked for it. The App-ID names the session in the clear
+	 * (never the cookie); the key was exported from the TLS session that
+	 * carried that CONNECT, so a reconnect gets a new pair.
+	 */
+	bool dtls_offered;
+	bool dtls_active;			/* data to the client goes over dtls_peer */
+	struct gw_dtls_peer *dtls_peer;		/* the established channel, or NULL */
+	unsigned int base_mtu;			/* the client's X-CSTP-Base-MTU; 0: not sent */
+	uint8_t app_id[GW_APP_ID_LEN];
+	uint8_t dtls_key[GW_PSK_LEN];		/* secret: wiped with the channel */
 };
 
 /* Why a live session was ended by the gateway or an operator. */
@@ -161,6 +175,8 @@ struct gw_watch {
 
 struct gw_admin;
 struct gw_conn;
+struct gw_dtls_peer;
+struct gw_udp;
 struct gw_conn_handlers;
 struct gw_history;
 struct gw_scan;
@@ -194,6 +210,7 @@ struct gw_control {
 struct gw_transport {
 	const struct gw_conn_handlers *handlers;	/* the layers above (conn.h) */
 	int listen_fd;
+	struct gw_udp *udp;			/* the DTLS channel's socket; NULL: dtls = false */
 	SSL_CTX *tls;
 	struct gw_keyd keyd;			/* holds the TLS private key */
 	struct gw_conn *conns;

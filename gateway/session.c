@@ -23,8 +23,10 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "gateway/channel.h"
 #include "gateway/conn.h"
 #include "gateway/cstp.h"
+#include "gateway/dtls.h"
 #include "gateway/log.h"
 #include "gateway/model.h"
 #include "gateway/pool.h"
@@ -184,6 +186,7 @@ void gw_session_end(struct gw_worker *w, struct gw_session *s, const char *why)
 		gw_conn_send_frame(c, GW_CSTP_TERMINATE, NULL, 0);
 		gw_conn_close(c, why);
 	}
+	gw_tunnel_dtls_end(w, s);
 	if (s->lease.have_v4)
 		inet_ntop(AF_INET, &s->lease.v4, addr, sizeof(addr));
 	gw_info("session end device=%s addr=%s verdict=%s: %s; rx=%llu tx=%llu spoofed=%llu "
@@ -237,9 +240,10 @@ void gw_session_end_for(struct gw_worker *w, struct gw_session *s, enum gw_end w
  * takes over from a connection not yet noticed dead, and only now does the
  * device's earlier tunnel, if any, end.
  */
-void gw_session_connect(struct gw_conn *c, struct gw_session *s)
+void gw_session_connect(struct gw_conn *c, struct gw_session *s, const struct gw_http_req *req)
 {
 	struct gw_worker *w = c->w;
+	char dtls[GW_DTLS_HEADERS_MAX];
 
 	if (s->verdict == PST_DENY) {
 		gw_session_end(w, s, "a denied session asked for a tunnel");
@@ -260,7 +264,8 @@ void gw_session_connect(struct gw_conn *c, struct gw_session *s)
 	gw_session_supersede(w, s);
 	s->connects++;
 	w->stats.tunnels++;
-	if (gw_tunnel_open(c, s) < 0)
+	gw_channel_offer(c, s, req, dtls, sizeof(dtls));
+	if (gw_tunnel_open(c, s, dtls) < 0)
 		gw_session_end(w, s, "could not build the CONNECT reply");
 }
 

@@ -12,6 +12,7 @@
 
 #include "gateway/conn.h"
 #include "gateway/cstp.h"
+#include "gateway/http.h"
 #include "gateway/model.h"
 
 int gw_session_new(struct gw_worker *w, const struct pst_identity *id, struct gw_session **out);
@@ -26,7 +27,7 @@ void gw_session_end_for(struct gw_worker *w, struct gw_session *s, enum gw_end w
 			const char *text);
 void gw_sessions_expire(struct gw_worker *w);
 /* A CONNECT that carried s's cookie: the tunnel opens, or the device is told why not. */
-void gw_session_connect(struct gw_conn *c, struct gw_session *s);
+void gw_session_connect(struct gw_conn *c, struct gw_session *s, const struct gw_http_req *req);
 /* The transport's reports about a tunnel connection (struct gw_conn_handlers). */
 void gw_session_frame(struct gw_conn *c, const struct gw_cstp_frame *f);
 void gw_session_tick(struct gw_conn *c);

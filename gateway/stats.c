@@ -10,10 +10,12 @@
 #include <unistd.h>
 
 #include "gateway/crl.h"
+#include "gateway/dtls.h"
 #include "gateway/json.h"
 #include "gateway/model.h"
 #include "gateway/refusal.h"
 #include "gateway/stats.h"
+#include "gateway/udp.h"
 
 static const char *const end_keys[GW_END_N] = {
 	[GW_END_KICKED] = "kicked",
@@ -75,12 +77,57 @@ static void pki_rows(struct rows *rs, const struct gw_worker *w)
 	    "cert=\"ca\"", NULL, true, unix_time(w->pol.ca_not_after));
 }
 
+/* The DTLS channel (none when dtls = false). */
+static void dtls_rows(struct rows *rs, const struct gw_worker *w, const struct gw_gauges *g)
+{
+	struct gw_dtls_stats d;
+	struct gw_udp_stats u;
+
+	if (!w->net.udp)
+		return;
+	gw_dtls_get_stats(gw_udp_dtls(w->net.udp), &d);
+	gw_udp_get_stats(w->net.udp, &u);
+	row(rs, "dtls", "channels", "postern_dtls_channels", NULL,
+	    "Tunnels whose data goes over DTLS now", true, g->dtls);
+	row(rs, "dtls", "peers", "postern_dtls_peers", NULL,
+	    "DTLS peers now, handshakes in progress included", true,
+	    gw_dtls_peer_count(gw_udp_dtls(w->net.udp)));
+	row(rs, "dtls", "handshakes", "postern_dtls_handshakes_total", "result=\"ok\"",
+	    "DTLS handshakes, by result", false, d.handshakes);
+	row(rs, "dtls", "handshake_failures", "postern_dtls_handshakes_total",
+	    "result=\"failed\"", NULL, false, d.handshake_failures);
+	row(rs, "dtls", "cookie_challenges", "postern_dtls_cookie_challenges_total", NULL,
+	    "Stateless cookie challenges (HelloVerifyRequest) sent", false, d.hello_verify_sent);
+	row(rs, "dtls", "roams", "postern_dtls_roams_total", NULL,
+	    "DTLS peers that moved to a new source address", false, d.roams);
+	row(rs, "dtls", "records_rx", "postern_dtls_records_total", "direction=\"rx\"",
+	    "DTLS application records; rx is from the clients", false, d.rx_records);
+	row(rs, "dtls", "records_tx", "postern_dtls_records_total", "direction=\"tx\"", NULL,
+	    false, d.tx_records);
+	row(rs, "dtls", "dropped_no_peer", "postern_dtls_dropped_datagrams_total",
+	    "reason=\"no_peer\"", "Datagrams dropped on the UDP port, by reason", false,
+	    d.dropped);
+	row(rs, "dtls", "dropped_bad_cookie", "postern_dtls_dropped_datagrams_total",
+	    "reason=\"bad_cookie\"", NULL, false, d.bad_cookie);
+	row(rs, "dtls", "dropped_unknown_app_id", "postern_dtls_dropped_datagrams_total",
+	    "reason=\"unknown_app_id\"", NULL, false, d.unknown_app_id);
+	row(rs, "dtls", "dropped_peers_full", "postern_dtls_dropped_datagrams_total",
+	    "reason=\"peers_full\"", NULL, false, d.peers_full);
+	row(rs, "dtls", "dropped_bad_record", "postern_dtls_dropped_datagrams_total",
+	    "reason=\"bad_record\"", NULL, false, d.bad_records);
+	row(rs, "dtls", "dropped_truncated", "postern_dtls_dropped_datagrams_total",
+	    "reason=\"truncated\"", NULL, false, u.rx_truncated);
+	row(rs, "dtls", "send_errors", "postern_dtls_send_errors_total", NULL,
+	    "Datagrams the kernel refused to send", false, u.tx_errors);
+}
+
 void gw_stats_gauges(const struct gw_worker *w, struct gw_gauges *g)
 {
 	memset(g, 0, sizeof(*g));
 	for (const struct gw_session *s = w->sess.sessions; s; s = s->next) {
 		g->sessions[s->verdict]++;
 		g->tunnels += s->conn != NULL;
+		g->dtls += s->conn && s->dtls_active;
 		g->used4 += s->lease.have_v4;
 		g->used6 += s->lease.have_v6;
 	}
@@ -169,6 +216,7 @@ size_t gw_stats_rows(const struct gw_worker *w, struct gw_stat_row *r, size_t ca
 	}
 	row(&rs, NULL, "uptime", "postern_uptime_seconds", NULL, "Seconds since start", true,
 	    (uint64_t)(time(NULL) - w->ctl.started));
+	dtls_rows(&rs, w, &g);
 	pki_rows(&rs, w);
 	return rs.n;
 }

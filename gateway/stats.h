@@ -26,10 +26,11 @@ size_t gw_stats_rows(const struct gw_worker *w, struct gw_stat_row *rows, size_t
 struct gw_gauges {
 	uint64_t sessions[3];			/* by enum pst_verdict */
 	uint64_t tunnels;
+	uint64_t dtls;				/* tunnels whose data goes over DTLS */
 	uint64_t used4, size4, used6, size6;	/* leasable pool addresses */
 };
 void gw_stats_gauges(const struct gw_worker *w, struct gw_gauges *g);
-#define GW_STAT_ROWS_MAX 64
+#define GW_STAT_ROWS_MAX 96
 void gw_stats_json(const struct gw_worker *w, FILE *f);
 void gw_stats_text(const struct gw_worker *w, FILE *f);
 void gw_stats_prometheus(const struct gw_worker *w, FILE *f);

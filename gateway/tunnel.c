@@ -17,12 +17,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "gateway/conn.h"
 #include "gateway/cstp.h"
+#include "gateway/dtls.h"
 #include "gateway/filter.h"
 #include "gateway/log.h"
 #include "gateway/model.h"
 #include "gateway/tunnel.h"
+#include "gateway/udp.h"
 
 #define TUN_BATCH	64	/* packets per readiness event, so TLS peers get their turn */
 
@@ -149,7 +153,7 @@ static int connect_banner(const struct gw_session *s, char *buf, size_t len)
  * case-sensitively, and it has no body: CSTP frames follow at once. It goes
  * out as one TLS record of its own, before any frame.
  */
-static int connect_reply(struct gw_conn *c, const struct gw_session *s)
+static int connect_reply(struct gw_conn *c, const struct gw_session *s, const char *dtls)
 {
 	const struct gw_conf *conf = c->w->pol.conf;
 	/* Sized for CONF_ROUTES_MAX IPv6 routes and a long quarantine banner,
@@ -179,9 +183,10 @@ static int connect_reply(struct gw_conn *c, const struct gw_session *s)
 		     "X-CSTP-Tunnel-All-DNS: false\r\n"
 		     "X-CSTP-Base-MTU: %u\r\n"
 		     "X-CSTP-MTU: %u\r\n"
+		     "%s"
 		     "\r\n",
 		     addrs, routes, banner, conf->dpd, conf->keepalive, idle, conf->cookie_timeout,
-		     conf->mtu, conf->mtu);
+		     conf->mtu, conf->mtu, dtls);
 	if (n < 0 || (size_t)n >= sizeof(resp))
 		return -ENOSPC;
 	return gw_conn_send(c, resp, (size_t)n);
@@ -197,7 +202,7 @@ static int connect_reply(struct gw_conn *c, const struct gw_session *s)
  * so the client's answer to the DPD request (sent on that first turn) is
  * answered with a keepalive that arrives while it polls.
  */
-int gw_tunnel_open(struct gw_conn *c, const struct gw_session *s)
+int gw_tunnel_open(struct gw_conn *c, const struct gw_session *s, const char *dtls)
 {
 	struct gw_worker *w = c->w;
 	char a4[INET_ADDRSTRLEN];
@@ -208,7 +213,7 @@ int gw_tunnel_open(struct gw_conn *c, const struct gw_session *s)
 	gw_info("tunnel up device=%s peer=%s addr=%s (%s) verdict=%s profile=%s",
 		s->id.device_id, c->peer, a4, s->connects > 1 ? "reconnect" : "new",
 		pst_verdict_name(s->verdict), s->profile[0] ? s->profile : "-");
-	if (connect_reply(c, s) < 0)
+	if (connect_reply(c, s, dtls) < 0)
 		return -ENOSPC;
 	c->dpd_sent = w->now;
 	c->wake_client = true;
@@ -216,7 +221,22 @@ int gw_tunnel_open(struct gw_conn *c, const struct gw_session *s)
 	return 0;
 }
 
-/* The connection is going away; the session stays for a reconnect. */
+/*
+ * Forgets the session's DTLS channel: its peers, App-ID and key. Data to
+ * the client goes over CSTP until a new CONNECT offers a new channel.
+ */
+void gw_tunnel_dtls_end(struct gw_worker *w, struct gw_session *s)
+{
+	if (s->dtls_offered && w->net.udp)
+		gw_dtls_session_end(gw_udp_dtls(w->net.udp), s->app_id);
+	s->dtls_offered = false;
+	s->dtls_active = false;
+	s->dtls_peer = NULL;
+	OPENSSL_cleanse(s->dtls_key, sizeof(s->dtls_key));
+}
+
+/* The connection is going away; the session stays for a reconnect (which
+ * redoes DTLS with a key from its own TLS session). */
 void gw_tunnel_detach(struct gw_conn *c, const char *why)
 {
 	struct gw_session *s = c->sess;
@@ -224,6 +244,7 @@ void gw_tunnel_detach(struct gw_conn *c, const char *why)
 
 	if (!s)
 		return;
+	gw_tunnel_dtls_end(c->w, s);
 	inet_ntop(AF_INET, &s->lease.v4, a4, sizeof(a4));
 	gw_info("tunnel down device=%s peer=%s addr=%s: %s; rx=%llu tx=%llu spoofed=%llu "
 		"outside=%llu", s->id.device_id, c->peer, a4, why ? why : "closed",
@@ -307,28 +328,43 @@ static void count_drop(struct gw_worker *w, struct gw_session *s, enum gw_filter
 	}
 }
 
-static void tunnel_data(struct gw_conn *c, const struct gw_cstp_frame *f)
+/*
+ * One packet from the client, over CSTP or DTLS alike: the same filter
+ * (anti-spoofing, the profile, the pools, the gateway's own addresses), the
+ * same counters, then into the TUN.
+ */
+void gw_tunnel_from_client(struct gw_worker *w, struct gw_session *s, const uint8_t *pkt,
+			   size_t len)
 {
-	struct gw_session *s = c->sess;
-	struct gw_worker *w = c->w;
 	/* Without a policy (or a profile), the configured routes are the filter. */
 	struct gw_filter_allow allow = s->allow ? (struct gw_filter_allow){ s->allow, s->n_allow } :
 				       (struct gw_filter_allow){ w->pol.conf->routes, w->pol.conf->n_routes };
-	enum gw_filter_verdict v = gw_filter_from_client(&s->lease, &w->dp.pools, &allow,
-							 f->payload, f->len);
+	enum gw_filter_verdict v = gw_filter_from_client(&s->lease, &w->dp.pools, &allow, pkt, len);
 
 	if (v != GW_FILTER_PASS)
-		return count_drop(w, s, v, f->payload);
-	if (write(w->dp.tun.fd, f->payload, f->len) != (ssize_t)f->len) {
+		return count_drop(w, s, v, pkt);
+	if (write(w->dp.tun.fd, pkt, len) != (ssize_t)len) {
 		/* The TUN queue is full or the packet was refused: a router drops too. */
 		s->counters.dropped_queue_full++;
 		return;
 	}
-	c->last_data = w->now;
+	if (s->conn)
+		s->conn->last_data = w->now;
 	s->counters.rx_packets++;
-	s->counters.rx_bytes += f->len;
+	s->counters.rx_bytes += len;
 	w->stats.traffic.rx_packets++;
-	w->stats.traffic.rx_bytes += f->len;
+	w->stats.traffic.rx_bytes += len;
+}
+
+/*
+ * Data on CSTP while the DTLS channel is up means the client stopped using
+ * it (its DPD over UDP failed, say): answer on CSTP too, until data comes
+ * over DTLS again (as ocserv does).
+ */
+static void tunnel_data(struct gw_conn *c, const struct gw_cstp_frame *f)
+{
+	c->sess->dtls_active = false;
+	gw_tunnel_from_client(c->w, c->sess, f->payload, f->len);
 }
 
 enum gw_tunnel_action gw_tunnel_frame(struct gw_conn *c, const struct gw_cstp_frame *f,
@@ -372,12 +408,21 @@ struct gw_session *gw_tunnel_session_of(struct gw_worker *w, const uint8_t *pkt,
 	return NULL;
 }
 
+/* Over DTLS when the channel is up and the packet fits its MTU, else CSTP. */
 static void tunnel_to_client(struct gw_worker *w, const uint8_t *pkt, size_t len)
 {
 	struct gw_session *s = gw_tunnel_session_of(w, pkt, len);
 
 	if (!s || !s->conn)
 		return;
+	if (s->dtls_active && gw_dtls_send(s->dtls_peer, GW_CSTP_DATA, pkt, len) == 0) {
+		s->conn->last_data = w->now;
+		s->counters.tx_packets++;
+		s->counters.tx_bytes += len;
+		w->stats.traffic.tx_packets++;
+		w->stats.traffic.tx_bytes += len;
+		return;
+	}
 	if (gw_conn_send_frame(s->conn, GW_CSTP_DATA, pkt, (uint16_t)len) < 0) {
 		s->counters.dropped_queue_full++;
 		w->stats.traffic.dropped_queue_full++;

@@ -17,8 +17,14 @@
  * session (the reason is given back). */
 enum gw_tunnel_action { GW_TUNNEL_OK, GW_TUNNEL_END };
 
-/* The session's tunnel is up on c: the CONNECT reply. 0 or -ENOSPC. */
-int gw_tunnel_open(struct gw_conn *c, const struct gw_session *s);
+/* The session's tunnel is up on c: the CONNECT reply, with the X-DTLS-*
+ * lines in dtls ("" when no channel is offered). 0 or -ENOSPC. */
+int gw_tunnel_open(struct gw_conn *c, const struct gw_session *s, const char *dtls);
+/* One packet from the client (CSTP or DTLS): the filter, then the TUN. */
+void gw_tunnel_from_client(struct gw_worker *w, struct gw_session *s, const uint8_t *pkt,
+			   size_t len);
+/* Forgets the session's DTLS channel (peers, App-ID, key). */
+void gw_tunnel_dtls_end(struct gw_worker *w, struct gw_session *s);
 enum gw_tunnel_action gw_tunnel_frame(struct gw_conn *c, const struct gw_cstp_frame *f,
 				      const char **why);
 /* Liveness, once a second: a DPD request when the peer is quiet, the end

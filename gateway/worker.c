@@ -22,6 +22,7 @@
 
 #include "conf/policy.h"
 #include "gateway/audit.h"
+#include "gateway/channel.h"
 #include "gateway/conn.h"
 #include "gateway/ctlsock.h"
 #include "gateway/keyd.h"
@@ -36,10 +37,11 @@
 #include "gateway/tls.h"
 #include "gateway/tundev.h"
 #include "gateway/tunnel.h"
+#include "gateway/udp.h"
 #include "gateway/watch.h"
 #include "gateway/worker.h"
 
-enum { EV_LISTEN = 1, EV_TUN, EV_TIMER, EV_SIGNAL, EV_ADMIN, EV_LOCAL, EV_MAX_TAG = 4096 };
+enum { EV_LISTEN = 1, EV_TUN, EV_TIMER, EV_SIGNAL, EV_ADMIN, EV_LOCAL, EV_UDP, EV_MAX_TAG = 4096 };
 #define LOOP_EVENTS 64
 
 static time_t monotonic_now(void)
@@ -248,6 +250,10 @@ int gw_worker_init(struct gw_worker *w, struct gw_conf *conf, struct conf_policy
 	if (err == 0 && w->ctl.admin)
 		err = epoll_tag(w, gw_admin_fd(w), EV_ADMIN);
 	if (err == 0)
+		err = gw_channel_open(w);
+	if (err == 0 && w->net.udp)
+		err = epoll_tag(w, gw_udp_fd(w->net.udp), EV_UDP);
+	if (err == 0)
 		err = listen_open(w);
 	return err;
 }
@@ -276,6 +282,7 @@ void gw_worker_free(struct gw_worker *w)
 		gw_conn_close(w->net.conns, NULL);
 	gw_scans_free(w);
 	worker_free_dead(w);
+	gw_channel_close(w);
 	if (w->pol.conf)
 		gw_admin_close(w);
 	gw_reload_free(w);
@@ -308,6 +315,8 @@ static void worker_tick(struct gw_worker *w)
 	if (read(w->timer_fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		gw_warn("timerfd: %s", strerror(errno));
 	gw_conns_tick(w);
+	if (w->net.udp)
+		gw_dtls_tick(gw_udp_dtls(w->net.udp), w->now);
 	gw_sessions_expire(w);
 	gw_scans_expire(w);
 	gw_watch_tick(w);
@@ -352,6 +361,8 @@ static void worker_dispatch(struct gw_worker *w, const struct epoll_event *ev)
 		return gw_admin_event(w);
 	case EV_LOCAL:
 		return worker_local(w);
+	case EV_UDP:
+		return gw_udp_input(w->net.udp, w->now);
 	default:
 		if (tag > EV_MAX_TAG)
 			gw_conn_event(ev->data.ptr, ev->events);
@@ -375,6 +386,8 @@ int gw_worker_run(struct gw_worker *w)
 		for (int i = 0; i < n; i++)
 			worker_dispatch(w, &events[i]);
 		gw_conns_pending(w);
+		if (w->net.udp)
+			gw_udp_flush(w->net.udp);
 		worker_free_dead(w);
 	}
 	return 0;

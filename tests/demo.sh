@@ -50,6 +50,8 @@ step() { printf '\n== %s\n' "$*"; }
 say() { printf '   %s\n' "$*"; }
 
 pst_init
+# The devices ask for the DTLS channel (UDP), as the stock client does by default.
+PST_OC_DTLS=1
 
 # demo_facts NAME LINES...: a facts file the agent reports for a device.
 demo_facts() {
@@ -136,6 +138,9 @@ facts=$(demo_facts laptop os.name=linux os.version=12.5 mdm.enrolled=true passco
 demo_connect laptop demo-laptop "$facts" "$PST_INT_NET"
 addr=$(pst_vpn_addr laptop)
 say "allowed: vpn0 has $addr, route $PST_INT_NET (profile internal)"
+dtls_up() { grep -q 'Established DTLS connection' "${PST_OC_LOG[laptop]}"; }
+wait_for 15 dtls_up || fail "the laptop did not establish DTLS"
+say "data channel: $(grep -m1 -o 'Established DTLS connection.*' "${PST_OC_LOG[laptop]}")"
 demo_reach laptop "$PST_INT_IP"
 body=$(pst_in laptop timeout 15 python3 -c '
 import sys, urllib.request
@@ -205,7 +210,7 @@ step "Counters (posternctl stats; the same numbers are served to Prometheus)"
 ctl stats | grep -Ev ' 0$' | sed 's/^/   | /'
 
 step "Gateway log"
-grep -E 'listening on|posture decision|refused [a-z]|tunnel (up|down)|session end|dropped|crl reloaded' "$PST_GW_LOG" |
+grep -E 'listening on|posture decision|refused [a-z]|tunnel (up|down)|dtls (up|down)|session end|dropped|crl reloaded' "$PST_GW_LOG" |
 	sed 's/^/   | /'
 
 step "Audit log ($PST_TMP/audit.log: one JSON line per decision)"

@@ -301,11 +301,12 @@ pst_issue() {
 # $PST_TMP/pki (relative paths, resolved against the config's directory).
 # Known keys: pool, pool6, routes (space-separated CIDRs), dpd, keepalive, mtu,
 # idle-timeout, cookie-timeout, max-clients, user, policy, audit-log,
-# control-socket (paths), metrics-listen (ADDR:PORT).
+# control-socket (paths), metrics-listen (ADDR:PORT), dtls (true/false),
+# udp-port.
 # Sets PST_GW_CONF, PST_ROUTES.
 pst_gw_conf() {
 	local -A v=([pool]=$PST_POOL [pool6]= [routes]=$PST_INT_NET [dpd]=30 [keepalive]=20 [mtu]=1400
-		[idle-timeout]=0 [cookie-timeout]=300 [max-clients]=64 [user]= [policy]= [audit-log]= [control-socket]= [metrics-listen]=)
+		[idle-timeout]=0 [cookie-timeout]=300 [max-clients]=64 [user]= [policy]= [audit-log]= [control-socket]= [metrics-listen]= [dtls]= [udp-port]=)
 	local kv r list=""
 	for kv in "$@"; do
 		v[${kv%%=*}]=${kv#*=}
@@ -339,6 +340,8 @@ pst_gw_conf() {
 	${v[audit-log]:+audit-log = "${v[audit-log]}"}
 	${v[control-socket]:+control-socket = "${v[control-socket]}"}
 	${v[metrics-listen]:+metrics-listen = "${v[metrics-listen]}"}
+	${v[dtls]:+dtls = ${v[dtls]}}
+	${v[udp-port]:+udp-port = ${v[udp-port]}}
 	EOF
 }
 
@@ -394,12 +397,14 @@ pst_key() { echo "$PST_TMP/pki/devices/$1.key"; }
 # in the background in DEV's netns with the device certificate CERT_ID of
 # $PST_TMP/pki ("-" for none). The vpnc-script wrapper dumps the script
 # environment to $PST_TMP/DEV.env. PST_OC_ENV (NAME=VALUE words) is added to
-# the client's environment, which its CSD wrapper inherits.
+# the client's environment, which its CSD wrapper inherits. The client runs
+# with --no-dtls unless PST_OC_DTLS is set (the tests of the DTLS channel).
 # Sets PST_OC_PID[DEV], PST_OC_LOG[DEV].
 pst_oc_start() {
 	local dev=$1 id=$2 log=$PST_TMP/openconnect-$1.log; shift 2
-	local -a creds=()
+	local -a creds=() dtls=(--no-dtls)
 	[ "$id" != - ] && creds=(-c "$(pst_cert "$id")" -k "$(pst_key "$id")")
+	[ -n "${PST_OC_DTLS:-}" ] && dtls=()
 	rm -f "$PST_TMP/$dev.env" "$PST_TMP/$dev.env.log"
 	# $! is openconnect itself (the subshell, ip and env all exec), so
 	# signals reach it. SIGPIPE is ignored as a service manager would
@@ -409,7 +414,7 @@ pst_oc_start() {
 	(
 		trap '' PIPE
 		exec ip netns exec "$(pst_ns "$dev")" env PST_ENV_DUMP="$PST_TMP/$dev.env" \
-			"${PST_OC_ENV[@]}" openconnect --non-inter --no-passwd --no-dtls --timestamp \
+			"${PST_OC_ENV[@]}" openconnect --non-inter --no-passwd "${dtls[@]}" --timestamp \
 			--reconnect-timeout 20 "${creds[@]}" --cafile "$PST_TMP/pki/ca.crt" \
 			--script "$PST_HELPERS/vpnc-wrapper.sh" -i vpn0 "$@" \
 			"https://$PST_GW_IP/" </dev/null >>"$log" 2>&1

@@ -326,8 +326,37 @@ static void test_load_defaults(void)
 	CHECK_EQ_INT(c->cookie_timeout, 300);
 	CHECK_EQ_INT(c->max_clients, 1024);
 	CHECK(c->user == NULL);
+	CHECK(c->dtls);
+	CHECK_EQ_INT(c->udp_port, 0);
+	CHECK_EQ_INT(conf_gateway_udp_port(c), 443);
 	conf_gateway_free(c);
 	conf_gateway_free(NULL);
+}
+
+/* The DTLS keys: off, another UDP port, and the values refused. */
+static void test_load_dtls(void)
+{
+	struct gw_conf *c = NULL;
+	char err[1024];
+
+	CHECK_EQ_INT(load("dtls.conf", PKI POOL "port = 8443\ndtls = false\nudp-port = 4433\n",
+			  &c, err, sizeof(err)), 0);
+	CHECK_EQ_STR(err, "");
+	if (c) {
+		CHECK(!c->dtls);
+		CHECK_EQ_INT(conf_gateway_udp_port(c), 4433);
+		conf_gateway_free(c);
+	}
+	CHECK_EQ_INT(load("dtls.conf", PKI POOL "port = 8443\n", &c, err, sizeof(err)), 0);
+	if (c) {
+		CHECK_EQ_INT(conf_gateway_udp_port(c), 8443);
+		conf_gateway_free(c);
+	}
+	/* libconfuse alone would take yes/no/on/off/1/0: only true and false are. */
+	expect_error(PKI POOL "dtls = yes\n", 6, "dtls: 'yes' is not true or false");
+	expect_error(PKI POOL "dtls = 1\n", 6, "dtls: '1' is not true or false");
+	expect_error(PKI POOL "udp-port = 65536\n", 6, "udp-port: 65536 is out of range 0..65535");
+	expect_error(PKI POOL "udp-port = -1\n", 6, "is not a plain decimal number");
 }
 
 static void test_load_all_keys(void)
@@ -1104,6 +1133,7 @@ int main(void)
 		return 1;
 	}
 	RUN(test_load_defaults);
+	RUN(test_load_dtls);
 	RUN(test_load_all_keys);
 	RUN(test_load_relative_paths);
 	RUN(test_load_comments);
