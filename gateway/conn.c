@@ -43,6 +43,7 @@
 #include "gateway/log.h"
 #include "gateway/model.h"
 #include "gateway/tls.h"
+#include "gateway/wbio.h"
 
 #define CONN_WHY_MAX	160	/* why a connection ends, for its log line */
 
@@ -112,7 +113,7 @@ static void conn_update_events(struct gw_conn *c)
 {
 	uint32_t ev = c->state == GW_CONN_CLOSING ? 0 : EPOLLIN | EPOLLRDHUP;
 
-	if (c->out_head || c->want_write)
+	if (c->out_head || c->want_write || c->wblocked)
 		ev |= EPOLLOUT;
 	if (ev != c->events && gw_epoll_set(c->w, c->fd, ev, c, false) == 0)
 		c->events = ev;
@@ -121,18 +122,22 @@ static void conn_update_events(struct gw_conn *c)
 static struct gw_conn *conn_new(struct gw_worker *w, int fd, const struct sockaddr_storage *ss)
 {
 	struct gw_conn *c = calloc(1, sizeof(*c));
+	BIO *wbio;
 
 	if (!c)
 		return NULL;
 	c->w = w;
 	c->fd = fd;
 	c->ssl = SSL_new(w->net.tls);
-	if (!c->ssl || SSL_set_fd(c->ssl, fd) != 1 ||
+	wbio = c->ssl ? gw_wbio_new(fd) : NULL;
+	if (!wbio || SSL_set_rfd(c->ssl, fd) != 1 ||
 	    SSL_set_ex_data(c->ssl, gw_tls_conn_index(), c) != 1) {
+		BIO_free(wbio);
 		SSL_free(c->ssl);
 		free(c);
 		return NULL;
 	}
+	SSL_set0_wbio(c->ssl, wbio);	/* records leave in batches: wbio.c */
 	gw_peer_format((const struct sockaddr *)ss, c->peer, sizeof(c->peer));
 	c->state = GW_CONN_HANDSHAKE;
 	c->deadline = w->now + GW_HANDSHAKE_TIMEOUT;
@@ -356,11 +361,61 @@ static int conn_flush(struct gw_conn *c)
 		outbuf_free(b);
 	}
 	if (!c->out_head && c->state == GW_CONN_CLOSING) {
+		/* The last bytes go now; a full socket is waited for. */
+		if (gw_wbio_flush(SSL_get_wbio(c->ssl)) != 0) {
+			gw_conn_close(c, NULL);
+			return -EPIPE;
+		}
+		c->wblocked = true;
+	}
+	if (!c->wflush && gw_wbio_pending(SSL_get_wbio(c->ssl))) {
+		c->wflush = true;
+		c->wflush_next = c->w->net.wflush;
+		c->w->net.wflush = c;
+	}
+	conn_update_events(c);
+	return 0;
+}
+
+/*
+ * Writes what the connection's records gathered this turn (wbio.c). 0, or
+ * -EPIPE when the connection is closed (a failed write, or the last bytes
+ * of a closing one are out).
+ */
+static int conn_write_out(struct gw_conn *c)
+{
+	int r = gw_wbio_flush(SSL_get_wbio(c->ssl));
+
+	if (r < 0) {
+		char why[CONN_WHY_MAX];
+
+		snprintf(why, sizeof(why), "%s", strerror(errno));
+		c->tls_failed = true;
+		gw_conn_close(c, why);
+		return -EPIPE;
+	}
+	c->wblocked = r == 0;
+	if (!c->wblocked && !c->out_head && c->state == GW_CONN_CLOSING) {
 		gw_conn_close(c, NULL);
 		return -EPIPE;
 	}
 	conn_update_events(c);
 	return 0;
+}
+
+void gw_conns_flush(struct gw_worker *w)
+{
+	struct gw_conn *c = w->net.wflush;
+
+	w->net.wflush = NULL;
+	while (c) {
+		struct gw_conn *next = c->wflush_next;
+
+		c->wflush = false;
+		if (c->fd >= 0)
+			conn_write_out(c);
+		c = next;
+	}
 }
 
 /*
@@ -670,7 +725,9 @@ void gw_conn_event(struct gw_conn *c, uint32_t events)
 		/* The request may have been read ahead with the handshake. */
 		events |= EPOLLIN;
 	}
-	if ((events & EPOLLOUT) || c->want_write) {
+	if ((events & EPOLLOUT) && c->wblocked && conn_write_out(c) < 0)
+		return;
+	if (((events & EPOLLOUT) || c->want_write) && !c->wblocked) {
 		if (conn_flush(c) < 0)
 			return;
 	}

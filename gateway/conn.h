@@ -51,6 +51,9 @@ struct gw_conn {
 	bool want_write;			/* the TLS layer needs the socket writable */
 	bool tls_failed;			/* fatal TLS error: no close_notify then */
 	bool pending;				/* on the worker's pending list */
+	bool wflush;				/* on the worker's list to flush (wbio.c) */
+	bool wblocked;				/* records wait for the socket to drain */
+	struct gw_conn *wflush_next;
 	bool wake_client;			/* tunnel: keepalive due on the first DPD reply */
 	struct gw_conn *pending_next;
 	uint32_t events;			/* what epoll watches now */
@@ -90,6 +93,8 @@ int gw_conn_send(struct gw_conn *c, const void *data, size_t len);
 int gw_conn_send_frame(struct gw_conn *c, enum gw_cstp_type type, const void *payload, uint16_t len);
 void gw_conns_tick(struct gw_worker *w);
 void gw_conns_pending(struct gw_worker *w);
+/* Writes what each connection gathered this turn: once per loop turn. */
+void gw_conns_flush(struct gw_worker *w);
 const char *gw_conn_device(const struct gw_conn *c);
 /* "a.b.c.d:port" or "[v6]:port", for logs (GW_PEER_MAX bytes). */
 void gw_peer_format(const struct sockaddr *sa, char *buf, size_t len);

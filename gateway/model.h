@@ -216,6 +216,7 @@ struct gw_transport {
 	struct gw_conn *conns;
 	struct gw_conn *dead;			/* closed this turn, freed after it */
 	struct gw_conn *pending;		/* hold read-ahead records (conn.c) */
+	struct gw_conn *wflush;			/* gathered records to write (conn.c) */
 	uint8_t *rxbuf;				/* GW_RX_CAP bytes: where records are read */
 	unsigned int n_conns;
 	unsigned int peer_log_budget;		/* left this second (conn.c) */

@@ -386,6 +386,7 @@ int gw_worker_run(struct gw_worker *w)
 		for (int i = 0; i < n; i++)
 			worker_dispatch(w, &events[i]);
 		gw_conns_pending(w);
+		gw_conns_flush(w);
 		if (w->net.udp)
 			gw_udp_flush(w->net.udp);
 		worker_free_dead(w);
