@@ -63,7 +63,8 @@ struct gw_conf {
 	unsigned int keepalive;		/* seconds, pushed to the client */
 	unsigned int idle_timeout;	/* seconds without data before a tunnel is closed, 0 = never */
 	unsigned int cookie_timeout;	/* seconds a disconnected session keeps cookie and address */
-	unsigned int max_clients;	/* concurrent TLS connections */
+	unsigned int max_clients;	/* concurrent TLS connections, per worker */
+	unsigned int workers;		/* event loops, one per core; 0: the online CPUs */
 	char *user;			/* drop privileges to this user after set-up, may be NULL */
 	char *policy;			/* posture policy file, or NULL: every valid device is allowed */
 	char *audit_log;		/* one JSON line per posture decision, or NULL */

@@ -47,6 +47,7 @@ static const struct conf_range conf_ranges[] = {
 	{ "idle-timeout", 0, 604800 },
 	{ "cookie-timeout", 10, 86400 },
 	{ "max-clients", 1, 65536 },
+	{ "workers", 0, 64 },
 };
 
 static const char *const conf_required[] = {
@@ -348,6 +349,7 @@ static cfg_opt_t conf_opts[] = {
 	CFG_INT_CB("idle-timeout", 0, CFGF_NONE, conf_parse_uint),
 	CFG_INT_CB("cookie-timeout", 300, CFGF_NONE, conf_parse_uint),
 	CFG_INT_CB("max-clients", 1024, CFGF_NONE, conf_parse_uint),
+	CFG_INT_CB("workers", 0, CFGF_NONE, conf_parse_uint),
 	CFG_STR("user", NULL, CFGF_NODEFAULT),
 	CFG_STR("policy", NULL, CFGF_NODEFAULT),
 	CFG_STR("audit-log", NULL, CFGF_NODEFAULT),
@@ -489,6 +491,7 @@ static void conf_build_numbers(cfg_t *cfg, struct gw_conf *c)
 	c->idle_timeout = (unsigned int)cfg_getint(cfg, "idle-timeout");
 	c->cookie_timeout = (unsigned int)cfg_getint(cfg, "cookie-timeout");
 	c->max_clients = (unsigned int)cfg_getint(cfg, "max-clients");
+	c->workers = (unsigned int)cfg_getint(cfg, "workers");
 }
 
 static int conf_build(struct conf_load *ld, cfg_t *cfg, struct gw_conf **out)
@@ -642,6 +645,8 @@ unsigned int conf_gateway_keep(struct gw_conf *next, struct gw_conf *cur, char *
 	next->dtls = cur->dtls;
 	conf_kept_note(&k, next->udp_port == cur->udp_port, "udp-port");
 	next->udp_port = cur->udp_port;
+	conf_kept_note(&k, next->workers == cur->workers, "workers");
+	next->workers = cur->workers;
 	conf_keep_str(&k, &next->ca_cert, &cur->ca_cert, "ca-cert");
 	conf_keep_str(&k, &next->crl, &cur->crl, "crl");
 	conf_keep_str(&k, &next->server_cert, &cur->server_cert, "server-cert");

@@ -168,7 +168,13 @@ void gw_audit_reopen(struct gw_worker *w)
 		       "open before", w->pol.conf->audit_log, strerror(errno));
 		return;
 	}
-	close(w->ctl.audit_fd);
-	w->ctl.audit_fd = fd;
+	/* The same descriptor number, which every worker writes to, now names the new file. */
+	if (dup3(fd, w->ctl.audit_fd, O_CLOEXEC) < 0) {
+		gw_err("SIGUSR1: cannot switch to the reopened audit log %s: %s; still writing to "
+		       "the file open before", w->pol.conf->audit_log, strerror(errno));
+		close(fd);
+		return;
+	}
+	close(fd);
 	gw_info("SIGUSR1: audit log %s reopened", w->pol.conf->audit_log);
 }

@@ -110,6 +110,11 @@ static const struct gw_dtls_ops channel_ops = {
 	.send = channel_send,
 };
 
+static uint16_t channel_port(const struct gw_worker *w)
+{
+	return (uint16_t)(conf_gateway_udp_port(w->pol.conf) + w->index);
+}
+
 int gw_channel_open(struct gw_worker *w)
 {
 	const struct gw_conf *conf = w->pol.conf;
@@ -119,8 +124,10 @@ int gw_channel_open(struct gw_worker *w)
 
 	if (!conf->dtls)
 		return 0;
-	ret = gw_udp_open(&w->net.udp, conf->listen, conf_gateway_udp_port(conf), &cfg,
-			  &channel_ops, w, err, sizeof(err));
+	/* One port per worker: a client's datagrams reach the worker that
+	 * holds its session with no steering and no hand-over. */
+	ret = gw_udp_open(&w->net.udp, conf->listen, channel_port(w), &cfg, &channel_ops, w,
+			  err, sizeof(err));
 	if (ret < 0)
 		gw_err("%s (set dtls = false to run without the DTLS channel)", err);
 	return ret;
@@ -160,7 +167,7 @@ void gw_channel_offer(struct gw_conn *c, struct gw_session *s, const struct gw_h
 {
 	struct gw_worker *w = c->w;
 	const struct gw_conf *conf = w->pol.conf;
-	struct gw_dtls_offer o = { .port = conf_gateway_udp_port(conf), .dpd = conf->dpd,
+	struct gw_dtls_offer o = { .port = channel_port(w), .dpd = conf->dpd,
 				   .keepalive = conf->keepalive };
 	unsigned int mtu;
 

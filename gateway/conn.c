@@ -30,6 +30,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -177,12 +178,20 @@ static bool conn_evict_oldest_unauthenticated(struct gw_worker *w)
 	return true;
 }
 
+/* max-clients is the gateway's: each worker takes its share of it. */
+static unsigned int conn_max(const struct gw_worker *w)
+{
+	unsigned int n = gw_workers_n(w);
+
+	return (w->pol.conf->max_clients + n - 1) / n;
+}
+
 static void conn_accept_one(struct gw_worker *w, int fd, const struct sockaddr_storage *ss)
 {
 	struct gw_conn *c;
 	int one = 1;
 
-	if (w->net.n_conns >= w->pol.conf->max_clients && !conn_evict_oldest_unauthenticated(w)) {
+	if (w->net.n_conns >= conn_max(w) && !conn_evict_oldest_unauthenticated(w)) {
 		char peer[GW_PEER_MAX];
 
 		gw_peer_format((const struct sockaddr *)ss, peer, sizeof(peer));
@@ -571,6 +580,8 @@ static size_t conn_http_input(struct gw_conn *c, uint8_t *data, size_t len)
 			break;
 		/* A CONNECT turns the rest of the stream into CSTP frames. */
 		c->w->net.handlers->request(c, &req, data + off + req.head_len);
+		if (c->handoff_to)	/* served again by the worker it goes to */
+			break;
 		/* The request may carry the session cookie: do not leave it around. */
 		OPENSSL_cleanse(data + off, total);
 		off += total;
@@ -675,7 +686,8 @@ static void conn_read(struct gw_conn *c)
 {
 	uint8_t *rx = c->w->net.rxbuf;
 
-	for (int turns = 0; c->fd >= 0 && c->state != GW_CONN_CLOSING && turns < 64; turns++) {
+	for (int turns = 0; c->fd >= 0 && c->state != GW_CONN_CLOSING && !c->handoff_to &&
+			    turns < 64; turns++) {
 		uint8_t *data = c->in ? c->in : rx;
 		size_t have = c->in ? c->in_len : 0, used;
 		int r = conn_read_record(c, data + have, GW_RX_CAP - have);
@@ -689,9 +701,11 @@ static void conn_read(struct gw_conn *c)
 			return;
 		if (conn_keep_rest(c, data + used, have - used) < 0)
 			return gw_conn_close(c, "out of memory");
+		if (c->handoff_to && data == rx)	/* the request (and cookie) went to c->in */
+			OPENSSL_cleanse(rx, have);
 	}
 	/* Out of turns with records already read ahead: epoll will not say so. */
-	if (c->fd >= 0 && !c->pending && SSL_has_pending(c->ssl)) {
+	if (c->fd >= 0 && !c->pending && !c->handoff_to && SSL_has_pending(c->ssl)) {
 		c->pending = true;
 		c->pending_next = c->w->net.pending;
 		c->w->net.pending = c;
@@ -716,7 +730,7 @@ void gw_conns_pending(struct gw_worker *w)
 
 void gw_conn_event(struct gw_conn *c, uint32_t events)
 {
-	if (c->fd < 0)
+	if (c->fd < 0 || c->handoff_to)
 		return;
 	if (c->state == GW_CONN_HANDSHAKE) {
 		conn_handshake(c);
@@ -733,6 +747,113 @@ void gw_conn_event(struct gw_conn *c, uint32_t events)
 	}
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		conn_read(c);
+}
+
+void gw_conn_handoff(struct gw_conn *c, unsigned int to)
+{
+	c->handoff_to = to + 1;
+	c->handoff_next = c->w->net.handoff_out;
+	c->w->net.handoff_out = c;
+}
+
+/* At the end of a turn, after gw_conns_flush: each goes to its worker. */
+void gw_conns_handoff(struct gw_worker *w)
+{
+	struct gw_conn *c = w->net.handoff_out;
+	uint64_t one = 1;
+
+	w->net.handoff_out = NULL;
+	while (c) {
+		struct gw_conn *next = c->handoff_next;
+		struct gw_worker *to = gw_worker_at(w, c->handoff_to - 1);
+
+		if (c->fd < 0) {		/* closed meanwhile: on the dead list */
+			c = next;
+			continue;
+		}
+		if (c->wblocked || c->out_head) {
+			c->handoff_to = 0;
+			gw_conn_close(c, "handing over to another worker: replies still queued");
+			c = next;
+			continue;
+		}
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		if (c->prev)
+			c->prev->next = c->next;
+		else
+			w->net.conns = c->next;
+		if (c->next)
+			c->next->prev = c->prev;
+		w->net.n_conns--;
+		w->stats.handoffs++;
+		pthread_mutex_lock(&to->handoff.lock);
+		c->handoff_next = to->handoff.head;
+		to->handoff.head = c;
+		pthread_mutex_unlock(&to->handoff.lock);
+		if (write(to->handoff.fd, &one, sizeof(one)) < 0)
+			gw_warn("waking worker %u: %s", to->index, strerror(errno));
+		c = next;
+	}
+}
+
+static struct gw_conn *conns_take_handed(struct gw_worker *w)
+{
+	struct gw_conn *list;
+	uint64_t n;
+
+	if (read(w->handoff.fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		gw_warn("eventfd: %s", strerror(errno));
+	pthread_mutex_lock(&w->handoff.lock);
+	list = w->handoff.head;
+	w->handoff.head = NULL;
+	pthread_mutex_unlock(&w->handoff.lock);
+	return list;
+}
+
+/* Serves the connections other workers handed over, from their kept request. */
+void gw_conns_adopt(struct gw_worker *w)
+{
+	struct gw_conn *c = conns_take_handed(w);
+
+	while (c) {
+		struct gw_conn *next = c->handoff_next;
+		size_t used;
+
+		c->w = w;
+		c->handoff_to = 0;
+		c->pending = c->wflush = false;
+		c->prev = c->next = NULL;
+		conn_link(w, c);
+		c->events = EPOLLIN | EPOLLRDHUP;
+		if (gw_epoll_set(w, c->fd, c->events, c, true) < 0) {
+			gw_conn_close(c, "cannot watch a handed-over connection");
+			c = next;
+			continue;
+		}
+		c->deadline = w->now + GW_HTTP_IDLE_TIMEOUT;
+		used = c->in ? conn_input(c, c->in, c->in_len) : 0;
+		if (c->fd >= 0 && !c->handoff_to && conn_keep_rest(c, c->in + used, c->in_len - used) < 0)
+			gw_conn_close(c, "out of memory");
+		if (c->fd >= 0 && !c->handoff_to)
+			conn_read(c);
+		c = next;
+	}
+}
+
+void gw_conns_adopt_none(struct gw_worker *w)
+{
+	struct gw_conn *c = conns_take_handed(w);
+
+	while (c) {
+		struct gw_conn *next = c->handoff_next;
+
+		c->w = w;
+		c->handoff_to = 0;
+		c->prev = c->next = NULL;
+		conn_link(w, c);
+		gw_conn_close(c, NULL);
+		c = next;
+	}
 }
 
 /* Once a second: handshake and HTTP deadlines, DPD and idle checks for tunnels. */

@@ -54,6 +54,8 @@ struct gw_conn {
 	bool wflush;				/* on the worker's list to flush (wbio.c) */
 	bool wblocked;				/* records wait for the socket to drain */
 	struct gw_conn *wflush_next;
+	unsigned int handoff_to;		/* 1 + the worker it goes to at the turn's end; 0: none */
+	struct gw_conn *handoff_next;
 	bool wake_client;			/* tunnel: keepalive due on the first DPD reply */
 	struct gw_conn *pending_next;
 	uint32_t events;			/* what epoll watches now */
@@ -95,6 +97,17 @@ void gw_conns_tick(struct gw_worker *w);
 void gw_conns_pending(struct gw_worker *w);
 /* Writes what each connection gathered this turn: once per loop turn. */
 void gw_conns_flush(struct gw_worker *w);
+/*
+ * Hands c, whose request is being served, to worker `to` (its device's home,
+ * model.h): the request is kept, nothing more is read here, and at the end
+ * of the turn (gw_conns_handoff) the connection moves; that worker serves
+ * the request again (gw_conns_adopt).
+ */
+void gw_conn_handoff(struct gw_conn *c, unsigned int to);
+void gw_conns_handoff(struct gw_worker *w);
+void gw_conns_adopt(struct gw_worker *w);
+/* Closes what was handed to w and never adopted (at shutdown). */
+void gw_conns_adopt_none(struct gw_worker *w);
 const char *gw_conn_device(const struct gw_conn *c);
 /* "a.b.c.d:port" or "[v6]:port", for logs (GW_PEER_MAX bytes). */
 void gw_peer_format(const struct sockaddr *sa, char *buf, size_t len);

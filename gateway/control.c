@@ -61,8 +61,9 @@ static int ctl_session_rank(const struct gw_session *s)
 	return s->conn ? 2 : s->connects ? 1 : 0;
 }
 
-static struct gw_session *ctl_session(struct gw_worker *w, const char *device)
+static struct gw_session *ctl_session(struct gw_worker *w0, const char *device)
 {
+	struct gw_worker *w = gw_worker_home(w0, device);
 	struct gw_session *best = NULL;
 
 	for (struct gw_session *s = w->sess.sessions; s; s = s->next) {
@@ -131,7 +132,13 @@ static void ctl_status_text(struct ctl *x, const struct gw_gauges *g)
 	fprintf(f, ")\nsessions: %llu allow, %llu quarantine, %llu deny; %llu tunnels\n",
 		(unsigned long long)v[0], (unsigned long long)v[1], (unsigned long long)v[2],
 		(unsigned long long)g->tunnels);
-	if (w->net.udp)
+	fprintf(f, "workers:  %u\n", gw_workers_n(w));
+	if (w->net.udp && gw_workers_n(w) > 1)
+		fprintf(f, "dtls:     on, UDP ports %u-%u; %llu tunnels over DTLS\n",
+			conf_gateway_udp_port(w->pol.conf),
+			conf_gateway_udp_port(w->pol.conf) + gw_workers_n(w) - 1,
+			(unsigned long long)g->dtls);
+	else if (w->net.udp)
 		fprintf(f, "dtls:     on, UDP port %u; %llu tunnels over DTLS\n",
 			conf_gateway_udp_port(w->pol.conf), (unsigned long long)g->dtls);
 	else
@@ -223,6 +230,7 @@ static void ctl_status_json(struct ctl *x, const struct gw_gauges *g)
 		"\"tunnels\":%llu}", (unsigned long long)v[0], (unsigned long long)v[1],
 		(unsigned long long)v[2], (unsigned long long)(v[0] + v[1] + v[2]),
 		(unsigned long long)g->tunnels);
+	fprintf(f, ",\"workers\":%u", gw_workers_n(w));
 	if (w->net.udp)
 		fprintf(f, ",\"dtls\":{\"enabled\":true,\"udp_port\":%u,\"tunnels\":%llu}",
 			conf_gateway_udp_port(w->pol.conf), (unsigned long long)g->dtls);
@@ -310,6 +318,8 @@ static void ctl_session_json(struct ctl *x, const struct gw_session *s)
 	gw_json_key(f, &first, "peer");
 	gw_json_str(f, s->conn ? s->conn->peer : NULL);
 	/* Where its data goes now: "dtls" (from dtls_peer), "cstp", or null. */
+	gw_json_key(f, &first, "worker");
+	fprintf(f, "%u", gw_home_index(x->w, s->id.device_id));
 	gw_json_key(f, &first, "channel");
 	gw_json_str(f, !s->conn ? NULL : s->dtls_active ? "dtls" : "cstp");
 	gw_json_key(f, &first, "dtls_peer");
@@ -398,17 +408,20 @@ static int ctl_sessions(struct ctl *x, const char *arg)
 		fputs("{\"sessions\":[", x->f);
 	else
 		ctl_sessions_text_head(x->f);
-	for (const struct gw_session *s = x->w->sess.sessions; s; s = s->next) {
-		if (s->verdict == PST_DENY)	/* a refusal on its way to the device */
-			continue;
-		if (x->json) {
-			if (any)
-				fputc(',', x->f);
-			ctl_session_json(x, s);
-		} else {
-			ctl_session_text(x, s);
+	for (unsigned int k = 0; k < gw_workers_n(x->w); k++) {
+		for (const struct gw_session *s = gw_worker_at(x->w, k)->sess.sessions; s;
+		     s = s->next) {
+			if (s->verdict == PST_DENY)	/* a refusal on its way to the device */
+				continue;
+			if (x->json) {
+				if (any)
+					fputc(',', x->f);
+				ctl_session_json(x, s);
+			} else {
+				ctl_session_text(x, s);
+			}
+			any = true;
 		}
-		any = true;
 	}
 	if (x->json)
 		fputs("]}\n", x->f);
@@ -485,7 +498,7 @@ static void ctl_show_facts(struct ctl *x, const struct gw_session *s)
 
 static void ctl_show_history(struct ctl *x, const char *device)
 {
-	struct gw_worker *w = x->w;
+	struct gw_worker *w = gw_worker_home(x->w, device);	/* its decisions are there */
 	FILE *f = x->f;
 	bool any = false;
 
@@ -540,7 +553,7 @@ static int ctl_show(struct ctl *x, const char *device)
 	struct gw_session *s = ctl_session(x->w, device);
 	FILE *f = x->f;
 
-	if (!s && !ctl_history_has(x->w, device)) {
+	if (!s && !ctl_history_has(gw_worker_home(x->w, device), device)) {
 		snprintf(x->err, x->errlen, "no live session or decision for device %s in this run",
 			 device);
 		return -ENOENT;
@@ -588,10 +601,10 @@ static int ctl_kick(struct ctl *x, const char *device)
 		return -ENOENT;
 	}
 	gw_info("kick device=%s requested on the control socket", device);
-	gw_history_add(x->w, device, "kick", NULL);
+	gw_history_add(gw_worker_home(x->w, device), device, "kick", NULL);
 	/* Every session of the device: a pending login must not outlive the kick. */
 	for (; s; s = ctl_session(x->w, device))
-		gw_session_end_for(x->w, s, GW_END_KICKED, "kicked by operator");
+		gw_session_end_for(gw_worker_home(x->w, device), s, GW_END_KICKED, "kicked by operator");
 	if (x->json) {
 		fputs("{\"kicked\":", x->f);
 		gw_json_str(x->f, device);

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -198,10 +199,27 @@ void gw_keyd_stop(struct gw_keyd *kd)
 
 static int keyd_ec_index = -1, keyd_rsa_index = -1;
 static uint32_t keyd_seq;
+/* The holder serves one request at a time over one socket pair, which every
+ * worker thread's handshakes share: a request and its answer go together. */
+static pthread_mutex_t keyd_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int keyd_call_locked(int fd, enum gw_keyd_op op, int padding, const uint8_t *in,
+			    size_t inlen, uint8_t *out, size_t outcap);
 
 /* One request, one answer. Returns the answer's length or a negative errno. */
 static int keyd_call(int fd, enum gw_keyd_op op, int padding, const uint8_t *in, size_t inlen,
 		     uint8_t *out, size_t outcap)
+{
+	int n;
+
+	pthread_mutex_lock(&keyd_lock);
+	n = keyd_call_locked(fd, op, padding, in, inlen, out, outcap);
+	pthread_mutex_unlock(&keyd_lock);
+	return n;
+}
+
+static int keyd_call_locked(int fd, enum gw_keyd_op op, int padding, const uint8_t *in,
+			    size_t inlen, uint8_t *out, size_t outcap)
 {
 	struct keyd_msg_req rq = { .h = { .op = op, .padding = padding, .len = (uint32_t)inlen } };
 	struct keyd_msg_resp rs;

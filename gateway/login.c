@@ -146,8 +146,66 @@ static void auth_connect(struct gw_conn *c, const struct gw_http_req *req)
 	gw_session_connect(c, s, req);
 }
 
+/* The first byte of a hex value, the worker index our secrets start with. */
+static bool login_hex_byte0(const char *hex, size_t len, unsigned int *out)
+{
+	unsigned int v = 0;
+
+	if (len < 2)
+		return false;
+	for (int i = 0; i < 2; i++) {
+		char ch = hex[i];
+
+		v <<= 4;
+		if (ch >= '0' && ch <= '9')
+			v |= (unsigned int)(ch - '0');
+		else if (ch >= 'a' && ch <= 'f')
+			v |= (unsigned int)(ch - 'a' + 10);
+		else if (ch >= 'A' && ch <= 'F')
+			v |= (unsigned int)(ch - 'A' + 10);
+		else
+			return false;
+	}
+	*out = v;
+	return true;
+}
+
+/*
+ * The worker a request belongs to. What the gateway handed out names it:
+ * the first byte of a session cookie (webvpn, on a CONNECT), a host-scan
+ * token (sdesktop) or ticket is the index of the worker that issued it, and
+ * holds it. Other requests go to their device's home (model.h), named by
+ * the certificate. Anything else stays where it arrived. A forged value only
+ * picks a worker that then refuses it, as the one it arrived on would.
+ */
+static unsigned int login_home(const struct gw_conn *c, const struct gw_http_req *req)
+{
+	unsigned int n = gw_workers_n(c->w), v;
+	const char *hex;
+	size_t len;
+
+	if (n == 1)
+		return 0;
+	/* A login goes home by its certificate even with an old cookie: a
+	 * device's sessions must all be on one worker. */
+	if (req->method == GW_HTTP_CONNECT && gw_http_cookie(req, "webvpn", &hex, &len) == 0 &&
+	    login_hex_byte0(hex, len, &v))
+		return v % n;
+	if (gw_http_cookie(req, "sdesktop", &hex, &len) == 0 && login_hex_byte0(hex, len, &v))
+		return v % n;
+	if (gw_http_query(req, "ticket", &hex, &len) == 0 && login_hex_byte0(hex, len, &v))
+		return v % n;
+	if (c->cert_ok)
+		return gw_home_index(c->w, c->id.device_id);
+	return c->w->index;
+}
+
 void gw_login_request(struct gw_conn *c, const struct gw_http_req *req, const uint8_t *body)
 {
+	unsigned int home = login_home(c, req);
+
+	if (home != c->w->index)
+		return gw_conn_handoff(c, home);
 	c->deadline = c->w->now + GW_HTTP_IDLE_TIMEOUT;
 	if (req->method == GW_HTTP_CONNECT) {
 		if (gw_http_target_is(req, "/CSCOSSLC/tunnel"))

@@ -111,38 +111,46 @@ static int check_access(const struct gw_conf *conf, const struct conf_policy *po
 
 static int run(struct gw_conf *conf, struct conf_policy *policy)
 {
-	struct gw_worker w;
-	char pool[64], dtls[64];
+	struct gw_gateway gw;
+	struct gw_worker *w;
+	const char *user = conf->user;
+	char pool[64], dtls[96];
 	int err;
 
 	signal(SIGPIPE, SIG_IGN);
-	err = gw_worker_init(&w, conf, policy);
-	/* The TUN and the listener are open: root is not needed any more. */
+	err = gw_gateway_init(&gw, conf, policy);
+	/* The TUN and the listeners are open: root is not needed any more. */
 	if (err == 0) {
-		err = gw_privs_drop(conf->user);
+		err = gw_privs_drop(user);
 		if (err < 0)
-			gw_err("cannot drop privileges to user %s: %s",
-			       conf->user ? conf->user : "(none)", strerror(-err));
-		else if (conf->user)
-			gw_info("running as user %s", conf->user);
+			gw_err("cannot drop privileges to user %s: %s", user ? user : "(none)",
+			       strerror(-err));
+		else if (user)
+			gw_info("running as user %s", user);
 	}
 	if (err == 0) {
-		conf_cidr_format(&w.pol.conf->ipv4_pool, pool, sizeof(pool));
-		if (w.net.udp)
-			snprintf(dtls, sizeof(dtls), "on UDP port %u", conf_gateway_udp_port(w.pol.conf));
+		w = gw.w[0];
+		conf_cidr_format(&w->pol.conf->ipv4_pool, pool, sizeof(pool));
+		if (w->net.udp && gw.n > 1)
+			snprintf(dtls, sizeof(dtls), "on UDP ports %u-%u (one per worker)",
+				 conf_gateway_udp_port(w->pol.conf),
+				 conf_gateway_udp_port(w->pol.conf) + gw.n - 1);
+		else if (w->net.udp)
+			snprintf(dtls, sizeof(dtls), "on UDP port %u", conf_gateway_udp_port(w->pol.conf));
 		else
 			snprintf(dtls, sizeof(dtls), "off (dtls = false): data over TLS only");
-		if (w.pol.policy)
+		if (w->pol.policy)
 			gw_info("posture policy %s (sha256 %s): %zu rules, agent %s",
-				w.pol.policy->path, w.pol.policy->sha256, w.pol.policy->n_rules,
-				w.pol.policy->agent == CONF_AGENT_REQUIRED ? "required" : "optional");
-		gw_info("listening on %s:%u (tun %s, pool %s); DTLS %s", w.pol.conf->listen,
-			w.pol.conf->port, w.dp.tun.name, pool, dtls);
-		err = gw_worker_run(&w);
+				w->pol.policy->path, w->pol.policy->sha256, w->pol.policy->n_rules,
+				w->pol.policy->agent == CONF_AGENT_REQUIRED ? "required" : "optional");
+		gw_info("listening on %s:%u (tun %s, pool %s, %u worker%s); DTLS %s",
+			w->pol.conf->listen, w->pol.conf->port, w->dp.tun.name, pool, gw.n,
+			gw.n == 1 ? "" : "s", dtls);
+		err = gw_gateway_run(&gw);
 	} else {
 		gw_err("start-up failed: %s", strerror(-err));
 	}
-	gw_worker_free(&w);
+	gw_gateway_free(&gw);
 	return err == 0 ? 0 : 1;
 }
 

@@ -16,6 +16,7 @@
 #define POSTERN_GW_MODEL_H
 
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -159,6 +160,7 @@ struct gw_stats {
 	uint64_t reevaluated;			/* live sessions moved to another verdict or profile */
 	uint64_t ended[GW_END_N];
 	uint64_t closed_bad_input;
+	uint64_t handoffs;			/* connections handed to their device's home worker */
 	uint64_t crl_reload_failures;		/* the CRL file could not replace the one in force */
 	struct gw_counters traffic;
 };
@@ -217,6 +219,7 @@ struct gw_transport {
 	struct gw_conn *dead;			/* closed this turn, freed after it */
 	struct gw_conn *pending;		/* hold read-ahead records (conn.c) */
 	struct gw_conn *wflush;			/* gathered records to write (conn.c) */
+	struct gw_conn *handoff_out;		/* to other workers at the turn's end */
 	uint8_t *rxbuf;				/* GW_RX_CAP bytes: where records are read */
 	unsigned int n_conns;
 	unsigned int peer_log_budget;		/* left this second (conn.c) */
@@ -242,11 +245,46 @@ struct gw_sessions {
 };
 
 /*
+ * The workers of one gateway, one per core (worker.c). Worker 0 runs in the
+ * main thread and also serves the control plane; every worker has its own
+ * event loop, TLS listener (SO_REUSEPORT), UDP port, TUN queue and share of
+ * the address pools. Each device has a home worker (gw_worker_home): its
+ * logins, sessions and tunnel live there, and a connection that arrives on
+ * another worker is handed to it before its first request is served.
+ *
+ * Locking: a worker holds its own lock for each turn of its loop, from the
+ * events epoll returns to the end of their handling, and never takes
+ * another's. Worker 0, to read or change what every worker holds (a control
+ * command, a reload, the CRL and inventory watches), takes the others'
+ * locks in index order after its own. Nothing is locked per packet. The
+ * policy state (struct gw_policy_state) is worker 0's; the others hold a
+ * copy that worker 0 refreshes while it holds every lock.
+ */
+#define GW_WORKERS_MAX		64
+
+struct gw_gateway {
+	unsigned int n;				/* workers set up so far */
+	unsigned int want;			/* workers it runs: their share of pools and ports */
+	struct gw_worker *w[GW_WORKERS_MAX];
+};
+
+/* Connections another worker handed to this one (conn.c). */
+struct gw_handoff {
+	int fd;					/* an eventfd: written when the list grows */
+	pthread_mutex_t lock;
+	struct gw_conn *head;
+};
+
+/*
  * One worker: an epoll loop and everything it serves. All per-worker state
  * lives here, never in globals, so that several workers (one per core) can
  * run side by side.
  */
 struct gw_worker {
+	struct gw_gateway *gw;
+	unsigned int index;			/* in gw->w[]; 0 runs the control plane */
+	pthread_mutex_t lock;			/* held for each turn of the loop */
+	struct gw_handoff handoff;
 	int epfd;
 	int timer_fd;
 	int signal_fd;
@@ -258,6 +296,43 @@ struct gw_worker {
 	struct gw_policy_state pol;
 	struct gw_control ctl;
 	struct gw_stats stats;
+	bool secondary;				/* shares worker 0's policy, TLS context, key holder */
 };
+
+/* How many workers w's gateway runs (1 for a worker on its own, as in tests). */
+static inline unsigned int gw_workers_n(const struct gw_worker *w)
+{
+	return w->gw ? w->gw->n : 1;
+}
+
+/* How many workers w's gateway is made of, while they are being set up. */
+static inline unsigned int gw_workers_want(const struct gw_worker *w)
+{
+	return w->gw ? w->gw->want : 1;
+}
+
+/* Worker k of w's gateway (w itself when it runs alone). */
+static inline struct gw_worker *gw_worker_at(const struct gw_worker *w, unsigned int k)
+{
+	return w->gw ? w->gw->w[k] : (struct gw_worker *)w;
+}
+
+/*
+ * The home worker of a device: where its logins, sessions and tunnel live.
+ * FNV-1a of the device ID (issued by the CA, not chosen by the client).
+ */
+static inline unsigned int gw_home_index(const struct gw_worker *w, const char *device_id)
+{
+	uint32_t h = 2166136261u;
+
+	for (const unsigned char *p = (const unsigned char *)device_id; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h % gw_workers_n(w);
+}
+
+static inline struct gw_worker *gw_worker_home(const struct gw_worker *w, const char *device_id)
+{
+	return gw_worker_at(w, gw_home_index(w, device_id));
+}
 
 #endif

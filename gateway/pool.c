@@ -114,6 +114,8 @@ static bool gw_pool_is_reserved(const struct gw_pool *p, uint32_t index)
 {
 	if (index == 0 || index == GW_POOL_GATEWAY_INDEX)
 		return true;
+	if (p->share_n > 1 && index % p->share_n != p->share_k)
+		return true;
 	return gw_pool_has_broadcast(p) && index == p->size - 1;
 }
 
@@ -151,6 +153,20 @@ int gw_pool_init(struct gw_pool *p, const struct conf_cidr *net)
 	}
 	gw_pool_reserve(p);
 	return 0;
+}
+
+void gw_pool_share(struct gw_pool *p, uint32_t k, uint32_t n)
+{
+	if (n < 2 || k >= n)
+		return;
+	p->share_k = k;
+	p->share_n = n;
+	for (uint32_t i = 0; i < p->size; i++) {
+		if (i % n != k && !gw_pool_test(p->used, i)) {
+			gw_pool_set(p->used, i);
+			p->n_free--;
+		}
+	}
 }
 
 void gw_pool_destroy(struct gw_pool *p)

@@ -21,12 +21,19 @@ struct gw_pool {
 	uint32_t size;		/* addresses in the range, including the reserved ones */
 	uint32_t n_free;	/* leasable addresses not leased */
 	uint64_t *used;		/* bitmap, one bit per index */
+	uint32_t share_k, share_n;	/* leases only i % share_n == share_k (n > 1) */
 };
 
 /* Returns 0, -EINVAL for a prefix too small to lease a single address
  * (IPv4 longer than /30, IPv6 longer than /126) or -ENOMEM. */
 int gw_pool_init(struct gw_pool *p, const struct conf_cidr *net);
 void gw_pool_destroy(struct gw_pool *p);
+/*
+ * Keeps only this worker's share of the pool: the indexes i with i % n == k
+ * (the TUN steers a packet to worker index % n). The others are never
+ * leased nor released here. n < 2 keeps the whole pool.
+ */
+void gw_pool_share(struct gw_pool *p, uint32_t k, uint32_t n);
 
 /* Leases the lowest free index. Returns 0 or -ENOSPC. */
 int gw_pool_alloc(struct gw_pool *p, uint32_t *index);

@@ -267,20 +267,26 @@ int gw_reeval_all(struct gw_worker *w, const struct conf_policy *p,
 		free(d);
 		return -ENOMEM;
 	}
-	for (s = w->sess.sessions; s; s = next) {
-		next = s->next;
-		if (s->verdict == PST_DENY)	/* a refusal on its way to the device */
-			continue;
-		reeval_decide(p, inv, s, now, facts, d);
-		if (reeval_same(s, d)) {
+	for (unsigned int k = 0; k < gw_workers_n(w); k++) {
+		struct gw_worker *wk = gw_worker_at(w, k);
+
+		/* Worker 0 holds every lock: the others decide with its policy state. */
+		wk->pol = w->pol;
+		for (s = wk->sess.sessions; s; s = next) {
+			next = s->next;
+			if (s->verdict == PST_DENY)	/* a refusal on its way to the device */
+				continue;
+			reeval_decide(p, inv, s, now, facts, d);
+			if (reeval_same(s, d)) {
+				if (c)
+					c->n_same++;
+				continue;
+			}
 			if (c)
-				c->n_same++;
-			continue;
+				change_add(c, s, d);
+			if (apply)
+				reeval_apply(wk, s, d, facts, event);
 		}
-		if (c)
-			change_add(c, s, d);
-		if (apply)
-			reeval_apply(w, s, d, facts, event);
 	}
 	free(facts);
 	free(d);

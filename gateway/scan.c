@@ -96,6 +96,9 @@ int gw_scan_new(struct gw_worker *w, const struct pst_identity *id, struct gw_sc
 		free(sc);
 		return -EIO;
 	}
+	/* Their first byte names the worker that holds the scan (login.c). */
+	sc->token[0] = (uint8_t)w->index;
+	ticket[0] = (uint8_t)w->index;
 	gw_hex(ticket, sizeof(ticket), sc->ticket);
 	sc->id = *id;
 	sc->expires = w->now + GW_SCAN_TIMEOUT;

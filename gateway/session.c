@@ -86,6 +86,9 @@ int gw_session_new(struct gw_worker *w, const struct pst_identity *id, struct gw
 		free(s);
 		return -EIO;
 	}
+	/* Its first byte names the worker that holds the session (login.c);
+	 * the other 248 bits are the secret. */
+	s->cookie[0] = (uint8_t)w->index;
 	s->id = *id;
 	s->verdict = PST_DENY;		/* fail closed: the caller grants more */
 	s->detached = w->now;

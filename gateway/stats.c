@@ -77,21 +77,59 @@ static void pki_rows(struct rows *rs, const struct gw_worker *w)
 	    "cert=\"ca\"", NULL, true, unix_time(w->pol.ca_not_after));
 }
 
+/* Every counter of struct gw_stats is a uint64_t: the workers' add up. */
+_Static_assert(sizeof(struct gw_stats) % sizeof(uint64_t) == 0, "gw_stats holds counters only");
+
+static void stats_sum(const struct gw_worker *w, struct gw_stats *sum)
+{
+	uint64_t *out = (uint64_t *)sum;
+
+	memset(sum, 0, sizeof(*sum));
+	for (unsigned int k = 0; k < gw_workers_n(w); k++) {
+		const uint64_t *in = (const uint64_t *)&gw_worker_at(w, k)->stats;
+
+		for (size_t i = 0; i < sizeof(*sum) / sizeof(uint64_t); i++)
+			out[i] += in[i];
+	}
+}
+
+static void dtls_sum(const struct gw_worker *w, struct gw_dtls_stats *d, struct gw_udp_stats *u,
+		     uint64_t *peers)
+{
+	memset(d, 0, sizeof(*d));
+	memset(u, 0, sizeof(*u));
+	*peers = 0;
+	for (unsigned int k = 0; k < gw_workers_n(w); k++) {
+		const struct gw_worker *wk = gw_worker_at(w, k);
+		struct gw_dtls_stats dk;
+		struct gw_udp_stats uk;
+
+		if (!wk->net.udp)
+			continue;
+		gw_dtls_get_stats(gw_udp_dtls(wk->net.udp), &dk);
+		gw_udp_get_stats(wk->net.udp, &uk);
+		for (size_t i = 0; i < sizeof(dk) / sizeof(uint64_t); i++)
+			((uint64_t *)d)[i] += ((const uint64_t *)&dk)[i];
+		for (size_t i = 0; i < sizeof(uk) / sizeof(uint64_t); i++)
+			((uint64_t *)u)[i] += ((const uint64_t *)&uk)[i];
+		*peers += gw_dtls_peer_count(gw_udp_dtls(wk->net.udp));
+	}
+}
+
 /* The DTLS channel (none when dtls = false). */
 static void dtls_rows(struct rows *rs, const struct gw_worker *w, const struct gw_gauges *g)
 {
 	struct gw_dtls_stats d;
 	struct gw_udp_stats u;
+	uint64_t peers;
 
 	if (!w->net.udp)
 		return;
-	gw_dtls_get_stats(gw_udp_dtls(w->net.udp), &d);
-	gw_udp_get_stats(w->net.udp, &u);
+	dtls_sum(w, &d, &u, &peers);
 	row(rs, "dtls", "channels", "postern_dtls_channels", NULL,
 	    "Tunnels whose data goes over DTLS now", true, g->dtls);
 	row(rs, "dtls", "peers", "postern_dtls_peers", NULL,
-	    "DTLS peers now, handshakes in progress included", true,
-	    gw_dtls_peer_count(gw_udp_dtls(w->net.udp)));
+	    "DTLS peers now, handshakes in progress included", true, peers);
 	row(rs, "dtls", "handshakes", "postern_dtls_handshakes_total", "result=\"ok\"",
 	    "DTLS handshakes, by result", false, d.handshakes);
 	row(rs, "dtls", "handshake_failures", "postern_dtls_handshakes_total",
@@ -124,16 +162,23 @@ static void dtls_rows(struct rows *rs, const struct gw_worker *w, const struct g
 void gw_stats_gauges(const struct gw_worker *w, struct gw_gauges *g)
 {
 	memset(g, 0, sizeof(*g));
-	for (const struct gw_session *s = w->sess.sessions; s; s = s->next) {
-		g->sessions[s->verdict]++;
-		g->tunnels += s->conn != NULL;
-		g->dtls += s->conn && s->dtls_active;
-		g->used4 += s->lease.have_v4;
-		g->used6 += s->lease.have_v6;
+	for (unsigned int k = 0; k < gw_workers_n(w); k++) {
+		const struct gw_worker *wk = gw_worker_at(w, k);
+
+		for (const struct gw_session *s = wk->sess.sessions; s; s = s->next) {
+			g->sessions[s->verdict]++;
+			g->tunnels += s->conn != NULL;
+			g->dtls += s->conn && s->dtls_active;
+			g->used4 += s->lease.have_v4;
+			g->used6 += s->lease.have_v6;
+		}
+		g->size4 += wk->dp.pool4.n_free;
+		if (wk->dp.have_pool6)
+			g->size6 += wk->dp.pool6.n_free;
 	}
-	g->size4 = g->used4 + w->dp.pool4.n_free;
+	g->size4 += g->used4;
 	if (w->dp.have_pool6)
-		g->size6 = g->used6 + w->dp.pool6.n_free;
+		g->size6 += g->used6;
 }
 
 size_t gw_stats_rows(const struct gw_worker *w, struct gw_stat_row *r, size_t cap)
@@ -142,7 +187,8 @@ size_t gw_stats_rows(const struct gw_worker *w, struct gw_stat_row *r, size_t ca
 		"verdict=\"allow\"", "verdict=\"quarantine\"", "verdict=\"deny\"",
 	};
 	static char ref_labels[GW_REF_COUNTERS][48], end_labels[GW_END_N][40];
-	const struct gw_stats *st = &w->stats;
+	struct gw_stats sum;
+	const struct gw_stats *st = &sum;
 	const struct gw_counters *t = &st->traffic;
 	struct rows rs = { r, 0, cap };
 	struct gw_gauges g;
@@ -152,11 +198,15 @@ size_t gw_stats_rows(const struct gw_worker *w, struct gw_stat_row *r, size_t ca
 	for (int i = 0; i < GW_END_N; i++)
 		snprintf(end_labels[i], sizeof(end_labels[i]), "reason=\"%s\"", end_keys[i]);
 	gw_stats_gauges(w, &g);
+	stats_sum(w, &sum);
 
 	row(&rs, NULL, "accepted", "postern_connections_accepted_total", NULL,
 	    "TCP connections accepted", false, st->accepted);
 	row(&rs, NULL, "handshakes", "postern_handshakes_total", NULL,
 	    "TLS handshakes completed", false, st->handshakes);
+	row(&rs, NULL, "handoffs", "postern_connections_handed_over_total", NULL,
+	    "Connections handed to the worker that holds their device's sessions", false,
+	    st->handoffs);
 	for (int i = GW_REF_NONE + 1; i < GW_REF_COUNTERS; i++)
 		row(&rs, "refused", gw_refusal_key((enum gw_refusal)i), "postern_refusals_total", ref_labels[i],
 		    i > GW_REF_NONE + 1 ? NULL : "Requests refused, by reason", false,

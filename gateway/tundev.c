@@ -13,9 +13,12 @@
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <linux/if_addr.h>
+#include <linux/bpf.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <netlink/netlink.h>
@@ -27,13 +30,13 @@
 #include "gateway/pool.h"
 #include "gateway/tundev.h"
 
-int gw_tun_open(struct gw_tun *tun, const char *name)
+int gw_tun_open(struct gw_tun *tun, const char *name, bool multi_queue)
 {
 	struct ifreq ifr;
 	int fd;
 
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (multi_queue ? IFF_MULTI_QUEUE : 0);
 	if (snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name) >= (int)sizeof(ifr.ifr_name))
 		return -ENAMETOOLONG;
 	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -50,6 +53,89 @@ int gw_tun_open(struct gw_tun *tun, const char *name)
 	}
 	tun->fd = fd;
 	snprintf(tun->name, sizeof(tun->name), "%s", ifr.ifr_name);
+	return 0;
+}
+
+/*
+ * Steering: with one TUN queue per worker, the kernel picks the queue a
+ * packet for the clients is read from. Left to itself it follows flows,
+ * which need not be where the destination's session lives; this program
+ * (eBPF, attached with TUNSETSTEERINGEBPF) picks the worker that leases
+ * the destination instead: worker i leases the pool indexes with
+ * index % n == i (gw_pool_share), and the index is the destination minus
+ * the pool's network address, in its last 32 bits for both families. A
+ * packet to no pool address goes to queue 0, whose worker drops it.
+ *
+ *   r6 = r1 (the skb, as LD_ABS wants); r0 = packet[0] >> 4
+ *   IPv4: r0 = (ntohl(packet[16..19]) - base4) % n
+ *   IPv6: r0 = (ntohl(packet[36..39]) - base6) % n
+ */
+static int tun_steer_prog(uint32_t base4, uint32_t base6, uint32_t n)
+{
+	struct bpf_insn prog[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = 6, .src_reg = 1 },
+		{ .code = BPF_LD | BPF_ABS | BPF_B, .imm = 0 },
+		{ .code = BPF_ALU | BPF_RSH | BPF_K, .dst_reg = 0, .imm = 4 },
+		{ .code = BPF_JMP | BPF_JEQ | BPF_K, .dst_reg = 0, .off = 3, .imm = 4 },
+		{ .code = BPF_JMP | BPF_JEQ | BPF_K, .dst_reg = 0, .off = 6, .imm = 6 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+		{ .code = BPF_LD | BPF_ABS | BPF_W, .imm = 16 },
+		{ .code = BPF_ALU | BPF_SUB | BPF_K, .dst_reg = 0, .imm = (int32_t)base4 },
+		{ .code = BPF_ALU | BPF_MOD | BPF_K, .dst_reg = 0, .imm = (int32_t)n },
+		{ .code = BPF_JMP | BPF_EXIT },
+		{ .code = BPF_LD | BPF_ABS | BPF_W, .imm = 36 },
+		{ .code = BPF_ALU | BPF_SUB | BPF_K, .dst_reg = 0, .imm = (int32_t)base6 },
+		{ .code = BPF_ALU | BPF_MOD | BPF_K, .dst_reg = 0, .imm = (int32_t)n },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	static const char license[] = "MIT";
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+	attr.insns = (uint64_t)(uintptr_t)prog;
+	attr.insn_cnt = sizeof(prog) / sizeof(prog[0]);
+	attr.license = (uint64_t)(uintptr_t)license;
+	return (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+}
+
+static uint32_t tun_be32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+int gw_tun_steer_probe(char *err, size_t errlen)
+{
+	int prog = tun_steer_prog(0, 0, 2), e;
+
+	if (prog < 0) {
+		e = errno;
+		snprintf(err, errlen, "cannot load the TUN steering program (bpf: %s)", strerror(e));
+		return -e;
+	}
+	close(prog);
+	return 0;
+}
+
+int gw_tun_steer(struct gw_tun *tun, const struct gw_pool *pool4, const struct gw_pool *pool6,
+		 unsigned int n, char *err, size_t errlen)
+{
+	uint32_t base6 = pool6 ? tun_be32(pool6->net.addr.bytes + 12) : 0;
+	int prog = tun_steer_prog(tun_be32(pool4->net.addr.bytes), base6, n), e;
+
+	if (prog < 0) {
+		e = errno;
+		snprintf(err, errlen, "cannot load the TUN steering program (bpf: %s)", strerror(e));
+		return -e;
+	}
+	if (ioctl(tun->fd, TUNSETSTEERINGEBPF, &prog) < 0) {
+		e = errno;
+		snprintf(err, errlen, "cannot attach the TUN steering program: %s", strerror(e));
+		close(prog);
+		return -e;
+	}
+	close(prog);	/* the device holds its own reference */
 	return 0;
 }
 

@@ -47,7 +47,7 @@ static bool crl_lists(X509_CRL *crl, const char *serial_hex)
 }
 
 /* Ends the sessions, and closes the connections, of revoked certificates. */
-static void crl_enforce(struct gw_worker *w, X509_CRL *crl)
+static void crl_enforce_one(struct gw_worker *w, X509_CRL *crl)
 {
 	struct gw_session *s, *next;
 	struct gw_conn *c, *cnext;
@@ -64,6 +64,13 @@ static void crl_enforce(struct gw_worker *w, X509_CRL *crl)
 		if (c->cert_ok && c->state == GW_CONN_HTTP && crl_lists(crl, c->id.serial))
 			gw_conn_close(c, "certificate revoked");
 	}
+}
+
+/* On every worker (worker 0 holds all their locks). */
+static void crl_enforce(struct gw_worker *w, X509_CRL *crl)
+{
+	for (unsigned int k = 0; k < gw_workers_n(w); k++)
+		crl_enforce_one(gw_worker_at(w, k), crl);
 }
 
 static void watch_note(struct gw_watch *wt, const struct stat *st)

@@ -1,20 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The worker: its set-up (listener, TUN, pools, TLS context) and its one
- * epoll loop. Events name either a connection (the pointer) or one of the
+ * The workers: their set-up (listener, UDP port, TUN queue, pools, TLS
+ * context) and their epoll loops, one per core (model.h, struct
+ * gw_gateway). Events name either a connection (the pointer) or one of the
  * worker's own descriptors (small tags below). Signals arrive through a
- * signalfd and time through a one-second timerfd, so the loop never does
- * anything asynchronous and never needs a lock.
+ * signalfd and time through a one-second timerfd, so a loop never does
+ * anything asynchronous. Worker 0 runs in the main thread and alone serves
+ * signals, the control socket, the metrics and the watches of the CRL, the
+ * inventory and the gateway's own addresses; for those it takes every
+ * other worker's lock (control_begin/control_end).
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
@@ -25,6 +31,7 @@
 #include "gateway/channel.h"
 #include "gateway/conn.h"
 #include "gateway/ctlsock.h"
+#include "gateway/history.h"
 #include "gateway/keyd.h"
 #include "gateway/localaddr.h"
 #include "gateway/log.h"
@@ -41,7 +48,10 @@
 #include "gateway/watch.h"
 #include "gateway/worker.h"
 
-enum { EV_LISTEN = 1, EV_TUN, EV_TIMER, EV_SIGNAL, EV_ADMIN, EV_LOCAL, EV_UDP, EV_MAX_TAG = 4096 };
+enum {
+	EV_LISTEN = 1, EV_TUN, EV_TIMER, EV_SIGNAL, EV_ADMIN, EV_LOCAL, EV_UDP, EV_HANDOFF,
+	EV_MAX_TAG = 4096
+};
 #define LOOP_EVENTS 64
 
 static time_t monotonic_now(void)
@@ -127,6 +137,7 @@ static int pools_init(struct gw_worker *w)
 
 	if (gw_pool_init(&w->dp.pool4, &conf->ipv4_pool) < 0)
 		return -EINVAL;
+	gw_pool_share(&w->dp.pool4, w->index, gw_workers_want(w));
 	w->dp.by_v4 = calloc(w->dp.pool4.size, sizeof(*w->dp.by_v4));
 	if (!w->dp.by_v4)
 		return -ENOMEM;
@@ -135,19 +146,22 @@ static int pools_init(struct gw_worker *w)
 		return 0;
 	if (gw_pool_init(&w->dp.pool6, &conf->ipv6_pool) < 0)
 		return -EINVAL;
+	gw_pool_share(&w->dp.pool6, w->index, gw_workers_want(w));
 	w->dp.have_pool6 = true;
 	w->dp.pools.pool6 = &conf->ipv6_pool;
 	w->dp.by_v6 = calloc(w->dp.pool6.size, sizeof(*w->dp.by_v6));
 	return w->dp.by_v6 ? 0 : -ENOMEM;
 }
 
+/* Worker 0 creates and configures the device; the others add a queue each. */
 static int tun_init(struct gw_worker *w)
 {
-	int err = gw_tun_open(&w->dp.tun, w->pol.conf->tun_name);
+	int err = gw_tun_open(&w->dp.tun, w->pol.conf->tun_name, gw_workers_want(w) > 1);
 
 	if (err < 0)
 		return err;
-	err = gw_tun_configure(&w->dp.tun, w);
+	if (!w->secondary)
+		err = gw_tun_configure(&w->dp.tun, w);
 	if (err < 0)
 		return err;
 	return epoll_tag(w, w->dp.tun.fd, EV_TUN);
@@ -184,6 +198,29 @@ static void worker_local(struct gw_worker *w)
 		local_apply(w);
 }
 
+/*
+ * Worker 0 is about to read or change what every worker holds: it takes
+ * the others' locks, in index order (it holds its own for the turn).
+ */
+static void control_begin(struct gw_worker *w)
+{
+	for (unsigned int k = 1; k < gw_workers_n(w); k++)
+		pthread_mutex_lock(&gw_worker_at(w, k)->lock);
+}
+
+/* The others get worker 0's policy state and addresses, then their locks back. */
+static void control_end(struct gw_worker *w)
+{
+	for (unsigned int k = 1; k < gw_workers_n(w); k++) {
+		struct gw_worker *o = gw_worker_at(w, k);
+
+		o->pol = w->pol;
+		o->dp.pools.local = w->dp.pools.local;
+		o->dp.pools.n_local = w->dp.pools.n_local;
+		pthread_mutex_unlock(&o->lock);
+	}
+}
+
 /* Opened as root, before privileges are dropped; kept open for the run. */
 static int audit_open(struct gw_worker *w)
 {
@@ -209,23 +246,48 @@ static const struct gw_conn_handlers worker_handlers = {
 	.fail = gw_session_fail,
 };
 
-int gw_worker_init(struct gw_worker *w, struct gw_conf *conf, struct conf_policy *policy)
+static int handoff_init(struct gw_worker *w)
 {
-	int err;
+	w->handoff.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->handoff.fd < 0)
+		return -errno;
+	return epoll_tag(w, w->handoff.fd, EV_HANDOFF);
+}
 
+/* What every worker has of its own. */
+static int worker_base(struct gw_worker *w, struct gw_gateway *gw, unsigned int index)
+{
 	memset(w, 0, sizeof(*w));
+	w->gw = gw;
+	w->index = index;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_mutex_init(&w->handoff.lock, NULL);
 	w->net.handlers = &worker_handlers;
-	w->pol.conf = conf;
-	w->pol.policy = policy;
-	w->net.listen_fd = w->timer_fd = w->signal_fd = w->dp.tun.fd = w->net.keyd.fd = w->ctl.audit_fd = -1;
+	w->net.listen_fd = w->timer_fd = w->signal_fd = w->dp.tun.fd = w->net.keyd.fd = -1;
+	w->ctl.audit_fd = w->handoff.fd = -1;
 	w->now = monotonic_now();
 	w->net.peer_log_budget = GW_PEER_LOG_BUDGET;
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (w->epfd < 0)
 		return -errno;
 	w->net.rxbuf = malloc(GW_RX_CAP);
-	if (!w->net.rxbuf)
-		return -ENOMEM;
+	return w->net.rxbuf ? 0 : -ENOMEM;
+}
+
+int gw_worker_init(struct gw_worker *w, struct gw_conf *conf, struct conf_policy *policy)
+{
+	return gw_worker_init_in(w, NULL, conf, policy);
+}
+
+int gw_worker_init_in(struct gw_worker *w, struct gw_gateway *gw, struct gw_conf *conf,
+		      struct conf_policy *policy)
+{
+	int err = worker_base(w, gw, 0);
+
+	w->pol.conf = conf;
+	w->pol.policy = policy;
+	if (err < 0)
+		return err;
 	w->pol.ca = gw_tls_ca_load(conf->ca_cert);
 	if (!w->pol.ca)
 		return -EINVAL;
@@ -246,9 +308,49 @@ int gw_worker_init(struct gw_worker *w, struct gw_conf *conf, struct conf_policy
 	if (err == 0)
 		err = timer_open(w);
 	if (err == 0)
+		err = handoff_init(w);
+	if (err == 0)
 		err = gw_admin_open(w);
 	if (err == 0 && w->ctl.admin)
 		err = epoll_tag(w, gw_admin_fd(w), EV_ADMIN);
+	if (err == 0)
+		err = gw_channel_open(w);
+	if (err == 0 && w->net.udp)
+		err = epoll_tag(w, gw_udp_fd(w->net.udp), EV_UDP);
+	if (err == 0)
+		err = listen_open(w);
+	return err;
+}
+
+/*
+ * Worker index of w0's gateway: its own listener (SO_REUSEPORT), UDP port
+ * (udp-port + index), TUN queue, share of the pools, timer and session
+ * history; worker 0's policy state, TLS context, key holder and audit log.
+ */
+int gw_worker_init_secondary(struct gw_worker *w, struct gw_worker *w0, unsigned int index)
+{
+	int err = worker_base(w, w0->gw, index);
+
+	w->secondary = true;
+	w->pol = w0->pol;
+	if (err < 0)
+		return err;
+	SSL_CTX_up_ref(w0->net.tls);
+	w->net.tls = w0->net.tls;
+	w->ctl.audit_fd = w0->ctl.audit_fd;
+	w->ctl.started = w0->ctl.started;
+	w->ctl.history = calloc(GW_HISTORY_MAX, sizeof(*w->ctl.history));
+	if (!w->ctl.history)
+		return -ENOMEM;
+	w->dp.pools.local = w0->dp.pools.local;
+	w->dp.pools.n_local = w0->dp.pools.n_local;
+	err = pools_init(w);
+	if (err == 0)
+		err = tun_init(w);
+	if (err == 0)
+		err = timer_open(w);
+	if (err == 0)
+		err = handoff_init(w);
 	if (err == 0)
 		err = gw_channel_open(w);
 	if (err == 0 && w->net.udp)
@@ -280,17 +382,26 @@ void gw_worker_free(struct gw_worker *w)
 		gw_session_end(w, w->sess.sessions, "gateway shutting down");
 	while (w->net.conns)
 		gw_conn_close(w->net.conns, NULL);
+	gw_conns_adopt_none(w);
 	gw_scans_free(w);
 	worker_free_dead(w);
 	gw_channel_close(w);
-	if (w->pol.conf)
+	if (w->pol.conf && !w->secondary)
 		gw_admin_close(w);
-	gw_reload_free(w);
-	X509_free(w->pol.ca);
+	if (w->secondary) {
+		free(w->ctl.history);
+		w->ctl.history = NULL;
+	} else {
+		gw_reload_free(w);
+		X509_free(w->pol.ca);
+		gw_keyd_stop(&w->net.keyd);
+		gw_local_close(&w->dp.local);
+		close_fd(w->ctl.audit_fd);
+		conf_policy_free(w->pol.policy);
+		conf_gateway_free(w->pol.conf);
+	}
 	SSL_CTX_free(w->net.tls);
-	gw_keyd_stop(&w->net.keyd);
 	gw_tun_close(&w->dp.tun);
-	gw_local_close(&w->dp.local);
 	gw_pool_destroy(&w->dp.pool4);
 	if (w->dp.have_pool6)
 		gw_pool_destroy(&w->dp.pool6);
@@ -300,12 +411,12 @@ void gw_worker_free(struct gw_worker *w)
 	close_fd(w->net.listen_fd);
 	close_fd(w->timer_fd);
 	close_fd(w->signal_fd);
-	close_fd(w->ctl.audit_fd);
+	close_fd(w->handoff.fd);
 	close_fd(w->epfd);
-	conf_policy_free(w->pol.policy);
-	conf_gateway_free(w->pol.conf);
 	w->pol.policy = NULL;
 	w->pol.conf = NULL;
+	pthread_mutex_destroy(&w->handoff.lock);
+	pthread_mutex_destroy(&w->lock);
 }
 
 static void worker_tick(struct gw_worker *w)
@@ -319,8 +430,12 @@ static void worker_tick(struct gw_worker *w)
 		gw_dtls_tick(gw_udp_dtls(w->net.udp), w->now);
 	gw_sessions_expire(w);
 	gw_scans_expire(w);
+	if (w->secondary)
+		return;
+	control_begin(w);
 	gw_watch_tick(w);
 	gw_admin_tick(w);
+	control_end(w);
 }
 
 static void worker_signal(struct gw_worker *w)
@@ -356,40 +471,193 @@ static void worker_dispatch(struct gw_worker *w, const struct epoll_event *ev)
 	case EV_TIMER:
 		return worker_tick(w);
 	case EV_SIGNAL:
-		return worker_signal(w);
+		control_begin(w);
+		worker_signal(w);
+		return control_end(w);
 	case EV_ADMIN:
-		return gw_admin_event(w);
+		control_begin(w);
+		gw_admin_event(w);
+		return control_end(w);
 	case EV_LOCAL:
-		return worker_local(w);
+		control_begin(w);
+		worker_local(w);
+		return control_end(w);
 	case EV_UDP:
 		return gw_udp_input(w->net.udp, w->now);
+	case EV_HANDOFF:
+		return gw_conns_adopt(w);
 	default:
 		if (tag > EV_MAX_TAG)
 			gw_conn_event(ev->data.ptr, ev->events);
 	}
 }
 
+/*
+ * The loop. The worker's lock is held for each turn, from the events to the
+ * end of their handling, and released only while it waits.
+ */
 int gw_worker_run(struct gw_worker *w)
 {
 	struct epoll_event events[LOOP_EVENTS];
+	int ret = 0;
 
+	pthread_mutex_lock(&w->lock);
 	while (!w->stopping) {
-		int n = epoll_wait(w->epfd, events, LOOP_EVENTS, w->net.pending ? 0 : -1);
+		int n;
 
+		pthread_mutex_unlock(&w->lock);
+		n = epoll_wait(w->epfd, events, LOOP_EVENTS, w->net.pending ? 0 : -1);
+		pthread_mutex_lock(&w->lock);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			ret = -errno;
 			gw_err("epoll_wait: %s", strerror(errno));
-			return -errno;
+			break;
 		}
 		w->now = monotonic_now();
 		for (int i = 0; i < n; i++)
 			worker_dispatch(w, &events[i]);
 		gw_conns_pending(w);
 		gw_conns_flush(w);
+		gw_conns_handoff(w);
 		if (w->net.udp)
 			gw_udp_flush(w->net.udp);
 		worker_free_dead(w);
 	}
-	return 0;
+	pthread_mutex_unlock(&w->lock);
+	return ret;
+}
+
+/* Leasable IPv4 pool addresses (gw_pool_init's reckoning). */
+static unsigned int gateway_pool_room(const struct gw_conf *conf)
+{
+	unsigned int bits = 32 - conf->ipv4_pool.prefix;
+
+	return bits >= 16 ? GW_POOL_MAX_SIZE - 2 : (1u << bits) - 3;
+}
+
+/*
+ * The workers the config asks for: workers, or one per online CPU, but
+ * never more than the pool has addresses to share out (a /30 has one: one
+ * worker).
+ */
+static unsigned int gateway_size(const struct gw_conf *conf)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned int n = conf->workers ? conf->workers : cpus > 0 ? (unsigned int)cpus : 1;
+	unsigned int room = gateway_pool_room(conf);
+
+	if (n > GW_WORKERS_MAX)
+		n = GW_WORKERS_MAX;
+	if (n > room) {
+		if (conf->workers)
+			gw_warn("workers = %u, but ipv4-pool has %u addresses to share out: running %u",
+				conf->workers, room, room);
+		n = room;
+	}
+	return n ? n : 1;
+}
+
+/*
+ * Sets up every worker. Several need the kernel to steer TUN packets
+ * (eBPF): without it, an explicit "workers" refuses to start, and the
+ * default (one per CPU) falls back to one worker and says so.
+ */
+int gw_gateway_init(struct gw_gateway *gw, struct gw_conf *conf, struct conf_policy *policy)
+{
+	char err[256];
+	int ret;
+
+	memset(gw, 0, sizeof(*gw));
+	gw->want = gateway_size(conf);
+	if (gw->want > 1 && gw_tun_steer_probe(err, sizeof(err)) < 0) {
+		if (conf->workers) {
+			gw_err("%s: cannot run the %u workers the config asks for", err, conf->workers);
+			conf_policy_free(policy);
+			conf_gateway_free(conf);
+			return -EOPNOTSUPP;
+		}
+		gw_warn("%s: running ONE worker instead of one per CPU (%u); set workers = 1 "
+			"to silence this", err, gw->want);
+		gw->want = 1;
+	}
+	gw->w[0] = calloc(1, sizeof(*gw->w[0]));
+	if (!gw->w[0])
+		return -ENOMEM;
+	gw->n = 1;
+	ret = gw_worker_init_in(gw->w[0], gw, conf, policy);
+	while (ret == 0 && gw->n < gw->want) {
+		unsigned int k = gw->n;
+
+		gw->w[k] = calloc(1, sizeof(*gw->w[k]));
+		if (!gw->w[k])
+			return -ENOMEM;
+		gw->n++;
+		ret = gw_worker_init_secondary(gw->w[k], gw->w[0], k);
+	}
+	if (ret == 0 && gw->n > 1) {
+		struct gw_worker *w0 = gw->w[0];
+
+		ret = gw_tun_steer(&w0->dp.tun, &w0->dp.pool4, w0->dp.have_pool6 ? &w0->dp.pool6 : NULL,
+				   gw->n, err, sizeof(err));
+		if (ret < 0)
+			gw_err("%s", err);
+	}
+	return ret;
+}
+
+void gw_gateway_free(struct gw_gateway *gw)
+{
+	for (unsigned int k = gw->n; k-- > 0;) {
+		if (!gw->w[k])
+			continue;
+		gw_worker_free(gw->w[k]);
+		free(gw->w[k]);
+		gw->w[k] = NULL;
+	}
+}
+
+/* Tells worker k to stop: its loop wakes up and sees the flag. */
+static void worker_stop(struct gw_worker *w)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&w->lock);
+	w->stopping = true;
+	pthread_mutex_unlock(&w->lock);
+	if (write(w->handoff.fd, &one, sizeof(one)) < 0)
+		gw_warn("waking worker %u: %s", w->index, strerror(errno));
+}
+
+static void *worker_thread(void *arg)
+{
+	gw_worker_run(arg);
+	return NULL;
+}
+
+/*
+ * Runs every worker until worker 0 is told to stop (SIGTERM, SIGINT), then
+ * stops and waits for the others. Worker 0 runs in the calling thread.
+ */
+int gw_gateway_run(struct gw_gateway *gw)
+{
+	pthread_t threads[GW_WORKERS_MAX];
+	unsigned int started = 1;
+	int ret = 0;
+
+	for (; started < gw->n; started++) {
+		ret = -pthread_create(&threads[started], NULL, worker_thread, gw->w[started]);
+		if (ret < 0) {
+			gw_err("cannot start worker %u: %s", started, strerror(-ret));
+			break;
+		}
+	}
+	if (ret == 0)
+		ret = gw_worker_run(gw->w[0]);
+	for (unsigned int k = 1; k < started; k++) {
+		worker_stop(gw->w[k]);
+		pthread_join(threads[k], NULL);
+	}
+	return ret;
 }

@@ -8,8 +8,22 @@
 #include "conf/policy.h"
 #include "gateway/model.h"
 
-/* Takes ownership of conf and policy (freed by gw_worker_free). */
+/*
+ * The workers of one gateway (model.h, struct gw_gateway): set up as the
+ * config says (takes ownership of conf and policy, also on failure: free
+ * with gw_gateway_free), run until SIGTERM or SIGINT, freed.
+ */
+int gw_gateway_init(struct gw_gateway *gw, struct gw_conf *conf, struct conf_policy *policy);
+int gw_gateway_run(struct gw_gateway *gw);
+void gw_gateway_free(struct gw_gateway *gw);
+
+/* One worker on its own (the tests'), or worker 0 of gw. Takes ownership
+ * of conf and policy (freed by gw_worker_free). */
 int gw_worker_init(struct gw_worker *w, struct gw_conf *conf, struct conf_policy *policy);
+int gw_worker_init_in(struct gw_worker *w, struct gw_gateway *gw, struct gw_conf *conf,
+		      struct conf_policy *policy);
+/* Worker index of w0's gateway. */
+int gw_worker_init_secondary(struct gw_worker *w, struct gw_worker *w0, unsigned int index);
 int gw_worker_run(struct gw_worker *w);
 void gw_worker_free(struct gw_worker *w);
 

@@ -62,7 +62,10 @@ case $addr in
 198.18.100.[0-9]*) ok "leased address $addr is from the pool" ;;
 *) not_ok "leased address is from the pool" "vpn0 has '$addr'" ;;
 esac
-check "first lease is 198.18.100.2" [ "$addr" = 198.18.100.2 ]
+# Two workers here (one per CPU), each leasing its share of the pool
+# (index % 2), lowest first: .2 on worker 0, .3 on worker 1.
+check "first lease is the lowest of its worker's share (198.18.100.2 or .3: $addr)" \
+	bash -c "[ '$addr' = 198.18.100.2 ] || [ '$addr' = 198.18.100.3 ]"
 
 env_file=$PST_TMP/devA.env
 check "script env has INTERNAL_IP4_ADDRESS=$addr" grep -qx "INTERNAL_IP4_ADDRESS=$addr" "$env_file"

@@ -15,7 +15,9 @@ pst_init
 pst_topology devA devB devC || pst_bail "topology" "could not build the namespaces"
 pst_pki "$PST_TMP/pki" && pst_issue "$PST_TMP/pki" devA && pst_issue "$PST_TMP/pki" devB ||
 	pst_bail "PKI" "postern-ca failed"
-pst_gw_conf max-clients=2
+# One worker: max-clients is shared out among workers, and the slots
+# counted below are one worker's.
+pst_gw_conf max-clients=2 workers=1
 pst_gw_start || pst_bail "gateway starts" "no 'listening on' in the log"
 
 # idle_conn: a TCP connection from devC that sends nothing; sets IDLE_PID.

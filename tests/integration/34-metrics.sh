@@ -136,6 +136,17 @@ for key, (name, label) in labelled.items():
 if "reevaluated" in st:
     want["postern_reevaluations_total"] = st["reevaluated"]
 want["postern_crl_reload_failures_total"] = st["crl"]["reload_failures"]
+want["postern_connections_handed_over_total"] = st["handoffs"]
+dt = st["dtls"]
+want["postern_dtls_handshakes_total{result=ok}"] = dt["handshakes"]
+want["postern_dtls_handshakes_total{result=failed}"] = dt["handshake_failures"]
+want["postern_dtls_cookie_challenges_total"] = dt["cookie_challenges"]
+want["postern_dtls_roams_total"] = dt["roams"]
+want["postern_dtls_records_total{direction=rx}"] = dt["records_rx"]
+want["postern_dtls_records_total{direction=tx}"] = dt["records_tx"]
+for r in ("no_peer", "bad_cookie", "unknown_app_id", "peers_full", "bad_record", "truncated"):
+    want[f"postern_dtls_dropped_datagrams_total{{reason={r}}}"] = dt["dropped_" + r]
+want["postern_dtls_send_errors_total"] = dt["send_errors"]
 bad = [f"{k}: metrics {m.get(k)} != stats {v}" for k, v in want.items() if m.get(k) != v]
 counters = {k for k in m if k.split("{")[0].endswith("_total")}
 extra = counters - want.keys()

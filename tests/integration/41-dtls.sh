@@ -11,8 +11,8 @@
 # - a client whose UDP source port changes (a NAT rebinding) keeps its
 #   channel without a new handshake once a record from the new port
 #   authenticates;
-# - UDP blocked by nftables: the tunnel still comes up and carries data over
-#   CSTP;
+# - UDP to the gateway blocked by nftables (every worker's port): the
+#   tunnel still comes up and carries data over CSTP;
 # - dtls = false: no UDP socket, nothing offered, status says so.
 #
 #   devA (default)  --+                       +-- int 198.18.2.2
@@ -42,8 +42,8 @@ rule staff { group = "default" action = "allow" profile = "intra" }
 POL
 ops_gw_conf policy=policy.conf routes=198.18.2.0/24
 pst_gw_start || pst_bail "gateway starts" "no 'listening on' in the log"
-check "the start-up line says DTLS is on, on UDP port $PST_PORT" \
-	pst_log_has "listening on .*; DTLS on UDP port $PST_PORT"
+check "the start-up line says DTLS is on, from UDP port $PST_PORT" \
+	pst_log_has "listening on .*; DTLS on UDP ports? $PST_PORT"
 PST_OC_DTLS=1
 
 # stat KEY: one of `posternctl --json stats`'s dtls/dropped counters, as "group.key".
@@ -124,13 +124,14 @@ check "devD: the client establishes DTLS" wait_for 15 dtls_established devD
 check "devD: posternctl shows the channel as dtls" wait_for 5 channel_is devD dtls
 old=$(ops_session_get devD dtls_peer)
 old=${old##*:}
+gport=$((PST_PORT + $(ops_session_get devD worker)))	# its worker's UDP port
 hs0=$(stat dtls.handshakes) roam0=$(stat dtls.roams)
 # Stateless rewriting both ways, as a NAT would after rebinding: what devD
 # sends from port $old leaves from 40000, and the replies come back.
 ip netns exec "$(pst_ns devD)" nft -f - <<NFT || not_ok "devD: nftables rewrites its source port" "nft failed"
 table ip roam {
-	chain out { type filter hook output priority -300; udp sport $old udp dport $PST_PORT udp sport set 40000; }
-	chain in { type filter hook prerouting priority -300; udp sport $PST_PORT udp dport 40000 udp dport set $old; }
+	chain out { type filter hook output priority -300; udp sport $old udp dport $gport udp sport set 40000; }
+	chain in { type filter hook prerouting priority -300; udp sport $gport udp dport 40000 udp dport set $old; }
 }
 NFT
 check "devD: pings through the tunnel after the port changed" pst_ping devD "$PST_INT_IP"
@@ -157,7 +158,7 @@ check "devD is untouched" pst_ping devD "$PST_INT_IP"
 # ---- devC: UDP to the gateway cut; the tunnel works over CSTP
 ip netns exec "$(pst_ns devC)" nft -f - <<NFT || not_ok "devC: nftables cuts UDP" "nft failed"
 table ip cut {
-	chain out { type filter hook output priority 0; udp dport $PST_PORT drop; }
+	chain out { type filter hook output priority 0; ip daddr $PST_GW_IP meta l4proto udp drop; }
 }
 NFT
 t0=$(ops_ms)

@@ -302,11 +302,11 @@ pst_issue() {
 # Known keys: pool, pool6, routes (space-separated CIDRs), dpd, keepalive, mtu,
 # idle-timeout, cookie-timeout, max-clients, user, policy, audit-log,
 # control-socket (paths), metrics-listen (ADDR:PORT), dtls (true/false),
-# udp-port.
+# udp-port, workers (unset: one per CPU, as the daemon's default).
 # Sets PST_GW_CONF, PST_ROUTES.
 pst_gw_conf() {
 	local -A v=([pool]=$PST_POOL [pool6]= [routes]=$PST_INT_NET [dpd]=30 [keepalive]=20 [mtu]=1400
-		[idle-timeout]=0 [cookie-timeout]=300 [max-clients]=64 [user]= [policy]= [audit-log]= [control-socket]= [metrics-listen]= [dtls]= [udp-port]=)
+		[idle-timeout]=0 [cookie-timeout]=300 [max-clients]=64 [user]= [policy]= [audit-log]= [control-socket]= [metrics-listen]= [dtls]= [udp-port]= [workers]=)
 	local kv r list=""
 	for kv in "$@"; do
 		v[${kv%%=*}]=${kv#*=}
@@ -342,6 +342,7 @@ pst_gw_conf() {
 	${v[metrics-listen]:+metrics-listen = "${v[metrics-listen]}"}
 	${v[dtls]:+dtls = ${v[dtls]}}
 	${v[udp-port]:+udp-port = ${v[udp-port]}}
+	${v[workers]:+workers = ${v[workers]}}
 	EOF
 }
 

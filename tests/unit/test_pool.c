@@ -172,6 +172,41 @@ static void test_release_noop(void)
 	gw_pool_destroy(&p);
 }
 
+/* Two workers share a /29: each leases only its residue, and together all. */
+static void test_share(void)
+{
+	struct conf_cidr c = cidr("10.1.2.0", 29);
+	struct gw_pool p0, p1;
+	uint32_t i, seen = 0;
+
+	CHECK_EQ_INT(gw_pool_init(&p0, &c), 0);
+	CHECK_EQ_INT(gw_pool_init(&p1, &c), 0);
+	gw_pool_share(&p0, 0, 2);
+	gw_pool_share(&p1, 1, 2);
+	/* 2..6 leasable: 2, 4, 6 for worker 0; 3, 5 for worker 1. */
+	CHECK_EQ_INT(p0.n_free, 3);
+	CHECK_EQ_INT(p1.n_free, 2);
+	while (gw_pool_alloc(&p0, &i) == 0) {
+		CHECK_EQ_INT(i % 2, 0);
+		seen |= 1u << i;
+	}
+	while (gw_pool_alloc(&p1, &i) == 0) {
+		CHECK_EQ_INT(i % 2, 1);
+		seen |= 1u << i;
+	}
+	CHECK_EQ_INT(seen, 0x7c);		/* indexes 2..6, each once */
+	gw_pool_release(&p0, 3);		/* not worker 0's: ignored */
+	CHECK_EQ_INT(p0.n_free, 0);
+	gw_pool_release(&p1, 3);
+	CHECK_EQ_INT(p1.n_free, 1);
+	CHECK_EQ_INT(gw_pool_alloc(&p1, &i), 0);
+	CHECK_EQ_INT(i, 3);
+	gw_pool_share(&p0, 0, 1);		/* one worker: nothing changes */
+	CHECK_EQ_INT(p0.n_free, 0);
+	gw_pool_destroy(&p0);
+	gw_pool_destroy(&p1);
+}
+
 static void test_v4_mapping(void)
 {
 	struct conf_cidr c = cidr("10.1.2.0", 24);
@@ -375,6 +410,7 @@ int main(void)
 	RUN(test_v4_slash30);
 	RUN(test_v4_slash24);
 	RUN(test_release_noop);
+	RUN(test_share);
 	RUN(test_v4_mapping);
 	RUN(test_v4_large);
 	RUN(test_v6_slash64);

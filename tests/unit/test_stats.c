@@ -125,6 +125,7 @@ static void fill_counters(void)
 	n_wants = 0;
 	want(NULL, "accepted", st->accepted = v++);
 	want(NULL, "handshakes", st->handshakes = v++);
+	want(NULL, "handoffs", st->handoffs = v++);
 	for (int i = GW_REF_NONE + 1; i < GW_REF_COUNTERS; i++)
 		want("refused", ref_keys[i], st->refused_by[i] = v++);
 	want("decisions", "allow", st->decisions[PST_ALLOW] = v++);
@@ -411,6 +412,7 @@ static const struct {
 	bool gauge;
 } prom_map[] = {
 	{ "postern_handshakes_total", NULL, "handshakes", false },
+	{ "postern_connections_handed_over_total", NULL, "handoffs", false },
 	{ "postern_connections_accepted_total", NULL, "accepted", false },
 	{ "postern_refusals_total", "reason", "refused", false },
 	{ "postern_decisions_total", "verdict", "decisions", false },
@@ -556,7 +558,7 @@ static void test_prometheus(void)
 	if (!flat || !text)
 		goto done;
 	CHECK(text[strlen(text) - 1] == '\n');
-	CHECK(strstr(text, "\npostern_refusals_total{reason=\"revoked\"} 100003\n") != NULL);
+	CHECK(strstr(text, "\npostern_refusals_total{reason=\"revoked\"} 100004\n") != NULL);
 	CHECK(strstr(text, "\npostern_pool_addresses{family=\"ipv6\",state=\"size\"} 254\n") != NULL);
 	/* The lines are cut apart in place from here on. */
 	for (char *l = text, *e; (e = strchr(l, '\n')); l = e + 1) {
