@@ -16,6 +16,10 @@
  *   cut off, never anybody else's.
  * - A closed connection is unlinked at once but freed only after the current
  *   batch of epoll events, which may still name it.
+ * - The one-second tick touches only connections whose timer is due: each
+ *   is on the worker's timing wheel at its handshake or HTTP deadline (set
+ *   later by a request: checked when the timer fires, and the timer moved),
+ *   or a tunnel at the second its handler asked for (DPD and idle checks).
  * - OpenSSL reads ahead (fewer syscalls per record), so records can wait in
  *   its buffer where epoll cannot see them. A connection is read until
  *   OpenSSL wants more from the socket, within a bounded number of turns for
@@ -38,11 +42,13 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 
+#include "common/htab.h"
 #include "gateway/conn.h"
 #include "gateway/cstp.h"
 #include "gateway/http.h"
 #include "gateway/log.h"
 #include "gateway/model.h"
+#include "gateway/timer.h"
 #include "gateway/tls.h"
 #include "gateway/wbio.h"
 
@@ -152,6 +158,7 @@ static void conn_link(struct gw_worker *w, struct gw_conn *c)
 		w->net.conns->prev = c;
 	w->net.conns = c;
 	w->net.n_conns++;
+	gw_timer_arm(&w->net.timers, &c->timer, c->deadline);
 }
 
 /*
@@ -281,6 +288,7 @@ void gw_conn_close(struct gw_conn *c, const char *why)
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	c->fd = -1;
+	gw_timer_cancel(&w->net.timers, &c->timer);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -778,6 +786,8 @@ void gw_conns_handoff(struct gw_worker *w)
 			continue;
 		}
 		epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		/* The timer is in this worker's wheel: the adopter arms its own. */
+		gw_timer_cancel(&w->net.timers, &c->timer);
 		if (c->prev)
 			c->prev->next = c->next;
 		else
@@ -823,6 +833,7 @@ void gw_conns_adopt(struct gw_worker *w)
 		c->handoff_to = 0;
 		c->pending = c->wflush = false;
 		c->prev = c->next = NULL;
+		c->deadline = w->now + GW_HTTP_IDLE_TIMEOUT;
 		conn_link(w, c);
 		c->events = EPOLLIN | EPOLLRDHUP;
 		if (gw_epoll_set(w, c->fd, c->events, c, true) < 0) {
@@ -830,7 +841,6 @@ void gw_conns_adopt(struct gw_worker *w)
 			c = next;
 			continue;
 		}
-		c->deadline = w->now + GW_HTTP_IDLE_TIMEOUT;
 		used = c->in ? conn_input(c, c->in, c->in_len) : 0;
 		if (c->fd >= 0 && !c->handoff_to && conn_keep_rest(c, c->in + used, c->in_len - used) < 0)
 			gw_conn_close(c, "out of memory");
@@ -856,19 +866,45 @@ void gw_conns_adopt_none(struct gw_worker *w)
 	}
 }
 
-/* Once a second: handshake and HTTP deadlines, DPD and idle checks for tunnels. */
+/* A connection's timer is due: its tunnel's tick, or its deadline. */
+static void conn_due(struct gw_conn *c)
+{
+	struct gw_worker *w = c->w;
+
+	if (c->state == GW_CONN_TUNNEL) {
+		w->net.handlers->tick(c);
+		if (c->fd >= 0 && !gw_timer_armed(&c->timer))
+			gw_timer_arm(&w->net.timers, &c->timer, w->now + 1);
+	} else if (w->now >= c->deadline) {
+		gw_conn_close(c, c->state == GW_CONN_HANDSHAKE ?
+			      "TLS handshake timed out" : "HTTP request timed out");
+	} else {
+		gw_timer_arm(&w->net.timers, &c->timer, c->deadline);
+	}
+}
+
+/* Once a second: handshake and HTTP deadlines, DPD and idle checks for
+ * tunnels; only the connections whose timer is due. */
 void gw_conns_tick(struct gw_worker *w)
 {
-	struct gw_conn *c = w->net.conns, *next;
+	struct gw_timer *t;
 
 	peer_log_refill(w);
-	for (; c; c = next) {
-		next = c->next;
+	while ((t = gw_wheel_expire(&w->net.timers, w->now)))
+		conn_due(CM_CONTAINER_OF(t, struct gw_conn, timer));
+}
+
+void gw_conn_wake(struct gw_conn *c, time_t at)
+{
+	if (c->fd >= 0)
+		gw_timer_arm(&c->w->net.timers, &c->timer, at > c->w->now ? at : c->w->now + 1);
+}
+
+void gw_conns_retick(struct gw_worker *w)
+{
+	for (struct gw_conn *c = w->net.conns; c; c = c->next) {
 		if (c->state == GW_CONN_TUNNEL)
-			c->w->net.handlers->tick(c);
-		else if (w->now >= c->deadline)
-			gw_conn_close(c, c->state == GW_CONN_HANDSHAKE ?
-				      "TLS handshake timed out" : "HTTP request timed out");
+			gw_conn_wake(c, w->now + 1);
 	}
 }
 

@@ -17,6 +17,7 @@
 #include "gateway/http.h"
 #include "gateway/log.h"
 #include "gateway/model.h"
+#include "gateway/timer.h"
 
 enum gw_conn_state {
 	GW_CONN_HANDSHAKE,	/* TLS handshake in progress */
@@ -63,6 +64,7 @@ struct gw_conn {
 	time_t last_rx;				/* tunnel: any frame from the client */
 	time_t last_data;			/* tunnel: data either way, for idle-timeout */
 	time_t dpd_sent;			/* tunnel: when we last asked for a DPD reply */
+	struct gw_timer timer;			/* w->net.timers: deadline, or the next tick */
 };
 
 /* Room for a partial frame or request plus one whole TLS record. */
@@ -77,7 +79,9 @@ struct gw_conn_handlers {
 	void (*request)(struct gw_conn *c, const struct gw_http_req *req, const uint8_t *body);
 	/* A frame on a tunnel connection. */
 	void (*frame)(struct gw_conn *c, const struct gw_cstp_frame *f);
-	/* Once a second, for a tunnel connection's liveness. */
+	/* For a tunnel connection's liveness: when its timer is due (the
+	 * handler re-arms it with gw_conn_wake; else it comes again a second
+	 * later). */
 	void (*tick)(struct gw_conn *c);
 	/* A tunnel connection is going away (why NULL: a clean close); its
 	 * session stays for the client's reconnect. */
@@ -94,6 +98,10 @@ void gw_conn_reject(struct gw_conn *c, int status, const char *reason, const cha
 int gw_conn_send(struct gw_conn *c, const void *data, size_t len);
 int gw_conn_send_frame(struct gw_conn *c, enum gw_cstp_type type, const void *payload, uint16_t len);
 void gw_conns_tick(struct gw_worker *w);
+/* The tunnel's tick comes at second at (monotonic), or the one after now. */
+void gw_conn_wake(struct gw_conn *c, time_t at);
+/* Every tunnel is ticked in the coming second (a reload changed its timeouts). */
+void gw_conns_retick(struct gw_worker *w);
 void gw_conns_pending(struct gw_worker *w);
 /* Writes what each connection gathered this turn: once per loop turn. */
 void gw_conns_flush(struct gw_worker *w);

@@ -76,6 +76,7 @@
 #include <openssl/obj_mac.h>
 #include <openssl/rand.h>
 
+#include "common/siphash.h"
 #include "gateway/dtls.h"
 #include "gateway/dtls_wire.h"
 
@@ -125,7 +126,7 @@ struct gw_dtls {
 	struct gw_dtls_peer **index[N_INDEX];
 	size_t mask;					/* buckets - 1 */
 	size_t npeers;
-	uint64_t hash_key[2];				/* secret */
+	uint8_t hash_key[CM_SIPHASH_KEY_LEN];		/* secret */
 	uint8_t secret[2][GW_DTLS_SECRET_LEN];		/* current, previous; secret */
 	time_t rotate_at;
 	time_t now;
@@ -136,49 +137,7 @@ struct gw_dtls {
 	uint8_t txbuf[1 + GW_DTLS_MAX_PAYLOAD];
 };
 
-/* ---- keyed hashing (SipHash-2-4) and the three indexes ---- */
-
-static uint64_t sip_rotl(uint64_t x, int b)
-{
-	return (x << b) | (x >> (64 - b));
-}
-
-static void sip_round(uint64_t v[4])
-{
-	v[0] += v[1]; v[1] = sip_rotl(v[1], 13); v[1] ^= v[0]; v[0] = sip_rotl(v[0], 32);
-	v[2] += v[3]; v[3] = sip_rotl(v[3], 16); v[3] ^= v[2];
-	v[0] += v[3]; v[3] = sip_rotl(v[3], 21); v[3] ^= v[0];
-	v[2] += v[1]; v[1] = sip_rotl(v[1], 17); v[1] ^= v[2]; v[2] = sip_rotl(v[2], 32);
-}
-
-static void sip_block(uint64_t v[4], uint64_t m)
-{
-	v[3] ^= m;
-	sip_round(v);
-	sip_round(v);
-	v[0] ^= m;
-}
-
-static uint64_t sip_hash(const uint64_t k[2], const uint8_t *m, size_t len)
-{
-	uint64_t v[4] = { k[0] ^ 0x736f6d6570736575ULL, k[1] ^ 0x646f72616e646f6dULL,
-			  k[0] ^ 0x6c7967656e657261ULL, k[1] ^ 0x7465646279746573ULL };
-	uint64_t last = (uint64_t)len << 56, w;
-	size_t i, j;
-
-	for (i = 0; i + 8 <= len; i += 8) {
-		for (w = 0, j = 0; j < 8; j++)
-			w |= (uint64_t)m[i + j] << (8 * j);
-		sip_block(v, w);
-	}
-	for (j = 0; i + j < len; j++)
-		last |= (uint64_t)m[i + j] << (8 * j);
-	sip_block(v, last);
-	v[2] ^= 0xff;
-	for (j = 0; j < 4; j++)
-		sip_round(v);
-	return v[0] ^ v[1] ^ v[2] ^ v[3];
-}
+/* ---- the three indexes, keyed by SipHash (common/siphash.h) ---- */
 
 /* The bytes an index hashes: the whole address, the IP alone, or the App-ID. */
 static size_t key_bytes(int which, const struct dtls_addr *a, const uint8_t *app_id,
@@ -197,7 +156,7 @@ static size_t index_slot(const struct gw_dtls *d, int which, const struct dtls_a
 {
 	uint8_t key[GW_DTLS_APP_ID_LEN];
 
-	return (size_t)sip_hash(d->hash_key, key, key_bytes(which, a, app_id, key)) & d->mask;
+	return (size_t)cm_siphash(d->hash_key, key, key_bytes(which, a, app_id, key)) & d->mask;
 }
 
 static void index_insert(struct gw_dtls *d, int which, struct gw_dtls_peer *p)
@@ -510,7 +469,7 @@ int gw_dtls_new(struct gw_dtls **out, const struct gw_dtls_config *cfg,
 	d->mask = GW_DTLS_MIN_BUCKETS - 1;
 	if (index_alloc(d->index, GW_DTLS_MIN_BUCKETS) < 0)
 		ret = dtls_fail(-ENOMEM, err, errlen, "out of memory");
-	if (!ret && (RAND_bytes((uint8_t *)d->hash_key, sizeof(d->hash_key)) != 1 ||
+	if (!ret && (RAND_bytes(d->hash_key, sizeof(d->hash_key)) != 1 ||
 		     cookie_rotate(d) < 0 || cookie_rotate(d) < 0))
 		ret = dtls_fail(-EIO, err, errlen, "no random bytes for the secrets");
 	if (!ret && !(d->ssl_ctx = dtls_ssl_ctx_new()))

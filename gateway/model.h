@@ -24,6 +24,7 @@
 
 #include <openssl/ssl.h>
 
+#include "common/htab.h"
 #include "common/macros.h"
 #include "conf/conf.h"
 #include "gateway/crl.h"
@@ -32,6 +33,7 @@
 #include "gateway/localaddr.h"
 #include "gateway/pool.h"
 #include "gateway/refusal.h"
+#include "gateway/timer.h"
 #include "gateway/tundev.h"
 #include "posture/posture.h"
 
@@ -82,7 +84,12 @@ struct gw_counters {
 };
 
 struct gw_session {
-	struct gw_session *next;
+	struct gw_session *next, *prev;		/* w->sess.sessions, newest first */
+	/* Indexes (session.c), so that nothing scans every session: */
+	struct cm_hnode by_cookie, by_device;	/* w->sess.by_cookie, by_device */
+	struct gw_session *wait_next, *wait_prev;	/* w->sess.waiting: no tunnel */
+	bool waiting;
+	struct gw_timer cert_timer;		/* id.not_after, on the wall clock */
 	uint8_t cookie[GW_COOKIE_LEN];		/* secret: compared with CRYPTO_memcmp */
 	struct pst_identity id;
 	struct gw_filter_addrs lease;		/* leased addresses, kept across reconnects */
@@ -220,6 +227,7 @@ struct gw_transport {
 	struct gw_conn *pending;		/* hold read-ahead records (conn.c) */
 	struct gw_conn *wflush;			/* gathered records to write (conn.c) */
 	struct gw_conn *handoff_out;		/* to other workers at the turn's end */
+	struct gw_wheel timers;			/* connections' deadlines and ticks (conn.c) */
 	uint8_t *rxbuf;				/* GW_RX_CAP bytes: where records are read */
 	unsigned int n_conns;
 	unsigned int peer_log_budget;		/* left this second (conn.c) */
@@ -237,9 +245,18 @@ struct gw_datapath {
 	struct gw_session **by_v4, **by_v6;	/* pool index -> session */
 };
 
-/* The sessions and the posture checks in progress. */
+/*
+ * The sessions and the posture checks in progress. Every session is on the
+ * list, in both hash tables (by the cookie's bytes, by device id), on the
+ * wheel when its certificate has a not_after, and, while it has no tunnel
+ * connection, on the waiting FIFO in the order its tunnel went away (so
+ * cookie-timeout ends them from the head).
+ */
 struct gw_sessions {
 	struct gw_session *sessions;
+	struct cm_htab by_cookie, by_device;
+	struct gw_session *waiting, *waiting_tail;	/* oldest detach first */
+	struct gw_wheel cert_expiry;		/* wall clock seconds */
 	struct gw_scan *scans;
 	unsigned int n_scans;
 };

@@ -20,6 +20,7 @@
 #include <openssl/x509.h>
 
 #include "conf/policy.h"
+#include "gateway/conn.h"
 #include "gateway/crl.h"
 #include "gateway/history.h"
 #include "gateway/json.h"
@@ -146,6 +147,7 @@ int gw_reload(struct gw_worker *w, FILE *out, bool json, char *err, size_t errle
 	if (w->dp.have_pool6)
 		w->dp.pools.pool6 = &w->pol.conf->ipv6_pool;
 	w->pol.conf_loaded = now;
+	gw_conns_retick(w);	/* dpd and idle-timeout may have changed */
 	conf_policy_free(w->pol.policy);
 	w->pol.policy = l.policy;
 	w->pol.policy_loaded = now;

@@ -13,6 +13,12 @@
  * A session without a tunnel connection (never connected, or its TCP
  * connection dropped) keeps its cookie and addresses for cookie-timeout
  * seconds, which is what lets a reconnecting client get its address back.
+ *
+ * Nothing here costs more with more sessions: a cookie and a device id
+ * find their sessions through keyed hash tables, a session leaves the list
+ * in O(1), and expiry touches only what is due (gw_sessions_expire). At
+ * tens of thousands of sessions a scan per login, per CONNECT or per second
+ * was what the gateway spent its time on.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,6 +29,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "common/htab.h"
 #include "gateway/channel.h"
 #include "gateway/conn.h"
 #include "gateway/cstp.h"
@@ -31,21 +38,27 @@
 #include "gateway/model.h"
 #include "gateway/pool.h"
 #include "gateway/session.h"
+#include "gateway/timer.h"
 #include "gateway/token.h"
 #include "gateway/tunnel.h"
 
 /*
- * Every session is compared, with CRYPTO_memcmp and without an early exit,
- * so the time taken says nothing about how much of a guess was right.
+ * The cookie's bucket is chosen by SipHash under the table's secret random
+ * key, so which bucket a guess lands in says nothing about any cookie; the
+ * sessions in it (about one) are all compared, with CRYPTO_memcmp over the
+ * whole cookie and without an early exit.
  */
 struct gw_session *gw_session_find(struct gw_worker *w, const char *cookie_hex, size_t len)
 {
 	uint8_t want[GW_COOKIE_LEN];
 	struct gw_session *found = NULL;
+	struct cm_hnode *n;
 
 	if (gw_cookie_parse(cookie_hex, len, want) < 0)
 		return NULL;
-	for (struct gw_session *s = w->sess.sessions; s; s = s->next) {
+	for (n = cm_htab_first(&w->sess.by_cookie, want, GW_COOKIE_LEN); n; n = cm_htab_next(n)) {
+		struct gw_session *s = CM_CONTAINER_OF(n, struct gw_session, by_cookie);
+
 		if (CRYPTO_memcmp(s->cookie, want, GW_COOKIE_LEN) == 0)
 			found = s;
 	}
@@ -57,10 +70,14 @@ struct gw_session *gw_session_find(struct gw_worker *w, const char *cookie_hex, 
 static void session_end_others(struct gw_worker *w, const struct gw_session *keep,
 			       const char *device_id, bool pending_only, const char *why)
 {
-	struct gw_session *s, *next;
+	struct cm_hnode *n, *next;
 
-	for (s = w->sess.sessions; s; s = next) {
-		next = s->next;
+	n = cm_htab_first(&w->sess.by_device, device_id, strlen(device_id));
+	for (; n; n = next) {
+		struct gw_session *s = CM_CONTAINER_OF(n, struct gw_session, by_device);
+
+		/* Ending s unlinks its node and no other. */
+		next = cm_htab_next(n);
 		if (s != keep && (!pending_only || !s->connects) &&
 		    !strcmp(s->id.device_id, device_id))
 			gw_session_end(w, s, why);
@@ -73,28 +90,85 @@ void gw_session_supersede(struct gw_worker *w, struct gw_session *s)
 			   "superseded by a new tunnel of the same device");
 }
 
+/* The sessions without a tunnel connection, oldest detach first. */
+static void wait_remove(struct gw_worker *w, struct gw_session *s)
+{
+	if (!s->waiting)
+		return;
+	if (s->wait_prev)
+		s->wait_prev->wait_next = s->wait_next;
+	else
+		w->sess.waiting = s->wait_next;
+	if (s->wait_next)
+		s->wait_next->wait_prev = s->wait_prev;
+	else
+		w->sess.waiting_tail = s->wait_prev;
+	s->wait_next = s->wait_prev = NULL;
+	s->waiting = false;
+}
+
+/* Appends s to the sessions waiting for a reconnect (s->detached is now, the
+ * latest of all), moving it there if it was waiting already. */
+static void wait_append(struct gw_worker *w, struct gw_session *s)
+{
+	wait_remove(w, s);
+	s->waiting = true;
+	s->wait_next = NULL;
+	s->wait_prev = w->sess.waiting_tail;
+	if (s->wait_prev)
+		s->wait_prev->wait_next = s;
+	else
+		w->sess.waiting = s;
+	w->sess.waiting_tail = s;
+}
+
+/* Puts a new session on the list, in the indexes and on the timers. */
+static int session_link(struct gw_worker *w, struct gw_session *s)
+{
+	int err = cm_htab_add(&w->sess.by_cookie, &s->by_cookie, s->cookie, GW_COOKIE_LEN);
+
+	if (err == 0)
+		err = cm_htab_add(&w->sess.by_device, &s->by_device, s->id.device_id,
+				  strlen(s->id.device_id));
+	if (err < 0) {
+		cm_htab_del(&w->sess.by_cookie, &s->by_cookie);
+		return err;
+	}
+	s->next = w->sess.sessions;
+	if (s->next)
+		s->next->prev = s;
+	w->sess.sessions = s;
+	wait_append(w, s);
+	if (s->id.not_after)
+		gw_timer_arm(&w->sess.cert_expiry, &s->cert_timer, s->id.not_after);
+	return 0;
+}
+
 int gw_session_new(struct gw_worker *w, const struct pst_identity *id, struct gw_session **out)
 {
 	struct gw_session *s;
+	int err = -EIO;
 
 	session_end_others(w, NULL, id->device_id, true,
 			   "superseded by a new login before its tunnel opened");
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	if (RAND_bytes(s->cookie, sizeof(s->cookie)) != 1) {
-		free(s);
-		return -EIO;
+	if (RAND_bytes(s->cookie, sizeof(s->cookie)) == 1) {
+		/* Its first byte names the worker that holds the session
+		 * (login.c); the other 248 bits are the secret. */
+		s->cookie[0] = (uint8_t)w->index;
+		s->id = *id;
+		s->verdict = PST_DENY;		/* fail closed: the caller grants more */
+		s->detached = w->now;
+		s->since = time(NULL);
+		err = session_link(w, s);
 	}
-	/* Its first byte names the worker that holds the session (login.c);
-	 * the other 248 bits are the secret. */
-	s->cookie[0] = (uint8_t)w->index;
-	s->id = *id;
-	s->verdict = PST_DENY;		/* fail closed: the caller grants more */
-	s->detached = w->now;
-	s->since = time(NULL);
-	s->next = w->sess.sessions;
-	w->sess.sessions = s;
+	if (err < 0) {
+		OPENSSL_cleanse(s->cookie, sizeof(s->cookie));
+		free(s);
+		return err;
+	}
 	*out = s;
 	return 0;
 }
@@ -155,12 +229,16 @@ int gw_session_lease(struct gw_worker *w, struct gw_session *s)
 
 static void session_unlink(struct gw_worker *w, struct gw_session *s)
 {
-	for (struct gw_session **p = &w->sess.sessions; *p; p = &(*p)->next) {
-		if (*p == s) {
-			*p = s->next;
-			return;
-		}
-	}
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		w->sess.sessions = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	cm_htab_del(&w->sess.by_cookie, &s->by_cookie);
+	cm_htab_del(&w->sess.by_device, &s->by_device);
+	wait_remove(w, s);
+	gw_timer_cancel(&w->sess.cert_expiry, &s->cert_timer);
 }
 
 static void session_release(struct gw_worker *w, struct gw_session *s)
@@ -212,22 +290,37 @@ void gw_session_end(struct gw_worker *w, struct gw_session *s, const char *why)
 }
 
 /*
- * Ends sessions whose tunnel has been gone longer than cookie-timeout, and
- * sessions whose certificate is no longer valid: a tunnel that stays up
- * never shows its certificate again, so its expiry is enforced here.
+ * Ends sessions whose certificate is no longer valid (a tunnel that stays
+ * up never shows its certificate again, so its expiry is enforced here),
+ * then those whose tunnel has been gone longer than cookie-timeout. Only
+ * what is due is touched: the certificates' not_after on a wheel, the
+ * sessions without a tunnel in the order their tunnel went away (one
+ * timeout for all, so the head is always the first to expire, also after
+ * a reload changed it).
  */
 void gw_sessions_expire(struct gw_worker *w)
 {
-	struct gw_session *s = w->sess.sessions, *next;
-	time_t wall = time(NULL);
+	time_t wall = time(NULL), timeout = (time_t)w->pol.conf->cookie_timeout;
+	struct gw_timer *t;
+	struct gw_session *s;
 
-	for (; s; s = next) {
-		next = s->next;
-		if (s->id.not_after && wall >= s->id.not_after)
-			gw_session_end_for(w, s, GW_END_EXPIRED, "certificate expired");
-		else if (!s->conn && w->now - s->detached >= (time_t)w->pol.conf->cookie_timeout)
+	while ((t = gw_wheel_expire(&w->sess.cert_expiry, wall))) {
+		s = CM_CONTAINER_OF(t, struct gw_session, cert_timer);
+		gw_session_end_for(w, s, GW_END_EXPIRED, "certificate expired");
+	}
+	while ((s = w->sess.waiting) && w->now - s->detached >= timeout) {
+		if (s->conn)		/* has a tunnel again: not waiting */
+			wait_remove(w, s);
+		else
 			gw_session_end(w, s, "cookie expired (no reconnect within cookie-timeout)");
 	}
+}
+
+/* Frees the indexes once every session has ended (gw_worker_free). */
+void gw_sessions_free(struct gw_worker *w)
+{
+	cm_htab_free(&w->sess.by_cookie);
+	cm_htab_free(&w->sess.by_device);
 }
 
 void gw_session_end_for(struct gw_worker *w, struct gw_session *s, enum gw_end why,
@@ -264,12 +357,14 @@ void gw_session_connect(struct gw_conn *c, struct gw_session *s, const struct gw
 	}
 	c->sess = s;
 	s->conn = c;
+	wait_remove(w, s);
 	gw_session_supersede(w, s);
 	s->connects++;
 	w->stats.tunnels++;
 	gw_channel_offer(c, s, req, dtls, sizeof(dtls));
 	if (gw_tunnel_open(c, s, dtls) < 0)
-		gw_session_end(w, s, "could not build the CONNECT reply");
+		return gw_session_end(w, s, "could not build the CONNECT reply");
+	gw_conn_wake(c, gw_tunnel_next_tick(c));
 }
 
 /* What the transport reports about a tunnel connection (conn.h). */
@@ -287,8 +382,21 @@ void gw_session_tick(struct gw_conn *c)
 {
 	char why[96];
 
-	if (c->sess && gw_tunnel_tick(c, why, sizeof(why)) == GW_TUNNEL_END)
-		gw_session_end(c->w, c->sess, why);
+	if (!c->sess)
+		return;
+	if (gw_tunnel_tick(c, why, sizeof(why)) == GW_TUNNEL_END)
+		return gw_session_end(c->w, c->sess, why);
+	gw_conn_wake(c, gw_tunnel_next_tick(c));
+}
+
+/* The tunnel connection goes away: the session waits for the reconnect. */
+void gw_session_closing(struct gw_conn *c, const char *why)
+{
+	struct gw_session *s = c->sess;
+
+	gw_tunnel_detach(c, why);
+	if (s && !s->conn)
+		wait_append(c->w, s);
 }
 
 void gw_session_fail(struct gw_conn *c, const char *why)

@@ -26,11 +26,15 @@ void gw_session_end(struct gw_worker *w, struct gw_session *s, const char *why);
 void gw_session_end_for(struct gw_worker *w, struct gw_session *s, enum gw_end why,
 			const char *text);
 void gw_sessions_expire(struct gw_worker *w);
+/* Frees the session indexes; every session must have ended first. */
+void gw_sessions_free(struct gw_worker *w);
 /* A CONNECT that carried s's cookie: the tunnel opens, or the device is told why not. */
 void gw_session_connect(struct gw_conn *c, struct gw_session *s, const struct gw_http_req *req);
 /* The transport's reports about a tunnel connection (struct gw_conn_handlers). */
 void gw_session_frame(struct gw_conn *c, const struct gw_cstp_frame *f);
 void gw_session_tick(struct gw_conn *c);
 void gw_session_fail(struct gw_conn *c, const char *why);
+/* A tunnel connection goes away; its session waits for the reconnect. */
+void gw_session_closing(struct gw_conn *c, const char *why);
 
 #endif

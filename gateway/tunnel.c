@@ -473,3 +473,23 @@ enum gw_tunnel_action gw_tunnel_tick(struct gw_conn *c, char *why, size_t whylen
 	}
 	return GW_TUNNEL_OK;
 }
+
+/*
+ * Each condition of gw_tunnel_tick, as the second it becomes true: until
+ * then the tick has nothing to do, so the worker need not call it. Traffic
+ * only moves these later, and a tick that comes early re-arms. A new check
+ * in gw_tunnel_tick needs its second here too.
+ */
+time_t gw_tunnel_next_tick(const struct gw_conn *c)
+{
+	const struct gw_conf *conf = c->w->pol.conf;
+	time_t dpd = (time_t)conf->dpd;
+	time_t at = c->last_rx + 2 * dpd;				/* DPD timeout */
+	time_t probe = (c->last_rx > c->dpd_sent ? c->last_rx : c->dpd_sent) + dpd;
+
+	if (probe < at)
+		at = probe;						/* DPD request */
+	if (conf->idle_timeout && c->last_data + (time_t)conf->idle_timeout < at)
+		at = c->last_data + (time_t)conf->idle_timeout;		/* idle timeout */
+	return at;
+}

@@ -30,6 +30,8 @@ enum gw_tunnel_action gw_tunnel_frame(struct gw_conn *c, const struct gw_cstp_fr
 /* Liveness, once a second: a DPD request when the peer is quiet, the end
  * after 2 x dpd of silence or idle-timeout without data. */
 enum gw_tunnel_action gw_tunnel_tick(struct gw_conn *c, char *why, size_t whylen);
+/* The first second at which gw_tunnel_tick can have anything to do. */
+time_t gw_tunnel_next_tick(const struct gw_conn *c);
 void gw_tunnel_from_tun(struct gw_worker *w);
 /* The session a packet from the TUN is addressed to (its leased address), or NULL. */
 struct gw_session *gw_tunnel_session_of(struct gw_worker *w, const uint8_t *pkt, size_t len);

@@ -242,7 +242,7 @@ static const struct gw_conn_handlers worker_handlers = {
 	.request = gw_login_request,
 	.frame = gw_session_frame,
 	.tick = gw_session_tick,
-	.closing = gw_tunnel_detach,
+	.closing = gw_session_closing,
 	.fail = gw_session_fail,
 };
 
@@ -380,6 +380,7 @@ void gw_worker_free(struct gw_worker *w)
 {
 	while (w->sess.sessions)
 		gw_session_end(w, w->sess.sessions, "gateway shutting down");
+	gw_sessions_free(w);
 	while (w->net.conns)
 		gw_conn_close(w->net.conns, NULL);
 	gw_conns_adopt_none(w);

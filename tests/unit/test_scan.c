@@ -126,6 +126,7 @@ static void test_new_session_starts_denied(void)
 	CHECK_EQ_INT(s->verdict, PST_DENY);
 	CHECK(s->allow == NULL && s->banner == NULL);
 	gw_session_end(&w, s, "test over");
+	gw_sessions_free(&w);
 }
 
 int main(void)

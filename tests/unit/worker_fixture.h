@@ -111,6 +111,7 @@ static inline void wf_worker_free(struct gw_worker *w)
 		s->conn = NULL;
 	while (w->sess.sessions)
 		gw_session_end(w, w->sess.sessions, "test over");
+	gw_sessions_free(w);
 	gw_pool_destroy(&w->dp.pool4);
 	gw_pool_destroy(&w->dp.pool6);
 	free(w->dp.by_v4);
