@@ -643,14 +643,14 @@ static int ctl_reload(struct ctl *x, const char *arg)
 
 	gw_info("reload requested on the control socket");
 	err = gw_reload(x->w, x->f, x->json, x->err, x->errlen);
-	return err < 0 ? ctl_refused(x, err, "reload refused: nothing was changed") : 0;
+	return err < 0 ? ctl_refused(x, err, "reload refused: nothing was changed") : err;
 }
 
 static int ctl_policy_diff(struct ctl *x, const char *path)
 {
 	int err = gw_policy_diff(x->w, path, x->f, x->json, x->err, x->errlen);
 
-	return err < 0 ? ctl_refused(x, err, "the candidate policy does not load") : 0;
+	return err < 0 ? ctl_refused(x, err, "the candidate policy does not load") : err;
 }
 
 /* The handlers of the commands in ctlcmd.c's table, by name; arg is "" for

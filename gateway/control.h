@@ -14,7 +14,8 @@
  * with the message for the client, one line, in err: -EINVAL for a request
  * that is not one (malformed, unknown command, bad argument), -ENOENT for a
  * device without a session, or the reload's or policy-diff's error (its
- * problems are then the body). */
+ * problems are then the body). 1: the answer comes later, through
+ * gw_admin_answer_later (a reload or policy-diff re-evaluating in slices). */
 int gw_control_run(struct gw_worker *w, const char *line, FILE *f, char *err, size_t errlen);
 
 #endif

@@ -58,6 +58,7 @@ struct gw_admin {
 	int control_fd, metrics_fd;
 	struct admin_client *clients;
 	unsigned int n_clients;
+	struct admin_client *waiting;	/* for an answer that comes later */
 };
 
 static int admin_watch(struct gw_admin *a, int op, int fd, uint32_t events, void *ptr)
@@ -174,6 +175,8 @@ int gw_admin_open(struct gw_worker *w)
 
 static void admin_client_free(struct gw_admin *a, struct admin_client *cl)
 {
+	if (a->waiting == cl)
+		a->waiting = NULL;
 	for (struct admin_client **p = &a->clients; *p; p = &(*p)->next) {
 		if (*p == cl) {
 			*p = cl->next;
@@ -260,6 +263,14 @@ static void admin_control_answer(struct gw_worker *w, struct admin_client *cl, c
 	if (!f)
 		return;
 	ret = gw_control_run(w, line, f, err, sizeof(err));
+	if (ret > 0) {
+		/* It answers when done; meanwhile only a hang-up is heard. */
+		fclose(f);
+		free(body);
+		w->ctl.admin->waiting = cl;
+		admin_watch(w->ctl.admin, EPOLL_CTL_MOD, cl->fd, 0, cl);
+		return;
+	}
 	if (fclose(f) == 0) {
 		if (ret < 0)
 			snprintf(head, sizeof(head), "error %s\n", err);
@@ -383,6 +394,8 @@ static void admin_read(struct gw_worker *w, struct admin_client *cl)
 		return;
 	}
 	cl->in_len += (size_t)n;
+	if (a->waiting == cl)
+		return;
 	if (admin_request(w, cl) == -EAGAIN) {
 		if (cl->in_len >= ADMIN_REQUEST_MAX) {
 			gw_warn("%s: request longer than %d bytes, connection closed",
@@ -391,6 +404,21 @@ static void admin_read(struct gw_worker *w, struct admin_client *cl)
 		}
 		return;
 	}
+	if (a->waiting == cl)
+		return;
+	if (!cl->out || admin_watch(a, EPOLL_CTL_MOD, cl->fd, EPOLLOUT, cl) < 0)
+		admin_client_free(a, cl);
+}
+
+void gw_admin_answer_later(struct gw_worker *w, const char *body, size_t len)
+{
+	struct gw_admin *a = w->ctl.admin;
+	struct admin_client *cl = a ? a->waiting : NULL;
+
+	if (!cl)
+		return;
+	a->waiting = NULL;
+	admin_answer(cl, "ok\n", body, len);
 	if (!cl->out || admin_watch(a, EPOLL_CTL_MOD, cl->fd, EPOLLOUT, cl) < 0)
 		admin_client_free(a, cl);
 }

@@ -188,6 +188,7 @@ struct gw_dtls_peer;
 struct gw_udp;
 struct gw_conn_handlers;
 struct gw_history;
+struct gw_reeval_job;
 struct gw_scan;
 
 /* The policy state: what the worker enforces, replaced by a reload
@@ -213,6 +214,8 @@ struct gw_control {
 	size_t history_next, history_n;
 	int audit_fd;				/* -1 when there is no audit log */
 	time_t started;				/* wall */
+	struct gw_reeval_job *reeval;		/* running over every worker (reeval.c) */
+	unsigned int reeval_slice_us;		/* per loop turn; 0: all at once (tests) */
 };
 
 /* The transport: the listener, TLS and the connections it serves. */
@@ -259,6 +262,10 @@ struct gw_sessions {
 	struct gw_wheel cert_expiry;		/* wall clock seconds */
 	struct gw_scan *scans;
 	unsigned int n_scans;
+	/* A re-evaluation in slices (reeval.c): the next session to decide,
+	 * advanced past a session that ends meanwhile. */
+	struct gw_session *reeval_next;
+	bool reeval_active;
 };
 
 /*

@@ -15,13 +15,17 @@
  * decisions against a candidate policy and only reports them.
  */
 #include <errno.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "conf/policy.h"
 #include "gateway/audit.h"
+#include "gateway/ctlsock.h"
 #include "gateway/history.h"
 #include "gateway/json.h"
 #include "gateway/log.h"
@@ -249,46 +253,239 @@ static void reeval_apply(struct gw_worker *w, struct gw_session *s, const struct
 			s->id.device_id, s->profile);
 }
 
-/*
- * Decides every live session again under the policy and inventory in force;
- * with apply false it only reports (policy-diff with a candidate policy).
- */
-int gw_reeval_all(struct gw_worker *w, const struct conf_policy *p,
-		      const struct pst_inventory *inv, const char *event, bool apply,
-		      struct gw_changes *c)
-{
-	struct pst_facts *facts = malloc(sizeof(*facts));
-	struct pst_decision *d = malloc(sizeof(*d));
-	struct gw_session *s, *next;
-	time_t now = time(NULL);
+/* ---- re-evaluation in slices ---- */
 
-	if (!facts || !d) {
+/*
+ * One re-evaluation over every worker's sessions. Deciding 50 000 sessions
+ * at once would stall every tunnel for as long as it takes (a reload moving
+ * 10 000 sessions to quarantine held them all for 300 ms): instead each
+ * worker decides its own sessions in slices of about reeval_slice_us per
+ * turn of its loop, between which its tunnels run. Worker 0 starts the job
+ * and, when the last worker is done, merges the reports and answers the
+ * control client that waits for it.
+ */
+struct gw_reeval_job {
+	const char *event;		/* "reload", "inventory", "policy-diff" */
+	bool apply;			/* false: policy-diff, a report only */
+	bool answer;			/* a control client waits for the report */
+	bool json;
+	struct conf_policy *cand;	/* policy-diff's candidate (owned) */
+	struct pst_inventory *cand_inv;
+	char *head;			/* the report's head (owned) */
+	const char *key;		/* "changed" or "changes" */
+	atomic_uint pending;		/* workers with sessions left to decide */
+	struct gw_changes changes[GW_WORKERS_MAX];
+};
+
+static uint64_t reeval_clock_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Decides one session under the job's policy, and reports or applies it. */
+static void reeval_one(struct gw_worker *wk, struct gw_reeval_job *job, struct gw_changes *c,
+		       struct gw_session *s, time_t now, struct pst_facts *facts,
+		       struct pst_decision *d)
+{
+	const struct conf_policy *p = job->apply ? wk->pol.policy : job->cand;
+	const struct pst_inventory *inv = job->apply ? wk->pol.inventory : job->cand_inv;
+
+	if (s->verdict == PST_DENY)	/* a refusal on its way to the device */
+		return;
+	reeval_decide(p, inv, s, now, facts, d);
+	if (reeval_same(s, d)) {
+		c->n_same++;
+		return;
+	}
+	change_add(c, s, d);
+	if (job->apply)
+		reeval_apply(wk, s, d, facts, job->event);
+}
+
+/* The rest of the workers' part goes to worker 0 when it is done. */
+static void reeval_done(struct gw_worker *wk, struct gw_reeval_job *job)
+{
+	wk->sess.reeval_active = false;
+	wk->sess.reeval_next = NULL;
+	if (atomic_fetch_sub(&job->pending, 1) == 1 && wk->index != 0) {
+		uint64_t one = 1;
+
+		if (write(gw_worker_at(wk, 0)->handoff.fd, &one, sizeof(one)) < 0)
+			gw_warn("waking worker 0: %s", strerror(errno));
+	}
+}
+
+bool gw_reeval_step(struct gw_worker *wk, unsigned int budget_us)
+{
+	struct gw_reeval_job *job = gw_worker_at(wk, 0)->ctl.reeval;
+	struct pst_facts *facts;
+	struct pst_decision *d;
+	uint64_t until = budget_us ? reeval_clock_us() + budget_us : 0;
+	time_t now = time(NULL);
+	unsigned int n = 0;
+	struct gw_session *s;
+
+	if (!wk->sess.reeval_active || !job)
+		return false;
+	facts = malloc(sizeof(*facts));
+	d = malloc(sizeof(*d));
+	if (!facts || !d) {		/* tried again next turn */
 		free(facts);
 		free(d);
-		return -ENOMEM;
+		return true;
 	}
-	for (unsigned int k = 0; k < gw_workers_n(w); k++) {
-		struct gw_worker *wk = gw_worker_at(w, k);
-
-		/* Worker 0 holds every lock: the others decide with its policy state. */
-		wk->pol = w->pol;
-		for (s = wk->sess.sessions; s; s = next) {
-			next = s->next;
-			if (s->verdict == PST_DENY)	/* a refusal on its way to the device */
-				continue;
-			reeval_decide(p, inv, s, now, facts, d);
-			if (reeval_same(s, d)) {
-				if (c)
-					c->n_same++;
-				continue;
-			}
-			if (c)
-				change_add(c, s, d);
-			if (apply)
-				reeval_apply(wk, s, d, facts, event);
-		}
+	while ((s = wk->sess.reeval_next)) {
+		wk->sess.reeval_next = s->next;
+		reeval_one(wk, job, &job->changes[wk->index], s, now, facts, d);
+		if (until && ++n % 16 == 0 && reeval_clock_us() >= until)
+			break;
 	}
 	free(facts);
 	free(d);
-	return 0;
+	if (wk->sess.reeval_next)
+		return true;
+	reeval_done(wk, job);
+	return false;
+}
+
+/* Appends part's changes to all's, as one JSON array or list of lines. */
+static void reeval_merge(struct gw_changes *all, struct gw_changes *part)
+{
+	fflush(part->f);
+	fflush(part->ended);
+	if (part->len) {
+		if (all->json && all->n_changed)
+			fputc(',', all->f);
+		fwrite(part->buf, 1, part->len, all->f);
+	}
+	if (part->ended_len) {
+		if (all->json && all->n_ended)
+			fputc(',', all->ended);
+		fwrite(part->ended_buf, 1, part->ended_len, all->ended);
+	}
+	all->n_changed += part->n_changed;
+	all->n_ended += part->n_ended;
+	all->n_same += part->n_same;
+}
+
+static void reeval_free(struct gw_worker *w)
+{
+	struct gw_reeval_job *job = w->ctl.reeval;
+
+	if (!job)
+		return;
+	for (unsigned int k = 0; k < GW_WORKERS_MAX; k++)
+		gw_changes_close(&job->changes[k]);
+	for (unsigned int k = 0; k < gw_workers_n(w); k++) {
+		gw_worker_at(w, k)->sess.reeval_active = false;
+		gw_worker_at(w, k)->sess.reeval_next = NULL;
+	}
+	conf_policy_free(job->cand);
+	pst_inventory_free(job->cand_inv);
+	free(job->head);
+	free(job);
+	w->ctl.reeval = NULL;
+}
+
+/* Every worker is done: the report goes to out, or to the waiting client. */
+static void reeval_complete(struct gw_worker *w, FILE *out)
+{
+	struct gw_reeval_job *job = w->ctl.reeval;
+	struct gw_changes all;
+	char *body = NULL;
+	size_t len = 0;
+	FILE *f = out ? out : job->answer ? open_memstream(&body, &len) : NULL;
+
+	if (gw_changes_open(&all, job->json) == 0) {
+		for (unsigned int k = 0; k < gw_workers_n(w); k++)
+			reeval_merge(&all, &job->changes[k]);
+		if (f)
+			gw_changes_write(&all, f, job->head, job->key);
+		if (!job->apply)
+			gw_info("policy-diff %s: %zu sessions would change", job->cand->path,
+				all.n_changed);
+	}
+	gw_changes_close(&all);
+	if (f && !out && fclose(f) == 0)
+		gw_admin_answer_later(w, body, len);
+	free(body);
+	reeval_free(w);
+}
+
+bool gw_reeval_ready(const struct gw_worker *w)
+{
+	return w->ctl.reeval && atomic_load(&w->ctl.reeval->pending) == 0;
+}
+
+void gw_reeval_poll(struct gw_worker *w)
+{
+	if (gw_reeval_ready(w))
+		reeval_complete(w, NULL);
+}
+
+void gw_reeval_finish(struct gw_worker *w)
+{
+	if (!w->ctl.reeval)
+		return;
+	for (unsigned int k = 0; k < gw_workers_n(w); k++)
+		while (gw_reeval_step(gw_worker_at(w, k), 0))
+			;
+	reeval_complete(w, NULL);
+}
+
+int gw_reeval_start(struct gw_worker *w, const struct gw_reeval_req *rq, FILE *out)
+{
+	struct gw_reeval_job *job;
+	unsigned int n = gw_workers_n(w);
+
+	gw_reeval_finish(w);		/* one at a time: the one running ends first */
+	job = calloc(1, sizeof(*job));
+	if (!job)
+		return -ENOMEM;
+	job->event = rq->event;
+	job->apply = !rq->candidate;
+	job->json = rq->json;
+	job->key = rq->candidate ? "changes" : "changed";
+	job->answer = rq->answer;
+	atomic_init(&job->pending, n);
+	w->ctl.reeval = job;
+	for (unsigned int k = 0; k < n; k++) {
+		if (gw_changes_open(&job->changes[k], rq->json) < 0) {
+			reeval_free(w);
+			return -ENOMEM;
+		}
+	}
+	/* The job owns these from here on (on the failure above, the caller). */
+	job->cand = rq->candidate;
+	job->cand_inv = rq->candidate_inv;
+	job->head = rq->head;
+	for (unsigned int k = 0; k < n; k++) {
+		struct gw_worker *wk = gw_worker_at(w, k);
+
+		wk->sess.reeval_next = wk->sess.sessions;
+		wk->sess.reeval_active = true;
+	}
+	if (!w->ctl.reeval_slice_us) {
+		for (unsigned int k = 0; k < n; k++)
+			while (gw_reeval_step(gw_worker_at(w, k), 0))
+				;
+		reeval_complete(w, rq->answer ? out : NULL);
+		return 0;
+	}
+	/* The others start at their next turn; worker 0 at the end of this one. */
+	for (unsigned int k = 1; k < n; k++) {
+		uint64_t one = 1;
+
+		if (write(gw_worker_at(w, k)->handoff.fd, &one, sizeof(one)) < 0)
+			gw_warn("waking worker %u: %s", k, strerror(errno));
+	}
+	return rq->answer ? 1 : 0;
+}
+
+void gw_reeval_stop(struct gw_worker *w)
+{
+	reeval_free(w);
 }

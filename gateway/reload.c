@@ -127,8 +127,8 @@ static char *diff_head(const struct conf_policy *p, bool json)
 int gw_reload(struct gw_worker *w, FILE *out, bool json, char *err, size_t errlen)
 {
 	struct loaded l;
-	struct gw_changes c;
-	char kept[256], *head;
+	struct gw_reeval_req rq = { .event = "reload", .json = json };
+	char kept[256];
 	time_t now = time(NULL);
 	int ret = reload_load(w, &l, err, errlen);
 
@@ -163,57 +163,40 @@ int gw_reload(struct gw_worker *w, FILE *out, bool json, char *err, size_t errle
 	else
 		gw_info("reload: config %s, no policy", w->pol.conf->path);
 	gw_crl_install(w, &l.crl, "reloaded");
-	if (gw_changes_open(&c, json) < 0) {
-		gw_reeval_all(w, w->pol.policy, w->pol.inventory, "reload", true, NULL);
-		gw_changes_close(&c);
-		return 0;
+	rq.head = reload_head(w, kept, json);
+	rq.answer = out && rq.head;
+	ret = gw_reeval_start(w, &rq, out);
+	if (ret < 0) {
+		free(rq.head);
+		snprintf(err, errlen, "out of memory: the new policy is in force for new "
+			 "sessions, but the live ones were NOT re-evaluated; reload again");
+		gw_err("reload: %s", err);
 	}
-	gw_reeval_all(w, w->pol.policy, w->pol.inventory, "reload", true, &c);
-	head = reload_head(w, kept, json);
-	if (out && head)
-		gw_changes_write(&c, out, head, "changed");
-	free(head);
-	gw_changes_close(&c);
-	return 0;
+	return ret;
 }
 
 int gw_policy_diff(struct gw_worker *w, const char *path, FILE *out, bool json, char *err,
 		   size_t errlen)
 {
-	struct conf_policy *p = NULL;
-	struct pst_inventory *inv = NULL;
-	struct gw_changes c;
-	char *head;
-	int ret = conf_policy_load(path, &p, err, errlen);
+	struct gw_reeval_req rq = { .event = "policy-diff", .json = json, .answer = true };
+	int ret = conf_policy_load(path, &rq.candidate, err, errlen);
 
 	if (ret < 0)
 		return ret;
-	if (p->inventory) {
-		ret = pst_inventory_load(p->inventory, &inv, err, errlen);
+	if (rq.candidate->inventory) {
+		ret = pst_inventory_load(rq.candidate->inventory, &rq.candidate_inv, err, errlen);
 		if (ret < 0)
-			goto out;
+			goto fail;
 	}
-	ret = -ENOMEM;
-	if (gw_changes_open(&c, json) < 0) {
-		snprintf(err, errlen, "out of memory");
-		gw_changes_close(&c);
-		goto out;
-	}
-	gw_reeval_all(w, p, inv, "policy-diff", false, &c);
-	head = diff_head(p, json);
-	if (!head) {
-		snprintf(err, errlen, "out of memory");
-		gw_changes_close(&c);
-		goto out;
-	}
-	gw_changes_write(&c, out, head, "changes");
-	free(head);
-	gw_changes_close(&c);
-	gw_info("policy-diff %s: %zu sessions would change", p->path, c.n_changed);
-	ret = 0;
-out:
-	pst_inventory_free(inv);
-	conf_policy_free(p);
+	rq.head = diff_head(rq.candidate, json);
+	ret = rq.head ? gw_reeval_start(w, &rq, out) : -ENOMEM;
+	if (ret >= 0)
+		return ret;
+	snprintf(err, errlen, "out of memory");
+	free(rq.head);
+fail:
+	pst_inventory_free(rq.candidate_inv);
+	conf_policy_free(rq.candidate);
 	return ret;
 }
 

@@ -229,6 +229,8 @@ int gw_session_lease(struct gw_worker *w, struct gw_session *s)
 
 static void session_unlink(struct gw_worker *w, struct gw_session *s)
 {
+	if (w->sess.reeval_next == s)
+		w->sess.reeval_next = s->next;
 	if (s->prev)
 		s->prev->next = s->next;
 	else

@@ -215,6 +215,7 @@ static void crl_watch_tick(struct gw_worker *w)
 static void inventory_reload(struct gw_worker *w)
 {
 	struct pst_inventory *inv = NULL;
+	struct gw_reeval_req rq = { 0 };
 	char err[4096];
 
 	if (pst_inventory_load(w->pol.policy->inventory, &inv, err, sizeof(err)) < 0) {
@@ -228,7 +229,9 @@ static void inventory_reload(struct gw_worker *w)
 	w->pol.inventory_loaded = time(NULL);
 	gw_info("inventory reloaded %s: %zu records", w->pol.policy->inventory,
 		pst_inventory_count(inv));
-	gw_reeval_all(w, w->pol.policy, w->pol.inventory, "inventory", true, NULL);
+	rq.event = "inventory";
+	if (gw_reeval_start(w, &rq, NULL) < 0)
+		gw_err("inventory: out of memory re-evaluating the live sessions");
 }
 
 void gw_watch_tick(struct gw_worker *w)

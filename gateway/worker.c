@@ -38,6 +38,7 @@
 #include "gateway/login.h"
 #include "gateway/model.h"
 #include "gateway/pool.h"
+#include "gateway/reeval.h"
 #include "gateway/reload.h"
 #include "gateway/scan.h"
 #include "gateway/session.h"
@@ -53,6 +54,9 @@ enum {
 	EV_MAX_TAG = 4096
 };
 #define LOOP_EVENTS 64
+/* A re-evaluation decides sessions for at most this long per loop turn, so
+ * that a reload of 50 000 sessions never holds a tunnel for long. */
+#define GW_REEVAL_SLICE_US 2000
 
 static time_t monotonic_now(void)
 {
@@ -378,6 +382,8 @@ static void close_fd(int fd)
 
 void gw_worker_free(struct gw_worker *w)
 {
+	if (!w->gw)
+		gw_reeval_stop(w);	/* a gateway's: gw_gateway_free */
 	while (w->sess.sessions)
 		gw_session_end(w, w->sess.sessions, "gateway shutting down");
 	gw_sessions_free(w);
@@ -507,7 +513,8 @@ int gw_worker_run(struct gw_worker *w)
 		int n;
 
 		pthread_mutex_unlock(&w->lock);
-		n = epoll_wait(w->epfd, events, LOOP_EVENTS, w->net.pending ? 0 : -1);
+		n = epoll_wait(w->epfd, events, LOOP_EVENTS,
+			       w->net.pending || w->sess.reeval_active ? 0 : -1);
 		pthread_mutex_lock(&w->lock);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -519,6 +526,13 @@ int gw_worker_run(struct gw_worker *w)
 		w->now = monotonic_now();
 		for (int i = 0; i < n; i++)
 			worker_dispatch(w, &events[i]);
+		if (w->sess.reeval_active)
+			gw_reeval_step(w, gw_worker_at(w, 0)->ctl.reeval_slice_us);
+		if (!w->secondary && gw_reeval_ready(w)) {
+			control_begin(w);
+			gw_reeval_poll(w);
+			control_end(w);
+		}
 		gw_conns_pending(w);
 		gw_conns_flush(w);
 		gw_conns_handoff(w);
@@ -588,6 +602,7 @@ int gw_gateway_init(struct gw_gateway *gw, struct gw_conf *conf, struct conf_pol
 		return -ENOMEM;
 	gw->n = 1;
 	ret = gw_worker_init_in(gw->w[0], gw, conf, policy);
+	gw->w[0]->ctl.reeval_slice_us = GW_REEVAL_SLICE_US;
 	while (ret == 0 && gw->n < gw->want) {
 		unsigned int k = gw->n;
 
@@ -610,6 +625,8 @@ int gw_gateway_init(struct gw_gateway *gw, struct gw_conf *conf, struct conf_pol
 
 void gw_gateway_free(struct gw_gateway *gw)
 {
+	if (gw->n && gw->w[0])
+		gw_reeval_stop(gw->w[0]);
 	for (unsigned int k = gw->n; k-- > 0;) {
 		if (!gw->w[k])
 			continue;

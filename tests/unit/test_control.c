@@ -32,6 +32,8 @@
 #include "gateway/ctlcmd.h"
 #include "gateway/history.h"
 #include "gateway/model.h"
+#include "gateway/reeval.h"
+#include "gateway/session.h"
 #include "tests/unit/json_check.h"
 #include "tests/unit/unit.h"
 #include "tests/unit/worker_fixture.h"
@@ -942,6 +944,60 @@ static void test_reload_refused(void)
 	worker_free();
 }
 
+static unsigned int count_verdict(enum pst_verdict v)
+{
+	unsigned int n = 0;
+
+	for (struct gw_session *s = w.sess.sessions; s; s = s->next)
+		n += s->verdict == v;
+	return n;
+}
+
+/*
+ * A re-evaluation in slices (a reload with many sessions): each step decides
+ * some sessions and returns so that tunnels run in between, a session that
+ * ends meanwhile is stepped over, and the job is done only once every
+ * session was decided. With no policy in force, every quarantined session
+ * is allowed again.
+ */
+static void test_reeval_slices(void)
+{
+	struct gw_reeval_req rq = { .event = "reload" };
+	const unsigned int n = 60;
+	unsigned int steps = 0, left;
+	struct gw_session *s;
+	char dev[16];
+
+	worker_init(false);
+	for (unsigned int i = 0; i < n; i++) {
+		snprintf(dev, sizeof(dev), "devQ%02u", i);
+		add_session(dev, "field", PST_QUARANTINE, false);
+	}
+	w.ctl.reeval_slice_us = 1;
+	CHECK_EQ_INT(gw_reeval_start(&w, &rq, NULL), 0);	/* no client waits */
+	CHECK(w.ctl.reeval != NULL);
+	CHECK(gw_reeval_step(&w, 1));		/* sessions are left after one slice */
+	left = count_verdict(PST_QUARANTINE);
+	CHECK(left > 0 && left < n + 1);	/* the 60 and devB, some decided */
+	CHECK(!gw_reeval_ready(&w));
+	/* The next session to decide ends: the walk goes on past it. */
+	s = w.sess.reeval_next;
+	CHECK(s != NULL);
+	if (s)
+		gw_session_end(&w, s, "ended in the middle of a re-evaluation");
+	while (gw_reeval_step(&w, 1) && steps < 10000)
+		steps++;
+	CHECK(steps > 0);
+	CHECK(gw_reeval_ready(&w));
+	gw_reeval_poll(&w);
+	CHECK(w.ctl.reeval == NULL);
+	CHECK(!w.sess.reeval_active && !w.sess.reeval_next);
+	CHECK_EQ_INT(count_verdict(PST_QUARANTINE), 0);
+	/* 59 of the 60 (one ended), devB, and devA whose rule and profile go. */
+	CHECK_EQ_INT(w.stats.reevaluated, n - 1 + 2);
+	worker_free();
+}
+
 static char dir[] = "/tmp/postern-test-control.XXXXXX";
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -1091,5 +1147,6 @@ int main(void)
 	RUN(test_reload_refused);
 	RUN(test_policy_diff);
 	RUN(test_policy_diff_long_path);
+	RUN(test_reeval_slices);
 	UNIT_EXIT();
 }
