@@ -219,6 +219,9 @@ static void control_end(struct gw_worker *w)
 		struct gw_worker *o = gw_worker_at(w, k);
 
 		o->pol = w->pol;
+		/* Into worker 0's config, which a reload replaces. */
+		o->dp.pools.pool4 = w->dp.pools.pool4;
+		o->dp.pools.pool6 = w->dp.pools.pool6;
 		o->dp.pools.local = w->dp.pools.local;
 		o->dp.pools.n_local = w->dp.pools.n_local;
 		pthread_mutex_unlock(&o->lock);
