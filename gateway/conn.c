@@ -118,7 +118,7 @@ void gw_peer_format(const struct sockaddr *sa, char *buf, size_t len)
  */
 static void conn_update_events(struct gw_conn *c)
 {
-	uint32_t ev = c->state == GW_CONN_CLOSING ? 0 : EPOLLIN | EPOLLRDHUP;
+	uint32_t ev = c->state == GW_CONN_CLOSING || c->keyd_wait ? 0 : EPOLLIN | EPOLLRDHUP;
 
 	if (c->out_head || c->want_write || c->wblocked)
 		ev |= EPOLLOUT;
@@ -145,6 +145,9 @@ static struct gw_conn *conn_new(struct gw_worker *w, int fd, const struct sockad
 		return NULL;
 	}
 	SSL_set0_wbio(c->ssl, wbio);	/* records leave in batches: wbio.c */
+	/* The handshake's signature is waited for without blocking (keyd.h). */
+	if (w->net.keyd_client.fd >= 0)
+		SSL_set_mode(c->ssl, SSL_MODE_ASYNC);
 	gw_peer_format((const struct sockaddr *)ss, c->peer, sizeof(c->peer));
 	c->state = GW_CONN_HANDSHAKE;
 	c->deadline = w->now + GW_HANDSHAKE_TIMEOUT;
@@ -274,6 +277,16 @@ void gw_conn_close(struct gw_conn *c, const char *why)
 
 	if (c->fd < 0)
 		return;
+	/* A handshake paused for its signature runs once more, to fail: its
+	 * async job must end before the SSL is freed. */
+	if (c->keyd_wait && gw_keyd_client_cancel(&w->net.keyd_client, c)) {
+		w->net.keyd_client.current = c;
+		SSL_accept(c->ssl);
+		w->net.keyd_client.current = NULL;
+		ERR_clear_error();
+		c->tls_failed = true;
+	}
+	c->keyd_wait = false;
 	if (c->sess)
 		w->net.handlers->closing(c, why);
 	else if (why)
@@ -317,7 +330,10 @@ static int conn_ssl_result(struct gw_conn *c, int r, bool writing, char *err, si
 {
 	int e = SSL_get_error(c->ssl, r);
 
+	c->keyd_wait = e == SSL_ERROR_WANT_ASYNC;
 	switch (e) {
+	case SSL_ERROR_WANT_ASYNC:	/* the key holder's answer: gw_conn_keyd_resume */
+		return -EAGAIN;
 	case SSL_ERROR_WANT_READ:
 		c->want_write = false;
 		return -EAGAIN;
@@ -524,8 +540,13 @@ static void conn_handshake(struct gw_conn *c)
 
 	conn_quickack(c);
 	ERR_clear_error();
+	c->w->net.keyd_client.current = c;
 	r = SSL_accept(c->ssl);
+	c->w->net.keyd_client.current = NULL;
 	if (r == 1) {
+		c->keyd_wait = false;
+		/* Only the handshake signs: reads and writes need no async job. */
+		SSL_clear_mode(c->ssl, SSL_MODE_ASYNC);
 		c->state = GW_CONN_HTTP;
 		c->deadline = c->w->now + GW_HTTP_IDLE_TIMEOUT;
 		c->w->stats.handshakes++;
@@ -755,6 +776,14 @@ void gw_conn_event(struct gw_conn *c, uint32_t events)
 	}
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		conn_read(c);
+}
+
+void gw_conn_keyd_resume(void *waiter)
+{
+	struct gw_conn *c = waiter;
+
+	if (c->fd >= 0 && c->state == GW_CONN_HANDSHAKE)
+		gw_conn_event(c, 0);
 }
 
 void gw_conn_handoff(struct gw_conn *c, unsigned int to)

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
@@ -27,6 +28,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <openssl/async.h>
+#include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -128,8 +131,36 @@ static EVP_PKEY *keyd_load(const char *path)
 	return key;
 }
 
-static void __attribute__((noreturn)) keyd_child(int fd, const char *key_path, const char *user)
+/* Serves every channel (fds 3 .. 3 + n - 1) until all have closed. */
+static void keyd_serve(EVP_PKEY *key, unsigned int n)
 {
+	struct pollfd p[GW_KEYD_CHANNELS_MAX];
+	unsigned int live = n;
+
+	for (unsigned int i = 0; i < n; i++)
+		p[i] = (struct pollfd){ .fd = 3 + (int)i, .events = POLLIN };
+	while (live) {
+		if (poll(p, n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		for (unsigned int i = 0; i < n; i++) {
+			if (p[i].fd < 0 || !p[i].revents)
+				continue;
+			if (gw_keyd_serve_one(key, p[i].fd) < 0) {
+				close(p[i].fd);
+				p[i].fd = -1;
+				live--;
+			}
+		}
+	}
+}
+
+static void __attribute__((noreturn)) keyd_child(const int *fds, unsigned int n,
+						 const char *key_path, const char *user)
+{
+	int tmp[GW_KEYD_CHANNELS_MAX];
 	EVP_PKEY *key;
 
 	/* Before the key is read: no core dump, no ptrace by the same user. */
@@ -142,7 +173,15 @@ static void __attribute__((noreturn)) keyd_child(int fd, const char *key_path, c
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGUSR1, SIG_IGN);
 	signal(SIGUSR2, SIG_IGN);
-	if (dup2(fd, 3) < 0 || close_range(4, ~0U, 0) < 0)
+	/* The channels become fds 3, 4, ...: copied above that range first, so
+	 * that moving one down never lands on another not yet moved. */
+	for (unsigned int i = 0; i < n; i++)
+		if ((tmp[i] = fcntl(fds[i], F_DUPFD, 3 + (int)n)) < 0)
+			_exit(1);
+	for (unsigned int i = 0; i < n; i++)
+		if (dup2(tmp[i], 3 + (int)i) < 0)
+			_exit(1);
+	if (close_range(3 + n, ~0U, 0) < 0)
 		_exit(1);
 	key = keyd_load(key_path);
 	if (!key) {
@@ -153,43 +192,60 @@ static void __attribute__((noreturn)) keyd_child(int fd, const char *key_path, c
 		gw_err("key holder: cannot drop privileges to %s", user);
 		_exit(1);
 	}
-	while (gw_keyd_serve_one(key, 3) == 0)
-		;
+	keyd_serve(key, n);
 	EVP_PKEY_free(key);
 	_exit(0);
 }
 
-int gw_keyd_start(const char *key_path, const char *user, struct gw_keyd *kd)
+int gw_keyd_start(const char *key_path, const char *user, unsigned int channels,
+		  struct gw_keyd *kd)
 {
 	struct timeval tv = { .tv_sec = KEYD_TIMEOUT_SEC };
-	int sv[2];
+	int theirs[GW_KEYD_CHANNELS_MAX];
+	int err = 0;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return -errno;
-	kd->pid = fork();
-	if (kd->pid < 0) {
-		int e = errno;
+	memset(kd, 0, sizeof(*kd));
+	if (channels < 1 || channels > GW_KEYD_CHANNELS_MAX)
+		return -EINVAL;
+	for (kd->n = 0; kd->n < channels; kd->n++) {
+		int sv[2];
 
-		close(sv[0]);
-		close(sv[1]);
-		return -e;
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+			err = -errno;
+			break;
+		}
+		kd->fd[kd->n] = sv[0];
+		theirs[kd->n] = sv[1];
 	}
-	if (kd->pid == 0) {
-		close(sv[0]);
-		keyd_child(sv[1], key_path, user);
+	if (!err) {
+		kd->pid = fork();
+		if (kd->pid < 0)
+			err = -errno;
+		else if (kd->pid == 0)
+			keyd_child(theirs, kd->n, key_path, user);
 	}
-	close(sv[1]);
-	kd->fd = sv[0];
-	setsockopt(kd->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(kd->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	for (unsigned int i = 0; i < kd->n; i++)
+		close(theirs[i]);
+	if (err) {
+		for (unsigned int i = 0; i < kd->n; i++)
+			close(kd->fd[i]);
+		kd->n = 0;
+		kd->pid = 0;
+		return err;
+	}
+	/* Channel 0's calls block, but never for long. */
+	setsockopt(kd->fd[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(kd->fd[0], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	for (unsigned int i = 1; i < kd->n; i++)
+		fcntl(kd->fd[i], F_SETFL, O_NONBLOCK);
 	return 0;
 }
 
 void gw_keyd_stop(struct gw_keyd *kd)
 {
-	if (kd->fd >= 0)
-		close(kd->fd);
-	kd->fd = -1;
+	for (unsigned int i = 0; i < kd->n; i++)
+		close(kd->fd[i]);
+	kd->n = 0;
 	if (kd->pid > 0)
 		waitpid(kd->pid, NULL, 0);
 	kd->pid = 0;
@@ -199,23 +255,155 @@ void gw_keyd_stop(struct gw_keyd *kd)
 
 static int keyd_ec_index = -1, keyd_rsa_index = -1;
 static uint32_t keyd_seq;
-/* The holder serves one request at a time over one socket pair, which every
- * worker thread's handshakes share: a request and its answer go together. */
+/* Channel 0 is shared by whoever calls outside an async job: a request and
+ * its answer go together. */
 static pthread_mutex_t keyd_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The calling worker thread's channel (gw_keyd_client_bind), or NULL. */
+static __thread struct gw_keyd_client *keyd_self;
+
+/* A handshake paused for its answer; on the stack of its async job. */
+struct gw_keyd_wait {
+	struct gw_keyd_wait *next;
+	uint32_t seq;
+	void *waiter;
+	bool done;
+	int status;
+	size_t len;
+	uint8_t data[GW_KEYD_MAX_DATA];
+};
 
 static int keyd_call_locked(int fd, enum gw_keyd_op op, int padding, const uint8_t *in,
 			    size_t inlen, uint8_t *out, size_t outcap);
+
+static struct gw_keyd_wait *keyd_take(struct gw_keyd_client *cl, bool by_seq, uint32_t seq,
+				      void *waiter)
+{
+	for (struct gw_keyd_wait **p = &cl->waits; *p; p = &(*p)->next) {
+		struct gw_keyd_wait *wt = *p;
+
+		if (by_seq ? wt->seq == seq : wt->waiter == waiter) {
+			*p = wt->next;
+			return wt;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * In an async job: the request goes out on the worker's channel and the
+ * job pauses until gw_keyd_client_input has the answer (or the wait is
+ * cancelled). Never blocks the worker's loop.
+ */
+static int keyd_call_async(struct gw_keyd_client *cl, enum gw_keyd_op op, int padding,
+			   const uint8_t *in, size_t inlen, uint8_t *out, size_t outcap)
+{
+	struct keyd_msg_req rq = { .h = { .op = op, .padding = padding, .len = (uint32_t)inlen } };
+	struct gw_keyd_wait wt = { .waiter = cl->current };
+
+	if (inlen > sizeof(rq.data))
+		return -EINVAL;
+	rq.seq = wt.seq = ++cl->seq;
+	memcpy(rq.data, in, inlen);
+	/* Full: the holder is far behind; this handshake fails rather than wait. */
+	if (send(cl->fd, &rq, offsetof(struct keyd_msg_req, data) + inlen,
+		 MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		return -errno;
+	/* wt lives on this job's stack, which stays while the job is paused;
+	 * whoever sets wt.done has taken it off the list first. */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdangling-pointer"
+#endif
+	wt.next = cl->waits;
+	cl->waits = &wt;
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+#pragma GCC diagnostic pop
+#endif
+	while (!wt.done) {
+		if (!ASYNC_pause_job()) {
+			keyd_take(cl, false, 0, wt.waiter);
+			return -EIO;
+		}
+	}
+	if (wt.status)
+		return wt.status;
+	if (wt.len > outcap)
+		return -EMSGSIZE;
+	memcpy(out, wt.data, wt.len);
+	OPENSSL_cleanse(wt.data, wt.len);
+	return (int)wt.len;
+}
 
 /* One request, one answer. Returns the answer's length or a negative errno. */
 static int keyd_call(int fd, enum gw_keyd_op op, int padding, const uint8_t *in, size_t inlen,
 		     uint8_t *out, size_t outcap)
 {
+	struct gw_keyd_client *cl = keyd_self;
 	int n;
 
+	if (cl && cl->fd >= 0 && ASYNC_get_current_job())
+		return keyd_call_async(cl, op, padding, in, inlen, out, outcap);
 	pthread_mutex_lock(&keyd_lock);
 	n = keyd_call_locked(fd, op, padding, in, inlen, out, outcap);
 	pthread_mutex_unlock(&keyd_lock);
 	return n;
+}
+
+void gw_keyd_client_bind(struct gw_keyd_client *cl)
+{
+	keyd_self = cl;
+}
+
+/* Resumes the handshake of a wait that has its answer (or its failure). */
+static void keyd_wake(struct gw_keyd_wait *wt, gw_keyd_resume_fn *resume)
+{
+	wt->done = true;
+	resume(wt->waiter);
+}
+
+int gw_keyd_client_input(struct gw_keyd_client *cl, gw_keyd_resume_fn *resume)
+{
+	struct keyd_msg_resp rs;
+	size_t head = offsetof(struct keyd_msg_resp, data);
+	struct gw_keyd_wait *wt;
+
+	for (;;) {
+		ssize_t n = recv(cl->fd, &rs, sizeof(rs), MSG_DONTWAIT);
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		if (n <= 0)
+			break;
+		if ((size_t)n < head || rs.h.len != (size_t)n - head)
+			continue;		/* not an answer: dropped */
+		wt = keyd_take(cl, true, rs.seq, NULL);
+		if (!wt)
+			continue;		/* its wait was cancelled */
+		wt->status = rs.h.status;
+		wt->len = rs.h.len;
+		memcpy(wt->data, rs.data, rs.h.len);
+		OPENSSL_cleanse(rs.data, rs.h.len);
+		keyd_wake(wt, resume);
+	}
+	gw_err("key holder: its channel closed; TLS handshakes fail from now on");
+	while ((wt = cl->waits)) {
+		cl->waits = wt->next;
+		wt->status = -EPIPE;
+		keyd_wake(wt, resume);
+	}
+	return -EPIPE;
+}
+
+bool gw_keyd_client_cancel(struct gw_keyd_client *cl, void *waiter)
+{
+	struct gw_keyd_wait *wt = keyd_take(cl, false, 0, waiter);
+
+	if (!wt)
+		return false;
+	wt->status = -ECANCELED;
+	wt->done = true;
+	return true;
 }
 
 static int keyd_call_locked(int fd, enum gw_keyd_op op, int padding, const uint8_t *in,
@@ -351,11 +539,13 @@ EVP_PKEY *gw_keyd_proxy_key(const struct gw_keyd *kd, EVP_PKEY *pub)
 	if (keyd_rsa_index < 0)
 		keyd_rsa_index = CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_RSA, 0, NULL, NULL,
 							 NULL, NULL);
+	if (!kd->n)
+		return NULL;
 	switch (EVP_PKEY_get_base_id(pub)) {
 	case EVP_PKEY_EC:
-		return proxy_ec(kd->fd, pub);
+		return proxy_ec(kd->fd[0], pub);
 	case EVP_PKEY_RSA:
-		return proxy_rsa(kd->fd, pub);
+		return proxy_rsa(kd->fd[0], pub);
 	default:
 		return NULL;
 	}

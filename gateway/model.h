@@ -224,7 +224,8 @@ struct gw_transport {
 	int listen_fd;
 	struct gw_udp *udp;			/* the DTLS channel's socket; NULL: dtls = false */
 	SSL_CTX *tls;
-	struct gw_keyd keyd;			/* holds the TLS private key */
+	struct gw_keyd keyd;			/* holds the TLS private key (worker 0's) */
+	struct gw_keyd_client keyd_client;	/* this worker's channel to it */
 	struct gw_conn *conns;
 	struct gw_conn *dead;			/* closed this turn, freed after it */
 	struct gw_conn *pending;		/* hold read-ahead records (conn.c) */

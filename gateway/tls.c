@@ -134,7 +134,8 @@ static bool tls_key_matches(EVP_PKEY *proxy, EVP_PKEY *pub)
  * The private key stays in the key holder process (keyd.c); this process,
  * which parses network input, only gets a proxy for it.
  */
-static int tls_load_server(SSL_CTX *ctx, const struct gw_conf *conf, struct gw_keyd *kd)
+static int tls_load_server(SSL_CTX *ctx, const struct gw_conf *conf, unsigned int channels,
+			   struct gw_keyd *kd)
 {
 	EVP_PKEY *pub, *proxy;
 	int err;
@@ -144,7 +145,7 @@ static int tls_load_server(SSL_CTX *ctx, const struct gw_conf *conf, struct gw_k
 		return -EINVAL;
 	}
 	pub = X509_get0_pubkey(SSL_CTX_get0_certificate(ctx));
-	err = gw_keyd_start(conf->server_key, conf->user, kd);
+	err = gw_keyd_start(conf->server_key, conf->user, channels, kd);
 	if (err < 0) {
 		gw_err("cannot start the key holder: %s", strerror(-err));
 		return err;
@@ -167,7 +168,7 @@ static int tls_load_server(SSL_CTX *ctx, const struct gw_conf *conf, struct gw_k
 	return err;
 }
 
-SSL_CTX *gw_tls_ctx_new(const struct gw_conf *conf, struct gw_keyd *kd)
+SSL_CTX *gw_tls_ctx_new(const struct gw_conf *conf, unsigned int workers, struct gw_keyd *kd)
 {
 	SSL_CTX *ctx;
 
@@ -199,7 +200,7 @@ SSL_CTX *gw_tls_ctx_new(const struct gw_conf *conf, struct gw_keyd *kd)
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE, tls_verify_cb);
 	SSL_CTX_set_verify_depth(ctx, 4);
-	if (tls_load_server(ctx, conf, kd) < 0 || tls_load_trust(ctx, conf) < 0) {
+	if (tls_load_server(ctx, conf, workers + 1, kd) < 0 || tls_load_trust(ctx, conf) < 0) {
 		SSL_CTX_free(ctx);
 		return NULL;
 	}

@@ -13,7 +13,8 @@
 
 struct gw_conn;
 
-SSL_CTX *gw_tls_ctx_new(const struct gw_conf *conf, struct gw_keyd *kd);
+/* The key holder is started with a channel for each of the workers. */
+SSL_CTX *gw_tls_ctx_new(const struct gw_conf *conf, unsigned int workers, struct gw_keyd *kd);
 X509 *gw_tls_ca_load(const char *path);
 /* After the handshake: fills c->id, c->cert_ok and c->cert_refusal. */
 void gw_tls_peer_check(struct gw_conn *c);

@@ -50,7 +50,7 @@
 #include "gateway/worker.h"
 
 enum {
-	EV_LISTEN = 1, EV_TUN, EV_TIMER, EV_SIGNAL, EV_ADMIN, EV_LOCAL, EV_UDP, EV_HANDOFF,
+	EV_LISTEN = 1, EV_TUN, EV_TIMER, EV_SIGNAL, EV_ADMIN, EV_LOCAL, EV_UDP, EV_HANDOFF, EV_KEYD,
 	EV_MAX_TAG = 4096
 };
 #define LOOP_EVENTS 64
@@ -261,6 +261,15 @@ static int handoff_init(struct gw_worker *w)
 	return epoll_tag(w, w->handoff.fd, EV_HANDOFF);
 }
 
+/* Worker w's channel to w0's key holder, watched by its loop. */
+static int keyd_channel(struct gw_worker *w, struct gw_worker *w0)
+{
+	if (w->index + 1 >= w0->net.keyd.n)
+		return 0;		/* none: its signatures block on channel 0 */
+	w->net.keyd_client.fd = w0->net.keyd.fd[w->index + 1];
+	return epoll_tag(w, w->net.keyd_client.fd, EV_KEYD);
+}
+
 /* What every worker has of its own. */
 static int worker_base(struct gw_worker *w, struct gw_gateway *gw, unsigned int index)
 {
@@ -270,7 +279,7 @@ static int worker_base(struct gw_worker *w, struct gw_gateway *gw, unsigned int 
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_mutex_init(&w->handoff.lock, NULL);
 	w->net.handlers = &worker_handlers;
-	w->net.listen_fd = w->timer_fd = w->signal_fd = w->dp.tun.fd = w->net.keyd.fd = -1;
+	w->net.listen_fd = w->timer_fd = w->signal_fd = w->dp.tun.fd = w->net.keyd_client.fd = -1;
 	w->ctl.audit_fd = w->handoff.fd = -1;
 	w->now = monotonic_now();
 	w->net.peer_log_budget = GW_PEER_LOG_BUDGET;
@@ -298,10 +307,12 @@ int gw_worker_init_in(struct gw_worker *w, struct gw_gateway *gw, struct gw_conf
 	w->pol.ca = gw_tls_ca_load(conf->ca_cert);
 	if (!w->pol.ca)
 		return -EINVAL;
-	w->net.tls = gw_tls_ctx_new(conf, &w->net.keyd);
+	w->net.tls = gw_tls_ctx_new(conf, gw_workers_want(w), &w->net.keyd);
 	if (!w->net.tls)
 		return -EINVAL;
-	err = gw_reload_init(w);
+	err = keyd_channel(w, w);
+	if (err == 0)
+		err = gw_reload_init(w);
 	if (err == 0)
 		err = audit_open(w);
 	if (err == 0)
@@ -351,7 +362,9 @@ int gw_worker_init_secondary(struct gw_worker *w, struct gw_worker *w0, unsigned
 		return -ENOMEM;
 	w->dp.pools.local = w0->dp.pools.local;
 	w->dp.pools.n_local = w0->dp.pools.n_local;
-	err = pools_init(w);
+	err = keyd_channel(w, w0);
+	if (err == 0)
+		err = pools_init(w);
 	if (err == 0)
 		err = tun_init(w);
 	if (err == 0)
@@ -496,6 +509,10 @@ static void worker_dispatch(struct gw_worker *w, const struct epoll_event *ev)
 		return gw_udp_input(w->net.udp, w->now);
 	case EV_HANDOFF:
 		return gw_conns_adopt(w);
+	case EV_KEYD:
+		if (gw_keyd_client_input(&w->net.keyd_client, gw_conn_keyd_resume) < 0)
+			epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->net.keyd_client.fd, NULL);
+		return;
 	default:
 		if (tag > EV_MAX_TAG)
 			gw_conn_event(ev->data.ptr, ev->events);
@@ -511,6 +528,7 @@ int gw_worker_run(struct gw_worker *w)
 	struct epoll_event events[LOOP_EVENTS];
 	int ret = 0;
 
+	gw_keyd_client_bind(&w->net.keyd_client);
 	pthread_mutex_lock(&w->lock);
 	while (!w->stopping) {
 		int n;

@@ -7,11 +7,13 @@
  * while the holder goes on serving.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/async.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
@@ -57,10 +59,10 @@ static int sign_verify(EVP_PKEY *proxy, EVP_PKEY *key, int rsa_padding)
 static void test_ec_signatures(void)
 {
 	EVP_PKEY *key = EVP_EC_gen("P-256"), *other = EVP_EC_gen("P-256");
-	struct gw_keyd kd = { .fd = -1 };
+	struct gw_keyd kd = { 0 };
 	EVP_PKEY *proxy;
 
-	CHECK_EQ_INT(gw_keyd_start(key_file(key, "ec.key"), NULL, &kd), 0);
+	CHECK_EQ_INT(gw_keyd_start(key_file(key, "ec.key"), NULL, 1, &kd), 0);
 	proxy = gw_keyd_proxy_key(&kd, key);
 	CHECK(proxy != NULL);
 	CHECK(sign_verify(proxy, key, 0));
@@ -75,10 +77,10 @@ static void test_ec_signatures(void)
 static void test_rsa_signatures(void)
 {
 	EVP_PKEY *key = EVP_RSA_gen(2048);
-	struct gw_keyd kd = { .fd = -1 };
+	struct gw_keyd kd = { 0 };
 	EVP_PKEY *proxy;
 
-	CHECK_EQ_INT(gw_keyd_start(key_file(key, "rsa.key"), NULL, &kd), 0);
+	CHECK_EQ_INT(gw_keyd_start(key_file(key, "rsa.key"), NULL, 1, &kd), 0);
 	proxy = gw_keyd_proxy_key(&kd, key);
 	CHECK(proxy != NULL);
 	CHECK(sign_verify(proxy, key, RSA_PKCS1_PADDING));
@@ -93,10 +95,10 @@ static void test_rsa_signatures(void)
 static void test_wrong_key_is_detected(void)
 {
 	EVP_PKEY *held = EVP_EC_gen("P-256"), *cert_key = EVP_EC_gen("P-256");
-	struct gw_keyd kd = { .fd = -1 };
+	struct gw_keyd kd = { 0 };
 	EVP_PKEY *proxy;
 
-	CHECK_EQ_INT(gw_keyd_start(key_file(held, "held.key"), NULL, &kd), 0);
+	CHECK_EQ_INT(gw_keyd_start(key_file(held, "held.key"), NULL, 1, &kd), 0);
 	proxy = gw_keyd_proxy_key(&kd, cert_key);
 	CHECK(proxy != NULL);
 	CHECK(!sign_verify(proxy, cert_key, 0));
@@ -110,13 +112,96 @@ static void test_wrong_key_is_detected(void)
 static void test_unreadable_key_fails_cleanly(void)
 {
 	EVP_PKEY *key = EVP_EC_gen("P-256");
-	struct gw_keyd kd = { .fd = -1 };
+	struct gw_keyd kd = { 0 };
 	EVP_PKEY *proxy;
 
-	CHECK_EQ_INT(gw_keyd_start("/nonexistent/server.key", NULL, &kd), 0);
+	CHECK_EQ_INT(gw_keyd_start("/nonexistent/server.key", NULL, 1, &kd), 0);
 	proxy = gw_keyd_proxy_key(&kd, key);
 	CHECK(!sign_verify(proxy, key, 0));
 	EVP_PKEY_free(proxy);
+	gw_keyd_stop(&kd);
+	EVP_PKEY_free(key);
+}
+
+struct async_sign {
+	EVP_PKEY *proxy, *key;
+	int ok;
+};
+
+static int async_sign_job(void *arg)
+{
+	struct async_sign *a = *(struct async_sign **)arg;
+
+	a->ok = sign_verify(a->proxy, a->key, 0);
+	return 0;
+}
+
+static void *resumed;
+
+static void record_resume(void *waiter)
+{
+	resumed = waiter;
+}
+
+/*
+ * A worker's channel: the signature's request goes out and the async job
+ * pauses instead of blocking (as a TLS handshake does); the answer resumes
+ * it, and the signature verifies. A wait given up (its connection closed)
+ * makes the resumed job fail instead of hang, and the late answer is
+ * dropped.
+ */
+static void test_async_channel(void)
+{
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	struct gw_keyd kd = { 0 };
+	struct gw_keyd_client cl = { .fd = -1 };
+	struct async_sign a = { .key = key, .ok = -1 }, *ap = &a;
+	ASYNC_WAIT_CTX *wctx = ASYNC_WAIT_CTX_new();
+	ASYNC_JOB *job = NULL;
+	int marker, ret, tries = 0;
+	struct pollfd p;
+
+	CHECK_EQ_INT(gw_keyd_start(key_file(key, "async.key"), NULL, 2, &kd), 0);
+	CHECK_EQ_INT(kd.n, 2);
+	a.proxy = gw_keyd_proxy_key(&kd, key);
+	cl.fd = kd.fd[1];
+	cl.current = &marker;
+	gw_keyd_client_bind(&cl);
+	/* The job pauses: the loop would go on serving others. */
+	CHECK_EQ_INT(ASYNC_start_job(&job, wctx, &ret, async_sign_job, &ap, sizeof(ap)),
+		     ASYNC_PAUSE);
+	CHECK(cl.waits != NULL);
+	CHECK_EQ_INT(a.ok, -1);
+	p = (struct pollfd){ .fd = cl.fd, .events = POLLIN };
+	CHECK_EQ_INT(poll(&p, 1, 5000), 1);
+	resumed = NULL;
+	CHECK_EQ_INT(gw_keyd_client_input(&cl, record_resume), 0);
+	CHECK(resumed == &marker);
+	CHECK(cl.waits == NULL);
+	CHECK_EQ_INT(ASYNC_start_job(&job, wctx, &ret, async_sign_job, &ap, sizeof(ap)),
+		     ASYNC_FINISH);
+	CHECK_EQ_INT(a.ok, 1);
+
+	/* Given up: the job ends with a failed signature, the answer is dropped. */
+	a.ok = -1;
+	job = NULL;
+	CHECK_EQ_INT(ASYNC_start_job(&job, wctx, &ret, async_sign_job, &ap, sizeof(ap)),
+		     ASYNC_PAUSE);
+	CHECK(gw_keyd_client_cancel(&cl, &marker));
+	CHECK(!gw_keyd_client_cancel(&cl, &marker));
+	CHECK_EQ_INT(ASYNC_start_job(&job, wctx, &ret, async_sign_job, &ap, sizeof(ap)),
+		     ASYNC_FINISH);
+	CHECK_EQ_INT(a.ok, 0);
+	resumed = NULL;
+	while (poll(&p, 1, 100) == 1 && !(p.revents & POLLHUP) && tries++ < 10)
+		CHECK_EQ_INT(gw_keyd_client_input(&cl, record_resume), 0);
+	CHECK(resumed == NULL);
+
+	/* Outside a job, calls block on channel 0 as before. */
+	CHECK(sign_verify(a.proxy, key, 0));
+	gw_keyd_client_bind(NULL);
+	ASYNC_WAIT_CTX_free(wctx);
+	EVP_PKEY_free(a.proxy);
 	gw_keyd_stop(&kd);
 	EVP_PKEY_free(key);
 }
@@ -195,6 +280,7 @@ int main(void)
 	RUN(test_rsa_signatures);
 	RUN(test_wrong_key_is_detected);
 	RUN(test_unreadable_key_fails_cleanly);
+	RUN(test_async_channel);
 	RUN(test_malformed_requests);
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
