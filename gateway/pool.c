@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Address pool of one IPv4 or IPv6 prefix: a bitmap with one bit per
- * address index, the lowest free index leased first so that addresses stay
- * predictable for operators and tests. Reserved indexes (network, gateway,
- * IPv4 broadcast) are set in the bitmap at start-up and never cleared, so
- * the allocator needs no special case for them. A range is capped at
- * GW_POOL_MAX_SIZE addresses, which keeps the bitmap at most 8 KiB and lets
- * address arithmetic work on the last 32 bits only.
+ * address index, and the free indexes in a queue. Addresses never leased
+ * come out lowest first, so that they stay predictable for operators and
+ * tests; a released address joins the back of the queue, so the address
+ * that has been free longest is leased first. An address is then not handed
+ * to a new device while packets meant for its last holder (TCP
+ * retransmissions, late replies) may still be on their way to it.
+ * Reserved indexes (network, gateway, IPv4 broadcast, other workers'
+ * shares) are set in the bitmap and never queued. A range is capped at
+ * GW_POOL_MAX_SIZE addresses, which keeps the bitmap at most 8 KiB, the
+ * queue at most 256 KiB, and lets address arithmetic work on the last 32
+ * bits only.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -133,6 +138,15 @@ static void gw_pool_reserve(struct gw_pool *p)
 	p->n_free = p->size - (gw_pool_has_broadcast(p) ? 3 : 2);
 }
 
+/* Queues every free index, lowest first. */
+static void gw_pool_fill(struct gw_pool *p)
+{
+	p->q_head = p->q_len = 0;
+	for (uint32_t i = 0; i < p->size; i++)
+		if (!gw_pool_test(p->used, i))
+			p->queue[p->q_len++] = i;
+}
+
 int gw_pool_init(struct gw_pool *p, const struct conf_cidr *net)
 {
 	unsigned int bits;
@@ -147,11 +161,15 @@ int gw_pool_init(struct gw_pool *p, const struct conf_cidr *net)
 	p->net = *net;
 	p->size = bits >= 16 ? GW_POOL_MAX_SIZE : 1u << bits;
 	p->used = calloc(gw_pool_words(p->size), sizeof(*p->used));
-	if (!p->used) {
+	p->queue = calloc(p->size, sizeof(*p->queue));
+	if (!p->used || !p->queue) {
+		free(p->used);
+		free(p->queue);
 		memset(p, 0, sizeof(*p));
 		return -ENOMEM;
 	}
 	gw_pool_reserve(p);
+	gw_pool_fill(p);
 	return 0;
 }
 
@@ -167,6 +185,7 @@ void gw_pool_share(struct gw_pool *p, uint32_t k, uint32_t n)
 			p->n_free--;
 		}
 	}
+	gw_pool_fill(p);
 }
 
 void gw_pool_destroy(struct gw_pool *p)
@@ -174,29 +193,24 @@ void gw_pool_destroy(struct gw_pool *p)
 	if (!p)
 		return;
 	free(p->used);
+	free(p->queue);
 	memset(p, 0, sizeof(*p));
 }
 
 int gw_pool_alloc(struct gw_pool *p, uint32_t *index)
 {
-	uint32_t w, words = gw_pool_words(p->size);
+	uint32_t i;
 
-	if (!p->n_free)
+	/* The queue holds exactly the free indexes: n_free of them. */
+	if (!p->n_free || !p->q_len)
 		return -ENOSPC;
-	for (w = 0; w < words; w++) {
-		uint64_t free_bits = ~p->used[w];
-
-		if (free_bits) {
-			uint32_t i = w * GW_POOL_WORD_BITS + (uint32_t)__builtin_ctzll(free_bits);
-
-			gw_pool_set(p->used, i);
-			p->n_free--;
-			*index = i;
-			return 0;
-		}
-	}
-	/* n_free said otherwise: the bitmap and the counter disagree. */
-	return -ENOSPC;
+	i = p->queue[p->q_head];
+	p->q_head = (p->q_head + 1) % p->size;
+	p->q_len--;
+	gw_pool_set(p->used, i);
+	p->n_free--;
+	*index = i;
+	return 0;
 }
 
 void gw_pool_release(struct gw_pool *p, uint32_t index)
@@ -207,6 +221,7 @@ void gw_pool_release(struct gw_pool *p, uint32_t index)
 		return;
 	gw_pool_clear(p->used, index);
 	p->n_free++;
+	p->queue[(p->q_head + p->q_len++) % p->size] = index;
 }
 
 /*

@@ -21,6 +21,8 @@ struct gw_pool {
 	uint32_t size;		/* addresses in the range, including the reserved ones */
 	uint32_t n_free;	/* leasable addresses not leased */
 	uint64_t *used;		/* bitmap, one bit per index */
+	uint32_t *queue;	/* the free indexes, a ring of size: least recently freed first */
+	uint32_t q_head, q_len;
 	uint32_t share_k, share_n;	/* leases only i % share_n == share_k (n > 1) */
 };
 
@@ -35,7 +37,8 @@ void gw_pool_destroy(struct gw_pool *p);
  */
 void gw_pool_share(struct gw_pool *p, uint32_t k, uint32_t n);
 
-/* Leases the lowest free index. Returns 0 or -ENOSPC. */
+/* Leases the free index that has been free longest (never leased ones
+ * first, lowest first). Returns 0 or -ENOSPC. */
 int gw_pool_alloc(struct gw_pool *p, uint32_t *index);
 /* Returns an index to the pool; reserved or free indexes are ignored. */
 void gw_pool_release(struct gw_pool *p, uint32_t index);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for the address pool: which prefixes are accepted, which
- * indexes are reserved, lowest-first leasing and re-leasing, exhaustion,
+ * indexes are reserved, lowest-first leasing, least-recently-freed
+ * re-leasing, exhaustion,
  * releases that must not disturb the free count, the index <-> address
  * mapping in both families, and the GW_POOL_MAX_SIZE cap. Prefixes are
  * filled in by hand with inet_pton so that these tests depend on nothing but
@@ -124,7 +125,7 @@ static void test_v4_slash24(void)
 	CHECK_EQ_INT(gw_pool_alloc(&p, &index), -ENOSPC);
 	CHECK_EQ_INT(gw_pool_alloc(&p, &index), -ENOSPC);
 
-	/* A released address comes back first; the lowest of several first. */
+	/* Released addresses come back least recently released first. */
 	gw_pool_release(&p, 100);
 	CHECK_EQ_INT(p.n_free, 1);
 	CHECK_EQ_INT(gw_pool_alloc(&p, &index), 0);
@@ -135,11 +136,49 @@ static void test_v4_slash24(void)
 	gw_pool_release(&p, 130);
 	CHECK_EQ_INT(p.n_free, 3);
 	CHECK_EQ_INT(gw_pool_alloc(&p, &index), 0);
+	CHECK_EQ_INT(index, 200);
+	CHECK_EQ_INT(gw_pool_alloc(&p, &index), 0);
 	CHECK_EQ_INT(index, 50);
 	CHECK_EQ_INT(gw_pool_alloc(&p, &index), 0);
 	CHECK_EQ_INT(index, 130);
+	CHECK_EQ_INT(gw_pool_alloc(&p, &index), -ENOSPC);
+	gw_pool_destroy(&p);
+}
+
+/*
+ * A freed address is not handed out again while others have been free
+ * longer: the next device must not get the TCP retransmissions and late
+ * replies meant for the address's last holder.
+ */
+static void test_lru(void)
+{
+	struct conf_cidr c = cidr("10.1.2.0", 24);
+	struct gw_pool p;
+	uint32_t a, b, index = 0;
+
+	CHECK_EQ_INT(gw_pool_init(&p, &c), 0);
+	CHECK_EQ_INT(gw_pool_alloc(&p, &a), 0);
+	CHECK_EQ_INT(gw_pool_alloc(&p, &b), 0);
+	CHECK_EQ_INT(a, 2);
+	CHECK_EQ_INT(b, 3);
+	gw_pool_release(&p, a);
 	CHECK_EQ_INT(gw_pool_alloc(&p, &index), 0);
-	CHECK_EQ_INT(index, 200);
+	CHECK_EQ_INT(index, 4);		/* not 2, freed a moment ago */
+	/* Once the never-leased ones are gone, 2 comes before 3, freed later. */
+	gw_pool_release(&p, b);
+	for (uint32_t i = 5; i <= 254; i++)
+		CHECK(gw_pool_alloc(&p, &index) == 0 && index == i);
+	CHECK_EQ_INT(gw_pool_alloc(&p, &index), 0);
+	CHECK_EQ_INT(index, 2);
+	CHECK_EQ_INT(gw_pool_alloc(&p, &index), 0);
+	CHECK_EQ_INT(index, 3);
+	CHECK_EQ_INT(gw_pool_alloc(&p, &index), -ENOSPC);
+	/* Releasing twice queues once. */
+	gw_pool_release(&p, 7);
+	gw_pool_release(&p, 7);
+	CHECK_EQ_INT(p.n_free, 1);
+	CHECK_EQ_INT(gw_pool_alloc(&p, &index), 0);
+	CHECK_EQ_INT(index, 7);
 	CHECK_EQ_INT(gw_pool_alloc(&p, &index), -ENOSPC);
 	gw_pool_destroy(&p);
 }
@@ -166,9 +205,13 @@ static void test_release_noop(void)
 	gw_pool_release(&p, 2);
 	gw_pool_release(&p, 2);
 	CHECK_EQ_INT(p.n_free, 253);
-	/* The reserved indexes were not freed by the attempts above. */
+	/* The reserved indexes were not freed by the attempts above: 3 to 254
+	 * and then 2 (freed last) are all there is. */
+	for (uint32_t i = 3; i <= 254; i++)
+		CHECK(gw_pool_alloc(&p, &index) == 0 && index == i);
 	CHECK_EQ_INT(gw_pool_alloc(&p, &index), 0);
 	CHECK_EQ_INT(index, 2);
+	CHECK_EQ_INT(gw_pool_alloc(&p, &index), -ENOSPC);
 	gw_pool_destroy(&p);
 }
 
@@ -410,6 +453,7 @@ int main(void)
 	RUN(test_v4_slash30);
 	RUN(test_v4_slash24);
 	RUN(test_release_noop);
+	RUN(test_lru);
 	RUN(test_share);
 	RUN(test_v4_mapping);
 	RUN(test_v4_large);
