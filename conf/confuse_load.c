@@ -572,12 +572,85 @@ static bool conf_blank_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+/* ---- finding the string left open ---- */
+
+/* How many strings spanning a line are tried as the one left open: a bound
+ * on the work a hostile file can cause (each try scans the rest). */
+#define CONF_UNCLOSED_TRIES 64
+
+static bool conf_quote(char c)
+{
+	return c == '"' || c == '\'';
+}
+
+/* Scans the tokens of t from i to the end: true when no string or comment
+ * is left open and no string spans a line. Blanks comments in t. */
+static bool conf_rest_clean(char *t, size_t n, size_t i)
+{
+	size_t end;
+
+	for (; i < n; i = end) {
+		end = conf_token_end(t, n, i);
+		if (end == CONF_UNCLOSED)
+			return false;
+		if (conf_quote(t[i]) && memchr(t + i, '\n', end - i))
+			return false;
+	}
+	return true;
+}
+
+/* Whether the string at i, ended at the end of its own line, leaves the
+ * rest of the file clean (scratch: a copy to scan, as scanning blanks). */
+static bool conf_opened_here(const char *orig, char *scratch, size_t n, size_t i)
+{
+	const char *nl = memchr(orig + i, '\n', n - i);
+	size_t from;
+
+	if (!nl)
+		return true;
+	from = (size_t)(nl - orig) + 1;
+	memcpy(scratch + from, orig + from, n - from);
+	return conf_rest_clean(scratch, n, from);
+}
+
+/*
+ * The lexer pairs a quote left open with the opening quote of the next
+ * string, and so on, so that the quote it finds open at the end is the
+ * last one of the file, not the one the user forgot to close. That one is
+ * the first string that spans a line break and that, ended at the end of
+ * its own line, leaves the rest of the file with every string closed on
+ * its line. A file with strings meant to span lines may have none such;
+ * then the last opening is named, as the lexer sees it. Returns the line.
+ */
+static int conf_unclosed_line(const char *orig, size_t n, size_t last)
+{
+	char *t = malloc(n + 1), *scratch = malloc(n + 1);
+	size_t i, end, tries = 0;
+	int line = 0;
+
+	if (t && scratch)
+		memcpy(t, orig, n);
+	for (i = 0; t && scratch && i < n && !line && tries < CONF_UNCLOSED_TRIES; i = end) {
+		end = conf_token_end(t, n, i);
+		if (!conf_quote(t[i]) || (end != CONF_UNCLOSED && !memchr(t + i, '\n', end - i)))
+			continue;
+		tries++;
+		if (conf_opened_here(orig, scratch, n, i))
+			line = conf_line_at(orig, i);
+		if (end == CONF_UNCLOSED)
+			break;
+	}
+	free(t);
+	free(scratch);
+	return line ? line : conf_line_at(orig, last);
+}
+
 /*
  * Unclosed strings and comments are refused here rather than passed on:
  * libconfuse accepts an unclosed block comment silently, and a backslash
  * at the end of an unclosed string makes its lexer echo it to stdout.
  */
-static int conf_blank_comments(struct conf_load *ld, char *t, size_t n)
+static int conf_blank_comments(struct conf_load *ld, char *t, size_t n, const char *orig)
 {
 	const char *nul = memchr(t, '\0', n);
 	struct conf_scan sc = { .line = 1 };
@@ -589,11 +662,11 @@ static int conf_blank_comments(struct conf_load *ld, char *t, size_t n)
 		return -EINVAL;
 	}
 	for (i = 0; i < n; i = end) {
-		quote = t[i] == '"' || t[i] == '\'';
+		quote = conf_quote(t[i]);
 		end = conf_token_end(t, n, i);
 		if (end == CONF_UNCLOSED) {
-			conf_err(ld, conf_line_at(t, i), "this %s is never closed",
-				 quote ? "string" : "comment");
+			conf_err(ld, quote ? conf_unclosed_line(orig, n, i) : conf_line_at(t, i),
+				 "this %s is never closed", quote ? "string" : "comment");
 			return -EINVAL;
 		}
 		/* A comment is blank now, so its first character is a space. */
@@ -629,10 +702,20 @@ int conf_load_parse(struct conf_load *ld, const struct conf_schema *schema, char
 		    size_t len, cfg_t **out)
 {
 	FILE *fp = NULL;
+	char *orig;
 	cfg_t *cfg;
 	int ret;
 
-	ret = conf_blank_comments(ld, text, len);
+	/* The text as written, for conf_unclosed_line: the pass edits text. */
+	orig = malloc(len + 1);
+	if (!orig) {
+		conf_err(ld, 0, "out of memory");
+		return -ENOMEM;
+	}
+	memcpy(orig, text, len);
+	orig[len] = '\0';
+	ret = conf_blank_comments(ld, text, len, orig);
+	free(orig);
 	if (ret)
 		return ret;
 	*out = cfg = conf_cfg_new(ld, schema);

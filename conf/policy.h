@@ -67,6 +67,13 @@ struct conf_platform {
 	char *min_patch_level;		/* as written, YYYY-MM-DD; NULL = no minimum */
 	int64_t min_patch_days;		/* since 1970-01-01 (cm_date_parse) */
 	int line;
+	int min_version_line, min_patch_line;	/* where they are set, for the lint */
+};
+
+/* Where some of a rule's keys are set (0: not set), so that the lint
+ * (posture/lint.c) names the line to edit. */
+struct conf_rule_lines {
+	int platform, trust, require_mdm, require_passcode, require_disk_encryption, deny_rooted;
 };
 
 struct conf_rule {
@@ -91,6 +98,7 @@ struct conf_rule {
 	const struct conf_profile *profile;
 	char *message;			/* deny: shown to the device; may be NULL */
 	int line;
+	struct conf_rule_lines lines;
 };
 
 struct conf_policy {

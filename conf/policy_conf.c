@@ -434,6 +434,8 @@ static int pol_build_platform(struct conf_load *ld, const struct conf_section *s
 	const char *d = cfg_getstr(s->cfg, "min-patch-level");
 
 	pl->line = s->line;
+	pl->min_version_line = conf_key_line(&s->keys, s->cfg, "min-version");
+	pl->min_patch_line = conf_key_line(&s->keys, s->cfg, "min-patch-level");
 	if (!pol_platform_known(pol_title(s)))
 		conf_err(ld, s->line, "platform '%s': not one of ios, android, linux, windows, "
 			 "macos", pol_title(s));
@@ -490,6 +492,16 @@ static void pol_check_allow(struct conf_load *ld, const struct conf_section *s,
 	if (!r->profile && !conf_key_bad(&s->keys, s->cfg, "profile"))
 		conf_err(ld, conf_key_line(&s->keys, s->cfg, "profile"),
 			 "rule '%s': profile: no profile named '%s'", r->name, name);
+}
+
+static void pol_rule_lines(const struct conf_section *s, struct conf_rule_lines *l)
+{
+	l->platform = conf_key_line(&s->keys, s->cfg, "platform");
+	l->trust = conf_key_line(&s->keys, s->cfg, "trust");
+	l->require_mdm = conf_key_line(&s->keys, s->cfg, "require-mdm");
+	l->require_passcode = conf_key_line(&s->keys, s->cfg, "require-passcode");
+	l->require_disk_encryption = conf_key_line(&s->keys, s->cfg, "require-disk-encryption");
+	l->deny_rooted = conf_key_line(&s->keys, s->cfg, "deny-rooted");
 }
 
 /* A rule without its own agent key takes the policy's (set before the rules
@@ -561,6 +573,7 @@ static int pol_build_rule(struct conf_load *ld, const struct conf_section *s,
 	if (ret)
 		return ret;
 	pol_rule_flags(s->cfg, p, r);
+	pol_rule_lines(s, &r->lines);
 	r->action = action && !strcmp(action, "deny") ? CONF_ACTION_DENY : CONF_ACTION_ALLOW;
 	if (!action)
 		conf_err(ld, s->line, "rule '%s': missing required key 'action'", r->name);

@@ -19,6 +19,7 @@
 #include "gateway/log.h"
 #include "gateway/model.h"
 #include "gateway/privs.h"
+#include "gateway/reload.h"
 #include "gateway/worker.h"
 #include "posture/inventory.h"
 
@@ -51,8 +52,10 @@ static int load_conf(const char *path, struct gw_conf **conf)
 	return r;
 }
 
-/* The policy is checked as strictly as the config: any problem, no start. */
-static int load_policy(const struct gw_conf *conf, struct conf_policy **policy)
+/* The policy is checked as strictly as the config: any problem, no start.
+ * The lint's warnings are logged (with -t, printed as they are) and start
+ * nothing and stop nothing. */
+static int load_policy(const struct gw_conf *conf, struct conf_policy **policy, bool test)
 {
 	char err[8192];
 	int r;
@@ -63,6 +66,8 @@ static int load_policy(const struct gw_conf *conf, struct conf_policy **policy)
 	r = conf_policy_load(conf->policy, policy, err, sizeof(err));
 	if (r < 0)
 		print_load_errors(err, "policy failed to load\n");
+	else
+		gw_policy_lint(*policy, conf->policy, test ? stderr : NULL);
 	return r;
 }
 
@@ -187,7 +192,7 @@ int main(int argc, char **argv)
 	gw_log_init("posternd", verbose);
 	if (load_conf(path, &conf) < 0)
 		return 1;
-	if (load_policy(conf, &policy) < 0) {
+	if (load_policy(conf, &policy, test) < 0) {
 		conf_gateway_free(conf);
 		return 1;
 	}

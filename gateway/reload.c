@@ -31,6 +31,29 @@
 #include "gateway/reload.h"
 #include "gateway/watch.h"
 #include "posture/inventory.h"
+#include "posture/lint.h"
+
+/* ---- the policy lint ---- */
+
+size_t gw_policy_lint(const struct conf_policy *p, const char *name, FILE *raw)
+{
+	char *buf = malloc(PST_LINT_MAX), *line, *save = NULL;
+	size_t n;
+
+	if (!buf) {
+		gw_warn("%s: the policy lint did not run: out of memory", name);
+		return 0;
+	}
+	n = pst_policy_lint(p, name, buf, PST_LINT_MAX);
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (raw)
+			fprintf(raw, "%s\n", line);
+		else
+			gw_warn("%s", line);
+	}
+	free(buf);
+	return n;
+}
 
 /* ---- reload ---- */
 
@@ -157,10 +180,11 @@ int gw_reload(struct gw_worker *w, FILE *out, bool json, char *err, size_t errle
 	gw_watch_set(&w->pol.inventory_watch, w->pol.policy ? w->pol.policy->inventory : NULL);
 	gw_watch_set(&w->pol.crl_watch, w->pol.conf->crl);
 	w->stats.reloads_ok++;
-	if (w->pol.policy)
+	if (w->pol.policy) {
 		gw_info("reload: config %s, policy %s (sha256 %s)", w->pol.conf->path, w->pol.policy->path,
 			w->pol.policy->sha256);
-	else
+		gw_policy_lint(w->pol.policy, w->pol.conf->policy, NULL);
+	} else
 		gw_info("reload: config %s, no policy", w->pol.conf->path);
 	gw_crl_install(w, &l.crl, "reloaded");
 	rq.head = reload_head(w, kept, json);

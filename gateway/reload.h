@@ -17,6 +17,10 @@
 int gw_reload(struct gw_worker *w, FILE *f, bool json, char *err, size_t errlen);
 int gw_policy_diff(struct gw_worker *w, const char *path, FILE *f, bool json, char *err,
 		   size_t errlen);
+/* The policy lint's findings (posture/lint.h), "NAME:LINE: warning: ...":
+ * each logged as a warning, or, with raw (posternd -t), printed there as
+ * it is. Warnings never refuse a policy. Returns how many there were. */
+size_t gw_policy_lint(const struct conf_policy *p, const char *name, FILE *raw);
 /* At start: the CRL, the inventory, the history and their watches. */
 int gw_reload_init(struct gw_worker *w);
 void gw_reload_free(struct gw_worker *w);

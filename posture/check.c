@@ -10,6 +10,11 @@
  * without --cert the device has no id, so no record. The verdict is the
  * exit status (0 allow, 1 quarantine, 2 deny) so that scripts can test
  * policies; 3 is a usage error and 4 a file that could not be used.
+ *
+ * The policy is linted first (posture/lint.h) and the warnings go to their
+ * own stream, before the decision: they are about the policy, not about
+ * this device. Without --facts, the lint is the whole run. Warnings never
+ * change the exit status unless --strict asks them to turn a 0 into a 1.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -22,6 +27,7 @@
 #include "posture/collect.h"
 #include "posture/factsfile.h"
 #include "posture/inventory.h"
+#include "posture/lint.h"
 
 #define NO_REPORT	"no posture report was received"
 
@@ -31,6 +37,7 @@ enum check_opt_id {
 	OPT_FACTS,
 	OPT_CERT,
 	OPT_JSON,
+	OPT_STRICT,
 };
 
 static const struct option check_options[] = {
@@ -38,6 +45,7 @@ static const struct option check_options[] = {
 	{ "facts", required_argument, NULL, OPT_FACTS },
 	{ "cert", required_argument, NULL, OPT_CERT },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -80,6 +88,7 @@ static int check_opt_set(struct pst_check_opts *o, int id, const char *arg, char
 	case OPT_FACTS:		return check_opt_file(&o->facts, arg, "facts", err, errlen);
 	case OPT_CERT:		return check_opt_file(&o->cert, arg, "cert", err, errlen);
 	case OPT_JSON:		o->json = true; return 0;
+	case OPT_STRICT:	o->strict = true; return 0;
 	case OPT_HELP:		o->help = true; return 0;
 	}
 	return check_usage_error(err, errlen, "internal error: option %d", id);
@@ -116,8 +125,9 @@ int pst_check_opts_parse(int argc, char **argv, struct pst_check_opts *o, char *
 		ret = check_usage_error(err, errlen, "unexpected argument '%.64s'", argv[optind]);
 	if (!ret && !o->help && !o->policy)
 		ret = check_usage_error(err, errlen, "missing --policy");
-	if (!ret && !o->help && !o->facts)
-		ret = check_usage_error(err, errlen, "missing --facts");
+	if (!ret && !o->help && !o->facts && (o->cert || o->json))
+		ret = check_usage_error(err, errlen, "%s needs --facts",
+					o->cert ? "--cert" : "--json");
 	return ret;
 }
 
@@ -186,9 +196,9 @@ static int check_load(const struct pst_check_opts *o, time_t now, struct check_i
 	if (!ret && in->policy->inventory)
 		ret = check_loaded(pst_inventory_load(in->policy->inventory, &in->inventory, err,
 						      errlen), in->policy->inventory, err, errlen);
-	if (!ret)
+	if (!ret && o->facts)
 		ret = check_load_facts(o->facts, now, in, err, errlen);
-	if (!ret)
+	if (!ret && o->facts)
 		ret = check_add_inventory(in, now, err, errlen);
 	return ret;
 }
@@ -240,7 +250,7 @@ void pst_decision_print_json(FILE *out, const struct pst_decision *d)
 	fputc('\n', out);
 }
 
-int pst_check_exit(enum pst_verdict v)
+int pst_check_verdict_exit(enum pst_verdict v)
 {
 	switch (v) {
 	case PST_ALLOW:		return 0;
@@ -250,39 +260,74 @@ int pst_check_exit(enum pst_verdict v)
 	return 2;
 }
 
-int pst_check_run(const struct pst_check_opts *o, FILE *out, enum pst_verdict *verdict,
-		  char *err, size_t errlen)
+int pst_check_exit(const struct pst_check_opts *o, const struct pst_check_result *res)
+{
+	int code = res->decided ? pst_check_verdict_exit(res->verdict) : 0;
+
+	return o->strict && res->n_warnings && code == 0 ? 1 : code;
+}
+
+/* The lint's lines, each ending in a newline. */
+static int check_lint(const struct pst_check_opts *o, const struct conf_policy *p, FILE *warn,
+		      size_t *n)
+{
+	char *buf = malloc(PST_LINT_MAX);
+
+	if (!buf)
+		return -ENOMEM;
+	*n = pst_policy_lint(p, o->policy, buf, PST_LINT_MAX);
+	if (buf[0])
+		fprintf(warn, "%s\n", buf);
+	free(buf);
+	return 0;
+}
+
+static void check_decide(const struct pst_check_opts *o, struct check_input *in, time_t now,
+			 FILE *out, struct pst_check_result *res)
+{
+	struct pst_decision *d = calloc(1, sizeof(*d));
+	struct pst_subject subj = {
+		.device_id = in->have_id ? in->id.device_id : "",
+		.group = in->have_id ? in->id.group : "",
+		.ownership = in->have_id ? in->id.ownership : CONF_OWNERSHIP_ANY,
+		.report_problem = in->have_report ? NULL : NO_REPORT,
+	};
+
+	if (!d)
+		return;
+	/* The decision points into the policy: printed before it is freed. */
+	pst_policy_decide(in->policy, &subj, &in->facts, now, d);
+	if (o->json)
+		pst_decision_print_json(out, d);
+	else
+		pst_decision_print_text(out, d);
+	res->verdict = d->verdict;
+	res->decided = true;
+	free(d);
+}
+
+int pst_check_run(const struct pst_check_opts *o, FILE *out, FILE *warn,
+		  struct pst_check_result *res, char *err, size_t errlen)
 {
 	struct check_input *in = calloc(1, sizeof(*in));
-	struct pst_decision *d = calloc(1, sizeof(*d));
-	struct pst_subject subj;
 	time_t now = time(NULL);
 	int ret = -ENOMEM;
 
-	if (!in || !d)
-		snprintf(err, errlen, "out of memory");
-	else
+	memset(res, 0, sizeof(*res));
+	if (in)
 		ret = check_load(o, now, in, err, errlen);
-	if (!ret) {
-		subj = (struct pst_subject){
-			.device_id = in->have_id ? in->id.device_id : "",
-			.group = in->have_id ? in->id.group : "",
-			.ownership = in->have_id ? in->id.ownership : CONF_OWNERSHIP_ANY,
-			.report_problem = in->have_report ? NULL : NO_REPORT,
-		};
-		/* The decision points into the policy: printed before it is freed. */
-		pst_policy_decide(in->policy, &subj, &in->facts, now, d);
-		if (o->json)
-			pst_decision_print_json(out, d);
-		else
-			pst_decision_print_text(out, d);
-		*verdict = d->verdict;
+	if (!ret)
+		ret = check_lint(o, in->policy, warn, &res->n_warnings);
+	if (!ret && o->facts) {
+		check_decide(o, in, now, out, res);
+		ret = res->decided ? 0 : -ENOMEM;
 	}
+	if (ret == -ENOMEM)
+		snprintf(err, errlen, "out of memory");
 	if (in) {
 		conf_policy_free(in->policy);
 		pst_inventory_free(in->inventory);
 	}
 	free(in);
-	free(d);
 	return ret;
 }

@@ -88,15 +88,17 @@ struct inv_parse {
 	size_t errlen, used;
 	unsigned int n_errors;
 	size_t col[INV_KEYS];		/* the column that holds each key */
-	size_t n_cols;
+	size_t n_cols;			/* 0 while the header is read */
+	size_t field;			/* the index of the field being read */
 	struct pst_inventory *inv;
 };
 
-/* How a field ended. */
+/* How a field ended. A field with a syntax error is reported and read on
+ * to the next ',' or line end, so that the rest of its record is still
+ * read and every bad field of a line is reported, each once. */
 enum inv_end {
 	INV_MORE,	/* ',': another field follows */
 	INV_EOR,	/* the end of the line or of the text: the record is complete */
-	INV_BAD,	/* a syntax error, reported: the rest of the line is skipped */
 	INV_FATAL,	/* a quote never closed: nothing after it can be read */
 };
 
@@ -140,11 +142,47 @@ static void inv_err(struct inv_parse *ps, unsigned int line, const char *fmt, ..
 
 /* ---- splitting the text into fields ---- */
 
-/* The separator after a field: ',' or a line end (LF or CRLF) or the end. */
-static enum inv_end inv_field_end(struct inv_parse *ps, size_t at)
+/* "mdm_enrolled: " for a field of a record, "" for the header's. */
+static const char *inv_field_name(const struct inv_parse *ps, char *buf, size_t len)
 {
+	size_t k;
+
+	if (!ps->n_cols)
+		return "";
+	for (k = 0; k < INV_KEYS; k++) {
+		if (ps->col[k] == ps->field) {
+			snprintf(buf, len, "%s: ", inv_columns[k]);
+			return buf;
+		}
+	}
+	snprintf(buf, len, "column %zu: ", ps->field + 1);
+	return buf;
+}
+
+/* Reports a syntax error in the field being read and reads on to its end:
+ * the next ',' or line end, quotes and carriage returns included. */
+static size_t inv_field_bad(struct inv_parse *ps, size_t from, const char *what)
+{
+	char name[INV_KEYS + 32];
+
+	inv_err(ps, ps->line, "%s%s", inv_field_name(ps, name, sizeof(name)), what);
+	return from + strcspn(ps->s + from, ",\n");
+}
+
+/* The separator after a field: ',' or a line end (LF or CRLF) or the end;
+ * anything else is a syntax error (*bad), read on to the separator. */
+static enum inv_end inv_field_end(struct inv_parse *ps, size_t *sep, const char *what,
+				  bool *bad)
+{
+	size_t at = *sep;
 	const char *s = ps->s;
 
+	if (s[at] != ',' && s[at] != '\n' && at != ps->len &&
+	    !(s[at] == '\r' && s[at + 1] == '\n')) {
+		at = inv_field_bad(ps, at, what);
+		*bad = true;
+	}
+	*sep = at;
 	ps->pos = at;
 	if (s[at] == ',') {
 		ps->pos++;
@@ -155,13 +193,12 @@ static enum inv_end inv_field_end(struct inv_parse *ps, size_t at)
 	if (s[ps->pos] == '\n') {
 		ps->pos++;
 		ps->line++;
-		return INV_EOR;
 	}
-	return at == ps->len ? INV_EOR : INV_BAD;
+	return INV_EOR;
 }
 
 /* "a ""b""" -> a "b", unescaped in place; a line break inside is kept. */
-static enum inv_end inv_quoted(struct inv_parse *ps, char **value)
+static enum inv_end inv_quoted(struct inv_parse *ps, char **value, bool *bad)
 {
 	char *s = ps->s;
 	size_t start = ps->pos, w = ps->pos, i = ps->pos + 1;
@@ -181,54 +218,34 @@ static enum inv_end inv_quoted(struct inv_parse *ps, char **value)
 			ps->line++;
 		s[w++] = s[i++];
 	}
-	e = inv_field_end(ps, i + 1);
-	if (e == INV_BAD)
-		inv_err(ps, ps->line, "unexpected text after a closing quote (a quote inside a "
-			"quoted value is written \"\")");
+	i++;
+	e = inv_field_end(ps, &i, "unexpected text after a closing quote (a quote inside a "
+			  "quoted value is written \"\")", bad);
 	s[w] = '\0';
 	*value = s + start;
 	return e;
 }
 
-static enum inv_end inv_plain(struct inv_parse *ps, char **value)
+static enum inv_end inv_plain(struct inv_parse *ps, char **value, bool *bad)
 {
 	char *s = ps->s, *v = s + ps->pos;
 	size_t end = ps->pos + strcspn(v, ",\r\n\"");
-	enum inv_end e;
+	const char *what = s[end] == '"' ? "a quote inside an unquoted value (quote the whole "
+					   "value: \"a \"\"b\"\"\")"
+					 : "a carriage return inside a value";
+	enum inv_end e = inv_field_end(ps, &end, what, bad);
 
-	if (s[end] == '"') {
-		inv_err(ps, ps->line, "a quote inside an unquoted value (quote the whole value: "
-			"\"a \"\"b\"\"\")");
-		return INV_BAD;
-	}
-	if (s[end] == '\r' && s[end + 1] != '\n') {
-		inv_err(ps, ps->line, "a carriage return inside a value");
-		return INV_BAD;
-	}
-	e = inv_field_end(ps, end);
 	s[end] = '\0';
 	*value = v;
 	return e;
 }
 
-static enum inv_end inv_field(struct inv_parse *ps, char **value)
+static enum inv_end inv_field(struct inv_parse *ps, char **value, bool *bad)
 {
+	*bad = false;
 	if (ps->s[ps->pos] == '"')
-		return inv_quoted(ps, value);
-	return inv_plain(ps, value);
-}
-
-/* After a bad field the rest of its line is not read. */
-static void inv_skip_line(struct inv_parse *ps)
-{
-	const char *nl = memchr(ps->s + ps->pos, '\n', ps->len - ps->pos);
-
-	if (nl) {
-		ps->pos = (size_t)(nl - ps->s) + 1;
-		ps->line++;
-	} else {
-		ps->pos = ps->len;
-	}
+		return inv_quoted(ps, value, bad);
+	return inv_plain(ps, value, bad);
 }
 
 /* A line of nothing but spaces and tabs is consumed; true when it was one. */
@@ -250,20 +267,24 @@ static bool inv_blank_line(struct inv_parse *ps)
 /* One record read. */
 struct inv_fields {
 	char **v;		/* the first max values */
+	bool *bad;		/* and whether each had a syntax error (reported) */
+	bool any_bad;
 	size_t max;
 	size_t n;		/* how many there were */
 	unsigned int line;	/* where the record starts */
 };
 
 /*
- * Reads the next record into f. Returns 1 for a record, 0 at the end of the
- * text, -EINVAL for a record with a syntax error (reported and skipped),
- * -EBADMSG when nothing more can be read.
+ * Reads the next record into f. Returns 1 for a record (fields with a syntax
+ * error are reported and flagged in f->bad), 0 at the end of the text,
+ * -EINVAL for a record too long (reported), -EBADMSG when nothing more can be
+ * read.
  */
 static int inv_next(struct inv_parse *ps, struct inv_fields *f)
 {
 	enum inv_end e = INV_MORE;
 	size_t start;
+	bool bad;
 	char *v;
 
 	while (ps->pos < ps->len && inv_blank_line(ps))
@@ -273,16 +294,17 @@ static int inv_next(struct inv_parse *ps, struct inv_fields *f)
 	start = ps->pos;
 	f->line = ps->line;
 	f->n = 0;
+	f->any_bad = false;
 	while (e == INV_MORE) {
-		e = inv_field(ps, &v);
+		ps->field = f->n;
+		e = inv_field(ps, &v, &bad);
 		if (e == INV_FATAL)
 			return -EBADMSG;
-		if (e == INV_BAD) {
-			inv_skip_line(ps);
-			return -EINVAL;
-		}
-		if (f->n < f->max)
+		if (f->n < f->max) {
 			f->v[f->n] = v;
+			f->bad[f->n] = bad;
+		}
+		f->any_bad |= bad;
 		f->n++;
 	}
 	if (ps->pos - start > PST_INVENTORY_RECORD_MAX) {
@@ -473,16 +495,19 @@ static int inv_add(struct inv_parse *ps, const struct inv_fields *f)
 	const char *v[INV_KEYS];
 	size_t k;
 
+	/* A field with a syntax error is reported already: its value is not
+	 * judged again, and the record is not kept. */
 	for (k = 0; k < INV_KEYS; k++)
-		v[k] = f->v[ps->col[k]];
+		v[k] = f->bad[ps->col[k]] ? "" : f->v[ps->col[k]];
 	r.device_id = v[INV_DEVICE_ID];
-	inv_check_device_id(ps, f->line, v[INV_DEVICE_ID]);
+	if (!f->bad[ps->col[INV_DEVICE_ID]])
+		inv_check_device_id(ps, f->line, v[INV_DEVICE_ID]);
 	inv_check_bool(ps, f->line, v[INV_MDM_ENROLLED], INV_MDM_ENROLLED, &r.mdm_enrolled);
 	inv_check_bool(ps, f->line, v[INV_PASSCODE_SET], INV_PASSCODE_SET, &r.passcode_set);
 	inv_check_os(ps, f->line, v[INV_OS_NAME], v[INV_OS_VERSION], &r);
 	inv_check_time(ps, f->line, v[INV_LAST_CHECKIN], &r);
 	inv_check_status(ps, f->line, v[INV_STATUS], &r);
-	if (ps->n_errors != before)
+	if (f->any_bad || ps->n_errors != before)
 		return 0;
 	if (inv->n == PST_INVENTORY_RECORDS_MAX) {
 		inv_err(ps, f->line, "more than %u records", PST_INVENTORY_RECORDS_MAX);
@@ -527,7 +552,8 @@ static void inv_sort(struct inv_parse *ps)
 static int inv_records(struct inv_parse *ps)
 {
 	char *v[PST_INVENTORY_COLUMNS_MAX];
-	struct inv_fields f = { .v = v, .max = PST_INVENTORY_COLUMNS_MAX };
+	bool bad[PST_INVENTORY_COLUMNS_MAX];
+	struct inv_fields f = { .v = v, .bad = bad, .max = PST_INVENTORY_COLUMNS_MAX };
 	int ret;
 
 	while ((ret = inv_next(ps, &f)) != 0) {
@@ -550,7 +576,8 @@ static int inv_records(struct inv_parse *ps)
 static int inv_parse_text(struct inv_parse *ps)
 {
 	char *v[PST_INVENTORY_COLUMNS_MAX];
-	struct inv_fields f = { .v = v, .max = PST_INVENTORY_COLUMNS_MAX };
+	bool bad[PST_INVENTORY_COLUMNS_MAX];
+	struct inv_fields f = { .v = v, .bad = bad, .max = PST_INVENTORY_COLUMNS_MAX };
 	const char *nul = memchr(ps->s, '\0', ps->len);
 	int ret;
 
@@ -568,7 +595,7 @@ static int inv_parse_text(struct inv_parse *ps)
 	if (ret == 0)
 		inv_err(ps, 0, "no header line (the first line names the columns: "
 			INV_COLUMN_LIST ")");
-	if (ret == 1)
+	if (ret == 1 && !f.any_bad)
 		ret = inv_header(ps, &f);
 	else
 		ret = -EINVAL;

@@ -98,6 +98,7 @@ struct pst_eval {
 	time_t judged_at;		/* and the others' at this one */
 	struct pst_decision *out;
 	unsigned int failed;
+	bool record_told;		/* the MDM record's age is a reason already */
 };
 
 const char *pst_verdict_name(enum pst_verdict v)
@@ -167,13 +168,32 @@ static bool pst_stale(const struct pst_eval *ev, const struct pst_fact *f, long 
 	return *age > (long long)*limit;
 }
 
+/*
+ * An MDM record too old or without a check-in is one problem, however many
+ * of its facts a rule reads: it is told once, and every further fact it
+ * holds back still counts as a failed check (fail closed). age < 0: the
+ * record has no last check-in.
+ */
+static void pst_fail_record(struct pst_eval *ev, long long age, unsigned int limit)
+{
+	if (ev->record_told) {
+		ev->failed++;
+		return;
+	}
+	ev->record_told = true;
+	if (age < 0)
+		pst_fail(ev, "the MDM inventory's record of this device has no last check-in; "
+			 PST_MDM_HINT);
+	else
+		pst_fail(ev, "the MDM inventory's record of this device is too old (last check-in "
+			 "%lld s ago; the policy accepts %u s); " PST_MDM_HINT, age, limit);
+}
+
 static void pst_fail_stale(struct pst_eval *ev, const struct pst_fact *f, long long age,
 			   unsigned int limit)
 {
 	if (f->source == PST_SRC_MDM)
-		pst_fail(ev, "%s from the MDM inventory is too old (the device last checked in "
-			 "%lld s ago; the policy accepts %u s); " PST_MDM_HINT, f->name, age,
-			 limit);
+		pst_fail_record(ev, age, limit);
 	else
 		pst_fail(ev, "%s is too old (reported %lld s ago; the policy accepts %u s); "
 			 PST_AGENT_HINT " again", f->name, age, limit);
@@ -228,13 +248,10 @@ static const struct pst_fact *pst_mdm_fact(struct pst_eval *ev, const char *name
 		return f;
 	switch (pst_mdm_record(ev, &age, &limit)) {
 	case PST_RECORD_NO_CHECKIN:
-		pst_fail(ev, "%s: the MDM inventory's record of this device has no last check-in; "
-			 PST_MDM_HINT, name);
+		pst_fail_record(ev, -1, 0);
 		break;
 	case PST_RECORD_STALE:
-		pst_fail(ev, "%s: the MDM inventory's record of this device is too old (last "
-			 "check-in %lld s ago; the policy accepts %u s); " PST_MDM_HINT, name, age,
-			 limit);
+		pst_fail_record(ev, age, limit);
 		break;
 	case PST_RECORD_NONE:
 	case PST_RECORD_FRESH:

@@ -32,16 +32,17 @@ enum {
 /* The manual is postern-posture(8); --help only reminds of the synopsis. */
 static const char usage[] =
 	"usage: postern-posture collect\n"
-	"       postern-posture check --policy FILE --facts FILE [--cert FILE] [--json]\n"
+	"       postern-posture check --policy FILE [--facts FILE] [--cert FILE] [--json] [--strict]\n"
 	"       openconnect --csd-wrapper=postern-posture ...   (the posture agent)\n"
 	"       postern-posture [collect | check] --help\n"
 	"       postern-posture --version\n"
 	"The posture agent and the policy dry run; see postern-posture(8).\n";
 
 static const char check_usage[] =
-	"usage: postern-posture check --policy FILE --facts FILE [--cert FILE] [--json]\n"
-	"Prints what the gateway would decide for a device with these facts under\n"
-	"this policy; see postern-posture(8).\n";
+	"usage: postern-posture check --policy FILE [--facts FILE] [--cert FILE] [--json] [--strict]\n"
+	"Warns about what the policy gets wrong (FILE:LINE: warning: ...) and prints\n"
+	"what the gateway would decide for a device with these facts under it;\n"
+	"--strict makes warnings exit 1. See postern-posture(8).\n";
 
 static const char collect_usage[] =
 	"usage: postern-posture collect\n"
@@ -85,13 +86,13 @@ static int collect_main(int argc, char **argv)
 /* The dry run's answer, or why there is none; returns the exit status. */
 static int check_decide(const struct pst_check_opts *o, char *err)
 {
-	enum pst_verdict v;
-	int ret = pst_check_run(o, stdout, &v, err, PST_CHECK_ERR_MAX);
+	struct pst_check_result res;
+	int ret = pst_check_run(o, stdout, stderr, &res, err, PST_CHECK_ERR_MAX);
 
 	/* A file's problems name the file; running out of memory names us. */
 	if (ret)
 		fprintf(stderr, "%s%s\n", ret == -ENOMEM ? "postern-posture: " : "", err);
-	return ret ? PST_EXIT_FILE : pst_check_exit(v);
+	return ret ? PST_EXIT_FILE : pst_check_exit(o, &res);
 }
 
 static int check_main(int argc, char **argv)

@@ -11,7 +11,9 @@
  * values within their grammar and ranges); failure with every err line
  * naming the file. The same input, as a string, also goes through the
  * version and date parsers and the platforms' version floors
- * (posture/platform.c).
+ * (posture/platform.c). A policy that loads is linted (posture/lint.c):
+ * every finding is one line naming the file, and a small buffer cuts the
+ * output without overrunning it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +27,7 @@
 #include "common/time.h"
 #include "common/version.h"
 #include "conf/policy.h"
+#include "posture/lint.h"
 #include "posture/posture.h"
 
 #define FUZZ_ASSERT(cond) do { if (!(cond)) abort(); } while (0)
@@ -46,6 +49,20 @@ static void fuzz_setup(void)
 	snprintf(fuzz_path, sizeof(fuzz_path), "%s/policy.conf", fuzz_dir);
 	fuzz_fd = open(fuzz_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	FUZZ_ASSERT(fuzz_fd >= 0);
+}
+
+static void check_lint(const struct conf_policy *p)
+{
+	static char out[PST_LINT_MAX];
+	char small[64];
+	size_t n = pst_policy_lint(p, fuzz_path, out, sizeof(out)), lines = out[0] ? 1 : 0;
+
+	for (const char *c = out; *c; c++)
+		lines += *c == '\n';
+	FUZZ_ASSERT(lines <= n);
+	FUZZ_ASSERT(!out[0] || !strncmp(out, fuzz_path, strlen(fuzz_path)));
+	FUZZ_ASSERT(pst_policy_lint(p, fuzz_path, small, sizeof(small)) == n);
+	FUZZ_ASSERT(strlen(small) < sizeof(small));
 }
 
 static void fuzz_write(const uint8_t *data, size_t size)
@@ -228,6 +245,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (p) {
 		FUZZ_ASSERT(err[0] == '\0');
 		check_policy(p);
+		check_lint(p);
 	} else {
 		check_err(err, sizeof(err));
 	}

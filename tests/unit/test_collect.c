@@ -701,8 +701,17 @@ static void test_check_opts(void)
 	CHECK(!o.cert && !o.json && !o.help);
 	CHECK_EQ_INT(check_parse(&o, err, sizeof(err), "--help", NULL, NULL, NULL), 0);
 	CHECK(o.help);
-	CHECK_EQ_INT(check_parse(&o, err, sizeof(err), "--policy", "p", NULL, NULL), -EINVAL);
-	CHECK_EQ_STR(err, "missing --facts");
+	/* --policy alone is the lint; --cert and --json are about a decision. */
+	CHECK_EQ_INT(check_parse(&o, err, sizeof(err), "--policy", "p", NULL, NULL), 0);
+	CHECK(o.policy && !o.facts && !o.strict);
+	CHECK_EQ_INT(check_parse(&o, err, sizeof(err), "--policy", "p", "--strict", NULL), 0);
+	CHECK(o.strict);
+	CHECK_EQ_INT(check_parse(&o, err, sizeof(err), "--policy", "p", "--cert", "c"), -EINVAL);
+	CHECK_EQ_STR(err, "--cert needs --facts");
+	CHECK_EQ_INT(check_parse(&o, err, sizeof(err), "--policy", "p", "--json", NULL), -EINVAL);
+	CHECK_EQ_STR(err, "--json needs --facts");
+	CHECK_EQ_INT(check_parse(&o, err, sizeof(err), "--facts", "f", NULL, NULL), -EINVAL);
+	CHECK_EQ_STR(err, "missing --policy");
 	CHECK_EQ_INT(check_parse(&o, err, sizeof(err), "--policy", "p", "--policy", "q"), -EINVAL);
 	CHECK_EQ_STR(err, "--policy given twice");
 	CHECK_EQ_INT(check_parse(&o, err, sizeof(err), "--bogus\x01", NULL, NULL, NULL), -EINVAL);
@@ -716,25 +725,27 @@ static void test_check_run(void)
 				    .facts = "tests/fixtures/posture/compliant.facts" };
 	char *text = NULL, err[PST_CHECK_ERR_MAX];
 	size_t len = 0;
-	enum pst_verdict v = PST_ALLOW;
-	FILE *out;
+	struct pst_check_result res;
+	FILE *out, *warn = fopen("/dev/null", "w");
 
 	if (access(o.policy, R_OK) != 0) {
 		printf("# %s not found from here; skipped\n", o.policy);
 		return;
 	}
 	out = open_memstream(&text, &len);
-	CHECK_EQ_INT(pst_check_run(&o, out, &v, err, sizeof(err)), 0);
+	CHECK_EQ_INT(pst_check_run(&o, out, warn, &res, err, sizeof(err)), 0);
 	fclose(out);
 	/* No certificate: no group, so no rule fits. */
-	CHECK_EQ_INT(v, PST_DENY);
+	CHECK(res.decided);
+	CHECK_EQ_INT(res.verdict, PST_DENY);
 	CHECK(text && !strncmp(text, "verdict: deny\nrule: -\nprofile: -\nreason: ", 41));
 	free(text);
 	o.facts = "/nonexistent/postern.facts";
 	text = NULL;
 	out = open_memstream(&text, &len);
-	CHECK(pst_check_run(&o, out, &v, err, sizeof(err)) < 0);
+	CHECK(pst_check_run(&o, out, warn, &res, err, sizeof(err)) < 0);
 	fclose(out);
+	fclose(warn);
 	CHECK(strstr(err, "/nonexistent/postern.facts") != NULL);
 	CHECK(text && !text[0]);
 	free(text);

@@ -578,6 +578,36 @@ static void test_err_syntax(void)
 	}
 }
 
+/* Every bad field of a line is reported, each once, syntax errors (named by
+ * their column) and bad values alike; the line's record is not kept. */
+static void test_err_every_field(void)
+{
+	char err[2048];
+	int ret;
+
+	parse(HEADER "ok-1,true,true,ios,17,1760000000,active\n"
+	      "d\"2,ma\"ybe,\"true\"x,beos,x.y,never,gone\r\n", err, sizeof(err), &ret);
+	CHECK_EQ_INT(ret, -EINVAL);
+	CHECK_EQ_INT(err_lines(err), 7);
+	CHECK(err_has(err, "inv.csv:3: ", "device_id: a quote inside an unquoted value (quote "
+		      "the whole value: \"a \"\"b\"\"\")"));
+	CHECK(err_has(err, "inv.csv:3: ", "mdm_enrolled: a quote inside an unquoted value"));
+	CHECK(err_has(err, "inv.csv:3: ", "passcode_set: unexpected text after a closing quote "
+		      "(a quote inside a quoted value is written \"\")"));
+	CHECK(err_has(err, "inv.csv:3: ", "os_name 'beos' is not ios, android, linux, windows "
+		      "or macos (leave it empty when unknown)"));
+	CHECK(err_has(err, "inv.csv:3: ", "os_version 'x.y' is not a version number"));
+	CHECK(err_has(err, "inv.csv:3: ", "last_checkin 'never' is not a time"));
+	CHECK(err_has(err, "inv.csv:3: ", "status 'gone' is not active, lost or retired"));
+	/* A column no key reads is named by its number. */
+	parse("device_id,note,mdm_enrolled,passcode_set,os_name,os_version,last_checkin,status\n"
+	      "a,x\"y,maybe,,,,,\n", err, sizeof(err), &ret);
+	CHECK_EQ_INT(ret, -EINVAL);
+	CHECK_EQ_INT(err_lines(err), 2);
+	CHECK(err_has(err, "inv.csv:2: ", "column 2: a quote inside an unquoted value"));
+	CHECK(err_has(err, "inv.csv:2: ", "mdm_enrolled 'maybe' is not true or false"));
+}
+
 /* Every problem of a file in one run, each at its line. */
 static void test_err_all(void)
 {
@@ -694,6 +724,7 @@ int main(void)
 	RUN(test_err_values);
 	RUN(test_err_duplicates);
 	RUN(test_err_syntax);
+	RUN(test_err_every_field);
 	RUN(test_err_all);
 	RUN(test_err_nul_and_sizes);
 	RUN(test_err_truncated);

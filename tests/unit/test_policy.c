@@ -500,8 +500,8 @@ static const struct policy_case ops_cases[] = {
 	  MDM_1000 "mdm.enrolled=true\n", NULL, PST_ALLOW, "laptops", "internal", 0, { NULL } },
 	{ "a stale inventory record is too old", "staff", CORP, NULL, LINUX12,
 	  MDM_OLD "mdm.enrolled=true\n", NULL, PST_QUARANTINE, "laptops", "remediation", 1,
-	  { "mdm.enrolled from the MDM inventory is too old (the device last checked in "
-	    "90000 s ago; the policy accepts 86400 s); have the device check in with the MDM" } },
+	  { "the MDM inventory's record of this device is too old (last check-in 90000 s ago; "
+	    "the policy accepts 86400 s); have the device check in with the MDM" } },
 	/* trust = mdm: the inventory's four facts only from the inventory. */
 	{ "trust mdm: the inventory's passcode allows", "managed", CORP, NULL, LINUX12,
 	  MANAGED_MDM, NULL, PST_ALLOW, "managed", "internal", 0, { NULL } },
@@ -519,16 +519,16 @@ static const struct policy_case ops_cases[] = {
 	    "mdm.enrolled is not in the MDM inventory", "passcode.set is not in" } },
 	{ "trust mdm: a stale record (status only)", "managed", CORP, NULL,
 	  LINUX12 "mdm.enrolled=true\npasscode.set=true\n", MDM_OLD "device.status=active\n",
-	  NULL, PST_QUARANTINE, "managed", "remediation", 3,
-	  { "os.name: the MDM inventory's record of this device is too old (last check-in "
-	    "90000 s ago; the policy accepts 86400 s)" } },
+	  NULL, PST_QUARANTINE, "managed", "remediation", 1,
+	  { "the MDM inventory's record of this device is too old (last check-in 90000 s ago; "
+	    "the policy accepts 86400 s); have the device check in with the MDM" } },
 	{ "trust mdm: a record without a last check-in", "managed", CORP, NULL, LINUX12,
 	  "collected-at=0\ndevice.status=active\n", NULL, PST_QUARANTINE, "managed",
-	  "remediation", 3, { "mdm.enrolled: the MDM inventory's record of this device has no "
-	  "last check-in; have the device check in with the MDM" } },
+	  "remediation", 1, { "the MDM inventory's record of this device has no last check-in; "
+	  "have the device check in with the MDM" } },
 	{ "trust mdm: stale MDM facts", "managed", CORP, NULL, LINUX12,
-	  MDM_OLD MANAGED_MDM, NULL, PST_QUARANTINE, "managed", "remediation", 3,
-	  { "os.name from the MDM inventory is too old" } },
+	  MDM_OLD MANAGED_MDM, NULL, PST_QUARANTINE, "managed", "remediation", 1,
+	  { "the MDM inventory's record of this device is too old" } },
 	{ "trust mdm: other facts from anywhere", "managed", CORP, NULL, NULL,
 	  MANAGED_MDM, "os.patch-level=2025-01-01\n", PST_ALLOW, "managed", "internal", 0,
 	  { NULL } },
@@ -619,8 +619,8 @@ static void test_judged_at(void)
 	subj.judged_at = NOW - 86400;
 	pst_policy_decide(ops_policy, &subj, &fs, NOW, &d);
 	CHECK_EQ_INT(d.verdict, PST_QUARANTINE);
-	CHECK(has_reason(&d, "mdm.enrolled from the MDM inventory is too old (the device last "
-			 "checked in 90000 s ago"));
+	CHECK(has_reason(&d, "the MDM inventory's record of this device is too old (last "
+			 "check-in 90000 s ago"));
 }
 
 struct wants_case {

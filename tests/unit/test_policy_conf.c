@@ -328,6 +328,27 @@ static void test_err_syntax(void)
 	expect_error(HEAD RULE "section x { }\n", 5, "section");
 }
 
+/*
+ * A quote left open pairs with every later one, so the lexer finds the
+ * last quote of the file open: the line named is that of the quote the
+ * user left open, found as the first string that spans a line and leaves
+ * the rest of the file clean when ended at its own line's end (issue 13).
+ */
+static void test_err_unclosed_string_line(void)
+{
+	/* Line 6 opens a string that the quote of line 7 "closes". */
+	expect_error(HEAD RULE "rule x {\n group = \"sales\n action = \"deny\"\n}\n"
+		     "rule y {\n action = \"deny\"\n}\n# the end\n", 6,
+		     "this string is never closed");
+	/* A banner meant to span two lines (lines 4-5) is not taken for it. */
+	expect_error(HEAD "profile b { allow = { \"198.18.4.0/24\" }\n banner = \"two\n"
+		     "lines\" }\n" RULE "rule x {\n group = \"sales\n action = \"deny\"\n"
+		     "}\n", 9, "this string is never closed");
+	/* Single quotes too. */
+	expect_error(HEAD RULE "rule x {\n group = 'sales\n action = 'deny'\n}\n", 6,
+		     "this string is never closed");
+}
+
 static void test_err_top(void)
 {
 	expect_error("profile remediation { allow = \"198.18.3.0/24\" }\n" RULE, 0,
@@ -736,6 +757,7 @@ int main(void)
 	RUN(test_all_keys);
 	RUN(test_sha256);
 	RUN(test_err_syntax);
+	RUN(test_err_unclosed_string_line);
 	RUN(test_err_top);
 	RUN(test_err_profile);
 	RUN(test_err_banner_length);
