@@ -473,6 +473,15 @@ struct fleet_reader {
 	bool skipping;		/* inside a line already refused as too long */
 };
 
+static void fleet_too_long(struct pst_fleet *fl, const char *file, uint64_t lineno)
+{
+	char why[PST_AUDIT_WHY_MAX];
+
+	snprintf(why, sizeof(why), "longer than %d bytes", PST_FLEET_LINE_MAX);
+	fl->lines++;
+	fleet_bad(fl, file, lineno, why);
+}
+
 /* The complete lines in the buffer; keeps the partial last one. */
 static int reader_lines(struct pst_fleet *fl, struct fleet_reader *rd, const char *file)
 {
@@ -480,18 +489,16 @@ static int reader_lines(struct pst_fleet *fl, struct fleet_reader *rd, const cha
 	int ret = 0;
 
 	while (!ret && (nl = memchr(p, '\n', (size_t)(end - p)))) {
-		if (!rd->skipping)
+		if (!rd->skipping && nl - p >= PST_FLEET_LINE_MAX)
+			fleet_too_long(fl, file, ++rd->lineno);
+		else if (!rd->skipping)
 			ret = pst_fleet_add_line(fl, file, ++rd->lineno, p, (size_t)(nl - p));
 		rd->skipping = false;
 		p = nl + 1;
 	}
 	rd->have = (size_t)(end - p);
 	if (rd->have >= PST_FLEET_LINE_MAX && !rd->skipping) {
-		char why[PST_AUDIT_WHY_MAX];
-
-		snprintf(why, sizeof(why), "longer than %d bytes", PST_FLEET_LINE_MAX);
-		fl->lines++;
-		fleet_bad(fl, file, ++rd->lineno, why);
+		fleet_too_long(fl, file, ++rd->lineno);
 		rd->skipping = true;
 	}
 	if (rd->skipping)
