@@ -28,6 +28,7 @@
 #include "common/utf8.h"
 
 #define JR_DEPTH_MAX	16	/* nesting of a skipped value */
+#define JR_MEMBERS_MAX	64	/* members of one object (the record has 19) */
 #define JR_FACT_MAX	PST_VALUE_MAX
 
 struct jr {
@@ -202,6 +203,25 @@ static size_t jr_plain_run(const struct jr *j, bool *wide)
 	return (size_t)(q - j->p);
 }
 
+/* The raw bytes of a skipped string are well-formed UTF-8 (JSON's rule). */
+static bool jr_raw_utf8(const char *s, const char *end)
+{
+	uint32_t cp;
+	size_t n;
+
+	while (s < end) {
+		if ((unsigned char)*s < 0x80) {
+			s++;
+			continue;
+		}
+		n = cm_utf8_decode((const unsigned char *)s, (size_t)(end - s), &cp);
+		if (!n)
+			return false;
+		s += n;
+	}
+	return true;
+}
+
 static int jr_too_long(struct jr *j, const char *what, size_t cap)
 {
 	return jr_refuse(j, "'%s' is longer than %zu bytes", what, cap - 1);
@@ -215,10 +235,12 @@ static int jr_string(struct jr *j, char *out, size_t cap, const char *what)
 {
 	size_t n = 0, run;
 	bool wide = false;	/* printable ASCII only needs no UTF-8 check */
+	const char *start;
 	uint32_t cp;
 
 	if (jr_expect(j, '"'))
 		return -EBADMSG;
+	start = j->p;
 	for (;;) {
 		run = jr_plain_run(j, &wide);
 		if (out && n + run >= cap)
@@ -241,6 +263,8 @@ static int jr_string(struct jr *j, char *out, size_t cap, const char *what)
 			return jr_too_long(j, what, cap);
 	}
 	j->p++;
+	if (!out && wide && !jr_raw_utf8(start, j->p - 1))
+		return jr_refuse(j, "a string that is not UTF-8");
 	if (!out)
 		return 0;
 	out[n] = '\0';
@@ -300,25 +324,31 @@ static int jr_number(struct jr *j)
 
 static int jr_skip(struct jr *j, int depth);
 
-/* The members of an object or the elements of an array, p after its opening. */
-static int jr_skip_container(struct jr *j, char close, int depth)
+/* The elements of an array, p after its opening bracket. */
+static int jr_skip_array(struct jr *j, int depth)
 {
-	if (jr_peek(j, close)) {
+	if (jr_peek(j, ']')) {
 		j->p++;
 		return 0;
 	}
 	for (;;) {
-		if (close == '}' && (jr_string(j, NULL, 0, NULL) || jr_expect(j, ':')))
-			return -EBADMSG;
 		if (jr_skip(j, depth + 1))
 			return -EBADMSG;
-		if (jr_peek(j, close)) {
+		if (jr_peek(j, ']')) {
 			j->p++;
 			return 0;
 		}
 		if (jr_expect(j, ','))
 			return -EBADMSG;
 	}
+}
+
+typedef int (*jr_member_fn)(struct jr *j, void *ctx, const char *name, size_t len);
+static int jr_object(struct jr *j, jr_member_fn member, void *ctx);
+
+static int jr_skip_member(struct jr *j, void *ctx, const char *name, size_t len)
+{
+	return jr_skip(j, *(int *)ctx + 1);
 }
 
 /* Any value, checked and passed over. */
@@ -333,8 +363,10 @@ static int jr_skip(struct jr *j, int depth)
 	case '"':
 		return jr_string(j, NULL, 0, NULL);
 	case '{':
+		return jr_object(j, jr_skip_member, &depth);
 	case '[':
-		return jr_skip_container(j, *j->p++ == '{' ? '}' : ']', depth);
+		j->p++;
+		return jr_skip_array(j, depth);
 	}
 	if (jr_word(j, "true") || jr_word(j, "false") || jr_word(j, "null"))
 		return 0;
@@ -354,14 +386,36 @@ static int jr_string_or_null(struct jr *j, char *out, size_t cap, const char *wh
 	return jr_string(j, out, cap, what);
 }
 
-/* Calls member(j, ctx, name, len) for each member of the object at p; name
- * is the member's name as written (len bytes, escapes not undone). */
-typedef int (*jr_member_fn)(struct jr *j, void *ctx, const char *name, size_t len);
+/* A member's name as written, for the check that none appears twice. */
+struct jr_name {
+	const char *s;
+	size_t len;
+};
 
+static int jr_name_add(struct jr *j, struct jr_name *names, size_t *n, const char *s,
+		       size_t len)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (names[i].len == len && !memcmp(names[i].s, s, len))
+			return jr_refuse(j, "member '%.*s' appears twice in an object",
+					 (int)(len < 32 ? len : 32), s);
+	if (*n == JR_MEMBERS_MAX)
+		return jr_refuse(j, "an object with more than %d members", JR_MEMBERS_MAX);
+	names[(*n)++] = (struct jr_name){ s, len };
+	return 0;
+}
+
+/*
+ * Calls member(j, ctx, name, len) for each member of the object at p; name
+ * is the member's name as written (len bytes, escapes not undone). Names
+ * are compared as written, as the tests' reader and most others do: one
+ * that appears twice makes the object ambiguous, so it is refused.
+ */
 static int jr_object(struct jr *j, jr_member_fn member, void *ctx)
 {
+	struct jr_name names[JR_MEMBERS_MAX];
 	const char *name;
-	size_t len;
+	size_t len, n = 0;
 
 	if (jr_expect(j, '{'))
 		return -EBADMSG;
@@ -375,7 +429,8 @@ static int jr_object(struct jr *j, jr_member_fn member, void *ctx)
 		if (jr_string(j, NULL, 0, NULL))
 			return -EBADMSG;
 		len = (size_t)(j->p - 1 - name);
-		if (jr_expect(j, ':') || member(j, ctx, name, len))
+		if (jr_name_add(j, names, &n, name, len) || jr_expect(j, ':') ||
+		    member(j, ctx, name, len))
 			return -EBADMSG;
 		if (jr_peek(j, '}')) {
 			j->p++;
