@@ -969,10 +969,30 @@ static void html_breakdown_chart(FILE *f, const struct pst_tally_set *s, const c
 	fputs("</svg>\n", f);
 }
 
+/* A one-row table as name and value lines. */
+static void html_single(FILE *f, const struct fo_table *t)
+{
+	char buf[FO_CELL_MAX];
+
+	fputs("<table>\n", f);
+	for (size_t k = 0; k < t->ncols; k++) {
+		fputs("<tr><th>", f);
+		html_put(f, t->cols[k].head, 0);
+		fputs(fo_right(&t->c[k]) ? "</th><td class=\"n\">" : "</th><td>", f);
+		html_put(f, fo_cell_str(t, &t->c[k], false, buf, sizeof(buf)), 0);
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</table>\n", f);
+}
+
 static void html_table(FILE *f, const struct fo_table *t)
 {
 	char buf[FO_CELL_MAX];
 
+	if (t->single) {
+		html_single(f, t);
+		return;
+	}
 	fputs("<table>\n<tr>", f);
 	for (size_t k = 0; k < t->ncols; k++) {
 		fputs("<th>", f);
