@@ -605,7 +605,8 @@ static int tally_set_finish(struct pst_tally_set *s, int (*cmp)(const void *, co
 			cm_htab_del(&s->h, &s->v[i]->node), tally_free(s->v[i]);
 	}
 	s->n = k;
-	qsort(s->v, s->n, sizeof(*s->v), cmp);
+	if (s->n)	/* qsort wants an array, even of nothing */
+		qsort(s->v, s->n, sizeof(*s->v), cmp);
 	return 0;
 }
 
@@ -701,7 +702,8 @@ static int fleet_buckets(struct pst_fleet *fl)
 	size_t n = fl->end > fl->start ? (size_t)(last - first + 1) : 0;
 	bool sparse = !fl->hourly && n > FLEET_SPAN_DAYS_MAX;
 
-	qsort(fl->days, fl->n_days, sizeof(*fl->days), day_cmp);
+	if (fl->n_days)
+		qsort(fl->days, fl->n_days, sizeof(*fl->days), day_cmp);
 	if (sparse)
 		n = fl->n_days;
 	fl->buckets = calloc(n ? n : 1, sizeof(*fl->buckets));
