@@ -10,6 +10,7 @@
 #include "common/json.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 
 #include "common/time.h"
@@ -154,6 +155,15 @@ void cm_json_uint(struct cm_json *j, uint64_t v)
 {
 	json_separate(j);
 	fprintf(j->f, "%" PRIu64, v);
+}
+
+void cm_json_fixed(struct cm_json *j, double v, int decimals)
+{
+	json_separate(j);
+	if (isfinite(v))
+		fprintf(j->f, "%.*f", decimals, v);
+	else
+		fputs("null", j->f);
 }
 
 void cm_json_bool(struct cm_json *j, bool v)

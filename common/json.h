@@ -56,6 +56,8 @@ void cm_json_key(struct cm_json *j, const char *key);
 void cm_json_string(struct cm_json *j, const char *s);
 void cm_json_int(struct cm_json *j, int64_t v);
 void cm_json_uint(struct cm_json *j, uint64_t v);
+/* A number with a fixed count of decimals ("12.5"); NaN and infinities are null. */
+void cm_json_fixed(struct cm_json *j, double v, int decimals);
 void cm_json_bool(struct cm_json *j, bool v);
 void cm_json_null(struct cm_json *j);
 /* "YYYY-MM-DDTHH:MM:SSZ" (common/time.h), or null when t has no date. */

@@ -3,8 +3,9 @@
  * postern-posture, the posture agent. Run by openconnect as its CSD wrapper
  * (openconnect --csd-wrapper=/usr/bin/postern-posture) it collects this
  * device's facts and reports them to the gateway (agent.c); `collect` prints
- * those facts instead, and `check` is the security department's dry run of
- * a policy (check.c). The first argument chooses: openconnect's first
+ * those facts instead, `check` is the security department's dry run of a
+ * policy (check.c) and `report` its view of the fleet from the gateway's
+ * audit log (fleet.h). The first argument chooses: openconnect's first
  * argument is a stub file name, usually empty, never one of our mode names.
  */
 #include <errno.h>
@@ -20,6 +21,7 @@
 #include "posture/check.h"
 #include "posture/collect.h"
 #include "posture/factsfile.h"
+#include "posture/fleet.h"
 
 /* Exit statuses of the modes; the wrapper only ever exits 0 or 1. */
 enum {
@@ -33,10 +35,12 @@ enum {
 static const char usage[] =
 	"usage: postern-posture collect\n"
 	"       postern-posture check --policy FILE [--facts FILE] [--cert FILE] [--json] [--strict]\n"
+	"       postern-posture report --audit FILE [--since T] [--until T]\n"
+	"                              [--format text|csv|json|html] [--output FILE]\n"
 	"       openconnect --csd-wrapper=postern-posture ...   (the posture agent)\n"
-	"       postern-posture [collect | check] --help\n"
+	"       postern-posture [collect | check | report] --help\n"
 	"       postern-posture --version\n"
-	"The posture agent and the policy dry run; see postern-posture(8).\n";
+	"The posture agent, the policy dry run and the fleet report; see postern-posture(8).\n";
 
 static const char check_usage[] =
 	"usage: postern-posture check --policy FILE [--facts FILE] [--cert FILE] [--json] [--strict]\n"
@@ -179,5 +183,7 @@ int main(int argc, char **argv)
 		return collect_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "check"))
 		return check_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "report"))
+		return pst_fleet_main(argc - 1, argv + 1);
 	return agent_main(argc, argv);
 }

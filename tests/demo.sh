@@ -223,6 +223,10 @@ for line in open(sys.argv[1]):
           f"policy={r['policy_sha256'][:12]}")
 PY
 
+step "Fleet report (postern-posture report --audit $PST_TMP/audit.log)"
+"$PST_AGENT" report --audit "$PST_TMP/audit.log" | sed 's/^/   | /'
+[ "${PIPESTATUS[0]}" -eq 0 ] || fail "postern-posture report failed on the demo's audit log"
+
 printf '\nDemo OK: demo-laptop reached the internal network, old-laptop was quarantined to the\n'
 printf 'remediation host and told why, personal-phone got mail only until it was reported\n'
 printf 'lost (its session ended by itself), and the revoked stolen-phone was refused and told why.\n'

@@ -55,9 +55,10 @@ LIB_HEADERS="openssl/:openssl confuse\.h:confuse sqlite3\.h:sqlite3 netlink/:net
 # (postern-ca's commands, certs/cmd_*.c, are its own code too).
 MAINS="gateway/main.c gateway/posternctl.c certs/postern-ca.c posture/postern-posture.c"
 MAINS="$MAINS $(echo certs/cmd_*.c)"
-# The posture agent's own files: in libposture.a, but only postern-posture
-# may hold them.
+# The posture agent's own files (and the fleet report's): in libposture.a,
+# but only postern-posture may hold them.
 AGENT="posture/agent.c posture/collect.c posture/agentconf.c posture/factsfile.c posture/check.c"
+AGENT="$AGENT posture/auditrec.c posture/fleet.c posture/fleet_out.c posture/fleet_cmd.c"
 
 in_list() { case " $2 " in *" $1 "*) return 0 ;; esac; return 1; }
 
