@@ -64,6 +64,7 @@ struct gw_conf {
 	unsigned int idle_timeout;	/* seconds without data before a tunnel is closed, 0 = never */
 	unsigned int cookie_timeout;	/* seconds a disconnected session keeps cookie and address */
 	unsigned int max_clients;	/* concurrent TLS connections, per worker */
+	unsigned int max_pending_per_source;	/* not yet tunnels, from one address; 0: no limit */
 	unsigned int workers;		/* event loops, one per core; 0: the online CPUs */
 	char *user;			/* drop privileges to this user after set-up, may be NULL */
 	char *policy;			/* posture policy file, or NULL: every valid device is allowed */

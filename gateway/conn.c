@@ -36,6 +36,8 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -80,14 +82,17 @@ void gw_peer_log(struct gw_worker *w, enum gw_log_level level, const char *fmt, 
 	va_end(ap);
 }
 
+/* The budget is the gateway's: each worker has its share of it. */
 static void peer_log_refill(struct gw_worker *w)
 {
+	unsigned int n = gw_workers_n(w);
+
 	if (w->net.peer_log_suppressed)
 		gw_warn("%lu more lines about failed or refused connections suppressed "
 			"(at most %u a second are logged)", w->net.peer_log_suppressed,
 			GW_PEER_LOG_BUDGET);
 	w->net.peer_log_suppressed = 0;
-	w->net.peer_log_budget = GW_PEER_LOG_BUDGET;
+	w->net.peer_log_budget = (GW_PEER_LOG_BUDGET + n - 1) / n;
 }
 
 void gw_peer_format(const struct sockaddr *sa, char *buf, size_t len)
@@ -164,27 +169,153 @@ static void conn_link(struct gw_worker *w, struct gw_conn *c)
 	gw_timer_arm(&w->net.timers, &c->timer, c->deadline);
 }
 
-/*
- * When every slot is taken, the oldest connection that has not opened a
- * tunnel makes room. Anyone can hold connections open without a
- * certificate for the handshake and HTTP time-outs; without eviction a
- * flood of idle connections would lock devices out. A real device's
- * handshake and auth take milliseconds, so it is rarely the oldest, and an
- * open tunnel is never evicted. Returns false when every slot is a tunnel.
- */
-static bool conn_evict_oldest_unauthenticated(struct gw_worker *w)
+static void idle_append(struct gw_worker *w, struct gw_conn *c)
 {
-	struct gw_conn *c, *oldest = NULL;
+	c->idle = true;
+	c->idle_next = NULL;
+	c->idle_prev = w->net.idle_tail;
+	if (w->net.idle_tail)
+		w->net.idle_tail->idle_next = c;
+	else
+		w->net.idle_head = c;
+	w->net.idle_tail = c;
+}
 
-	/* New connections are linked at the head: the last match is the oldest. */
-	for (c = w->net.conns; c; c = c->next) {
-		if (c->state != GW_CONN_TUNNEL)
-			oldest = c;
+static void idle_remove(struct gw_worker *w, struct gw_conn *c)
+{
+	if (!c->idle)
+		return;
+	if (c->idle_prev)
+		c->idle_prev->idle_next = c->idle_next;
+	else
+		w->net.idle_head = c->idle_next;
+	if (c->idle_next)
+		c->idle_next->idle_prev = c->idle_prev;
+	else
+		w->net.idle_tail = c->idle_prev;
+	c->idle = false;
+	c->idle_prev = c->idle_next = NULL;
+}
+
+/*
+ * Connections not yet tunnels, by client address: one source must not fill
+ * max-clients with connections that stall in the handshake. One entry per
+ * address with any such connection, freed with its last.
+ */
+struct gw_source {
+	struct cm_hnode node;
+	uint8_t key[17];		/* family, then 4 or 16 address bytes */
+	size_t len;
+	unsigned int n;
+};
+
+static size_t source_key(const struct sockaddr_storage *ss, uint8_t key[17])
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+	if (ss->ss_family == AF_INET6 && !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+		key[0] = 6;
+		memcpy(key + 1, &s6->sin6_addr, 16);
+		return 17;
 	}
-	if (!oldest)
+	key[0] = 4;
+	if (ss->ss_family == AF_INET)
+		memcpy(key + 1, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	else
+		memcpy(key + 1, s6->sin6_addr.s6_addr + 12, 4);
+	return 5;
+}
+
+static struct gw_source *source_find(struct gw_worker *w, const uint8_t *key, size_t len)
+{
+	for (struct cm_hnode *n = cm_htab_first(&w->net.sources, key, len); n; n = cm_htab_next(n)) {
+		struct gw_source *src = CM_CONTAINER_OF(n, struct gw_source, node);
+
+		if (src->len == len && !memcmp(src->key, key, len))
+			return src;
+	}
+	return NULL;
+}
+
+void gw_conn_source_release(struct gw_conn *c)
+{
+	struct gw_source *src = c->source;
+
+	if (!src)
+		return;
+	c->source = NULL;
+	if (--src->n)
+		return;
+	cm_htab_del(&c->w->net.sources, &src->node);
+	free(src);
+}
+
+/* Counts c against its address; false when that address has its share. */
+static bool source_take(struct gw_worker *w, struct gw_conn *c, const struct sockaddr_storage *ss)
+{
+	unsigned int max = w->pol.conf->max_pending_per_source, n = gw_workers_n(w);
+	uint8_t key[17];
+	size_t len = source_key(ss, key);
+	struct gw_source *src;
+
+	if (!max)
+		return true;
+	src = source_find(w, key, len);
+	if (src && src->n >= (max + n - 1) / n)
 		return false;
-	gw_conn_close(oldest, "evicted: max-clients reached and this connection is the "
-			      "oldest without a tunnel");
+	if (!src) {
+		src = calloc(1, sizeof(*src));
+		if (!src)
+			return true;		/* not counted: no worse than no limit */
+		memcpy(src->key, key, len);
+		src->len = len;
+		if (cm_htab_add(&w->net.sources, &src->node, key, len) < 0) {
+			free(src);
+			return true;
+		}
+	}
+	src->n++;
+	c->source = src;
+	return true;
+}
+
+/*
+ * When every slot is taken, an idle connection (one that has not even sent
+ * a ClientHello) makes room: the oldest from an address that holds several,
+ * else the oldest. Anyone can open connections and send nothing; without
+ * eviction a flood of them would lock devices out, and a device's one
+ * connection is not the one a flood's many push out. Its ClientHello
+ * follows the TCP handshake within a round trip, and then it is a login in
+ * progress (TLS under way, or a verified device at its HTTP requests):
+ * that and an open tunnel are never evicted for a newcomer. Returns false
+ * when no connection is idle.
+ */
+#define EVICT_SCAN 64		/* idle connections looked at for a crowded address */
+
+static bool conn_evict_idle(struct gw_worker *w)
+{
+	struct gw_conn *c, *next, *victim = NULL;
+	unsigned int looked = 0;
+	int pending;
+
+	for (c = w->net.idle_head; c && looked < EVICT_SCAN; c = next, looked++) {
+		next = c->idle_next;
+		/* Its ClientHello may wait in the socket, not read yet this turn. */
+		if (ioctl(c->fd, FIONREAD, &pending) == 0 && pending > 0) {
+			idle_remove(w, c);
+			continue;
+		}
+		if (!victim)
+			victim = c;		/* the oldest, failing a better one */
+		if (c->source && c->source->n > 1) {
+			victim = c;
+			break;
+		}
+	}
+	if (!victim)
+		return false;
+	w->stats.shed_idle++;
+	gw_conn_close(victim, "evicted: max-clients reached and it had sent nothing");
 	return true;
 }
 
@@ -201,12 +332,14 @@ static void conn_accept_one(struct gw_worker *w, int fd, const struct sockaddr_s
 	struct gw_conn *c;
 	int one = 1;
 
-	if (w->net.n_conns >= conn_max(w) && !conn_evict_oldest_unauthenticated(w)) {
+	if (w->net.n_conns >= conn_max(w) && !conn_evict_idle(w)) {
 		char peer[GW_PEER_MAX];
 
 		gw_peer_format((const struct sockaddr *)ss, peer, sizeof(peer));
 		gw_peer_log(w, GW_LOG_WARN, "closing connection peer=%s: max-clients (%u) reached, "
-			    "all of them tunnels", peer, w->pol.conf->max_clients);
+			    "every slot a tunnel or a login in progress", peer,
+			    w->pol.conf->max_clients);
+		w->stats.shed_full++;
 		close(fd);
 		return;
 	}
@@ -222,7 +355,18 @@ static void conn_accept_one(struct gw_worker *w, int fd, const struct sockaddr_s
 		close(fd);
 		return;
 	}
+	if (!source_take(w, c, ss)) {
+		gw_peer_log(w, GW_LOG_WARN, "closing connection peer=%s: %u connections from this "
+			    "address are not tunnels yet (max-pending-per-source)", c->peer,
+			    w->pol.conf->max_pending_per_source);
+		w->stats.shed_source++;
+		SSL_free(c->ssl);
+		free(c);
+		close(fd);
+		return;
+	}
 	if (gw_epoll_set(w, fd, EPOLLIN | EPOLLRDHUP, c, true) < 0) {
+		gw_conn_source_release(c);
 		SSL_free(c->ssl);
 		free(c);
 		close(fd);
@@ -230,7 +374,35 @@ static void conn_accept_one(struct gw_worker *w, int fd, const struct sockaddr_s
 	}
 	c->events = EPOLLIN | EPOLLRDHUP;
 	conn_link(w, c);
+	idle_append(w, c);
 	w->stats.accepted++;
+}
+
+/*
+ * Out of file descriptors (or kernel memory): the waiting connection stays
+ * in the backlog and epoll would report it again at once, a busy loop that
+ * logged a million lines in ten seconds. Accepting pauses until the next
+ * tick, with one line each time.
+ */
+static void conn_accept_pause(struct gw_worker *w, int err)
+{
+	struct rlimit rl = { 0 };
+
+	if (gw_epoll_set(w, w->net.listen_fd, 0, w->net.listen_tag, false) < 0)
+		return;
+	w->net.accept_paused = true;
+	w->stats.accept_pauses++;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	gw_peer_log(w, GW_LOG_WARN, "accept: %s (%u connections on this worker, file limit %llu): "
+		    "not accepting for a second", strerror(err), w->net.n_conns,
+		    (unsigned long long)rl.rlim_cur);
+}
+
+static void conn_accept_resume(struct gw_worker *w)
+{
+	if (w->net.accept_paused &&
+	    gw_epoll_set(w, w->net.listen_fd, EPOLLIN, w->net.listen_tag, false) == 0)
+		w->net.accept_paused = false;
 }
 
 /* Accepts what is waiting, bounded per turn so that established peers get served. */
@@ -243,7 +415,9 @@ void gw_conn_accept(struct gw_worker *w)
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				conn_accept_pause(w, errno);
+			else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 				gw_warn("accept: %s", strerror(errno));
 			return;
 		}
@@ -301,6 +475,8 @@ void gw_conn_close(struct gw_conn *c, const char *why)
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	c->fd = -1;
+	idle_remove(w, c);
+	gw_conn_source_release(c);
 	gw_timer_cancel(&w->net.timers, &c->timer);
 	if (c->prev)
 		c->prev->next = c->next;
@@ -543,6 +719,8 @@ static void conn_handshake(struct gw_conn *c)
 	c->w->net.keyd_client.current = c;
 	r = SSL_accept(c->ssl);
 	c->w->net.keyd_client.current = NULL;
+	if (c->idle && !SSL_in_before(c->ssl))
+		idle_remove(c->w, c);	/* its ClientHello came: a login in progress */
 	if (r == 1) {
 		c->keyd_wait = false;
 		/* Only the handshake signs: reads and writes need no async job. */
@@ -815,8 +993,10 @@ void gw_conns_handoff(struct gw_worker *w)
 			continue;
 		}
 		epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-		/* The timer is in this worker's wheel: the adopter arms its own. */
+		/* The timer is in this worker's wheel: the adopter arms its own;
+		 * so is its address's count (a verified device by now: not kept). */
 		gw_timer_cancel(&w->net.timers, &c->timer);
+		gw_conn_source_release(c);
 		if (c->prev)
 			c->prev->next = c->next;
 		else
@@ -919,6 +1099,7 @@ void gw_conns_tick(struct gw_worker *w)
 	struct gw_timer *t;
 
 	peer_log_refill(w);
+	conn_accept_resume(w);
 	while ((t = gw_wheel_expire(&w->net.timers, w->now)))
 		conn_due(CM_CONTAINER_OF(t, struct gw_conn, timer));
 }

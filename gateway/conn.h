@@ -55,6 +55,9 @@ struct gw_conn {
 	bool wflush;				/* on the worker's list to flush (wbio.c) */
 	bool wblocked;				/* records wait for the socket to drain */
 	bool keyd_wait;				/* handshake paused for the key holder */
+	bool idle;				/* on the worker's idle list: no ClientHello yet */
+	struct gw_conn *idle_prev, *idle_next;
+	struct gw_source *source;		/* counted there until it is a tunnel */
 	struct gw_conn *wflush_next;
 	unsigned int handoff_to;		/* 1 + the worker it goes to at the turn's end; 0: none */
 	struct gw_conn *handoff_next;
@@ -95,6 +98,9 @@ void gw_conn_accept(struct gw_worker *w);
 void gw_conn_event(struct gw_conn *c, uint32_t events);
 /* The key holder answered the handshake that waits on waiter (a connection). */
 void gw_conn_keyd_resume(void *waiter);
+/* The connection is a tunnel now: it no longer counts against its address's
+ * max-pending-per-source. */
+void gw_conn_source_release(struct gw_conn *c);
 void gw_conn_close(struct gw_conn *c, const char *why);
 void gw_conn_free(struct gw_conn *c);
 void gw_conn_reject(struct gw_conn *c, int status, const char *reason, const char *log_why);

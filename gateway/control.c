@@ -133,6 +133,9 @@ static void ctl_status_text(struct ctl *x, const struct gw_gauges *g)
 		(unsigned long long)v[0], (unsigned long long)v[1], (unsigned long long)v[2],
 		(unsigned long long)g->tunnels);
 	fprintf(f, "workers:  %u\n", gw_workers_n(w));
+	if (w->ctl.fd_limit && w->ctl.fd_limit < w->ctl.fd_need)
+		fprintf(f, "files:    limit %lu, max-clients needs about %lu: TOO LOW, accepting "
+			"pauses when it runs out\n", w->ctl.fd_limit, w->ctl.fd_need);
 	if (w->net.udp && gw_workers_n(w) > 1)
 		fprintf(f, "dtls:     on, UDP ports %u-%u; %llu tunnels over DTLS\n",
 			conf_gateway_udp_port(w->pol.conf),

@@ -19,9 +19,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -36,6 +38,8 @@
 #include "gateway/model.h"
 #include "gateway/stats.h"
 
+/* Per listener: idle connections to the metrics port must never take the
+ * control socket's slots (posternctl would be locked out from the network). */
 #define ADMIN_CLIENTS_MAX	16
 #define ADMIN_REQUEST_MAX	4096
 #define ADMIN_DEADLINE		10	/* seconds for a whole exchange */
@@ -57,7 +61,7 @@ struct gw_admin {
 	int epfd;
 	int control_fd, metrics_fd;
 	struct admin_client *clients;
-	unsigned int n_clients;
+	unsigned int n_clients[2];	/* control, metrics */
 	struct admin_client *waiting;	/* for an answer that comes later */
 };
 
@@ -127,6 +131,13 @@ static int admin_control_open(struct gw_admin *a, const char *path)
 	return admin_watch(a, EPOLL_CTL_ADD, fd, EPOLLIN, (void *)(uintptr_t)ADMIN_TAG_CONTROL);
 }
 
+static bool admin_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+	return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)ss)->sin6_addr);
+}
+
 static int admin_metrics_open(struct gw_admin *a, const struct gw_conf *conf)
 {
 	const struct sockaddr_storage *ss = &conf->metrics_addr;
@@ -147,6 +158,11 @@ static int admin_metrics_open(struct gw_admin *a, const struct gw_conf *conf)
 	}
 	a->metrics_fd = fd;
 	gw_info("metrics on %s", conf->metrics_listen);
+	if (!admin_loopback(ss))
+		gw_warn("metrics-listen %s is not a loopback address: anyone who reaches it reads "
+			"the gateway's counters (sessions, refusals by reason, traffic); bind it "
+			"to 127.0.0.1 or ::1, or let only the Prometheus host reach it",
+			conf->metrics_listen);
 	return admin_watch(a, EPOLL_CTL_ADD, fd, EPOLLIN, (void *)(uintptr_t)ADMIN_TAG_METRICS);
 }
 
@@ -184,9 +200,9 @@ static void admin_client_free(struct gw_admin *a, struct admin_client *cl)
 		}
 	}
 	close(cl->fd);		/* also leaves the epoll set */
+	a->n_clients[cl->metrics]--;
 	free(cl->out);
 	free(cl);
-	a->n_clients--;
 }
 
 /* Only root and the daemon's own user may drive the gateway. */
@@ -207,7 +223,7 @@ static void admin_accept(struct gw_worker *w, int lfd, bool metrics)
 	int fd;
 
 	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		if (a->n_clients >= ADMIN_CLIENTS_MAX) {
+		if (a->n_clients[metrics] >= ADMIN_CLIENTS_MAX) {
 			gw_warn("%s: too many clients at once, one turned away",
 				metrics ? "metrics" : "control socket");
 			close(fd);
@@ -235,7 +251,7 @@ static void admin_accept(struct gw_worker *w, int lfd, bool metrics)
 		cl->deadline = w->now + ADMIN_DEADLINE;
 		cl->next = a->clients;
 		a->clients = cl;
-		a->n_clients++;
+		a->n_clients[metrics]++;
 	}
 }
 
@@ -438,12 +454,12 @@ static void admin_write(struct gw_admin *a, struct admin_client *cl)
 void gw_admin_event(struct gw_worker *w)
 {
 	struct gw_admin *a = w->ctl.admin;
-	struct epoll_event evs[ADMIN_CLIENTS_MAX + 2];
+	struct epoll_event evs[2 * ADMIN_CLIENTS_MAX + 2];
 	int n;
 
 	if (!a)
 		return;
-	n = epoll_wait(a->epfd, evs, ADMIN_CLIENTS_MAX + 2, 0);
+	n = epoll_wait(a->epfd, evs, 2 * ADMIN_CLIENTS_MAX + 2, 0);
 	for (int i = 0; i < n; i++) {
 		uintptr_t tag = (uintptr_t)evs[i].data.ptr;
 		struct admin_client *cl = evs[i].data.ptr;

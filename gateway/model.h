@@ -168,6 +168,10 @@ struct gw_stats {
 	uint64_t ended[GW_END_N];
 	uint64_t closed_bad_input;
 	uint64_t handoffs;			/* connections handed to their device's home worker */
+	uint64_t shed_idle;			/* idle connections closed to make room */
+	uint64_t shed_full;			/* new connections turned away: no room */
+	uint64_t shed_source;			/* turned away: max-pending-per-source */
+	uint64_t accept_pauses;			/* out of file descriptors: accepting paused */
 	uint64_t crl_reload_failures;		/* the CRL file could not replace the one in force */
 	struct gw_counters traffic;
 };
@@ -216,6 +220,7 @@ struct gw_control {
 	time_t started;				/* wall */
 	struct gw_reeval_job *reeval;		/* running over every worker (reeval.c) */
 	unsigned int reeval_slice_us;		/* per loop turn; 0: all at once (tests) */
+	unsigned long fd_limit, fd_need;	/* RLIMIT_NOFILE, and what max-clients needs */
 };
 
 /* The transport: the listener, TLS and the connections it serves. */
@@ -234,6 +239,13 @@ struct gw_transport {
 	struct gw_wheel timers;			/* connections' deadlines and ticks (conn.c) */
 	uint8_t *rxbuf;				/* GW_RX_CAP bytes: where records are read */
 	unsigned int n_conns;
+	/* Connections that have not sent a ClientHello yet, oldest first: what
+	 * makes room when every slot is taken (conn.c). */
+	struct gw_conn *idle_head, *idle_tail;
+	struct cm_htab sources;			/* struct gw_source by client address (conn.c) */
+	void *listen_tag;			/* the listener's epoll data (worker.c) */
+	bool accept_paused;			/* out of file descriptors: until the next tick */
+	bool accept_ready;			/* the listener is readable: accept at the turn's end */
 	unsigned int peer_log_budget;		/* left this second (conn.c) */
 	unsigned long peer_log_suppressed;
 };

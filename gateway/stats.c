@@ -207,6 +207,16 @@ size_t gw_stats_rows(const struct gw_worker *w, struct gw_stat_row *r, size_t ca
 	row(&rs, NULL, "handoffs", "postern_connections_handed_over_total", NULL,
 	    "Connections handed to the worker that holds their device's sessions", false,
 	    st->handoffs);
+	row(&rs, "shed", "evicted_idle", "postern_connections_shed_total", "reason=\"evicted_idle\"",
+	    "Connections dropped at max-clients: an idle one evicted, or the newcomer turned away",
+	    false, st->shed_idle);
+	row(&rs, "shed", "turned_away", "postern_connections_shed_total", "reason=\"turned_away\"",
+	    NULL, false, st->shed_full);
+	row(&rs, "shed", "per_source", "postern_connections_shed_total", "reason=\"per_source\"",
+	    NULL, false, st->shed_source);
+	row(&rs, NULL, "accept_pauses", "postern_accept_pauses_total", NULL,
+	    "Times accepting paused for a second, out of file descriptors", false,
+	    st->accept_pauses);
 	for (int i = GW_REF_NONE + 1; i < GW_REF_COUNTERS; i++)
 		row(&rs, "refused", gw_refusal_key((enum gw_refusal)i), "postern_refusals_total", ref_labels[i],
 		    i > GW_REF_NONE + 1 ? NULL : "Requests refused, by reason", false,

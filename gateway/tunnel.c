@@ -208,6 +208,7 @@ int gw_tunnel_open(struct gw_conn *c, const struct gw_session *s, const char *dt
 	char a4[INET_ADDRSTRLEN];
 
 	c->state = GW_CONN_TUNNEL;
+	gw_conn_source_release(c);
 	c->last_rx = c->last_data = w->now;
 	inet_ntop(AF_INET, &s->lease.v4, a4, sizeof(a4));
 	gw_info("tunnel up device=%s peer=%s addr=%s (%s) verdict=%s profile=%s",

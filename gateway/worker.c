@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -105,6 +106,7 @@ static int listen_open(struct gw_worker *w)
 		return -e;
 	}
 	w->net.listen_fd = fd;
+	w->net.listen_tag = (void *)(uintptr_t)EV_LISTEN;
 	return epoll_tag(w, fd, EV_LISTEN);
 }
 
@@ -282,7 +284,7 @@ static int worker_base(struct gw_worker *w, struct gw_gateway *gw, unsigned int 
 	w->net.listen_fd = w->timer_fd = w->signal_fd = w->dp.tun.fd = w->net.keyd_client.fd = -1;
 	w->ctl.audit_fd = w->handoff.fd = -1;
 	w->now = monotonic_now();
-	w->net.peer_log_budget = GW_PEER_LOG_BUDGET;
+	w->net.peer_log_budget = (GW_PEER_LOG_BUDGET + gw_workers_want(w) - 1) / gw_workers_want(w);
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (w->epfd < 0)
 		return -errno;
@@ -406,6 +408,7 @@ void gw_worker_free(struct gw_worker *w)
 	while (w->net.conns)
 		gw_conn_close(w->net.conns, NULL);
 	gw_conns_adopt_none(w);
+	cm_htab_free(&w->net.sources);
 	gw_scans_free(w);
 	worker_free_dead(w);
 	gw_channel_close(w);
@@ -488,7 +491,10 @@ static void worker_dispatch(struct gw_worker *w, const struct epoll_event *ev)
 
 	switch (tag) {
 	case EV_LISTEN:
-		return gw_conn_accept(w);
+		/* After the turn's other events: a login's ClientHello that came
+		 * with this batch is read before newcomers can evict it. */
+		w->net.accept_ready = true;
+		return;
 	case EV_TUN:
 		return gw_tunnel_from_tun(w);
 	case EV_TIMER:
@@ -547,6 +553,10 @@ int gw_worker_run(struct gw_worker *w)
 		w->now = monotonic_now();
 		for (int i = 0; i < n; i++)
 			worker_dispatch(w, &events[i]);
+		if (w->net.accept_ready) {
+			w->net.accept_ready = false;
+			gw_conn_accept(w);
+		}
 		if (w->sess.reeval_active)
 			gw_reeval_step(w, gw_worker_at(w, 0)->ctl.reeval_slice_us);
 		if (!w->secondary && gw_reeval_ready(w)) {
@@ -596,6 +606,36 @@ static unsigned int gateway_size(const struct gw_conf *conf)
 }
 
 /*
+ * Every connection is a file descriptor: max-clients of them, and a few
+ * dozen per worker and for the control plane. The soft limit is raised as
+ * far as the hard one allows; when even that is short, the gateway says so
+ * at start and in its status, and pauses accepting when it runs out
+ * (conn.c) instead of spinning.
+ */
+static void gateway_fd_limit(struct gw_worker *w0, const struct gw_conf *conf, unsigned int n)
+{
+	struct rlimit rl;
+	unsigned long need = conf->max_clients + 32ul * n + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < need && rl.rlim_cur < rl.rlim_max) {
+		rlim_t was = rl.rlim_cur;
+
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			rl.rlim_cur = was;
+	}
+	w0->ctl.fd_limit = rl.rlim_cur;
+	w0->ctl.fd_need = need;
+	if (rl.rlim_cur < need)
+		gw_warn("max-clients = %u needs about %lu file descriptors, but the limit is %llu "
+			"(hard limit %llu): past it, accepting pauses; raise the hard limit "
+			"(LimitNOFILE=) or lower max-clients", conf->max_clients, need,
+			(unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+}
+
+/*
  * Sets up every worker. Several need the kernel to steer TUN packets
  * (eBPF): without it, an explicit "workers" refuses to start, and the
  * default (one per CPU) falls back to one worker and says so.
@@ -624,6 +664,7 @@ int gw_gateway_init(struct gw_gateway *gw, struct gw_conf *conf, struct conf_pol
 	gw->n = 1;
 	ret = gw_worker_init_in(gw->w[0], gw, conf, policy);
 	gw->w[0]->ctl.reeval_slice_us = GW_REEVAL_SLICE_US;
+	gateway_fd_limit(gw->w[0], conf, gw->want);
 	while (ret == 0 && gw->n < gw->want) {
 		unsigned int k = gw->n;
 

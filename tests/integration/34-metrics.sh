@@ -122,6 +122,7 @@ st, m = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 want = {"postern_handshakes_total": st["handshakes"],
         "postern_connections_accepted_total": st["accepted"]}
 labelled = {"refused": ("postern_refusals_total", "reason"),
+            "shed": ("postern_connections_shed_total", "reason"),
             "decisions": ("postern_decisions_total", "verdict"),
             "dropped": ("postern_dropped_packets_total", "reason"),
             "bytes": ("postern_bytes_total", "direction"),
@@ -137,6 +138,7 @@ if "reevaluated" in st:
     want["postern_reevaluations_total"] = st["reevaluated"]
 want["postern_crl_reload_failures_total"] = st["crl"]["reload_failures"]
 want["postern_connections_handed_over_total"] = st["handoffs"]
+want["postern_accept_pauses_total"] = st["accept_pauses"]
 dt = st["dtls"]
 want["postern_dtls_handshakes_total{result=ok}"] = dt["handshakes"]
 want["postern_dtls_handshakes_total{result=failed}"] = dt["handshake_failures"]
@@ -190,6 +192,22 @@ assert c["number"] == 2 and c["reload_failures"] == 0, c
 assert abs(m["postern_crl_age_seconds"] - c["age"]) <= 2, (m["postern_crl_age_seconds"], c["age"])
 PY
 
+# The metrics port has slots of its own: idle connections that fill them
+# (a scanner, a stuck scraper) never lock posternctl out.
+check "20 idle connections held open to the metrics port, posternctl status still answers" \
+	pst_in gw python3 - "${OPS_METRICS%:*}" "${OPS_METRICS##*:}" "$PST_BUILD/posternctl" \
+	"$OPS_SOCK" <<'PY'
+import socket, subprocess, sys
+host, port, ctl, sock = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+idle = [socket.create_connection((host, port), timeout=5) for _ in range(20)]
+r = subprocess.run([ctl, "-s", sock, "status"], capture_output=True, timeout=20)
+for s in idle:
+    s.close()
+assert r.returncode == 0, (r.returncode, r.stderr)
+assert b"sessions:" in r.stdout, r.stdout
+PY
+check "gateway log: a metrics client past its 16 slots was turned away" \
+	pst_log_has "metrics: too many clients at once"
 check "gateway still running" pst_alive "$PST_GW_PID"
 pst_disconnect devA
 pst_finish

@@ -126,6 +126,10 @@ static void fill_counters(void)
 	want(NULL, "accepted", st->accepted = v++);
 	want(NULL, "handshakes", st->handshakes = v++);
 	want(NULL, "handoffs", st->handoffs = v++);
+	want("shed", "evicted_idle", st->shed_idle = v++);
+	want("shed", "turned_away", st->shed_full = v++);
+	want("shed", "per_source", st->shed_source = v++);
+	want(NULL, "accept_pauses", st->accept_pauses = v++);
 	for (int i = GW_REF_NONE + 1; i < GW_REF_COUNTERS; i++)
 		want("refused", ref_keys[i], st->refused_by[i] = v++);
 	want("decisions", "allow", st->decisions[PST_ALLOW] = v++);
@@ -310,7 +314,7 @@ static void test_rows_cap(void)
 static void check_stats_json(bool pool6)
 {
 	static const char *const groups[] = {
-		"refused", "decisions", "dropped", "bytes", "packets", "reports", "reloads",
+		"refused", "shed", "decisions", "dropped", "bytes", "packets", "reports", "reloads",
 		"sessions_ended", "sessions", "pool", "crl", "certificate_expiry",
 	};
 	char *out, *flat;
@@ -413,6 +417,8 @@ static const struct {
 } prom_map[] = {
 	{ "postern_handshakes_total", NULL, "handshakes", false },
 	{ "postern_connections_handed_over_total", NULL, "handoffs", false },
+	{ "postern_connections_shed_total", "reason", "shed", false },
+	{ "postern_accept_pauses_total", NULL, "accept_pauses", false },
 	{ "postern_connections_accepted_total", NULL, "accepted", false },
 	{ "postern_refusals_total", "reason", "refused", false },
 	{ "postern_decisions_total", "verdict", "decisions", false },
@@ -558,7 +564,7 @@ static void test_prometheus(void)
 	if (!flat || !text)
 		goto done;
 	CHECK(text[strlen(text) - 1] == '\n');
-	CHECK(strstr(text, "\npostern_refusals_total{reason=\"revoked\"} 100004\n") != NULL);
+	CHECK(strstr(text, "\npostern_refusals_total{reason=\"revoked\"} 100008\n") != NULL);
 	CHECK(strstr(text, "\npostern_pool_addresses{family=\"ipv6\",state=\"size\"} 254\n") != NULL);
 	/* The lines are cut apart in place from here on. */
 	for (char *l = text, *e; (e = strchr(l, '\n')); l = e + 1) {

@@ -1,0 +1,128 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Floods never reach connected devices. While devA holds a tunnel and pings
+# through it, a flood namespace (devF) opens idle TCP connections far past
+# max-clients (64) from two sources: past max-pending-per-source (32) a
+# source's are refused at once, the idle ones make room for each other, a real
+# login (devB) in the middle of the flood gets in, devA keeps passing
+# traffic, and the shedding is counted. Then the gateway's own file limit is cut
+# below what it holds (prlimit on the running daemon): accepting pauses
+# with one log line per pause, not a busy loop of "Too many open files",
+# and devA still passes traffic. The figures (RTT during and without the
+# flood) are printed as "# " lines; the assertions are only "still
+# connected and passing traffic", and the counters.
+#
+#   devA, devB 198.18.0.11-12 --br0-- gw 198.18.0.1:443 (max-clients 64) -- int 198.18.2.2
+#   devF, devG 198.18.0.13-14: the flood, two sources (each past its share of
+#   max-clients: together they fill it), bounded in count (FLOOD) and time (SECONDS_MAX)
+set -u
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-ops.sh"
+ops_init
+
+FLOOD=1000
+SECONDS_MAX=8
+
+pst_topology devA devB devF devG || pst_bail "topology" "could not build the namespaces"
+pst_pki "$PST_TMP/pki" && pst_issue "$PST_TMP/pki" devA && pst_issue "$PST_TMP/pki" devB ||
+	pst_bail "PKI" "postern-ca failed"
+ops_gw_conf max-clients=64 workers=1
+pst_gw_start || pst_bail "gateway starts" "no 'listening on' in the log"
+pst_connect devA devA || pst_bail "devA connects" "$(tail -5 "${PST_OC_LOG[devA]}")"
+ok "devA connects"
+
+# rtt DEV COUNT: average ping round trip through the tunnel, in ms.
+rtt() {
+	pst_in "$1" ping -n -q -c "$2" -i 0.05 -W 2 "$PST_INT_IP" 2>/dev/null |
+		awk -F/ '/^rtt/ { print $5 }'
+}
+quiet_rtt=$(rtt devA 20)
+echo "# devA RTT without a flood: ${quiet_rtt:-?} ms"
+
+# flood DEV N SECONDS: opens idle connections as fast as it can for
+# SECONDS, holding the last N (the oldest closed past that), and prints how
+# many it opened: bounded in time, in connections held, and in total.
+flood() {
+	pst_in "$1" python3 - "$PST_GW_IP" "$PST_PORT" "$2" "$3" <<'PY'
+import collections, socket, sys, time
+host, port, n, limit = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+held, opened, end = collections.deque(), 0, time.monotonic() + limit
+while time.monotonic() < end and opened < 200 * n:
+    if len(held) >= n:
+        held.popleft().close()
+    s = socket.socket()
+    s.setblocking(False)
+    try:
+        s.connect_ex((host, port))
+    except OSError:
+        s.close()
+        time.sleep(0.001)
+        continue
+    held.append(s)
+    opened += 1
+print(opened)
+PY
+}
+
+flood devF "$FLOOD" "$SECONDS_MAX" >"$PST_TMP/flood1.out" &
+flood_pid=$!
+pst_spawn "$flood_pid"
+flood devG "$FLOOD" "$SECONDS_MAX" >"$PST_TMP/flood1g.out" &
+flood_pid_g=$!
+pst_spawn "$flood_pid_g"
+wait_for 5 pst_log_has "evicted: max-clients reached and it had sent nothing"
+check "the idle flood fills the slots: idle connections are evicted for newcomers" \
+	pst_log_has "evicted: max-clients reached and it had sent nothing"
+flood_rtt=$(rtt devA 20)
+echo "# devA RTT during the idle flood: ${flood_rtt:-?} ms"
+check "devA passes traffic during the flood" [ -n "$flood_rtt" ]
+# A login in the middle of the flood: its ClientHello takes it off the idle
+# list at once, and no idle newcomer can evict it.
+t0=$(ops_ms)
+if pst_connect devB devB; then
+	ok "devB logs in during the flood"
+	echo "# devB login during the flood: $(ops_ms_since "$t0") ms"
+	check "devB passes traffic" pst_ping devB "$PST_INT_IP"
+else
+	not_ok "devB logs in during the flood" "$(tail -5 "${PST_OC_LOG[devB]}")"
+fi
+wait "$flood_pid" "$flood_pid_g" 2>/dev/null
+echo "# flood: $(cat "$PST_TMP/flood1.out" 2>/dev/null) + $(cat "$PST_TMP/flood1g.out" 2>/dev/null) idle connections opened in $SECONDS_MAX s from two sources, $FLOOD held at a time by each"
+ops_ctl --json stats || true
+shed=$(ops_json_get "$OPS_OUT" "d['shed']['evicted_idle']")
+echo "# idle connections evicted: ${shed:-?}"
+check "the evictions are counted (shed.evicted_idle=$shed)" [ "${shed:-0}" -gt 0 ]
+per_source=$(ops_json_get "$OPS_OUT" "d['shed']['per_source']")
+echo "# refused past max-pending-per-source: ${per_source:-?}"
+check "one source holds at most its share: the rest is refused and counted (shed.per_source=$per_source)" \
+	[ "${per_source:-0}" -gt 0 ]
+check "devA's tunnel is still up after the flood" pst_ping devA "$PST_INT_IP"
+
+# ---- out of file descriptors: a pause, not a busy loop
+pst_disconnect devB
+open_fds=$(ls "/proc/$PST_GW_PID/fd" | wc -l)
+limit=$((open_fds + 20))
+prlimit --pid "$PST_GW_PID" --nofile="$limit:$limit" ||
+	pst_bail "file limit" "prlimit could not lower the gateway's limit"
+flood devF 300 4 >"$PST_TMP/flood2.out" &
+flood_pid=$!
+pst_spawn "$flood_pid"
+wait_for 5 pst_log_has "accept: Too many open files .*not accepting for a second"
+check "out of file descriptors: accepting pauses, with a reason" \
+	pst_log_has "accept: Too many open files .*not accepting for a second"
+emfile_rtt=$(rtt devA 20)
+echo "# devA RTT while the gateway is out of file descriptors: ${emfile_rtt:-?} ms"
+check "devA passes traffic while the gateway is out of file descriptors" [ -n "$emfile_rtt" ]
+wait "$flood_pid" 2>/dev/null
+lines=$(pst_log_count "accept: Too many open files")
+echo "# 'Too many open files' lines during a 4 s flood: $lines"
+check "one line per pause, at most one pause a second ($lines lines in 4 s)" [ "$lines" -le 8 ]
+ops_ctl --json stats || true
+pauses=$(ops_json_get "$OPS_OUT" "d['accept_pauses']")
+check "the pauses are counted (accept_pauses=$pauses)" [ "${pauses:-0}" -ge 1 ]
+prlimit --pid "$PST_GW_PID" --nofile=4096:4096
+check "devB connects again once the flood is gone" wait_for 20 pst_connect devB devB
+check "gateway still running" pst_alive "$PST_GW_PID"
+pst_disconnect devA
+pst_disconnect devB
+pst_finish
