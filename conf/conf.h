@@ -65,6 +65,9 @@ struct gw_conf {
 	unsigned int cookie_timeout;	/* seconds a disconnected session keeps cookie and address */
 	unsigned int max_clients;	/* concurrent TLS connections, per worker */
 	unsigned int max_pending_per_source;	/* not yet tunnels, from one address; 0: no limit */
+	bool proxy_protocol;		/* every TCP connection starts with a PROXY header */
+	struct conf_cidr *proxy_trusted;	/* the load balancers that may send one */
+	size_t n_proxy_trusted;
 	unsigned int workers;		/* event loops, one per core; 0: the online CPUs */
 	char *user;			/* drop privileges to this user after set-up, may be NULL */
 	char *policy;			/* posture policy file, or NULL: every valid device is allowed */

@@ -321,9 +321,9 @@ static int conf_parse_route(cfg_t *cfg, cfg_opt_t *opt, const char *value, void 
 
 	conf_note(cfg, opt);
 	if (conf_cidr_parse_why(value ? value : "", &c, why, sizeof(why)))
-		conf_err_opt(cfg, opt, "routes: '%s': %s", value ? value : "", why);
+		conf_err_opt(cfg, opt, "%s: '%s': %s", opt->name, value ? value : "", why);
 	else if (!(r = malloc(sizeof(*r))))
-		conf_err_opt(cfg, opt, "routes: out of memory");
+		conf_err_opt(cfg, opt, "%s: out of memory", opt->name);
 	else
 		*r = (struct conf_route){ .cidr = c, .line = cfg->line };
 	*(void **)result = r;
@@ -344,6 +344,8 @@ static cfg_opt_t conf_opts[] = {
 	CFG_STR("ipv4-pool", NULL, CFGF_NODEFAULT),
 	CFG_STR("ipv6-pool", NULL, CFGF_NODEFAULT),
 	CFG_PTR_LIST_CB("routes", NULL, CFGF_NONE, conf_parse_route, free),
+	CFG_BOOL_CB("proxy-protocol", cfg_false, CFGF_NONE, conf_parse_bool),
+	CFG_PTR_LIST_CB("proxy-trusted", NULL, CFGF_NONE, conf_parse_route, free),
 	CFG_INT_CB("mtu", 1400, CFGF_NONE, conf_parse_uint),
 	CFG_INT_CB("dpd", 30, CFGF_NONE, conf_parse_uint),
 	CFG_INT_CB("keepalive", 20, CFGF_NONE, conf_parse_uint),
@@ -419,6 +421,10 @@ static void conf_check_across(struct conf_load *ld, cfg_t *cfg)
 		conf_err(ld, 0, "routes: %u prefixes, more than the %d a client can be sent",
 			 cfg_size(cfg, "routes"), CONF_ROUTES_MAX);
 	conf_check_ipv6_mtu(ld, cfg);
+	if (cfg_getbool(cfg, "proxy-protocol") && !cfg_size(cfg, "proxy-trusted"))
+		conf_err(ld, conf_key_line(&ld->top, cfg, "proxy-protocol"),
+			 "proxy-protocol = true needs proxy-trusted: the load balancers' "
+			 "addresses, the only ones whose PROXY header is believed");
 }
 
 /* ---- building struct gw_conf from a file that passed every check ---- */
@@ -478,6 +484,15 @@ static int conf_build_nets(cfg_t *cfg, struct gw_conf *c)
 			return -EINVAL;
 		c->routes[c->n_routes++] = r->cidr;
 	}
+	n = cfg_size(cfg, "proxy-trusted");
+	if (n && !(c->proxy_trusted = calloc(n, sizeof(*c->proxy_trusted))))
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		r = cfg_getnptr(cfg, "proxy-trusted", (unsigned int)i);
+		if (!r)
+			return -EINVAL;
+		c->proxy_trusted[c->n_proxy_trusted++] = r->cidr;
+	}
 	return 0;
 }
 
@@ -486,6 +501,7 @@ static void conf_build_numbers(cfg_t *cfg, struct gw_conf *c)
 {
 	c->port = (uint16_t)cfg_getint(cfg, "port");
 	c->dtls = cfg_getbool(cfg, "dtls");
+	c->proxy_protocol = cfg_getbool(cfg, "proxy-protocol");
 	c->udp_port = (uint16_t)cfg_getint(cfg, "udp-port");
 	c->mtu = (unsigned int)cfg_getint(cfg, "mtu");
 	c->dpd = (unsigned int)cfg_getint(cfg, "dpd");
@@ -646,6 +662,8 @@ unsigned int conf_gateway_keep(struct gw_conf *next, struct gw_conf *cur, char *
 	next->port = cur->port;
 	conf_kept_note(&k, next->dtls == cur->dtls, "dtls");
 	next->dtls = cur->dtls;
+	conf_kept_note(&k, next->proxy_protocol == cur->proxy_protocol, "proxy-protocol");
+	next->proxy_protocol = cur->proxy_protocol;
 	conf_kept_note(&k, next->udp_port == cur->udp_port, "udp-port");
 	next->udp_port = cur->udp_port;
 	conf_kept_note(&k, next->workers == cur->workers, "workers");
@@ -684,6 +702,7 @@ void conf_gateway_free(struct gw_conf *conf)
 	free(conf->server_key);
 	free(conf->tun_name);
 	free(conf->routes);
+	free(conf->proxy_trusted);
 	free(conf->user);
 	free(conf->policy);
 	free(conf->audit_log);

@@ -50,6 +50,7 @@
 #include "gateway/http.h"
 #include "gateway/log.h"
 #include "gateway/model.h"
+#include "gateway/proxyproto.h"
 #include "gateway/timer.h"
 #include "gateway/tls.h"
 #include "gateway/wbio.h"
@@ -255,10 +256,10 @@ static bool source_take(struct gw_worker *w, struct gw_conn *c, const struct soc
 {
 	unsigned int max = w->pol.conf->max_pending_per_source, n = gw_workers_n(w);
 	uint8_t key[17];
-	size_t len = source_key(ss, key);
+	size_t len = ss ? source_key(ss, key) : 0;
 	struct gw_source *src;
 
-	if (!max)
+	if (!max || !ss)
 		return true;
 	src = source_find(w, key, len);
 	if (src && src->n >= (max + n - 1) / n)
@@ -355,7 +356,20 @@ static void conn_accept_one(struct gw_worker *w, int fd, const struct sockaddr_s
 		close(fd);
 		return;
 	}
-	if (!source_take(w, c, ss)) {
+	if (w->pol.conf->proxy_protocol) {
+		/* The header names the client: counted by that address once read. */
+		if (!gw_proxy_trusted(ss, w->pol.conf->proxy_trusted, w->pol.conf->n_proxy_trusted)) {
+			gw_peer_log(w, GW_LOG_WARN, "closing connection peer=%s: not a trusted load "
+				    "balancer (proxy-protocol is on; see proxy-trusted)", c->peer);
+			w->stats.closed_bad_input++;
+			SSL_free(c->ssl);
+			free(c);
+			close(fd);
+			return;
+		}
+		snprintf(c->lb, sizeof(c->lb), "%s", c->peer);
+		c->state = GW_CONN_PROXY;
+	} else if (!source_take(w, c, ss)) {
 		gw_peer_log(w, GW_LOG_WARN, "closing connection peer=%s: %u connections from this "
 			    "address are not tunnels yet (max-pending-per-source)", c->peer,
 			    w->pol.conf->max_pending_per_source);
@@ -470,7 +484,7 @@ void gw_conn_close(struct gw_conn *c, const char *why)
 	 * Best effort: tell the peer we are done, without waiting for its
 	 * answer. Not after a fatal error, where OpenSSL forbids it.
 	 */
-	if (c->state != GW_CONN_HANDSHAKE && !c->tls_failed)
+	if (c->state > GW_CONN_HANDSHAKE && !c->tls_failed)
 		SSL_shutdown(c->ssl);
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
@@ -709,6 +723,51 @@ static void conn_quickack(struct gw_conn *c)
 		setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 }
 
+/*
+ * The load balancer's PROXY header (v1 or v2), read before TLS: peeked,
+ * parsed, and exactly its bytes taken from the socket, so that the TLS
+ * stream starts where it ends. The client it names is the connection's
+ * peer from here on: in every log line, the audit and the per-address
+ * limit. A LOCAL header (the balancer's own health check) keeps the
+ * balancer's address.
+ */
+static void conn_proxy(struct gw_conn *c)
+{
+	uint8_t buf[GW_PROXY_MAX_HEADER];
+	struct gw_proxy_hdr h;
+	char why[128];
+	ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_PEEK);
+	int r;
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		gw_conn_close(c, n == 0 ? "closed before its PROXY header" : strerror(errno));
+		return;
+	}
+	r = gw_proxy_parse(buf, (size_t)n, &h, why, sizeof(why));
+	if (r == 0)
+		return;
+	if (r < 0 || recv(c->fd, buf, h.len, 0) != (ssize_t)h.len) {
+		c->w->stats.closed_bad_input++;
+		gw_peer_log(c->w, GW_LOG_WARN, "closing connection peer=%s: bad PROXY header: %s",
+			    c->peer, r < 0 ? why : "could not be read");
+		gw_conn_close(c, NULL);
+		return;
+	}
+	if (!h.local)
+		gw_peer_format((const struct sockaddr *)&h.src, c->peer, sizeof(c->peer));
+	if (!source_take(c->w, c, h.local ? NULL : &h.src)) {
+		c->w->stats.shed_source++;
+		gw_peer_log(c->w, GW_LOG_WARN, "closing connection peer=%s via %s: %u connections "
+			    "from this address are not tunnels yet (max-pending-per-source)",
+			    c->peer, c->lb, c->w->pol.conf->max_pending_per_source);
+		gw_conn_close(c, NULL);
+		return;
+	}
+	c->state = GW_CONN_HANDSHAKE;
+}
+
 static void conn_handshake(struct gw_conn *c)
 {
 	char why[CONN_WHY_MAX];
@@ -939,6 +998,11 @@ void gw_conn_event(struct gw_conn *c, uint32_t events)
 {
 	if (c->fd < 0 || c->handoff_to)
 		return;
+	if (c->state == GW_CONN_PROXY) {
+		conn_proxy(c);
+		if (c->fd < 0 || c->state == GW_CONN_PROXY)
+			return;
+	}
 	if (c->state == GW_CONN_HANDSHAKE) {
 		conn_handshake(c);
 		if (c->fd < 0 || c->state == GW_CONN_HANDSHAKE)
@@ -1085,7 +1149,8 @@ static void conn_due(struct gw_conn *c)
 		if (c->fd >= 0 && !gw_timer_armed(&c->timer))
 			gw_timer_arm(&w->net.timers, &c->timer, w->now + 1);
 	} else if (w->now >= c->deadline) {
-		gw_conn_close(c, c->state == GW_CONN_HANDSHAKE ?
+		gw_conn_close(c, c->state == GW_CONN_PROXY ? "PROXY header timed out" :
+			      c->state == GW_CONN_HANDSHAKE ?
 			      "TLS handshake timed out" : "HTTP request timed out");
 	} else {
 		gw_timer_arm(&w->net.timers, &c->timer, c->deadline);

@@ -20,6 +20,7 @@
 #include "gateway/timer.h"
 
 enum gw_conn_state {
+	GW_CONN_PROXY,		/* reading the load balancer's PROXY header */
 	GW_CONN_HANDSHAKE,	/* TLS handshake in progress */
 	GW_CONN_HTTP,		/* reading HTTP requests */
 	GW_CONN_TUNNEL,		/* CSTP frames both ways */
@@ -39,7 +40,8 @@ struct gw_conn {
 	int fd;
 	SSL *ssl;
 	enum gw_conn_state state;
-	char peer[GW_PEER_MAX];			/* client address for logs */
+	char peer[GW_PEER_MAX];			/* client address for logs (the PROXY header's) */
+	char lb[GW_PEER_MAX];			/* the load balancer it came through, or "" */
 	bool cert_ok;				/* a certificate was presented and verified */
 	bool cert_absent;			/* none was presented (a cookie-only CONNECT) */
 	enum gw_refusal cert_refusal;		/* why not (GW_REF_NONE: not refused) */

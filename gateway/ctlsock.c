@@ -297,19 +297,25 @@ static void admin_control_answer(struct gw_worker *w, struct admin_client *cl, c
 
 /*
  * The metrics listener speaks HTTP through the VPN endpoints' strict parser
- * (http.c): GET and HEAD of /metrics; 404 for another path, 405 for another
+ * (http.c): GET and HEAD of /metrics, and of /health for a load balancer's
+ * check; 404 for another path, 405 for another
  * method, 400 for a head the parser refuses. A query string is ignored:
  * Prometheus sends none by default, but a scrape config's params: adds one,
  * and since the counters do not depend on it, /metrics?x=1 is /metrics
  * rather than a 404 that would look like a missing exporter.
  */
-enum metrics_answer { METRICS_OK, METRICS_NOT_FOUND, METRICS_NOT_ALLOWED, METRICS_BAD };
+enum metrics_answer { METRICS_OK, METRICS_HEALTH, METRICS_NOT_FOUND, METRICS_NOT_ALLOWED,
+		      METRICS_BAD };
 
 static const struct {
 	const char *status;
 	const char *body;		/* NULL: the counters */
 } metrics_answers[] = {
 	[METRICS_OK] = { "200 OK", NULL },
+	/* For a load balancer's health check (HAProxy: option httpchk GET
+	 * /health): worker 0's loop, which also serves the control plane, is
+	 * running and answering. */
+	[METRICS_HEALTH] = { "200 OK", "ok\n" },
 	[METRICS_NOT_FOUND] = { "404 Not Found", "the metrics are at /metrics\n" },
 	[METRICS_NOT_ALLOWED] = { "405 Method Not Allowed", "only GET and HEAD\n" },
 	[METRICS_BAD] = { "400 Bad Request", "malformed request\n" },
@@ -323,6 +329,8 @@ static enum metrics_answer metrics_answer_of(int parsed, const struct gw_http_re
 		return METRICS_BAD;
 	if (req->method != GW_HTTP_GET && req->method != GW_HTTP_HEAD)
 		return METRICS_NOT_ALLOWED;
+	if (gw_http_path_is(req, "/health"))
+		return METRICS_HEALTH;
 	if (!gw_http_path_is(req, "/metrics"))
 		return METRICS_NOT_FOUND;
 	return METRICS_OK;

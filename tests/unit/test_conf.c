@@ -359,6 +359,37 @@ static void test_load_dtls(void)
 	expect_error(PKI POOL "udp-port = -1\n", 6, "is not a plain decimal number");
 }
 
+/* The load-balancer keys: the balancers' networks, and what is refused. */
+static void test_load_proxy(void)
+{
+	struct gw_conf *c = NULL;
+	char err[1024];
+
+	CHECK_EQ_INT(load("proxy.conf", PKI POOL "proxy-protocol = true\n"
+			  "proxy-trusted = {\"198.18.0.2/32\", \"fd00:1b::/64\"}\n"
+			  "max-pending-per-source = 8\n", &c, err, sizeof(err)), 0);
+	CHECK_EQ_STR(err, "");
+	if (c) {
+		CHECK(c->proxy_protocol);
+		CHECK_EQ_INT(c->n_proxy_trusted, 2);
+		CHECK_EQ_INT(c->max_pending_per_source, 8);
+		conf_gateway_free(c);
+	}
+	CHECK_EQ_INT(load("proxy.conf", PKI POOL, &c, err, sizeof(err)), 0);
+	if (c) {
+		CHECK(!c->proxy_protocol);
+		CHECK_EQ_INT(c->n_proxy_trusted, 0);
+		CHECK_EQ_INT(c->max_pending_per_source, 32);
+		conf_gateway_free(c);
+	}
+	expect_error(PKI POOL "proxy-protocol = true\n", 6,
+		     "proxy-protocol = true needs proxy-trusted");
+	expect_error(PKI POOL "proxy-trusted = {\"198.18.0.300/32\"}\n", 6,
+		     "proxy-trusted: '198.18.0.300/32'");
+	expect_error(PKI POOL "max-pending-per-source = 65537\n", 6,
+		     "max-pending-per-source: 65537 is out of range 0..65536");
+}
+
 static void test_load_all_keys(void)
 {
 	static const char text[] =
@@ -1134,6 +1165,7 @@ int main(void)
 	}
 	RUN(test_load_defaults);
 	RUN(test_load_dtls);
+	RUN(test_load_proxy);
 	RUN(test_load_all_keys);
 	RUN(test_load_relative_paths);
 	RUN(test_load_comments);
