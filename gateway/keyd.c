@@ -19,6 +19,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/async.h>
@@ -39,6 +41,14 @@
 #include "gateway/privs.h"
 
 #define KEYD_TIMEOUT_SEC	2	/* a signature takes well under a millisecond */
+/*
+ * Signatures a second the holder makes at most: each TLS handshake needs
+ * one, and this is about ten times the set-up rate measured on two cores.
+ * A compromised worker cannot turn the holder into a signing oracle at
+ * full speed, nor starve it; past the rate, requests get -EBUSY (the
+ * handshake fails, the client retries).
+ */
+#define KEYD_MAX_RATE		2000
 
 struct keyd_msg_req {
 	struct gw_keyd_req h;
@@ -131,11 +141,32 @@ static EVP_PKEY *keyd_load(const char *path)
 	return key;
 }
 
+/* Refuses a request past KEYD_MAX_RATE this second: -EBUSY as its answer. */
+static int keyd_refuse_busy(int fd)
+{
+	struct keyd_msg_req rq;
+	struct keyd_msg_resp rs = { .h = { .status = -EBUSY } };
+	ssize_t n = recv(fd, &rq, sizeof(rq), MSG_TRUNC);
+
+	if (n == 0)
+		return -EPIPE;
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	if ((size_t)n >= offsetof(struct keyd_msg_req, data))
+		rs.seq = rq.seq;
+	OPENSSL_cleanse(&rq, sizeof(rq));
+	if (send(fd, &rs, offsetof(struct keyd_msg_resp, data), MSG_NOSIGNAL) < 0)
+		return -errno;
+	return 0;
+}
+
 /* Serves every channel (fds 3 .. 3 + n - 1) until all have closed. */
 static void keyd_serve(EVP_PKEY *key, unsigned int n)
 {
 	struct pollfd p[GW_KEYD_CHANNELS_MAX];
-	unsigned int live = n;
+	unsigned int live = n, used = 0;
+	unsigned long refused = 0;
+	time_t second = 0;
 
 	for (unsigned int i = 0; i < n; i++)
 		p[i] = (struct pollfd){ .fd = 3 + (int)i, .events = POLLIN };
@@ -146,9 +177,24 @@ static void keyd_serve(EVP_PKEY *key, unsigned int n)
 			return;
 		}
 		for (unsigned int i = 0; i < n; i++) {
+			struct timespec ts;
+			bool busy;
+
 			if (p[i].fd < 0 || !p[i].revents)
 				continue;
-			if (gw_keyd_serve_one(key, p[i].fd) < 0) {
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			if (ts.tv_sec != second) {
+				if (refused)
+					gw_warn("key holder: %lu requests refused past %d signatures "
+						"a second", refused, KEYD_MAX_RATE);
+				second = ts.tv_sec;
+				used = 0;
+				refused = 0;
+			}
+			busy = used >= KEYD_MAX_RATE;
+			refused += busy;
+			used += !busy;
+			if ((busy ? keyd_refuse_busy(p[i].fd) : gw_keyd_serve_one(key, p[i].fd)) < 0) {
 				close(p[i].fd);
 				p[i].fd = -1;
 				live--;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/async.h>
@@ -206,6 +207,39 @@ static void test_async_channel(void)
 	EVP_PKEY_free(key);
 }
 
+/*
+ * The holder signs at most 2000 times a second (KEYD_MAX_RATE): a worker
+ * that asks for more gets refusals, not a signing oracle at full speed.
+ * 6000 requests as fast as they go span at most three seconds here, so at
+ * least one second sees more than 2000 of them.
+ */
+static void test_rate_bound(void)
+{
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	struct gw_keyd kd = { 0 };
+	EVP_PKEY *proxy;
+	unsigned int ok = 0, refused = 0;
+	time_t t0 = time(NULL);
+
+	CHECK_EQ_INT(gw_keyd_start(key_file(key, "rate.key"), NULL, 1, &kd), 0);
+	proxy = gw_keyd_proxy_key(&kd, key);
+	for (int i = 0; i < 6000; i++) {
+		if (sign_verify(proxy, key, 0))
+			ok++;
+		else
+			refused++;
+	}
+	printf("# %u signed, %u refused in %lld s\n", ok, refused, (long long)(time(NULL) - t0));
+	if (time(NULL) - t0 <= 2) {
+		CHECK(refused > 0);
+		CHECK(ok >= 2000);
+	}
+	CHECK(ok <= 2000 * (unsigned int)(time(NULL) - t0 + 1));
+	EVP_PKEY_free(proxy);
+	gw_keyd_stop(&kd);
+	EVP_PKEY_free(key);
+}
+
 struct raw_req {
 	struct gw_keyd_req h;
 	uint32_t seq;
@@ -281,6 +315,7 @@ int main(void)
 	RUN(test_wrong_key_is_detected);
 	RUN(test_unreadable_key_fails_cleanly);
 	RUN(test_async_channel);
+	RUN(test_rate_bound);
 	RUN(test_malformed_requests);
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
