@@ -80,7 +80,7 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all tests fuzz check lint unit fuzz-smoke integration demo deps bench clean install
+.PHONY: all tests fuzz fuzz-build check lint unit fuzz-smoke integration demo deps bench clean install
 all: $(PROGRAMS:%=$(BUILD)/%)
 
 # Rebuild everything when the compiler flags change (e.g. SANITIZE on or off).
@@ -142,7 +142,11 @@ FUZZ_LIBS := $(foreach l,$(LAYERS),$(call fuzz_lib,$(l)))
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIBS) $(wildcard tests/unit/*.h)
 	@$(if $(Q),echo "  FUZZLD  $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $(filter %.c %.a,$^) $(PKG_LIBS)
-fuzz: $(FUZZ_BINS)
+fuzz-build: $(FUZZ_BINS)
+# `make fuzz [FUZZ_TIME=seconds]`: every target for that long (default 60),
+# from a copy of its corpus; a table of executions and crashes.
+fuzz: fuzz-build
+	@tests/fuzz/run.sh $(FUZZ_TIME)
 # Keep the instrumented objects between runs instead of rebuilding them each time.
 .SECONDARY: $(FUZZ_LIB_OBJS)
 
@@ -159,14 +163,14 @@ unit: tests
 lint: all
 	@tests/run.sh lint
 
-fuzz-smoke: fuzz
+fuzz-smoke: fuzz-build
 	@tests/run.sh fuzz
 
 integration: tests
 	@tests/run.sh integration
 
 check: deps
-	@$(MAKE) --no-print-directory tests fuzz
+	@$(MAKE) --no-print-directory tests fuzz-build
 	@tests/run.sh all
 
 demo: deps

@@ -1,0 +1,40 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# `make fuzz`: runs every fuzz target (build/fuzz/fuzz_*) for FUZZ_TIME
+# seconds each (default 60), from a copy of its corpus in
+# tests/fuzz/corpus/NAME (the repository's corpus is never changed by a
+# run: add an input there by hand when it earns its place), and prints one
+# line per target: executions, executions a second, and crashes. Exits
+# non-zero when any target crashed; the crashing input is kept in
+# build/fuzz/crashes/NAME/.
+#   tests/fuzz/run.sh [SECONDS] [TARGET...]
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+seconds=${1:-${FUZZ_TIME:-60}}
+shift $(($# > 0 ? 1 : 0))
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && for f in build/fuzz/fuzz_*; do [ -x "$f" ] && targets+=("$(basename "$f")"); done
+failed=0
+printf '%-22s %14s %10s %8s\n' target executions exec/s crashes
+for name in "${targets[@]}"; do
+	bin=build/fuzz/$name
+	corpus=tests/fuzz/corpus/${name#fuzz_}
+	work=$(mktemp -d)
+	crashes=build/fuzz/crashes/$name
+	mkdir -p "$crashes"
+	[ -d "$corpus" ] && cp -r "$corpus/." "$work/"
+	log=build/fuzz/$name.log
+	"$bin" -max_total_time="$seconds" -max_len=20000 -print_final_stats=1 \
+		-artifact_prefix="$crashes/" "$work" >"$log" 2>&1
+	rc=$?
+	execs=$(awk '/stat::number_of_executed_units:/ { print $2 }' "$log")
+	rate=$(awk '/stat::average_exec_per_sec:/ { print $2 }' "$log")
+	n_crash=$(find "$crashes" -type f | wc -l)
+	printf '%-22s %14s %10s %8s\n' "$name" "${execs:-?}" "${rate:-?}" "$n_crash"
+	if [ "$rc" -ne 0 ] || [ "$n_crash" -gt 0 ]; then
+		failed=1
+		echo "  $name failed (exit $rc): $log" >&2
+	fi
+	rm -rf "$work"
+done
+exit "$failed"
