@@ -42,6 +42,9 @@ bool conf_cidr_contains(const struct conf_cidr *c, int family, const void *addr)
  * travel in the single CONNECT reply, which must stay one TLS record. */
 #define CONF_ROUTES_MAX 64
 
+/* The network-facing side never runs as root unless the file says so. */
+#define CONF_DEFAULT_USER "postern"
+
 struct gw_conf {
 	char *path;		/* the file it was loaded from */
 	char *listen;		/* address to listen on, "0.0.0.0", "::" or a literal */
@@ -69,7 +72,9 @@ struct gw_conf {
 	struct conf_cidr *proxy_trusted;	/* the load balancers that may send one */
 	size_t n_proxy_trusted;
 	unsigned int workers;		/* event loops, one per core; 0: the online CPUs */
-	char *user;			/* drop privileges to this user after set-up, may be NULL */
+	char *user;			/* drop privileges to this user after set-up; NULL: root */
+	bool user_default;		/* user is CONF_DEFAULT_USER, not named in the file */
+	bool run_as_root;		/* user = "root": nothing is dropped, loudly */
 	char *policy;			/* posture policy file, or NULL: every valid device is allowed */
 	char *audit_log;		/* one JSON line per posture decision, or NULL */
 	char *control_socket;		/* posternctl's Unix socket, or NULL */

@@ -457,6 +457,15 @@ static int conf_build_strings(const struct conf_load *ld, cfg_t *cfg, struct gw_
 	    conf_dup_opt_path(ld, cfg, &c->audit_log, "audit-log") ||
 	    conf_dup_opt_path(ld, cfg, &c->control_socket, "control-socket"))
 		return -ENOMEM;
+	if (!c->user) {
+		if (conf_dup(&c->user, CONF_DEFAULT_USER))
+			return -ENOMEM;
+		c->user_default = true;
+	} else if (!strcmp(c->user, "root")) {
+		free(c->user);
+		c->user = NULL;
+		c->run_as_root = true;
+	}
 	if (cfg_size(cfg, "metrics-listen") &&
 	    (conf_dup(&c->metrics_listen, cfg_getstr(cfg, "metrics-listen")) ||
 	     conf_hostport_parse(c->metrics_listen, &c->metrics_addr)))
@@ -683,6 +692,8 @@ unsigned int conf_gateway_keep(struct gw_conf *next, struct gw_conf *cur, char *
 	conf_kept_note(&k, next->mtu == cur->mtu, "mtu");
 	next->mtu = cur->mtu;
 	conf_keep_str(&k, &next->user, &cur->user, "user");
+	next->user_default = cur->user_default;
+	next->run_as_root = cur->run_as_root;
 	conf_keep_str(&k, &next->audit_log, &cur->audit_log, "audit-log");
 	conf_keep_str(&k, &next->control_socket, &cur->control_socket, "control-socket");
 	conf_keep_str(&k, &next->metrics_listen, &cur->metrics_listen, "metrics-listen");

@@ -133,6 +133,11 @@ static void ctl_status_text(struct ctl *x, const struct gw_gauges *g)
 		(unsigned long long)v[0], (unsigned long long)v[1], (unsigned long long)v[2],
 		(unsigned long long)g->tunnels);
 	fprintf(f, "workers:  %u\n", gw_workers_n(w));
+	if (w->pol.conf->run_as_root)
+		fputs("privileges: ROOT (user = \"root\"): the workers kept root and every "
+		      "capability\n", f);
+	else if (w->pol.conf->user)
+		fprintf(f, "privileges: user %s, no capabilities\n", w->pol.conf->user);
 	if (w->ctl.fd_limit && w->ctl.fd_limit < w->ctl.fd_need)
 		fprintf(f, "files:    limit %lu, max-clients needs about %lu: TOO LOW, accepting "
 			"pauses when it runs out\n", w->ctl.fd_limit, w->ctl.fd_need);

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +115,28 @@ static int check_access(const struct gw_conf *conf, const struct conf_policy *po
 	return -1;
 }
 
+/*
+ * Secure by default: the network-facing side never runs as root. Without
+ * `user` it becomes CONF_DEFAULT_USER, which must exist; only `user =
+ * "root"` keeps root, and says so.
+ */
+static int check_user(const struct gw_conf *conf)
+{
+	if (conf->run_as_root) {
+		fprintf(stderr, "posternd: warning: %s: user = \"root\": the workers that parse "
+			"network input keep root and every capability; name a dedicated user "
+			"(adduser --system --group %s)\n", conf->path, CONF_DEFAULT_USER);
+		return 0;
+	}
+	if (!conf->user_default || getpwnam(conf->user))
+		return 0;
+	fprintf(stderr, "posternd: %s: no `user` set, and the default user '%s' does not exist: "
+		"create it (adduser --system --group %s), name another with user = \"NAME\", "
+		"or keep root with user = \"root\" (not recommended); not starting\n",
+		conf->path, conf->user, conf->user);
+	return -1;
+}
+
 static int run(struct gw_conf *conf, struct conf_policy *policy)
 {
 	struct gw_gateway gw;
@@ -132,6 +155,9 @@ static int run(struct gw_conf *conf, struct conf_policy *policy)
 			       strerror(-err));
 		else if (user)
 			gw_info("running as user %s", user);
+		else
+			gw_warn("RUNNING AS ROOT (user = \"root\"): the workers that parse network "
+				"input keep root and every capability");
 	}
 	if (err == 0) {
 		w = gw.w[0];
@@ -193,6 +219,11 @@ int main(int argc, char **argv)
 	if (load_conf(path, &conf) < 0)
 		return 1;
 	if (load_policy(conf, &policy, test) < 0) {
+		conf_gateway_free(conf);
+		return 1;
+	}
+	if (check_user(conf) < 0) {
+		conf_policy_free(policy);
 		conf_gateway_free(conf);
 		return 1;
 	}

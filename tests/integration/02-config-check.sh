@@ -93,8 +93,33 @@ make_pki() {
 
 if make_pki; then
 	good=$tmp/posternd.conf
-	cp "$sample" "$good"
-	expect_ok "sample config" "$good"
+	# The sample names no user: the default, postern, must exist.
+	cp "$sample" "$tmp/as-is.conf"
+	if getent passwd postern >/dev/null; then
+		expect_ok "sample config (user postern exists)" "$tmp/as-is.conf"
+	else
+		out=$("$posternd" -t -c "$tmp/as-is.conf" 2>&1)
+		rc=$?
+		if [ "$rc" -ne 0 ] && grep -qF "the default user 'postern' does not exist" <<<"$out" &&
+			grep -qF 'adduser --system --group postern' <<<"$out"; then
+			ok "sample config without a user postern: refused, never root by default"
+		else
+			not_ok "sample config without a user postern: refused, never root by default" \
+				"exit $rc, output:" "$out"
+		fi
+	fi
+	# nobody re-reads the config and the CRL: it must reach them.
+	chmod 0711 "$tmp" "$tmp/pki"
+	sed -e 's|^#user = .*|user = "nobody"|' "$sample" >"$good"
+	expect_ok "sample config with user nobody" "$good"
+	f=$(variant as-root 's|^#user = .*|user = "root"|')
+	out=$("$posternd" -t -c "$f" 2>&1)
+	rc=$?
+	if [ "$rc" -eq 0 ] && grep -qF 'warning:' <<<"$out" && grep -qF 'user = "root"' <<<"$out"; then
+		ok "user = \"root\" is accepted, with a warning"
+	else
+		not_ok "user = \"root\" is accepted, with a warning" "exit $rc, output:" "$out"
+	fi
 
 	# shellcheck disable=SC2016 # '$a' is sed's "append after the last line"
 	f=$(variant unknown-key '$a bogus-key = 1')

@@ -306,7 +306,7 @@ pst_issue() {
 # Sets PST_GW_CONF, PST_ROUTES.
 pst_gw_conf() {
 	local -A v=([pool]=$PST_POOL [pool6]= [routes]=$PST_INT_NET [dpd]=30 [keepalive]=20 [mtu]=1400
-		[idle-timeout]=0 [cookie-timeout]=300 [max-clients]=64 [user]= [policy]= [audit-log]= [control-socket]= [metrics-listen]= [dtls]= [udp-port]= [workers]=)
+		[idle-timeout]=0 [cookie-timeout]=300 [max-clients]=64 [user]=root [policy]= [audit-log]= [control-socket]= [metrics-listen]= [dtls]= [udp-port]= [workers]=)
 	local kv r list=""
 	for kv in "$@"; do
 		v[${kv%%=*}]=${kv#*=}

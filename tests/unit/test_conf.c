@@ -325,7 +325,9 @@ static void test_load_defaults(void)
 	CHECK_EQ_INT(c->idle_timeout, 0);
 	CHECK_EQ_INT(c->cookie_timeout, 300);
 	CHECK_EQ_INT(c->max_clients, 1024);
-	CHECK(c->user == NULL);
+	/* Never root unless the file says so. */
+	CHECK_EQ_STR(c->user, "postern");
+	CHECK(c->user_default && !c->run_as_root);
 	CHECK(c->dtls);
 	CHECK_EQ_INT(c->udp_port, 0);
 	CHECK_EQ_INT(conf_gateway_udp_port(c), 443);
@@ -441,7 +443,8 @@ static void test_load_all_keys(void)
 	CHECK_EQ_INT(c->idle_timeout, 604800);
 	CHECK_EQ_INT(c->cookie_timeout, 10);
 	CHECK_EQ_INT(c->max_clients, 65536);
-	CHECK_EQ_STR(c->user, "root");
+	/* "root" keeps root: nothing to drop to, and it is said. */
+	CHECK(c->user == NULL && c->run_as_root && !c->user_default);
 	conf_gateway_free(c);
 }
 
@@ -1024,7 +1027,8 @@ static void test_keep(void)
 	CHECK_EQ_STR(buf, "198.18.100.0/24");
 	CHECK(!next->have_ipv6_pool);
 	CHECK_EQ_INT(next->mtu, 1400);
-	CHECK(next->user == NULL);
+	CHECK_EQ_STR(next->user, "postern");
+	CHECK(next->user_default && !next->run_as_root);
 	CHECK(next->audit_log == NULL);
 	path_in(want, sizeof(want), "run/a.sock");
 	CHECK_EQ_STR(next->control_socket, want);
