@@ -284,7 +284,7 @@ measure_sessions() {
 	if [ "$HOLD_N" -gt 0 ]; then
 		echo "$name: memory $rss0 KiB idle, $rss1 KiB with $HOLD_N tunnels:" \
 			"$(((rss1 - rss0) / HOLD_N)) KiB per tunnel"
-		base_fig "memory per idle tunnel (PSS, $HOLD_N held)" $(((rss1 - rss0) / HOLD_N)) KiB
+		base_fig "memory per idle tunnel (PSS, up to $SESSIONS held)" $(((rss1 - rss0) / HOLD_N)) KiB
 	fi
 	hold_close
 	return 0

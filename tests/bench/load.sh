@@ -29,8 +29,8 @@
 #     only devA's tunnel is left.
 # For ocserv, for each N of BENCH_OC_N: the set-up rate, CPU per connect at
 # none and at N held, memory per session (PSS summed: it forks a process
-# per client, sharing pages) and the time for its per-client processes to
-# go. RLIMIT_NOFILE bounds N: posternd's workers are threads of one process
+# per client, sharing pages), devA's ping gap with no command (it has no
+# control socket here) and the time for its per-client processes to go. RLIMIT_NOFILE bounds N: posternd's workers are threads of one process
 # that holds a descriptor per session, and so does the loader.
 
 LOAD_POOL=198.18.128.0/17
@@ -51,8 +51,14 @@ rss_kb() {
 
 ms_per() { awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", n ? t / hz * 1000 / n : 0 }'; }
 
+# load_net: the loader's netns. The bridge's MAC address is pinned first: a
+# bridge takes the lowest of its ports' addresses unless one was set, so a
+# new port could change it under the devices' ARP caches, and devA's next
+# connection would wait about 30 s for its entry to be probed again.
 load_net() {
-	local i
+	local i mac
+	mac=$(ip -n "$(pst_ns gw)" -br link show br0 | awk '{ print $3 }')
+	ip -n "$(pst_ns gw)" link set br0 address "$mac" || return 1
 	pst_device_add load || return 1
 	for ((i = 0; i < LOAD_SOURCES; i++)); do
 		ip -n "$(pst_ns load)" addr add "198.18.0.$((100 + i))/24" dev eth0 || return 1
@@ -61,10 +67,14 @@ load_net() {
 	ip -n "$(pst_ns int)" route add "$LOAD_POOL" via 198.18.2.1
 }
 
-# load_start TAG COUNT: the loader with COUNT devices named TAG-NNNNNN in
-# the background (output in $PST_TMP/load-TAG.out); sets LOAD_PID.
+# load_start TAG COUNT: the loader with COUNT devices named GW-TAG-NNNNNN
+# (GW: the gateway's first two letters) in the background, output in
+# $PST_TMP/load-GW-TAG.out, emptied here first: the redirection happens in
+# the background job, and a caller polling for "ready" must not read a
+# previous run's. Sets LOAD_PID.
 load_start() {
-	local tag=$1 count=$2 i src=()
+	local tag=${LOAD_GW:0:2}-$1 count=$2 i src=()
+	: >"$PST_TMP/load-$tag.out"
 	for ((i = 0; i < LOAD_SOURCES; i++)); do
 		src+=(--source "198.18.0.$((100 + i))")
 	done
@@ -76,7 +86,7 @@ load_start() {
 	pst_spawn "$LOAD_PID"
 }
 
-load_line() { grep -m 1 "^$2" "$PST_TMP/load-$1.out" 2>/dev/null; }
+load_line() { grep -m 1 "^$2" "$PST_TMP/load-${LOAD_GW:0:2}-$1.out" 2>/dev/null; }
 load_settled() { load_line "$1" ready >/dev/null || pst_gone "$2"; }
 
 # load_ready TAG PID: waits (at most 15 min) for the loader's "ready N";
@@ -119,7 +129,10 @@ load_probe() {
 	t1=$(gw_ticks)
 	pst_stop_pid "$pid"
 	wait_for 60 load_down_to "$before"
-	[ "$n" -gt 0 ] || { echo "# probe $tag: $(cat "$PST_TMP/load-$tag.out" "$PST_TMP/load-$tag.err" | tail -n 3 | tr '\n' ' ')" >&2; return 1; }
+	[ "$n" -gt 0 ] || {
+		echo "# probe $tag: $(tail -q -n 3 "$PST_TMP/load-${LOAD_GW:0:2}-$tag".{out,err} | tr '\n' ' ')" >&2
+		return 1
+	}
 	ms_per $((t1 - t0)) "$n"
 }
 
@@ -137,7 +150,8 @@ load_gap() {
 	us=$CTL_US
 	sleep 0.5
 	pst_stop_pid "$pid" INT
-	LOAD_GAP=$(awk -F'[][]' '/bytes from/ { t = $2 + 0; if (p && t - p > g) g = t - p; p = t; n++ }
+	LOAD_GAP=$(awk -F'[][]' '/^\[[0-9]+\.[0-9]+\] [0-9]+ bytes from / {
+			t = $2 + 0; if (n && t - p > g) g = t - p; p = t; n++ }
 		END { if (n < 2) print "no replies"; else printf "%.0f", g * 1000 }' "$out")
 	echo "$LOAD_NAME: worst ping gap during $name: $LOAD_GAP ms (the command took $(ms_of "$us"))"
 	fig "load N=$LOAD_N: worst ping gap during $name" "$LOAD_GW" "$LOAD_GAP" ms
@@ -175,7 +189,7 @@ load_ramp() {
 	n=$(load_ready "n$LOAD_N" "$LOAD_PID")
 	t1=$(gw_ticks)
 	m1=$($LOAD_MEM)
-	sed 's/^/# loader: /' "$PST_TMP/load-n$LOAD_N.out" "$PST_TMP/load-n$LOAD_N.err" | head -n 6
+	sed 's/^/# loader: /' "$PST_TMP/load-${LOAD_GW:0:2}-n$LOAD_N".{out,err} | head -n 6
 	[ "$n" -gt 0 ] || return 1
 	LOAD_HELD=$n
 	line=$(load_line "n$LOAD_N" setup)
@@ -230,6 +244,9 @@ load_posternd() {
 			load_gap "posternctl --json sessions" ctl --json sessions
 		fi
 		load_end_all 1
+		# A second for the ends' aftermath (closes, log lines) to settle
+		# before the probe with none held.
+		sleep 1
 		at0=$(load_probe "z$LOAD_N")
 		load_probes "$at0" "$atn"
 	else
@@ -260,10 +277,12 @@ load_ocserv() {
 		echo "$LOAD_NAME: ocserv did not start: $(tail -n 3 "$PST_GW_LOG" | tr '\n' ' ')"
 		return 1
 	fi
+	pst_connect devA devA || echo "$LOAD_NAME: devA did not connect (no ping gap)"
 	floor=$(gw_pids | wc -l)
 	at0=$(load_probe "y$LOAD_N")
 	if load_ramp; then
 		load_idle_cpu
+		pst_tunnel_ready devA && load_gap "no command (the floor)" true
 		atn=$(load_probe "q$LOAD_N")
 		load_end_all "$floor"
 		load_probes "$at0" "$atn"
@@ -271,6 +290,7 @@ load_ocserv() {
 		echo "$LOAD_NAME: no session came up: $(tail -n 3 "$PST_GW_LOG" | tr '\n' ' ')"
 		pst_stop_pid "$LOAD_PID"
 	fi
+	pst_disconnect devA
 	pst_stop_pid "$PST_GW_PID"
 	PST_GW_PID=
 }
