@@ -167,6 +167,17 @@ cpu_per_gib() {
 		'BEGIN { printf "%.2f s", t / hz / (mb / 1024) }'
 }
 
+# gw_log_check NAME: posternd's warnings and errors, shown (but not its
+# notes that it suppressed log lines: logins that end by closing their
+# connection are logged at a limited rate).
+gw_log_check() {
+	local n pat='posternd: (warning|error|fatal|crit)'
+	n=$(grep -E "$pat" "$PST_GW_LOG" | grep -vc 'lines about .* suppressed')
+	[ "$n" -gt 0 ] || return 0
+	echo "# $1: $n warning/error lines in posternd's log, the first 5:"
+	grep -E "$pat" "$PST_GW_LOG" | grep -v 'lines about .* suppressed' | head -n 5 | sed 's/^/#   /'
+}
+
 # rtt DEV: average round trip of 20 pings to the internal host.
 rtt() {
 	pst_in "$1" ping -n -q -c 20 -i 0.05 -W 2 "$PST_INT_IP" 2>/dev/null |

@@ -41,6 +41,7 @@ dp_gw_start() {
 
 dp_gw_stop() {
 	if [ "$1" = posternd ]; then
+		gw_log_check "$1, $2"
 		pst_gw_stop >/dev/null
 	else
 		pst_stop_pid "$PST_GW_PID"
@@ -209,7 +210,7 @@ dp_mode() {
 		pst_disconnect "$dev"
 	done
 	dp_first_ping "$gw" "$mode"
-	dp_gw_stop "$gw"
+	dp_gw_stop "$gw" "$mode"
 }
 
 # dataplane_run: posternd, then ocserv when it is installed.

@@ -254,19 +254,8 @@ load_posternd() {
 		pst_stop_pid "$LOAD_PID"
 	fi
 	pst_disconnect devA
-	load_gw_log_check
+	gw_log_check "$LOAD_NAME"
 	pst_gw_stop >/dev/null
-}
-
-# load_gw_log_check: posternd's warnings and errors during the load, shown
-# (but not its notes that it suppressed log lines: the loader's logins end
-# by closing their connection, which posternd logs at a limited rate).
-load_gw_log_check() {
-	local n pat='posternd: (warning|error|fatal|crit)'
-	n=$(grep -E "$pat" "$PST_GW_LOG" | grep -vc 'lines about .* suppressed')
-	[ "$n" -gt 0 ] || return 0
-	echo "# $LOAD_NAME: $n warning/error lines in posternd's log, the first 5:"
-	grep -E "$pat" "$PST_GW_LOG" | grep -v 'lines about .* suppressed' | head -n 5 | sed 's/^/#   /'
 }
 
 # load_ocserv N
