@@ -124,7 +124,15 @@ $(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(ALL_LIBS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-tests: all $(UNIT_BINS)
+# The benchmark's load generator (tests/bench/loadgen.c): one program on
+# OpenSSL, built with the same warnings so that it cannot rot unseen.
+LOADGEN := $(BUILD)/tests/loadgen
+$(LOADGEN): tests/bench/loadgen.c $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC LD   $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(call pkg_libs,openssl)
+
+tests: all $(UNIT_BINS) $(LOADGEN)
 
 # Fuzz targets: libFuzzer needs clang and its own instrumented copy of each
 # archive, linked like the unit tests.
@@ -177,9 +185,10 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@tests/demo.sh
 
+# ocserv is the peer it is measured against; iperf3 carries the traffic.
 bench:
-	@tests/deps.sh ocserv
-	@$(MAKE) --no-print-directory all
+	@tests/deps.sh ocserv iperf3
+	@$(MAKE) --no-print-directory all $(LOADGEN)
 	@tests/bench.sh
 
 # ---- install / uninstall ----

@@ -45,21 +45,107 @@
 #      once a second, so expect 0-1 s plus the rebuild.
 # It runs after ocserv: the revocations leave bench devices unusable.
 #
-# Environment: BENCH_MB (default 200), BENCH_SESSIONS (default 200, at most
-# 250: the pool is a /24), BENCH_LOGINS (default 20).
+# The data path (tests/bench/dataplane.sh, part "dataplane"): iperf3 with 1,
+# 2 and 4 devices at once, TLS only and DTLS, a 1 % lossy client link, the
+# gateway's CPU per GiB and cores per Gbit/s, UDP receive errors and start
+# to first ping, for posternd and ocserv alike.
+#
+# Many sessions (tests/bench/load.sh, part "load"): our load generator
+# (tests/bench/loadgen.c, one certificate per device) holding N tunnels:
+# set-ups per second, gateway CPU per connect with N held and with none,
+# memory per idle session, the worst ping gap of a real tunnel during a
+# reload and a control command, and the time for all N to end at once;
+# ocserv at N = 1000 (it forks a process per client).
+#
+# Every figure also goes to a final side-by-side table: posternd, ocserv
+# and their ratio (posternd / ocserv) where ocserv ran the same measurement.
+#
+# Environment:
+#   BENCH_PARTS     sections to run, any of "base dataplane load ops"
+#                   (default all four; base = 1-4 and posture, ops = 5-9)
+#   BENCH_MB        MiB per transfer in base (default 200)
+#   BENCH_SESSIONS  tunnels held by sessions.py in base and ops (default
+#                   200, at most 250: that pool is a /24)
+#   BENCH_LOGINS    logins one after another (default 20)
+#   BENCH_SECS      seconds per iperf3 run (default 5)
+#   BENCH_LOSSY_SECS seconds of the lossy-link run (default 10)
+#   BENCH_N         session counts of the load part (default "1000 10000
+#                   50000"; a count RLIMIT_NOFILE cannot hold is reported
+#                   as not run and the largest possible is run instead)
+#   BENCH_OC_N      session counts for ocserv (default 1000)
+#   BENCH_PROBE     set-ups timed at N held and at none (default 500)
+#   BENCH_CONC      the load generator's set-ups in flight (default 64)
 set -u
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/integration/lib.sh"
+# shellcheck source=tests/bench/dataplane.sh
+. "$(dirname "$0")/bench/dataplane.sh"
+# shellcheck source=tests/bench/load.sh
+. "$(dirname "$0")/bench/load.sh"
 
 MB=${BENCH_MB:-200}
 SESSIONS=${BENCH_SESSIONS:-200}
 LOGINS=${BENCH_LOGINS:-20}
+PARTS=" ${BENCH_PARTS:-base dataplane load ops} "
+
+# part NAME: NAME is among the sections to run.
+part() { [[ $PARTS == *" $1 "* ]]; }
+
+# fig NAME GATEWAY VALUE UNIT: one figure for the final table (GATEWAY:
+# posternd or ocserv; VALUE a number, or words when it was not measured).
+fig() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$PST_TMP/figures.tsv"; }
+# base_fig NAME VALUE UNIT: a figure of the base part, for the gateway
+# BENCH_GW (none: the variant is not compared, e.g. with a policy).
+base_fig() { [ -z "${BENCH_GW:-}" ] || fig "base: $1" "$BENCH_GW" "$2" "$3"; }
+
+# fig_table: every figure in the order first measured, posternd beside
+# ocserv, with the ratio posternd / ocserv when both are numbers.
+fig_table() {
+	[ -s "$PST_TMP/figures.tsv" ] || return 0
+	echo
+	echo "# side by side (ratio = posternd / ocserv; - = not measured)"
+	python3 - "$PST_TMP/figures.tsv" <<-'PY'
+	import sys
+	rows, order = {}, []
+	for line in open(sys.argv[1]):
+	    name, gw, value, unit = line.rstrip("\n").split("\t")
+	    if name not in rows:
+	        rows[name] = {"unit": unit}
+	        order.append(name)
+	    rows[name][gw] = value
+	def num(v):
+	    try:
+	        return float(v)
+	    except (TypeError, ValueError):
+	        return None
+	w = max(len(n) for n in order)
+	print("%-*s  %14s  %14s  %7s  %s" % (w, "figure", "posternd", "ocserv", "ratio", "unit"))
+	for n in order:
+	    r = rows[n]
+	    p, o = r.get("posternd", "-"), r.get("ocserv", "-")
+	    ratio = "-"
+	    if num(p) is not None and num(o):
+	        ratio = "%.2f" % (num(p) / num(o))
+	    print("%-*s  %14s  %14s  %7s  %s" % (w, n, p, o, ratio, r["unit"]))
+	PY
+}
 
 now_ms() { date +%s%3N; }
 rate() { awk -v mb="$1" -v ms="$2" 'BEGIN { printf "%.1f MiB/s", mb / (ms / 1000) }'; }
 
 # The gateway's processes: everything running in the gateway namespace.
 gw_pids() { ip netns pids "$(pst_ns gw)"; }
+# gw_ticks: the CPU ticks of all the gateway's processes, with those of
+# their children that ended and were reaped (utime + stime + cutime +
+# cstime): ocserv forks a worker per client, and a worker that exits during
+# a measurement takes its CPU time into its parent's cutime, not away.
+gw_ticks() {
+	local pid sum=0 t
+	for pid in $(gw_pids); do
+		t=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pid/stat" 2>/dev/null) && sum=$((sum + t))
+	done
+	echo "$sum"
+}
 cpu_ticks() {
 	local pid sum=0 t
 	for pid in "$@"; do
@@ -81,6 +167,17 @@ cpu_per_gib() {
 		'BEGIN { printf "%.2f s", t / hz / (mb / 1024) }'
 }
 
+# gw_log_check NAME: posternd's warnings and errors, shown (but not its
+# notes that it suppressed log lines: logins that end by closing their
+# connection are logged at a limited rate).
+gw_log_check() {
+	local n pat='posternd: (warning|error|fatal|crit)'
+	n=$(grep -E "$pat" "$PST_GW_LOG" | grep -vc 'lines about .* suppressed')
+	[ "$n" -gt 0 ] || return 0
+	echo "# $1: $n warning/error lines in posternd's log, the first 5:"
+	grep -E "$pat" "$PST_GW_LOG" | grep -v 'lines about .* suppressed' | head -n 5 | sed 's/^/#   /'
+}
+
 # rtt DEV: average round trip of 20 pings to the internal host.
 rtt() {
 	pst_in "$1" ping -n -q -c 20 -i 0.05 -W 2 "$PST_INT_IP" 2>/dev/null |
@@ -100,8 +197,10 @@ transfer() {
 }
 
 # ocserv configured like posternd: certificate auth (CN = user), no UDP
-# (so no DTLS), the same pool and split route, no rate limit or bans that
-# would throttle one client address opening many sessions.
+# (so no DTLS) unless OC_UDP is set (then DTLS on the TCP port's number),
+# the same pool (OC_POOL_NET/OC_POOL_MASK, default the /24) and split
+# route, no rate limit or bans that would throttle one client address
+# opening many sessions.
 ocserv_start() {
 	local conf=$PST_TMP/ocserv.conf
 	# Its workers run as nobody and must reach the sec-mod socket in here.
@@ -110,6 +209,7 @@ ocserv_start() {
 	auth = "certificate"
 	listen-host = $PST_GW_IP
 	tcp-port = $PST_PORT
+	${OC_UDP:+udp-port = $PST_PORT}
 	socket-file = $PST_TMP/ocserv.sock
 	pid-file = $PST_TMP/ocserv.pid
 	run-as-user = nobody
@@ -133,8 +233,8 @@ ocserv_start() {
 	auth-timeout = 240
 	device = vpns
 	predictable-ips = true
-	ipv4-network = 198.18.100.0
-	ipv4-netmask = 255.255.255.0
+	ipv4-network = ${OC_POOL_NET:-198.18.100.0}
+	ipv4-netmask = ${OC_POOL_MASK:-255.255.255.0}
 	route = 198.18.2.0/255.255.255.0
 	mtu = 1400
 	cisco-client-compat = false
@@ -184,6 +284,7 @@ connect_time() {
 	done
 	echo "$name: start to first ping through the tunnel (stock client, vpnc-script):" \
 		"median $(median_us "${ms[@]}") ms of 5 (${ms[*]})"
+	base_fig "start to first ping, client defaults" "$(median_us "${ms[@]}")" ms
 }
 
 measure_sessions() {
@@ -191,9 +292,11 @@ measure_sessions() {
 	rss0=$(pss_kb)
 	hold_open "$name"
 	rss1=$(pss_kb)
-	[ "$HOLD_N" -gt 0 ] &&
+	if [ "$HOLD_N" -gt 0 ]; then
 		echo "$name: memory $rss0 KiB idle, $rss1 KiB with $HOLD_N tunnels:" \
 			"$(((rss1 - rss0) / HOLD_N)) KiB per tunnel"
+		base_fig "memory per idle tunnel (PSS, up to $SESSIONS held)" $(((rss1 - rss0) / HOLD_N)) KiB
+	fi
 	hold_close
 	return 0
 }
@@ -211,7 +314,11 @@ hold_open() {
 	pst_spawn "$HOLD_PROC"
 	while read -r -t 120 line <&"${HOLD[0]}"; do
 		case "$line" in
-		tunnels*) echo "$name: tunnel set-up, one after another: ${line#tunnels }" ;;
+		tunnels*)
+			echo "$name: tunnel set-up, one after another: ${line#tunnels }"
+			base_fig "tunnel set-ups per second, one after another (sessions.py)" \
+				"$(awk '{ print $5 }' <<<"${line#tunnels }")" "/s"
+			;;
 		ready*) HOLD_N=${line#ready }; break ;;
 		*) echo "# $name: $line" ;;
 		esac
@@ -289,13 +396,16 @@ measure_traffic() {
 		return 1
 	}
 	echo "$name: ping round trip through the tunnel: $(rtt devA) (direct: $direct_rtt)"
-	ticks0=$(cpu_ticks $(gw_pids)) oc0=$(cpu_ticks "${PST_OC_PID[devA]}")
+	ticks0=$(gw_ticks) oc0=$(cpu_ticks "${PST_OC_PID[devA]}")
 	tunnel_ms=$(transfer "$name-tunnel" devA) || { echo "$name: transfer failed"; return 1; }
-	ticks1=$(cpu_ticks $(gw_pids)) oc1=$(cpu_ticks "${PST_OC_PID[devA]}")
+	ticks1=$(gw_ticks) oc1=$(cpu_ticks "${PST_OC_PID[devA]}")
 	echo "$name: one stream through the tunnel: $(rate "$MB" "$tunnel_ms")," \
 		"$(awk -v d="$direct_ms" -v t="$tunnel_ms" 'BEGIN { printf "%.2f", d / t }') of direct"
 	echo "$name: gateway CPU per GiB carried: $(cpu_per_gib $((ticks1 - ticks0)))" \
 		"(openconnect client: $(cpu_per_gib $((oc1 - oc0))))"
+	base_fig "one stream, TLS only (xfer.py)" "$(rate "$MB" "$tunnel_ms" | cut -d' ' -f1)" MiB/s
+	base_fig "gateway CPU per GiB, one stream, TLS only" \
+		"$(cpu_per_gib $((ticks1 - ticks0)) | cut -d' ' -f1)" s
 
 	bench_connect devB || { echo "$name: devB did not connect"; return 1; }
 	t0=$(now_ms)
@@ -306,6 +416,7 @@ measure_traffic() {
 	wait "$a" && wait "$b" || { echo "$name: two transfers failed"; return 1; }
 	t1=$(now_ms)
 	echo "$name: two devices at once: $(rate $((2 * MB)) $((t1 - t0))) aggregate"
+	base_fig "two devices at once, TLS only (xfer.py)" "$(rate $((2 * MB)) $((t1 - t0)) | cut -d' ' -f1)" MiB/s
 	pst_disconnect devA
 	pst_disconnect devB
 }
@@ -488,56 +599,73 @@ measure_ops() {
 }
 
 pst_init
-pst_topology devA devB || pst_bail "topology" "could not build the namespaces"
+pst_topology "${DP_DEVS[@]}" || pst_bail "topology" "could not build the namespaces"
 pst_pki "$PST_TMP/pki" || pst_bail "pki" "postern-ca failed"
-pst_issue "$PST_TMP/pki" devA && pst_issue "$PST_TMP/pki" devB || pst_bail "issue" "postern-ca issue failed"
-for i in $(seq -w 1 "$SESSIONS"); do
-	"$PST_BUILD/postern-ca" issue --dir "$PST_TMP/pki" --device "bench-$i" --owner bench \
-		>/dev/null 2>&1 || pst_bail "issue bench-$i" "postern-ca issue failed"
+for dev in "${DP_DEVS[@]}"; do
+	pst_issue "$PST_TMP/pki" "$dev" || pst_bail "issue" "postern-ca issue failed"
 done
-mkdir -p "$PST_TMP/bench-certs"
-cp "$PST_TMP"/pki/devices/bench-* "$PST_TMP/bench-certs/"
-pst_make_file "$PST_TMP/blob" "$MB"
+if part base || part ops; then
+	for i in $(seq -w 1 "$SESSIONS"); do
+		"$PST_BUILD/postern-ca" issue --dir "$PST_TMP/pki" --device "bench-$i" --owner bench \
+			>/dev/null 2>&1 || pst_bail "issue bench-$i" "postern-ca issue failed"
+	done
+	mkdir -p "$PST_TMP/bench-certs"
+	cp "$PST_TMP"/pki/devices/bench-* "$PST_TMP/bench-certs/"
+fi
+: >"$PST_TMP/figures.tsv"
 
-echo "# Postern benchmark: $MB MiB per transfer, $SESSIONS idle tunnels, $(nproc) cores"
+echo "# Postern benchmark: parts:$PARTS$MB MiB per transfer, $SESSIONS idle tunnels, $(nproc) cores," \
+	"$(openconnect --version 2>/dev/null | head -n 1)"
 
-# Baseline: the same path without the tunnel (a plain route via the gateway).
-pst_in devA ip route add "$PST_INT_NET" via "$PST_GW_IP"
-pst_in int ip route add 198.18.0.0/24 via 198.18.2.1
-direct_ms=$(transfer direct devA) || pst_bail "baseline transfer" "failed"
-direct_rtt=$(rtt devA)
-pst_in devA ip route del "$PST_INT_NET" via "$PST_GW_IP"
-echo "baseline: one stream routed without a VPN: $(rate "$MB" "$direct_ms")"
+base_run() {
+	pst_make_file "$PST_TMP/blob" "$MB"
+	# Baseline: the same path without the tunnel (a plain route via the gateway).
+	pst_in devA ip route add "$PST_INT_NET" via "$PST_GW_IP"
+	pst_in int ip route add 198.18.0.0/24 via 198.18.2.1
+	direct_ms=$(transfer direct devA) || pst_bail "baseline transfer" "failed"
+	direct_rtt=$(rtt devA)
+	pst_in devA ip route del "$PST_INT_NET" via "$PST_GW_IP"
+	echo "baseline: one stream routed without a VPN: $(rate "$MB" "$direct_ms")"
 
-posternd_start || pst_bail "posternd starts" "see its log"
-measure posternd "$direct_ms"
-logins "posternd, no policy"
-pst_gw_stop >/dev/null
-
-bench_policy >"$PST_TMP/bench-policy.conf"
-pst_gw_conf max-clients=1024 policy="$PST_TMP/bench-policy.conf" audit-log="$PST_TMP/audit.log"
-if pst_gw_start; then
-	pst_agent_env devA "$PST_FIXTURES/compliant.facts"
-	logins "posternd, posture (agent required)" --csd-wrapper "$PST_AGENT"
-	PST_OC_ENV=()
-	BENCH_POSTURE=1 measure_traffic "posternd, 16-network profile" "$direct_ms"
+	BENCH_GW=posternd
+	posternd_start || pst_bail "posternd starts" "see its log"
+	measure posternd "$direct_ms"
+	logins "posternd, no policy"
 	pst_gw_stop >/dev/null
-else
-	echo "posternd with a policy: did not start"
-fi
 
-if command -v ocserv >/dev/null; then
-	if ocserv_start; then
-		measure "ocserv $(ocserv -v 2>&1 | awk 'NR == 1 { print $2 }')" "$direct_ms"
-		{ pst_stop_pid "$PST_GW_PID"; } 2>/dev/null
+	bench_policy >"$PST_TMP/bench-policy.conf"
+	pst_gw_conf max-clients=1024 policy="$PST_TMP/bench-policy.conf" audit-log="$PST_TMP/audit.log"
+	if pst_gw_start; then
+		pst_agent_env devA "$PST_FIXTURES/compliant.facts"
+		logins "posternd, posture (agent required)" --csd-wrapper "$PST_AGENT"
+		PST_OC_ENV=()
+		BENCH_GW='' BENCH_POSTURE=1 measure_traffic "posternd, 16-network profile" "$direct_ms"
+		pst_gw_stop >/dev/null
 	else
-		echo "ocserv: did not start: $(tail -n 3 "$PST_GW_LOG" | tr '\n' ' ')"
+		echo "posternd with a policy: did not start"
 	fi
-	PST_GW_PID=
-else
-	echo "# ocserv is not installed: apt-get install ocserv to compare with it"
-fi
 
+	BENCH_GW=ocserv
+	if command -v ocserv >/dev/null; then
+		if ocserv_start; then
+			measure "ocserv $(ocserv -v 2>&1 | awk 'NR == 1 { print $2 }')" "$direct_ms"
+			{ pst_stop_pid "$PST_GW_PID"; } 2>/dev/null
+		else
+			echo "ocserv: did not start: $(tail -n 3 "$PST_GW_LOG" | tr '\n' ' ')"
+		fi
+		PST_GW_PID=
+	else
+		echo "# ocserv is not installed: apt-get install ocserv to compare with it"
+	fi
+	BENCH_GW=
+}
+
+part base && base_run
+part dataplane && dataplane_run
+part load && load_run
 # Last: it revokes bench devices, which the runs above could then not use.
-measure_ops || echo "posternd, live operations: could not run"
+if part ops; then
+	measure_ops || echo "posternd, live operations: could not run"
+fi
+fig_table
 pst_finish
