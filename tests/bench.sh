@@ -61,8 +61,9 @@
 # and their ratio (posternd / ocserv) where ocserv ran the same measurement.
 #
 # Environment:
-#   BENCH_PARTS     sections to run, any of "base dataplane load ops"
-#                   (default all four; base = 1-4 and posture, ops = 5-9)
+#   BENCH_PARTS     sections to run, any of "base dataplane load report ops"
+#                   (default all five; base = 1-4 and posture, ops = 5-9,
+#                   report = postern-posture report on 1 M audit lines)
 #   BENCH_MB        MiB per transfer in base (default 200)
 #   BENCH_SESSIONS  tunnels held by sessions.py in base and ops (default
 #                   200, at most 250: that pool is a /24)
@@ -86,7 +87,7 @@ set -u
 MB=${BENCH_MB:-200}
 SESSIONS=${BENCH_SESSIONS:-200}
 LOGINS=${BENCH_LOGINS:-20}
-PARTS=" ${BENCH_PARTS:-base dataplane load ops} "
+PARTS=" ${BENCH_PARTS:-base dataplane load report ops} "
 
 # part NAME: NAME is among the sections to run.
 part() { [[ $PARTS == *" $1 "* ]]; }
@@ -663,6 +664,8 @@ base_run() {
 part base && base_run
 part dataplane && dataplane_run
 part load && load_run
+# The fleet report over a year of synthetic audit records (no gateway).
+part report && { "$(dirname "$0")/bench/report.sh" || echo "fleet report: could not run"; }
 # Last: it revokes bench devices, which the runs above could then not use.
 if part ops; then
 	measure_ops || echo "posternd, live operations: could not run"
