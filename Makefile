@@ -9,7 +9,7 @@
 
 # Every package any program uses (for `make deps` and the test programs);
 # each program links only its own list below.
-PKGS      := openssl libnl-3.0 libnl-route-3.0 libmnl libconfuse sqlite3
+PKGS      := openssl libnl-3.0 libnl-route-3.0 libmnl libconfuse sqlite3 libseccomp
 BUILD     := build
 OBJ       := $(BUILD)/obj
 CC        ?= cc
@@ -62,7 +62,7 @@ LIB_SRCS   := $(foreach l,$(LAYERS),$(call layer_srcs,$(l)))
 # libraries it calls, and nothing more.
 posternd_MAIN        := gateway/main.c
 posternd_LAYERS      := gateway posture conf common
-posternd_PKGS        := openssl libnl-3.0 libnl-route-3.0 libmnl libconfuse
+posternd_PKGS        := openssl libnl-3.0 libnl-route-3.0 libmnl libconfuse libseccomp
 posternctl_MAIN      := gateway/posternctl.c
 posternctl_OBJS      := gateway/ctlcmd.c
 posternctl_LAYERS    := conf common

@@ -29,6 +29,7 @@
 #include "gateway/model.h"
 #include "gateway/reeval.h"
 #include "gateway/reload.h"
+#include "gateway/sandbox.h"
 #include "gateway/session.h"
 #include "gateway/stats.h"
 
@@ -133,6 +134,7 @@ static void ctl_status_text(struct ctl *x, const struct gw_gauges *g)
 		(unsigned long long)v[0], (unsigned long long)v[1], (unsigned long long)v[2],
 		(unsigned long long)g->tunnels);
 	fprintf(f, "workers:  %u\n", gw_workers_n(w));
+	fprintf(f, "sandbox:  %s\n", gw_sandbox_state());
 	if (w->pol.conf->run_as_root)
 		fputs("privileges: ROOT (user = \"root\"): the workers kept root and every "
 		      "capability\n", f);

@@ -39,6 +39,7 @@
 #include "gateway/keyd.h"
 #include "gateway/log.h"
 #include "gateway/privs.h"
+#include "gateway/sandbox.h"
 
 #define KEYD_TIMEOUT_SEC	2	/* a signature takes well under a millisecond */
 /*
@@ -236,6 +237,10 @@ static void __attribute__((noreturn)) keyd_child(const int *fds, unsigned int n,
 	}
 	if (gw_privs_drop(user) < 0) {
 		gw_err("key holder: cannot drop privileges to %s", user);
+		_exit(1);
+	}
+	if (gw_sandbox_enter(GW_SANDBOX_KEY_HOLDER) < 0) {
+		gw_err("key holder: cannot install the sandbox (seccomp)");
 		_exit(1);
 	}
 	keyd_serve(key, n);

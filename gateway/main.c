@@ -18,6 +18,7 @@
 #include "conf/policy.h"
 #include "gateway/access.h"
 #include "gateway/log.h"
+#include "gateway/sandbox.h"
 #include "gateway/model.h"
 #include "gateway/privs.h"
 #include "gateway/reload.h"
@@ -158,6 +159,15 @@ static int run(struct gw_conf *conf, struct conf_policy *policy)
 		else
 			gw_warn("RUNNING AS ROOT (user = \"root\"): the workers that parse network "
 				"input keep root and every capability");
+	}
+	if (err == 0) {
+		err = gw_sandbox_enter(GW_SANDBOX_GATEWAY);
+		if (err < 0)
+			gw_err("cannot install the sandbox (seccomp): %s", strerror(-err));
+		else if (strncmp(gw_sandbox_state(), "on", 2))
+			gw_warn("SANDBOX OFF: %s", gw_sandbox_state());
+		else
+			gw_info("sandbox %s", gw_sandbox_state());
 	}
 	if (err == 0) {
 		w = gw.w[0];

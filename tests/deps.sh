@@ -6,9 +6,9 @@
 set -eu
 
 PACKAGES="build-essential pkg-config clang libclang-rt-14-dev
-libssl-dev libnl-3-dev libnl-route-3-dev libmnl-dev libconfuse-dev libsqlite3-dev
+libssl-dev libnl-3-dev libnl-route-3-dev libmnl-dev libconfuse-dev libsqlite3-dev libseccomp-dev
 openssl openconnect vpnc-scripts iproute2 iputils-ping netcat-openbsd python3 procps curl
-strace logrotate mandoc nftables chromium
+strace gdb logrotate mandoc nftables chromium
 network-manager network-manager-openconnect dbus-daemon haproxy"
 # Extra packages a caller needs on top (make bench: ocserv, the peer it is
 # measured against).

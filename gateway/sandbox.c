@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The seccomp-bpf allowlists (libseccomp) of the two processes once they are
+ * set up: the gateway (the workers that parse network input, and the
+ * control plane in worker 0) and the key holder. Set up is everything that
+ * needs more: the TUN device, the listeners, the netlink and event
+ * descriptors, the key file, the threads' creation parameters. A system
+ * call outside the list is a bug or an attack: the filter traps it
+ * (SIGSYS), the handler writes one line naming the call, and the process
+ * ends with status 159 (128 + SIGSYS) — the service manager restarts it.
+ *
+ * The lists are what the running daemon does, found by running every
+ * integration test under the filter: the event loop and its sockets,
+ * memory, threads (created after the filter, so clone is allowed with the
+ * flags pthread_create uses only), a netlink socket for the routing
+ * table's local addresses (socket() for AF_NETLINK only), time, the
+ * re-reading of the config, the
+ * policy, the inventory and the CRL (open/stat/read), the audit log's
+ * reopen, and the exit. No exec, no new sockets, no ptrace, no mount, no
+ * setuid, no file creation but the audit log's reopen.
+ *
+ * A sanitizer build (ASan, LeakSanitizer) needs ptrace and friends at exit
+ * to find leaks: there the filter is not installed, and the gateway says so
+ * at start and in its status (gw_sandbox_state).
+ */
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <seccomp.h>
+
+#include "gateway/log.h"
+#include "gateway/sandbox.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SANDBOX_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANDBOX_SANITIZER 1
+#endif
+#endif
+#ifndef SANDBOX_SANITIZER
+#define SANDBOX_SANITIZER 0
+#endif
+
+static const char *sandbox_state = "off";
+
+const char *gw_sandbox_state(void)
+{
+	return sandbox_state;
+}
+
+/* Both processes: memory, time, signals, exit, randomness, logging. */
+static const char *const sandbox_common[] = {
+	"read", "write", "readv", "writev", "close", "fstat", "newfstatat", "lseek",
+	"mmap", "munmap", "mremap", "madvise", "brk", "mprotect",
+	"futex", "exit", "exit_group", "getpid", "gettid", "tgkill",
+	"rt_sigprocmask", "rt_sigaction", "rt_sigreturn", "sigaltstack", "restart_syscall",
+	"clock_gettime", "clock_getres", "gettimeofday", "time", "nanosleep", "clock_nanosleep",
+	"getrandom", "sched_yield", "rseq", "set_robust_list", "getuid", "geteuid",
+	"getgid", "getegid", "poll", "ppoll",
+};
+
+/* The gateway's own: its loops, sockets, threads and the files it re-reads. */
+static const char *const sandbox_gateway[] = {
+	"epoll_wait", "epoll_pwait", "epoll_ctl",
+	"recvfrom", "recvmsg", "recvmmsg", "sendto", "sendmsg", "sendmmsg",
+	"accept4", "shutdown", "setsockopt", "getsockopt", "getsockname", "getpeername",
+	"ioctl", "fcntl", "timerfd_settime", "timerfd_gettime",
+	"openat", "statx", "pread64", "dup3", "unlinkat", "unlink", "readlink", "readlinkat",
+	"getcwd", "access", "faccessat", "faccessat2",
+	"getrlimit", "prlimit64", "wait4", "sched_getaffinity", "membarrier",
+	"set_tid_address", "madvise",
+};
+
+/* The key holder's: its channels. */
+static const char *const sandbox_key_holder[] = { "recvfrom", "sendto" };
+
+/* pthread_create's clone: a thread of this process, never a new process. */
+#define SANDBOX_THREAD_FLAGS (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | \
+			      CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS | \
+			      CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID)
+
+static void sandbox_sigsys(int sig, siginfo_t *si, void *ctx)
+{
+	char line[160];
+	char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, si->si_syscall);
+	int n = snprintf(line, sizeof(line), "posternd: error: sandbox: forbidden system call %s "
+			 "(%d) in pid %d: ending the process (the service manager restarts it)\n",
+			 name ? name : "?", si->si_syscall, (int)getpid());
+
+	/* Async-signal-safe enough: one write, then the end. */
+	if (n > 0 && write(2, line, (size_t)n) < 0)
+		_exit(128 + SIGSYS);
+	_exit(128 + SIGSYS);
+}
+
+static int sandbox_add(scmp_filter_ctx ctx, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int nr = seccomp_syscall_resolve_name(names[i]);
+
+		if (nr == __NR_SCMP_ERROR)
+			continue;		/* not on this architecture */
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0) < 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+int gw_sandbox_enter(enum gw_sandbox_kind kind)
+{
+	struct sigaction sa = { .sa_sigaction = sandbox_sigsys, .sa_flags = SA_SIGINFO };
+	scmp_filter_ctx ctx;
+	int err;
+
+	if (SANDBOX_SANITIZER) {
+		sandbox_state = "off (sanitizer build: LeakSanitizer needs ptrace at exit)";
+		return 0;
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	if (sigaction(SIGSYS, &sa, NULL) < 0)
+		return -errno;
+	ctx = seccomp_init(SCMP_ACT_TRAP);
+	if (!ctx)
+		return -ENOMEM;
+	err = sandbox_add(ctx, sandbox_common, sizeof(sandbox_common) / sizeof(sandbox_common[0]));
+	if (!err && kind == GW_SANDBOX_KEY_HOLDER)
+		err = sandbox_add(ctx, sandbox_key_holder,
+				  sizeof(sandbox_key_holder) / sizeof(sandbox_key_holder[0]));
+	if (!err && kind == GW_SANDBOX_GATEWAY) {
+		err = sandbox_add(ctx, sandbox_gateway,
+				  sizeof(sandbox_gateway) / sizeof(sandbox_gateway[0]));
+		if (!err)
+			err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+					       SCMP_A0(SCMP_CMP_MASKED_EQ, SANDBOX_THREAD_FLAGS,
+						       SANDBOX_THREAD_FLAGS));
+		/* The local-address watch dumps the routing table again on a
+		 * netlink socket of its own: netlink only, no other socket. */
+		if (!err)
+			err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+					       SCMP_A0(SCMP_CMP_EQ, AF_NETLINK));
+		if (!err)
+			err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(bind), 0);
+		/* clone3 passes its flags in memory, out of a filter's reach:
+		 * ENOSYS makes glibc fall back to clone, checked above. */
+		if (!err)
+			err = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	}
+	if (!err)
+		err = seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (err < 0)
+		return err;
+	sandbox_state = "on (seccomp allowlist, no new privileges)";
+	return 0;
+}
