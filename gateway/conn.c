@@ -86,14 +86,12 @@ void gw_peer_log(struct gw_worker *w, enum gw_log_level level, const char *fmt, 
 /* The budget is the gateway's: each worker has its share of it. */
 static void peer_log_refill(struct gw_worker *w)
 {
-	unsigned int n = gw_workers_n(w);
-
 	if (w->net.peer_log_suppressed)
 		gw_warn("%lu more lines about failed or refused connections suppressed "
 			"(at most %u a second are logged)", w->net.peer_log_suppressed,
 			GW_PEER_LOG_BUDGET);
 	w->net.peer_log_suppressed = 0;
-	w->net.peer_log_budget = (GW_PEER_LOG_BUDGET + n - 1) / n;
+	w->net.peer_log_budget = gw_worker_share(GW_PEER_LOG_BUDGET, gw_workers_n(w));
 }
 
 void gw_peer_format(const struct sockaddr *sa, char *buf, size_t len)
@@ -251,18 +249,20 @@ void gw_conn_source_release(struct gw_conn *c)
 	free(src);
 }
 
-/* Counts c against its address; false when that address has its share. */
+/* Counts c against its address (NULL: not counted); false when that
+ * address has its share. */
 static bool source_take(struct gw_worker *w, struct gw_conn *c, const struct sockaddr_storage *ss)
 {
-	unsigned int max = w->pol.conf->max_pending_per_source, n = gw_workers_n(w);
+	unsigned int max = w->pol.conf->max_pending_per_source;
 	uint8_t key[17];
-	size_t len = ss ? source_key(ss, key) : 0;
+	size_t len;
 	struct gw_source *src;
 
 	if (!max || !ss)
 		return true;
+	len = source_key(ss, key);
 	src = source_find(w, key, len);
-	if (src && src->n >= (max + n - 1) / n)
+	if (src && src->n >= gw_worker_share(max, gw_workers_n(w)))
 		return false;
 	if (!src) {
 		src = calloc(1, sizeof(*src));
@@ -278,6 +278,15 @@ static bool source_take(struct gw_worker *w, struct gw_conn *c, const struct soc
 	src->n++;
 	c->source = src;
 	return true;
+}
+
+/* The newcomer from an address that has its share is turned away. */
+static void source_refused(struct gw_worker *w, const struct gw_conn *c)
+{
+	w->stats.shed_source++;
+	gw_peer_log(w, GW_LOG_WARN, "closing connection peer=%s%s%s: %u connections from this "
+		    "address are not tunnels yet (max-pending-per-source)", c->peer,
+		    c->lb[0] ? " via " : "", c->lb, w->pol.conf->max_pending_per_source);
 }
 
 /*
@@ -323,9 +332,7 @@ static bool conn_evict_idle(struct gw_worker *w)
 /* max-clients is the gateway's: each worker takes its share of it. */
 static unsigned int conn_max(const struct gw_worker *w)
 {
-	unsigned int n = gw_workers_n(w);
-
-	return (w->pol.conf->max_clients + n - 1) / n;
+	return gw_worker_share(w->pol.conf->max_clients, gw_workers_n(w));
 }
 
 static void conn_accept_one(struct gw_worker *w, int fd, const struct sockaddr_storage *ss)
@@ -362,34 +369,26 @@ static void conn_accept_one(struct gw_worker *w, int fd, const struct sockaddr_s
 			gw_peer_log(w, GW_LOG_WARN, "closing connection peer=%s: not a trusted load "
 				    "balancer (proxy-protocol is on; see proxy-trusted)", c->peer);
 			w->stats.closed_bad_input++;
-			SSL_free(c->ssl);
-			free(c);
-			close(fd);
-			return;
+			goto discard;
 		}
 		snprintf(c->lb, sizeof(c->lb), "%s", c->peer);
 		c->state = GW_CONN_PROXY;
 	} else if (!source_take(w, c, ss)) {
-		gw_peer_log(w, GW_LOG_WARN, "closing connection peer=%s: %u connections from this "
-			    "address are not tunnels yet (max-pending-per-source)", c->peer,
-			    w->pol.conf->max_pending_per_source);
-		w->stats.shed_source++;
-		SSL_free(c->ssl);
-		free(c);
-		close(fd);
-		return;
+		source_refused(w, c);
+		goto discard;
 	}
-	if (gw_epoll_set(w, fd, EPOLLIN | EPOLLRDHUP, c, true) < 0) {
-		gw_conn_source_release(c);
-		SSL_free(c->ssl);
-		free(c);
-		close(fd);
-		return;
-	}
+	if (gw_epoll_set(w, fd, EPOLLIN | EPOLLRDHUP, c, true) < 0)
+		goto discard;
 	c->events = EPOLLIN | EPOLLRDHUP;
 	conn_link(w, c);
 	idle_append(w, c);
 	w->stats.accepted++;
+	return;
+discard:
+	gw_conn_source_release(c);
+	SSL_free(c->ssl);
+	free(c);
+	close(fd);
 }
 
 /*
@@ -459,6 +458,33 @@ static void outq_free(struct gw_conn *c)
 	c->out_bytes = 0;
 }
 
+/* Out of this worker's lists, timer wheel and counts: closed or handed over. */
+static void conn_unlink(struct gw_worker *w, struct gw_conn *c)
+{
+	idle_remove(w, c);
+	gw_conn_source_release(c);
+	gw_timer_cancel(&w->net.timers, &c->timer);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		w->net.conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	w->net.n_conns--;
+}
+
+/* SSL_accept with the connection named as the one that waits, should the
+ * key holder's signature pause the handshake (keyd.h). */
+static int conn_ssl_accept(struct gw_conn *c)
+{
+	int r;
+
+	c->w->net.keyd_client.current = c;
+	r = SSL_accept(c->ssl);
+	c->w->net.keyd_client.current = NULL;
+	return r;
+}
+
 void gw_conn_close(struct gw_conn *c, const char *why)
 {
 	struct gw_worker *w = c->w;
@@ -468,9 +494,7 @@ void gw_conn_close(struct gw_conn *c, const char *why)
 	/* A handshake paused for its signature runs once more, to fail: its
 	 * async job must end before the SSL is freed. */
 	if (c->keyd_wait && gw_keyd_client_cancel(&w->net.keyd_client, c)) {
-		w->net.keyd_client.current = c;
-		SSL_accept(c->ssl);
-		w->net.keyd_client.current = NULL;
+		conn_ssl_accept(c);
 		ERR_clear_error();
 		c->tls_failed = true;
 	}
@@ -489,16 +513,7 @@ void gw_conn_close(struct gw_conn *c, const char *why)
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	c->fd = -1;
-	idle_remove(w, c);
-	gw_conn_source_release(c);
-	gw_timer_cancel(&w->net.timers, &c->timer);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		w->net.conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	w->net.n_conns--;
+	conn_unlink(w, c);
 	c->next = w->net.dead;
 	w->net.dead = c;
 }
@@ -758,10 +773,7 @@ static void conn_proxy(struct gw_conn *c)
 	if (!h.local)
 		gw_peer_format((const struct sockaddr *)&h.src, c->peer, sizeof(c->peer));
 	if (!source_take(c->w, c, h.local ? NULL : &h.src)) {
-		c->w->stats.shed_source++;
-		gw_peer_log(c->w, GW_LOG_WARN, "closing connection peer=%s via %s: %u connections "
-			    "from this address are not tunnels yet (max-pending-per-source)",
-			    c->peer, c->lb, c->w->pol.conf->max_pending_per_source);
+		source_refused(c->w, c);
 		gw_conn_close(c, NULL);
 		return;
 	}
@@ -775,9 +787,7 @@ static void conn_handshake(struct gw_conn *c)
 
 	conn_quickack(c);
 	ERR_clear_error();
-	c->w->net.keyd_client.current = c;
-	r = SSL_accept(c->ssl);
-	c->w->net.keyd_client.current = NULL;
+	r = conn_ssl_accept(c);
 	if (c->idle && !SSL_in_before(c->ssl))
 		idle_remove(c->w, c);	/* its ClientHello came: a login in progress */
 	if (r == 1) {
@@ -1057,17 +1067,9 @@ void gw_conns_handoff(struct gw_worker *w)
 			continue;
 		}
 		epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-		/* The timer is in this worker's wheel: the adopter arms its own;
-		 * so is its address's count (a verified device by now: not kept). */
-		gw_timer_cancel(&w->net.timers, &c->timer);
-		gw_conn_source_release(c);
-		if (c->prev)
-			c->prev->next = c->next;
-		else
-			w->net.conns = c->next;
-		if (c->next)
-			c->next->prev = c->prev;
-		w->net.n_conns--;
+		/* Its timer and its address's count are this worker's: the adopter
+		 * arms its own timer (a verified device by now: not counted). */
+		conn_unlink(w, c);
 		w->stats.handoffs++;
 		pthread_mutex_lock(&to->handoff.lock);
 		c->handoff_next = to->handoff.head;

@@ -342,6 +342,13 @@ static inline unsigned int gw_workers_n(const struct gw_worker *w)
 	return w->gw ? w->gw->n : 1;
 }
 
+/* One worker's share of a number that is the gateway's (max-clients, the
+ * log budget, max-pending-per-source): split among n workers, rounded up. */
+static inline unsigned int gw_worker_share(unsigned int total, unsigned int n)
+{
+	return (total + n - 1) / n;
+}
+
 /* How many workers w's gateway is made of, while they are being set up. */
 static inline unsigned int gw_workers_want(const struct gw_worker *w)
 {

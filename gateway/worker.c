@@ -284,7 +284,7 @@ static int worker_base(struct gw_worker *w, struct gw_gateway *gw, unsigned int 
 	w->net.listen_fd = w->timer_fd = w->signal_fd = w->dp.tun.fd = w->net.keyd_client.fd = -1;
 	w->ctl.audit_fd = w->handoff.fd = -1;
 	w->now = monotonic_now();
-	w->net.peer_log_budget = (GW_PEER_LOG_BUDGET + gw_workers_want(w) - 1) / gw_workers_want(w);
+	w->net.peer_log_budget = gw_worker_share(GW_PEER_LOG_BUDGET, gw_workers_want(w));
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (w->epfd < 0)
 		return -errno;
