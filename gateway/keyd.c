@@ -101,7 +101,8 @@ static int keyd_rsa(EVP_PKEY *key, const struct keyd_msg_req *rq, struct keyd_ms
 	return keyd_sign(key, rq->h.padding, rq, rs);
 }
 
-int gw_keyd_serve_one(EVP_PKEY *key, int fd)
+/* One request: signed, or refused with -EBUSY when busy (past the rate). */
+static int keyd_serve_request(EVP_PKEY *key, int fd, bool busy)
 {
 	struct keyd_msg_req rq;
 	struct keyd_msg_resp rs;
@@ -113,8 +114,11 @@ int gw_keyd_serve_one(EVP_PKEY *key, int fd)
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
 	memset(&rs, 0, sizeof(rs));
-	/* Sizes first: the header must be whole and agree with what came. */
-	if ((size_t)n < head || (size_t)n > sizeof(rq) || rq.h.len != (size_t)n - head)
+	/* Past the rate, refused as it is; else sizes first: the header must
+	 * be whole and agree with what came. */
+	if (busy)
+		rs.h.status = -EBUSY;
+	else if ((size_t)n < head || (size_t)n > sizeof(rq) || rq.h.len != (size_t)n - head)
 		rs.h.status = -EBADMSG;
 	else if (rq.h.op == GW_KEYD_ECDSA_SIGN)
 		rs.h.status = keyd_ecdsa(key, &rq, &rs);
@@ -132,6 +136,11 @@ int gw_keyd_serve_one(EVP_PKEY *key, int fd)
 	return 0;
 }
 
+int gw_keyd_serve_one(EVP_PKEY *key, int fd)
+{
+	return keyd_serve_request(key, fd, false);
+}
+
 static EVP_PKEY *keyd_load(const char *path)
 {
 	FILE *f = fopen(path, "r");
@@ -140,25 +149,6 @@ static EVP_PKEY *keyd_load(const char *path)
 	if (f)
 		fclose(f);
 	return key;
-}
-
-/* Refuses a request past KEYD_MAX_RATE this second: -EBUSY as its answer. */
-static int keyd_refuse_busy(int fd)
-{
-	struct keyd_msg_req rq;
-	struct keyd_msg_resp rs = { .h = { .status = -EBUSY } };
-	ssize_t n = recv(fd, &rq, sizeof(rq), MSG_TRUNC);
-
-	if (n == 0)
-		return -EPIPE;
-	if (n < 0)
-		return errno == EINTR ? 0 : -errno;
-	if ((size_t)n >= offsetof(struct keyd_msg_req, data))
-		rs.seq = rq.seq;
-	OPENSSL_cleanse(&rq, sizeof(rq));
-	if (send(fd, &rs, offsetof(struct keyd_msg_resp, data), MSG_NOSIGNAL) < 0)
-		return -errno;
-	return 0;
 }
 
 /* Serves every channel (fds 3 .. 3 + n - 1) until all have closed. */
@@ -195,7 +185,7 @@ static void keyd_serve(EVP_PKEY *key, unsigned int n)
 			busy = used >= KEYD_MAX_RATE;
 			refused += busy;
 			used += !busy;
-			if ((busy ? keyd_refuse_busy(p[i].fd) : gw_keyd_serve_one(key, p[i].fd)) < 0) {
+			if (keyd_serve_request(key, p[i].fd, busy) < 0) {
 				close(p[i].fd);
 				p[i].fd = -1;
 				live--;

@@ -426,13 +426,19 @@ void gw_reeval_poll(struct gw_worker *w)
 		reeval_complete(w, NULL);
 }
 
+/* Every worker's part that is left, now, with no slicing. */
+static void reeval_run_all(struct gw_worker *w)
+{
+	for (unsigned int k = 0; k < gw_workers_n(w); k++)
+		while (gw_reeval_step(gw_worker_at(w, k), 0))
+			;
+}
+
 void gw_reeval_finish(struct gw_worker *w)
 {
 	if (!w->ctl.reeval)
 		return;
-	for (unsigned int k = 0; k < gw_workers_n(w); k++)
-		while (gw_reeval_step(gw_worker_at(w, k), 0))
-			;
+	reeval_run_all(w);
 	reeval_complete(w, NULL);
 }
 
@@ -469,9 +475,7 @@ int gw_reeval_start(struct gw_worker *w, const struct gw_reeval_req *rq, FILE *o
 		wk->sess.reeval_active = true;
 	}
 	if (!w->ctl.reeval_slice_us) {
-		for (unsigned int k = 0; k < n; k++)
-			while (gw_reeval_step(gw_worker_at(w, k), 0))
-				;
+		reeval_run_all(w);
 		reeval_complete(w, rq->answer ? out : NULL);
 		return 0;
 	}

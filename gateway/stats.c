@@ -181,6 +181,47 @@ void gw_stats_gauges(const struct gw_worker *w, struct gw_gauges *g)
 		g->size6 += g->used6;
 }
 
+/* Client packets dropped, by reason. */
+static void rows_dropped(struct rows *rs, const struct gw_counters *t)
+{
+	row(rs, "dropped", "spoofed", "postern_dropped_packets_total", "reason=\"spoofed\"",
+	    "Client packets dropped, by reason", false, t->dropped_spoofed);
+	row(rs, "dropped", "outside_profile", "postern_dropped_packets_total",
+	    "reason=\"outside_profile\"", NULL, false, t->dropped_outside);
+	row(rs, "dropped", "lateral", "postern_dropped_packets_total", "reason=\"lateral\"",
+	    NULL, false, t->dropped_lateral);
+	row(rs, "dropped", "gateway", "postern_dropped_packets_total", "reason=\"gateway\"",
+	    NULL, false, t->dropped_gateway);
+	row(rs, "dropped", "unroutable", "postern_dropped_packets_total", "reason=\"unroutable\"",
+	    NULL, false, t->dropped_unroutable);
+	row(rs, "dropped", "malformed", "postern_dropped_packets_total", "reason=\"malformed\"",
+	    NULL, false, t->dropped_malformed);
+	row(rs, "dropped", "queue_full", "postern_dropped_packets_total", "reason=\"queue_full\"",
+	    NULL, false, t->dropped_queue_full);
+}
+
+/* The connections: accepted, handshakes, handed over, shed. */
+static void rows_connections(struct rows *rs, const struct gw_stats *st)
+{
+	row(rs, NULL, "accepted", "postern_connections_accepted_total", NULL,
+	    "TCP connections accepted", false, st->accepted);
+	row(rs, NULL, "handshakes", "postern_handshakes_total", NULL,
+	    "TLS handshakes completed", false, st->handshakes);
+	row(rs, NULL, "handoffs", "postern_connections_handed_over_total", NULL,
+	    "Connections handed to the worker that holds their device's sessions", false,
+	    st->handoffs);
+	row(rs, "shed", "evicted_idle", "postern_connections_shed_total", "reason=\"evicted_idle\"",
+	    "Connections dropped at max-clients: an idle one evicted, or the newcomer turned away",
+	    false, st->shed_idle);
+	row(rs, "shed", "turned_away", "postern_connections_shed_total", "reason=\"turned_away\"",
+	    NULL, false, st->shed_full);
+	row(rs, "shed", "per_source", "postern_connections_shed_total", "reason=\"per_source\"",
+	    NULL, false, st->shed_source);
+	row(rs, NULL, "accept_pauses", "postern_accept_pauses_total", NULL,
+	    "Times accepting paused for a second, out of file descriptors", false,
+	    st->accept_pauses);
+}
+
 size_t gw_stats_rows(const struct gw_worker *w, struct gw_stat_row *r, size_t cap)
 {
 	static const char *const verdict_labels[3] = {
@@ -200,23 +241,7 @@ size_t gw_stats_rows(const struct gw_worker *w, struct gw_stat_row *r, size_t ca
 	gw_stats_gauges(w, &g);
 	stats_sum(w, &sum);
 
-	row(&rs, NULL, "accepted", "postern_connections_accepted_total", NULL,
-	    "TCP connections accepted", false, st->accepted);
-	row(&rs, NULL, "handshakes", "postern_handshakes_total", NULL,
-	    "TLS handshakes completed", false, st->handshakes);
-	row(&rs, NULL, "handoffs", "postern_connections_handed_over_total", NULL,
-	    "Connections handed to the worker that holds their device's sessions", false,
-	    st->handoffs);
-	row(&rs, "shed", "evicted_idle", "postern_connections_shed_total", "reason=\"evicted_idle\"",
-	    "Connections dropped at max-clients: an idle one evicted, or the newcomer turned away",
-	    false, st->shed_idle);
-	row(&rs, "shed", "turned_away", "postern_connections_shed_total", "reason=\"turned_away\"",
-	    NULL, false, st->shed_full);
-	row(&rs, "shed", "per_source", "postern_connections_shed_total", "reason=\"per_source\"",
-	    NULL, false, st->shed_source);
-	row(&rs, NULL, "accept_pauses", "postern_accept_pauses_total", NULL,
-	    "Times accepting paused for a second, out of file descriptors", false,
-	    st->accept_pauses);
+	rows_connections(&rs, st);
 	for (int i = GW_REF_NONE + 1; i < GW_REF_COUNTERS; i++)
 		row(&rs, "refused", gw_refusal_key((enum gw_refusal)i), "postern_refusals_total", ref_labels[i],
 		    i > GW_REF_NONE + 1 ? NULL : "Requests refused, by reason", false,
@@ -225,20 +250,7 @@ size_t gw_stats_rows(const struct gw_worker *w, struct gw_stat_row *r, size_t ca
 		row(&rs, "decisions", pst_verdict_name((enum pst_verdict)v), "postern_decisions_total",
 		    verdict_labels[v], v ? NULL : "Posture decisions at login, by verdict", false,
 		    st->decisions[v]);
-	row(&rs, "dropped", "spoofed", "postern_dropped_packets_total", "reason=\"spoofed\"",
-	    "Client packets dropped, by reason", false, t->dropped_spoofed);
-	row(&rs, "dropped", "outside_profile", "postern_dropped_packets_total",
-	    "reason=\"outside_profile\"", NULL, false, t->dropped_outside);
-	row(&rs, "dropped", "lateral", "postern_dropped_packets_total", "reason=\"lateral\"",
-	    NULL, false, t->dropped_lateral);
-	row(&rs, "dropped", "gateway", "postern_dropped_packets_total", "reason=\"gateway\"",
-	    NULL, false, t->dropped_gateway);
-	row(&rs, "dropped", "unroutable", "postern_dropped_packets_total", "reason=\"unroutable\"",
-	    NULL, false, t->dropped_unroutable);
-	row(&rs, "dropped", "malformed", "postern_dropped_packets_total", "reason=\"malformed\"",
-	    NULL, false, t->dropped_malformed);
-	row(&rs, "dropped", "queue_full", "postern_dropped_packets_total", "reason=\"queue_full\"",
-	    NULL, false, t->dropped_queue_full);
+	rows_dropped(&rs, t);
 	row(&rs, "bytes", "rx", "postern_bytes_total", "direction=\"rx\"",
 	    "Tunnel payload bytes; rx is from the clients", false, t->rx_bytes);
 	row(&rs, "bytes", "tx", "postern_bytes_total", "direction=\"tx\"", NULL, false, t->tx_bytes);
