@@ -92,6 +92,15 @@ static int jr_expect(struct jr *j, char c)
 	return 0;
 }
 
+/* Takes c when it comes next (after white space): true when it did. */
+static bool jr_take(struct jr *j, char c)
+{
+	if (!jr_peek(j, c))
+		return false;
+	j->p++;
+	return true;
+}
+
 /* ---- strings ---- */
 
 static int jr_hex4(struct jr *j, uint32_t *out)
@@ -323,30 +332,16 @@ static int jr_number(struct jr *j)
 }
 
 static int jr_skip(struct jr *j, int depth);
-
-/* The elements of an array, p after its opening bracket. */
-static int jr_skip_array(struct jr *j, int depth)
-{
-	if (jr_peek(j, ']')) {
-		j->p++;
-		return 0;
-	}
-	for (;;) {
-		if (jr_skip(j, depth + 1))
-			return -EBADMSG;
-		if (jr_peek(j, ']')) {
-			j->p++;
-			return 0;
-		}
-		if (jr_expect(j, ','))
-			return -EBADMSG;
-	}
-}
-
+static int jr_array(struct jr *j, int (*elem)(struct jr *, void *), void *ctx);
 typedef int (*jr_member_fn)(struct jr *j, void *ctx, const char *name, size_t len);
 static int jr_object(struct jr *j, jr_member_fn member, void *ctx);
 
 static int jr_skip_member(struct jr *j, void *ctx, const char *name, size_t len)
+{
+	return jr_skip(j, *(int *)ctx + 1);
+}
+
+static int jr_skip_elem(struct jr *j, void *ctx)
 {
 	return jr_skip(j, *(int *)ctx + 1);
 }
@@ -365,8 +360,7 @@ static int jr_skip(struct jr *j, int depth)
 	case '{':
 		return jr_object(j, jr_skip_member, &depth);
 	case '[':
-		j->p++;
-		return jr_skip_array(j, depth);
+		return jr_array(j, jr_skip_elem, &depth);
 	}
 	if (jr_word(j, "true") || jr_word(j, "false") || jr_word(j, "null"))
 		return 0;
@@ -419,10 +413,8 @@ static int jr_object(struct jr *j, jr_member_fn member, void *ctx)
 
 	if (jr_expect(j, '{'))
 		return -EBADMSG;
-	if (jr_peek(j, '}')) {
-		j->p++;
+	if (jr_take(j, '}'))
 		return 0;
-	}
 	for (;;) {
 		jr_ws(j);
 		name = j->p + 1;
@@ -432,10 +424,8 @@ static int jr_object(struct jr *j, jr_member_fn member, void *ctx)
 		if (jr_name_add(j, names, &n, name, len) || jr_expect(j, ':') ||
 		    member(j, ctx, name, len))
 			return -EBADMSG;
-		if (jr_peek(j, '}')) {
-			j->p++;
+		if (jr_take(j, '}'))
 			return 0;
-		}
 		if (jr_expect(j, ','))
 			return -EBADMSG;
 	}
@@ -523,17 +513,13 @@ static int jr_array(struct jr *j, int (*elem)(struct jr *, void *), void *ctx)
 {
 	if (jr_expect(j, '['))
 		return -EBADMSG;
-	if (jr_peek(j, ']')) {
-		j->p++;
+	if (jr_take(j, ']'))
 		return 0;
-	}
 	for (;;) {
 		if (elem(j, ctx))
 			return -EBADMSG;
-		if (jr_peek(j, ']')) {
-			j->p++;
+		if (jr_take(j, ']'))
 			return 0;
-		}
 		if (jr_expect(j, ','))
 			return -EBADMSG;
 	}
