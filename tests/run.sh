@@ -4,13 +4,15 @@
 # "not ok - name"). A program that crashes or exits non-zero without a
 # "not ok" line counts as one failure of its own; exit status 77 means the
 # whole program was skipped. Ends with "N passed, N failed" and exits
-# non-zero when anything failed.
+# non-zero when anything failed; the failed checks are listed again just
+# before that line, where the tail of a long log shows them.
 #   tests/run.sh [lint|unit|fuzz|integration|all]
 # lint runs each tests/lint/*.sh (the manual pages through mandoc, ...).
 set -u
 cd "$(dirname "$0")/.." || exit 2
 tier=${1:-all}
 passed=0 failed=0 skipped=0
+failures=()	# "[name] not ok - ..." lines, repeated at the end where a log's tail shows them
 log_dir=build/test-logs
 mkdir -p "$log_dir"
 
@@ -23,6 +25,7 @@ run_one() {
 	ok=$(grep -c '^ok - ' "$log")
 	bad=$(grep -c '^not ok - ' "$log")
 	grep -E '^(ok|not ok) - |^# ' "$log" | sed "s|^|[$name] |"
+	mapfile -t -O "${#failures[@]}" failures < <(grep '^not ok - ' "$log" | sed "s|^|[$name] |")
 	if [ "$rc" -eq 77 ] && [ "$bad" -eq 0 ]; then
 		echo "[$name] skipped: $(tail -n 1 "$log")"
 		skipped=$((skipped + 1))
@@ -30,6 +33,7 @@ run_one() {
 		echo "[$name] not ok - exited with status $rc (log: $log)"
 		tail -n 20 "$log" | sed "s|^|[$name]   |"
 		bad=1
+		failures+=("[$name] not ok - exited with status $rc")
 	elif [ "$bad" -gt 0 ]; then
 		echo "[$name] failures; full log: $log"
 		tail -n 30 "$log" | sed "s|^|[$name]   |"
@@ -90,6 +94,10 @@ all) run_lint; run_unit; run_fuzz; run_integration ;;
 *) echo "usage: $0 [lint|unit|fuzz|integration|all]" >&2; exit 2 ;;
 esac
 
+if [ "${#failures[@]}" -gt 0 ]; then
+	echo "failed checks (each tier's log is in $log_dir):"
+	printf '  %s\n' "${failures[@]}"
+fi
 if [ "$skipped" -gt 0 ]; then
 	echo "$passed passed, $failed failed, $skipped skipped"
 else
