@@ -62,7 +62,7 @@ case $addr in
 198.18.100.[0-9]*) ok "leased address $addr is from the pool" ;;
 *) not_ok "leased address is from the pool" "vpn0 has '$addr'" ;;
 esac
-# Two workers here (one per CPU), each leasing its share of the pool
+# Two workers (lib.sh's default), each leasing its share of the pool
 # (index % 2), lowest first: .2 on worker 0, .3 on worker 1.
 check "first lease is the lowest of its worker's share (198.18.100.2 or .3: $addr)" \
 	bash -c "[ '$addr' = 198.18.100.2 ] || [ '$addr' = 198.18.100.3 ]"

@@ -302,11 +302,13 @@ pst_issue() {
 # Known keys: pool, pool6, routes (space-separated CIDRs), dpd, keepalive, mtu,
 # idle-timeout, cookie-timeout, max-clients, user, policy, audit-log,
 # control-socket (paths), metrics-listen (ADDR:PORT), dtls (true/false),
-# udp-port, workers (unset: one per CPU, as the daemon's default).
+# udp-port, workers (default $PST_WORKERS, else 2: the same on every machine,
+# where the daemon's own default, one per CPU, would make the pool shares
+# and the device-to-worker placement depend on the machine's core count).
 # Sets PST_GW_CONF, PST_ROUTES.
 pst_gw_conf() {
 	local -A v=([pool]=$PST_POOL [pool6]= [routes]=$PST_INT_NET [dpd]=30 [keepalive]=20 [mtu]=1400
-		[idle-timeout]=0 [cookie-timeout]=300 [max-clients]=64 [user]=root [policy]= [audit-log]= [control-socket]= [metrics-listen]= [dtls]= [udp-port]= [workers]=)
+		[idle-timeout]=0 [cookie-timeout]=300 [max-clients]=64 [user]=root [policy]= [audit-log]= [control-socket]= [metrics-listen]= [dtls]= [udp-port]= [workers]=${PST_WORKERS-2})
 	local kv r list=""
 	for kv in "$@"; do
 		v[${kv%%=*}]=${kv#*=}
