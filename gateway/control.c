@@ -30,6 +30,7 @@
 #include "gateway/reeval.h"
 #include "gateway/reload.h"
 #include "gateway/sandbox.h"
+#include "gateway/supervise.h"
 #include "gateway/session.h"
 #include "gateway/stats.h"
 
@@ -127,7 +128,9 @@ static void ctl_status_text(struct ctl *x, const struct gw_gauges *g)
 	const uint64_t *v = g->sessions;
 	FILE *f = x->f;
 
-	fprintf(f, "posternd %s, pid %d, up %lld s (since ", POSTERN_VERSION, (int)getpid(),
+	fprintf(f, "posternd %s, pid %d (network process %d, restarted %u time%s), up %lld s "
+		"(since ", POSTERN_VERSION, (int)gw_supervisor_pid(), (int)getpid(),
+		gw_supervise_restarts(), gw_supervise_restarts() == 1 ? "" : "s",
 		(long long)(x->now - w->ctl.started));
 	ctl_text_time(f, w->ctl.started);
 	fprintf(f, ")\nsessions: %llu allow, %llu quarantine, %llu deny; %llu tunnels\n",
@@ -233,8 +236,9 @@ static void ctl_status_json(struct ctl *x, const struct gw_gauges *g)
 	const uint64_t *v = g->sessions;
 	FILE *f = x->f;
 
-	fprintf(f, "{\"version\":\"%s\",\"pid\":%d,\"uptime\":%lld,\"started\":", POSTERN_VERSION,
-		(int)getpid(), (long long)(x->now - w->ctl.started));
+	fprintf(f, "{\"version\":\"%s\",\"pid\":%d,\"network_pid\":%d,\"restarts\":%u,"
+		"\"uptime\":%lld,\"started\":", POSTERN_VERSION, (int)gw_supervisor_pid(),
+		(int)getpid(), gw_supervise_restarts(), (long long)(x->now - w->ctl.started));
 	gw_json_time(f, w->ctl.started);
 	fprintf(f, ",\"sessions\":{\"allow\":%llu,\"quarantine\":%llu,\"deny\":%llu,\"total\":%llu,"
 		"\"tunnels\":%llu}", (unsigned long long)v[0], (unsigned long long)v[1],

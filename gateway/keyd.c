@@ -195,7 +195,7 @@ static void keyd_serve(EVP_PKEY *key, unsigned int n)
 }
 
 static void __attribute__((noreturn)) keyd_child(const int *fds, unsigned int n,
-						 const char *key_path, const char *user)
+						 const char *key_path)
 {
 	int tmp[GW_KEYD_CHANNELS_MAX];
 	EVP_PKEY *key;
@@ -225,8 +225,10 @@ static void __attribute__((noreturn)) keyd_child(const int *fds, unsigned int n,
 		gw_err("key holder: cannot load %s", key_path);
 		_exit(1);
 	}
-	if (gw_privs_drop(user) < 0) {
-		gw_err("key holder: cannot drop privileges to %s", user);
+	/* Not the workers' user: they must not be able to signal or trace
+	 * the holder of the key. */
+	if (gw_privs_shed() < 0) {
+		gw_err("key holder: cannot drop its capabilities");
 		_exit(1);
 	}
 	if (gw_sandbox_enter(GW_SANDBOX_KEY_HOLDER) < 0) {
@@ -238,8 +240,7 @@ static void __attribute__((noreturn)) keyd_child(const int *fds, unsigned int n,
 	_exit(0);
 }
 
-int gw_keyd_start(const char *key_path, const char *user, unsigned int channels,
-		  struct gw_keyd *kd)
+int gw_keyd_start(const char *key_path, unsigned int channels, struct gw_keyd *kd)
 {
 	struct timeval tv = { .tv_sec = KEYD_TIMEOUT_SEC };
 	int theirs[GW_KEYD_CHANNELS_MAX];
@@ -263,7 +264,7 @@ int gw_keyd_start(const char *key_path, const char *user, unsigned int channels,
 		if (kd->pid < 0)
 			err = -errno;
 		else if (kd->pid == 0)
-			keyd_child(theirs, kd->n, key_path, user);
+			keyd_child(theirs, kd->n, key_path);
 	}
 	for (unsigned int i = 0; i < kd->n; i++)
 		close(theirs[i]);

@@ -64,13 +64,13 @@ struct gw_keyd_client {
 
 /*
  * Forks the holder with the given number of channels (at least 1): it
- * loads the PEM key at key_path, drops to user (when not NULL), makes
- * itself undumpable (so a same-user process cannot read its memory) and
- * serves requests until every channel's other end closes. Returns 0 or a
- * negative errno; the key never enters this process.
+ * loads the PEM key at key_path, sheds every capability while it keeps
+ * uid 0 (an identity the workers' user can neither signal nor trace; see
+ * gw_privs_shed), makes itself undumpable and serves requests until every
+ * channel's other end closes. Returns 0 or a negative errno; the key never
+ * enters this process.
  */
-int gw_keyd_start(const char *key_path, const char *user, unsigned int channels,
-		  struct gw_keyd *kd);
+int gw_keyd_start(const char *key_path, unsigned int channels, struct gw_keyd *kd);
 void gw_keyd_stop(struct gw_keyd *kd);
 
 /* Makes cl this thread's channel for the proxy key's signatures. */

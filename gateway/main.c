@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * posternd: the Postern gateway daemon. Loads and checks the configuration
- * (or only checks it, with -t), sets up the TUN device and the listener while
- * it still has the privileges for that, then drops them (when `user` is set)
- * and runs the event loop in the foreground, logging to stderr.
+ * (or only checks it, with -t), then supervises the network process
+ * (gateway/supervise.c), which sets up the TUN device and the listeners while
+ * it still has the privileges for that, drops them, enters its sandbox and
+ * runs the event loops; all in the foreground, logging to stderr.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -22,6 +23,7 @@
 #include "gateway/model.h"
 #include "gateway/privs.h"
 #include "gateway/reload.h"
+#include "gateway/supervise.h"
 #include "gateway/worker.h"
 #include "posture/inventory.h"
 
@@ -187,12 +189,46 @@ static int run(struct gw_conf *conf, struct conf_policy *policy)
 		gw_info("listening on %s:%u (tun %s, pool %s, %u worker%s); DTLS %s",
 			w->pol.conf->listen, w->pol.conf->port, w->dp.tun.name, pool, gw.n,
 			gw.n == 1 ? "" : "s", dtls);
+		gw_supervise_ready();
 		err = gw_gateway_run(&gw);
 	} else {
 		gw_err("start-up failed: %s", strerror(-err));
 	}
 	gw_gateway_free(&gw);
 	return err == 0 ? 0 : 1;
+}
+
+/* What the supervisor hands each network process it starts. */
+struct net_args {
+	const char *path;
+	struct gw_conf *conf;
+	struct conf_policy *policy;
+};
+
+/*
+ * The network process. The first runs on what posternd checked at start;
+ * one started again after a crash reads the files anew (a reload may have
+ * changed them since), checked as strictly as at start.
+ */
+static int net_main(void *arg, unsigned int restarts)
+{
+	struct net_args *a = arg;
+
+	if (restarts) {
+		conf_policy_free(a->policy);
+		conf_gateway_free(a->conf);
+		a->conf = NULL;
+		a->policy = NULL;
+		if (load_conf(a->path, &a->conf) < 0)
+			return 1;
+		if (load_policy(a->conf, &a->policy, false) < 0 || check_user(a->conf) < 0 ||
+		    check_access(a->conf, a->policy, false) < 0) {
+			conf_policy_free(a->policy);
+			conf_gateway_free(a->conf);
+			return 1;
+		}
+	}
+	return run(a->conf, a->policy);
 }
 
 int main(int argc, char **argv)
@@ -208,6 +244,7 @@ int main(int argc, char **argv)
 	const char *path = DEFAULT_CONF;
 	struct gw_conf *conf = NULL;
 	struct conf_policy *policy = NULL;
+	struct net_args a;
 	int test = 0, verbose = 0, ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "c:tvVh", opts, NULL)) != -1) {
@@ -255,5 +292,9 @@ int main(int argc, char **argv)
 		conf_gateway_free(conf);
 		return 1;
 	}
-	return run(conf, policy);
+	a = (struct net_args){ .path = path, .conf = conf, .policy = policy };
+	rc = gw_supervise(net_main, &a);
+	conf_policy_free(a.policy);
+	conf_gateway_free(a.conf);
+	return rc;
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The one place where a Postern process gives up root: the worker once its
- * TUN device and listener are open, the key holder once its key is loaded.
+ * TUN device and listener are open, the key holder once its key is loaded
+ * (gw_privs_shed: it keeps uid 0, an identity the workers' user cannot
+ * signal or trace, and loses every capability for good).
  * No new privileges can be gained afterwards (no setuid executables, no file
  * capabilities), root cannot be regained, and the process is not dumpable,
  * so another process of the same user can neither ptrace it nor read its
@@ -19,7 +21,10 @@
 #include <limits.h>
 #include <pwd.h>
 #include <string.h>
+#include <linux/capability.h>
+#include <linux/securebits.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -54,6 +59,36 @@ int gw_privs_drop(const char *user)
 	if (err < 0)
 		return err;
 	/* A change of user can make a process dumpable again: undo that. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * Root without root's powers: no capability in any set, none in the
+ * bounding set, and securebits that keep uid 0 from giving them back
+ * (at exec or by a change of user), locked.
+ */
+int gw_privs_shed(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = { 0 };
+	const unsigned long bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
+		SECBIT_NO_SETUID_FIXUP | SECBIT_NO_SETUID_FIXUP_LOCKED |
+		SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE |
+		SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	if (geteuid() != 0)
+		return 0;		/* nothing to shed */
+	if (prctl(PR_SET_SECUREBITS, bits, 0, 0, 0) < 0)
+		return -errno;
+	for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+			return -errno;
+	if (syscall(SYS_capset, &hdr, none) < 0)
+		return -errno;
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		return -errno;
 	return 0;

@@ -10,6 +10,9 @@
 
 /* privs.c: drop root for good (user NULL: only forbid new privileges) */
 int gw_privs_drop(const char *user);
+/* privs.c: keep uid 0 but lose every capability for good (the key holder:
+ * another identity than the workers' user, with no power over anything) */
+int gw_privs_shed(void);
 /* One file to try as another user: read it, or append to it (when it does
  * not exist: create it in its directory). */
 struct gw_access {

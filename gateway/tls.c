@@ -145,7 +145,7 @@ static int tls_load_server(SSL_CTX *ctx, const struct gw_conf *conf, unsigned in
 		return -EINVAL;
 	}
 	pub = X509_get0_pubkey(SSL_CTX_get0_certificate(ctx));
-	err = gw_keyd_start(conf->server_key, conf->user, channels, kd);
+	err = gw_keyd_start(conf->server_key, channels, kd);
 	if (err < 0) {
 		gw_err("cannot start the key holder: %s", strerror(-err));
 		return err;

@@ -20,27 +20,37 @@ chmod 0711 "$PST_TMP" "$PST_TMP/pki"
 pst_gw_conf user=nobody
 pst_gw_start || pst_bail "gateway starts" "no 'listening on $PST_GW_IP:$PST_PORT' in the log"
 ok "gateway starts and listens on $PST_GW_IP:$PST_PORT"
-check "gateway dropped root: it runs as nobody" \
+net=$(pst_gw_net_pid)
+check "the network process dropped root: it runs as nobody" \
 	grep -Eq "^Uid:[[:space:]]+$(id -u nobody)[[:space:]]+$(id -u nobody)[[:space:]]+$(id -u nobody)" \
-	"/proc/$PST_GW_PID/status"
-check "gateway has no capabilities left" \
-	grep -Eq '^CapEff:[[:space:]]+0+$' "/proc/$PST_GW_PID/status"
+	"/proc/$net/status"
+check "the network process has no capabilities left" \
+	grep -Eq '^CapEff:[[:space:]]+0+$' "/proc/$net/status"
 
-# The TLS private key lives only in the key holder, the daemon's one child:
-# its secret scalar is nowhere in the memory of the process that parses
-# network input. The same scan finds it in the holder (the control).
+# The TLS private key lives only in the key holder, the network process's
+# one child: its secret scalar is nowhere in the memory of the process that
+# parses network input. The same scan finds it in the holder (the control).
+# The holder is another identity than the workers: uid 0 without a single
+# capability, bounding set included, so nobody's processes can neither
+# signal nor trace it, and it can do nothing with root's uid.
 secret=$(openssl pkey -in "$PST_TMP/pki/server.key" -text -noout |
 	awk '/^priv:/ { on = 1; next } /^pub:/ { on = 0 } on' | tr -d ' :\n')
-keyd=$(pgrep -P "$PST_GW_PID")
-check "the key holder runs as nobody too" \
-	grep -Eq "^Uid:[[:space:]]+$(id -u nobody)[[:space:]]" "/proc/$keyd/status"
+keyd=$(pst_gw_keyd_pid)
+check "the key holder is not the workers' user: uid 0" \
+	grep -Eq "^Uid:[[:space:]]+0[[:space:]]+0[[:space:]]+0[[:space:]]" "/proc/$keyd/status"
+for set in CapInh CapPrm CapEff CapBnd CapAmb; do
+	check "the key holder has no capabilities: $set 0" \
+		grep -Eq "^$set:[[:space:]]+0+$" "/proc/$keyd/status"
+done
+check "nobody cannot signal the key holder" \
+	bash -c "! setpriv --reuid=nobody --regid=nogroup --clear-groups kill -0 $keyd 2>/dev/null"
 # A process that is not dumpable has its /proc files owned by root, whatever
 # its uid: then no process of its own user may ptrace it or read its memory.
 check "the key holder is not dumpable: its /proc files belong to root" \
 	[ "$(stat -c %U "/proc/$keyd/mem")" = root ]
 check "the private key is in the key holder's memory (control)" \
 	python3 "$PST_HELPERS/memscan.py" "$keyd" "$secret"
-if python3 "$PST_HELPERS/memscan.py" "$PST_GW_PID" "$secret"; then
+if python3 "$PST_HELPERS/memscan.py" "$net" "$secret"; then
 	not_ok "the private key is not in the network-facing process's memory"
 else
 	[ $? -eq 1 ] && ok "the private key is not in the network-facing process's memory" ||

@@ -104,9 +104,10 @@ check "devA's tunnel is still up after the flood" pst_ping devA "$PST_INT_IP"
 
 # ---- out of file descriptors: a pause, not a busy loop
 pst_disconnect devB
-open_fds=$(ls "/proc/$PST_GW_PID/fd" | wc -l)
+net=$(pst_gw_net_pid)
+open_fds=$(ls "/proc/$net/fd" | wc -l)
 limit=$((open_fds + 20))
-prlimit --pid "$PST_GW_PID" --nofile="$limit:$limit" ||
+prlimit --pid "$net" --nofile="$limit:$limit" ||
 	pst_bail "file limit" "prlimit could not lower the gateway's limit"
 flood devF 300 4 >"$PST_TMP/flood2.out" &
 flood_pid=$!
@@ -124,7 +125,7 @@ check "one line per pause, at most one pause a second ($lines lines in 4 s)" [ "
 ops_ctl --json stats || true
 pauses=$(ops_json_get "$OPS_OUT" "d['accept_pauses']")
 check "the pauses are counted (accept_pauses=$pauses)" [ "${pauses:-0}" -ge 1 ]
-prlimit --pid "$PST_GW_PID" --nofile=4096:4096
+prlimit --pid "$net" --nofile=4096:4096
 check "devB connects again once the flood is gone" wait_for 20 pst_connect devB devB
 check "gateway still running" pst_alive "$PST_GW_PID"
 pst_disconnect devA

@@ -4,11 +4,12 @@
 # allowlists (Seccomp 2 in /proc, one filter each), without capabilities,
 # with no new privileges, as the configured user; posternctl status says
 # "sandbox: on". A device connects and passes traffic under it. Then a
-# forbidden system call is made from inside the gateway's worker 0 (gdb
-# calls fork() in it): the filter stops it, the gateway logs one line
-# naming the call and ends with status 159 (128 + SIGSYS), for the service
-# manager to restart (postern.service: Restart=on-failure), and the key
-# holder goes with it.
+# forbidden system call is made from inside the network process's worker 0
+# (gdb calls fork() in it): the filter stops it, one line names the call,
+# the network process ends with status 159 (128 + SIGSYS) and its key
+# holder with it; the supervisor (posternd's own pid, which parses no
+# network input) says why and starts a new network process, sandboxed like
+# the first, and the device connects again through it.
 #
 #   devA 198.18.0.11 --br0-- gw 198.18.0.1:443 (posternd as nobody, sandboxed)
 set -u
@@ -29,36 +30,58 @@ if pst_log_has "SANDBOX OFF: off \(built with sanitizers"; then
 	pst_finish
 fi
 check "gateway log: sandbox on" pst_log_has "sandbox on \(seccomp allowlist"
-keyd=$(pgrep -P "$PST_GW_PID")
-for p in "$PST_GW_PID" "$keyd"; do
-	what=$([ "$p" = "$PST_GW_PID" ] && echo gateway || echo "key holder")
-	status=/proc/$p/status
-	check "$what: Seccomp 2 (filter), one filter" \
-		bash -c "grep -Eq '^Seccomp:[[:space:]]+2$' $status && grep -Eq '^Seccomp_filters:[[:space:]]+1$' $status"
-	check "$what: NoNewPrivs 1, CapEff 0, uid nobody" \
-		bash -c "grep -Eq '^NoNewPrivs:[[:space:]]+1$' $status && grep -Eq '^CapEff:[[:space:]]+0+$' $status &&
-			grep -Eq '^Uid:[[:space:]]+$(id -u nobody)[[:space:]]' $status"
-done
-for t in /proc/"$PST_GW_PID"/task/*; do
-	check "gateway thread $(basename "$t"): filtered (Seccomp 2)" grep -Eq '^Seccomp:[[:space:]]+2$' "$t/status"
-done
+
+# sandboxed NET KEYD: the network process and its key holder, as /proc shows
+# them (the README prints these lines).
+sandboxed() {
+	local p status uid
+	for p in "$1" "$2"; do
+		status=/proc/$p/status
+		what=$([ "$p" = "$1" ] && echo "network process" || echo "key holder")
+		uid=$([ "$p" = "$1" ] && id -u nobody || echo 0)
+		echo "# $what $p: $(grep -E '^(Uid|CapEff|NoNewPrivs|Seccomp|Seccomp_filters):' "$status" |
+			tr -s '\t\n' '  ')"
+		check "$what: Seccomp 2 (filter), one filter" \
+			bash -c "grep -Eq '^Seccomp:[[:space:]]+2$' $status && grep -Eq '^Seccomp_filters:[[:space:]]+1$' $status"
+		check "$what: NoNewPrivs 1, CapEff 0, uid $uid" \
+			bash -c "grep -Eq '^NoNewPrivs:[[:space:]]+1$' $status && grep -Eq '^CapEff:[[:space:]]+0+$' $status &&
+				grep -Eq '^Uid:[[:space:]]+$uid[[:space:]]' $status"
+	done
+	for t in /proc/"$1"/task/*; do
+		check "network process thread $(basename "$t"): filtered (Seccomp 2)" \
+			grep -Eq '^Seccomp:[[:space:]]+2$' "$t/status"
+	done
+}
+net=$(pst_gw_net_pid)
+keyd=$(pst_gw_keyd_pid)
+sandboxed "$net" "$keyd"
+echo "# supervisor $PST_GW_PID: $(grep -E '^(Uid|CapEff|NoNewPrivs|Seccomp):' "/proc/$PST_GW_PID/status" |
+	tr -s '\t\n' '  ')"
 ops_ctl status || true
 check "posternctl status: sandbox on" grep -q '^sandbox:  on (seccomp allowlist' "$OPS_OUT"
 check "devA connects under the sandbox" pst_connect devA devA
 check "devA reaches the internal host" pst_ping devA "$PST_INT_IP"
 check "posternctl reload works under the sandbox" ops_ctl reload
 
-# ---- a forbidden call: fork() from worker 0
+# ---- a forbidden call: fork() from worker 0 of the network process
 command -v gdb >/dev/null || pst_skip "gdb is not installed"
-gw=$PST_GW_PID
-gdb -p "$gw" -batch -ex 'call (long)syscall(57L)' >"$PST_TMP/gdb.log" 2>&1
-wait_for 10 pst_gone "$gw"
-check "the gateway ends on the forbidden call" pst_gone "$gw"
-wait "$gw" 2>/dev/null
-rc=$?
-check "exit status 159 (128 + SIGSYS), for the service manager to see (got $rc)" [ "$rc" -eq 159 ]
+gdb -p "$net" -batch -ex 'call (long)syscall(57L)' >"$PST_TMP/gdb.log" 2>&1
+check "the network process ends on the forbidden call" wait_for 10 pst_gone "$net"
 check "gateway log: one line names the forbidden call" \
-	pst_log_has "sandbox: forbidden system call fork \(57\) in pid $gw: ending the process"
+	pst_log_has "sandbox: forbidden system call fork \(57\) in pid $net: ending the process"
 check "the key holder ends with it" wait_for 10 pst_gone "$keyd"
-PST_GW_PID=
+check "posternd itself (the supervisor) keeps running" pst_alive "$PST_GW_PID"
+check "the supervisor says why, and that it starts a new one" \
+	pst_log_has "the network process \(pid $net\) was ended by its sandbox .*starting it again \(restart 1,"
+new_net() { local n; n=$(pst_gw_net_pid); [ -n "$n" ] && [ "$n" != "$net" ]; }
+check "a new network process runs" wait_for 10 new_net
+check "it serves: a second 'listening on'" wait_for 10 bash -c "[ \$(grep -c 'listening on ' '$PST_GW_LOG') -ge 2 ]"
+sandboxed "$(pst_gw_net_pid)" "$(pst_gw_keyd_pid)"
+pst_disconnect devA
+check "devA connects again, through the new network process" pst_connect devA devA
+check "devA reaches the internal host again" pst_ping devA "$PST_INT_IP"
+ops_ctl status || true
+check "posternctl status: the supervisor's pid, the new network process, 1 restart" \
+	grep -Eq "^posternd .*, pid $PST_GW_PID \(network process $(pst_gw_net_pid), restarted 1 time\)" "$OPS_OUT"
+pst_disconnect devA
 pst_finish

@@ -363,6 +363,12 @@ pst_gw_start() {
 	pst_log_has "listening on $(re "$PST_GW_IP:$PST_PORT")"
 }
 
+# posternd is a supervisor (PST_GW_PID, the pid to signal) and the network
+# process it starts: its one child. The key holder is the network
+# process's one child.
+pst_gw_net_pid() { pgrep -P "$PST_GW_PID" | head -n 1; }
+pst_gw_keyd_pid() { pgrep -P "$(pst_gw_net_pid)" | head -n 1; }
+
 # True when the daemon listens, or when it has died (no point waiting).
 pst_gw_ready() {
 	pst_log_has "listening on " || pst_gone "$PST_GW_PID"

@@ -63,7 +63,7 @@ static void test_ec_signatures(void)
 	struct gw_keyd kd = { 0 };
 	EVP_PKEY *proxy;
 
-	CHECK_EQ_INT(gw_keyd_start(key_file(key, "ec.key"), NULL, 1, &kd), 0);
+	CHECK_EQ_INT(gw_keyd_start(key_file(key, "ec.key"), 1, &kd), 0);
 	proxy = gw_keyd_proxy_key(&kd, key);
 	CHECK(proxy != NULL);
 	CHECK(sign_verify(proxy, key, 0));
@@ -81,7 +81,7 @@ static void test_rsa_signatures(void)
 	struct gw_keyd kd = { 0 };
 	EVP_PKEY *proxy;
 
-	CHECK_EQ_INT(gw_keyd_start(key_file(key, "rsa.key"), NULL, 1, &kd), 0);
+	CHECK_EQ_INT(gw_keyd_start(key_file(key, "rsa.key"), 1, &kd), 0);
 	proxy = gw_keyd_proxy_key(&kd, key);
 	CHECK(proxy != NULL);
 	CHECK(sign_verify(proxy, key, RSA_PKCS1_PADDING));
@@ -99,7 +99,7 @@ static void test_wrong_key_is_detected(void)
 	struct gw_keyd kd = { 0 };
 	EVP_PKEY *proxy;
 
-	CHECK_EQ_INT(gw_keyd_start(key_file(held, "held.key"), NULL, 1, &kd), 0);
+	CHECK_EQ_INT(gw_keyd_start(key_file(held, "held.key"), 1, &kd), 0);
 	proxy = gw_keyd_proxy_key(&kd, cert_key);
 	CHECK(proxy != NULL);
 	CHECK(!sign_verify(proxy, cert_key, 0));
@@ -116,7 +116,7 @@ static void test_unreadable_key_fails_cleanly(void)
 	struct gw_keyd kd = { 0 };
 	EVP_PKEY *proxy;
 
-	CHECK_EQ_INT(gw_keyd_start("/nonexistent/server.key", NULL, 1, &kd), 0);
+	CHECK_EQ_INT(gw_keyd_start("/nonexistent/server.key", 1, &kd), 0);
 	proxy = gw_keyd_proxy_key(&kd, key);
 	CHECK(!sign_verify(proxy, key, 0));
 	EVP_PKEY_free(proxy);
@@ -162,7 +162,7 @@ static void test_async_channel(void)
 	int marker, ret, tries = 0;
 	struct pollfd p;
 
-	CHECK_EQ_INT(gw_keyd_start(key_file(key, "async.key"), NULL, 2, &kd), 0);
+	CHECK_EQ_INT(gw_keyd_start(key_file(key, "async.key"), 2, &kd), 0);
 	CHECK_EQ_INT(kd.n, 2);
 	a.proxy = gw_keyd_proxy_key(&kd, key);
 	cl.fd = kd.fd[1];
@@ -230,7 +230,7 @@ static void test_rate_bound(void)
 	unsigned int ok = 0, refused = 0, seconds;
 	time_t s0;
 
-	CHECK_EQ_INT(gw_keyd_start(key_file(key, "rate.key"), NULL, 1, &kd), 0);
+	CHECK_EQ_INT(gw_keyd_start(key_file(key, "rate.key"), 1, &kd), 0);
 	proxy = gw_keyd_proxy_key(&kd, key);
 	s0 = mono_sec();
 	for (int i = 0; i < 6000; i++) {
