@@ -274,13 +274,17 @@ static int conf_user_lookup(const char *name)
 }
 
 /* The user is looked up now so that a typo fails `posternd -t`, not the
- * privilege drop after the daemon has already set up the tunnel. */
+ * privilege drop after the daemon has already set up the tunnel. A reload
+ * keeps the user the gateway runs as, and its sandbox has no user database
+ * to look in: nothing to check then. */
 static int conf_check_user(cfg_t *cfg, cfg_opt_t *opt)
 {
 	const char *s = conf_str(opt);
 	int ret;
 
 	conf_note(cfg, opt);
+	if (conf_cur->running)
+		return 0;
 	ret = s[0] ? conf_user_lookup(s) : -ENOENT;
 	if (ret == -ENOENT)
 		conf_err_opt(cfg, opt, "user: no such user '%s'", s);

@@ -231,7 +231,8 @@ static void __attribute__((noreturn)) keyd_child(const int *fds, unsigned int n,
 		gw_err("key holder: cannot drop its capabilities");
 		_exit(1);
 	}
-	if (gw_sandbox_enter(GW_SANDBOX_KEY_HOLDER) < 0) {
+	/* No filesystem at all: the key is in memory. */
+	if (gw_sandbox_enter(GW_SANDBOX_KEY_HOLDER, &(struct gw_landlock){ 0 }) < 0) {
 		gw_err("key holder: cannot install the sandbox (seccomp)");
 		_exit(1);
 	}

@@ -140,8 +140,37 @@ static int check_user(const struct gw_conf *conf)
 	return -1;
 }
 
+/* The network process's part of the filesystem: see gateway/landlock.h. */
+struct net_fs {
+	struct gw_landlock rules;
+	char dir[GW_LANDLOCK_READ_MAX + 2][4096];
+};
+
+static void net_fs_rules(const struct gw_conf *conf, const struct conf_policy *policy,
+			 struct net_fs *fs)
+{
+	const char *read[] = { conf->path, conf->ca_cert, conf->crl, conf->server_cert,
+			       conf->policy, policy ? policy->inventory : NULL };
+	struct gw_landlock *r = &fs->rules;
+	size_t k = 0;
+
+	memset(r, 0, sizeof(*r));
+	for (size_t i = 0; i < sizeof(read) / sizeof(read[0]); i++) {
+		const char *d = gw_landlock_dir(read[i], fs->dir[k], sizeof(fs->dir[k]));
+
+		if (d) {
+			r->read[r->n_read++] = d;
+			k++;
+		}
+	}
+	r->append = gw_landlock_dir(conf->audit_log, fs->dir[k], sizeof(fs->dir[k]));
+	k++;
+	r->remove = gw_landlock_dir(conf->control_socket, fs->dir[k], sizeof(fs->dir[k]));
+}
+
 static int run(struct gw_conf *conf, struct conf_policy *policy)
 {
+	static struct net_fs fs;
 	struct gw_gateway gw;
 	struct gw_worker *w;
 	const char *user = conf->user;
@@ -149,6 +178,7 @@ static int run(struct gw_conf *conf, struct conf_policy *policy)
 	int err;
 
 	signal(SIGPIPE, SIG_IGN);
+	net_fs_rules(conf, policy, &fs);
 	err = gw_gateway_init(&gw, conf, policy);
 	/* The TUN and the listeners are open: root is not needed any more. */
 	if (err == 0) {
@@ -163,11 +193,13 @@ static int run(struct gw_conf *conf, struct conf_policy *policy)
 				"input keep root and every capability");
 	}
 	if (err == 0) {
-		err = gw_sandbox_enter(GW_SANDBOX_GATEWAY);
+		err = gw_sandbox_enter(GW_SANDBOX_GATEWAY, &fs.rules);
 		if (err < 0)
-			gw_err("cannot install the sandbox (seccomp): %s", strerror(-err));
+			gw_err("cannot install the sandbox (landlock, seccomp): %s", strerror(-err));
 		else if (strncmp(gw_sandbox_state(), "on", 2))
 			gw_warn("SANDBOX OFF: %s", gw_sandbox_state());
+		else if (!gw_sandbox_landlock())
+			gw_warn("sandbox %s", gw_sandbox_state());
 		else
 			gw_info("sandbox %s", gw_sandbox_state());
 	}

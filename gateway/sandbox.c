@@ -19,6 +19,9 @@
  * reopen, and the exit. No exec, no new sockets, no ptrace, no mount, no
  * setuid, no file creation but the audit log's reopen.
  *
+ * Before the filter, Landlock (landlock.c) takes the filesystem away but
+ * for the directories the process must go back to.
+ *
  * A sanitizer build (ASan with its leak check) needs ptrace and friends at
  * exit to find leaks: there the filter is not installed, and the gateway
  * says so at start and in its status (gw_sandbox_state), in words the
@@ -49,11 +52,17 @@
 #define SANDBOX_SANITIZER 0
 #endif
 
-static const char *sandbox_state = "off";
+static char sandbox_state[200] = "off";
+static int sandbox_landlock;
 
 const char *gw_sandbox_state(void)
 {
 	return sandbox_state;
+}
+
+int gw_sandbox_landlock(void)
+{
+	return sandbox_landlock;
 }
 
 /* Both processes: memory, time, signals, exit, randomness, logging. */
@@ -114,18 +123,23 @@ static int sandbox_add(scmp_filter_ctx ctx, const char *const *names, size_t n)
 	return 0;
 }
 
-int gw_sandbox_enter(enum gw_sandbox_kind kind)
+int gw_sandbox_enter(enum gw_sandbox_kind kind, const struct gw_landlock *fs)
 {
 	struct sigaction sa = { .sa_sigaction = sandbox_sigsys, .sa_flags = SA_SIGINFO };
 	scmp_filter_ctx ctx;
 	int err;
 
 	if (SANDBOX_SANITIZER) {
-		sandbox_state = "off (built with sanitizers: their leak check needs ptrace at exit)";
+		snprintf(sandbox_state, sizeof(sandbox_state),
+			 "off (built with sanitizers: their leak check needs ptrace at exit)");
 		return 0;
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
+	err = gw_landlock_enter(fs);
+	if (err < 0)
+		return err;
+	sandbox_landlock = err;
 	if (sigaction(SIGSYS, &sa, NULL) < 0)
 		return -errno;
 	ctx = seccomp_init(SCMP_ACT_TRAP);
@@ -159,6 +173,14 @@ int gw_sandbox_enter(enum gw_sandbox_kind kind)
 	seccomp_release(ctx);
 	if (err < 0)
 		return err;
-	sandbox_state = "on (seccomp allowlist, no new privileges)";
+	if (sandbox_landlock)
+		snprintf(sandbox_state, sizeof(sandbox_state), "on (seccomp allowlist, no new "
+			 "privileges, landlock ABI %d: files read-only in %zu director%s, no TCP "
+			 "bind or connect, no signals out)", sandbox_landlock, fs->n_read,
+			 fs->n_read == 1 ? "y" : "ies");
+	else
+		snprintf(sandbox_state, sizeof(sandbox_state), "on (seccomp allowlist, no new "
+			 "privileges; NO LANDLOCK: this kernel has none, the files the user may "
+			 "read stay readable)");
 	return 0;
 }
