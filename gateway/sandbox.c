@@ -7,7 +7,8 @@
  * descriptors, the key file, the threads' creation parameters. A system
  * call outside the list is a bug or an attack: the filter traps it
  * (SIGSYS), the handler writes one line naming the call, and the process
- * ends with status 159 (128 + SIGSYS) — the service manager restarts it.
+ * ends with status 159 (128 + SIGSYS) — the supervisor (supervise.c)
+ * starts a new one.
  *
  * The lists are what the running daemon does, found by running every
  * integration test under the filter: the event loop and its sockets,
@@ -101,7 +102,7 @@ static void sandbox_sigsys(int sig, siginfo_t *si, void *ctx)
 	char line[160];
 	char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, si->si_syscall);
 	int n = snprintf(line, sizeof(line), "posternd: error: sandbox: forbidden system call %s "
-			 "(%d) in pid %d: ending the process (the service manager restarts it)\n",
+			 "(%d) in pid %d: ending the process (the supervisor starts a new one)\n",
 			 name ? name : "?", si->si_syscall, (int)getpid());
 
 	/* Async-signal-safe enough: one write, then the end. */

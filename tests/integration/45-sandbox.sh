@@ -3,7 +3,9 @@
 # The sandbox: once set up, posternd and its key holder run under seccomp
 # allowlists (Seccomp 2 in /proc, one filter each), without capabilities,
 # with no new privileges, as the configured user; posternctl status says
-# "sandbox: on". A device connects and passes traffic under it. Then a
+# "sandbox: on". Landlock (where the kernel has it) leaves the network
+# process the directories of the files it re-reads and nothing else of the
+# filesystem. A device connects and passes traffic under it. Then a
 # forbidden system call is made from inside the network process's worker 0
 # (gdb calls fork() in it): the filter stops it, one line names the call,
 # the network process ends with status 159 (128 + SIGSYS) and its key
@@ -63,8 +65,28 @@ check "devA connects under the sandbox" pst_connect devA devA
 check "devA reaches the internal host" pst_ping devA "$PST_INT_IP"
 check "posternctl reload works under the sandbox" ops_ctl reload
 
-# ---- a forbidden call: fork() from worker 0 of the network process
 command -v gdb >/dev/null || pst_skip "gdb is not installed"
+
+# ---- Landlock: the network process reads the directories of the files it
+# re-reads (here all under $PST_TMP) and nothing else of the filesystem.
+# gdb calls open() inside it: allowed by the seccomp list, so the answer
+# is Landlock's.
+if pst_log_has "sandbox on \(seccomp allowlist, no new privileges, landlock ABI"; then
+	ok "gateway log: landlock in force"
+	gdb -p "$net" -batch -ex 'call (int)open("/etc/hostname", 0)' \
+		-ex "call (int)open(\"$PST_TMP/pki/crl.pem\", 0)" >"$PST_TMP/gdb-ll.log" 2>&1
+	check "network process: /etc/hostname cannot be opened (got $(grep -o '^\$1 = .*' "$PST_TMP/gdb-ll.log"))" \
+		grep -qx '\$1 = -1' "$PST_TMP/gdb-ll.log"
+	check "network process: the CRL it re-reads can (got $(grep -o '^\$2 = .*' "$PST_TMP/gdb-ll.log"))" \
+		grep -Eqx '\$2 = [0-9]+' "$PST_TMP/gdb-ll.log"
+	check "the network process survived the calls" pst_alive "$net"
+else
+	# Not an error: a kernel without Landlock is named at start, loudly.
+	check "no landlock in this kernel: a warning says so" \
+		pst_log_has "warning: sandbox on \(seccomp allowlist, no new privileges; NO LANDLOCK"
+fi
+
+# ---- a forbidden call: fork() from worker 0 of the network process
 gdb -p "$net" -batch -ex 'call (long)syscall(57L)' >"$PST_TMP/gdb.log" 2>&1
 check "the network process ends on the forbidden call" wait_for 10 pst_gone "$net"
 check "gateway log: one line names the forbidden call" \
