@@ -67,6 +67,7 @@ struct gw_conf {
 	unsigned int idle_timeout;	/* seconds without data before a tunnel is closed, 0 = never */
 	unsigned int cookie_timeout;	/* seconds a disconnected session keeps cookie and address */
 	unsigned int max_clients;	/* concurrent TLS connections, per worker */
+	unsigned int max_pending;		/* not yet tunnels, all addresses; 0: no limit */
 	unsigned int max_pending_per_source;	/* not yet tunnels, from one address; 0: no limit */
 	bool proxy_protocol;		/* every TCP connection starts with a PROXY header */
 	struct conf_cidr *proxy_trusted;	/* the load balancers that may send one */

@@ -47,6 +47,7 @@ static const struct conf_range conf_ranges[] = {
 	{ "idle-timeout", 0, 604800 },
 	{ "cookie-timeout", 10, 86400 },
 	{ "max-clients", 1, 65536 },
+	{ "max-pending", 0, 65536 },
 	{ "max-pending-per-source", 0, 65536 },
 	{ "workers", 0, 64 },
 };
@@ -356,6 +357,7 @@ static cfg_opt_t conf_opts[] = {
 	CFG_INT_CB("idle-timeout", 0, CFGF_NONE, conf_parse_uint),
 	CFG_INT_CB("cookie-timeout", 300, CFGF_NONE, conf_parse_uint),
 	CFG_INT_CB("max-clients", 1024, CFGF_NONE, conf_parse_uint),
+	CFG_INT_CB("max-pending", 256, CFGF_NONE, conf_parse_uint),
 	CFG_INT_CB("max-pending-per-source", 32, CFGF_NONE, conf_parse_uint),
 	CFG_INT_CB("workers", 0, CFGF_NONE, conf_parse_uint),
 	CFG_STR("user", NULL, CFGF_NODEFAULT),
@@ -522,6 +524,7 @@ static void conf_build_numbers(cfg_t *cfg, struct gw_conf *c)
 	c->idle_timeout = (unsigned int)cfg_getint(cfg, "idle-timeout");
 	c->cookie_timeout = (unsigned int)cfg_getint(cfg, "cookie-timeout");
 	c->max_clients = (unsigned int)cfg_getint(cfg, "max-clients");
+	c->max_pending = (unsigned int)cfg_getint(cfg, "max-pending");
 	c->max_pending_per_source = (unsigned int)cfg_getint(cfg, "max-pending-per-source");
 	c->workers = (unsigned int)cfg_getint(cfg, "workers");
 }

@@ -240,6 +240,10 @@ void gw_conn_source_release(struct gw_conn *c)
 {
 	struct gw_source *src = c->source;
 
+	if (c->login) {
+		c->login = false;
+		c->w->net.n_logins--;
+	}
 	if (!src)
 		return;
 	c->source = NULL;
@@ -302,7 +306,7 @@ static void source_refused(struct gw_worker *w, const struct gw_conn *c)
  */
 #define EVICT_SCAN 64		/* idle connections looked at for a crowded address */
 
-static bool conn_evict_idle(struct gw_worker *w)
+static bool conn_evict_idle(struct gw_worker *w, const char *limit)
 {
 	struct gw_conn *c, *next, *victim = NULL;
 	unsigned int looked = 0;
@@ -325,7 +329,7 @@ static bool conn_evict_idle(struct gw_worker *w)
 	if (!victim)
 		return false;
 	w->stats.shed_idle++;
-	gw_conn_close(victim, "evicted: max-clients reached and it had sent nothing");
+	gw_conn_close(victim, limit);
 	return true;
 }
 
@@ -335,19 +339,50 @@ static unsigned int conn_max(const struct gw_worker *w)
 	return gw_worker_share(w->pol.conf->max_clients, gw_workers_n(w));
 }
 
+/* max-pending likewise; 0 is no limit of its own. */
+static bool conn_logins_full(const struct gw_worker *w)
+{
+	unsigned int max = w->pol.conf->max_pending;
+
+	return max && w->net.n_logins >= gw_worker_share(max, gw_workers_n(w));
+}
+
+/*
+ * Room for a newcomer, made by evicting an idle connection if need be:
+ * under max-clients (every connection) and under max-pending (those not
+ * tunnels yet). Refused, it is counted under the limit that was reached.
+ */
+static bool conn_room(struct gw_worker *w, const struct sockaddr_storage *ss)
+{
+	const struct gw_conf *conf = w->pol.conf;
+	char peer[GW_PEER_MAX];
+	bool full = w->net.n_conns >= conn_max(w);
+
+	if (full && conn_evict_idle(w, "evicted: max-clients reached and it had sent nothing"))
+		full = false;
+	if (!full && !conn_logins_full(w))
+		return true;
+	if (!full && conn_evict_idle(w, "evicted: max-pending reached and it had sent nothing"))
+		return true;
+	gw_peer_format((const struct sockaddr *)ss, peer, sizeof(peer));
+	if (full) {
+		gw_peer_log(w, GW_LOG_WARN, "closing connection peer=%s: max-clients (%u) reached, "
+			    "every slot a tunnel or a login in progress", peer, conf->max_clients);
+		w->stats.shed_full++;
+	} else {
+		gw_peer_log(w, GW_LOG_WARN, "closing connection peer=%s: max-pending (%u) reached, "
+			    "every one a login in progress", peer, conf->max_pending);
+		w->stats.shed_pending++;
+	}
+	return false;
+}
+
 static void conn_accept_one(struct gw_worker *w, int fd, const struct sockaddr_storage *ss)
 {
 	struct gw_conn *c;
 	int one = 1;
 
-	if (w->net.n_conns >= conn_max(w) && !conn_evict_idle(w)) {
-		char peer[GW_PEER_MAX];
-
-		gw_peer_format((const struct sockaddr *)ss, peer, sizeof(peer));
-		gw_peer_log(w, GW_LOG_WARN, "closing connection peer=%s: max-clients (%u) reached, "
-			    "every slot a tunnel or a login in progress", peer,
-			    w->pol.conf->max_clients);
-		w->stats.shed_full++;
+	if (!conn_room(w, ss)) {
 		close(fd);
 		return;
 	}
@@ -382,6 +417,8 @@ static void conn_accept_one(struct gw_worker *w, int fd, const struct sockaddr_s
 	c->events = EPOLLIN | EPOLLRDHUP;
 	conn_link(w, c);
 	idle_append(w, c);
+	c->login = true;
+	w->net.n_logins++;
 	w->stats.accepted++;
 	return;
 discard:

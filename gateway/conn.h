@@ -60,6 +60,7 @@ struct gw_conn {
 	bool idle;				/* on the worker's idle list: no ClientHello yet */
 	struct gw_conn *idle_prev, *idle_next;
 	struct gw_source *source;		/* counted there until it is a tunnel */
+	bool login;				/* counted in n_logins until it is a tunnel */
 	struct gw_conn *wflush_next;
 	unsigned int handoff_to;		/* 1 + the worker it goes to at the turn's end; 0: none */
 	struct gw_conn *handoff_next;

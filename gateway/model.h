@@ -171,6 +171,7 @@ struct gw_stats {
 	uint64_t shed_idle;			/* idle connections closed to make room */
 	uint64_t shed_full;			/* new connections turned away: no room */
 	uint64_t shed_source;			/* turned away: max-pending-per-source */
+	uint64_t shed_pending;			/* turned away: max-pending */
 	uint64_t accept_pauses;			/* out of file descriptors: accepting paused */
 	uint64_t crl_reload_failures;		/* the CRL file could not replace the one in force */
 	struct gw_counters traffic;
@@ -239,6 +240,7 @@ struct gw_transport {
 	struct gw_wheel timers;			/* connections' deadlines and ticks (conn.c) */
 	uint8_t *rxbuf;				/* GW_RX_CAP bytes: where records are read */
 	unsigned int n_conns;
+	unsigned int n_logins;			/* of them not tunnels yet (max-pending) */
 	/* Connections that have not sent a ClientHello yet, oldest first: what
 	 * makes room when every slot is taken (conn.c). */
 	struct gw_conn *idle_head, *idle_tail;

@@ -211,12 +211,14 @@ static void rows_connections(struct rows *rs, const struct gw_stats *st)
 	    "Connections handed to the worker that holds their device's sessions", false,
 	    st->handoffs);
 	row(rs, "shed", "evicted_idle", "postern_connections_shed_total", "reason=\"evicted_idle\"",
-	    "Connections dropped at max-clients: an idle one evicted, or the newcomer turned away",
-	    false, st->shed_idle);
+	    "Connections dropped at max-clients or max-pending: an idle one evicted, or the "
+	    "newcomer turned away", false, st->shed_idle);
 	row(rs, "shed", "turned_away", "postern_connections_shed_total", "reason=\"turned_away\"",
 	    NULL, false, st->shed_full);
 	row(rs, "shed", "per_source", "postern_connections_shed_total", "reason=\"per_source\"",
 	    NULL, false, st->shed_source);
+	row(rs, "shed", "max_pending", "postern_connections_shed_total", "reason=\"max_pending\"",
+	    NULL, false, st->shed_pending);
 	row(rs, NULL, "accept_pauses", "postern_accept_pauses_total", NULL,
 	    "Times accepting paused for a second, out of file descriptors", false,
 	    st->accept_pauses);

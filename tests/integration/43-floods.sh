@@ -8,7 +8,9 @@
 # traffic, and the shedding is counted. Then the gateway's own file limit is cut
 # below what it holds (prlimit on the running daemon): accepting pauses
 # with one log line per pause, not a busy loop of "Too many open files",
-# and devA still passes traffic. The figures (RTT during and without the
+# and devA still passes traffic. Last, a storm of half-done TLS handshakes
+# from two sources, each under its own share, meets max-pending (the cap
+# on all logins in progress together). The figures (RTT during and without the
 # flood) are printed as "# " lines; the assertions are only "still
 # connected and passing traffic", and the counters.
 #
@@ -127,6 +129,54 @@ pauses=$(ops_json_get "$OPS_OUT" "d['accept_pauses']")
 check "the pauses are counted (accept_pauses=$pauses)" [ "${pauses:-0}" -ge 1 ]
 prlimit --pid "$net" --nofile=4096:4096
 check "devB connects again once the flood is gone" wait_for 20 pst_connect devB devB
+
+# ---- a storm of half-done TLS handshakes from two sources, each under its
+# per-source share: max-pending (8 here, after a reload) bounds them all
+# together; the rest are refused at once, the tunnels keep their slots.
+# storm DEV N SECONDS: N connections that each send a real ClientHello and
+# then nothing, held for SECONDS; prints how many it opened.
+storm() {
+	pst_in "$1" python3 - "$PST_GW_IP" "$PST_PORT" "$2" "$3" <<'PY'
+import socket, ssl, sys, time
+host, port, n, hold = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+held = []
+for _ in range(n):
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    try:
+        ctx.wrap_bio(inc, out).do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    s = socket.create_connection((host, port), timeout=2)
+    s.sendall(out.read())
+    held.append(s)
+print(len(held))
+time.sleep(hold)
+PY
+}
+echo "max-pending = 8" >>"$PST_GW_CONF"
+check "reload: max-pending 8" ops_ctl reload
+pending_before=$(ops_ctl --json stats >/dev/null 2>&1; ops_json_get "$OPS_OUT" "d['shed']['max_pending']")
+storm devF 20 6 >"$PST_TMP/storm-f.out" 2>&1 &
+storm_f=$!
+pst_spawn "$storm_f"
+storm devG 20 6 >"$PST_TMP/storm-g.out" 2>&1 &
+storm_g=$!
+pst_spawn "$storm_g"
+storming() {
+	ops_ctl --json stats >/dev/null 2>&1 &&
+		[ "$(ops_json_get "$OPS_OUT" "d['shed']['max_pending']")" -gt "${pending_before:-0}" ] 2>/dev/null
+}
+check "past max-pending, new logins are refused and counted" wait_for 8 storming
+storm_rtt=$(rtt devA 20)
+echo "# devA RTT during the handshake storm: ${storm_rtt:-?} ms"
+check "devA passes traffic during the handshake storm" [ -n "$storm_rtt" ]
+check "devB's tunnel is untouched by the storm" pst_ping devB "$PST_INT_IP"
+wait "$storm_f" "$storm_g" 2>/dev/null
+ops_ctl --json stats || true
+echo "# half-done handshakes refused past max-pending: $(ops_json_get "$OPS_OUT" "d['shed']['max_pending']") of 40"
+check "gateway log: the refusal names max-pending" pst_log_has "max-pending \(8\) reached"
 check "gateway still running" pst_alive "$PST_GW_PID"
 pst_disconnect devA
 pst_disconnect devB

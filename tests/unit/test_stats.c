@@ -129,6 +129,7 @@ static void fill_counters(void)
 	want("shed", "evicted_idle", st->shed_idle = v++);
 	want("shed", "turned_away", st->shed_full = v++);
 	want("shed", "per_source", st->shed_source = v++);
+	want("shed", "max_pending", st->shed_pending = v++);
 	want(NULL, "accept_pauses", st->accept_pauses = v++);
 	for (int i = GW_REF_NONE + 1; i < GW_REF_COUNTERS; i++)
 		want("refused", ref_keys[i], st->refused_by[i] = v++);
@@ -564,7 +565,7 @@ static void test_prometheus(void)
 	if (!flat || !text)
 		goto done;
 	CHECK(text[strlen(text) - 1] == '\n');
-	CHECK(strstr(text, "\npostern_refusals_total{reason=\"revoked\"} 100008\n") != NULL);
+	CHECK(strstr(text, "\npostern_refusals_total{reason=\"revoked\"} 100009\n") != NULL);
 	CHECK(strstr(text, "\npostern_pool_addresses{family=\"ipv6\",state=\"size\"} 254\n") != NULL);
 	/* The lines are cut apart in place from here on. */
 	for (char *l = text, *e; (e = strchr(l, '\n')); l = e + 1) {
