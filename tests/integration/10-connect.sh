@@ -48,13 +48,19 @@ check "nobody cannot signal the key holder" \
 # its uid: then no process of its own user may ptrace it or read its memory.
 check "the key holder is not dumpable: its /proc files belong to root" \
 	[ "$(stat -c %U "/proc/$keyd/mem")" = root ]
-check "the private key is in the key holder's memory (control)" \
-	python3 "$PST_HELPERS/memscan.py" "$keyd" "$secret"
-if python3 "$PST_HELPERS/memscan.py" "$net" "$secret"; then
-	not_ok "the private key is not in the network-facing process's memory"
+# Reading another process's memory takes CAP_SYS_PTRACE (both are not
+# dumpable): where root runs without it (some containers), the scan cannot
+# be made, which is said, not counted as a pass or a failure.
+python3 "$PST_HELPERS/memscan.py" "$keyd" "$secret"
+rc=$?
+if [ "$rc" -eq 2 ] && ! pst_has_cap "$PST_CAP_SYS_PTRACE"; then
+	echo "# not checked: the key's place in memory (no CAP_SYS_PTRACE here to read /proc/PID/mem)"
 else
-	[ $? -eq 1 ] && ok "the private key is not in the network-facing process's memory" ||
-		not_ok "the private key is not in the network-facing process's memory" "scan failed"
+	check "the private key is in the key holder's memory (control; scan exit $rc)" [ "$rc" -eq 0 ]
+	python3 "$PST_HELPERS/memscan.py" "$net" "$secret"
+	rc=$?
+	check "the private key is not in the network-facing process's memory (scan exit $rc)" \
+		[ "$rc" -eq 1 ]
 fi
 
 if pst_ping devA "$PST_INT_IP"; then

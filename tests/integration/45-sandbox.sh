@@ -66,6 +66,13 @@ check "devA reaches the internal host" pst_ping devA "$PST_INT_IP"
 check "posternctl reload works under the sandbox" ops_ctl reload
 
 command -v gdb >/dev/null || pst_skip "gdb is not installed"
+# gdb attaches to a process that is not dumpable only with CAP_SYS_PTRACE:
+# where root runs without it (some containers) the rest cannot be done.
+if ! gdb -p "$net" -batch -ex 'print (int)getpid()' 2>&1 | grep -q "^\$1 = $net$"; then
+	pst_has_cap "$PST_CAP_SYS_PTRACE" &&
+		not_ok "gdb attaches to the network process" "$(gdb -p "$net" -batch 2>&1 | tail -n 1)"
+	pst_skip "gdb cannot attach here (no CAP_SYS_PTRACE): Landlock and the forbidden call were not tried"
+fi
 
 # ---- Landlock: the network process reads the directories of the files it
 # re-reads (here all under $PST_TMP) and nothing else of the filesystem.

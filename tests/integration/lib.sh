@@ -87,6 +87,14 @@ pst_bail() {
 	pst_finish
 }
 
+# pst_has_cap N: this shell holds capability number N (CapEff).
+pst_has_cap() {
+	local eff
+	eff=$(awk '/^CapEff:/ { print $2 }' /proc/self/status)
+	(( (16#${eff:-0} >> $1) & 1 ))
+}
+PST_CAP_SYS_PTRACE=19
+
 pst_skip() {
 	echo "skipped: $*"
 	exit 77
