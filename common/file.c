@@ -19,6 +19,23 @@
 
 #define FILE_CHUNK 4096
 
+static int (*file_opener)(const char *path);
+
+void cm_file_set_opener(int (*opener)(const char *path))
+{
+	file_opener = opener;
+}
+
+int cm_file_open(const char *path)
+{
+	int fd;
+
+	if (file_opener)
+		return file_opener(path);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	return fd < 0 ? -errno : fd;
+}
+
 static int file_grow(char **buf, size_t *cap, size_t max)
 {
 	size_t want = *cap * 2 > max + 2 ? max + 2 : *cap * 2;
@@ -68,13 +85,13 @@ static int file_read_fd(int fd, size_t max, char **out, size_t *outlen)
  * be put down to the open or to the read. */
 static int file_read_step(const char *path, size_t max, char **buf, size_t *len, bool *opened)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	int fd = cm_file_open(path);
 	struct stat st;
 	int ret;
 
 	*opened = fd >= 0;
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (fstat(fd, &st) < 0)
 		ret = -errno;
 	else if (S_ISDIR(st.st_mode))

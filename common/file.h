@@ -26,4 +26,14 @@ int cm_file_read(const char *path, size_t max, char **buf, size_t *len);
 int cm_file_read_why(const char *path, size_t max, char **buf, size_t *len, char *why,
 		     size_t whylen);
 
+/*
+ * Opens path read-only (O_NONBLOCK, O_NOCTTY, O_CLOEXEC), as every reader
+ * here does: directly, or through the opener a process set (a sandboxed
+ * process that has no filesystem asks another to open for it). Returns the
+ * descriptor or -errno.
+ */
+int cm_file_open(const char *path);
+/* The opener: returns a descriptor or -errno; NULL opens directly again. */
+void cm_file_set_opener(int (*opener)(const char *path));
+
 #endif

@@ -27,6 +27,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/file.h"
 #include "common/macros.h"
 #include "common/number.h"
 
@@ -98,9 +99,9 @@ static int conf_file_probe(cfg_t *cfg, cfg_opt_t *opt, const char *abs, struct s
 		conf_err_opt(cfg, opt, "%s: %s is not a regular file", opt->name, abs);
 		return -EINVAL;
 	}
-	fd = open(abs, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = cm_file_open(abs);
 	if (fd < 0) {
-		int e = errno;
+		int e = -fd;
 
 		conf_err_opt(cfg, opt, "%s: cannot open %s: %s", opt->name, abs, strerror(e));
 		return -e;

@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/file.h"
 #include "common/macros.h"
 #include "common/time.h"
 #include "common/version.h"
@@ -223,8 +224,8 @@ static int pol_check_inventory(cfg_t *cfg, cfg_opt_t *opt)
 	}
 	if (stat(abs, &st) == 0 && !S_ISREG(st.st_mode)) {
 		conf_err_opt(cfg, opt, "inventory: %s is not a regular file", abs);
-	} else if ((fd = open(abs, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0) {
-		int e = errno;
+	} else if ((fd = cm_file_open(abs)) < 0) {
+		int e = -fd;
 
 		conf_err_opt(cfg, opt, "inventory: cannot open %s: %s", abs, strerror(e));
 	} else {

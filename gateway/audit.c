@@ -25,6 +25,7 @@
 
 #include "common/json.h"
 #include "gateway/audit.h"
+#include "gateway/broker.h"
 #include "gateway/log.h"
 #include "gateway/model.h"
 #include "posture/inventory.h"
@@ -161,11 +162,10 @@ void gw_audit_reopen(struct gw_worker *w)
 
 	if (!w->pol.conf->audit_log || w->ctl.audit_fd < 0)
 		return;
-	fd = open(w->pol.conf->audit_log,
-		  O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0640);
+	fd = gw_broker_open_append(w->pol.conf->audit_log);
 	if (fd < 0) {
 		gw_err("SIGUSR1: cannot reopen the audit log %s: %s; still writing to the file "
-		       "open before", w->pol.conf->audit_log, strerror(errno));
+		       "open before", w->pol.conf->audit_log, strerror(-fd));
 		return;
 	}
 	/* The same descriptor number, which every worker writes to, now names the new file. */

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
@@ -17,6 +18,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "common/file.h"
 #include "common/sslerr.h"
 #include "gateway/crl.h"
 
@@ -168,12 +170,15 @@ static int crl_why(char *err, size_t errlen, const char *path, const char *what)
 /* A PEM CRL that ca issued and signed. */
 static int crl_read(X509 *ca, const char *path, X509_CRL **out, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "re");
+	int fd = cm_file_open(path);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "re");
 	X509_CRL *crl;
 
 	if (!f) {
-		int e = errno;
+		int e = fd < 0 ? -fd : errno;
 
+		if (fd >= 0)
+			close(fd);
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(e));
 		return -e;
 	}

@@ -7,6 +7,7 @@
  * runs the event loops; all in the foreground, logging to stderr.
  */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <pwd.h>
 #include <signal.h>
@@ -18,6 +19,7 @@
 #include "conf/conf.h"
 #include "conf/policy.h"
 #include "gateway/access.h"
+#include "gateway/broker.h"
 #include "gateway/log.h"
 #include "gateway/sandbox.h"
 #include "gateway/model.h"
@@ -140,37 +142,38 @@ static int check_user(const struct gw_conf *conf)
 	return -1;
 }
 
-/* The network process's part of the filesystem: see gateway/landlock.h. */
-struct net_fs {
-	struct gw_landlock rules;
-	char dir[GW_LANDLOCK_READ_MAX + 2][4096];
-};
-
-static void net_fs_rules(const struct gw_conf *conf, const struct conf_policy *policy,
-			 struct net_fs *fs)
+/*
+ * The files the network process goes back to, for the supervisor's file
+ * broker: the directories of those it re-reads, the audit log it reopens,
+ * and the user whose permissions apply.
+ */
+static int broker_rules(const struct gw_conf *conf, const struct conf_policy *policy,
+			struct gw_broker_rules *r)
 {
-	const char *read[] = { conf->path, conf->ca_cert, conf->crl, conf->server_cert,
-			       conf->policy, policy ? policy->inventory : NULL };
-	struct gw_landlock *r = &fs->rules;
-	size_t k = 0;
+	const char *read[] = { conf->path, conf->ca_cert, conf->crl, conf->policy,
+			       policy ? policy->inventory : NULL };
+	const struct passwd *pw = conf->user ? getpwnam(conf->user) : NULL;
+	int err = 0;
 
 	memset(r, 0, sizeof(*r));
-	for (size_t i = 0; i < sizeof(read) / sizeof(read[0]); i++) {
-		const char *d = gw_landlock_dir(read[i], fs->dir[k], sizeof(fs->dir[k]));
-
-		if (d) {
-			r->read[r->n_read++] = d;
-			k++;
-		}
+	for (size_t i = 0; i < sizeof(read) / sizeof(read[0]) && !err; i++)
+		err = gw_broker_rules_add(r, read[i]);
+	if (conf->audit_log)
+		snprintf(r->append, sizeof(r->append), "%s", conf->audit_log);
+	if (pw) {
+		r->uid = pw->pw_uid;
+		r->gid = pw->pw_gid;
 	}
-	r->append = gw_landlock_dir(conf->audit_log, fs->dir[k], sizeof(fs->dir[k]));
-	k++;
-	r->remove = gw_landlock_dir(conf->control_socket, fs->dir[k], sizeof(fs->dir[k]));
+	return err;
 }
 
 static int run(struct gw_conf *conf, struct conf_policy *policy)
 {
-	static struct net_fs fs;
+	char dir[PATH_MAX];
+	/* Files come from the broker: the filesystem is only for removing the
+	 * control socket at the end. */
+	struct gw_landlock fs = { .remove = gw_landlock_dir(conf->control_socket, dir,
+							    sizeof(dir)) };
 	struct gw_gateway gw;
 	struct gw_worker *w;
 	const char *user = conf->user;
@@ -178,7 +181,6 @@ static int run(struct gw_conf *conf, struct conf_policy *policy)
 	int err;
 
 	signal(SIGPIPE, SIG_IGN);
-	net_fs_rules(conf, policy, &fs);
 	err = gw_gateway_init(&gw, conf, policy);
 	/* The TUN and the listeners are open: root is not needed any more. */
 	if (err == 0) {
@@ -193,7 +195,8 @@ static int run(struct gw_conf *conf, struct conf_policy *policy)
 				"input keep root and every capability");
 	}
 	if (err == 0) {
-		err = gw_sandbox_enter(GW_SANDBOX_GATEWAY, &fs.rules);
+		gw_broker_use(gw_supervise_broker_fd());
+		err = gw_sandbox_enter(GW_SANDBOX_GATEWAY, &fs);
 		if (err < 0)
 			gw_err("cannot install the sandbox (landlock, seccomp): %s", strerror(-err));
 		else if (strncmp(gw_sandbox_state(), "on", 2))
@@ -276,6 +279,7 @@ int main(int argc, char **argv)
 	const char *path = DEFAULT_CONF;
 	struct gw_conf *conf = NULL;
 	struct conf_policy *policy = NULL;
+	static struct gw_broker_rules files;
 	struct net_args a;
 	int test = 0, verbose = 0, ch, rc;
 
@@ -325,7 +329,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	a = (struct net_args){ .path = path, .conf = conf, .policy = policy };
-	rc = gw_supervise(net_main, &a);
+	if (broker_rules(conf, policy, &files) < 0) {
+		fprintf(stderr, "posternd: %s: the files it names are in more than %d directories\n",
+			path, GW_BROKER_DIRS);
+		rc = 1;
+	} else {
+		rc = gw_supervise(net_main, &a, &files);
+	}
 	conf_policy_free(a.policy);
 	conf_gateway_free(a.conf);
 	return rc;

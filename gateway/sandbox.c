@@ -15,13 +15,12 @@
  * memory, threads (created after the filter, so clone is allowed with the
  * flags pthread_create uses only), a netlink socket for the routing
  * table's local addresses (socket() for AF_NETLINK only), time, the
- * re-reading of the config, the
- * policy, the inventory and the CRL (open/stat/read), the audit log's
- * reopen, and the exit. No exec, no new sockets, no ptrace, no mount, no
- * setuid, no file creation but the audit log's reopen.
+ * descriptors the supervisor's file broker hands over (recvmsg, read,
+ * stat) and the exit. No open (refused with EACCES, not fatal), no exec,
+ * no new sockets, no ptrace, no mount, no setuid.
  *
  * Before the filter, Landlock (landlock.c) takes the filesystem away but
- * for the directories the process must go back to.
+ * for removing the control socket at the end.
  *
  * A sanitizer build (ASan with its leak check) needs ptrace and friends at
  * exit to find leaks: there the filter is not installed, and the gateway
@@ -83,7 +82,7 @@ static const char *const sandbox_gateway[] = {
 	"recvfrom", "recvmsg", "recvmmsg", "sendto", "sendmsg", "sendmmsg",
 	"accept4", "shutdown", "setsockopt", "getsockopt", "getsockname", "getpeername",
 	"ioctl", "fcntl", "timerfd_settime", "timerfd_gettime",
-	"openat", "statx", "pread64", "dup3", "unlinkat", "unlink", "readlink", "readlinkat",
+	"statx", "pread64", "dup3", "unlinkat", "unlink", "readlink", "readlinkat",
 	"getcwd", "access", "faccessat", "faccessat2",
 	"getrlimit", "prlimit64", "wait4", "sched_getaffinity", "membarrier",
 	"set_tid_address", "madvise",
@@ -164,6 +163,13 @@ int gw_sandbox_enter(enum gw_sandbox_kind kind, const struct gw_landlock *fs)
 					       SCMP_A0(SCMP_CMP_EQ, AF_NETLINK));
 		if (!err)
 			err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(bind), 0);
+		/* Files come from the supervisor (broker.c): an open of its
+		 * own is refused, not fatal, as the library code that may try
+		 * one (a time zone file) copes with a refusal. */
+		if (!err)
+			err = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 0);
+		if (!err)
+			err = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(open), 0);
 		/* clone3 passes its flags in memory, out of a filter's reach:
 		 * ENOSYS makes glibc fall back to clone, checked above. */
 		if (!err)
@@ -176,12 +182,11 @@ int gw_sandbox_enter(enum gw_sandbox_kind kind, const struct gw_landlock *fs)
 		return err;
 	if (sandbox_landlock)
 		snprintf(sandbox_state, sizeof(sandbox_state), "on (seccomp allowlist, no new "
-			 "privileges, landlock ABI %d: files read-only in %zu director%s, no TCP "
-			 "bind or connect, no signals out)", sandbox_landlock, fs->n_read,
-			 fs->n_read == 1 ? "y" : "ies");
+			 "privileges, landlock ABI %d: no filesystem, files opened by the "
+			 "supervisor; no TCP bind or connect, no signals out)", sandbox_landlock);
 	else
 		snprintf(sandbox_state, sizeof(sandbox_state), "on (seccomp allowlist, no new "
-			 "privileges; NO LANDLOCK: this kernel has none, the files the user may "
-			 "read stay readable)");
+			 "privileges, no open of its own, files opened by the supervisor; NO "
+			 "LANDLOCK: this kernel has none, paths stay visible)");
 	return 0;
 }

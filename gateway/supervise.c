@@ -6,8 +6,9 @@
  * log-reopen and stop signals to it, and starts it again when it ends
  * without being told to: a forbidden system call (status 159) or a crash
  * ends the network process and its sessions, never the gateway. It reads
- * nothing from the network and no file; it keeps root only to set up the
- * next network process. Orphaned descendants (a key holder whose parent
+ * nothing from the network and parses no file; it keeps root only to set up the
+ * next network process, and to open for it the files it re-reads (the
+ * file broker, broker.c). Orphaned descendants (a key holder whose parent
  * died) are reaped here: the supervisor is their subreaper.
  */
 #include <errno.h>
@@ -20,10 +21,12 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "gateway/broker.h"
 #include "gateway/log.h"
 #include "gateway/supervise.h"
 
@@ -33,6 +36,7 @@
 static pid_t supervisor_pid;	/* 0 until gw_supervise runs */
 static unsigned int supervise_restarts;
 static int supervise_ready_fd = -1;	/* the network process's end */
+static int supervise_broker_fd = -1;	/* the network process's end */
 
 pid_t gw_supervisor_pid(void)
 {
@@ -42,6 +46,11 @@ pid_t gw_supervisor_pid(void)
 unsigned int gw_supervise_restarts(void)
 {
 	return supervise_restarts;
+}
+
+int gw_supervise_broker_fd(void)
+{
+	return supervise_broker_fd;
 }
 
 void gw_supervise_ready(void)
@@ -59,18 +68,23 @@ void gw_supervise_ready(void)
 struct supervisor {
 	gw_net_fn net;
 	void *arg;
+	const struct gw_broker_rules *files;
 	int signal_fd;
+	int broker_fd;		/* our end of the file broker's pair; -1: none */
 	pid_t child;		/* the network process; 0 when there is none */
 	int ready_fd;		/* our end of its ready pipe; -1 once read */
 	bool ready, stopping;
 	time_t restarted[GW_RESTART_MAX];	/* when, a ring */
 };
 
-static void __attribute__((noreturn)) supervise_child(struct supervisor *s, int ready_fd)
+static void __attribute__((noreturn)) supervise_child(struct supervisor *s, int ready_fd,
+							int broker_fd)
 {
 	sigset_t chld;
 
 	supervise_ready_fd = ready_fd;
+	supervise_broker_fd = broker_fd;
+	close(s->broker_fd);
 	/* Never outlive the supervisor: no second gateway after a restart. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
 	if (getppid() != supervisor_pid)
@@ -82,24 +96,38 @@ static void __attribute__((noreturn)) supervise_child(struct supervisor *s, int 
 	exit(s->net(s->arg, supervise_restarts));
 }
 
+static void close_pair(int *p)
+{
+	close(p[0]);
+	close(p[1]);
+}
+
 static int supervise_start(struct supervisor *s)
 {
-	int p[2];
+	int p[2], b[2], err;
 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, b) < 0) {
+		err = -errno;
+		close_pair(p);
+		return err;
+	}
+	if (s->broker_fd >= 0)
+		close(s->broker_fd);
+	s->broker_fd = b[0];
 	s->child = fork();
 	if (s->child < 0) {
-		int err = -errno;
-
-		close(p[0]);
-		close(p[1]);
+		err = -errno;
+		close_pair(p);
+		close(b[1]);
 		s->child = 0;
 		return err;
 	}
 	if (s->child == 0)
-		supervise_child(s, p[1]);
+		supervise_child(s, p[1], b[1]);
 	close(p[1]);
+	close(b[1]);
 	s->ready_fd = p[0];
 	s->ready = false;
 	return 0;
@@ -217,26 +245,33 @@ static int supervise_loop(struct supervisor *s)
 	int rc = -1;
 
 	while (rc < 0) {
-		struct pollfd p[2] = { { .fd = s->signal_fd, .events = POLLIN },
+		struct pollfd p[3] = { { .fd = s->signal_fd, .events = POLLIN },
+				       { .fd = s->broker_fd, .events = POLLIN },
 				       { .fd = s->ready_fd, .events = POLLIN } };
 
-		if (poll(p, s->ready_fd >= 0 ? 2 : 1, -1) < 0) {
+		if (poll(p, s->ready_fd >= 0 ? 3 : 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			gw_err("supervisor: poll: %s", strerror(errno));
 			return 1;
 		}
-		if (s->ready_fd >= 0 && p[1].revents)
+		if (s->ready_fd >= 0 && p[2].revents)
 			supervise_read_ready(s);
+		if (s->broker_fd >= 0 && p[1].revents &&
+		    gw_broker_serve(s->broker_fd, s->files) < 0) {
+			close(s->broker_fd);
+			s->broker_fd = -1;
+		}
 		while (rc < 0 && read(s->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 			rc = supervise_signal(s, (int)si.ssi_signo);
 	}
 	return rc;
 }
 
-int gw_supervise(gw_net_fn net, void *arg)
+int gw_supervise(gw_net_fn net, void *arg, const struct gw_broker_rules *files)
 {
-	struct supervisor s = { .net = net, .arg = arg, .ready_fd = -1 };
+	struct supervisor s = { .net = net, .arg = arg, .files = files, .ready_fd = -1,
+				.broker_fd = -1 };
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD };
 	sigset_t set;
 	int err, rc;
@@ -262,6 +297,8 @@ int gw_supervise(gw_net_fn net, void *arg)
 	rc = supervise_loop(&s);
 	if (s.ready_fd >= 0)
 		close(s.ready_fd);
+	if (s.broker_fd >= 0)
+		close(s.broker_fd);
 	close(s.signal_fd);
 	return rc;
 }

@@ -25,9 +25,12 @@
  */
 typedef int (*gw_net_fn)(void *arg, unsigned int restarts);
 
-/* Runs net in child processes until told to stop; returns the exit status
- * for posternd (the last network process's, or 1 when it gives up). */
-int gw_supervise(gw_net_fn net, void *arg);
+struct gw_broker_rules;
+
+/* Runs net in child processes until told to stop, opening for them the
+ * files the rules allow; returns the exit status for posternd (the last
+ * network process's, or 1 when it gives up). */
+int gw_supervise(gw_net_fn net, void *arg, const struct gw_broker_rules *files);
 
 /* In the network process: tells the supervisor it serves. */
 void gw_supervise_ready(void);
@@ -36,5 +39,7 @@ void gw_supervise_ready(void);
  * status reports; the network process's own pid is getpid(). */
 pid_t gw_supervisor_pid(void);
 unsigned int gw_supervise_restarts(void);
+/* In the network process: its end of the file broker (gw_broker_use). */
+int gw_supervise_broker_fd(void);
 
 #endif

@@ -15,12 +15,14 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "common/file.h"
 #include "common/sslerr.h"
 #include "gateway/conn.h"
 #include "gateway/keyd.h"
@@ -89,11 +91,14 @@ static int tls_verify_cb(int preverify_ok, X509_STORE_CTX *xs)
 
 X509 *gw_tls_ca_load(const char *path)
 {
-	FILE *f = fopen(path, "r");
+	int fd = cm_file_open(path);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "r");
 	X509 *ca = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
 
 	if (f)
 		fclose(f);
+	else if (fd >= 0)
+		close(fd);
 	if (!ca)
 		tls_log_errors(path);
 	return ca;
