@@ -514,6 +514,12 @@ check "$second's audit record: client is devB's own address" \
 refused_cookie="refused peer=$(re "$devA_ip"):[0-9]+ device=devA: CONNECT with an unknown or expired cookie"
 refusals=$(gw_count "$second" "$refused_cookie")
 start=$(ops_ms)
+# The host dies: posternd's supervisor and its network process at once (a
+# supervisor killed alone would have the network process end its sessions
+# cleanly; a network process killed alone would be started again).
+net=$(pgrep -P "${GW_PID[$first]}" | head -n 1)
+kill -STOP "${GW_PID[$first]}"
+[ -n "$net" ] && kill -KILL "$net"
 kill -KILL "${GW_PID[$first]}"
 wait "${GW_PID[$first]}" 2>/dev/null
 GW_PID[$first]=
