@@ -41,6 +41,24 @@ rtt() {
 quiet_rtt=$(rtt devA 20)
 echo "# devA RTT without a flood: ${quiet_rtt:-?} ms"
 
+# throughput DEV PORT: sends 20 MiB through the tunnel to the internal host
+# and prints MiB/s; fails unless all of it arrived intact.
+pst_make_file "$PST_TMP/20m.bin" 20
+want20=$(pst_sha256 "$PST_TMP/20m.bin")
+throughput() {
+	local start ms
+	pst_serve "tp$2" "$2" recv || return 1
+	start=$(date +%s%N)
+	pst_in "$1" timeout 60 python3 "$PST_HELPERS/xfer.py" send "$PST_INT_IP" "$2" \
+		"$PST_TMP/20m.bin" >/dev/null 2>&1 || return 1
+	wait_for 10 pst_gone "$PST_SERVE_PID"
+	ms=$((($(date +%s%N) - start) / 1000000))
+	[ "$(pst_out_sha256 "tp$2")" = "$want20" ] || return 1
+	echo $((20 * 1000 / (ms > 0 ? ms : 1)))
+}
+quiet_tp=$(throughput devA 5101)
+echo "# devA throughput without a flood: ${quiet_tp:-?} MiB/s"
+
 # flood DEV N SECONDS: opens idle connections as fast as it can for
 # SECONDS, holding the last N (the oldest closed past that), and prints how
 # many it opened: bounded in time, in connections held, and in total.
@@ -82,6 +100,9 @@ check "the idle flood fills the slots: idle connections are evicted for newcomer
 flood_rtt=$(rtt devA 20)
 echo "# devA RTT during the idle flood: ${flood_rtt:-?} ms"
 check "devA passes traffic during the flood" [ -n "$flood_rtt" ]
+flood_tp=$(throughput devA 5102)
+echo "# devA throughput during the idle flood: ${flood_tp:-?} MiB/s"
+check "devA moves 20 MiB intact during the flood" [ -n "$flood_tp" ]
 # A login in the middle of the flood: its ClientHello takes it off the idle
 # list at once, and no idle newcomer can evict it.
 t0=$(ops_ms)
@@ -172,7 +193,10 @@ check "past max-pending, new logins are refused and counted" wait_for 8 storming
 storm_rtt=$(rtt devA 20)
 echo "# devA RTT during the handshake storm: ${storm_rtt:-?} ms"
 check "devA passes traffic during the handshake storm" [ -n "$storm_rtt" ]
-check "devB's tunnel is untouched by the storm" pst_ping devB "$PST_INT_IP"
+storm_tp=$(throughput devA 5103)
+echo "# devA throughput during the handshake storm: ${storm_tp:-?} MiB/s"
+check "devA moves 20 MiB intact during the handshake storm" [ -n "$storm_tp" ]
+check "devB's tunnel is untouched by the storm" wait_for 10 pst_ping devB "$PST_INT_IP"
 wait "$storm_f" "$storm_g" 2>/dev/null
 ops_ctl --json stats || true
 echo "# half-done handshakes refused past max-pending: $(ops_json_get "$OPS_OUT" "d['shed']['max_pending']") of 40"
