@@ -15,10 +15,14 @@
 
 #include "certs/ca.h"
 
+/* Names the CA directory when --dir does not. */
+#define CMD_PKI_ENV "POSTERN_PKI"
+
 /* Everything any command may be given; each command's option table says
  * which of these it accepts. */
 struct opts {
-	const char *dir;
+	const char *dir;		/* --dir, $POSTERN_PKI or CA_DEFAULT_DIR */
+	const char *dir_how;		/* which of them, in words */
 	const char *name;
 	const char *device;
 	const char *owner;
@@ -47,6 +51,7 @@ struct command {
 	const char *summary;		/* what --help says it does */
 	const char *args;		/* its usage after "postern-ca NAME " */
 	const struct option *options;
+	/* NULL: nothing to check beyond what the options' parsers check. */
 	int (*check)(const struct command *cmd, const struct opts *o);
 	int (*run)(const struct opts *o, char *err, size_t errlen);
 };
@@ -66,12 +71,14 @@ void cmd_print(const char *msg);
 /* ISO 8601 UTC (common/time.h), or "@SECONDS" for a time with no date. */
 const char *cmd_iso_time(int64_t t, char *buf, size_t len);
 int cmd_require(const struct command *cmd, const void *value, const char *name);
-int cmd_dir_check(const struct command *cmd, const struct opts *o);
 int cmd_device_check(const struct command *cmd, const struct opts *o);
 
 /* cmd_dir.c: the CA directory as the commands open it. Like every
  * function below, these return 0 or a negative errno with why in err. */
 
+/* Whether o->dir holds a CA (its ledger): every command but init needs
+ * one. The refusal names the directory and how it was chosen. */
+int cmd_dir_ready(const struct opts *o, char *err, size_t errlen);
 int cmd_ledger_open(const char *dir, struct ca_ledger **l, char *err, size_t errlen);
 /* The CA and the ledger of the commands that sign something. */
 int cmd_ca_open(const char *dir, struct ca_authority **ca, struct ca_ledger **l,

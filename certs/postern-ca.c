@@ -352,16 +352,34 @@ int cmd_require(const struct command *cmd, const void *value, const char *name)
 	return value ? 0 : cmd_usage_error(cmd, "missing --%s", name);
 }
 
-int cmd_dir_check(const struct command *cmd, const struct opts *o)
-{
-	return cmd_require(cmd, o->dir, "dir");
-}
-
 int cmd_device_check(const struct command *cmd, const struct opts *o)
 {
-	int ret = cmd_require(cmd, o->dir, "dir");
+	return cmd_require(cmd, o->device, "device");
+}
 
-	return ret ? ret : cmd_require(cmd, o->device, "device");
+/*
+ * The CA directory: --dir, else $POSTERN_PKI, else the installed default,
+ * as easy-rsa does with EASYRSA_PKI. A POSTERN_PKI that is set but empty is
+ * refused rather than taken as unset: a script whose variable came out
+ * empty must not fall through to the production CA.
+ */
+static int opts_dir(const struct command *cmd, struct opts *o)
+{
+	const char *env = getenv(CMD_PKI_ENV);
+
+	if (o->dir) {
+		o->dir_how = "given with --dir";
+	} else if (env && !*env) {
+		return cmd_usage_error(cmd, "%s is set but empty: unset it, or set it to the "
+				       "CA directory", CMD_PKI_ENV);
+	} else if (env) {
+		o->dir = env;
+		o->dir_how = "from " CMD_PKI_ENV;
+	} else {
+		o->dir = CA_DEFAULT_DIR;
+		o->dir_how = "the default, as neither --dir nor " CMD_PKI_ENV " names one";
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -373,36 +391,36 @@ int cmd_device_check(const struct command *cmd, const struct opts *o)
 #define USAGE_INDENT "\n           "
 static const struct command commands[] = {
 	{ "init", "create a CA",
-	  "--dir DIR [--name NAME] [--days N] [--rsa]",
+	  "[--dir DIR] [--name NAME] [--days N] [--rsa]",
 	  init_options, cmd_init_check, cmd_init_run },
 	{ "server", "issue the gateway's server certificate",
-	  "--dir DIR --name HOSTNAME [--ip ADDR]... [--days N]" USAGE_INDENT "[--rsa]",
+	  "[--dir DIR] --name HOSTNAME [--ip ADDR]... [--days N]" USAGE_INDENT "[--rsa]",
 	  server_options, cmd_server_check, cmd_server_run },
 	{ "issue", "issue a device certificate",
-	  "--dir DIR --device ID --owner NAME [--group GROUP]" USAGE_INDENT
+	  "[--dir DIR] --device ID --owner NAME [--group GROUP]" USAGE_INDENT
 	  "[--byod] [--days N] [--not-before YYYY-MM-DD] [--rsa]",
 	  issue_options, cmd_issue_check, cmd_issue_run },
 	{ "renew", "issue a device a new certificate; the old one stays valid",
-	  "--dir DIR --device ID [--days N] [--revoke-old] [--rsa]",
+	  "[--dir DIR] --device ID [--days N] [--revoke-old] [--rsa]",
 	  renew_options, cmd_device_check, cmd_renew_run },
 	{ "revoke", "revoke a device's certificates and re-issue the CRL",
-	  "--dir DIR --device ID [--serial HEX] [--reason REASON]",
+	  "[--dir DIR] --device ID [--serial HEX] [--reason REASON]",
 	  revoke_options, cmd_device_check, cmd_revoke_run },
 	{ "lost", "mark a device lost, revoke its certificates, re-issue the CRL",
-	  "--dir DIR --device ID",
+	  "[--dir DIR] --device ID",
 	  lost_options, cmd_device_check, cmd_lost_run },
 	{ "crl", "re-issue the CRL (from cron, before it expires)",
-	  "--dir DIR [--days N]",
-	  crl_options, cmd_dir_check, cmd_crl_run },
+	  "[--dir DIR] [--days N]",
+	  crl_options, NULL, cmd_crl_run },
 	{ "list", "list devices and certificates, or those expiring soon",
-	  "--dir DIR [--expiring DAYS] [--json]",
-	  list_options, cmd_dir_check, cmd_list_run },
+	  "[--dir DIR] [--expiring DAYS] [--json]",
+	  list_options, NULL, cmd_list_run },
 	{ "export", "write a device's PKCS#12 bundle for an MDM to push",
-	  "--dir DIR --device ID --p12 FILE" USAGE_INDENT "--password-file PWFILE",
+	  "[--dir DIR] --device ID --p12 FILE" USAGE_INDENT "--password-file PWFILE",
 	  export_options, cmd_export_check, cmd_export_run },
 	{ "check", "check the ledger and the device files",
-	  "--dir DIR",
-	  check_options, cmd_dir_check, cmd_check_run },
+	  "[--dir DIR]",
+	  check_options, NULL, cmd_check_run },
 };
 
 
@@ -438,12 +456,13 @@ static void help_main(FILE *f)
 {
 	size_t i;
 
-	fputs("usage: postern-ca COMMAND --dir DIR [OPTIONS]\n"
+	fputs("usage: postern-ca COMMAND [--dir DIR] [OPTIONS]\n"
 	      "       postern-ca [COMMAND] --help | --version\n"
 	      "commands:\n", f);
 	for (i = 0; i < CM_ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
-	fputs("The device certificate authority of Postern; see postern-ca(8).\n", f);
+	fputs("The CA directory is --dir DIR, else $" CMD_PKI_ENV ", else " CA_DEFAULT_DIR ".\n"
+	      "The device certificate authority of Postern; see postern-ca(8).\n", f);
 }
 
 static int command_main(const struct command *cmd, int argc, char **argv)
@@ -457,9 +476,11 @@ static int command_main(const struct command *cmd, int argc, char **argv)
 		help_command(cmd);
 		return stdout_finish(EXIT_SUCCESS);
 	}
-	if (cmd->check(cmd, &o))
+	if (opts_dir(cmd, &o) || (cmd->check && cmd->check(cmd, &o)))
 		return EXIT_USAGE;
-	if (cmd->run(&o, err, sizeof(err))) {
+	/* init makes the CA directory; every other command needs one. */
+	if ((cmd->run != cmd_init_run && cmd_dir_ready(&o, err, sizeof(err))) ||
+	    cmd->run(&o, err, sizeof(err))) {
 		cmd_print(err);
 		return stdout_finish(EXIT_FAILURE);
 	}

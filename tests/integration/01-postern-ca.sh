@@ -13,7 +13,11 @@
 # options as the command's SYNOPSIS in man/postern-ca.8, and exit 0.
 # Prints "ok - NAME" / "not ok - NAME" lines; exits 1 when any failed.
 # POSTERN_CA names the program, else PST_BUILD the build directory (build/).
+# The CA directory comes from --dir, else POSTERN_PKI, else the built-in
+# default: the test sets POSTERN_PKI only where it says so, and only reads
+# whether the default exists (it never makes or changes it).
 set -u
+unset POSTERN_PKI
 cd "$(dirname "$0")/../.." || exit 2
 PCA=${POSTERN_CA:-${PST_BUILD:-$PWD/build}/postern-ca}
 tmp=$(mktemp -d /tmp/postern-ca-test.XXXXXX) || exit 2
@@ -221,7 +225,10 @@ check "crl --days 7 re-issues with the next number" bash -c \
 check "crl.pem stays 0644" test "$(mode_of "$D/crl.pem")" = 644
 
 # --- bad input -----------------------------------------------------------
-refused "missing CA directory" 1 "$tmp/none/ca.crt" "$PCA" issue --dir "$tmp/none" --device x --owner y
+refused "missing CA directory" 1 "^postern-ca: no CA in $tmp/none \(given with --dir\): No such file or directory; 'postern-ca init' makes one$" \
+	"$PCA" issue --dir "$tmp/none" --device x --owner y
+refused "a directory without a ledger" 1 "no CA in $tmp/export-none \(given with --dir\): ledger.db: No such file" \
+	bash -c 'mkdir -p "$1" && "$2" list --dir "$1"' _ "$tmp/export-none" "$PCA"
 refused "device id ../x" 2 "--device: '\.\./x' is not a device id" \
 	"$PCA" issue --dir "$D" --device ../x --owner y
 check "device id ../x wrote nothing" test ! -e "$D/x.key" -a ! -e "$D/devices/../x.crt"
@@ -245,7 +252,32 @@ refused "--ip 300.1.1.1" 2 "--ip: '300.1.1.1'" "$PCA" server --dir "$D" --name g
 refused "--name with a comma" 2 "--name" "$PCA" server --dir "$D" --name 'gw,DNS:evil'
 refused "--reason bogus" 2 "--reason: unknown reason 'bogus'" "$PCA" revoke --dir "$D" --device dev-a --reason bogus
 refused "missing --owner" 2 "missing --owner" "$PCA" issue --dir "$D" --device x
-refused "missing --dir" 2 "missing --dir" "$PCA" list
+# --dir, else POSTERN_PKI, else the default (what --help names).
+default_dir=$("$PCA" --help | sed -n 's/^The CA directory is --dir DIR, else \$POSTERN_PKI, else \(.*\)\.$/\1/p')
+check "--help names POSTERN_PKI and the default directory" test -n "$default_dir"
+check "POSTERN_PKI names the CA directory" bash -c \
+	'[ "$(POSTERN_PKI="$2" "$1" list)" = "$("$1" list --dir "$2")" ] &&
+	 POSTERN_PKI="$2" "$1" list | grep -q "^dev-a "' _ "$PCA" "$D"
+check "--dir wins over POSTERN_PKI" bash -c \
+	'POSTERN_PKI="$3" "$1" list --dir "$2" | grep -q "^dev-a "' _ "$PCA" "$D" "$tmp/none"
+refused "POSTERN_PKI naming a missing directory" 1 \
+	"^postern-ca: no CA in $tmp/none \(from POSTERN_PKI\): No such file or directory; 'postern-ca init' makes one$" \
+	env POSTERN_PKI="$tmp/none" "$PCA" list
+refused "POSTERN_PKI set but empty" 2 "POSTERN_PKI is set but empty: unset it, or set it to the CA directory" \
+	env POSTERN_PKI= "$PCA" list
+if [ -z "$default_dir" ] || [ -e "$default_dir" ]; then
+	ok "no --dir, no POSTERN_PKI, no CA in the default # SKIP ${default_dir:-?} exists here"
+else
+	refused "no --dir, no POSTERN_PKI, no CA in the default" 1 \
+		"^postern-ca: no CA in $default_dir \(the default, as neither --dir nor POSTERN_PKI names one\): No such file" \
+		"$PCA" list
+fi
+check "init and issue in POSTERN_PKI, without --dir" bash -c \
+	'POSTERN_PKI="$2" "$1" init --name "Env CA" | grep -qx "created CA .Env CA. in $2" &&
+	 POSTERN_PKI="$2" "$1" issue --device env-1 --owner E >/dev/null &&
+	 [ -f "$2/devices/env-1.crt" ] && "$1" list --dir "$2" | grep -q "^env-1 "' _ "$PCA" "$tmp/ca-env"
+refused "init in a directory that cannot be made says where its name came from" 1 \
+	"cannot create $tmp/none/x \(from POSTERN_PKI\): No such file" env POSTERN_PKI="$tmp/none/x" "$PCA" init
 refused "missing option value" 2 "option '--device' needs a value" "$PCA" issue --dir "$D" --device
 refused "unknown option" 2 "unknown option '--bogus'" "$PCA" list --dir "$D" --bogus
 refused "option of another command" 2 "unknown option '--byod'" "$PCA" init --dir "$tmp/ca2" --byod
@@ -271,7 +303,7 @@ for c in init server issue renew revoke lost crl list export check; do
 	page=$("$PCA" "$c" --help)
 	rc=$?
 	check "$c --help: exit 0, usage line first, points at postern-ca(8)" bash -c \
-		'[ "$3" = 0 ] && head -n 1 <<<"$1" | grep -q "^usage: postern-ca $2 --dir DIR" &&
+		'[ "$3" = 0 ] && head -n 1 <<<"$1" | grep -q "^usage: postern-ca $2 \[--dir DIR\]" &&
 		 grep -qF "postern-ca(8)" <<<"$1"' _ "$page" "$c" "$rc"
 	check "$c --help names the options of postern-ca(8)'s SYNOPSIS" \
 		test "$(help_options "$page")" = "$(man_options "$c")" -a -n "$(man_options "$c")"
