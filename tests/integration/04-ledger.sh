@@ -349,8 +349,10 @@ import json, sys
 a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 assert a == b, (a, b)
 " "$3/v1.json" "$3/v1-after.json"' _ "$PCA" "$V" "$tmp"
-check "the ledger was migrated in place to version 2" test "$(sql "$V/ledger.db" \
-	"SELECT value FROM meta WHERE key = 'schema_version'")" = 2
+check "the ledger was migrated in place to version 3" test "$(sql "$V/ledger.db" \
+	"SELECT value FROM meta WHERE key = 'schema_version'")" = 3
+check "its certificates' keys are postern-ca's" test "$(sql "$V/ledger.db" \
+	"SELECT group_concat(DISTINCT key_origin) FROM certificates")" = ca
 check "the migrated ledger passes integrity_check" test "$(sql "$V/ledger.db" "PRAGMA integrity_check")" = ok
 check "the migrated ledger is still 0600" test "$(stat -c %a "$V/ledger.db")" = 600
 check "the migrated ledger issues, renews and revokes" bash -c '
@@ -364,7 +366,7 @@ check "a revoke on the migrated ledger keeps the version 1 revocation on the CRL
 	'openssl verify -CAfile "$1/ca.crt" -crl_check -CRLfile "$1/crl.pem" "$1/devices/old-c.crt" 2>&1 |
 	 grep -q "certificate revoked"' _ "$V"
 # Five runs open a version 1 ledger at the same moment: one migrates, the
-# others find version 2 once they get the lock.
+# others find version 3 once they get the lock.
 rm -f "$V/ledger.db-wal" "$V/ledger.db-shm"
 cp "$tmp/v1-copy.db" "$V/ledger.db"
 pids=()
