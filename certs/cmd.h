@@ -29,6 +29,7 @@ struct opts {
 	const char *group;
 	const char *p12;
 	const char *password_file;
+	const char *csr;		/* sign, renew: the device's request */
 	unsigned int days;		/* 0: the command's default */
 	unsigned int expiring;		/* 0: not asked */
 	time_t not_before;
@@ -36,6 +37,7 @@ struct opts {
 	enum ca_key_type key_type;
 	bool key_type_set;
 	enum cm_ownership ownership;
+	bool ownership_set;
 	enum ca_reason reason;
 	bool reason_set;
 	char serial[CA_SERIAL_HEX_MAX + 1];	/* "" unless --serial */
@@ -121,6 +123,9 @@ int cmd_server_check(const struct command *cmd, const struct opts *o);
 int cmd_server_run(const struct opts *o, char *err, size_t errlen);
 int cmd_issue_check(const struct command *cmd, const struct opts *o);
 int cmd_issue_run(const struct opts *o, char *err, size_t errlen);
+/* sign is issue with --csr: cmd_issue_run signs the request. */
+int cmd_sign_check(const struct command *cmd, const struct opts *o);
+int cmd_renew_check(const struct command *cmd, const struct opts *o);
 int cmd_renew_run(const struct opts *o, char *err, size_t errlen);
 int cmd_revoke_run(const struct opts *o, char *err, size_t errlen);
 int cmd_lost_run(const struct opts *o, char *err, size_t errlen);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <wchar.h>
 
@@ -213,6 +214,7 @@ static void list_json_one(struct cm_json *j, const struct ca_record *r, bool cur
 	else
 		json_field(j, "revoked_at", NULL);
 	json_field(j, "reason", revoked ? ca_reason_name(r->reason) : NULL);
+	json_field(j, "key_origin", ca_key_origin_name(r->key_origin));
 	cm_json_object_end(j);
 }
 
@@ -284,6 +286,30 @@ static void check_problem(struct check *c, const char *fmt, ...)
 	c->problems++;
 }
 
+/* A device that made its own key: its certificate holds the ledger's
+ * serial, and no key file sits beside it (it would be an earlier one's). */
+static void check_cert_only(struct check *c, const struct ca_record *r)
+{
+	char serial[CA_SERIAL_HEX_MAX + 1], why[CA_ERR_MAX];
+	struct ca_files cur;
+	struct stat st;
+	X509 *cert = NULL;
+
+	if (ca_store_current(c->dir, r->device_id, &cur, why, sizeof(why)) ||
+	    ca_cert_load(cur.crt, &cert, why, sizeof(why))) {
+		cmd_print(why);
+		c->problems++;
+		return;
+	}
+	cmd_serial_of(cert, serial, sizeof(serial));
+	if (strcmp(serial, r->serial) != 0)
+		check_problem(c, "%s has serial %s, the ledger %s", cur.crt, serial, r->serial);
+	else if (lstat(cur.key, &st) == 0)
+		check_problem(c, "%s should not exist: the device made its own key (serial %s "
+			      "was signed from a request)", cur.key, r->serial);
+	X509_free(cert);
+}
+
 /* A device's current files exist, hold the ledger's serial and match. */
 static void check_files(struct check *c, const struct ca_record *r)
 {
@@ -292,6 +318,10 @@ static void check_files(struct check *c, const struct ca_record *r)
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
 
+	if (r->key_origin == CA_KEY_ORIGIN_CSR) {
+		check_cert_only(c, r);
+		return;
+	}
 	if (cmd_device_files(c->dir, r->device_id, &cur, &key, &cert, why, sizeof(why))) {
 		cmd_print(why);
 		c->problems++;

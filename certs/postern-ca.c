@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * postern-ca, the system department's tool for the device CA: init, server,
- * issue, renew, revoke, lost, crl, list, export and check. This file parses
- * the command line strictly (usage errors exit 2 with one line naming the
- * problem, failed operations exit 1 with one line saying why) and runs the
- * command, whose file is named for its family: cmd_init.c (init, server),
- * cmd_issue.c (issue, renew), cmd_revoke.c (revoke, lost, crl),
+ * issue, sign, renew, revoke, lost, crl, list, export and check. This file
+ * parses the command line strictly (usage errors exit 2 with one line
+ * naming the problem, failed operations exit 1 with one line saying why)
+ * and runs the command, whose file is named for its family: cmd_init.c
+ * (init, server), cmd_issue.c (issue, sign, renew), cmd_revoke.c (revoke,
+ * lost, crl),
  * cmd_list.c (list, check) and cmd_export.c (export); cmd_dir.c is what
  * they share. The commands orchestrate the crypto of cert.c, crl.c and
  * pkcs12.c, the ledger of ledger.c and the device files of store.c. Every
@@ -49,6 +50,8 @@ enum opt_id {
 	OPT_REVOKE_OLD,
 	OPT_P12,
 	OPT_PASSWORD_FILE,
+	OPT_CSR,
+	OPT_OWNERSHIP,
 };
 
 /* ------------------------------------------------------------------ */
@@ -116,17 +119,26 @@ static const struct option server_options[] = {
 	OPTION_HELP, OPTION_END,
 };
 
+#define OPTION_CSR	  { "csr", required_argument, NULL, OPT_CSR }
+#define OPTION_OWNERSHIP  { "ownership", required_argument, NULL, OPT_OWNERSHIP }
+#define OPTION_GROUP	  { "group", required_argument, NULL, OPT_GROUP }
+/* What a new device is: issue's and sign's. */
+#define OPTIONS_NEW_DEVICE \
+	OPTION_DIR, OPTION_DAYS, OPTION_DEVICE, OPTION_GROUP, OPTION_OWNERSHIP, \
+	{ "owner", required_argument, NULL, OPT_OWNER }, \
+	{ "byod", no_argument, NULL, OPT_BYOD }, \
+	{ "not-before", required_argument, NULL, OPT_NOT_BEFORE }
+
 static const struct option issue_options[] = {
-	OPTION_DIR, OPTION_DAYS, OPTION_RSA, OPTION_DEVICE,
-	{ "owner", required_argument, NULL, OPT_OWNER },
-	{ "group", required_argument, NULL, OPT_GROUP },
-	{ "byod", no_argument, NULL, OPT_BYOD },
-	{ "not-before", required_argument, NULL, OPT_NOT_BEFORE },
-	OPTION_HELP, OPTION_END,
+	OPTIONS_NEW_DEVICE, OPTION_RSA, OPTION_HELP, OPTION_END,
+};
+
+static const struct option sign_options[] = {
+	OPTIONS_NEW_DEVICE, OPTION_CSR, OPTION_HELP, OPTION_END,
 };
 
 static const struct option renew_options[] = {
-	OPTION_DIR, OPTION_DAYS, OPTION_RSA, OPTION_DEVICE,
+	OPTION_DIR, OPTION_DAYS, OPTION_RSA, OPTION_DEVICE, OPTION_CSR,
 	{ "revoke-old", no_argument, NULL, OPT_REVOKE_OLD },
 	OPTION_HELP, OPTION_END,
 };
@@ -232,6 +244,22 @@ static int opt_group(const struct command *cmd, struct opts *o, const char *arg)
 	return opt_string(cmd, &o->group, arg, "group");
 }
 
+/* --ownership corporate|byod, or --byod (arg NULL): one of them, once. */
+static int opt_ownership(const struct command *cmd, struct opts *o, const char *arg)
+{
+	char buf[80];
+
+	if (o->ownership_set)
+		return cmd_usage_error(cmd, "--ownership or --byod given twice");
+	if (arg && cm_ownership_parse(arg, strlen(arg), &o->ownership))
+		return cmd_usage_error(cmd, "--ownership: '%s' is not corporate or byod",
+				       cmd_shown(arg, buf, sizeof(buf)));
+	if (!arg)
+		o->ownership = CM_OWNERSHIP_BYOD;
+	o->ownership_set = true;
+	return 0;
+}
+
 static int opt_not_before(const struct command *cmd, struct opts *o, const char *arg)
 {
 	char buf[80];
@@ -303,8 +331,10 @@ static int opt_set(const struct command *cmd, struct opts *o, int id, const char
 	case OPT_SERIAL:	return opt_serial(cmd, o, arg);
 	case OPT_P12:		return opt_string(cmd, &o->p12, arg, "p12");
 	case OPT_PASSWORD_FILE:	return opt_string(cmd, &o->password_file, arg, "password-file");
+	case OPT_CSR:		return opt_string(cmd, &o->csr, arg, "csr");
+	case OPT_OWNERSHIP:	return opt_ownership(cmd, o, arg);
+	case OPT_BYOD:		return opt_ownership(cmd, o, NULL);
 	case OPT_RSA:		o->key_type = CA_KEY_RSA_3072; o->key_type_set = true; return 0;
-	case OPT_BYOD:		o->ownership = CM_OWNERSHIP_BYOD; return 0;
 	case OPT_JSON:		o->json = true; return 0;
 	case OPT_REVOKE_OLD:	o->revoke_old = true; return 0;
 	case OPT_HELP:		o->help = true; return 0;
@@ -398,11 +428,18 @@ static const struct command commands[] = {
 	  server_options, cmd_server_check, cmd_server_run },
 	{ "issue", "issue a device certificate",
 	  "[--dir DIR] --device ID --owner NAME [--group GROUP]" USAGE_INDENT
-	  "[--byod] [--days N] [--not-before YYYY-MM-DD] [--rsa]",
+	  "[--byod | --ownership corporate|byod] [--days N]" USAGE_INDENT
+	  "[--not-before YYYY-MM-DD] [--rsa]",
 	  issue_options, cmd_issue_check, cmd_issue_run },
+	{ "sign", "issue a device a certificate for the key of its signing request",
+	  "[--dir DIR] --csr FILE --device ID --owner NAME" USAGE_INDENT
+	  "[--group GROUP] [--byod | --ownership corporate|byod]" USAGE_INDENT
+	  "[--days N] [--not-before YYYY-MM-DD]",
+	  sign_options, cmd_sign_check, cmd_issue_run },
 	{ "renew", "issue a device a new certificate; the old one stays valid",
-	  "[--dir DIR] --device ID [--days N] [--revoke-old] [--rsa]",
-	  renew_options, cmd_device_check, cmd_renew_run },
+	  "[--dir DIR] --device ID [--csr FILE] [--days N]" USAGE_INDENT
+	  "[--revoke-old] [--rsa]",
+	  renew_options, cmd_renew_check, cmd_renew_run },
 	{ "revoke", "revoke a device's certificates and re-issue the CRL",
 	  "[--dir DIR] --device ID [--serial HEX] [--reason REASON]",
 	  revoke_options, cmd_device_check, cmd_revoke_run },
