@@ -131,6 +131,7 @@ int cmd_revoke_run(const struct opts *o, char *err, size_t errlen);
 int cmd_lost_run(const struct opts *o, char *err, size_t errlen);
 int cmd_crl_run(const struct opts *o, char *err, size_t errlen);
 int cmd_list_run(const struct opts *o, char *err, size_t errlen);
+int cmd_show_run(const struct opts *o, char *err, size_t errlen);
 int cmd_export_check(const struct command *cmd, const struct opts *o);
 int cmd_export_run(const struct opts *o, char *err, size_t errlen);
 int cmd_check_run(const struct opts *o, char *err, size_t errlen);

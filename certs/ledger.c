@@ -723,6 +723,31 @@ int ca_ledger_foreach(struct ca_ledger *l, enum ca_ledger_filter filter,
 	return ret;
 }
 
+int ca_ledger_device_certs(struct ca_ledger *l, const char *device_id, ca_ledger_cb cb,
+			   void *ctx, char *err, size_t errlen)
+{
+	struct ca_record r;
+	sqlite3_stmt *st = NULL;
+	int rc = SQLITE_DONE, n = 0;
+	int ret = ledger_prepare(l, RECORD_SELECT " WHERE c.device_id = ?1 ORDER BY c.id", &st,
+				 err, errlen);
+
+	if (!ret)
+		ret = bind_text(st, 1, device_id);
+	while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		n++;
+		ret = row_read(l, st, &r, err, errlen);
+		if (!ret)
+			ret = cb(&r, ctx);
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = ledger_fail(l, "list", err, errlen);
+	if (!ret && n == 0)
+		ret = -ENOENT;
+	sqlite3_finalize(st);
+	return ret;
+}
+
 /* The new number, from a statement that sets it and returns it. */
 static int crl_number_step(struct ca_ledger *l, sqlite3_stmt *st, sqlite3_int64 *v,
 			   char *err, size_t errlen)

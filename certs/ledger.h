@@ -136,6 +136,10 @@ int ca_ledger_mark_lost(struct ca_ledger *l, const char *device_id, int64_t when
  * issued), each device's certificates oldest first. */
 int ca_ledger_foreach(struct ca_ledger *l, enum ca_ledger_filter filter,
 		      ca_ledger_cb cb, void *ctx, char *err, size_t errlen);
+/* Walks one device's certificates, oldest first; -ENOENT when there is no
+ * such device. */
+int ca_ledger_device_certs(struct ca_ledger *l, const char *device_id, ca_ledger_cb cb,
+			   void *ctx, char *err, size_t errlen);
 /*
  * Sets the stored CRL number to one more than the larger of itself and
  * above, and returns it. above is the number of the CRL file on disk: a run

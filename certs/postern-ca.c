@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * postern-ca, the system department's tool for the device CA: init, server,
- * issue, sign, renew, revoke, lost, crl, list, export and check. This file
- * parses the command line strictly (usage errors exit 2 with one line
- * naming the problem, failed operations exit 1 with one line saying why)
- * and runs the command, whose file is named for its family: cmd_init.c
+ * issue, sign, renew, revoke, lost, crl, list, show, export and check.
+ * This file parses the command line strictly (usage errors exit 2 with one
+ * line naming the problem, failed operations exit 1 with one line saying
+ * why) and runs the command, whose file is named for its family: cmd_init.c
  * (init, server), cmd_issue.c (issue, sign, renew), cmd_revoke.c (revoke,
- * lost, crl),
- * cmd_list.c (list, check) and cmd_export.c (export); cmd_dir.c is what
- * they share. The commands orchestrate the crypto of cert.c, crl.c and
+ * lost, crl), cmd_list.c (list, check), cmd_show.c (show) and cmd_export.c
+ * (export); cmd_dir.c is what they share. The commands orchestrate the crypto of cert.c, crl.c and
  * pkcs12.c, the ledger of ledger.c and the device files of store.c. Every
  * command either completes or leaves the directory as it found it: a
  * ledger change and the CRL that lists it commit together, device files are
@@ -162,6 +161,10 @@ static const struct option list_options[] = {
 	OPTION_DIR, OPTION_JSON,
 	{ "expiring", required_argument, NULL, OPT_EXPIRING },
 	OPTION_HELP, OPTION_END,
+};
+
+static const struct option show_options[] = {
+	OPTION_DIR, OPTION_DEVICE, OPTION_JSON, OPTION_HELP, OPTION_END,
 };
 
 static const struct option export_options[] = {
@@ -452,6 +455,9 @@ static const struct command commands[] = {
 	{ "list", "list devices and certificates, or those expiring soon",
 	  "[--dir DIR] [--expiring DAYS] [--json]",
 	  list_options, NULL, cmd_list_run },
+	{ "show", "everything the CA knows about one device",
+	  "[--dir DIR] --device ID [--json]",
+	  show_options, cmd_device_check, cmd_show_run },
 	{ "export", "write a device's PKCS#12 bundle for an MDM to push",
 	  "[--dir DIR] --device ID --p12 FILE" USAGE_INDENT "--password-file PWFILE",
 	  export_options, cmd_export_check, cmd_export_run },

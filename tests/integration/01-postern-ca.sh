@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # End-to-end test of the postern-ca command line: init, server, issue, list
 # (table, JSON, --expiring), renew, revoke, lost, crl, export (PKCS#12),
-# check, and sign and renew --csr (keys made on the device: the request's
-# names and extensions never reach the certificate) in a scratch directory, checked with the openssl CLI (which only
+# check, sign and renew --csr (keys made on the device: the request's names
+# and extensions never reach the certificate) and show in a scratch
+# directory, checked with the openssl CLI (which only
 # reads what postern-ca wrote) and, where it is installed, with a TLS
 # handshake between the stock openconnect client (GnuTLS) and an
 # `openssl s_server` that checks device certificates against ca.crt and
@@ -301,7 +302,7 @@ man_options() {
 }
 # help_options TEXT: the options TEXT names, sorted, one per line.
 help_options() { grep -o -- '--[a-z0-9-]*' <<<"$1" | grep -vx -- '--help' | sort -u; }
-for c in init server issue sign renew revoke lost crl list export check; do
+for c in init server issue sign renew revoke lost crl list show export check; do
 	page=$("$PCA" "$c" --help)
 	rc=$?
 	check "$c --help: exit 0, usage line first, points at postern-ca(8)" bash -c \
@@ -316,7 +317,7 @@ check "postern-ca --help: exit 0, usage line, points at postern-ca(8)" bash -c \
 	'[ "$2" = 0 ] && head -n 1 <<<"$1" | grep -q "^usage: postern-ca COMMAND" &&
 	 grep -qF "postern-ca(8)" <<<"$1"' _ "$page" "$rc"
 check "postern-ca --help lists every command" bash -c \
-	'for c in init server issue sign renew revoke lost crl list export check; do
+	'for c in init server issue sign renew revoke lost crl list show export check; do
 		grep -q "^  $c  *[a-z]" <<<"$1" || exit 1; done' _ "$page"
 
 # --- a failed run removes what it created --------------------------------
@@ -735,6 +736,61 @@ check "revoke a signed device: the CRL lists it" bash -c \
 	'"$1" revoke --dir "$2" --device laptop-s2 >/dev/null &&
 	 openssl verify -CAfile "$2/ca.crt" -crl_check -CRLfile "$2/crl.pem" "$2/devices/laptop-s2.crt" 2>&1 |
 	 grep -q "certificate revoked"' _ "$PCA" "$D"
+
+# --- show ----------------------------------------------------------------
+show_of() { "$PCA" show --dir "$D" --device "$1"; }
+a_show=$(show_of dev-a)
+check "show: the ledger's device and current certificate" bash -c '
+	[ "$(sed -n "s/^device  *//p" <<<"$1")" = dev-a ] &&
+	grep -qx "owner        Zoë Müller" <<<"$1" && grep -qx "group        default" <<<"$1" &&
+	grep -qx "ownership    corporate" <<<"$1" && grep -qx "state        active" <<<"$1" &&
+	grep -Eqx "status       valid until [0-9T:-]+Z" <<<"$1" &&
+	grep -qx "serial       $2" <<<"$1"' _ "$a_show" "$(ledger_serial dev-a)"
+check "show: subject and SHA-256 fingerprint as openssl reads the file" bash -c '
+	[ "subject=$(sed -n "s/^subject  *//p" <<<"$1")" = \
+	  "$(openssl x509 -in "$2" -noout -subject -nameopt utf8,sep_comma_plus_space)" ] &&
+	[ "sha256 Fingerprint=$(sed -n "s/^sha256  *//p" <<<"$1")" = \
+	  "$(openssl x509 -in "$2" -noout -fingerprint -sha256)" ]' _ "$a_show" "$D/devices/dev-a.crt"
+check "show: where the certificate and key are" bash -c '
+	grep -qx "certificate  $2/devices/dev-a.crt" <<<"$1" && grep -qx "key          $2/devices/dev-a.key" <<<"$1"' \
+	_ "$a_show" "$D"
+ren_show=$(show_of ren-1)
+check "show: every certificate of a renewed device, oldest first, with its file and status" bash -c '
+	grep -qx "certificates 3, oldest first:" <<<"$1" &&
+	grep -Eq "^  $2  .* revoked since [0-9T:-]+Z \(superseded\)  key ca  $5/devices/archive/ren-1\.$2\.crt$" <<<"$1" &&
+	grep -Eq "^  $3  .* revoked since [0-9T:-]+Z \(superseded\)  key ca  $5/devices/archive/ren-1\.$3\.crt$" <<<"$1" &&
+	grep -Eq "^  $4  .* valid until [0-9T:-]+Z  key ca  $5/devices/ren-1\.crt$" <<<"$1" &&
+	[ "$(grep "^  " <<<"$1" | cut -c3-34 | tr "\n" " ")" = "$2 $3 $4 " ]' \
+	_ "$ren_show" "$ren_s1" "$ren_s2" "$ren_s3" "$D"
+check "show: a lost device, a revoked one and an expired one say since when" bash -c '
+	"$1" show --dir "$2" --device lost-1 | grep -Eqx "state        lost since [0-9T:-]+Z" &&
+	"$1" show --dir "$2" --device lost-1 | grep -Eqx "status       lost since [0-9T:-]+Z \(revoked, keyCompromise\)" &&
+	"$1" show --dir "$2" --device exp-revoked | grep -Eqx "status       revoked since [0-9T:-]+Z \(unspecified\)" &&
+	"$1" show --dir "$2" --device exp-gone | grep -qx "status       expired since 2020-01-02T00:00:00Z"' _ "$PCA" "$D"
+check "show: a device that made its own key has none here" bash -c '
+	"$1" show --dir "$2" --device phone-s1 |
+	grep -qx "key          none here: made on the device or by its MDM (signed from a request)"' _ "$PCA" "$D"
+check "show --json: the same, for scripts" bash -c '"$1" show --dir "$2" --device phone-s1 --json | python3 -c "
+import json, sys
+d = json.load(sys.stdin)
+assert d[\"device_id\"] == \"phone-s1\" and d[\"owner\"] == \"Sam Lee\" and d[\"group\"] == \"field\", d
+assert d[\"ownership\"] == \"byod\" and d[\"state\"] == \"active\" and d[\"status\"] == \"valid\", d
+assert d[\"key_origin\"] == \"csr\" and d[\"key_file\"] is None and d[\"key_file_present\"] is False, d
+assert d[\"certificate_file\"] == sys.argv[1] + \"/devices/phone-s1.crt\", d
+assert d[\"certificate_file_serial\"] == d[\"serial\"] and len(d[\"certificates\"]) == 2, d
+assert [c[\"current\"] for c in d[\"certificates\"]] == [False, True], d
+assert d[\"certificates\"][0][\"file\"] == sys.argv[1] + \"/devices/archive/phone-s1.\" + d[\"certificates\"][0][\"serial\"] + \".crt\", d
+assert d[\"certificates\"][1][\"serial\"] == d[\"serial\"], d
+"  "$2"' _ "$PCA" "$D"
+cp "$D/devices/dev-c.crt" "$tmp/dev-c.crt.saved"
+cp "$D/devices/dev-a.crt" "$D/devices/dev-c.crt"
+check "show says when the certificate file is not the ledger's" bash -c \
+	'"$1" show --dir "$2" --device dev-c | grep -q "^certificate  $2/devices/dev-c.crt (holds serial .*, not the ledger.s: run .postern-ca check.)$"' \
+	_ "$PCA" "$D"
+cp "$tmp/dev-c.crt.saved" "$D/devices/dev-c.crt"
+refused "show of an unknown device" 1 "^postern-ca: unknown device nobody$" "$PCA" show --dir "$D" --device nobody
+refused "show without --device" 2 "missing --device" "$PCA" show --dir "$D"
+refused "show of a bad device id" 2 "--device: '\.\./x' is not a device id" "$PCA" show --dir "$D" --device ../x
 
 # --- the stock openconnect client (GnuTLS) against OpenSSL ---------------
 # s_server stands in for the gateway: it requires a device certificate and

@@ -330,6 +330,15 @@ static int collect_id(const struct ca_record *d, void *ctx)
 	return 0;
 }
 
+static int collect_serial(const struct ca_record *d, void *ctx)
+{
+	struct collect *c = ctx;
+
+	snprintf(c->ids + strlen(c->ids), sizeof(c->ids) - strlen(c->ids), "%s%s",
+		 c->n++ ? "," : "", d->serial);
+	return 0;
+}
+
 static int stop_early(const struct ca_record *d, void *ctx)
 {
 	return -ECANCELED;
@@ -761,7 +770,7 @@ static void test_ledger_renewal(void)
 {
 	struct ca_ledger *l = ledger_make("renew.db");
 	struct ca_record d = device_record("laptop", "01"), out;
-	struct collect all = { "", 0 };
+	struct collect all = { "", 0 }, serials = { "", 0 };
 	unsigned int n = 99;
 
 	CHECK_EQ_INT(ca_ledger_insert(l, &d, ERRBUF), 0);
@@ -781,6 +790,12 @@ static void test_ledger_renewal(void)
 	/* Device by device, oldest first. */
 	CHECK_EQ_INT(ca_ledger_foreach(l, CA_LEDGER_ALL, collect_id, &all, ERRBUF), 0);
 	CHECK_EQ_STR(all.ids, "laptop,laptop,other");
+	/* One device's certificates, oldest first; none for an unknown one. */
+	CHECK_EQ_INT(ca_ledger_device_certs(l, "laptop", collect_serial, &serials, ERRBUF), 0);
+	CHECK_EQ_STR(serials.ids, "01,02");
+	CHECK_EQ_INT(ca_ledger_device_certs(l, "nobody", collect_serial, &serials, ERRBUF),
+		     -ENOENT);
+	CHECK_EQ_INT(ca_ledger_device_certs(l, "other", stop_early, NULL, ERRBUF), -ECANCELED);
 	d = device_record("ghost", "03");
 	CHECK_EQ_INT(ca_ledger_add_cert(l, &d, ERRBUF), -ENOENT);
 	d = device_record("laptop", "0F");	/* another device's serial */
