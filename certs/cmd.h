@@ -15,6 +15,9 @@
 
 #include "certs/ca.h"
 
+/* list --status expiring without --expiring: within a month. */
+#define CMD_EXPIRING_DAYS 30
+
 /* Names the CA directory when --dir does not. */
 #define CMD_PKI_ENV "POSTERN_PKI"
 
@@ -30,6 +33,8 @@ struct opts {
 	const char *p12;
 	const char *password_file;
 	const char *csr;		/* sign, renew: the device's request */
+	bool device_prefix;		/* list --device PREFIX*: o->device is the prefix */
+	const char *status;		/* list --status: a status name, or "expiring" */
 	unsigned int days;		/* 0: the command's default */
 	unsigned int expiring;		/* 0: not asked */
 	time_t not_before;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * postern-ca list and check: the ledger read whole, shown as a table or
- * JSON, or checked against the device files.
+ * JSON (all of it, or what the filters select), or checked against the
+ * device files.
  */
 #include "certs/cmd.h"
 
@@ -23,7 +24,9 @@
 /* ------------------------------------------------------------------ */
 
 /* All records, read first: the table's columns are as wide as their
- * widest value, and --expiring looks at a device's other certificates. */
+ * widest value, and --expiring looks at a device's other certificates.
+ * The filters are applied to what was read: a ledger of a few thousand
+ * devices is read in milliseconds. */
 struct records {
 	struct ca_record *r;
 	bool *current;			/* the device's newest certificate */
@@ -93,6 +96,39 @@ static bool record_expiring(const struct records *rs, size_t i, time_t now, unsi
 		    rs->r[j].not_after > end)
 			return false;
 	return true;
+}
+
+/* A device id --device names: itself, or any that starts with the prefix
+ * before its '*'. */
+static bool device_matches(const struct opts *o, const char *id)
+{
+	size_t n = strlen(o->device);
+
+	return o->device_prefix ? strncmp(id, o->device, n - 1) == 0 :
+				  strcmp(id, o->device) == 0;
+}
+
+/*
+ * Whether a certificate passes every filter list was given (they combine
+ * with AND). --status expiring is --expiring's test (only a valid
+ * certificate is expiring), over --expiring's days or CMD_EXPIRING_DAYS.
+ */
+static bool record_shown(const struct opts *o, const struct records *rs, size_t i, time_t now)
+{
+	const struct ca_record *r = &rs->r[i];
+	bool expiring = o->expiring || (o->status && strcmp(o->status, "expiring") == 0);
+
+	if (o->device && !device_matches(o, r->device_id))
+		return false;
+	if (o->group && strcmp(o->group, r->group) != 0)
+		return false;
+	if (o->ownership_set && o->ownership != r->ownership)
+		return false;
+	if (o->status && strcmp(o->status, "expiring") != 0 &&
+	    strcmp(o->status, ca_record_status(r, now)) != 0)
+		return false;
+	return !expiring ||
+	       record_expiring(rs, i, now, o->expiring ? o->expiring : CMD_EXPIRING_DAYS);
 }
 
 /* Columns as a terminal shows them: wide characters take two. Without a
@@ -248,7 +284,7 @@ int cmd_list_run(const struct opts *o, char *err, size_t errlen)
 	if (!ret && !(shown = calloc(rs.n ? rs.n : 1, sizeof(bool))))
 		ret = -ENOMEM;
 	for (i = 0; !ret && i < rs.n; i++)
-		shown[i] = !o->expiring || record_expiring(&rs, i, now, o->expiring);
+		shown[i] = record_shown(o, &rs, i, now);
 	if (!ret && o->json) {
 		list_json(&rs, shown, now);
 	} else if (!ret) {

@@ -51,6 +51,8 @@ enum opt_id {
 	OPT_PASSWORD_FILE,
 	OPT_CSR,
 	OPT_OWNERSHIP,
+	OPT_DEVICE_MATCH,
+	OPT_STATUS,
 };
 
 /* ------------------------------------------------------------------ */
@@ -158,7 +160,9 @@ static const struct option crl_options[] = {
 };
 
 static const struct option list_options[] = {
-	OPTION_DIR, OPTION_JSON,
+	OPTION_DIR, OPTION_JSON, OPTION_GROUP, OPTION_OWNERSHIP,
+	{ "device", required_argument, NULL, OPT_DEVICE_MATCH },
+	{ "status", required_argument, NULL, OPT_STATUS },
 	{ "expiring", required_argument, NULL, OPT_EXPIRING },
 	OPTION_HELP, OPTION_END,
 };
@@ -226,6 +230,43 @@ static int opt_device(const struct command *cmd, struct opts *o, const char *arg
 				   "A-Z a-z 0-9 . _ -, starting with a letter or digit)",
 				   cmd_shown(arg, buf, sizeof(buf)), CA_DEVICE_ID_MAX);
 	return opt_string(cmd, &o->device, arg, "device");
+}
+
+/* list --device: an id, or the start of ids followed by '*'. */
+static int opt_device_match(const struct command *cmd, struct opts *o, const char *arg)
+{
+	char buf[80], prefix[CA_DEVICE_ID_MAX + 1];
+	size_t n = strlen(arg);
+
+	if (o->device)
+		return cmd_usage_error(cmd, "--device given twice");
+	o->device_prefix = n > 1 && n <= CA_DEVICE_ID_MAX + 1 && arg[n - 1] == '*';
+	snprintf(prefix, sizeof(prefix), "%.*s", (int)(o->device_prefix ? n - 1 : 0), arg);
+	if (o->device_prefix ? !ca_device_id_valid(prefix) : !ca_device_id_valid(arg))
+		return cmd_usage_error(cmd, "--device: '%s' is neither a device id nor the start "
+				       "of one followed by '*'", cmd_shown(arg, buf, sizeof(buf)));
+	o->device = arg;
+	return 0;
+}
+
+/* list --status: what ca_record_status says, or expiring. */
+static int opt_status(const struct command *cmd, struct opts *o, const char *arg)
+{
+	static const char *const names[] = {
+		"valid", "revoked", "lost", "expired", "expiring",
+	};
+	char buf[80];
+	size_t i;
+
+	if (o->status)
+		return cmd_usage_error(cmd, "--status given twice");
+	for (i = 0; i < CM_ARRAY_SIZE(names); i++)
+		if (strcmp(arg, names[i]) == 0)
+			o->status = names[i];
+	if (!o->status)
+		return cmd_usage_error(cmd, "--status: '%s' is not one of valid, revoked, lost, "
+				       "expired, expiring", cmd_shown(arg, buf, sizeof(buf)));
+	return 0;
 }
 
 static int opt_owner(const struct command *cmd, struct opts *o, const char *arg)
@@ -336,6 +377,8 @@ static int opt_set(const struct command *cmd, struct opts *o, int id, const char
 	case OPT_PASSWORD_FILE:	return opt_string(cmd, &o->password_file, arg, "password-file");
 	case OPT_CSR:		return opt_string(cmd, &o->csr, arg, "csr");
 	case OPT_OWNERSHIP:	return opt_ownership(cmd, o, arg);
+	case OPT_DEVICE_MATCH:	return opt_device_match(cmd, o, arg);
+	case OPT_STATUS:	return opt_status(cmd, o, arg);
 	case OPT_BYOD:		return opt_ownership(cmd, o, NULL);
 	case OPT_RSA:		o->key_type = CA_KEY_RSA_3072; o->key_type_set = true; return 0;
 	case OPT_JSON:		o->json = true; return 0;
@@ -452,8 +495,11 @@ static const struct command commands[] = {
 	{ "crl", "re-issue the CRL (from cron, before it expires)",
 	  "[--dir DIR] [--days N]",
 	  crl_options, NULL, cmd_crl_run },
-	{ "list", "list devices and certificates, or those expiring soon",
-	  "[--dir DIR] [--expiring DAYS] [--json]",
+	{ "list", "list certificates, all or filtered by device, group, status, expiry",
+	  "[--dir DIR] [--device ID|PREFIX*] [--group GROUP]" USAGE_INDENT
+	  "[--ownership corporate|byod]" USAGE_INDENT
+	  "[--status valid|revoked|lost|expired|expiring]" USAGE_INDENT
+	  "[--expiring DAYS] [--json]",
 	  list_options, NULL, cmd_list_run },
 	{ "show", "everything the CA knows about one device",
 	  "[--dir DIR] --device ID [--json]",

@@ -3,8 +3,8 @@
 # End-to-end test of the postern-ca command line: init, server, issue, list
 # (table, JSON, --expiring), renew, revoke, lost, crl, export (PKCS#12),
 # check, sign and renew --csr (keys made on the device: the request's names
-# and extensions never reach the certificate) and show in a scratch
-# directory, checked with the openssl CLI (which only
+# and extensions never reach the certificate), show and list's filters in a
+# scratch directory, checked with the openssl CLI (which only
 # reads what postern-ca wrote) and, where it is installed, with a TLS
 # handshake between the stock openconnect client (GnuTLS) and an
 # `openssl s_server` that checks device certificates against ca.crt and
@@ -791,6 +791,60 @@ cp "$tmp/dev-c.crt.saved" "$D/devices/dev-c.crt"
 refused "show of an unknown device" 1 "^postern-ca: unknown device nobody$" "$PCA" show --dir "$D" --device nobody
 refused "show without --device" 2 "missing --device" "$PCA" show --dir "$D"
 refused "show of a bad device id" 2 "--device: '\.\./x' is not a device id" "$PCA" show --dir "$D" --device ../x
+
+# --- list filters --------------------------------------------------------
+# list_ids ARGS...: "ID:SERIAL" of each certificate list --json ARGS prints,
+# sorted; oracle EXPR: the same of the whole ledger where the Python
+# expression EXPR holds for d (a record of list --json).
+list_ids() {
+	"$PCA" list --dir "$D" --json "$@" | python3 -c 'import json, sys
+print(" ".join(sorted(d["device_id"] + ":" + d["serial"] for d in json.load(sys.stdin))))'
+}
+oracle() {
+	"$PCA" list --dir "$D" --json | python3 -c 'import json, sys
+print(" ".join(sorted(d["device_id"] + ":" + d["serial"] for d in json.load(sys.stdin) if eval(sys.argv[1]))))' "$1"
+}
+# filtered NAME EXPR ARGS...: list ARGS selects what EXPR does, and something.
+filtered() {
+	local name=$1 expr=$2 got want
+	shift 2
+	got=$(list_ids "$@")
+	want=$(oracle "$expr")
+	if [ -n "$want" ] && [ "$got" = "$want" ]; then ok "$name"; else not_ok "$name (got '$got', want '$want')"; fi
+}
+filtered "list --device ID: that device's certificates" 'd["device_id"] == "ren-1"' --device ren-1
+filtered "list --device PREFIX*: every device whose id starts so" 'd["device_id"].startswith("exp-")' --device 'exp-*'
+filtered "list --group" 'd["group"] == "field"' --group field
+filtered "list --ownership byod" 'd["ownership"] == "byod"' --ownership byod
+filtered "list --status revoked" 'd["status"] == "revoked"' --status revoked
+filtered "list --status lost" 'd["status"] == "lost"' --status lost
+filtered "list --status expired" 'd["status"] == "expired"' --status expired
+filtered "list --status valid" 'd["status"] == "valid"' --status valid
+filtered "filters combine: --group field --ownership byod --status valid" \
+	'd["group"] == "field" and d["ownership"] == "byod" and d["status"] == "valid"' \
+	--group field --ownership byod --status valid
+filtered "filters combine: --device PREFIX* --status revoked" \
+	'd["device_id"].startswith("ren-") and d["status"] == "revoked"' --device 'ren-*' --status revoked
+check "list --status expiring: --expiring 30's certificates" test \
+	"$(list_ids --status expiring)" = "$(list_ids --expiring 30)" -a -n "$(list_ids --status expiring)"
+check "--status expiring --expiring 200 --device exp-100" test "$(list_ids --status expiring --expiring 200 --device exp-100 |
+	cut -d: -f1)" = exp-100
+check "--status revoked --expiring 30: nothing (only a valid certificate expires)" \
+	test -z "$(list_ids --status revoked --expiring 30)"
+check "a filter that matches nothing: the table's header alone" bash -c \
+	'"$1" list --dir "$2" --device no-such-device >"$3/none.out" && [ "$(wc -l <"$3/none.out")" = 1 ] &&
+	 [ "$(tr -s " " <"$3/none.out")" = "DEVICE OWNER GROUP OWNERSHIP SERIAL EXPIRES STATUS" ]' _ "$PCA" "$D" "$tmp"
+check "a filtered table is aligned" list_aligned --status revoked --device 'ren-*'
+refused "list --status bogus" 2 "--status: 'bogus' is not one of valid, revoked, lost, expired, expiring" \
+	"$PCA" list --dir "$D" --status bogus
+refused "list --device ../x" 2 "--device: '\.\./x' is neither a device id nor the start of one followed by '\*'" \
+	"$PCA" list --dir "$D" --device ../x
+refused "list --device '*' alone" 2 "--device: '\*' is neither" "$PCA" list --dir "$D" --device '*'
+refused "list --device a*b" 2 "--device: 'a\*b' is neither" "$PCA" list --dir "$D" --device 'a*b'
+refused "list --ownership guest" 2 "--ownership: 'guest' is not corporate or byod" \
+	"$PCA" list --dir "$D" --ownership guest
+refused "list --group a/b" 2 "--group: 'a/b' is not a group name" "$PCA" list --dir "$D" --group a/b
+refused "list --status twice" 2 "--status given twice" "$PCA" list --dir "$D" --status valid --status lost
 
 # --- the stock openconnect client (GnuTLS) against OpenSSL ---------------
 # s_server stands in for the gateway: it requires a device certificate and
