@@ -26,7 +26,11 @@ WARN      := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
 HARDEN    := -fstack-protector-strong -fstack-clash-protection -D_FORTIFY_SOURCE=2 \
              -fPIE -fcf-protection
 CFLAGS    ?= -O2 -g
-ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -I. $(PKG_CFLAGS)
+# postern-ca's CA directory when neither --dir nor POSTERN_PKI names one
+# (certs/model.h); SYSCONFDIR is set with the install paths below.
+PKIDIR    ?= $(SYSCONFDIR)/postern/ca
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -I. $(PKG_CFLAGS) \
+             -DCA_DEFAULT_DIR=\"$(PKIDIR)\"
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 
 ifneq ($(SANITIZE),)

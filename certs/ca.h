@@ -10,6 +10,7 @@
  *   pem.c        keys and certificates in PEM files
  *   authority.c  the CA loaded from its directory
  *   crl.c        revocation lists
+ *   csr.c        certificate signing requests from devices and MDMs
  *   pkcs12.c     PKCS#12 bundles for an MDM, and their password files
  *   store.c      files written crash-safe, the device files and the sweep
  *   ledger.c     the device ledger (SQLite)
@@ -24,6 +25,7 @@
 #include "certs/authority.h"
 #include "certs/cert.h"
 #include "certs/crl.h"
+#include "certs/csr.h"
 #include "certs/error.h"
 #include "certs/input.h"
 #include "certs/ledger.h"

@@ -15,16 +15,26 @@
 
 #include "certs/ca.h"
 
+/* list --status expiring without --expiring: within a month. */
+#define CMD_EXPIRING_DAYS 30
+
+/* Names the CA directory when --dir does not. */
+#define CMD_PKI_ENV "POSTERN_PKI"
+
 /* Everything any command may be given; each command's option table says
  * which of these it accepts. */
 struct opts {
-	const char *dir;
+	const char *dir;		/* --dir, $POSTERN_PKI or CA_DEFAULT_DIR */
+	const char *dir_how;		/* which of them, in words */
 	const char *name;
 	const char *device;
 	const char *owner;
 	const char *group;
 	const char *p12;
 	const char *password_file;
+	const char *csr;		/* sign, renew: the device's request */
+	bool device_prefix;		/* list --device PREFIX*: o->device is the prefix */
+	const char *status;		/* list --status: a status name, or "expiring" */
 	unsigned int days;		/* 0: the command's default */
 	unsigned int expiring;		/* 0: not asked */
 	time_t not_before;
@@ -32,6 +42,7 @@ struct opts {
 	enum ca_key_type key_type;
 	bool key_type_set;
 	enum cm_ownership ownership;
+	bool ownership_set;
 	enum ca_reason reason;
 	bool reason_set;
 	char serial[CA_SERIAL_HEX_MAX + 1];	/* "" unless --serial */
@@ -47,6 +58,7 @@ struct command {
 	const char *summary;		/* what --help says it does */
 	const char *args;		/* its usage after "postern-ca NAME " */
 	const struct option *options;
+	/* NULL: nothing to check beyond what the options' parsers check. */
 	int (*check)(const struct command *cmd, const struct opts *o);
 	int (*run)(const struct opts *o, char *err, size_t errlen);
 };
@@ -66,12 +78,14 @@ void cmd_print(const char *msg);
 /* ISO 8601 UTC (common/time.h), or "@SECONDS" for a time with no date. */
 const char *cmd_iso_time(int64_t t, char *buf, size_t len);
 int cmd_require(const struct command *cmd, const void *value, const char *name);
-int cmd_dir_check(const struct command *cmd, const struct opts *o);
 int cmd_device_check(const struct command *cmd, const struct opts *o);
 
 /* cmd_dir.c: the CA directory as the commands open it. Like every
  * function below, these return 0 or a negative errno with why in err. */
 
+/* Whether o->dir holds a CA (its ledger): every command but init needs
+ * one. The refusal names the directory and how it was chosen. */
+int cmd_dir_ready(const struct opts *o, char *err, size_t errlen);
 int cmd_ledger_open(const char *dir, struct ca_ledger **l, char *err, size_t errlen);
 /* The CA and the ledger of the commands that sign something. */
 int cmd_ca_open(const char *dir, struct ca_authority **ca, struct ca_ledger **l,
@@ -114,11 +128,15 @@ int cmd_server_check(const struct command *cmd, const struct opts *o);
 int cmd_server_run(const struct opts *o, char *err, size_t errlen);
 int cmd_issue_check(const struct command *cmd, const struct opts *o);
 int cmd_issue_run(const struct opts *o, char *err, size_t errlen);
+/* sign is issue with --csr: cmd_issue_run signs the request. */
+int cmd_sign_check(const struct command *cmd, const struct opts *o);
+int cmd_renew_check(const struct command *cmd, const struct opts *o);
 int cmd_renew_run(const struct opts *o, char *err, size_t errlen);
 int cmd_revoke_run(const struct opts *o, char *err, size_t errlen);
 int cmd_lost_run(const struct opts *o, char *err, size_t errlen);
 int cmd_crl_run(const struct opts *o, char *err, size_t errlen);
 int cmd_list_run(const struct opts *o, char *err, size_t errlen);
+int cmd_show_run(const struct opts *o, char *err, size_t errlen);
 int cmd_export_check(const struct command *cmd, const struct opts *o);
 int cmd_export_run(const struct opts *o, char *err, size_t errlen);
 int cmd_check_run(const struct opts *o, char *err, size_t errlen);

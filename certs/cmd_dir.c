@@ -9,7 +9,30 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
+
+int cmd_dir_ready(const struct opts *o, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int e, ret;
+
+	if (stat(o->dir, &st) < 0) {
+		e = errno;
+		return ca_err(err, errlen, -e, "no CA in %s (%s): %s; 'postern-ca init' makes "
+			      "one", o->dir, o->dir_how, strerror(e));
+	}
+	if (!S_ISDIR(st.st_mode))
+		return ca_err(err, errlen, -ENOTDIR, "no CA in %s (%s): not a directory",
+			      o->dir, o->dir_how);
+	ret = ca_path(path, sizeof(path), o->dir, CA_FILE_LEDGER, err, errlen);
+	if (ret || lstat(path, &st) == 0)
+		return ret;
+	e = errno;
+	return ca_err(err, errlen, -e, "no CA in %s (%s): %s: %s; 'postern-ca init' makes one",
+		      o->dir, o->dir_how, CA_FILE_LEDGER, strerror(e));
+}
 
 int cmd_ledger_open(const char *dir, struct ca_ledger **l, char *err, size_t errlen)
 {

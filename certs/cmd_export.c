@@ -24,10 +24,18 @@ int cmd_export_check(const struct command *cmd, const struct opts *o)
 	return ret;
 }
 
-/* Only a valid certificate is worth pushing to a phone. */
-static int export_allowed(const struct ca_record *r, char *err, size_t errlen)
+/* Only a valid certificate is worth pushing to a phone, and only one whose
+ * key was made here: a device that sent a request keeps its key. */
+static int export_allowed(const char *dir, const struct ca_record *r, char *err,
+			  size_t errlen)
 {
 	const char *status = ca_record_status(r, time(NULL));
+
+	if (r->key_origin == CA_KEY_ORIGIN_CSR)
+		return ca_err(err, errlen, -EPERM, "device %s made its own key (its certificate "
+			      "was signed from a request): there is no key here to export; its "
+			      "certificate is %s/%s/%s.crt", r->device_id, dir, CA_DIR_DEVICES,
+			      r->device_id);
 
 	if (strcmp(status, "valid") == 0)
 		return 0;
@@ -68,7 +76,7 @@ static int export_load(const struct opts *o, struct ca_ledger *l, EVP_PKEY **key
 		return ret;
 	ret = cmd_device_get(l, o->device, &r, err, errlen);
 	if (!ret)
-		ret = export_allowed(&r, err, errlen);
+		ret = export_allowed(o->dir, &r, err, errlen);
 	if (!ret)
 		ret = export_files(o, &r, key, cert, err, errlen);
 	ca_ledger_rollback(l);		/* nothing to commit but the sweep */

@@ -55,19 +55,27 @@ static int made_file(struct made *m, const char *path, int ret, char *err, size_
 	return ret;
 }
 
-/* Creates a directory (0700) unless it exists as one. */
-static int dir_make(const char *path, struct made *m, char *err, size_t errlen)
+/* Creates a directory (0700) unless it exists as one. how, when given,
+ * says where its name came from (--dir, POSTERN_PKI, the default). */
+static int dir_make(const char *path, const char *how, struct made *m, char *err,
+		    size_t errlen)
 {
+	char note[128] = "";
 	struct stat st;
+	int e;
 
 	if (mkdir(path, 0700) == 0) {
 		made_add(m, path, true);
 		return 0;
 	}
-	if (errno != EEXIST)
-		return ca_err_sys(err, errlen, -errno, "cannot create %s", path);
+	e = errno;
+	if (how)
+		snprintf(note, sizeof(note), " (%s)", how);
+	if (e != EEXIST)
+		return ca_err_sys(err, errlen, -e, "cannot create %s%s", path, note);
 	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
-		return ca_err(err, errlen, -ENOTDIR, "%s exists and is not a directory", path);
+		return ca_err(err, errlen, -ENOTDIR, "%s%s exists and is not a directory", path,
+			      note);
 	return 0;
 }
 
@@ -94,12 +102,10 @@ static int pair_create(const char *dir, const char *key_name, EVP_PKEY *key,
 
 int cmd_init_check(const struct command *cmd, const struct opts *o)
 {
-	int ret = cmd_require(cmd, o->dir, "dir");
-
-	if (!ret && o->name && !ca_name_valid(o->name))
-		ret = cmd_usage_error(cmd, "--name: must be 1 to %d characters of UTF-8 "
-				      "text without control characters", CA_NAME_MAX);
-	return ret;
+	if (o->name && !ca_name_valid(o->name))
+		return cmd_usage_error(cmd, "--name: must be 1 to %d characters of UTF-8 "
+				       "text without control characters", CA_NAME_MAX);
+	return 0;
 }
 
 static int init_ledger(const char *dir, struct ca_ledger **l, struct made *m,
@@ -123,7 +129,7 @@ static int init_files(const struct opts *o, const struct ca_authority *ca,
 	ret = pair_create(o->dir, CA_FILE_KEY, ca->key, CA_FILE_CERT, ca->cert, m, err, errlen);
 	ret = ret ? ret : init_ledger(o->dir, l, m, err, errlen);
 	ret = ret ? ret : ca_path(path, sizeof(path), o->dir, CA_DIR_DEVICES, err, errlen);
-	ret = ret ? ret : dir_make(path, m, err, errlen);
+	ret = ret ? ret : dir_make(path, NULL, m, err, errlen);
 	ret = ret ? ret : ca_path(path, sizeof(path), o->dir, CA_FILE_CRL, err, errlen);
 	if (!ret)
 		made_add(m, path, false);
@@ -139,7 +145,7 @@ int cmd_init_run(const struct opts *o, char *err, size_t errlen)
 	struct made made = { .n = 0 };
 	int ret;
 
-	ret = dir_make(o->dir, &made, err, errlen);
+	ret = dir_make(o->dir, o->dir_how, &made, err, errlen);
 	if (!ret)
 		ret = ca_key_generate(o->key_type, &ca.key, err, errlen);
 	if (!ret)
@@ -163,10 +169,8 @@ int cmd_init_run(const struct opts *o, char *err, size_t errlen)
 int cmd_server_check(const struct command *cmd, const struct opts *o)
 {
 	char buf[80];
-	int ret = cmd_require(cmd, o->dir, "dir");
+	int ret = cmd_require(cmd, o->name, "name");
 
-	if (!ret)
-		ret = cmd_require(cmd, o->name, "name");
 	if (!ret && !ca_hostname_valid(o->name))
 		ret = cmd_usage_error(cmd, "--name: '%s' is not a DNS host name of at most %d "
 				      "characters", cmd_shown(o->name, buf, sizeof(buf)),

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * postern-ca issue and renew: a device's certificate and key. Both are
- * made before the ledger's write lock is taken (an RSA key can take a
- * second), then staged under the lock (store.h), recorded, committed, and
- * only then put in place: a killed run is finished or undone by the next
- * one's sweep.
+ * postern-ca issue, sign and renew: a device's certificate, and its key
+ * unless the device (or its MDM) made the key and sent a signing request
+ * (--csr; certs/csr.c), whose key is all that is taken from it: the
+ * certificate is the one issue would make. sign is issue for such a
+ * device, renew --csr a renewal. The key and certificate are made before
+ * the ledger's write lock is taken (an RSA key can take a second), then
+ * staged under the lock (store.h), recorded, committed, and only then put
+ * in place: a killed run is finished or undone by the next one's sweep.
  */
 #include "certs/cmd.h"
 
@@ -48,10 +51,10 @@ static int commit_undo(struct ca_ledger *l, const struct ca_files *staged, int r
 /* After the commit: the ledger has the certificate, so a failure here is
  * finished by the next run's sweep, and says so. */
 static int files_install(const char *dir, const struct ca_files *staged,
-			 const struct ca_files *cur, char *err, size_t errlen)
+			 const struct ca_files *cur, bool has_key, char *err, size_t errlen)
 {
 	char why[CA_ERR_MAX] = "";
-	int ret = ca_store_install(staged, cur, why, sizeof(why));
+	int ret = ca_store_install(staged, cur, has_key, why, sizeof(why));
 
 	if (!ret)
 		return 0;
@@ -63,8 +66,9 @@ static int files_install(const char *dir, const struct ca_files *staged,
 /*
  * The locked part of issue and renew, in the order that keeps the device
  * files in step with the ledger: the write lock (and the sweep), the
- * check, the new key and certificate staged, the ledger's change, the
- * commit; only then the files put in place.
+ * check, the new key (none when the device made it: key NULL) and
+ * certificate staged, the ledger's change, the commit; only then the files
+ * put in place.
  */
 static int device_commit(const struct opts *o, struct ca_ledger *l,
 			 const struct device_step *step, EVP_PKEY *key, X509 *cert,
@@ -95,7 +99,49 @@ static int device_commit(const struct opts *o, struct ca_ledger *l,
 		ret = ca_ledger_commit(l, err, errlen);
 	if (ret)
 		return commit_undo(l, staged_ok ? &staged : NULL, ret, err, errlen);
-	return files_install(o->dir, &staged, &cur, err, errlen);
+	return files_install(o->dir, &staged, &cur, key != NULL, err, errlen);
+}
+
+/* The public key of the request in path, once csr.c accepts it. */
+static int csr_public_key(const char *path, EVP_PKEY **out, char *err, size_t errlen)
+{
+	char why[CA_ERR_MAX];
+	X509_REQ *req = NULL;
+	int ret = ca_csr_load(path, &req, err, errlen);
+
+	if (!ret) {
+		ret = ca_csr_key(req, out, why, sizeof(why));
+		if (ret)
+			ca_err(err, errlen, ret, "%s: %s", path, why);
+	}
+	X509_REQ_free(req);
+	return ret;
+}
+
+/* A device's new certificate, for a key made here (*key, of this type,
+ * staged with the certificate) or for the key of the request o->csr (*key
+ * stays NULL: the device keeps its key). */
+static int device_cert_make(const struct opts *o, enum ca_key_type type,
+			    const struct ca_authority *ca, const struct ca_device_req *req,
+			    EVP_PKEY **key, X509 **cert, char *err, size_t errlen)
+{
+	EVP_PKEY *pub = NULL;
+	int ret;
+
+	if (!o->csr) {
+		ret = ca_key_generate(type, key, err, errlen);
+		return ret ? ret : ca_cert_build_device(ca, *key, req, cert, err, errlen);
+	}
+	ret = csr_public_key(o->csr, &pub, err, errlen);
+	if (!ret)
+		ret = ca_cert_build_device(ca, pub, req, cert, err, errlen);
+	EVP_PKEY_free(pub);
+	return ret;
+}
+
+static enum ca_key_origin key_origin_of(const struct opts *o)
+{
+	return o->csr ? CA_KEY_ORIGIN_CSR : CA_KEY_ORIGIN_CA;
 }
 
 /* issue and renew: the CA and the ledger opened, the key and certificate
@@ -121,12 +167,15 @@ static int device_run(const struct opts *o, const struct device_step *step,
 	return ret;
 }
 
-/* The certificate's part of a record: serial, validity, valid. */
-static int record_cert(struct ca_record *r, const struct ca_validity *v, X509 *cert)
+/* The certificate's part of a record: serial, validity, valid, where its
+ * key was made. */
+static int record_cert(struct ca_record *r, const struct ca_validity *v, X509 *cert,
+		       enum ca_key_origin origin)
 {
 	time_t end = 0;
 	int ret = ca_validity_end(v, &end);
 
+	r->key_origin = origin;
 	r->not_before = v->not_before;
 	r->not_after = end;
 	r->status = CA_STATUS_VALID;
@@ -160,6 +209,13 @@ int cmd_issue_check(const struct command *cmd, const struct opts *o)
 	if (!ret && ca_validity_end(&v, &end))
 		ret = cmd_usage_error(cmd, "--not-before plus --days ends after 9999-12-31");
 	return ret;
+}
+
+int cmd_sign_check(const struct command *cmd, const struct opts *o)
+{
+	int ret = cmd_require(cmd, o->csr, "csr");
+
+	return ret ? ret : cmd_issue_check(cmd, o);
 }
 
 struct issue {
@@ -200,7 +256,7 @@ static int issue_record(struct ca_ledger *l, X509 *cert, void *ctx, char *err, s
 	snprintf(r->group, sizeof(r->group), "%s", o->group ? o->group : CA_DEFAULT_GROUP);
 	r->ownership = o->ownership;
 	r->state = CA_DEVICE_ACTIVE;
-	ret = record_cert(r, &v, cert);
+	ret = record_cert(r, &v, cert, key_origin_of(o));
 	if (!ret)
 		ret = ca_ledger_insert(l, r, err, errlen);
 	if (ret == -EEXIST)
@@ -217,9 +273,8 @@ static int issue_make(struct ca_ledger *l, const struct ca_authority *ca, void *
 		.group = o->group ? o->group : CA_DEFAULT_GROUP,
 		.validity = issue_validity(o),
 	};
-	int ret = ca_key_generate(o->key_type, key, err, errlen);
 
-	return ret ? ret : ca_cert_build_device(ca, *key, &req, cert, err, errlen);
+	return device_cert_make(o, o->key_type, ca, &req, key, cert, err, errlen);
 }
 
 int cmd_issue_run(const struct opts *o, char *err, size_t errlen)
@@ -229,7 +284,11 @@ int cmd_issue_run(const struct opts *o, char *err, size_t errlen)
 	char until[32];
 	int ret = device_run(o, &step, err, errlen);
 
-	if (!ret)
+	if (!ret && o->csr)
+		printf("signed %s/%s/%s.crt from %s (serial %s, valid until %s); the key stays "
+		       "with the device\n", o->dir, CA_DIR_DEVICES, o->device, o->csr,
+		       is.r.serial, cmd_iso_time(is.r.not_after, until, sizeof(until)));
+	else if (!ret)
 		printf("issued %s/%s/%s.crt (serial %s, valid until %s)\n", o->dir,
 		       CA_DIR_DEVICES, o->device, is.r.serial,
 		       cmd_iso_time(is.r.not_after, until, sizeof(until)));
@@ -240,11 +299,29 @@ int cmd_issue_run(const struct opts *o, char *err, size_t errlen)
 /* renew                                                               */
 /* ------------------------------------------------------------------ */
 
+int cmd_renew_check(const struct command *cmd, const struct opts *o)
+{
+	int ret = cmd_device_check(cmd, o);
+
+	if (!ret && o->csr && o->key_type_set)
+		ret = cmd_usage_error(cmd, "--csr and --rsa: the request's key is the device's "
+				      "own, of its own kind");
+	return ret;
+}
+
 /* A device is renewed while it is not lost and its current certificate is
- * not revoked; an expired one may be renewed. */
-static int renew_allowed(const struct ca_record *cur, char *err, size_t errlen)
+ * not revoked; an expired one may be renewed. A device that made its own
+ * key is renewed from a new request: its key is not made here behind the
+ * MDM's back. */
+static int renew_allowed(const struct ca_record *cur, const struct opts *o, char *err,
+			 size_t errlen)
 {
 	char when[32];
+
+	if (!o->csr && cur->key_origin == CA_KEY_ORIGIN_CSR)
+		return ca_err(err, errlen, -EPERM, "device %s made its own key (its certificate "
+			      "was signed from a request): renew it with --csr FILE, a new request "
+			      "from the device or its MDM", cur->device_id);
 
 	if (cur->state == CA_DEVICE_LOST)
 		return ca_err(err, errlen, -EPERM, "device %s is lost (since %s): a lost device "
@@ -296,11 +373,11 @@ static int renew_record(struct ca_ledger *l, X509 *cert, void *ctx, char *err, s
 	int ret = cmd_device_get(l, rn->o->device, &rn->old, err, errlen);
 
 	if (!ret)
-		ret = renew_allowed(&rn->old, err, errlen);
+		ret = renew_allowed(&rn->old, rn->o, err, errlen);
 	if (ret)
 		return ret;
 	rn->r = rn->old;
-	ret = record_cert(&rn->r, &v, cert);
+	ret = record_cert(&rn->r, &v, cert, key_origin_of(rn->o));
 	if (!ret)
 		ret = ca_store_archive(rn->o->dir, rn->o->device, rn->old.serial, err, errlen);
 	if (!ret)
@@ -322,9 +399,10 @@ static void renew_report(const struct renew *rn)
 	const struct opts *o = rn->o;
 	char until[32], old_until[32];
 
-	printf("renewed %s: %s/%s/%s.crt (serial %s, valid until %s)\n", o->device, o->dir,
+	printf("renewed %s: %s/%s/%s.crt (serial %s, valid until %s)%s\n", o->device, o->dir,
 	       CA_DIR_DEVICES, o->device, rn->r.serial,
-	       cmd_iso_time(rn->r.not_after, until, sizeof(until)));
+	       cmd_iso_time(rn->r.not_after, until, sizeof(until)),
+	       o->csr ? "; the key stays with the device" : "");
 	if (rn->revoked)
 		printf("revoked %u older certificate%s (superseded); %s/%s re-issued, "
 		       "CRL number %llu\n", rn->revoked, rn->revoked == 1 ? "" : "s", o->dir,
@@ -347,7 +425,7 @@ static int renew_make(struct ca_ledger *l, const struct ca_authority *ca, void *
 	int ret = cmd_device_get(l, o->device, &rn->old, err, errlen);
 
 	if (!ret)
-		ret = renew_allowed(&rn->old, err, errlen);
+		ret = renew_allowed(&rn->old, o, err, errlen);
 	if (ret)
 		return ret;
 	rn->ca = ca;
@@ -356,8 +434,8 @@ static int renew_make(struct ca_ledger *l, const struct ca_authority *ca, void *
 	req.ownership = rn->old.ownership;
 	req.validity.not_before = time(NULL);
 	req.validity.days = o->days ? o->days : CA_DAYS_DEVICE;
-	ret = ca_key_generate(renew_key_type(o), key, err, errlen);
-	return ret ? ret : ca_cert_build_device(ca, *key, &req, cert, err, errlen);
+	return device_cert_make(o, o->csr ? CA_KEY_EC_P256 : renew_key_type(o), ca, &req, key,
+				cert, err, errlen);
 }
 
 int cmd_renew_run(const struct opts *o, char *err, size_t errlen)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * postern-ca list and check: the ledger read whole, shown as a table or
- * JSON, or checked against the device files.
+ * JSON (all of it, or what the filters select), or checked against the
+ * device files.
  */
 #include "certs/cmd.h"
 
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <wchar.h>
 
@@ -22,7 +24,9 @@
 /* ------------------------------------------------------------------ */
 
 /* All records, read first: the table's columns are as wide as their
- * widest value, and --expiring looks at a device's other certificates. */
+ * widest value, and --expiring looks at a device's other certificates.
+ * The filters are applied to what was read: a ledger of a few thousand
+ * devices is read in milliseconds. */
 struct records {
 	struct ca_record *r;
 	bool *current;			/* the device's newest certificate */
@@ -92,6 +96,39 @@ static bool record_expiring(const struct records *rs, size_t i, time_t now, unsi
 		    rs->r[j].not_after > end)
 			return false;
 	return true;
+}
+
+/* A device id --device names: itself, or any that starts with the prefix
+ * before its '*'. */
+static bool device_matches(const struct opts *o, const char *id)
+{
+	size_t n = strlen(o->device);
+
+	return o->device_prefix ? strncmp(id, o->device, n - 1) == 0 :
+				  strcmp(id, o->device) == 0;
+}
+
+/*
+ * Whether a certificate passes every filter list was given (they combine
+ * with AND). --status expiring is --expiring's test (only a valid
+ * certificate is expiring), over --expiring's days or CMD_EXPIRING_DAYS.
+ */
+static bool record_shown(const struct opts *o, const struct records *rs, size_t i, time_t now)
+{
+	const struct ca_record *r = &rs->r[i];
+	bool expiring = o->expiring || (o->status && strcmp(o->status, "expiring") == 0);
+
+	if (o->device && !device_matches(o, r->device_id))
+		return false;
+	if (o->group && strcmp(o->group, r->group) != 0)
+		return false;
+	if (o->ownership_set && o->ownership != r->ownership)
+		return false;
+	if (o->status && strcmp(o->status, "expiring") != 0 &&
+	    strcmp(o->status, ca_record_status(r, now)) != 0)
+		return false;
+	return !expiring ||
+	       record_expiring(rs, i, now, o->expiring ? o->expiring : CMD_EXPIRING_DAYS);
 }
 
 /* Columns as a terminal shows them: wide characters take two. Without a
@@ -213,6 +250,7 @@ static void list_json_one(struct cm_json *j, const struct ca_record *r, bool cur
 	else
 		json_field(j, "revoked_at", NULL);
 	json_field(j, "reason", revoked ? ca_reason_name(r->reason) : NULL);
+	json_field(j, "key_origin", ca_key_origin_name(r->key_origin));
 	cm_json_object_end(j);
 }
 
@@ -246,7 +284,7 @@ int cmd_list_run(const struct opts *o, char *err, size_t errlen)
 	if (!ret && !(shown = calloc(rs.n ? rs.n : 1, sizeof(bool))))
 		ret = -ENOMEM;
 	for (i = 0; !ret && i < rs.n; i++)
-		shown[i] = !o->expiring || record_expiring(&rs, i, now, o->expiring);
+		shown[i] = record_shown(o, &rs, i, now);
 	if (!ret && o->json) {
 		list_json(&rs, shown, now);
 	} else if (!ret) {
@@ -284,6 +322,30 @@ static void check_problem(struct check *c, const char *fmt, ...)
 	c->problems++;
 }
 
+/* A device that made its own key: its certificate holds the ledger's
+ * serial, and no key file sits beside it (it would be an earlier one's). */
+static void check_cert_only(struct check *c, const struct ca_record *r)
+{
+	char serial[CA_SERIAL_HEX_MAX + 1], why[CA_ERR_MAX];
+	struct ca_files cur;
+	struct stat st;
+	X509 *cert = NULL;
+
+	if (ca_store_current(c->dir, r->device_id, &cur, why, sizeof(why)) ||
+	    ca_cert_load(cur.crt, &cert, why, sizeof(why))) {
+		cmd_print(why);
+		c->problems++;
+		return;
+	}
+	cmd_serial_of(cert, serial, sizeof(serial));
+	if (strcmp(serial, r->serial) != 0)
+		check_problem(c, "%s has serial %s, the ledger %s", cur.crt, serial, r->serial);
+	else if (lstat(cur.key, &st) == 0)
+		check_problem(c, "%s should not exist: the device made its own key (serial %s "
+			      "was signed from a request)", cur.key, r->serial);
+	X509_free(cert);
+}
+
 /* A device's current files exist, hold the ledger's serial and match. */
 static void check_files(struct check *c, const struct ca_record *r)
 {
@@ -292,6 +354,10 @@ static void check_files(struct check *c, const struct ca_record *r)
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
 
+	if (r->key_origin == CA_KEY_ORIGIN_CSR) {
+		check_cert_only(c, r);
+		return;
+	}
 	if (cmd_device_files(c->dir, r->device_id, &cur, &key, &cert, why, sizeof(why))) {
 		cmd_print(why);
 		c->problems++;

@@ -9,9 +9,11 @@
  * "no such device" and then race to insert. Foreign keys are on, so that a
  * certificate never names a device the ledger does not have. Schema
  * version 2 keeps devices and their certificates (one per issue or
- * renewal) in two tables; the first run that opens a version 1 file
- * migrates it in place in one IMMEDIATE transaction, so that a run killed
- * half-way leaves version 1 and concurrent first runs migrate it once.
+ * renewal) in two tables; version 3 adds where each certificate's key
+ * was made (by postern-ca, or on the device, which sent a CSR). The first
+ * run that opens an older file migrates it in place in one IMMEDIATE
+ * transaction, so that a run killed half-way leaves it as it was and
+ * concurrent first runs migrate it once.
  */
 #include "certs/ledger.h"
 
@@ -37,7 +39,8 @@ struct ca_ledger {
 #define RECORD_SELECT \
 	"SELECT d.device_id, d.owner, d.grp, d.ownership, c.serial, c.not_before, " \
 	"c.not_after, c.status, c.revoked_at, c.reason, c.created_at, d.state, " \
-	"d.lost_at FROM certificates c JOIN devices d ON d.device_id = c.device_id"
+	"d.lost_at, c.key_origin FROM certificates c " \
+	"JOIN devices d ON d.device_id = c.device_id"
 
 #define SQL_DEVICES \
 	"CREATE TABLE devices (" \
@@ -59,7 +62,14 @@ struct ca_ledger {
 	" status TEXT NOT NULL CHECK (status IN ('valid', 'revoked'))," \
 	" revoked_at INTEGER," \
 	" reason TEXT," \
-	" created_at INTEGER NOT NULL)"
+	" created_at INTEGER NOT NULL," \
+	SQL_KEY_ORIGIN ")"
+
+/* Where the certificate's key was made: 'ca' (postern-ca made it and keeps
+ * it in devices/), 'csr' (on the device or by its MDM; postern-ca signed its
+ * request and never had it). Every certificate before version 3 is 'ca'. */
+#define SQL_KEY_ORIGIN \
+	" key_origin TEXT NOT NULL DEFAULT 'ca' CHECK (key_origin IN ('ca', 'csr'))"
 
 #define SQL_CERTIFICATES_INDEX \
 	"CREATE INDEX certificates_by_device ON certificates (device_id, id)"
@@ -71,11 +81,11 @@ static const char *const schema[] = {
 	SQL_DEVICES,
 	SQL_CERTIFICATES,
 	SQL_CERTIFICATES_INDEX,
-	"INSERT INTO meta (key, value) VALUES ('schema_version', 2), ('crl_number', 0)",
+	"INSERT INTO meta (key, value) VALUES ('schema_version', 3), ('crl_number', 0)",
 };
 
-/* Version 1 to 2: each device row becomes a device and its one
- * certificate, in the order they were issued. */
+/* Version 1 to 3: each device row becomes a device and its one
+ * certificate, in the order they were issued, its key made by postern-ca. */
 static const char *const migrate_v1[] = {
 	"ALTER TABLE devices RENAME TO devices_v1",
 	SQL_DEVICES,
@@ -89,7 +99,13 @@ static const char *const migrate_v1[] = {
 	" SELECT device_id, serial, not_before, not_after, status, revoked_at, reason,"
 	" created_at FROM devices_v1 ORDER BY rowid",
 	"DROP TABLE devices_v1",
-	"UPDATE meta SET value = 2 WHERE key = 'schema_version'",
+	"UPDATE meta SET value = 3 WHERE key = 'schema_version'",
+};
+
+/* Version 2 to 3: every certificate so far had its key made here. */
+static const char *const migrate_v2[] = {
+	"ALTER TABLE certificates ADD COLUMN" SQL_KEY_ORIGIN,
+	"UPDATE meta SET value = 3 WHERE key = 'schema_version'",
 };
 
 
@@ -266,24 +282,38 @@ static int ledger_version(struct ca_ledger *l, int64_t *out, char *err, size_t e
 	return ret;
 }
 
-/* Migrates a version 1 ledger under the write lock. The version is read
- * again once the lock is held: another run may have migrated it since. A
- * failure is said as the migration's, with SQLite's words as the reason. */
-static int ledger_migrate(struct ca_ledger *l, char *err, size_t errlen)
+/* The statements that take version v to the current one. */
+static const char *const *migration(int64_t v, size_t *n)
 {
+	if (v == 1) {
+		*n = CM_ARRAY_SIZE(migrate_v1);
+		return migrate_v1;
+	}
+	*n = v == 2 ? CM_ARRAY_SIZE(migrate_v2) : 0;
+	return migrate_v2;
+}
+
+/* Migrates an older ledger (version from) under the write lock. The
+ * version is read again once the lock is held: another run may have
+ * migrated it since. A failure is said as the migration's, with SQLite's
+ * words as the reason. */
+static int ledger_migrate(struct ca_ledger *l, int64_t from, char *err, size_t errlen)
+{
+	const char *const *sql;
 	int64_t v = 0;
-	size_t i;
+	size_t i, n = 0;
 	int ret = ca_ledger_begin(l, NULL, 0);
 
 	if (!ret)
 		ret = ledger_version(l, &v, NULL, 0);
-	for (i = 0; !ret && v == 1 && i < CM_ARRAY_SIZE(migrate_v1); i++)
-		ret = ledger_exec(l, migrate_v1[i], NULL, 0);
+	sql = migration(v, &n);
+	for (i = 0; !ret && i < n; i++)
+		ret = ledger_exec(l, sql[i], NULL, 0);
 	if (!ret)
 		ret = ca_ledger_commit(l, NULL, 0);
 	if (ret) {
-		ca_err(err, errlen, ret, "ledger %s: cannot migrate it from schema version 1 (%s)",
-		       l->path, sqlite3_errmsg(l->db));
+		ca_err(err, errlen, ret, "ledger %s: cannot migrate it from schema version %lld "
+		       "(%s)", l->path, (long long)from, sqlite3_errmsg(l->db));
 		ca_ledger_rollback(l);
 	}
 	return ret;
@@ -294,11 +324,11 @@ static int ledger_version_check(struct ca_ledger *l, char *err, size_t errlen)
 	int64_t v = 0;
 	int ret = ledger_version(l, &v, err, errlen);
 
-	if (!ret && v == 1)
-		ret = ledger_migrate(l, err, errlen);
+	if (!ret && v >= 1 && v < CA_LEDGER_SCHEMA_VERSION)
+		ret = ledger_migrate(l, v, err, errlen);
 	else if (!ret && v != CA_LEDGER_SCHEMA_VERSION)
 		ret = ca_err(err, errlen, -EPROTO, "ledger %s: unknown schema version %lld (this "
-			     "postern-ca reads 1 and %d)", l->path, (long long)v,
+			     "postern-ca reads 1 to %d)", l->path, (long long)v,
 			     CA_LEDGER_SCHEMA_VERSION);
 	return ret;
 }
@@ -379,6 +409,17 @@ static int status_parse(const char *text, enum ca_status *out)
 	return 0;
 }
 
+static int key_origin_parse(const char *text, enum ca_key_origin *out)
+{
+	if (strcmp(text, "ca") == 0)
+		*out = CA_KEY_ORIGIN_CA;
+	else if (strcmp(text, "csr") == 0)
+		*out = CA_KEY_ORIGIN_CSR;
+	else
+		return -EBADMSG;
+	return 0;
+}
+
 static int state_parse(const char *text, enum ca_device_state *out)
 {
 	if (strcmp(text, "active") == 0)
@@ -390,8 +431,8 @@ static int state_parse(const char *text, enum ca_device_state *out)
 	return 0;
 }
 
-/* The enumerations of a record: ownership, status, (when set) reason and
- * the device's state. */
+/* The enumerations of a record: ownership, status, (when set) reason, the
+ * device's state and the key's origin. */
 static int row_enums_read(sqlite3_stmt *st, struct ca_record *r)
 {
 	char text[32];
@@ -414,6 +455,10 @@ static int row_enums_read(sqlite3_stmt *st, struct ca_record *r)
 		ret = text_copy(st, 11, text, sizeof(text));
 	if (!ret)
 		ret = state_parse(text, &r->state);
+	if (!ret)
+		ret = text_copy(st, 13, text, sizeof(text));
+	if (!ret)
+		ret = key_origin_parse(text, &r->key_origin);
 	return ret;
 }
 
@@ -527,8 +572,8 @@ static int cert_insert(struct ca_ledger *l, const struct ca_record *r, char *err
 	sqlite3_stmt *st = NULL;
 	bool revoked = r->status == CA_STATUS_REVOKED;
 	int ret = ledger_prepare(l, "INSERT INTO certificates (device_id, serial, not_before, "
-				 "not_after, status, revoked_at, reason, created_at) VALUES "
-				 "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", &st, err, errlen);
+				 "not_after, status, revoked_at, reason, created_at, key_origin) "
+				 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", &st, err, errlen);
 
 	ret = ret ? ret : bind_text(st, 1, r->device_id);
 	ret = ret ? ret : bind_text(st, 2, r->serial);
@@ -538,6 +583,7 @@ static int cert_insert(struct ca_ledger *l, const struct ca_record *r, char *err
 	ret = ret ? ret : (revoked ? bind_int(st, 6, r->revoked_at) : bind_text(st, 6, NULL));
 	ret = ret ? ret : bind_text(st, 7, revoked ? ca_reason_name(r->reason) : NULL);
 	ret = ret ? ret : bind_int(st, 8, r->created_at);
+	ret = ret ? ret : bind_text(st, 9, ca_key_origin_name(r->key_origin));
 	if (!ret)
 		ret = stmt_run(l, st, "insert certificate", err, errlen);
 	sqlite3_finalize(st);
@@ -677,6 +723,31 @@ int ca_ledger_foreach(struct ca_ledger *l, enum ca_ledger_filter filter,
 	return ret;
 }
 
+int ca_ledger_device_certs(struct ca_ledger *l, const char *device_id, ca_ledger_cb cb,
+			   void *ctx, char *err, size_t errlen)
+{
+	struct ca_record r;
+	sqlite3_stmt *st = NULL;
+	int rc = SQLITE_DONE, n = 0;
+	int ret = ledger_prepare(l, RECORD_SELECT " WHERE c.device_id = ?1 ORDER BY c.id", &st,
+				 err, errlen);
+
+	if (!ret)
+		ret = bind_text(st, 1, device_id);
+	while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		n++;
+		ret = row_read(l, st, &r, err, errlen);
+		if (!ret)
+			ret = cb(&r, ctx);
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = ledger_fail(l, "list", err, errlen);
+	if (!ret && n == 0)
+		ret = -ENOENT;
+	sqlite3_finalize(st);
+	return ret;
+}
+
 /* The new number, from a statement that sets it and returns it. */
 static int crl_number_step(struct ca_ledger *l, sqlite3_stmt *st, sqlite3_int64 *v,
 			   char *err, size_t errlen)
@@ -753,6 +824,11 @@ const char *ca_status_name(enum ca_status status)
 const char *ca_device_state_name(enum ca_device_state state)
 {
 	return state == CA_DEVICE_LOST ? "lost" : "active";
+}
+
+const char *ca_key_origin_name(enum ca_key_origin origin)
+{
+	return origin == CA_KEY_ORIGIN_CSR ? "csr" : "ca";
 }
 
 const char *ca_record_status(const struct ca_record *r, time_t now)

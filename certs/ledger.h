@@ -26,9 +26,10 @@
 #include "certs/model.h"
 
 /* Version 1 had one row per device (its only certificate); version 2
- * splits devices from their certificates. ca_ledger_open migrates a
- * version 1 file in place, in one transaction. */
-#define CA_LEDGER_SCHEMA_VERSION 2
+ * splits devices from their certificates; version 3 records where each
+ * certificate's key was made. ca_ledger_open migrates an older file in
+ * place, in one transaction. */
+#define CA_LEDGER_SCHEMA_VERSION 3
 #define CA_LEDGER_BUSY_TIMEOUT_MS 5000
 
 struct ca_ledger;
@@ -37,6 +38,14 @@ struct ca_ledger;
 enum ca_status {
 	CA_STATUS_VALID,
 	CA_STATUS_REVOKED,
+};
+
+/* Where a certificate's key was made. postern-ca keeps the keys it makes
+ * (devices/ID.key, for export); a key made on the device or by its MDM,
+ * which sent a certificate signing request, it never sees. */
+enum ca_key_origin {
+	CA_KEY_ORIGIN_CA,
+	CA_KEY_ORIGIN_CSR,
 };
 
 /* A device's state: lost means every certificate it had is revoked for
@@ -65,6 +74,7 @@ struct ca_record {
 	int64_t revoked_at;		/* 0 unless revoked */
 	enum ca_reason reason;		/* CA_REASON_UNSPECIFIED unless revoked */
 	int64_t created_at;		/* of the certificate */
+	enum ca_key_origin key_origin;	/* of the certificate's key */
 };
 
 enum ca_ledger_filter {
@@ -126,6 +136,10 @@ int ca_ledger_mark_lost(struct ca_ledger *l, const char *device_id, int64_t when
  * issued), each device's certificates oldest first. */
 int ca_ledger_foreach(struct ca_ledger *l, enum ca_ledger_filter filter,
 		      ca_ledger_cb cb, void *ctx, char *err, size_t errlen);
+/* Walks one device's certificates, oldest first; -ENOENT when there is no
+ * such device. */
+int ca_ledger_device_certs(struct ca_ledger *l, const char *device_id, ca_ledger_cb cb,
+			   void *ctx, char *err, size_t errlen);
 /*
  * Sets the stored CRL number to one more than the larger of itself and
  * above, and returns it. above is the number of the CRL file on disk: a run
@@ -143,5 +157,7 @@ int ca_ledger_check(struct ca_ledger *l, char *err, size_t errlen);
 const char *ca_record_status(const struct ca_record *r, time_t now);
 const char *ca_status_name(enum ca_status status);
 const char *ca_device_state_name(enum ca_device_state state);
+/* "ca" or "csr", as the ledger and list --json have them. */
+const char *ca_key_origin_name(enum ca_key_origin origin);
 
 #endif

@@ -44,6 +44,12 @@
 #define CA_DAYS_CRL		30
 #define CA_PASSWORD_MAX		1023	/* bytes of a PKCS#12 password */
 
+/* The CA directory when neither --dir nor POSTERN_PKI names one; the
+ * Makefile sets it from PKIDIR. */
+#ifndef CA_DEFAULT_DIR
+#define CA_DEFAULT_DIR		"/etc/postern/ca"
+#endif
+
 /* File names inside the CA directory. */
 #define CA_FILE_CERT		"ca.crt"
 #define CA_FILE_KEY		"ca.key"

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * postern-ca, the system department's tool for the device CA: init, server,
- * issue, renew, revoke, lost, crl, list, export and check. This file parses
- * the command line strictly (usage errors exit 2 with one line naming the
- * problem, failed operations exit 1 with one line saying why) and runs the
- * command, whose file is named for its family: cmd_init.c (init, server),
- * cmd_issue.c (issue, renew), cmd_revoke.c (revoke, lost, crl),
- * cmd_list.c (list, check) and cmd_export.c (export); cmd_dir.c is what
- * they share. The commands orchestrate the crypto of cert.c, crl.c and
+ * issue, sign, renew, revoke, lost, crl, list, show, export and check.
+ * This file parses the command line strictly (usage errors exit 2 with one
+ * line naming the problem, failed operations exit 1 with one line saying
+ * why) and runs the command, whose file is named for its family: cmd_init.c
+ * (init, server), cmd_issue.c (issue, sign, renew), cmd_revoke.c (revoke,
+ * lost, crl), cmd_list.c (list, check), cmd_show.c (show) and cmd_export.c
+ * (export); cmd_dir.c is what they share. The commands orchestrate the crypto of cert.c, crl.c and
  * pkcs12.c, the ledger of ledger.c and the device files of store.c. Every
  * command either completes or leaves the directory as it found it: a
  * ledger change and the CRL that lists it commit together, device files are
@@ -49,6 +49,10 @@ enum opt_id {
 	OPT_REVOKE_OLD,
 	OPT_P12,
 	OPT_PASSWORD_FILE,
+	OPT_CSR,
+	OPT_OWNERSHIP,
+	OPT_DEVICE_MATCH,
+	OPT_STATUS,
 };
 
 /* ------------------------------------------------------------------ */
@@ -116,17 +120,26 @@ static const struct option server_options[] = {
 	OPTION_HELP, OPTION_END,
 };
 
+#define OPTION_CSR	  { "csr", required_argument, NULL, OPT_CSR }
+#define OPTION_OWNERSHIP  { "ownership", required_argument, NULL, OPT_OWNERSHIP }
+#define OPTION_GROUP	  { "group", required_argument, NULL, OPT_GROUP }
+/* What a new device is: issue's and sign's. */
+#define OPTIONS_NEW_DEVICE \
+	OPTION_DIR, OPTION_DAYS, OPTION_DEVICE, OPTION_GROUP, OPTION_OWNERSHIP, \
+	{ "owner", required_argument, NULL, OPT_OWNER }, \
+	{ "byod", no_argument, NULL, OPT_BYOD }, \
+	{ "not-before", required_argument, NULL, OPT_NOT_BEFORE }
+
 static const struct option issue_options[] = {
-	OPTION_DIR, OPTION_DAYS, OPTION_RSA, OPTION_DEVICE,
-	{ "owner", required_argument, NULL, OPT_OWNER },
-	{ "group", required_argument, NULL, OPT_GROUP },
-	{ "byod", no_argument, NULL, OPT_BYOD },
-	{ "not-before", required_argument, NULL, OPT_NOT_BEFORE },
-	OPTION_HELP, OPTION_END,
+	OPTIONS_NEW_DEVICE, OPTION_RSA, OPTION_HELP, OPTION_END,
+};
+
+static const struct option sign_options[] = {
+	OPTIONS_NEW_DEVICE, OPTION_CSR, OPTION_HELP, OPTION_END,
 };
 
 static const struct option renew_options[] = {
-	OPTION_DIR, OPTION_DAYS, OPTION_RSA, OPTION_DEVICE,
+	OPTION_DIR, OPTION_DAYS, OPTION_RSA, OPTION_DEVICE, OPTION_CSR,
 	{ "revoke-old", no_argument, NULL, OPT_REVOKE_OLD },
 	OPTION_HELP, OPTION_END,
 };
@@ -147,9 +160,15 @@ static const struct option crl_options[] = {
 };
 
 static const struct option list_options[] = {
-	OPTION_DIR, OPTION_JSON,
+	OPTION_DIR, OPTION_JSON, OPTION_GROUP, OPTION_OWNERSHIP,
+	{ "device", required_argument, NULL, OPT_DEVICE_MATCH },
+	{ "status", required_argument, NULL, OPT_STATUS },
 	{ "expiring", required_argument, NULL, OPT_EXPIRING },
 	OPTION_HELP, OPTION_END,
+};
+
+static const struct option show_options[] = {
+	OPTION_DIR, OPTION_DEVICE, OPTION_JSON, OPTION_HELP, OPTION_END,
 };
 
 static const struct option export_options[] = {
@@ -213,6 +232,43 @@ static int opt_device(const struct command *cmd, struct opts *o, const char *arg
 	return opt_string(cmd, &o->device, arg, "device");
 }
 
+/* list --device: an id, or the start of ids followed by '*'. */
+static int opt_device_match(const struct command *cmd, struct opts *o, const char *arg)
+{
+	char buf[80], prefix[CA_DEVICE_ID_MAX + 1];
+	size_t n = strlen(arg);
+
+	if (o->device)
+		return cmd_usage_error(cmd, "--device given twice");
+	o->device_prefix = n > 1 && n <= CA_DEVICE_ID_MAX + 1 && arg[n - 1] == '*';
+	snprintf(prefix, sizeof(prefix), "%.*s", (int)(o->device_prefix ? n - 1 : 0), arg);
+	if (o->device_prefix ? !ca_device_id_valid(prefix) : !ca_device_id_valid(arg))
+		return cmd_usage_error(cmd, "--device: '%s' is neither a device id nor the start "
+				       "of one followed by '*'", cmd_shown(arg, buf, sizeof(buf)));
+	o->device = arg;
+	return 0;
+}
+
+/* list --status: what ca_record_status says, or expiring. */
+static int opt_status(const struct command *cmd, struct opts *o, const char *arg)
+{
+	static const char *const names[] = {
+		"valid", "revoked", "lost", "expired", "expiring",
+	};
+	char buf[80];
+	size_t i;
+
+	if (o->status)
+		return cmd_usage_error(cmd, "--status given twice");
+	for (i = 0; i < CM_ARRAY_SIZE(names); i++)
+		if (strcmp(arg, names[i]) == 0)
+			o->status = names[i];
+	if (!o->status)
+		return cmd_usage_error(cmd, "--status: '%s' is not one of valid, revoked, lost, "
+				       "expired, expiring", cmd_shown(arg, buf, sizeof(buf)));
+	return 0;
+}
+
 static int opt_owner(const struct command *cmd, struct opts *o, const char *arg)
 {
 	if (!o->owner && !ca_owner_valid(arg))
@@ -230,6 +286,22 @@ static int opt_group(const struct command *cmd, struct opts *o, const char *arg)
 				   "A-Z a-z 0-9 . _ -, starting with a letter or digit)",
 				   cmd_shown(arg, buf, sizeof(buf)), CA_DEVICE_ID_MAX);
 	return opt_string(cmd, &o->group, arg, "group");
+}
+
+/* --ownership corporate|byod, or --byod (arg NULL): one of them, once. */
+static int opt_ownership(const struct command *cmd, struct opts *o, const char *arg)
+{
+	char buf[80];
+
+	if (o->ownership_set)
+		return cmd_usage_error(cmd, "--ownership or --byod given twice");
+	if (arg && cm_ownership_parse(arg, strlen(arg), &o->ownership))
+		return cmd_usage_error(cmd, "--ownership: '%s' is not corporate or byod",
+				       cmd_shown(arg, buf, sizeof(buf)));
+	if (!arg)
+		o->ownership = CM_OWNERSHIP_BYOD;
+	o->ownership_set = true;
+	return 0;
 }
 
 static int opt_not_before(const struct command *cmd, struct opts *o, const char *arg)
@@ -303,8 +375,12 @@ static int opt_set(const struct command *cmd, struct opts *o, int id, const char
 	case OPT_SERIAL:	return opt_serial(cmd, o, arg);
 	case OPT_P12:		return opt_string(cmd, &o->p12, arg, "p12");
 	case OPT_PASSWORD_FILE:	return opt_string(cmd, &o->password_file, arg, "password-file");
+	case OPT_CSR:		return opt_string(cmd, &o->csr, arg, "csr");
+	case OPT_OWNERSHIP:	return opt_ownership(cmd, o, arg);
+	case OPT_DEVICE_MATCH:	return opt_device_match(cmd, o, arg);
+	case OPT_STATUS:	return opt_status(cmd, o, arg);
+	case OPT_BYOD:		return opt_ownership(cmd, o, NULL);
 	case OPT_RSA:		o->key_type = CA_KEY_RSA_3072; o->key_type_set = true; return 0;
-	case OPT_BYOD:		o->ownership = CM_OWNERSHIP_BYOD; return 0;
 	case OPT_JSON:		o->json = true; return 0;
 	case OPT_REVOKE_OLD:	o->revoke_old = true; return 0;
 	case OPT_HELP:		o->help = true; return 0;
@@ -352,16 +428,34 @@ int cmd_require(const struct command *cmd, const void *value, const char *name)
 	return value ? 0 : cmd_usage_error(cmd, "missing --%s", name);
 }
 
-int cmd_dir_check(const struct command *cmd, const struct opts *o)
-{
-	return cmd_require(cmd, o->dir, "dir");
-}
-
 int cmd_device_check(const struct command *cmd, const struct opts *o)
 {
-	int ret = cmd_require(cmd, o->dir, "dir");
+	return cmd_require(cmd, o->device, "device");
+}
 
-	return ret ? ret : cmd_require(cmd, o->device, "device");
+/*
+ * The CA directory: --dir, else $POSTERN_PKI, else the installed default,
+ * as easy-rsa does with EASYRSA_PKI. A POSTERN_PKI that is set but empty is
+ * refused rather than taken as unset: a script whose variable came out
+ * empty must not fall through to the production CA.
+ */
+static int opts_dir(const struct command *cmd, struct opts *o)
+{
+	const char *env = getenv(CMD_PKI_ENV);
+
+	if (o->dir) {
+		o->dir_how = "given with --dir";
+	} else if (env && !*env) {
+		return cmd_usage_error(cmd, "%s is set but empty: unset it, or set it to the "
+				       "CA directory", CMD_PKI_ENV);
+	} else if (env) {
+		o->dir = env;
+		o->dir_how = "from " CMD_PKI_ENV;
+	} else {
+		o->dir = CA_DEFAULT_DIR;
+		o->dir_how = "the default, as neither --dir nor " CMD_PKI_ENV " names one";
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -373,36 +467,49 @@ int cmd_device_check(const struct command *cmd, const struct opts *o)
 #define USAGE_INDENT "\n           "
 static const struct command commands[] = {
 	{ "init", "create a CA",
-	  "--dir DIR [--name NAME] [--days N] [--rsa]",
+	  "[--dir DIR] [--name NAME] [--days N] [--rsa]",
 	  init_options, cmd_init_check, cmd_init_run },
 	{ "server", "issue the gateway's server certificate",
-	  "--dir DIR --name HOSTNAME [--ip ADDR]... [--days N]" USAGE_INDENT "[--rsa]",
+	  "[--dir DIR] --name HOSTNAME [--ip ADDR]... [--days N]" USAGE_INDENT "[--rsa]",
 	  server_options, cmd_server_check, cmd_server_run },
 	{ "issue", "issue a device certificate",
-	  "--dir DIR --device ID --owner NAME [--group GROUP]" USAGE_INDENT
-	  "[--byod] [--days N] [--not-before YYYY-MM-DD] [--rsa]",
+	  "[--dir DIR] --device ID --owner NAME [--group GROUP]" USAGE_INDENT
+	  "[--byod | --ownership corporate|byod] [--days N]" USAGE_INDENT
+	  "[--not-before YYYY-MM-DD] [--rsa]",
 	  issue_options, cmd_issue_check, cmd_issue_run },
+	{ "sign", "issue a device a certificate for the key of its signing request",
+	  "[--dir DIR] --csr FILE --device ID --owner NAME" USAGE_INDENT
+	  "[--group GROUP] [--byod | --ownership corporate|byod]" USAGE_INDENT
+	  "[--days N] [--not-before YYYY-MM-DD]",
+	  sign_options, cmd_sign_check, cmd_issue_run },
 	{ "renew", "issue a device a new certificate; the old one stays valid",
-	  "--dir DIR --device ID [--days N] [--revoke-old] [--rsa]",
-	  renew_options, cmd_device_check, cmd_renew_run },
+	  "[--dir DIR] --device ID [--csr FILE] [--days N]" USAGE_INDENT
+	  "[--revoke-old] [--rsa]",
+	  renew_options, cmd_renew_check, cmd_renew_run },
 	{ "revoke", "revoke a device's certificates and re-issue the CRL",
-	  "--dir DIR --device ID [--serial HEX] [--reason REASON]",
+	  "[--dir DIR] --device ID [--serial HEX] [--reason REASON]",
 	  revoke_options, cmd_device_check, cmd_revoke_run },
 	{ "lost", "mark a device lost, revoke its certificates, re-issue the CRL",
-	  "--dir DIR --device ID",
+	  "[--dir DIR] --device ID",
 	  lost_options, cmd_device_check, cmd_lost_run },
 	{ "crl", "re-issue the CRL (from cron, before it expires)",
-	  "--dir DIR [--days N]",
-	  crl_options, cmd_dir_check, cmd_crl_run },
-	{ "list", "list devices and certificates, or those expiring soon",
-	  "--dir DIR [--expiring DAYS] [--json]",
-	  list_options, cmd_dir_check, cmd_list_run },
+	  "[--dir DIR] [--days N]",
+	  crl_options, NULL, cmd_crl_run },
+	{ "list", "list certificates, all or filtered by device, group, status, expiry",
+	  "[--dir DIR] [--device ID|PREFIX*] [--group GROUP]" USAGE_INDENT
+	  "[--ownership corporate|byod]" USAGE_INDENT
+	  "[--status valid|revoked|lost|expired|expiring]" USAGE_INDENT
+	  "[--expiring DAYS] [--json]",
+	  list_options, NULL, cmd_list_run },
+	{ "show", "everything the CA knows about one device",
+	  "[--dir DIR] --device ID [--json]",
+	  show_options, cmd_device_check, cmd_show_run },
 	{ "export", "write a device's PKCS#12 bundle for an MDM to push",
-	  "--dir DIR --device ID --p12 FILE" USAGE_INDENT "--password-file PWFILE",
+	  "[--dir DIR] --device ID --p12 FILE" USAGE_INDENT "--password-file PWFILE",
 	  export_options, cmd_export_check, cmd_export_run },
 	{ "check", "check the ledger and the device files",
-	  "--dir DIR",
-	  check_options, cmd_dir_check, cmd_check_run },
+	  "[--dir DIR]",
+	  check_options, NULL, cmd_check_run },
 };
 
 
@@ -438,12 +545,13 @@ static void help_main(FILE *f)
 {
 	size_t i;
 
-	fputs("usage: postern-ca COMMAND --dir DIR [OPTIONS]\n"
+	fputs("usage: postern-ca COMMAND [--dir DIR] [OPTIONS]\n"
 	      "       postern-ca [COMMAND] --help | --version\n"
 	      "commands:\n", f);
 	for (i = 0; i < CM_ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
-	fputs("The device certificate authority of Postern; see postern-ca(8).\n", f);
+	fputs("The CA directory is --dir DIR, else $" CMD_PKI_ENV ", else " CA_DEFAULT_DIR ".\n"
+	      "The device certificate authority of Postern; see postern-ca(8).\n", f);
 }
 
 static int command_main(const struct command *cmd, int argc, char **argv)
@@ -457,9 +565,11 @@ static int command_main(const struct command *cmd, int argc, char **argv)
 		help_command(cmd);
 		return stdout_finish(EXIT_SUCCESS);
 	}
-	if (cmd->check(cmd, &o))
+	if (opts_dir(cmd, &o) || (cmd->check && cmd->check(cmd, &o)))
 		return EXIT_USAGE;
-	if (cmd->run(&o, err, sizeof(err))) {
+	/* init makes the CA directory; every other command needs one. */
+	if ((cmd->run != cmd_init_run && cmd_dir_ready(&o, err, sizeof(err))) ||
+	    cmd->run(&o, err, sizeof(err))) {
 		cmd_print(err);
 		return stdout_finish(EXIT_FAILURE);
 	}

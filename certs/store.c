@@ -229,7 +229,7 @@ static int file_remove(const char *path)
 int ca_store_stage(const struct ca_files *staged, EVP_PKEY *key, X509 *cert,
 		   char *err, size_t errlen)
 {
-	int ret = ca_key_save(staged->key, key, err, errlen);
+	int ret = key ? ca_key_save(staged->key, key, err, errlen) : 0;
 
 	if (!ret)
 		ret = ca_cert_save(staged->crt, cert, err, errlen);
@@ -267,10 +267,20 @@ static int rename_into(const char *from, const char *to, char *err, size_t errle
 	return 0;
 }
 
-int ca_store_install(const struct ca_files *staged, const struct ca_files *current,
-		     char *err, size_t errlen)
+/* Removes a device's current key file when its new certificate's key is
+ * the device's own. */
+static int key_drop(const char *path, char *err, size_t errlen)
 {
-	int ret = rename_into(staged->key, current->key, err, errlen);
+	int ret = file_remove(path);
+
+	return ret ? ca_err_sys(err, errlen, ret, "cannot remove %s", path) : 0;
+}
+
+int ca_store_install(const struct ca_files *staged, const struct ca_files *current,
+		     bool has_key, char *err, size_t errlen)
+{
+	int ret = has_key ? rename_into(staged->key, current->key, err, errlen) :
+		  key_drop(current->key, err, errlen);
 
 	if (!ret)
 		ret = rename_into(staged->crt, current->crt, err, errlen);
@@ -382,10 +392,13 @@ static void sweep_tell(struct sweep *sw, enum ca_sweep_what what, const char *pa
 }
 
 /* A committed run's file: put in place when its serial is still the
- * device's current one, else (a later renewal superseded it) archived. */
-static int sweep_finish(struct sweep *sw, const char *id, const char *serial,
-			const char *from, bool is_key, bool current, char *err, size_t errlen)
+ * device's current one, else (a later renewal superseded it) archived. A
+ * current certificate whose key the device made replaces the key file of
+ * the one before, as ca_store_install does. */
+static int sweep_finish(struct sweep *sw, const struct ca_record *rec, const char *from,
+			bool is_key, bool current, char *err, size_t errlen)
 {
+	const char *id = rec->device_id, *serial = rec->serial;
 	struct ca_files to;
 	const char *path;
 	int ret;
@@ -397,6 +410,8 @@ static int sweep_finish(struct sweep *sw, const char *id, const char *serial,
 	if (!ret && !current)
 		ret = ca_store_archived(sw->dir, id, serial, &to, err, errlen);
 	path = is_key ? to.key : to.crt;
+	if (!ret && current && rec->key_origin == CA_KEY_ORIGIN_CSR)
+		ret = key_drop(to.key, err, errlen);
 	if (!ret)
 		ret = rename_into(from, path, err, errlen);
 	if (!ret)
@@ -430,8 +445,8 @@ static int sweep_one(struct sweep *sw, const char *name, char *err, size_t errle
 	if (!ret)
 		ret = ca_ledger_get(sw->l, id, &cur, err, errlen);
 	if (!ret)
-		ret = sweep_finish(sw, id, serial, from, is_key, strcmp(cur.serial, serial) == 0,
-				   err, errlen);
+		ret = sweep_finish(sw, &rec, from, is_key, strcmp(cur.serial, serial) == 0, err,
+				   errlen);
 	return ret;
 }
 

@@ -101,20 +101,26 @@ int ca_store_staged(const char *dir, const char *device_id, const char *serial,
 int ca_store_archived(const char *dir, const char *device_id, const char *serial,
 		      struct ca_files *out, char *err, size_t errlen);
 
-/* Writes and syncs the staged key (0600), then the certificate (0644);
- * removes what it wrote when it fails. */
+/* Writes and syncs the staged key (0600; none when key is NULL: the
+ * device made it), then the certificate (0644); removes what it wrote when
+ * it fails. */
 int ca_store_stage(const struct ca_files *staged, EVP_PKEY *key, X509 *cert,
 		   char *err, size_t errlen);
 /* Removes staged files; ones already gone are fine. When one cannot be
  * removed, err names it: the next sweep removes it. */
 int ca_store_unstage(const struct ca_files *staged, char *err, size_t errlen);
 /* Renames the staged files over the current ones and syncs the directory.
- * A staged file that is already gone was put in place by a sweep. */
+ * A staged file that is already gone was put in place by a sweep. Without
+ * a key (has_key false: the device made it) the current key file, which
+ * belongs to an earlier certificate and is archived, is removed before the
+ * certificate is put in place, so that ID.key never sits beside a
+ * certificate it does not belong to; a sweep that finds the certificate
+ * still staged does the same. */
 int ca_store_install(const struct ca_files *staged, const struct ca_files *current,
-		     char *err, size_t errlen);
+		     bool has_key, char *err, size_t errlen);
 /* Hard-links the device's current files into the archive under serial
- * (made 0700 when missing); a missing current file, or one already
- * archived, is fine. */
+ * (made 0700 when missing); a missing current file (a key the device
+ * made), or one already archived, is fine. */
 int ca_store_archive(const char *dir, const char *device_id, const char *serial,
 		     char *err, size_t errlen);
 

@@ -1,8 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # End-to-end test of the postern-ca command line: init, server, issue, list
-# (table, JSON, --expiring), renew, revoke, lost, crl, export (PKCS#12) and
-# check in a scratch directory, checked with the openssl CLI (which only
+# (table, JSON, --expiring), renew, revoke, lost, crl, export (PKCS#12),
+# check, sign and renew --csr (keys made on the device: the request's names
+# and extensions never reach the certificate), show and list's filters in a
+# scratch directory, checked with the openssl CLI (which only
 # reads what postern-ca wrote) and, where it is installed, with a TLS
 # handshake between the stock openconnect client (GnuTLS) and an
 # `openssl s_server` that checks device certificates against ca.crt and
@@ -13,7 +15,11 @@
 # options as the command's SYNOPSIS in man/postern-ca.8, and exit 0.
 # Prints "ok - NAME" / "not ok - NAME" lines; exits 1 when any failed.
 # POSTERN_CA names the program, else PST_BUILD the build directory (build/).
+# The CA directory comes from --dir, else POSTERN_PKI, else the built-in
+# default: the test sets POSTERN_PKI only where it says so, and only reads
+# whether the default exists (it never makes or changes it).
 set -u
+unset POSTERN_PKI
 cd "$(dirname "$0")/../.." || exit 2
 PCA=${POSTERN_CA:-${PST_BUILD:-$PWD/build}/postern-ca}
 tmp=$(mktemp -d /tmp/postern-ca-test.XXXXXX) || exit 2
@@ -176,7 +182,7 @@ check "list --json has every key, escaped owners" bash -c '"$1" list --dir "$2" 
 import json, sys
 devs = {d[\"device_id\"]: d for d in json.load(sys.stdin)}
 keys = {\"device_id\", \"owner\", \"group\", \"ownership\", \"serial\", \"not_before\",
-        \"not_after\", \"status\", \"current\", \"revoked_at\", \"reason\"}
+        \"not_after\", \"status\", \"current\", \"revoked_at\", \"reason\", \"key_origin\"}
 assert all(set(d) == keys for d in devs.values()), devs
 assert devs[\"dev-b\"][\"owner\"] == \"Bob \\\"B\\\" \\\\ Smith\", devs[\"dev-b\"]
 assert devs[\"dev-a\"][\"owner\"] == \"Zo\u00eb M\u00fcller\"
@@ -184,6 +190,7 @@ assert devs[\"dev-b\"][\"ownership\"] == \"byod\" and devs[\"dev-b\"][\"group\"]
 assert devs[\"dev-old\"][\"status\"] == \"expired\"
 assert devs[\"dev-old\"][\"not_before\"] == \"2020-01-01T00:00:00Z\"
 assert devs[\"dev-a\"][\"revoked_at\"] is None and devs[\"dev-a\"][\"current\"] is True
+assert devs[\"dev-a\"][\"key_origin\"] == \"ca\"
 "' _ "$PCA" "$D"
 
 # --- revoke and CRL ------------------------------------------------------
@@ -221,7 +228,10 @@ check "crl --days 7 re-issues with the next number" bash -c \
 check "crl.pem stays 0644" test "$(mode_of "$D/crl.pem")" = 644
 
 # --- bad input -----------------------------------------------------------
-refused "missing CA directory" 1 "$tmp/none/ca.crt" "$PCA" issue --dir "$tmp/none" --device x --owner y
+refused "missing CA directory" 1 "^postern-ca: no CA in $tmp/none \(given with --dir\): No such file or directory; 'postern-ca init' makes one$" \
+	"$PCA" issue --dir "$tmp/none" --device x --owner y
+refused "a directory without a ledger" 1 "no CA in $tmp/export-none \(given with --dir\): ledger.db: No such file" \
+	bash -c 'mkdir -p "$1" && "$2" list --dir "$1"' _ "$tmp/export-none" "$PCA"
 refused "device id ../x" 2 "--device: '\.\./x' is not a device id" \
 	"$PCA" issue --dir "$D" --device ../x --owner y
 check "device id ../x wrote nothing" test ! -e "$D/x.key" -a ! -e "$D/devices/../x.crt"
@@ -245,7 +255,32 @@ refused "--ip 300.1.1.1" 2 "--ip: '300.1.1.1'" "$PCA" server --dir "$D" --name g
 refused "--name with a comma" 2 "--name" "$PCA" server --dir "$D" --name 'gw,DNS:evil'
 refused "--reason bogus" 2 "--reason: unknown reason 'bogus'" "$PCA" revoke --dir "$D" --device dev-a --reason bogus
 refused "missing --owner" 2 "missing --owner" "$PCA" issue --dir "$D" --device x
-refused "missing --dir" 2 "missing --dir" "$PCA" list
+# --dir, else POSTERN_PKI, else the default (what --help names).
+default_dir=$("$PCA" --help | sed -n 's/^The CA directory is --dir DIR, else \$POSTERN_PKI, else \(.*\)\.$/\1/p')
+check "--help names POSTERN_PKI and the default directory" test -n "$default_dir"
+check "POSTERN_PKI names the CA directory" bash -c \
+	'[ "$(POSTERN_PKI="$2" "$1" list)" = "$("$1" list --dir "$2")" ] &&
+	 POSTERN_PKI="$2" "$1" list | grep -q "^dev-a "' _ "$PCA" "$D"
+check "--dir wins over POSTERN_PKI" bash -c \
+	'POSTERN_PKI="$3" "$1" list --dir "$2" | grep -q "^dev-a "' _ "$PCA" "$D" "$tmp/none"
+refused "POSTERN_PKI naming a missing directory" 1 \
+	"^postern-ca: no CA in $tmp/none \(from POSTERN_PKI\): No such file or directory; 'postern-ca init' makes one$" \
+	env POSTERN_PKI="$tmp/none" "$PCA" list
+refused "POSTERN_PKI set but empty" 2 "POSTERN_PKI is set but empty: unset it, or set it to the CA directory" \
+	env POSTERN_PKI= "$PCA" list
+if [ -z "$default_dir" ] || [ -e "$default_dir" ]; then
+	ok "no --dir, no POSTERN_PKI, no CA in the default # SKIP ${default_dir:-?} exists here"
+else
+	refused "no --dir, no POSTERN_PKI, no CA in the default" 1 \
+		"^postern-ca: no CA in $default_dir \(the default, as neither --dir nor POSTERN_PKI names one\): No such file" \
+		"$PCA" list
+fi
+check "init and issue in POSTERN_PKI, without --dir" bash -c \
+	'POSTERN_PKI="$2" "$1" init --name "Env CA" | grep -qx "created CA .Env CA. in $2" &&
+	 POSTERN_PKI="$2" "$1" issue --device env-1 --owner E >/dev/null &&
+	 [ -f "$2/devices/env-1.crt" ] && "$1" list --dir "$2" | grep -q "^env-1 "' _ "$PCA" "$tmp/ca-env"
+refused "init in a directory that cannot be made says where its name came from" 1 \
+	"cannot create $tmp/none/x \(from POSTERN_PKI\): No such file" env POSTERN_PKI="$tmp/none/x" "$PCA" init
 refused "missing option value" 2 "option '--device' needs a value" "$PCA" issue --dir "$D" --device
 refused "unknown option" 2 "unknown option '--bogus'" "$PCA" list --dir "$D" --bogus
 refused "option of another command" 2 "unknown option '--byod'" "$PCA" init --dir "$tmp/ca2" --byod
@@ -267,11 +302,11 @@ man_options() {
 }
 # help_options TEXT: the options TEXT names, sorted, one per line.
 help_options() { grep -o -- '--[a-z0-9-]*' <<<"$1" | grep -vx -- '--help' | sort -u; }
-for c in init server issue renew revoke lost crl list export check; do
+for c in init server issue sign renew revoke lost crl list show export check; do
 	page=$("$PCA" "$c" --help)
 	rc=$?
 	check "$c --help: exit 0, usage line first, points at postern-ca(8)" bash -c \
-		'[ "$3" = 0 ] && head -n 1 <<<"$1" | grep -q "^usage: postern-ca $2 --dir DIR" &&
+		'[ "$3" = 0 ] && head -n 1 <<<"$1" | grep -q "^usage: postern-ca $2 \[--dir DIR\]" &&
 		 grep -qF "postern-ca(8)" <<<"$1"' _ "$page" "$c" "$rc"
 	check "$c --help names the options of postern-ca(8)'s SYNOPSIS" \
 		test "$(help_options "$page")" = "$(man_options "$c")" -a -n "$(man_options "$c")"
@@ -282,7 +317,7 @@ check "postern-ca --help: exit 0, usage line, points at postern-ca(8)" bash -c \
 	'[ "$2" = 0 ] && head -n 1 <<<"$1" | grep -q "^usage: postern-ca COMMAND" &&
 	 grep -qF "postern-ca(8)" <<<"$1"' _ "$page" "$rc"
 check "postern-ca --help lists every command" bash -c \
-	'for c in init server issue renew revoke lost crl list export check; do
+	'for c in init server issue sign renew revoke lost crl list show export check; do
 		grep -q "^  $c  *[a-z]" <<<"$1" || exit 1; done' _ "$page"
 
 # --- a failed run removes what it created --------------------------------
@@ -577,6 +612,240 @@ refused "check finds a certificate file that is not the ledger's" 1 "dev-a.crt h
 	"$PCA" check --dir "$D"
 cp "$tmp/dev-a.crt.saved" "$D/devices/dev-a.crt"
 
+# --- sign: a key made on the device, or by its MDM -----------------------
+# The request asks for another device's id, a DNS name, CA:TRUE, serverAuth
+# and a subject of its own: the certificate has none of it.
+R=$tmp/req
+mkdir -m 700 "$R"
+# req NAME KEYSPEC [openssl req options...]: a key and a request, as a
+# device or its MDM makes them; the key stays in $R.
+req() {
+	local name=$1 spec=$2
+	shift 2
+	openssl req -new -newkey "$spec" -nodes -keyout "$R/$name.key" -out "$R/$name.csr" \
+		-subj "/CN=admin/OU=admins" "$@" 2>/dev/null
+}
+req greedy ec -pkeyopt ec_paramgen_curve:P-256 \
+	-addext "subjectAltName=DNS:vpn.test,URI:urn:postern:device:dev-a,URI:urn:postern:ownership:corporate" \
+	-addext "basicConstraints=critical,CA:TRUE" -addext "extendedKeyUsage=serverAuth,codeSigning"
+check "sign a request whose key the device keeps" bash -c \
+	'"$1" sign --dir "$2" --csr "$3/greedy.csr" --device phone-s1 --owner "Sam Lee" --group field --byod |
+	 grep -Eq "^signed $2/devices/phone-s1.crt from $3/greedy.csr \(serial [0-9A-F]{32}, valid until [0-9T:-]+Z\); the key stays with the device$"' \
+	_ "$PCA" "$D" "$R"
+s1_text=$(cert_text "$D/devices/phone-s1.crt")
+check "the certificate has our subject and profile, nothing the request asked for" bash -c '
+	grep -q "Subject: O = Test Device CA, OU = field, CN = phone-s1, name = Sam Lee" <<<"$1" &&
+	[ "$(grep -A1 "Subject Alternative Name" <<<"$1" | tail -n 1 | tr -d " ")" = \
+	  "URI:urn:postern:device:phone-s1,URI:urn:postern:ownership:byod" ] &&
+	grep -A1 "Basic Constraints: critical" <<<"$1" | grep -q "CA:FALSE" &&
+	[ "$(grep -A1 "Extended Key Usage" <<<"$1" | tail -n 1 | tr -d " ")" = "TLSWebClientAuthentication" ] &&
+	! grep -Eq "vpn\.test|admin|Code Signing|Server Authentication|CA:TRUE" <<<"$1"' _ "$s1_text"
+check "the certificate is for the request's key and verifies against the CA" bash -c \
+	'openssl x509 -in "$1/devices/phone-s1.crt" -noout -pubkey | cmp -s - <(openssl pkey -in "$2/greedy.key" -pubout) &&
+	 openssl verify -CAfile "$1/ca.crt" -purpose sslclient "$1/devices/phone-s1.crt" | grep -q ": OK"' _ "$D" "$R"
+check "no key was written for it; the ledger says the device made it" bash -c \
+	'[ ! -e "$2/devices/phone-s1.key" ] && "$1" list --dir "$2" --json | python3 -c "
+import json, sys
+d = [x for x in json.load(sys.stdin) if x[\"device_id\"] == \"phone-s1\"]
+assert len(d) == 1 and d[0][\"key_origin\"] == \"csr\" and d[0][\"ownership\"] == \"byod\" and d[0][\"status\"] == \"valid\", d
+"' _ "$PCA" "$D"
+req rsa rsa:2048
+openssl req -in "$R/rsa.csr" -outform DER -out "$R/rsa.der"
+check "sign an RSA 2048 request in DER, --ownership, --days, --not-before" bash -c \
+	'"$1" sign --dir "$2" --csr "$3/rsa.der" --device laptop-s2 --owner R --ownership corporate \
+		--days 30 --not-before 2030-01-01 >/dev/null &&
+	 openssl x509 -in "$2/devices/laptop-s2.crt" -noout -startdate -enddate | tr "\n" " " |
+	 grep -q "notBefore=Jan  1 00:00:00 2030 GMT notAfter=Jan 31 00:00:00 2030 GMT" &&
+	 openssl x509 -in "$2/devices/laptop-s2.crt" -noout -ext subjectAltName | grep -q "ownership:corporate"' \
+	_ "$PCA" "$D" "$R"
+req p384 ec -pkeyopt ec_paramgen_curve:P-384
+req weak rsa:1024
+req p521 ec -pkeyopt ec_paramgen_curve:P-521
+req ed ed25519
+# A request altered after it was signed: one letter of its subject.
+python3 - "$R/p384.csr" "$R/altered.der" <<'PY'
+import base64, sys
+pem = open(sys.argv[1]).read().split("-----")[2]
+der = bytearray(base64.b64decode("".join(pem.split())))
+i = der.index(b"admin")
+der[i] = ord("b")
+open(sys.argv[2], "wb").write(der)
+PY
+printf 'not a request\n' >"$R/junk.csr"
+count_before=$("$PCA" list --dir "$D" --json | grep -c device_id)
+refused "sign refuses an RSA 1024 request" 1 "weak.csr: its key is RSA 1024: RSA must have 2048 to 8192 bits" \
+	"$PCA" sign --dir "$D" --csr "$R/weak.csr" --device s-x --owner X
+refused "sign refuses a P-521 request" 1 "its key is ECDSA on secp521r1: only P-256 and P-384 are accepted" \
+	"$PCA" sign --dir "$D" --csr "$R/p521.csr" --device s-x --owner X
+refused "sign refuses an Ed25519 request" 1 "its key is ED25519: only RSA \(2048 to 8192 bits\) and ECDSA \(P-256, P-384\)" \
+	"$PCA" sign --dir "$D" --csr "$R/ed.csr" --device s-x --owner X
+refused "sign refuses an altered request" 1 "altered.der: its signature does not verify under its own key" \
+	"$PCA" sign --dir "$D" --csr "$R/altered.der" --device s-x --owner X
+refused "sign refuses what is not a request" 1 "junk.csr: not a certificate signing request" \
+	"$PCA" sign --dir "$D" --csr "$R/junk.csr" --device s-x --owner X
+refused "sign of a missing file" 1 "none.csr: cannot open: No such file or directory" \
+	"$PCA" sign --dir "$D" --csr "$R/none.csr" --device s-x --owner X
+refused "sign of a device id that exists" 1 "device dev-a already exists \(status valid\)" \
+	"$PCA" sign --dir "$D" --csr "$R/p384.csr" --device dev-a --owner X
+refused "sign without --csr" 2 "missing --csr" "$PCA" sign --dir "$D" --device s-x --owner X
+refused "sign without --owner" 2 "missing --owner" "$PCA" sign --dir "$D" --csr "$R/p384.csr" --device s-x
+refused "sign --rsa is not an option" 2 "unknown option '--rsa'" \
+	"$PCA" sign --dir "$D" --csr "$R/p384.csr" --device s-x --owner X --rsa
+refused "--ownership of another kind" 2 "--ownership: 'guest' is not corporate or byod" \
+	"$PCA" sign --dir "$D" --csr "$R/p384.csr" --device s-x --owner X --ownership guest
+refused "--byod and --ownership together" 2 "--ownership or --byod given twice" \
+	"$PCA" issue --dir "$D" --device s-x --owner X --byod --ownership corporate
+check "refused sign runs recorded nothing and wrote nothing" bash -c \
+	'[ "$("$1" list --dir "$2" --json | grep -c device_id)" = "$3" ] &&
+	 ! ls -A "$2/devices" | grep -q "^s-x\|^\.s-x"' _ "$PCA" "$D" "$count_before"
+check "issue --ownership byod" bash -c \
+	'"$1" issue --dir "$2" --device own-b --owner O --ownership byod >/dev/null &&
+	 openssl x509 -in "$2/devices/own-b.crt" -noout -ext subjectAltName | grep -q "ownership:byod"' _ "$PCA" "$D"
+(umask 077; echo pw >"$R/pw")
+refused "export of a device that made its own key" 1 \
+	"device phone-s1 made its own key \(its certificate was signed from a request\): there is no key here to export; its certificate is $D/devices/phone-s1.crt" \
+	"$PCA" export --dir "$D" --device phone-s1 --p12 "$R/s1.p12" --password-file "$R/pw"
+refused "renew of such a device without a new request" 1 "device phone-s1 made its own key .*: renew it with --csr FILE" \
+	"$PCA" renew --dir "$D" --device phone-s1
+refused "renew --csr with --rsa" 2 "--csr and --rsa" \
+	"$PCA" renew --dir "$D" --device phone-s1 --csr "$R/p384.csr" --rsa
+s1_old=$(serial_of "$D/devices/phone-s1.crt")
+check "renew --csr: a new certificate for the new request's key" bash -c \
+	'"$1" renew --dir "$2" --device phone-s1 --csr "$3/p384.csr" | grep -q "; the key stays with the device$" &&
+	 openssl x509 -in "$2/devices/phone-s1.crt" -noout -pubkey | cmp -s - <(openssl pkey -in "$3/p384.key" -pubout) &&
+	 [ "$(openssl x509 -in "$2/devices/phone-s1.crt" -noout -serial | cut -d= -f2)" != "$4" ] &&
+	 [ -f "$2/devices/archive/phone-s1.$4.crt" ] && [ ! -e "$2/devices/phone-s1.key" ] &&
+	 [ ! -e "$2/devices/archive/phone-s1.$4.key" ] &&
+	 openssl x509 -in "$2/devices/phone-s1.crt" -noout -subject | grep -q "OU = field, CN = phone-s1, name = Sam Lee"' \
+	_ "$PCA" "$D" "$R" "$s1_old"
+# A device whose keys were made here moves to keys its MDM makes.
+dc_old=$(serial_of "$D/devices/dev-c.crt")
+req move ec -pkeyopt ec_paramgen_curve:P-256
+check "renew --csr of a device whose key was made here: its old key goes to the archive" bash -c \
+	'"$1" renew --dir "$2" --device dev-c --csr "$3/move.csr" >/dev/null &&
+	 [ ! -e "$2/devices/dev-c.key" ] && [ -f "$2/devices/archive/dev-c.$4.key" ] &&
+	 openssl x509 -in "$2/devices/dev-c.crt" -noout -pubkey | cmp -s - <(openssl pkey -in "$3/move.key" -pubout)' \
+	_ "$PCA" "$D" "$R" "$dc_old"
+check "check: devices that made their own keys have no key file, and that is fine" bash -c \
+	'"$1" check --dir "$2" | grep -q "ledger.db: ok"' _ "$PCA" "$D"
+cp "$R/greedy.key" "$D/devices/phone-s1.key"
+refused "check finds a key file beside a certificate signed from a request" 1 \
+	"phone-s1.key should not exist: the device made its own key" "$PCA" check --dir "$D"
+rm -f "$D/devices/phone-s1.key"
+check "revoke a signed device: the CRL lists it" bash -c \
+	'"$1" revoke --dir "$2" --device laptop-s2 >/dev/null &&
+	 openssl verify -CAfile "$2/ca.crt" -crl_check -CRLfile "$2/crl.pem" "$2/devices/laptop-s2.crt" 2>&1 |
+	 grep -q "certificate revoked"' _ "$PCA" "$D"
+
+# --- show ----------------------------------------------------------------
+show_of() { "$PCA" show --dir "$D" --device "$1"; }
+a_show=$(show_of dev-a)
+check "show: the ledger's device and current certificate" bash -c '
+	[ "$(sed -n "s/^device  *//p" <<<"$1")" = dev-a ] &&
+	grep -qx "owner        Zoë Müller" <<<"$1" && grep -qx "group        default" <<<"$1" &&
+	grep -qx "ownership    corporate" <<<"$1" && grep -qx "state        active" <<<"$1" &&
+	grep -Eqx "status       valid until [0-9T:-]+Z" <<<"$1" &&
+	grep -qx "serial       $2" <<<"$1"' _ "$a_show" "$(ledger_serial dev-a)"
+check "show: subject and SHA-256 fingerprint as openssl reads the file" bash -c '
+	[ "subject=$(sed -n "s/^subject  *//p" <<<"$1")" = \
+	  "$(openssl x509 -in "$2" -noout -subject -nameopt utf8,sep_comma_plus_space)" ] &&
+	[ "sha256 Fingerprint=$(sed -n "s/^sha256  *//p" <<<"$1")" = \
+	  "$(openssl x509 -in "$2" -noout -fingerprint -sha256)" ]' _ "$a_show" "$D/devices/dev-a.crt"
+check "show: where the certificate and key are" bash -c '
+	grep -qx "certificate  $2/devices/dev-a.crt" <<<"$1" && grep -qx "key          $2/devices/dev-a.key" <<<"$1"' \
+	_ "$a_show" "$D"
+ren_show=$(show_of ren-1)
+check "show: every certificate of a renewed device, oldest first, with its file and status" bash -c '
+	grep -qx "certificates 3, oldest first:" <<<"$1" &&
+	grep -Eq "^  $2  .* revoked since [0-9T:-]+Z \(superseded\)  key ca  $5/devices/archive/ren-1\.$2\.crt$" <<<"$1" &&
+	grep -Eq "^  $3  .* revoked since [0-9T:-]+Z \(superseded\)  key ca  $5/devices/archive/ren-1\.$3\.crt$" <<<"$1" &&
+	grep -Eq "^  $4  .* valid until [0-9T:-]+Z  key ca  $5/devices/ren-1\.crt$" <<<"$1" &&
+	[ "$(grep "^  " <<<"$1" | cut -c3-34 | tr "\n" " ")" = "$2 $3 $4 " ]' \
+	_ "$ren_show" "$ren_s1" "$ren_s2" "$ren_s3" "$D"
+check "show: a lost device, a revoked one and an expired one say since when" bash -c '
+	"$1" show --dir "$2" --device lost-1 | grep -Eqx "state        lost since [0-9T:-]+Z" &&
+	"$1" show --dir "$2" --device lost-1 | grep -Eqx "status       lost since [0-9T:-]+Z \(revoked, keyCompromise\)" &&
+	"$1" show --dir "$2" --device exp-revoked | grep -Eqx "status       revoked since [0-9T:-]+Z \(unspecified\)" &&
+	"$1" show --dir "$2" --device exp-gone | grep -qx "status       expired since 2020-01-02T00:00:00Z"' _ "$PCA" "$D"
+check "show: a device that made its own key has none here" bash -c '
+	"$1" show --dir "$2" --device phone-s1 |
+	grep -qx "key          none here: made on the device or by its MDM (signed from a request)"' _ "$PCA" "$D"
+check "show --json: the same, for scripts" bash -c '"$1" show --dir "$2" --device phone-s1 --json | python3 -c "
+import json, sys
+d = json.load(sys.stdin)
+assert d[\"device_id\"] == \"phone-s1\" and d[\"owner\"] == \"Sam Lee\" and d[\"group\"] == \"field\", d
+assert d[\"ownership\"] == \"byod\" and d[\"state\"] == \"active\" and d[\"status\"] == \"valid\", d
+assert d[\"key_origin\"] == \"csr\" and d[\"key_file\"] is None and d[\"key_file_present\"] is False, d
+assert d[\"certificate_file\"] == sys.argv[1] + \"/devices/phone-s1.crt\", d
+assert d[\"certificate_file_serial\"] == d[\"serial\"] and len(d[\"certificates\"]) == 2, d
+assert [c[\"current\"] for c in d[\"certificates\"]] == [False, True], d
+assert d[\"certificates\"][0][\"file\"] == sys.argv[1] + \"/devices/archive/phone-s1.\" + d[\"certificates\"][0][\"serial\"] + \".crt\", d
+assert d[\"certificates\"][1][\"serial\"] == d[\"serial\"], d
+"  "$2"' _ "$PCA" "$D"
+cp "$D/devices/dev-c.crt" "$tmp/dev-c.crt.saved"
+cp "$D/devices/dev-a.crt" "$D/devices/dev-c.crt"
+check "show says when the certificate file is not the ledger's" bash -c \
+	'"$1" show --dir "$2" --device dev-c | grep -q "^certificate  $2/devices/dev-c.crt (holds serial .*, not the ledger.s: run .postern-ca check.)$"' \
+	_ "$PCA" "$D"
+cp "$tmp/dev-c.crt.saved" "$D/devices/dev-c.crt"
+refused "show of an unknown device" 1 "^postern-ca: unknown device nobody$" "$PCA" show --dir "$D" --device nobody
+refused "show without --device" 2 "missing --device" "$PCA" show --dir "$D"
+refused "show of a bad device id" 2 "--device: '\.\./x' is not a device id" "$PCA" show --dir "$D" --device ../x
+
+# --- list filters --------------------------------------------------------
+# list_ids ARGS...: "ID:SERIAL" of each certificate list --json ARGS prints,
+# sorted; oracle EXPR: the same of the whole ledger where the Python
+# expression EXPR holds for d (a record of list --json).
+list_ids() {
+	"$PCA" list --dir "$D" --json "$@" | python3 -c 'import json, sys
+print(" ".join(sorted(d["device_id"] + ":" + d["serial"] for d in json.load(sys.stdin))))'
+}
+oracle() {
+	"$PCA" list --dir "$D" --json | python3 -c 'import json, sys
+print(" ".join(sorted(d["device_id"] + ":" + d["serial"] for d in json.load(sys.stdin) if eval(sys.argv[1]))))' "$1"
+}
+# filtered NAME EXPR ARGS...: list ARGS selects what EXPR does, and something.
+filtered() {
+	local name=$1 expr=$2 got want
+	shift 2
+	got=$(list_ids "$@")
+	want=$(oracle "$expr")
+	if [ -n "$want" ] && [ "$got" = "$want" ]; then ok "$name"; else not_ok "$name (got '$got', want '$want')"; fi
+}
+filtered "list --device ID: that device's certificates" 'd["device_id"] == "ren-1"' --device ren-1
+filtered "list --device PREFIX*: every device whose id starts so" 'd["device_id"].startswith("exp-")' --device 'exp-*'
+filtered "list --group" 'd["group"] == "field"' --group field
+filtered "list --ownership byod" 'd["ownership"] == "byod"' --ownership byod
+filtered "list --status revoked" 'd["status"] == "revoked"' --status revoked
+filtered "list --status lost" 'd["status"] == "lost"' --status lost
+filtered "list --status expired" 'd["status"] == "expired"' --status expired
+filtered "list --status valid" 'd["status"] == "valid"' --status valid
+filtered "filters combine: --group field --ownership byod --status valid" \
+	'd["group"] == "field" and d["ownership"] == "byod" and d["status"] == "valid"' \
+	--group field --ownership byod --status valid
+filtered "filters combine: --device PREFIX* --status revoked" \
+	'd["device_id"].startswith("ren-") and d["status"] == "revoked"' --device 'ren-*' --status revoked
+check "list --status expiring: --expiring 30's certificates" test \
+	"$(list_ids --status expiring)" = "$(list_ids --expiring 30)" -a -n "$(list_ids --status expiring)"
+check "--status expiring --expiring 200 --device exp-100" test "$(list_ids --status expiring --expiring 200 --device exp-100 |
+	cut -d: -f1)" = exp-100
+check "--status revoked --expiring 30: nothing (only a valid certificate expires)" \
+	test -z "$(list_ids --status revoked --expiring 30)"
+check "a filter that matches nothing: the table's header alone" bash -c \
+	'"$1" list --dir "$2" --device no-such-device >"$3/none.out" && [ "$(wc -l <"$3/none.out")" = 1 ] &&
+	 [ "$(tr -s " " <"$3/none.out")" = "DEVICE OWNER GROUP OWNERSHIP SERIAL EXPIRES STATUS" ]' _ "$PCA" "$D" "$tmp"
+check "a filtered table is aligned" list_aligned --status revoked --device 'ren-*'
+refused "list --status bogus" 2 "--status: 'bogus' is not one of valid, revoked, lost, expired, expiring" \
+	"$PCA" list --dir "$D" --status bogus
+refused "list --device ../x" 2 "--device: '\.\./x' is neither a device id nor the start of one followed by '\*'" \
+	"$PCA" list --dir "$D" --device ../x
+refused "list --device '*' alone" 2 "--device: '\*' is neither" "$PCA" list --dir "$D" --device '*'
+refused "list --device a*b" 2 "--device: 'a\*b' is neither" "$PCA" list --dir "$D" --device 'a*b'
+refused "list --ownership guest" 2 "--ownership: 'guest' is not corporate or byod" \
+	"$PCA" list --dir "$D" --ownership guest
+refused "list --group a/b" 2 "--group: 'a/b' is not a group name" "$PCA" list --dir "$D" --group a/b
+refused "list --status twice" 2 "--status given twice" "$PCA" list --dir "$D" --status valid --status lost
+
 # --- the stock openconnect client (GnuTLS) against OpenSSL ---------------
 # s_server stands in for the gateway: it requires a device certificate and
 # checks it against ca.crt and crl.pem. Only the TLS handshake is tested:
@@ -616,6 +885,10 @@ else
 		 grep -q "Connected to HTTPS on 127.0.0.1" <<<"$out" &&
 		 ! grep -qi "verify failed" <<<"$out" &&
 		 grep -q "CN = dev-a" "$3/s_server.log"' _ "$D" "$port" "$tmp"
+	check "openconnect connects with a certificate signed from its own request" bash -c \
+		'timeout 5 openconnect --non-inter --authenticate --cafile "$1/ca.crt" \
+			-c "$1/devices/phone-s1.crt" -k "$3/p384.key" "https://127.0.0.1:$2/" >/dev/null 2>&1;
+		 grep -q "CN = phone-s1" "$4/s_server.log"' _ "$D" "$port" "$R" "$tmp"
 	check "openconnect uses an RSA device key" bash -c \
 		'timeout 5 openconnect --non-inter --authenticate --cafile "$1/ca.crt" \
 			-c "$1/devices/dev-rsa.crt" -k "$1/devices/dev-rsa.key" "https://127.0.0.1:$2/" >/dev/null 2>&1;

@@ -4,16 +4,17 @@
 #   - 20 issue runs started at once all land, each with its files;
 #   - runs killed with SIGKILL at chosen points (strace -e inject, where
 #     strace is installed): while staging, after the commit before the files
-#     are in place, before the CRL's rename; each leaves a ledger that lists,
-#     and `check` (as the next issue, renew or export) finishes a committed
-#     run or removes what an uncommitted one staged;
-#   - rounds of issue, renew, lost and crl runs started together, some of
+#     are in place, before the CRL's rename, before a renewal from a
+#     request removes the key of the certificate before; each leaves a
+#     ledger that lists, and `check` (as the next issue, renew or export)
+#     finishes a committed run or removes what an uncommitted one staged;
+#   - rounds of issue, sign, renew, lost and crl runs started together, some of
 #     them killed with SIGKILL at random moments: every run that was not
 #     killed succeeds; crl.pem always verifies (it is never half-written);
 #     afterwards `list` works, SQLite's integrity_check (through Python's
 #     sqlite3, which knows nothing of postern-ca) says ok, and after `check`
-#     every device in the ledger has its current key and certificate with the
-#     ledger's serial, a killed issue that did not commit left no trace (a
+#     every device in the ledger has its current key (none when it made its
+#     own) and certificate with the ledger's serial, a killed issue that did not commit left no trace (a
 #     retry works), no staged file is left, and every revoked serial is in
 #     the CRL;
 #   - a schema version 1 ledger (one row per device, as postern-ca wrote
@@ -56,10 +57,11 @@ records_json() { "$PCA" list --dir "$D" --json; }
 
 # files_match [ERE]: every device of the ledger (whose id matches ERE) has
 # devices/ID.crt with the serial of its current certificate and devices/ID.key
-# that belongs to it; prints the first device that does not.
+# that belongs to it, or no ID.key when the device made its key (signed from
+# a request); prints the first device that does not.
 files_match() {
 	records_json | python3 -c '
-import json, re, subprocess, sys
+import json, os, re, subprocess, sys
 d, only = sys.argv[1], re.compile(sys.argv[2])
 for r in json.load(sys.stdin):
     if not r["current"] or not only.search(r["device_id"]):
@@ -69,8 +71,11 @@ for r in json.load(sys.stdin):
     out = subprocess.run(["openssl", "x509", "-in", crt, "-noout", "-serial", "-pubkey"],
                          capture_output=True, text=True).stdout
     serial = out.split("\n")[0].split("=")[-1]
-    pub = subprocess.run(["openssl", "pkey", "-in", key, "-pubout"],
-                         capture_output=True, text=True).stdout
+    if r["key_origin"] == "csr":
+        pub = out.split("\n", 1)[-1] if not os.path.lexists(key) else ""
+    else:
+        pub = subprocess.run(["openssl", "pkey", "-in", key, "-pubout"],
+                             capture_output=True, text=True).stdout
     if serial != r["serial"] or not pub or out.split("\n", 1)[-1] != pub:
         print(r["device_id"], serial, r["serial"])
         sys.exit(1)
@@ -110,11 +115,16 @@ export PCA D tmp
 export -f records_json files_match crl_verifies staged check_out
 
 # --- a CA and devices to work on ------------------------------------------
+# base-4 made its own key: it is signed from a request, and renewed from one.
 "$PCA" init --dir "$D" --name "Ledger Test CA" >/dev/null || pst_bail "init" "postern-ca init failed"
-for i in 1 2 3 4; do
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/dev.key" \
+	-subj /CN=device -out "$tmp/dev.csr" 2>/dev/null || pst_bail "a request" "openssl req failed"
+for i in 1 2 3; do
 	"$PCA" issue --dir "$D" --device "base-$i" --owner "Base $i" >/dev/null ||
 		pst_bail "issue base-$i" "postern-ca issue failed"
 done
+"$PCA" sign --dir "$D" --csr "$tmp/dev.csr" --device base-4 --owner "Base 4" >/dev/null ||
+	pst_bail "sign base-4" "postern-ca sign failed"
 for r in $(seq 1 "$ROUNDS"); do
 	"$PCA" issue --dir "$D" --device "victim-$r" --owner "Victim $r" >/dev/null ||
 		pst_bail "issue victim-$r" "postern-ca issue failed"
@@ -190,11 +200,31 @@ print(\" \".join(d[\"serial\"] for d in json.load(sys.stdin) if d[\"device_id\"]
 	check "  check finishes the certificate's rename" bash -c \
 		'check_out && grep -q "^finished an interrupted run: .*/base-3\.crt " "$1/check.out"' _ "$tmp"
 	check "  and the files match the ledger" files_match "^base-3$"
+	# A renewal from a request removes the key of the certificate before,
+	# then puts the new certificate in place.
+	"$PCA" issue --dir "$D" --device point-k --owner P >/dev/null
+	old=$(openssl x509 -in "$D/devices/point-k.crt" -noout -serial | cut -d= -f2)
+	check "renew --csr killed before it removed the old key (committed)" \
+		kill_at unlink 1 "$PCA" renew --dir "$D" --device point-k --csr "$tmp/dev.csr"
+	check "  the old key is still there, the new certificate staged" bash -c \
+		'[ -f "$1/devices/point-k.key" ] && [ -n "$(ls -A "$1/devices" | grep "^\.point-k\..*\.crt$")" ]' _ "$D"
+	check "  check puts the certificate in place and removes the old key" bash -c \
+		'check_out && grep -q "^finished an interrupted run: .*/point-k\.crt " "$1/check.out" &&
+		 [ ! -e "$2/devices/point-k.key" ] && [ -f "$2/devices/archive/point-k.$3.key" ] &&
+		 [ -z "$(staged)" ]' _ "$tmp" "$D" "$old"
+	check "  with the ledger's serial and no key file" files_match "^point-k$"
+	check "sign killed at its rename (committed, certificate staged)" \
+		kill_at rename 1 "$PCA" sign --dir "$D" --csr "$tmp/dev.csr" --device point-s --owner P
+	check "  check puts the certificate in place" bash -c \
+		'check_out && grep -q "^finished an interrupted run: .*/point-s\.crt " "$1/check.out" &&
+		 [ -z "$(staged)" ]' _ "$tmp"
+	check "  with the ledger's serial and no key file" files_match "^point-s$"
 fi
 
 # --- killed at random moments ------------------------------------------------
-# Each round starts five runs together: two issues, a renewal, a lost and a
-# crl (together about 25 ms of work, queued on the ledger's lock); then kills
+# Each round starts five runs together: an issue, a sign (the key the
+# device made), a renewal (of base-4 from a request), a lost and a crl
+# (together about 25 ms of work, queued on the ledger's lock); then kills
 # three of them (chosen at random) after 0 to 24 ms. A run that was not
 # killed must succeed. The "{ wait; } 2>/dev/null" keeps bash's "Killed"
 # notes out of the log.
@@ -204,13 +234,17 @@ declare -A issued_killed=()
 # it happens to reap it: that goes to a file, what we say goes to fd 3.
 exec 3>&2 2>>"$tmp/shell.err"
 for r in $(seq 1 "$ROUNDS"); do
-	names=("issue kill-$r-a" "issue kill-$r-b" "renew base-$(((r % 4) + 1))" "lost victim-$r" "crl")
+	base=base-$(((r % 4) + 1))
+	renew_csr=()
+	[ "$base" = base-4 ] && renew_csr=(--csr "$tmp/dev.csr")
+	names=("issue kill-$r-a" "sign kill-$r-b" "renew $base" "lost victim-$r" "crl")
 	running=()
 	"$PCA" issue --dir "$D" --device "kill-$r-a" --owner "K $r a" >/dev/null 2>>"$tmp/kill.err" &
 	running+=($!)
-	"$PCA" issue --dir "$D" --device "kill-$r-b" --owner "K $r b" --byod >/dev/null 2>>"$tmp/kill.err" &
+	"$PCA" sign --dir "$D" --csr "$tmp/dev.csr" --device "kill-$r-b" --owner "K $r b" --byod \
+		>/dev/null 2>>"$tmp/kill.err" &
 	running+=($!)
-	"$PCA" renew --dir "$D" --device "base-$(((r % 4) + 1))" >/dev/null 2>>"$tmp/kill.err" &
+	"$PCA" renew --dir "$D" --device "$base" "${renew_csr[@]}" >/dev/null 2>>"$tmp/kill.err" &
 	running+=($!)
 	"$PCA" lost --dir "$D" --device "victim-$r" >/dev/null 2>>"$tmp/kill.err" &
 	running+=($!)
@@ -349,8 +383,10 @@ import json, sys
 a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 assert a == b, (a, b)
 " "$3/v1.json" "$3/v1-after.json"' _ "$PCA" "$V" "$tmp"
-check "the ledger was migrated in place to version 2" test "$(sql "$V/ledger.db" \
-	"SELECT value FROM meta WHERE key = 'schema_version'")" = 2
+check "the ledger was migrated in place to version 3" test "$(sql "$V/ledger.db" \
+	"SELECT value FROM meta WHERE key = 'schema_version'")" = 3
+check "its certificates' keys are postern-ca's" test "$(sql "$V/ledger.db" \
+	"SELECT group_concat(DISTINCT key_origin) FROM certificates")" = ca
 check "the migrated ledger passes integrity_check" test "$(sql "$V/ledger.db" "PRAGMA integrity_check")" = ok
 check "the migrated ledger is still 0600" test "$(stat -c %a "$V/ledger.db")" = 600
 check "the migrated ledger issues, renews and revokes" bash -c '
@@ -364,7 +400,7 @@ check "a revoke on the migrated ledger keeps the version 1 revocation on the CRL
 	'openssl verify -CAfile "$1/ca.crt" -crl_check -CRLfile "$1/crl.pem" "$1/devices/old-c.crt" 2>&1 |
 	 grep -q "certificate revoked"' _ "$V"
 # Five runs open a version 1 ledger at the same moment: one migrates, the
-# others find version 2 once they get the lock.
+# others find version 3 once they get the lock.
 rm -f "$V/ledger.db-wal" "$V/ledger.db-shm"
 cp "$tmp/v1-copy.db" "$V/ledger.db"
 pids=()

@@ -330,6 +330,15 @@ static int collect_id(const struct ca_record *d, void *ctx)
 	return 0;
 }
 
+static int collect_serial(const struct ca_record *d, void *ctx)
+{
+	struct collect *c = ctx;
+
+	snprintf(c->ids + strlen(c->ids), sizeof(c->ids) - strlen(c->ids), "%s%s",
+		 c->n++ ? "," : "", d->serial);
+	return 0;
+}
+
 static int stop_early(const struct ca_record *d, void *ctx)
 {
 	return -ECANCELED;
@@ -761,7 +770,7 @@ static void test_ledger_renewal(void)
 {
 	struct ca_ledger *l = ledger_make("renew.db");
 	struct ca_record d = device_record("laptop", "01"), out;
-	struct collect all = { "", 0 };
+	struct collect all = { "", 0 }, serials = { "", 0 };
 	unsigned int n = 99;
 
 	CHECK_EQ_INT(ca_ledger_insert(l, &d, ERRBUF), 0);
@@ -781,6 +790,12 @@ static void test_ledger_renewal(void)
 	/* Device by device, oldest first. */
 	CHECK_EQ_INT(ca_ledger_foreach(l, CA_LEDGER_ALL, collect_id, &all, ERRBUF), 0);
 	CHECK_EQ_STR(all.ids, "laptop,laptop,other");
+	/* One device's certificates, oldest first; none for an unknown one. */
+	CHECK_EQ_INT(ca_ledger_device_certs(l, "laptop", collect_serial, &serials, ERRBUF), 0);
+	CHECK_EQ_STR(serials.ids, "01,02");
+	CHECK_EQ_INT(ca_ledger_device_certs(l, "nobody", collect_serial, &serials, ERRBUF),
+		     -ENOENT);
+	CHECK_EQ_INT(ca_ledger_device_certs(l, "other", stop_early, NULL, ERRBUF), -ECANCELED);
 	d = device_record("ghost", "03");
 	CHECK_EQ_INT(ca_ledger_add_cert(l, &d, ERRBUF), -ENOENT);
 	d = device_record("laptop", "0F");	/* another device's serial */
@@ -907,7 +922,7 @@ static void test_ledger_migrate_v1(void)
 	CHECK_EQ_INT(ca_ledger_open(path, &l, ERRBUF), 0);
 	if (!l)
 		return;
-	CHECK_EQ_INT(sql_value("v1.db", "SELECT value FROM meta WHERE key = 'schema_version'"), 2);
+	CHECK_EQ_INT(sql_value("v1.db", "SELECT value FROM meta WHERE key = 'schema_version'"), 3);
 	CHECK_EQ_INT(sql_value("v1.db", "SELECT count(*) FROM sqlite_master WHERE name = 'devices_v1'"), 0);
 	CHECK_EQ_INT(ca_ledger_foreach(l, CA_LEDGER_ALL, collect_id, &all, ERRBUF), 0);
 	CHECK_EQ_STR(all.ids, "zeta,alpha");		/* issue order kept */
@@ -922,25 +937,79 @@ static void test_ledger_migrate_v1(void)
 	CHECK_EQ_STR(out.owner, "Z");
 	CHECK_EQ_STR(out.group, "field");
 	CHECK_EQ_INT(out.ownership, CM_OWNERSHIP_BYOD);
+	CHECK_EQ_INT(out.key_origin, CA_KEY_ORIGIN_CA);	/* every key was made here */
 	CHECK_EQ_INT(ca_ledger_crl_number_next(l, 0, &n, ERRBUF), 0);
 	CHECK_EQ_INT(n, 5);				/* the counter carried over */
 	CHECK_EQ_INT(ca_ledger_add_cert(l, &d, ERRBUF), 0);	/* renewals work now */
 	CHECK_EQ_INT(ca_ledger_check(l, ERRBUF), 0);
 	ca_ledger_free(l);
 	l = NULL;
-	/* Opened again, it is a version 2 ledger: nothing to migrate. */
+	/* Opened again, it is a version 3 ledger: nothing to migrate. */
 	CHECK_EQ_INT(ca_ledger_open(path, &l, ERRBUF), 0);
 	CHECK_EQ_INT(ca_ledger_get(l, "zeta", &out, ERRBUF), 0);
 	CHECK_EQ_STR(out.serial, "0C");
 	ca_ledger_free(l);
 	l = NULL;
 	/* A version this postern-ca does not know is refused, unchanged. */
-	CHECK_EQ_INT(sql_file("v1.db", "UPDATE meta SET value = 3 WHERE key = 'schema_version'"),
+	CHECK_EQ_INT(sql_file("v1.db", "UPDATE meta SET value = 4 WHERE key = 'schema_version'"),
 		     SQLITE_OK);
 	CHECK_EQ_INT(ca_ledger_open(path, &l, ERRBUF), -EPROTO);
-	CHECK(strstr(why, "/v1.db: unknown schema version 3 (this postern-ca reads 1 and 2)"));
+	CHECK(strstr(why, "/v1.db: unknown schema version 4 (this postern-ca reads 1 to 3)"));
 	CHECK(l == NULL);
-	CHECK_EQ_INT(sql_value("v1.db", "SELECT value FROM meta WHERE key = 'schema_version'"), 3);
+	CHECK_EQ_INT(sql_value("v1.db", "SELECT value FROM meta WHERE key = 'schema_version'"), 4);
+}
+
+/* What postern-ca wrote before it signed requests: version 2, without
+ * key_origin. */
+static const char v2_schema[] =
+	"PRAGMA journal_mode = WAL;"
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+	"CREATE TABLE devices (device_id TEXT PRIMARY KEY, owner TEXT NOT NULL,"
+	" grp TEXT NOT NULL,"
+	" ownership TEXT NOT NULL CHECK (ownership IN ('corporate', 'byod')),"
+	" state TEXT NOT NULL CHECK (state IN ('active', 'lost')), lost_at INTEGER,"
+	" created_at INTEGER NOT NULL);"
+	"CREATE TABLE certificates (id INTEGER PRIMARY KEY,"
+	" device_id TEXT NOT NULL REFERENCES devices (device_id),"
+	" serial TEXT NOT NULL UNIQUE, not_before INTEGER NOT NULL,"
+	" not_after INTEGER NOT NULL,"
+	" status TEXT NOT NULL CHECK (status IN ('valid', 'revoked')),"
+	" revoked_at INTEGER, reason TEXT, created_at INTEGER NOT NULL);"
+	"CREATE INDEX certificates_by_device ON certificates (device_id, id);"
+	"INSERT INTO meta (key, value) VALUES ('schema_version', 2), ('crl_number', 9);"
+	"INSERT INTO devices VALUES ('eta', 'E', 'field', 'corporate', 'active', NULL, 10);"
+	"INSERT INTO certificates (device_id, serial, not_before, not_after, status,"
+	" created_at) VALUES ('eta', '0E', 10, 2000000000, 'valid', 10);";
+
+static void test_ledger_migrate_v2(void)
+{
+	struct ca_ledger *l = NULL;
+	struct ca_record out, d = device_record("eta", "0F");
+	char path[512];
+
+	CHECK_EQ_INT(sql_file("v2.db", v2_schema), SQLITE_OK);
+	tmp_path(path, sizeof(path), "v2.db");
+	CHECK_EQ_INT(ca_ledger_open(path, &l, ERRBUF), 0);
+	if (!l)
+		return;
+	CHECK_EQ_INT(sql_value("v2.db", "SELECT value FROM meta WHERE key = 'schema_version'"), 3);
+	CHECK_EQ_INT(ca_ledger_get(l, "eta", &out, ERRBUF), 0);
+	CHECK_EQ_STR(out.serial, "0E");
+	CHECK_EQ_INT(out.key_origin, CA_KEY_ORIGIN_CA);
+	/* A certificate signed from a request keeps its origin. */
+	d.key_origin = CA_KEY_ORIGIN_CSR;
+	CHECK_EQ_INT(ca_ledger_add_cert(l, &d, ERRBUF), 0);
+	CHECK_EQ_INT(ca_ledger_get(l, "eta", &out, ERRBUF), 0);
+	CHECK_EQ_STR(out.serial, "0F");
+	CHECK_EQ_INT(out.key_origin, CA_KEY_ORIGIN_CSR);
+	CHECK_EQ_INT(ca_ledger_get_serial(l, "0E", &out, ERRBUF), 0);
+	CHECK_EQ_INT(out.key_origin, CA_KEY_ORIGIN_CA);
+	CHECK_EQ_INT(ca_ledger_check(l, ERRBUF), 0);
+	ca_ledger_free(l);
+	/* The ledger refuses an origin it does not know. */
+	CHECK(sql_file("v2.db", "UPDATE certificates SET key_origin = 'tpm'") != SQLITE_OK);
+	CHECK_EQ_STR(ca_key_origin_name(CA_KEY_ORIGIN_CSR), "csr");
+	CHECK_EQ_STR(ca_key_origin_name(CA_KEY_ORIGIN_CA), "ca");
 }
 
 /* ------------------------------------------------------------------ */
@@ -1326,6 +1395,7 @@ int main(void)
 	RUN(test_ledger_renewal);
 	RUN(test_ledger_lost);
 	RUN(test_ledger_migrate_v1);
+	RUN(test_ledger_migrate_v2);
 	RUN(test_staged_name);
 	RUN(test_store_sweep);
 	RUN(test_p12);
