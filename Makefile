@@ -28,7 +28,7 @@ HARDEN    := -fstack-protector-strong -fstack-clash-protection -D_FORTIFY_SOURCE
 CFLAGS    ?= -O2 -g
 # postern-ca's CA directory when neither --dir nor POSTERN_PKI names one
 # (certs/model.h); SYSCONFDIR is set with the install paths below.
-PKIDIR    ?= $(SYSCONFDIR)/postern/ca
+PKIDIR    ?= $(SYSCONFDIR)/postern/pki
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -I. $(PKG_CFLAGS) \
              -DCA_DEFAULT_DIR=\"$(PKIDIR)\"
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)

@@ -47,7 +47,7 @@
 /* The CA directory when neither --dir nor POSTERN_PKI names one; the
  * Makefile sets it from PKIDIR. */
 #ifndef CA_DEFAULT_DIR
-#define CA_DEFAULT_DIR		"/etc/postern/ca"
+#define CA_DEFAULT_DIR		"/etc/postern/pki"
 #endif
 
 /* File names inside the CA directory. */
