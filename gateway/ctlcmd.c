@@ -10,10 +10,10 @@
 #include "gateway/ctlcmd.h"
 
 const struct gw_ctlcmd gw_ctlcmds[] = {
-	{ "status", GW_CTLCMD_ARG_NONE, "the gateway, its sessions, pools and files in force" },
-	{ "sessions", GW_CTLCMD_ARG_NONE, "every session: device, addresses, verdict, bytes" },
-	{ "show", GW_CTLCMD_ARG_DEVICE, "one device: session, facts, reasons, decisions" },
-	{ "kick", GW_CTLCMD_ARG_DEVICE, "end the device's session; its cookie dies with it" },
+	{ "status", GW_CTLCMD_ARG_NONE, "the gateway, its pools and the files in force" },
+	{ "sessions", GW_CTLCMD_ARG_NONE, "every session: device, owner, addresses, bytes" },
+	{ "show", GW_CTLCMD_ARG_QUERY, "a device's session, facts, reasons, decisions" },
+	{ "kick", GW_CTLCMD_ARG_DEVICE, "end the device's session; its cookie dies" },
 	{ "reload", GW_CTLCMD_ARG_NONE, "re-read config, policy, inventory and CRL" },
 	{ "policy-diff", GW_CTLCMD_ARG_FILE, "the sessions a candidate policy would move" },
 	{ "stats", GW_CTLCMD_ARG_NONE, "counters: refusals, decisions, drops, bytes" },
@@ -34,6 +34,7 @@ const char *gw_ctlcmd_arg_name(enum gw_ctlcmd_arg arg)
 	switch (arg) {
 	case GW_CTLCMD_ARG_DEVICE:	return "DEVICE";
 	case GW_CTLCMD_ARG_FILE:	return "FILE";
+	case GW_CTLCMD_ARG_QUERY:	return "DEVICE|ADDRESS|OWNER";
 	case GW_CTLCMD_ARG_NONE:	break;
 	}
 	return NULL;

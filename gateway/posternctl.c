@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <locale.h>
+#include <langinfo.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/macros.h"
+#include "common/table.h"
 #include "conf/conf.h"
 #include "gateway/ctlcmd.h"
 
@@ -32,14 +35,14 @@
 /* The manual is posternctl(8); --help only lists what there is. */
 static void usage(void)
 {
-	char synopsis[64];
+	char synopsis[GW_CTLCMD_SYNOPSIS_MAX + 1];
 
 	fputs("usage: posternctl [-s SOCKET | -c CONFIG] [--json] COMMAND [ARG]\n"
 	      "       posternctl --version\n"
 	      "commands:\n", stdout);
 	for (const struct gw_ctlcmd *c = gw_ctlcmds; c->name; c++) {
 		gw_ctlcmd_synopsis(c, synopsis, sizeof(synopsis));
-		printf("  %-17s %s\n", synopsis, c->help);
+		printf("  %-*s %s\n", GW_CTLCMD_SYNOPSIS_MAX, synopsis, c->help);
 	}
 	fputs("Controls a running Postern gateway; see posternctl(8).\n", stdout);
 }
@@ -60,7 +63,7 @@ static int usage_error(const char *fmt, ...)
 
 static int usage_unknown(const char *name)
 {
-	char list[256];
+	char list[512];
 
 	gw_ctlcmd_list(list, sizeof(list));
 	return usage_error("unknown command '%.40s' (the commands: %s)", name, list);
@@ -129,54 +132,108 @@ static int send_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/* Prints the body; returns the exit status the first line calls for. */
-static int relay(int fd, const char *path)
+/* The answer's first line, "ok" or "error MESSAGE", as an exit status. */
+static int relay_status(const char *status, const char *path)
 {
+	if (!strcmp(status, "ok"))
+		return 0;
+	if (!strncmp(status, "error ", 6)) {
+		fprintf(stderr, "posternctl: %s\n", status + 6);
+		return EXIT_GATEWAY_ERROR;
+	}
+	fprintf(stderr, "posternctl: unexpected answer from %s\n", path);
+	return EXIT_UNREACHABLE;
+}
+
+/* The body: as it comes (JSON), or whole and then its tables aligned (text). */
+struct relay_body {
+	bool table;
+	char *buf;
+	size_t len, cap;
+};
+
+static int relay_body_add(struct relay_body *b, const char *p, size_t n)
+{
+	char *more;
+
+	if (!b->table)
+		return fwrite(p, 1, n, stdout) == n ? 0 : -EIO;
+	if (b->len + n > b->cap) {
+		b->cap = (b->len + n) * 2;
+		more = realloc(b->buf, b->cap);
+		if (!more)
+			return -ENOMEM;
+		b->buf = more;
+	}
+	memcpy(b->buf + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+static int relay_body_end(struct relay_body *b)
+{
+	int err = b->table && b->len ? cm_table_print(stdout, b->buf, b->len) : 0;
+
+	free(b->buf);
+	if (fflush(stdout) != 0 || err)
+		return EXIT_GATEWAY_ERROR;
+	return 0;
+}
+
+/* The status line from buf (n bytes); returns how many bytes it took. */
+static size_t relay_status_line(const char *buf, size_t n, char *status, size_t *slen,
+				bool *done)
+{
+	size_t off = 0;
+
+	while (!*done && off < n) {
+		char ch = buf[off++];
+
+		if (ch == '\n') {
+			status[*slen] = '\0';
+			*done = true;
+		} else if (*slen < 1023) {
+			status[(*slen)++] = ch;
+		}
+	}
+	return off;
+}
+
+/* Prints the body; returns the exit status the first line calls for. */
+static int relay(int fd, const char *path, bool table)
+{
+	struct relay_body body = { .table = table };
 	char buf[65536], status[1024];
-	size_t slen = 0;
-	bool in_status = true, got = false;
+	size_t slen = 0, off;
+	bool have_status = false;
 	int rc = EXIT_UNREACHABLE;
 	ssize_t n;
 
 	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		size_t off = 0;
-
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			fprintf(stderr, "posternctl: reading from %s: %s\n", path, strerror(errno));
+			free(body.buf);
 			return EXIT_UNREACHABLE;
 		}
-		got = true;
-		while (in_status && off < (size_t)n) {
-			char ch = buf[off++];
-
-			if (ch == '\n') {
-				status[slen] = '\0';
-				in_status = false;
-				if (!strcmp(status, "ok")) {
-					rc = 0;
-				} else if (!strncmp(status, "error ", 6)) {
-					fprintf(stderr, "posternctl: %s\n", status + 6);
-					rc = EXIT_GATEWAY_ERROR;
-				} else {
-					fprintf(stderr, "posternctl: unexpected answer from %s\n", path);
-					return EXIT_UNREACHABLE;
-				}
-			} else if (slen < sizeof(status) - 1) {
-				status[slen++] = ch;
-			}
+		off = have_status ? 0 : relay_status_line(buf, (size_t)n, status, &slen, &have_status);
+		if (have_status && off && (rc = relay_status(status, path)) == EXIT_UNREACHABLE)
+			break;
+		if (have_status && off < (size_t)n && relay_body_add(&body, buf + off, (size_t)n - off)) {
+			rc = EXIT_GATEWAY_ERROR;
+			break;
 		}
-		if (!in_status && off < (size_t)n)
-			fwrite(buf + off, 1, (size_t)n - off, stdout);
 	}
-	if (!got || in_status) {
+	if (!have_status) {
 		fprintf(stderr, "posternctl: %s closed the connection without an answer\n", path);
-		return EXIT_UNREACHABLE;
+		rc = EXIT_UNREACHABLE;
 	}
-	if (fflush(stdout) != 0)
-		return EXIT_GATEWAY_ERROR;
-	return rc;
+	if (rc == EXIT_UNREACHABLE) {
+		free(body.buf);
+		return rc;
+	}
+	return relay_body_end(&body) ? EXIT_GATEWAY_ERROR : rc;
 }
 
 /*
@@ -210,6 +267,14 @@ static int command_arg(const char *name, int argc, char **argv, const char **arg
 	return 0;
 }
 
+/* Tables are aligned by the terminal's character widths: its locale's, or
+ * C.UTF-8's when that does not read UTF-8 (the gateway's text is UTF-8). */
+static void ctl_locale(void)
+{
+	if (!setlocale(LC_CTYPE, "") || strcmp(nl_langinfo(CODESET), "UTF-8"))
+		setlocale(LC_CTYPE, "C.UTF-8");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -225,6 +290,7 @@ int main(int argc, char **argv)
 	bool json = false;
 	int ch, fd, rc;
 
+	ctl_locale();
 	while ((ch = getopt_long(argc, argv, "+s:c:jhV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's': sock = optarg; break;
@@ -274,7 +340,7 @@ int main(int argc, char **argv)
 		rc = EXIT_UNREACHABLE;
 	} else {
 		shutdown(fd, SHUT_WR);
-		rc = relay(fd, sock);
+		rc = relay(fd, sock, !json);
 	}
 	close(fd);
 	free(req);
