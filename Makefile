@@ -49,10 +49,11 @@ endif
 LAYERS     := gateway posture certs conf common
 PROGRAMS   := posternd posternctl postern-ca postern-posture
 MAIN_SRCS  := gateway/main.c gateway/posternctl.c certs/postern-ca.c posture/postern-posture.c
-# postern-ca's commands, one file per family: program code (it prints), in
-# no archive.
+# postern-ca's commands, one file per family, and posternctl's own files:
+# program code (they print), in no archive.
 CA_CMD_SRCS := $(wildcard certs/cmd_*.c)
-layer_srcs  = $(filter-out $(MAIN_SRCS) $(CA_CMD_SRCS),$(wildcard $(1)/*.c))
+CTL_SRCS    := $(wildcard gateway/posternctl_*.c)
+layer_srcs  = $(filter-out $(MAIN_SRCS) $(CA_CMD_SRCS) $(CTL_SRCS),$(wildcard $(1)/*.c))
 layer_lib   = $(BUILD)/lib$(1).a
 LIB_SRCS   := $(foreach l,$(LAYERS),$(call layer_srcs,$(l)))
 
@@ -64,7 +65,7 @@ posternd_MAIN        := gateway/main.c
 posternd_LAYERS      := gateway posture conf common
 posternd_PKGS        := openssl libnl-3.0 libnl-route-3.0 libmnl libconfuse libseccomp
 posternctl_MAIN      := gateway/posternctl.c
-posternctl_OBJS      := gateway/ctlcmd.c
+posternctl_OBJS      := gateway/ctlcmd.c $(CTL_SRCS)
 posternctl_LAYERS    := conf common
 posternctl_PKGS      := libconfuse
 postern-ca_MAIN      := certs/postern-ca.c

@@ -14,6 +14,9 @@ const struct gw_ctlcmd gw_ctlcmds[] = {
 	{ "sessions", GW_CTLCMD_ARG_NONE, "every session: device, owner, addresses, bytes" },
 	{ "show", GW_CTLCMD_ARG_QUERY, "a device's session, facts, reasons, decisions" },
 	{ "kick", GW_CTLCMD_ARG_DEVICE, "end the device's session; its cookie dies" },
+	{ "ban", GW_CTLCMD_ARG_BAN, "refuse the device for a while; end its session" },
+	{ "unban", GW_CTLCMD_ARG_DEVICE, "lift the device's ban" },
+	{ "bans", GW_CTLCMD_ARG_NONE, "the devices banned, and until when" },
 	{ "reload", GW_CTLCMD_ARG_NONE, "re-read config, policy, inventory and CRL" },
 	{ "policy-diff", GW_CTLCMD_ARG_FILE, "the sessions a candidate policy would move" },
 	{ "stats", GW_CTLCMD_ARG_NONE, "counters: refusals, decisions, drops, bytes" },
@@ -35,6 +38,7 @@ const char *gw_ctlcmd_arg_name(enum gw_ctlcmd_arg arg)
 	case GW_CTLCMD_ARG_DEVICE:	return "DEVICE";
 	case GW_CTLCMD_ARG_FILE:	return "FILE";
 	case GW_CTLCMD_ARG_QUERY:	return "DEVICE|ADDRESS|OWNER";
+	case GW_CTLCMD_ARG_BAN:		return "DEVICE --for DURATION";
 	case GW_CTLCMD_ARG_NONE:	break;
 	}
 	return NULL;

@@ -40,5 +40,8 @@ struct gw_session *gw_ctl_session(struct gw_worker *w0, const char *device);
 /* The commands (arg is "" for one that takes none): 0 or -errno with err set. */
 int gw_ctl_sessions(struct gw_ctl *x, const char *arg);
 int gw_ctl_show(struct gw_ctl *x, const char *query);
+int gw_ctl_ban(struct gw_ctl *x, const char *arg);
+int gw_ctl_unban(struct gw_ctl *x, const char *device);
+int gw_ctl_bans(struct gw_ctl *x, const char *arg);
 
 #endif

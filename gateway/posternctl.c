@@ -12,25 +12,20 @@
 #include <locale.h>
 #include <langinfo.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "common/macros.h"
-#include "common/table.h"
+#include "common/number.h"
 #include "conf/conf.h"
 #include "gateway/ctlcmd.h"
+#include "gateway/posternctl.h"
 
 #define CTL_DEFAULT_SOCKET	"/run/postern/posternd.sock"
 #define CTL_DEFAULT_CONF	"/etc/postern/posternd.conf"
-#define CTL_TIMEOUT		60	/* seconds: a reload with a large inventory */
-#define EXIT_GATEWAY_ERROR	1
-#define EXIT_USAGE		2
-#define EXIT_UNREACHABLE	3
 
 /* The manual is posternctl(8); --help only lists what there is. */
 static void usage(void)
@@ -93,152 +88,54 @@ static int socket_from_config(const char *path, char *out, size_t len, bool quie
 	return 0;
 }
 
-static int ctl_connect(const char *path)
+/* ban's --for: the duration's seconds in *secs, or a usage error. */
+static int ban_for(const char *text, uint64_t *secs)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct timeval tv = { .tv_sec = CTL_TIMEOUT };
-	int fd;
+	char why[160];
 
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "posternctl: %s: socket path too long\n", path);
-		return -1;
-	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		fprintf(stderr, "posternctl: cannot reach the gateway at %s: %s\n", path,
-			strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	return fd;
-}
-
-static int send_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
+	if (cm_duration_parse(text, GW_CTLCMD_BAN_MAX, secs, why, sizeof(why)) < 0)
+		return usage_error("ban --for: %s", why);
 	return 0;
 }
 
-/* The answer's first line, "ok" or "error MESSAGE", as an exit status. */
-static int relay_status(const char *status, const char *path)
+/*
+ * ban's arguments, DEVICE and --for DURATION (or --for=DURATION) in either
+ * order, as the request's "DEVICE SECONDS" in out. 0, or the exit status
+ * of a usage error.
+ */
+static int ban_args(int argc, char **argv, char *out, size_t len)
 {
-	if (!strcmp(status, "ok"))
-		return 0;
-	if (!strncmp(status, "error ", 6)) {
-		fprintf(stderr, "posternctl: %s\n", status + 6);
-		return EXIT_GATEWAY_ERROR;
+	const char *device = NULL, *a;
+	uint64_t secs = 0;
+	int rc;
+
+	for (; optind < argc; optind++) {
+		a = argv[optind];
+		if (!strcmp(a, "--for") && optind + 1 == argc)
+			return usage_error("%s", "ban --for needs a duration (1h, 30m, 2d, or seconds)");
+		if (!strcmp(a, "--for") || !strncmp(a, "--for=", 6)) {
+			rc = ban_for(a[5] == '=' ? a + 6 : argv[++optind], &secs);
+			if (rc)
+				return rc;
+		} else if (a[0] == '-') {
+			return usage_error("ban: unknown option '%.40s'", a);
+		} else if (device) {
+			return usage_error("%s", "ban takes one device");
+		} else {
+			device = a;
+		}
 	}
-	fprintf(stderr, "posternctl: unexpected answer from %s\n", path);
-	return EXIT_UNREACHABLE;
-}
-
-/* The body: as it comes (JSON), or whole and then its tables aligned (text). */
-struct relay_body {
-	bool table;
-	char *buf;
-	size_t len, cap;
-};
-
-static int relay_body_add(struct relay_body *b, const char *p, size_t n)
-{
-	char *more;
-
-	if (!b->table)
-		return fwrite(p, 1, n, stdout) == n ? 0 : -EIO;
-	if (b->len + n > b->cap) {
-		b->cap = (b->len + n) * 2;
-		more = realloc(b->buf, b->cap);
-		if (!more)
-			return -ENOMEM;
-		b->buf = more;
-	}
-	memcpy(b->buf + b->len, p, n);
-	b->len += n;
+	if (!device || !secs)
+		return usage_error("%s", "ban takes a device and --for DURATION (1h, 30m, 2d, or "
+				   "seconds)");
+	snprintf(out, len, "%s %llu", device, (unsigned long long)secs);
 	return 0;
-}
-
-static int relay_body_end(struct relay_body *b)
-{
-	int err = b->table && b->len ? cm_table_print(stdout, b->buf, b->len) : 0;
-
-	free(b->buf);
-	if (fflush(stdout) != 0 || err)
-		return EXIT_GATEWAY_ERROR;
-	return 0;
-}
-
-/* The status line from buf (n bytes); returns how many bytes it took. */
-static size_t relay_status_line(const char *buf, size_t n, char *status, size_t *slen,
-				bool *done)
-{
-	size_t off = 0;
-
-	while (!*done && off < n) {
-		char ch = buf[off++];
-
-		if (ch == '\n') {
-			status[*slen] = '\0';
-			*done = true;
-		} else if (*slen < 1023) {
-			status[(*slen)++] = ch;
-		}
-	}
-	return off;
-}
-
-/* Prints the body; returns the exit status the first line calls for. */
-static int relay(int fd, const char *path, bool table)
-{
-	struct relay_body body = { .table = table };
-	char buf[65536], status[1024];
-	size_t slen = 0, off;
-	bool have_status = false;
-	int rc = EXIT_UNREACHABLE;
-	ssize_t n;
-
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			fprintf(stderr, "posternctl: reading from %s: %s\n", path, strerror(errno));
-			free(body.buf);
-			return EXIT_UNREACHABLE;
-		}
-		off = have_status ? 0 : relay_status_line(buf, (size_t)n, status, &slen, &have_status);
-		if (have_status && off && (rc = relay_status(status, path)) == EXIT_UNREACHABLE)
-			break;
-		if (have_status && off < (size_t)n && relay_body_add(&body, buf + off, (size_t)n - off)) {
-			rc = EXIT_GATEWAY_ERROR;
-			break;
-		}
-	}
-	if (!have_status) {
-		fprintf(stderr, "posternctl: %s closed the connection without an answer\n", path);
-		rc = EXIT_UNREACHABLE;
-	}
-	if (rc == EXIT_UNREACHABLE) {
-		free(body.buf);
-		return rc;
-	}
-	return relay_body_end(&body) ? EXIT_GATEWAY_ERROR : rc;
 }
 
 /*
  * The command's argument as the table wants it: none, or exactly one, a
- * FILE made absolute in abs. 0, or the exit status of a usage error.
+ * FILE made absolute in abs (ban's two in abs too). 0, or the exit status
+ * of a usage error.
  */
 static int command_arg(const char *name, int argc, char **argv, const char **arg,
 		       char abs[PATH_MAX])
@@ -248,6 +145,10 @@ static int command_arg(const char *name, int argc, char **argv, const char **arg
 	*arg = NULL;
 	if (!cmd)
 		return usage_unknown(name);
+	if (cmd->arg == GW_CTLCMD_ARG_BAN) {
+		*arg = abs;
+		return ban_args(argc, argv, abs, PATH_MAX);
+	}
 	if (optind < argc)
 		*arg = argv[optind++];
 	if (optind < argc || (cmd->arg != GW_CTLCMD_ARG_NONE) != (*arg != NULL))
@@ -335,12 +236,12 @@ int main(int argc, char **argv)
 		free(req);
 		return EXIT_UNREACHABLE;
 	}
-	if (send_all(fd, req, strlen(req)) < 0) {
+	if (ctl_send_all(fd, req, strlen(req)) < 0) {
 		fprintf(stderr, "posternctl: sending to %s: %s\n", sock, strerror(errno));
 		rc = EXIT_UNREACHABLE;
 	} else {
 		shutdown(fd, SHUT_WR);
-		rc = relay(fd, sock, !json);
+		rc = ctl_relay(fd, sock, !json);
 	}
 	close(fd);
 	free(req);

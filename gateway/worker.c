@@ -29,6 +29,7 @@
 
 #include "conf/policy.h"
 #include "gateway/audit.h"
+#include "gateway/ban.h"
 #include "gateway/channel.h"
 #include "gateway/conn.h"
 #include "gateway/ctlsock.h"
@@ -412,6 +413,7 @@ void gw_worker_free(struct gw_worker *w)
 	gw_scans_free(w);
 	worker_free_dead(w);
 	gw_channel_close(w);
+	gw_bans_free(w);
 	if (w->pol.conf && !w->secondary)
 		gw_admin_close(w);
 	if (w->secondary) {

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "conf/policy.h"
+#include "gateway/ban.h"
 #include "gateway/conn.h"
 #include "gateway/control.h"
 #include "gateway/ctlcmd.h"
@@ -362,6 +363,7 @@ static void test_command_table(void)
 	for (const struct gw_ctlcmd *c = gw_ctlcmds; c->name; c++, n++) {
 		const char *arg = c->arg == GW_CTLCMD_ARG_DEVICE ? " nosuch" :
 				  c->arg == GW_CTLCMD_ARG_QUERY ? " devA" :
+				  c->arg == GW_CTLCMD_ARG_BAN ? " nosuch 1h" :
 				  c->arg == GW_CTLCMD_ARG_FILE ? " /nonexistent/policy.conf" : "";
 		const char *fail;
 
@@ -378,10 +380,11 @@ static void test_command_table(void)
 		snprintf(line, sizeof(line), "text %s%s", c->name, arg[0] ? "" : " extra");
 		expect_error(line, "unknown command or wrong arguments", true);
 	}
-	CHECK_EQ_INT(n, 7);
+	CHECK_EQ_INT(n, 10);
 	CHECK(gw_ctlcmd_find("sho") == NULL && gw_ctlcmd_find("s") == NULL);
 	expect_error("text sho devA", "unknown command or wrong arguments (status, sessions, show "
-		     "DEVICE|ADDRESS|OWNER, kick DEVICE, reload, policy-diff FILE, stats)", true);
+		     "DEVICE|ADDRESS|OWNER, kick DEVICE, ban DEVICE --for DURATION, unban DEVICE, "
+		     "bans, reload, policy-diff FILE, stats)", true);
 	CHECK(find("devA") && find("devB"));
 	worker_free();
 }
@@ -790,7 +793,7 @@ static void test_stats(void)
 	w.stats.ended[GW_END_LOST] = 2;
 	flat = run_json("json stats");
 	if (flat) {
-		CHECK_EQ_STR(json_get(flat, "refused"), "{13}");
+		CHECK_EQ_STR(json_get(flat, "refused"), "{14}");
 		CHECK_EQ_STR(json_get(flat, "refused.revoked"), "3");
 		CHECK_EQ_STR(json_get(flat, "sessions_ended.lost"), "2");
 		CHECK_EQ_STR(json_get(flat, "sessions.quarantine"), "1");
@@ -994,6 +997,110 @@ static void test_kick(void)
 	CHECK(run("text show devD", &body) == NULL);
 	CHECK(body && !strncmp(body, "devD: no live session\n", 22));
 	free(body);
+	worker_free();
+}
+
+/* ---- ban, unban, bans ---- */
+
+/* A ban ends the device's session, bars it until its time and is listed;
+ * banning again moves its time; unban lifts it. */
+static void test_ban(void)
+{
+	const struct gw_ban *b;
+	char *flat, *body;
+	time_t now = time(NULL);
+	long left;
+
+	worker_init(false);
+	CHECK(run("text ban devA 1h", &body) == NULL);
+	CHECK(body && !strncmp(body, "devA: banned until 20", 21) &&
+	      strstr(body, "Z; 1 session ended\n"));
+	free(body);
+	CHECK(find("devA") == NULL);
+	CHECK_EQ_INT(w.stats.ended[GW_END_KICKED], 1);
+	b = gw_ban_find(&w, "devA", now);
+	CHECK(b && b->until >= now + 3600 && b->until <= now + 3602);
+	CHECK(gw_ban_find(&w, "devA", now + 3700) == NULL);	/* it runs out by itself */
+	flat = run_json("json show devA");
+	CHECK(flat && !strcmp(json_get(flat, "history[1].event"), "\"ban\""));
+	CHECK(flat && !strncmp(json_get(flat, "history[1].reasons[0]"), "\"banned until ", 14));
+	free(flat);
+	/* Any device id may be banned, connected or not; the form as typed or in seconds. */
+	flat = run_json("json ban laptop-9 90");
+	if (flat) {
+		CHECK_EQ_STR(json_get(flat, "banned"), "\"laptop-9\"");
+		CHECK_EQ_STR(json_get(flat, "seconds"), "90");
+		CHECK_EQ_STR(json_get(flat, "sessions_ended"), "0");
+		CHECK(is_iso_time(json_get(flat, "until")));
+	}
+	free(flat);
+	flat = run_json("json bans");
+	if (flat) {
+		CHECK_EQ_STR(json_get(flat, "bans"), "[2]");
+		CHECK(strstr(flat, "\"laptop-9\"") && strstr(flat, "\"devA\""));
+		left = num(json_get(flat, "bans[0].seconds_left")) + num(json_get(flat, "bans[1].seconds_left"));
+		CHECK(left >= 3600 + 88 && left <= 3600 + 90);
+		CHECK(is_iso_time(json_get(flat, "bans[0].since")));
+	}
+	free(flat);
+	CHECK(run("text bans", &body) == NULL);
+	CHECK(body && !strncmp(body, "DEVICE\tUNTIL\tSECONDS LEFT\tSINCE\n", 32));
+	CHECK(body && line_of(body, "devA") && line_of(body, "laptop-9"));
+	free(body);
+	/* Again: a new time, still one ban. */
+	CHECK(run("text ban devA 30m", &body) == NULL);
+	CHECK(body && strstr(body, "; 0 sessions ended\n"));
+	free(body);
+	b = gw_ban_find(&w, "devA", now);
+	CHECK(b && b->until >= now + 1800 && b->until <= now + 1802);
+	CHECK_EQ_INT(w.ctl.n_bans, 2);
+	CHECK(run("text unban devA", &body) == NULL);
+	CHECK_EQ_STR(body, "devA: ban lifted\n");
+	free(body);
+	CHECK(gw_ban_find(&w, "devA", now) == NULL);
+	expect_error("text unban devA", "device devA is not banned", true);
+	flat = run_json("json unban laptop-9");
+	CHECK_EQ_STR(flat ? json_get(flat, "unbanned") : NULL, "\"laptop-9\"");
+	free(flat);
+	CHECK(run("text bans", &body) == NULL);
+	CHECK_EQ_STR(body, "no device is banned\n");
+	free(body);
+	worker_free();
+}
+
+/* Bad durations and ids are refused with words; a ban that ran out is none. */
+static void test_ban_refused(void)
+{
+	static const struct {
+		const char *line, *error;
+	} bad[] = {
+		{ "text ban devA 0", "ban: '0' is no time at all: at least 1s" },
+		{ "text ban devA 366d", "ban: '366d' is more than 365d" },
+		{ "text ban devA 31536001", "ban: '31536001' is more than 365d" },
+		{ "text ban devA 5x", "ban: unknown unit 'x' in '5x' (s, m, h or d)" },
+		{ "text ban devA -1h", "ban: '-1h' is not a duration" },
+		{ "text ban devA 1h 5m", "ban: unknown unit 'h 5m'" },
+		{ "text ban devA", "ban: not a device id and a duration (expected DEVICE DURATION)" },
+		{ "text ban bad/id 1h", "ban: not a device id and a duration" },
+		{ "json ban  1h", "ban: not a device id and a duration" },
+		{ "text unban bad/id", "not a device id" },
+		{ "text bans all", "unknown command or wrong arguments" },
+	};
+	char *flat;
+	time_t now = time(NULL);
+
+	worker_init(false);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_error(bad[i].line, bad[i].error, true);
+	CHECK_EQ_INT(w.ctl.n_bans, 0);
+	CHECK(find("devA") && find("devB"));
+	CHECK_EQ_INT(gw_ban_set(&w, "devE", now - 60, now - 1), 0);
+	CHECK(gw_ban_find(&w, "devE", now) == NULL);
+	flat = run_json("json bans");
+	CHECK_EQ_STR(flat ? json_get(flat, "bans") : NULL, "[0]");
+	free(flat);
+	expect_error("text unban devE", "device devE is not banned", true);
+	CHECK_EQ_INT(w.ctl.n_bans, 0);
 	worker_free();
 }
 
@@ -1219,6 +1326,8 @@ int main(void)
 	RUN(test_show_text);
 	RUN(test_history_ring);
 	RUN(test_kick);
+	RUN(test_ban);
+	RUN(test_ban_refused);
 	RUN(test_reload_refused);
 	RUN(test_policy_diff);
 	RUN(test_policy_diff_long_path);
