@@ -59,13 +59,14 @@ LIB_SRCS   := $(foreach l,$(LAYERS),$(call layer_srcs,$(l)))
 
 # What each program is made of: its entry point, single objects it shares
 # with a program of a higher layer (posternctl: the control commands' table,
-# data the daemon also serves), the archives it uses (in link order) and the
+# data the daemon also serves, and the reader of the audit log the daemon
+# writes), the archives it uses (in link order) and the
 # libraries it calls, and nothing more.
 posternd_MAIN        := gateway/main.c
 posternd_LAYERS      := gateway posture conf common
 posternd_PKGS        := openssl libnl-3.0 libnl-route-3.0 libmnl libconfuse libseccomp
 posternctl_MAIN      := gateway/posternctl.c
-posternctl_OBJS      := gateway/ctlcmd.c $(CTL_SRCS)
+posternctl_OBJS      := gateway/ctlcmd.c gateway/auditread.c $(CTL_SRCS)
 posternctl_LAYERS    := conf common
 posternctl_PKGS      := libconfuse
 postern-ca_MAIN      := certs/postern-ca.c

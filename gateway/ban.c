@@ -23,6 +23,7 @@
 #include "gateway/audit.h"
 #include "gateway/auth.h"
 #include "gateway/ban.h"
+#include "gateway/events.h"
 #include "gateway/history.h"
 #include "gateway/log.h"
 #include "gateway/session.h"
@@ -149,6 +150,7 @@ void gw_ban_refuse(struct gw_conn *c, const struct gw_ban *b)
 	gw_info("banned device=%s peer=%s: login refused, %s", c->id.device_id, c->peer,
 		d.reasons[0]);
 	gw_history_add(c->w, c->id.device_id, "banned", &d);
+	gw_events_decision(c->w, "banned", c->id.device_id, c->peer, &d);
 	ban_audit(c, &d);
 	/* As a policy's deny: the reason travels with a session to the CONNECT. */
 	if (gw_session_new(c->w, &c->id, &s) < 0)

@@ -336,6 +336,37 @@ static int ctl_kick(struct gw_ctl *x, const char *device)
 	return 0;
 }
 
+/* ---- history ---- */
+
+/* posternctl reads the device's records from the audit log itself (the
+ * sandboxed gateway may only append to it): the gateway names the file. */
+static int ctl_history(struct gw_ctl *x, const char *device)
+{
+	const char *path = x->w->pol.conf->audit_log;
+
+	if (!path)
+		return gw_ctl_error(x, -ENOENT, "this gateway keeps no audit log (audit-log in %s)",
+				    x->w->pol.conf->path ? x->w->pol.conf->path : "its configuration");
+	if (x->json) {
+		fputs("{\"audit_log\":", x->f);
+		gw_json_str(x->f, path);
+		fputs("}\n", x->f);
+	} else {
+		fprintf(x->f, "%s\n", path);
+	}
+	return 0;
+}
+
+/* ---- events ---- */
+
+/* The socket (ctlsock.c) keeps the client and feeds it the events. */
+static int ctl_events(struct gw_ctl *x, const char *arg)
+{
+	if (!x->w->ctl.events)
+		return gw_ctl_error(x, -ENOTSUP, "this gateway has no events to follow");
+	return x->json ? GW_CONTROL_FOLLOW_JSON : GW_CONTROL_FOLLOW_TEXT;
+}
+
 /* ---- dispatch ---- */
 
 static int ctl_stats(struct gw_ctl *x, const char *arg)
@@ -385,6 +416,8 @@ static const struct {
 	{ "status", ctl_status },
 	{ "sessions", gw_ctl_sessions },
 	{ "show", gw_ctl_show },
+	{ "history", ctl_history },
+	{ "events", ctl_events },
 	{ "kick", ctl_kick },
 	{ "ban", gw_ctl_ban },
 	{ "unban", gw_ctl_unban },

@@ -15,6 +15,7 @@
 #include "common/number.h"
 #include "gateway/ban.h"
 #include "gateway/ctlrun.h"
+#include "gateway/events.h"
 #include "gateway/history.h"
 #include "gateway/json.h"
 #include "gateway/log.h"
@@ -65,6 +66,14 @@ static void ctl_ban_history(struct gw_worker *home, const char *device, const ch
 	gw_history_add(home, device, event, words ? &d : NULL);
 }
 
+static void ctl_ban_event(struct gw_ctl *x, const char *type, const char *device,
+			  const char *words)
+{
+	struct gw_event e = { .type = type, .device = device, .reason = words };
+
+	gw_events_publish(x->w, &e);
+}
+
 int gw_ctl_ban(struct gw_ctl *x, const char *arg)
 {
 	char device[PST_DEVICE_ID_MAX + 1], words[64];
@@ -85,6 +94,7 @@ int gw_ctl_ban(struct gw_ctl *x, const char *arg)
 	gw_info("ban device=%s for %llus requested on the control socket: %s", device,
 		(unsigned long long)secs, words);
 	ctl_ban_history(home, device, "ban", words);
+	ctl_ban_event(x, "ban", device, words);
 	ended = ctl_ban_end(x, device, words);
 	if (x->json) {
 		fputs("{\"banned\":", x->f);
@@ -106,6 +116,7 @@ int gw_ctl_unban(struct gw_ctl *x, const char *device)
 		return gw_ctl_error(x, -ENOENT, "device %s is not banned", device);
 	gw_info("unban device=%s requested on the control socket", device);
 	ctl_ban_history(gw_worker_home(x->w, device), device, "unban", NULL);
+	ctl_ban_event(x, "unban", device, "lifted by the operator");
 	if (x->json) {
 		fputs("{\"unbanned\":", x->f);
 		gw_json_str(x->f, device);

@@ -10,6 +10,7 @@
 #ifndef POSTERN_GW_CTLCMD_H
 #define POSTERN_GW_CTLCMD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define GW_CTLCMD_SYNOPSIS_MAX	26	/* characters of "NAME ARG", the column of --help */
@@ -28,6 +29,7 @@ struct gw_ctlcmd {
 	const char *name;
 	enum gw_ctlcmd_arg arg;
 	const char *help;		/* one line for --help, at most GW_CTLCMD_HELP_MAX */
+	bool stream;			/* the answer goes on until the client hangs up */
 };
 
 /* Every command, in the order posternctl's usage lists them; a NULL name ends it. */

@@ -187,6 +187,7 @@ struct gw_watch {
 };
 
 struct gw_admin;
+struct gw_events;
 struct gw_conn;
 struct gw_dtls_peer;
 struct gw_udp;
@@ -220,6 +221,7 @@ struct gw_ban {
 /* The control plane: the operators' sockets and what they are told. */
 struct gw_control {
 	struct gw_admin *admin;			/* control socket and metrics (ctlsock.c) */
+	struct gw_events *events;		/* for posternctl events: worker 0's (events.c) */
 	struct gw_history *history;		/* GW_HISTORY_MAX, a ring (history.c) */
 	size_t history_next, history_n;
 	/* The bans of the devices homed on this worker, which checks them at

@@ -16,9 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/macros.h"
+#include "common/device.h"
 #include "common/number.h"
 #include "conf/conf.h"
 #include "gateway/ctlcmd.h"
@@ -64,10 +66,14 @@ static int usage_unknown(const char *name)
 	return usage_error("unknown command '%.40s' (the commands: %s)", name, list);
 }
 
-/* quiet: the installed config is only a default; say nothing when it does
- * not help, and fall back to the compiled-in socket. */
-static int socket_from_config(const char *path, char *out, size_t len, bool quiet)
+/*
+ * A path the gateway's configuration names: its control socket, or with
+ * audit its audit log. quiet: the installed config is only a default; say
+ * nothing when it does not help, and fall back to the compiled-in socket.
+ */
+static int path_from_config(const char *path, bool audit, char *out, size_t len, bool quiet)
 {
+	const char *key = audit ? "audit-log" : "control-socket", *value;
 	struct gw_conf *conf = NULL;
 	char err[4096];
 
@@ -77,15 +83,50 @@ static int socket_from_config(const char *path, char *out, size_t len, bool quie
 				err[0] ? err : "the configuration does not load\n");
 		return EXIT_UNREACHABLE;
 	}
-	if (!conf->control_socket) {
+	value = audit ? conf->audit_log : conf->control_socket;
+	if (!value) {
 		if (!quiet)
-			fprintf(stderr, "posternctl: %s sets no control-socket\n", path);
+			fprintf(stderr, "posternctl: %s sets no %s\n", path, key);
 		conf_gateway_free(conf);
 		return EXIT_UNREACHABLE;
 	}
-	snprintf(out, len, "%s", conf->control_socket);
+	snprintf(out, len, "%s", value);
 	conf_gateway_free(conf);
 	return 0;
+}
+
+/*
+ * history: the audit log the gateway names, or the one its configuration
+ * names (-c, or the installed one when the gateway cannot be reached: the
+ * history of a device is wanted most when the gateway is down).
+ */
+static int history(const char *sock, bool sock_given, const char *config, const char *device,
+		   bool json)
+{
+	char path[PATH_MAX], *req = NULL;
+	int rc;
+
+	if (!cm_device_id_valid(device, strlen(device))) {
+		fprintf(stderr, "posternctl: not a device id: 1-64 of A-Z a-z 0-9 . _ -, starting "
+			"with a letter or digit\n");
+		return EXIT_GATEWAY_ERROR;
+	}
+	if (config)
+		return path_from_config(config, true, path, sizeof(path), false) ?:
+		       ctl_history(device, path, json);
+	if (asprintf(&req, "text history %s\n", device) < 0)
+		return EXIT_GATEWAY_ERROR;
+	rc = ctl_request(sock, req, path, sizeof(path));
+	free(req);
+	if (rc == EXIT_UNREACHABLE && !sock_given &&
+	    path_from_config(CTL_DEFAULT_CONF, true, path, sizeof(path), false) == 0) {
+		fprintf(stderr, "posternctl: reading the audit log %s names\n", CTL_DEFAULT_CONF);
+		rc = 0;
+	}
+	if (rc)
+		return rc;
+	path[strcspn(path, "\n")] = '\0';
+	return ctl_history(device, path, json);
 }
 
 /* ban's --for: the duration's seconds in *secs, or a usage error. */
@@ -188,7 +229,7 @@ int main(int argc, char **argv)
 	};
 	const char *sock = NULL, *config = NULL, *name, *arg = NULL;
 	char path[PATH_MAX], abs[PATH_MAX], *req = NULL;
-	bool json = false;
+	bool json = false, sock_given;
 	int ch, fd, rc;
 
 	ctl_locale();
@@ -216,16 +257,21 @@ int main(int argc, char **argv)
 	rc = command_arg(name, argc, argv, &arg, abs);
 	if (rc)
 		return rc;
+	if (!strcmp(name, "history") && config)
+		return history(NULL, false, config, arg, json);
+	sock_given = sock != NULL;
 	if (config) {
-		rc = socket_from_config(config, path, sizeof(path), false);
+		rc = path_from_config(config, false, path, sizeof(path), false);
 		if (rc)
 			return rc;
 		sock = path;
 	} else if (!sock) {
 		/* The installed gateway's socket, else the one the unit provides. */
-		sock = socket_from_config(CTL_DEFAULT_CONF, path, sizeof(path), true) == 0 ?
+		sock = path_from_config(CTL_DEFAULT_CONF, false, path, sizeof(path), true) == 0 ?
 		       path : CTL_DEFAULT_SOCKET;
 	}
+	if (!strcmp(name, "history"))
+		return history(sock, sock_given, NULL, arg, json);
 	if (asprintf(&req, "%s %s%s%s\n", json ? "json" : "text", name, arg ? " " : "",
 		     arg ? arg : "") < 0 || strlen(req) > 4000) {
 		free(req);
@@ -239,6 +285,9 @@ int main(int argc, char **argv)
 	if (ctl_send_all(fd, req, strlen(req)) < 0) {
 		fprintf(stderr, "posternctl: sending to %s: %s\n", sock, strerror(errno));
 		rc = EXIT_UNREACHABLE;
+	} else if (gw_ctlcmd_find(name)->stream) {
+		/* No shutdown: the gateway takes the end of the stream for a hang-up. */
+		rc = ctl_follow(fd, sock);
 	} else {
 		shutdown(fd, SHUT_WR);
 		rc = ctl_relay(fd, sock, !json);

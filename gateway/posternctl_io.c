@@ -6,6 +6,8 @@
  * tables aligned by display width (text, common/table.h).
  */
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,4 +163,113 @@ int ctl_relay(int fd, const char *path, bool table)
 		return rc;
 	}
 	return relay_body_end(&body) ? EXIT_GATEWAY_ERROR : rc;
+}
+
+int ctl_request(const char *sock, const char *req, char *body, size_t len)
+{
+	char status[1024];
+	size_t slen = 0, got = 0, off;
+	bool have_status = false;
+	int fd = ctl_connect(sock), rc = EXIT_UNREACHABLE;
+	ssize_t n;
+
+	body[0] = '\0';
+	if (fd < 0)
+		return EXIT_UNREACHABLE;
+	if (ctl_send_all(fd, req, strlen(req)) < 0 || shutdown(fd, SHUT_WR) < 0) {
+		fprintf(stderr, "posternctl: sending to %s: %s\n", sock, strerror(errno));
+		close(fd);
+		return EXIT_UNREACHABLE;
+	}
+	while (got + 1 < len && (n = read(fd, body + got, len - 1 - got)) > 0)
+		got += (size_t)n;
+	body[got] = '\0';
+	off = relay_status_line(body, got, status, &slen, &have_status);
+	if (have_status)
+		rc = relay_status(status, sock);
+	else
+		fprintf(stderr, "posternctl: %s closed the connection without an answer\n", sock);
+	memmove(body, body + off, got - off + 1);
+	close(fd);
+	return rc;
+}
+
+/* ---- events: the answer that goes on ---- */
+
+static volatile sig_atomic_t ctl_stop;
+
+static void ctl_on_signal(int sig)
+{
+	ctl_stop = sig;
+}
+
+/*
+ * Ctrl-C (SIGINT) and SIGTERM end the following cleanly. They are blocked
+ * but while ppoll waits, so one that comes just before the wait is not
+ * lost in a blocking read.
+ */
+static void ctl_follow_signals(sigset_t *waiting)
+{
+	struct sigaction sa = { .sa_handler = ctl_on_signal };
+	sigset_t block;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, waiting);
+	sigdelset(waiting, SIGINT);
+	sigdelset(waiting, SIGTERM);
+}
+
+/* The next bytes, or 0 at the end; -1 when a signal asks to stop or on an error. */
+static ssize_t ctl_follow_read(int fd, char *buf, size_t len, const sigset_t *waiting)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	while (!ctl_stop) {
+		if (ppoll(&pfd, 1, NULL, waiting) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		return read(fd, buf, len);
+	}
+	return -1;
+}
+
+int ctl_follow(int fd, const char *path)
+{
+	struct timeval none = { 0 };
+	char buf[65536], status[1024];
+	bool have_status = false;
+	size_t slen = 0, off;
+	sigset_t waiting;
+	ssize_t n;
+	int rc;
+
+	/* Events take as long as they take: no time-out on reading. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
+	ctl_follow_signals(&waiting);
+	while ((n = ctl_follow_read(fd, buf, sizeof(buf), &waiting)) > 0) {
+		off = have_status ? 0 : relay_status_line(buf, (size_t)n, status, &slen, &have_status);
+		if (have_status && off && (rc = relay_status(status, path)))
+			return rc;
+		if (have_status && off < (size_t)n &&
+		    (fwrite(buf + off, 1, (size_t)n - off, stdout) != (size_t)n - off ||
+		     fflush(stdout) != 0))
+			return EXIT_GATEWAY_ERROR;
+	}
+	if (ctl_stop)
+		return 0;
+	if (n < 0)
+		fprintf(stderr, "posternctl: reading from %s: %s\n", path, strerror(errno));
+	else if (!have_status)
+		fprintf(stderr, "posternctl: %s closed the connection without an answer\n", path);
+	else
+		fprintf(stderr, "posternctl: %s stopped sending events (the gateway stopped or "
+			"restarted)\n", path);
+	return EXIT_UNREACHABLE;
 }

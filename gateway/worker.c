@@ -359,6 +359,7 @@ int gw_worker_init_secondary(struct gw_worker *w, struct gw_worker *w0, unsigned
 	SSL_CTX_up_ref(w0->net.tls);
 	w->net.tls = w0->net.tls;
 	w->ctl.audit_fd = w0->ctl.audit_fd;
+	w->ctl.events = w0->ctl.events;
 	w->ctl.started = w0->ctl.started;
 	w->ctl.history = calloc(GW_HISTORY_MAX, sizeof(*w->ctl.history));
 	if (!w->ctl.history)

@@ -14,7 +14,10 @@
  * header lines, both tunnel addresses, an owner whole and a control
  * character in it as "?"; show finds a device by id, tunnel address or
  * owner (all of an owner with several); kick ends the session, returns
- * its address and leaves a history entry; the history ring
+ * its address and leaves a history entry; ban ends the device's session,
+ * is listed by bans until its time or an unban, and refuses bad durations
+ * with words; history names the audit log and events hands the client to
+ * the socket; the history ring
  * keeps the latest GW_HISTORY_MAX decisions in order; reload with a config
  * that cannot be read is refused with FILE lines and changes nothing; and
  * policy-diff reports what a candidate policy would change without
@@ -33,6 +36,7 @@
 #include "gateway/conn.h"
 #include "gateway/control.h"
 #include "gateway/ctlcmd.h"
+#include "gateway/events.h"
 #include "gateway/history.h"
 #include "gateway/model.h"
 #include "gateway/reeval.h"
@@ -380,11 +384,11 @@ static void test_command_table(void)
 		snprintf(line, sizeof(line), "text %s%s", c->name, arg[0] ? "" : " extra");
 		expect_error(line, "unknown command or wrong arguments", true);
 	}
-	CHECK_EQ_INT(n, 10);
+	CHECK_EQ_INT(n, 12);
 	CHECK(gw_ctlcmd_find("sho") == NULL && gw_ctlcmd_find("s") == NULL);
 	expect_error("text sho devA", "unknown command or wrong arguments (status, sessions, show "
-		     "DEVICE|ADDRESS|OWNER, kick DEVICE, ban DEVICE --for DURATION, unban DEVICE, "
-		     "bans, reload, policy-diff FILE, stats)", true);
+		     "DEVICE|ADDRESS|OWNER, history DEVICE, events, kick DEVICE, ban DEVICE --for "
+		     "DURATION, unban DEVICE, bans, reload, policy-diff FILE, stats)", true);
 	CHECK(find("devA") && find("devB"));
 	worker_free();
 }
@@ -1104,6 +1108,46 @@ static void test_ban_refused(void)
 	worker_free();
 }
 
+/* ---- history, events ---- */
+
+/* history names the audit log (posternctl reads it); events hands the
+ * client to the socket to follow them, as text or JSON lines. */
+static void test_history_events(void)
+{
+	char *body, err[256];
+	FILE *f;
+	size_t len;
+
+	worker_init(false);
+	expect_error("text history devA", "this gateway keeps no audit log (audit-log in "
+		     "/nonexistent/postern-test/posternd.conf)", true);
+	conf.audit_log = "/var/log/postern/audit.log";
+	CHECK(run("text history devA", &body) == NULL);
+	CHECK_EQ_STR(body, "/var/log/postern/audit.log\n");
+	free(body);
+	CHECK(run("json history nosuch", &body) == NULL);
+	CHECK_EQ_STR(body, "{\"audit_log\":\"/var/log/postern/audit.log\"}\n");
+	free(body);
+	expect_error("text history bad/id", "not a device id", true);
+	conf.audit_log = NULL;
+	expect_error("text events", "this gateway has no events to follow", true);
+	expect_error("text events now", "unknown command or wrong arguments", true);
+	w.ctl.events = gw_events_new();
+	for (int json = 0; json < 2; json++) {
+		body = NULL;
+		f = open_memstream(&body, &len);
+		CHECK_EQ_INT(gw_control_run(&w, json ? "json events" : "text events", f, err,
+					    sizeof(err)),
+			     json ? GW_CONTROL_FOLLOW_JSON : GW_CONTROL_FOLLOW_TEXT);
+		fclose(f);
+		CHECK(body && !body[0]);
+		free(body);
+	}
+	gw_events_free(w.ctl.events);
+	w.ctl.events = NULL;
+	worker_free();
+}
+
 /* ---- reload and policy-diff ---- */
 
 static void test_reload_refused(void)
@@ -1328,6 +1372,7 @@ int main(void)
 	RUN(test_kick);
 	RUN(test_ban);
 	RUN(test_ban_refused);
+	RUN(test_history_events);
 	RUN(test_reload_refused);
 	RUN(test_policy_diff);
 	RUN(test_policy_diff_long_path);
