@@ -194,8 +194,9 @@ bench:
 	@tests/bench.sh
 
 # ---- install / uninstall ----
-# `make install` copies the programs, the manual pages, the systemd unit, the
-# logrotate snippet and the sample configurations; DESTDIR stages it all below
+# `make install` copies the programs, the manual pages, the bash completion
+# scripts, the systemd unit, the logrotate snippet and the sample
+# configurations; DESTDIR stages it all below
 # a directory (for packages). Programs and pages go under PREFIX
 # (PREFIX/share/man, where man(1) looks); configuration always under /etc, where
 # posternd and the unit look for it. The unit goes where systemd finds it:
@@ -208,9 +209,14 @@ SBINDIR    ?= $(PREFIX)/sbin
 BINDIR     ?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
 UNITDIR    ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
-MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share
+MANDIR     ?= $(DATADIR)/man
+# Where bash-completion looks for a command's script (XDG_DATA_DIRS: also
+# /usr/local/share).
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 INSTALL    ?= install
 CONF_FILES := posternd.conf policy.conf
+COMPLETIONS := $(PROGRAMS:%=conf/completion/%)
 CONFDIR     = $(DESTDIR)$(SYSCONFDIR)/postern
 MAN5       := $(wildcard man/*.5)
 MAN8       := $(wildcard man/*.8)
@@ -227,6 +233,9 @@ install: all
 	$(Q)$(INSTALL) -d -m 0755 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	$(Q)$(INSTALL) -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
 	$(Q)$(INSTALL) -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
+	@$(if $(Q),echo "  INSTALL bash completion in $(DESTDIR)$(BASHCOMPDIR)")
+	$(Q)$(INSTALL) -d -m 0755 $(DESTDIR)$(BASHCOMPDIR)
+	$(Q)$(INSTALL) -m 0644 $(COMPLETIONS) $(DESTDIR)$(BASHCOMPDIR)/
 	@$(if $(Q),echo "  INSTALL $(DESTDIR)$(UNITDIR)/postern.service")
 	$(Q)sed 's|/usr/local/sbin/|$(SBINDIR)/|g' conf/postern.service \
 		>$(DESTDIR)$(UNITDIR)/postern.service
@@ -252,7 +261,8 @@ uninstall:
 	$(Q)rm -f $(DESTDIR)$(SBINDIR)/posternd $(DESTDIR)$(SBINDIR)/posternctl \
 		$(DESTDIR)$(BINDIR)/postern-ca $(DESTDIR)$(BINDIR)/postern-posture \
 		$(DESTDIR)$(UNITDIR)/postern.service $(DESTDIR)$(SYSCONFDIR)/logrotate.d/postern \
-		$(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%) $(MAN8:man/%=$(DESTDIR)$(MANDIR)/man8/%)
+		$(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%) $(MAN8:man/%=$(DESTDIR)$(MANDIR)/man8/%) \
+		$(PROGRAMS:%=$(DESTDIR)$(BASHCOMPDIR)/%)
 	$(Q)for f in $(CONF_FILES); do \
 		dst=$(CONFDIR)/$$f; \
 		rm -f "$$dst.sample"; \
