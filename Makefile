@@ -53,22 +53,24 @@ endif
 LAYERS     := gateway posture certs conf common
 PROGRAMS   := posternd posternctl postern-ca postern-posture
 MAIN_SRCS  := gateway/main.c gateway/posternctl.c certs/postern-ca.c posture/postern-posture.c
-# postern-ca's commands, one file per family: program code (it prints), in
-# no archive.
+# postern-ca's commands, one file per family, and posternctl's own files:
+# program code (they print), in no archive.
 CA_CMD_SRCS := $(wildcard certs/cmd_*.c)
-layer_srcs  = $(filter-out $(MAIN_SRCS) $(CA_CMD_SRCS),$(wildcard $(1)/*.c))
+CTL_SRCS    := $(wildcard gateway/posternctl_*.c)
+layer_srcs  = $(filter-out $(MAIN_SRCS) $(CA_CMD_SRCS) $(CTL_SRCS),$(wildcard $(1)/*.c))
 layer_lib   = $(BUILD)/lib$(1).a
 LIB_SRCS   := $(foreach l,$(LAYERS),$(call layer_srcs,$(l)))
 
 # What each program is made of: its entry point, single objects it shares
 # with a program of a higher layer (posternctl: the control commands' table,
-# data the daemon also serves), the archives it uses (in link order) and the
+# data the daemon also serves, and the reader of the audit log the daemon
+# writes), the archives it uses (in link order) and the
 # libraries it calls, and nothing more.
 posternd_MAIN        := gateway/main.c
 posternd_LAYERS      := gateway posture conf common
 posternd_PKGS        := openssl libnl-3.0 libnl-route-3.0 libmnl libconfuse libseccomp
 posternctl_MAIN      := gateway/posternctl.c
-posternctl_OBJS      := gateway/ctlcmd.c
+posternctl_OBJS      := gateway/ctlcmd.c gateway/auditread.c $(CTL_SRCS)
 posternctl_LAYERS    := conf common
 posternctl_PKGS      := libconfuse
 postern-ca_MAIN      := certs/postern-ca.c
@@ -196,8 +198,9 @@ bench:
 	@tests/bench.sh
 
 # ---- install / uninstall ----
-# `make install` copies the programs, the manual pages, the systemd unit, the
-# logrotate snippet and the sample configurations; DESTDIR stages it all below
+# `make install` copies the programs, the manual pages, the bash completion
+# scripts, the systemd unit, the logrotate snippet and the sample
+# configurations; DESTDIR stages it all below
 # a directory (for packages). Programs and pages go under PREFIX
 # (PREFIX/share/man, where man(1) looks); configuration always under /etc, where
 # posternd and the unit look for it. The unit goes where systemd finds it:
@@ -210,9 +213,14 @@ SBINDIR    ?= $(PREFIX)/sbin
 BINDIR     ?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
 UNITDIR    ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
-MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share
+MANDIR     ?= $(DATADIR)/man
+# Where bash-completion looks for a command's script (XDG_DATA_DIRS: also
+# /usr/local/share).
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 INSTALL    ?= install
 CONF_FILES := posternd.conf policy.conf
+COMPLETIONS := $(PROGRAMS:%=conf/completion/%)
 CONFDIR     = $(DESTDIR)$(SYSCONFDIR)/postern
 MAN5       := $(wildcard man/*.5)
 MAN8       := $(wildcard man/*.8)
@@ -229,6 +237,9 @@ install: all
 	$(Q)$(INSTALL) -d -m 0755 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	$(Q)$(INSTALL) -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
 	$(Q)$(INSTALL) -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
+	@$(if $(Q),echo "  INSTALL bash completion in $(DESTDIR)$(BASHCOMPDIR)")
+	$(Q)$(INSTALL) -d -m 0755 $(DESTDIR)$(BASHCOMPDIR)
+	$(Q)$(INSTALL) -m 0644 $(COMPLETIONS) $(DESTDIR)$(BASHCOMPDIR)/
 	@$(if $(Q),echo "  INSTALL $(DESTDIR)$(UNITDIR)/postern.service")
 	$(Q)sed 's|/usr/local/sbin/|$(SBINDIR)/|g' conf/postern.service \
 		>$(DESTDIR)$(UNITDIR)/postern.service
@@ -254,7 +265,8 @@ uninstall:
 	$(Q)rm -f $(DESTDIR)$(SBINDIR)/posternd $(DESTDIR)$(SBINDIR)/posternctl \
 		$(DESTDIR)$(BINDIR)/postern-ca $(DESTDIR)$(BINDIR)/postern-posture \
 		$(DESTDIR)$(UNITDIR)/postern.service $(DESTDIR)$(SYSCONFDIR)/logrotate.d/postern \
-		$(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%) $(MAN8:man/%=$(DESTDIR)$(MANDIR)/man8/%)
+		$(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%) $(MAN8:man/%=$(DESTDIR)$(MANDIR)/man8/%) \
+		$(PROGRAMS:%=$(DESTDIR)$(BASHCOMPDIR)/%)
 	$(Q)for f in $(CONF_FILES); do \
 		dst=$(CONFDIR)/$$f; \
 		rm -f "$$dst.sample"; \

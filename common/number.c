@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -61,4 +62,73 @@ int cm_number_parse_why(const char *s, uint64_t min, uint64_t max, uint64_t *out
 	else
 		snprintf(why, whylen, "'%s' is not a plain decimal number", s ? s : "");
 	return ret;
+}
+
+/* The largest unit that divides secs, for "365d" rather than "31536000s". */
+static void duration_format(uint64_t secs, char *buf, size_t len)
+{
+	static const struct {
+		char unit;
+		uint64_t secs;
+	} units[] = { { 'd', 86400 }, { 'h', 3600 }, { 'm', 60 } };
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (secs % units[i].secs == 0) {
+			snprintf(buf, len, "%" PRIu64 "%c", secs / units[i].secs, units[i].unit);
+			return;
+		}
+	}
+	snprintf(buf, len, "%" PRIu64 "s", secs);
+}
+
+static uint64_t duration_unit(char c)
+{
+	switch (c) {
+	case 's':	return 1;
+	case 'm':	return 60;
+	case 'h':	return 3600;
+	case 'd':	return 86400;
+	}
+	return 0;
+}
+
+static int duration_why(char *why, size_t whylen, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int duration_why(char *why, size_t whylen, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why && whylen) {
+		va_start(ap, fmt);
+		vsnprintf(why, whylen, fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
+int cm_duration_parse(const char *s, uint64_t max, uint64_t *secs, char *why, size_t whylen)
+{
+	size_t digits = s ? strspn(s, "0123456789") : 0;
+	uint64_t mult = 1, v;
+	char most[32];
+	int ret;
+
+	if (!s || !digits)
+		return duration_why(why, whylen, -EINVAL, "'%s' is not a duration: a number and "
+				    "a unit, s, m, h or d (90s, 30m, 1h, 2d)", s ? s : "");
+	if (s[digits] && (s[digits + 1] || !(mult = duration_unit(s[digits]))))
+		return duration_why(why, whylen, -EINVAL, "unknown unit '%s' in '%s' (s, m, h or d)",
+				    s + digits, s);
+	duration_format(max, most, sizeof(most));
+	ret = cm_number_parse_n(s, digits, 0, max / mult, &v);
+	if (ret == -EINVAL)
+		return duration_why(why, whylen, ret, "'%s' is not a plain decimal number of "
+				    "seconds, minutes, hours or days", s);
+	if (ret == -ERANGE)
+		return duration_why(why, whylen, ret, "'%s' is more than %s", s, most);
+	if (v == 0)
+		return duration_why(why, whylen, -ERANGE, "'%s' is no time at all: at least 1s", s);
+	*secs = v * mult;
+	return 0;
 }

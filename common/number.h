@@ -8,6 +8,8 @@
  * through here, so the config file, the command line and a device's report
  * agree on what a number is.
  *
+ * A duration (cm_duration_parse) is such a number with a unit after it.
+ *
  * Grammars of their own are not numbers in this sense and keep their own
  * rules: a version component ("22.04"), the fixed-width fields of a date
  * (common/time.h) and HTTP's Content-Length (1*DIGIT, RFC 9110).
@@ -33,5 +35,15 @@ int cm_number_parse(const char *s, uint64_t min, uint64_t max, uint64_t *out);
  */
 int cm_number_parse_why(const char *s, uint64_t min, uint64_t max, uint64_t *out, char *why,
 			size_t whylen);
+
+/*
+ * A duration as an operator writes it: a number as above and one unit, s,
+ * m, h or d (none: seconds), "90", "30m", "1h", "2d". Sets *secs to 1..max
+ * seconds. -EINVAL for another form (a sign, a blank, an unknown unit,
+ * "1h30m"), -ERANGE for zero or more than max seconds; why (when not NULL)
+ * gets the problem in words: "unknown unit 'x' in '5x' (s, m, h or d)",
+ * "'400d' is more than 365d".
+ */
+int cm_duration_parse(const char *s, uint64_t max, uint64_t *secs, char *why, size_t whylen);
 
 #endif

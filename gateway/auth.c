@@ -24,6 +24,7 @@
 
 #include "gateway/auth.h"
 #include "gateway/conn.h"
+#include "gateway/events.h"
 #include "gateway/http.h"
 #include "gateway/log.h"
 #include "gateway/model.h"
@@ -56,9 +57,14 @@ void gw_auth_reply(struct gw_conn *c, const char *extra_headers, const char *con
 
 void gw_auth_refused(struct gw_conn *c, enum gw_refusal r, const char *text)
 {
+	struct gw_event e = { .type = "refused", .peer = c->peer,
+			      .device = c->id.device_id[0] ? c->id.device_id : NULL,
+			      .reason = gw_refusal_words(r, text) };
+
 	gw_peer_log(c->w, GW_LOG_INFO, "refused peer=%s device=%s: %s", c->peer,
-		    gw_conn_device(c), gw_refusal_words(r, text));
+		    gw_conn_device(c), e.reason);
 	gw_stats_refused(c->w, r);
+	gw_events_publish(c->w, &e);
 }
 
 /*

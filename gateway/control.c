@@ -12,17 +12,19 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common/utf8.h"
 #include "gateway/conn.h"
 #include "gateway/control.h"
 #include "gateway/crl.h"
 #include "gateway/ctlcmd.h"
-#include "gateway/dtls.h"
+#include "gateway/ctlrun.h"
 #include "gateway/history.h"
 #include "gateway/json.h"
 #include "gateway/log.h"
@@ -34,16 +36,27 @@
 #include "gateway/session.h"
 #include "gateway/stats.h"
 
-struct ctl {
-	struct gw_worker *w;
-	FILE *f;
-	bool json;
-	time_t now;			/* wall clock */
-	char *err;
-	size_t errlen;
-};
+int gw_ctl_error(struct gw_ctl *x, int err, const char *fmt, ...)
+{
+	va_list ap;
 
-static void ctl_text_time(FILE *f, time_t t)
+	va_start(ap, fmt);
+	vsnprintf(x->err, x->errlen, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+void gw_ctl_cell(FILE *f, const char *s)
+{
+	if (!s || !s[0]) {
+		fputc('-', f);
+		return;
+	}
+	for (; *s; s++)
+		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+}
+
+void gw_ctl_text_time(FILE *f, time_t t)
 {
 	struct tm tm;
 	char buf[32];
@@ -63,7 +76,7 @@ static int ctl_session_rank(const struct gw_session *s)
 	return s->conn ? 2 : s->connects ? 1 : 0;
 }
 
-static struct gw_session *ctl_session(struct gw_worker *w0, const char *device)
+struct gw_session *gw_ctl_session(struct gw_worker *w0, const char *device)
 {
 	struct gw_worker *w = gw_worker_home(w0, device);
 	struct gw_session *best = NULL;
@@ -85,7 +98,7 @@ static const char *ctl_crl_number(const struct gw_worker *w)
 }
 
 /* The CRL in force, and whether the file could replace it ("stale"). */
-static void ctl_crl_text(struct ctl *x)
+static void ctl_crl_text(struct gw_ctl *x)
 {
 	const struct gw_worker *w = x->w;
 	const struct gw_crl_meta *m = &w->pol.crl_meta;
@@ -93,12 +106,12 @@ static void ctl_crl_text(struct ctl *x)
 
 	fprintf(f, "crl:      %s (%lu revoked, number %s, loaded ", w->pol.conf->crl, w->pol.crl_revoked,
 		ctl_crl_number(w));
-	ctl_text_time(f, w->pol.crl_loaded);
+	gw_ctl_text_time(f, w->pol.crl_loaded);
 	fputs(")\n          last update ", f);
-	ctl_text_time(f, m->last_update);
+	gw_ctl_text_time(f, m->last_update);
 	fprintf(f, " (age %llds), next update ", (long long)(x->now - m->last_update));
 	if (m->next_update)
-		ctl_text_time(f, m->next_update);
+		gw_ctl_text_time(f, m->next_update);
 	else
 		fputs("none", f);
 	if (!w->pol.crl_problem[0]) {
@@ -106,23 +119,23 @@ static void ctl_crl_text(struct ctl *x)
 		return;
 	}
 	fputs("\n          state STALE since ", f);
-	ctl_text_time(f, w->pol.crl_problem_since);
+	gw_ctl_text_time(f, w->pol.crl_problem_since);
 	fprintf(f, " (%llu failed reloads): %s; the CRL above stays in force\n",
 		(unsigned long long)w->stats.crl_reload_failures, w->pol.crl_problem);
 }
 
-static void ctl_certs_text(struct ctl *x)
+static void ctl_certs_text(struct gw_ctl *x)
 {
 	const struct gw_worker *w = x->w;
 
 	fprintf(x->f, "server:   %s (expires ", w->pol.conf->server_cert ? w->pol.conf->server_cert : "-");
-	ctl_text_time(x->f, w->pol.server_not_after);
+	gw_ctl_text_time(x->f, w->pol.server_not_after);
 	fprintf(x->f, ")\nca:       %s (expires ", w->pol.conf->ca_cert ? w->pol.conf->ca_cert : "-");
-	ctl_text_time(x->f, w->pol.ca_not_after);
+	gw_ctl_text_time(x->f, w->pol.ca_not_after);
 	fputs(")\n", x->f);
 }
 
-static void ctl_status_text(struct ctl *x, const struct gw_gauges *g)
+static void ctl_status_text(struct gw_ctl *x, const struct gw_gauges *g)
 {
 	struct gw_worker *w = x->w;
 	const uint64_t *v = g->sessions;
@@ -132,7 +145,7 @@ static void ctl_status_text(struct ctl *x, const struct gw_gauges *g)
 		"(since ", POSTERN_VERSION, (int)gw_supervisor_pid(), (int)getpid(),
 		gw_supervise_restarts(), gw_supervise_restarts() == 1 ? "" : "s",
 		(long long)(x->now - w->ctl.started));
-	ctl_text_time(f, w->ctl.started);
+	gw_ctl_text_time(f, w->ctl.started);
 	fprintf(f, ")\nsessions: %llu allow, %llu quarantine, %llu deny; %llu tunnels\n",
 		(unsigned long long)v[0], (unsigned long long)v[1], (unsigned long long)v[2],
 		(unsigned long long)g->tunnels);
@@ -162,11 +175,11 @@ static void ctl_status_text(struct ctl *x, const struct gw_gauges *g)
 		fprintf(f, ", IPv6 %llu of %llu", (unsigned long long)g->used6,
 			(unsigned long long)g->size6);
 	fprintf(f, "\nconfig:   %s (loaded ", w->pol.conf->path);
-	ctl_text_time(f, w->pol.conf_loaded);
+	gw_ctl_text_time(f, w->pol.conf_loaded);
 	fputs(")\n", f);
 	if (w->pol.policy) {
 		fprintf(f, "policy:   %s (sha256 %s, loaded ", w->pol.policy->path, w->pol.policy->sha256);
-		ctl_text_time(f, w->pol.policy_loaded);
+		gw_ctl_text_time(f, w->pol.policy_loaded);
 		fputs(")\n", f);
 	} else {
 		fputs("policy:   none: every device with a valid certificate is allowed\n", f);
@@ -176,7 +189,7 @@ static void ctl_status_text(struct ctl *x, const struct gw_gauges *g)
 	if (w->pol.inventory) {
 		fprintf(f, "inventory: %s (%zu records, loaded ", w->pol.policy->inventory,
 			pst_inventory_count(w->pol.inventory));
-		ctl_text_time(f, w->pol.inventory_loaded);
+		gw_ctl_text_time(f, w->pol.inventory_loaded);
 		fputs(")\n", f);
 	}
 }
@@ -190,7 +203,7 @@ static void ctl_json_time_or_null(FILE *f, time_t t)
 		fputs("null", f);
 }
 
-static void ctl_crl_json(struct ctl *x)
+static void ctl_crl_json(struct gw_ctl *x)
 {
 	const struct gw_worker *w = x->w;
 	const struct gw_crl_meta *m = &w->pol.crl_meta;
@@ -214,7 +227,7 @@ static void ctl_crl_json(struct ctl *x)
 		(unsigned long long)w->stats.crl_reload_failures);
 }
 
-static void ctl_certs_json(struct ctl *x)
+static void ctl_certs_json(struct gw_ctl *x)
 {
 	const struct gw_worker *w = x->w;
 	FILE *f = x->f;
@@ -230,7 +243,7 @@ static void ctl_certs_json(struct ctl *x)
 	fputs("}}", f);
 }
 
-static void ctl_status_json(struct ctl *x, const struct gw_gauges *g)
+static void ctl_status_json(struct gw_ctl *x, const struct gw_gauges *g)
 {
 	struct gw_worker *w = x->w;
 	const uint64_t *v = g->sessions;
@@ -286,7 +299,7 @@ static void ctl_status_json(struct ctl *x, const struct gw_gauges *g)
 	fputs("}\n", f);
 }
 
-static int ctl_status(struct ctl *x, const char *arg)
+static int ctl_status(struct gw_ctl *x, const char *arg)
 {
 	struct gw_gauges g;
 
@@ -298,317 +311,11 @@ static int ctl_status(struct ctl *x, const char *arg)
 	return 0;
 }
 
-/* ---- sessions ---- */
-
-static void ctl_dtls_peer_json(FILE *f, const struct gw_session *s)
-{
-	char peer[GW_PEER_MAX];
-	socklen_t len;
-
-	if (!s->dtls_peer) {
-		fputs("null", f);
-		return;
-	}
-	gw_peer_format(gw_dtls_peer_addr(s->dtls_peer, &len), peer, sizeof(peer));
-	gw_json_str(f, peer);
-}
-
-static void ctl_session_json(struct ctl *x, const struct gw_session *s)
-{
-	FILE *f = x->f;
-	bool first = true;
-
-	fputc('{', f);
-	gw_json_key(f, &first, "device");
-	gw_json_str(f, s->id.device_id);
-	gw_json_key(f, &first, "owner");
-	gw_json_str(f, s->id.owner);
-	gw_json_key(f, &first, "group");
-	gw_json_str(f, s->id.group);
-	gw_json_key(f, &first, "ownership");
-	gw_json_str(f, pst_ownership_name(s->id.ownership));
-	gw_json_key(f, &first, "serial");
-	gw_json_str(f, s->id.serial);
-	gw_json_key(f, &first, "peer");
-	gw_json_str(f, s->conn ? s->conn->peer : NULL);
-	/* Where its data goes now: "dtls" (from dtls_peer), "cstp", or null. */
-	gw_json_key(f, &first, "worker");
-	fprintf(f, "%u", gw_home_index(x->w, s->id.device_id));
-	gw_json_key(f, &first, "channel");
-	gw_json_str(f, !s->conn ? NULL : s->dtls_active ? "dtls" : "cstp");
-	gw_json_key(f, &first, "dtls_peer");
-	ctl_dtls_peer_json(f, s);
-	gw_json_key(f, &first, "address");
-	if (s->lease.have_v4)
-		gw_json_addr(f, AF_INET, &s->lease.v4);
-	else
-		fputs("null", f);
-	gw_json_key(f, &first, "address6");
-	if (s->lease.have_v6)
-		gw_json_addr(f, AF_INET6, &s->lease.v6);
-	else
-		fputs("null", f);
-	gw_json_key(f, &first, "verdict");
-	gw_json_str(f, pst_verdict_name(s->verdict));
-	gw_json_key(f, &first, "rule");
-	gw_json_str(f, s->rule[0] ? s->rule : NULL);
-	gw_json_key(f, &first, "profile");
-	gw_json_str(f, s->profile[0] ? s->profile : NULL);
-	fprintf(f, ",\"rx_bytes\":%llu,\"tx_bytes\":%llu,\"rx_packets\":%llu,\"tx_packets\":%llu",
-		(unsigned long long)s->counters.rx_bytes, (unsigned long long)s->counters.tx_bytes,
-		(unsigned long long)s->counters.rx_packets,
-		(unsigned long long)s->counters.tx_packets);
-	fprintf(f, ",\"dropped_outside\":%llu,\"dropped_spoofed\":%llu",
-		(unsigned long long)s->counters.dropped_outside,
-		(unsigned long long)s->counters.dropped_spoofed);
-	gw_json_key(f, &first, "connected_since");
-	gw_json_time(f, s->since);
-	gw_json_key(f, &first, "posture_age");
-	if (s->judged)
-		fprintf(f, "%lld", (long long)(x->now - s->judged_at));
-	else
-		fputs("null", f);
-	gw_json_key(f, &first, "tunnel");
-	fputs(s->conn ? "true" : "false", f);
-	fputc('}', f);
-}
-
-static void ctl_sessions_text_head(FILE *f)
-{
-	fprintf(f, "%-20s %-18s %-21s %-15s %-10s %-12s %-12s %10s %10s %-20s %6s\n",
-		"DEVICE", "OWNER", "PEER", "ADDRESS", "VERDICT", "RULE", "PROFILE", "RX", "TX",
-		"SINCE", "AGE");
-}
-
-/* The owner is UTF-8 (identity.c): a cut keeps whole characters. */
-static void ctl_cut_utf8(char *dst, size_t cap, const char *src)
-{
-	size_t n = strlen(src);
-
-	if (n >= cap) {
-		n = cap - 1;
-		/* src[n] is the first byte left out: inside a character, leave it all out. */
-		while (n && ((unsigned char)src[n] & 0xc0) == 0x80)
-			n--;
-	}
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
-static void ctl_session_text(struct ctl *x, const struct gw_session *s)
-{
-	char a[INET_ADDRSTRLEN] = "-", owner[19];
-	FILE *f = x->f;
-
-	if (s->lease.have_v4)
-		inet_ntop(AF_INET, &s->lease.v4, a, sizeof(a));
-	ctl_cut_utf8(owner, sizeof(owner), s->id.owner[0] ? s->id.owner : "-");
-	fprintf(f, "%-20s %-18s %-21s %-15s %-10s %-12s %-12s %10llu %10llu ", s->id.device_id,
-		owner, s->conn ? s->conn->peer : "(detached)", a, pst_verdict_name(s->verdict),
-		s->rule[0] ? s->rule : "-", s->profile[0] ? s->profile : "-",
-		(unsigned long long)s->counters.rx_bytes, (unsigned long long)s->counters.tx_bytes);
-	ctl_text_time(f, s->since);
-	if (s->judged)
-		fprintf(f, " %5llds\n", (long long)(x->now - s->judged_at));
-	else
-		fputs("      -\n", f);
-}
-
-static int ctl_sessions(struct ctl *x, const char *arg)
-{
-	bool any = false;
-
-	if (x->json)
-		fputs("{\"sessions\":[", x->f);
-	else
-		ctl_sessions_text_head(x->f);
-	for (unsigned int k = 0; k < gw_workers_n(x->w); k++) {
-		for (const struct gw_session *s = gw_worker_at(x->w, k)->sess.sessions; s;
-		     s = s->next) {
-			if (s->verdict == PST_DENY)	/* a refusal on its way to the device */
-				continue;
-			if (x->json) {
-				if (any)
-					fputc(',', x->f);
-				ctl_session_json(x, s);
-			} else {
-				ctl_session_text(x, s);
-			}
-			any = true;
-		}
-	}
-	if (x->json)
-		fputs("]}\n", x->f);
-	return 0;
-}
-
-/* ---- show ---- */
-
-static void ctl_reasons_json(FILE *f, const char *lines)
-{
-	const char *p = lines;
-
-	fputc('[', f);
-	while (p && *p) {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-		char one[PST_REASON_MAX + 1];
-
-		snprintf(one, sizeof(one), "%.*s", (int)n, p);
-		if (p != lines)
-			fputc(',', f);
-		gw_json_str(f, one);
-		p = nl ? nl + 1 : NULL;
-	}
-	fputc(']', f);
-}
-
-static void ctl_reasons_text(FILE *f, const char *indent, const char *lines)
-{
-	const char *p = lines;
-
-	while (p && *p) {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-
-		fprintf(f, "%s- %.*s\n", indent, (int)n, p);
-		p = nl ? nl + 1 : NULL;
-	}
-}
-
-static void ctl_show_facts(struct ctl *x, const struct gw_session *s)
-{
-	struct pst_facts *facts = malloc(sizeof(*facts));
-	FILE *f = x->f;
-
-	if (!facts)
-		return;
-	if (gw_session_facts(x->w->pol.policy, x->w->pol.inventory, s, x->now, facts) < 0)
-		facts->n = 0;
-	if (x->json)
-		fputs(",\"facts\":[", f);
-	else
-		fputs("facts:\n", f);
-	for (size_t i = 0; i < facts->n; i++) {
-		const struct pst_fact *ft = &facts->f[i];
-
-		if (x->json) {
-			fputs(i ? ",{\"name\":" : "{\"name\":", f);
-			gw_json_str(f, ft->name);
-			fputs(",\"value\":", f);
-			gw_json_str(f, ft->value);
-			fputs(",\"source\":", f);
-			gw_json_str(f, pst_source_name(ft->source));
-			fprintf(f, ",\"age\":%lld}", (long long)(x->now - ft->time));
-		} else {
-			fprintf(f, "  %-18s %-24s %-7s %llds\n", ft->name, ft->value,
-				pst_source_name(ft->source), (long long)(x->now - ft->time));
-		}
-	}
-	if (x->json)
-		fputc(']', f);
-	free(facts);
-}
-
-static void ctl_show_history(struct ctl *x, const char *device)
-{
-	struct gw_worker *w = gw_worker_home(x->w, device);	/* its decisions are there */
-	FILE *f = x->f;
-	bool any = false;
-
-	if (x->json)
-		fputs(",\"history\":[", f);
-	else
-		fputs("history:\n", f);
-	for (size_t k = 0; k < w->ctl.history_n; k++) {
-		size_t i = (w->ctl.history_next + GW_HISTORY_MAX - w->ctl.history_n + k) % GW_HISTORY_MAX;
-		const struct gw_history *h = &w->ctl.history[i];
-
-		if (strcmp(h->device, device))
-			continue;
-		if (x->json) {
-			fputs(any ? ",{\"time\":" : "{\"time\":", f);
-			gw_json_time(f, h->time);
-			fputs(",\"event\":", f);
-			gw_json_str(f, h->event);
-			fputs(",\"verdict\":", f);
-			gw_json_str(f, h->verdict);
-			fputs(",\"rule\":", f);
-			gw_json_str(f, h->rule[0] ? h->rule : NULL);
-			fputs(",\"profile\":", f);
-			gw_json_str(f, h->profile[0] ? h->profile : NULL);
-			fputs(",\"reasons\":", f);
-			ctl_reasons_json(f, h->reasons);
-			fputc('}', f);
-		} else {
-			fputs("  ", f);
-			ctl_text_time(f, h->time);
-			fprintf(f, " %-9s %-10s rule=%s profile=%s\n", h->event, h->verdict, h->rule[0] ? h->rule : "-",
-				h->profile[0] ? h->profile : "-");
-			ctl_reasons_text(f, "      ", h->reasons);
-		}
-		any = true;
-	}
-	if (x->json)
-		fputc(']', f);
-}
-
-static bool ctl_history_has(const struct gw_worker *w, const char *device)
-{
-	for (size_t k = 0; k < w->ctl.history_n; k++) {
-		if (!strcmp(w->ctl.history[k].device, device))
-			return true;
-	}
-	return false;
-}
-
-static int ctl_show(struct ctl *x, const char *device)
-{
-	struct gw_session *s = ctl_session(x->w, device);
-	FILE *f = x->f;
-
-	if (!s && !ctl_history_has(gw_worker_home(x->w, device), device)) {
-		snprintf(x->err, x->errlen, "no live session or decision for device %s in this run",
-			 device);
-		return -ENOENT;
-	}
-	if (x->json) {
-		fputs("{\"device\":", f);
-		gw_json_str(f, device);
-		fputs(",\"session\":", f);
-		if (s)
-			ctl_session_json(x, s);
-		else
-			fputs("null", f);
-	} else if (s) {
-		ctl_sessions_text_head(f);
-		ctl_session_text(x, s);
-	} else {
-		fprintf(f, "%s: no live session\n", device);
-	}
-	if (s) {
-		ctl_show_facts(x, s);
-		if (x->json) {
-			fputs(",\"reasons\":", f);
-			ctl_reasons_json(f, s->reasons);
-		} else if (s->reasons) {
-			fputs("reasons:\n", f);
-			ctl_reasons_text(f, "  ", s->reasons);
-		}
-	} else if (x->json) {
-		fputs(",\"facts\":[],\"reasons\":[]", f);
-	}
-	ctl_show_history(x, device);
-	if (x->json)
-		fputs("}\n", f);
-	return 0;
-}
-
 /* ---- kick ---- */
 
-static int ctl_kick(struct ctl *x, const char *device)
+static int ctl_kick(struct gw_ctl *x, const char *device)
 {
-	struct gw_session *s = ctl_session(x->w, device);
+	struct gw_session *s = gw_ctl_session(x->w, device);
 
 	if (!s) {
 		snprintf(x->err, x->errlen, "no live session for device %s", device);
@@ -617,7 +324,7 @@ static int ctl_kick(struct ctl *x, const char *device)
 	gw_info("kick device=%s requested on the control socket", device);
 	gw_history_add(gw_worker_home(x->w, device), device, "kick", NULL);
 	/* Every session of the device: a pending login must not outlive the kick. */
-	for (; s; s = ctl_session(x->w, device))
+	for (; s; s = gw_ctl_session(x->w, device))
 		gw_session_end_for(gw_worker_home(x->w, device), s, GW_END_KICKED, "kicked by operator");
 	if (x->json) {
 		fputs("{\"kicked\":", x->f);
@@ -629,9 +336,40 @@ static int ctl_kick(struct ctl *x, const char *device)
 	return 0;
 }
 
+/* ---- history ---- */
+
+/* posternctl reads the device's records from the audit log itself (the
+ * sandboxed gateway may only append to it): the gateway names the file. */
+static int ctl_history(struct gw_ctl *x, const char *device)
+{
+	const char *path = x->w->pol.conf->audit_log;
+
+	if (!path)
+		return gw_ctl_error(x, -ENOENT, "this gateway keeps no audit log (audit-log in %s)",
+				    x->w->pol.conf->path ? x->w->pol.conf->path : "its configuration");
+	if (x->json) {
+		fputs("{\"audit_log\":", x->f);
+		gw_json_str(x->f, path);
+		fputs("}\n", x->f);
+	} else {
+		fprintf(x->f, "%s\n", path);
+	}
+	return 0;
+}
+
+/* ---- events ---- */
+
+/* The socket (ctlsock.c) keeps the client and feeds it the events. */
+static int ctl_events(struct gw_ctl *x, const char *arg)
+{
+	if (!x->w->ctl.events)
+		return gw_ctl_error(x, -ENOTSUP, "this gateway has no events to follow");
+	return x->json ? GW_CONTROL_FOLLOW_JSON : GW_CONTROL_FOLLOW_TEXT;
+}
+
 /* ---- dispatch ---- */
 
-static int ctl_stats(struct ctl *x, const char *arg)
+static int ctl_stats(struct gw_ctl *x, const char *arg)
 {
 	if (x->json)
 		gw_stats_json(x->w, x->f);
@@ -642,7 +380,7 @@ static int ctl_stats(struct ctl *x, const char *arg)
 
 /* A file's problems (FILE:LINE lines) are the body; err then says what
  * came of the command, on one line. */
-static int ctl_refused(struct ctl *x, int err, const char *what)
+static int ctl_refused(struct gw_ctl *x, int err, const char *what)
 {
 	fputs(x->err, x->f);
 	if (x->err[0] && x->err[strlen(x->err) - 1] != '\n')
@@ -651,7 +389,7 @@ static int ctl_refused(struct ctl *x, int err, const char *what)
 	return err;
 }
 
-static int ctl_reload(struct ctl *x, const char *arg)
+static int ctl_reload(struct gw_ctl *x, const char *arg)
 {
 	int err;
 
@@ -660,7 +398,7 @@ static int ctl_reload(struct ctl *x, const char *arg)
 	return err < 0 ? ctl_refused(x, err, "reload refused: nothing was changed") : err;
 }
 
-static int ctl_policy_diff(struct ctl *x, const char *path)
+static int ctl_policy_diff(struct gw_ctl *x, const char *path)
 {
 	int err = gw_policy_diff(x->w, path, x->f, x->json, x->err, x->errlen);
 
@@ -669,16 +407,21 @@ static int ctl_policy_diff(struct ctl *x, const char *path)
 
 /* The handlers of the commands in ctlcmd.c's table, by name; arg is "" for
  * a command that takes none. */
-typedef int ctl_handler_fn(struct ctl *x, const char *arg);
+typedef int ctl_handler_fn(struct gw_ctl *x, const char *arg);
 
 static const struct {
 	const char *name;
 	ctl_handler_fn *run;
 } ctl_handlers[] = {
 	{ "status", ctl_status },
-	{ "sessions", ctl_sessions },
-	{ "show", ctl_show },
+	{ "sessions", gw_ctl_sessions },
+	{ "show", gw_ctl_show },
+	{ "history", ctl_history },
+	{ "events", ctl_events },
 	{ "kick", ctl_kick },
+	{ "ban", gw_ctl_ban },
+	{ "unban", gw_ctl_unban },
+	{ "bans", gw_ctl_bans },
 	{ "reload", ctl_reload },
 	{ "policy-diff", ctl_policy_diff },
 	{ "stats", ctl_stats },
@@ -694,24 +437,39 @@ static ctl_handler_fn *ctl_handler(const char *name)
 }
 
 /* A request's error: err holds the message for the client. */
-static int ctl_fail(struct ctl *x, const char *msg)
+static int ctl_fail(struct gw_ctl *x, const char *msg)
 {
 	snprintf(x->err, x->errlen, "%s", msg);
 	return -EINVAL;
 }
 
-static int ctl_unknown(struct ctl *x)
+static int ctl_unknown(struct gw_ctl *x)
 {
-	char list[256];
+	char list[512];
 
 	gw_ctlcmd_list(list, sizeof(list));
 	snprintf(x->err, x->errlen, "unknown command or wrong arguments (%s)", list);
 	return -EINVAL;
 }
 
+/* The argument is what its kind says; the client is told why not. */
+static int ctl_check_arg(struct gw_ctl *x, enum gw_ctlcmd_arg kind, const char *arg)
+{
+	size_t n = strlen(arg);
+
+	if (kind == GW_CTLCMD_ARG_DEVICE && !cm_device_id_valid(arg, n))
+		return ctl_fail(x, "not a device id: 1-64 of A-Z a-z 0-9 . _ -, starting with a "
+				"letter or digit");
+	if (kind == GW_CTLCMD_ARG_QUERY && (n > PST_OWNER_MAX || cm_utf8_text_chars(arg, n) < 0))
+		return gw_ctl_error(x, -EINVAL, "not a device id, a tunnel address or an owner's "
+				    "name: at most %d bytes of UTF-8 text without control characters",
+				    PST_OWNER_MAX);
+	return 0;
+}
+
 int gw_control_run(struct gw_worker *w, const char *line, FILE *f, char *err, size_t errlen)
 {
-	struct ctl x = { .w = w, .f = f, .now = time(NULL), .err = err, .errlen = errlen };
+	struct gw_ctl x = { .w = w, .f = f, .now = time(NULL), .err = err, .errlen = errlen };
 	char fmt[8], name[32], arg[PATH_MAX_ARG + 1];
 	const struct gw_ctlcmd *cmd;
 	ctl_handler_fn *run;
@@ -726,8 +484,7 @@ int gw_control_run(struct gw_worker *w, const char *line, FILE *f, char *err, si
 	run = cmd ? ctl_handler(cmd->name) : NULL;
 	if (!run || (n == 3) != (cmd->arg != GW_CTLCMD_ARG_NONE))
 		return ctl_unknown(&x);
-	if (cmd->arg == GW_CTLCMD_ARG_DEVICE && !cm_device_id_valid(arg, strlen(arg)))
-		return ctl_fail(&x, "not a device id: 1-64 of A-Z a-z 0-9 . _ -, starting with a "
-				"letter or digit");
+	if (ctl_check_arg(&x, cmd->arg, arg))
+		return -EINVAL;
 	return run(&x, arg);
 }

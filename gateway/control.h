@@ -18,4 +18,9 @@
  * gw_admin_answer_later (a reload or policy-diff re-evaluating in slices). */
 int gw_control_run(struct gw_worker *w, const char *line, FILE *f, char *err, size_t errlen);
 
+/* gw_control_run's answers for a client that is to follow the events
+ * (posternctl events), as text or JSON lines: the socket keeps it. */
+#define GW_CONTROL_FOLLOW_TEXT	2
+#define GW_CONTROL_FOLLOW_JSON	3
+
 #endif

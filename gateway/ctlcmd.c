@@ -10,14 +10,19 @@
 #include "gateway/ctlcmd.h"
 
 const struct gw_ctlcmd gw_ctlcmds[] = {
-	{ "status", GW_CTLCMD_ARG_NONE, "the gateway, its sessions, pools and files in force" },
-	{ "sessions", GW_CTLCMD_ARG_NONE, "every session: device, addresses, verdict, bytes" },
-	{ "show", GW_CTLCMD_ARG_DEVICE, "one device: session, facts, reasons, decisions" },
-	{ "kick", GW_CTLCMD_ARG_DEVICE, "end the device's session; its cookie dies with it" },
-	{ "reload", GW_CTLCMD_ARG_NONE, "re-read config, policy, inventory and CRL" },
-	{ "policy-diff", GW_CTLCMD_ARG_FILE, "the sessions a candidate policy would move" },
-	{ "stats", GW_CTLCMD_ARG_NONE, "counters: refusals, decisions, drops, bytes" },
-	{ NULL, GW_CTLCMD_ARG_NONE, NULL },
+	{ "status", GW_CTLCMD_ARG_NONE, "the gateway, its pools and the files in force", false },
+	{ "sessions", GW_CTLCMD_ARG_NONE, "every session: device, owner, addresses, bytes", false },
+	{ "show", GW_CTLCMD_ARG_QUERY, "a device's session, facts, reasons, decisions", false },
+	{ "history", GW_CTLCMD_ARG_DEVICE, "the device's decisions in the audit log", false },
+	{ "events", GW_CTLCMD_ARG_NONE, "follow decisions, tunnels and refusals live", true },
+	{ "kick", GW_CTLCMD_ARG_DEVICE, "end the device's session; its cookie dies", false },
+	{ "ban", GW_CTLCMD_ARG_BAN, "refuse the device for a while; end its session", false },
+	{ "unban", GW_CTLCMD_ARG_DEVICE, "lift the device's ban", false },
+	{ "bans", GW_CTLCMD_ARG_NONE, "the devices banned, and until when", false },
+	{ "reload", GW_CTLCMD_ARG_NONE, "re-read config, policy, inventory and CRL", false },
+	{ "policy-diff", GW_CTLCMD_ARG_FILE, "the sessions a candidate policy would move", false },
+	{ "stats", GW_CTLCMD_ARG_NONE, "counters: refusals, decisions, drops, bytes", false },
+	{ NULL, GW_CTLCMD_ARG_NONE, NULL, false },
 };
 
 const struct gw_ctlcmd *gw_ctlcmd_find(const char *name)
@@ -34,6 +39,8 @@ const char *gw_ctlcmd_arg_name(enum gw_ctlcmd_arg arg)
 	switch (arg) {
 	case GW_CTLCMD_ARG_DEVICE:	return "DEVICE";
 	case GW_CTLCMD_ARG_FILE:	return "FILE";
+	case GW_CTLCMD_ARG_QUERY:	return "DEVICE|ADDRESS|OWNER";
+	case GW_CTLCMD_ARG_BAN:		return "DEVICE --for DURATION";
 	case GW_CTLCMD_ARG_NONE:	break;
 	}
 	return NULL;

@@ -6,7 +6,10 @@
  * - the control socket (control-socket): a Unix stream socket, mode 0600,
  *   that only root and the daemon's own user may use (checked again with
  *   SO_PEERCRED on every connection). One request line, one answer, closed:
- *   posternctl's commands (control.c).
+ *   posternctl's commands (control.c). Or, for `posternctl events`, the
+ *   events as they happen until the client hangs up: a few such followers
+ *   at a time (GW_EVENTS_FOLLOWERS_MAX of the control socket's slots), with
+ *   no deadline, each fed from its bounded buffer (events.c).
  * - the metrics listener (metrics-listen): plain HTTP, read by the strict
  *   parser of the VPN endpoints (http.c); GET /metrics answers the counters
  *   in the Prometheus text format (stats.c). It shows counts, never a device
@@ -32,6 +35,7 @@
 
 #include "gateway/control.h"
 #include "gateway/ctlsock.h"
+#include "gateway/events.h"
 #include "gateway/http.h"
 #include "gateway/log.h"
 #include "gateway/memstream.h"
@@ -44,7 +48,7 @@
 #define ADMIN_REQUEST_MAX	4096
 #define ADMIN_DEADLINE		10	/* seconds for a whole exchange */
 
-enum { ADMIN_TAG_CONTROL = 1, ADMIN_TAG_METRICS = 2, ADMIN_TAG_MAX = 16 };
+enum { ADMIN_TAG_CONTROL = 1, ADMIN_TAG_METRICS = 2, ADMIN_TAG_EVENTS = 3, ADMIN_TAG_MAX = 16 };
 
 struct admin_client {
 	struct admin_client *next;
@@ -54,7 +58,8 @@ struct admin_client {
 	size_t in_len;
 	char *out;			/* the whole answer, once the request is complete */
 	size_t out_len, out_off;
-	time_t deadline;		/* monotonic */
+	time_t deadline;		/* monotonic; 0: none (a follower) */
+	int follow;			/* its events slot when it follows them, else -1 */
 };
 
 struct gw_admin {
@@ -166,6 +171,15 @@ static int admin_metrics_open(struct gw_admin *a, const struct gw_conf *conf)
 	return admin_watch(a, EPOLL_CTL_ADD, fd, EPOLLIN, (void *)(uintptr_t)ADMIN_TAG_METRICS);
 }
 
+static int admin_events_open(struct gw_worker *w)
+{
+	w->ctl.events = gw_events_new();
+	if (!w->ctl.events)
+		return -ENOMEM;
+	return admin_watch(w->ctl.admin, EPOLL_CTL_ADD, gw_events_fd(w->ctl.events), EPOLLIN,
+			   (void *)(uintptr_t)ADMIN_TAG_EVENTS);
+}
+
 int gw_admin_open(struct gw_worker *w)
 {
 	const struct gw_conf *conf = w->pol.conf;
@@ -183,14 +197,20 @@ int gw_admin_open(struct gw_worker *w)
 	if (a->epfd < 0)
 		return -errno;
 	if (conf->control_socket)
+		err = admin_events_open(w);
+	if (!err && conf->control_socket)
 		err = admin_control_open(a, conf->control_socket);
 	if (!err && conf->metrics_listen)
 		err = admin_metrics_open(a, conf);
 	return err;
 }
 
-static void admin_client_free(struct gw_admin *a, struct admin_client *cl)
+static void admin_client_free(struct gw_worker *w, struct admin_client *cl)
 {
+	struct gw_admin *a = w->ctl.admin;
+
+	if (cl->follow >= 0)
+		gw_events_unfollow(w->ctl.events, cl->follow);
 	if (a->waiting == cl)
 		a->waiting = NULL;
 	for (struct admin_client **p = &a->clients; *p; p = &(*p)->next) {
@@ -247,6 +267,7 @@ static void admin_accept(struct gw_worker *w, int lfd, bool metrics)
 			continue;
 		}
 		cl->fd = fd;
+		cl->follow = -1;
 		cl->metrics = metrics;
 		cl->deadline = w->now + ADMIN_DEADLINE;
 		cl->next = a->clients;
@@ -268,6 +289,70 @@ static void admin_answer(struct admin_client *cl, const char *head, const char *
 	gw_stream_done(o, &cl->out);
 }
 
+/* The client's events: sent as far as the socket takes them; then it waits
+ * for the socket (EPOLLOUT) or for more, and for its hang-up (EPOLLIN). */
+static void admin_follower_send(struct gw_worker *w, struct admin_client *cl)
+{
+	ssize_t left = gw_events_send(w->ctl.events, cl->follow, cl->fd);
+
+	if (left < 0 || admin_watch(w->ctl.admin, EPOLL_CTL_MOD, cl->fd,
+				    EPOLLIN | (left ? EPOLLOUT : 0), cl) < 0)
+		admin_client_free(w, cl);
+}
+
+/* posternctl events: the client follows them from now, without a deadline. */
+static void admin_follow(struct gw_worker *w, struct admin_client *cl, bool json)
+{
+	int slot = gw_events_follow(w->ctl.events, json);
+
+	if (slot < 0) {
+		char head[128];
+
+		snprintf(head, sizeof(head), "error %d clients follow the events already; try "
+			 "again later\n", GW_EVENTS_FOLLOWERS_MAX);
+		admin_answer(cl, head, NULL, 0);
+		return;
+	}
+	gw_info("control socket: a client follows the events (%s)", json ? "JSON" : "text");
+	cl->follow = slot;
+	cl->deadline = 0;
+	/* Its "ok" goes out when the socket is writable (the loop's next turn). */
+	if (admin_watch(w->ctl.admin, EPOLL_CTL_MOD, cl->fd, EPOLLIN | EPOLLOUT, cl) < 0)
+		cl->deadline = w->now;	/* cut off at the next tick */
+}
+
+static void admin_followers_send(struct gw_worker *w)
+{
+	struct gw_admin *a = w->ctl.admin;
+	struct admin_client *cl, *next;
+
+	gw_events_drain(w->ctl.events);
+	for (cl = a->clients; cl; cl = next) {
+		next = cl->next;
+		if (cl->follow >= 0)
+			admin_follower_send(w, cl);
+	}
+}
+
+/* A follower's socket: what it writes is not read (its hang-up is), and
+ * its waiting lines go out as the socket takes them. */
+static void admin_follower_event(struct gw_worker *w, struct admin_client *cl, uint32_t events)
+{
+	char sink[256];
+	ssize_t n;
+
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+		n = read(cl->fd, sink, sizeof(sink));
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+			gw_info("control socket: a client stops following the events");
+			admin_client_free(w, cl);
+			return;
+		}
+	}
+	if (events & EPOLLOUT)
+		admin_follower_send(w, cl);
+}
+
 /* The answer to a control request: "ok" or "error MESSAGE", then the body. */
 static void admin_control_answer(struct gw_worker *w, struct admin_client *cl, char *line)
 {
@@ -279,6 +364,12 @@ static void admin_control_answer(struct gw_worker *w, struct admin_client *cl, c
 	if (!f)
 		return;
 	ret = gw_control_run(w, line, f, err, sizeof(err));
+	if (ret == GW_CONTROL_FOLLOW_TEXT || ret == GW_CONTROL_FOLLOW_JSON) {
+		fclose(f);
+		free(body);
+		admin_follow(w, cl, ret == GW_CONTROL_FOLLOW_JSON);
+		return;
+	}
 	if (ret > 0) {
 		/* It answers when done; meanwhile only a hang-up is heard. */
 		fclose(f);
@@ -414,7 +505,7 @@ static void admin_read(struct gw_worker *w, struct admin_client *cl)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
-		admin_client_free(a, cl);
+		admin_client_free(w, cl);
 		return;
 	}
 	cl->in_len += (size_t)n;
@@ -424,14 +515,14 @@ static void admin_read(struct gw_worker *w, struct admin_client *cl)
 		if (cl->in_len >= ADMIN_REQUEST_MAX) {
 			gw_warn("%s: request longer than %d bytes, connection closed",
 				cl->metrics ? "metrics" : "control socket", ADMIN_REQUEST_MAX);
-			admin_client_free(a, cl);
+			admin_client_free(w, cl);
 		}
 		return;
 	}
-	if (a->waiting == cl)
+	if (a->waiting == cl || cl->follow >= 0)
 		return;
 	if (!cl->out || admin_watch(a, EPOLL_CTL_MOD, cl->fd, EPOLLOUT, cl) < 0)
-		admin_client_free(a, cl);
+		admin_client_free(w, cl);
 }
 
 void gw_admin_answer_later(struct gw_worker *w, const char *body, size_t len)
@@ -444,10 +535,10 @@ void gw_admin_answer_later(struct gw_worker *w, const char *body, size_t len)
 	a->waiting = NULL;
 	admin_answer(cl, "ok\n", body, len);
 	if (!cl->out || admin_watch(a, EPOLL_CTL_MOD, cl->fd, EPOLLOUT, cl) < 0)
-		admin_client_free(a, cl);
+		admin_client_free(w, cl);
 }
 
-static void admin_write(struct gw_admin *a, struct admin_client *cl)
+static void admin_write(struct gw_worker *w, struct admin_client *cl)
 {
 	ssize_t n = send(cl->fd, cl->out + cl->out_off, cl->out_len - cl->out_off, MSG_NOSIGNAL);
 
@@ -456,7 +547,7 @@ static void admin_write(struct gw_admin *a, struct admin_client *cl)
 	if (n > 0)
 		cl->out_off += (size_t)n;
 	if (n <= 0 || cl->out_off == cl->out_len)
-		admin_client_free(a, cl);
+		admin_client_free(w, cl);
 }
 
 void gw_admin_event(struct gw_worker *w)
@@ -476,8 +567,12 @@ void gw_admin_event(struct gw_worker *w)
 			admin_accept(w, a->control_fd, false);
 		else if (tag == ADMIN_TAG_METRICS)
 			admin_accept(w, a->metrics_fd, true);
+		else if (tag == ADMIN_TAG_EVENTS)
+			admin_followers_send(w);
+		else if (tag > ADMIN_TAG_MAX && cl->follow >= 0)
+			admin_follower_event(w, cl, evs[i].events);
 		else if (tag > ADMIN_TAG_MAX && cl->out)
-			admin_write(a, cl);
+			admin_write(w, cl);
 		else if (tag > ADMIN_TAG_MAX)
 			admin_read(w, cl);
 	}
@@ -493,8 +588,8 @@ void gw_admin_tick(struct gw_worker *w)
 		return;
 	for (cl = a->clients; cl; cl = next) {
 		next = cl->next;
-		if (w->now >= cl->deadline)
-			admin_client_free(a, cl);
+		if (cl->deadline && w->now >= cl->deadline)
+			admin_client_free(w, cl);
 	}
 }
 
@@ -510,7 +605,7 @@ void gw_admin_close(struct gw_worker *w)
 	if (!a)
 		return;
 	while (a->clients)
-		admin_client_free(a, a->clients);
+		admin_client_free(w, a->clients);
 	if (a->control_fd >= 0) {
 		close(a->control_fd);
 		/* Fails after the privilege drop when the directory is root's: the
@@ -523,4 +618,6 @@ void gw_admin_close(struct gw_worker *w)
 		close(a->epfd);
 	free(a);
 	w->ctl.admin = NULL;
+	gw_events_free(w->ctl.events);
+	w->ctl.events = NULL;
 }

@@ -21,6 +21,7 @@
 #include <openssl/crypto.h>
 
 #include "gateway/auth.h"
+#include "gateway/ban.h"
 #include "gateway/conn.h"
 #include "gateway/http.h"
 #include "gateway/log.h"
@@ -63,17 +64,21 @@ static bool auth_wants_agent(struct gw_conn *c, const struct gw_http_req *req,
 /*
  * A login: the first one under a policy that requires the agent gets the
  * host-scan challenge; the one that follows the scan carries its token
- * (the sdesktop cookie) and gets the decision.
+ * (the sdesktop cookie) and gets the decision. A banned device gets neither.
  */
 static void auth_login(struct gw_conn *c, const struct gw_http_req *req, const uint8_t *body)
 {
 	struct gw_worker *w = c->w;
+	const struct gw_ban *ban;
 	struct gw_scan *sc;
 	const char *token;
 	size_t len;
 
 	if (!c->cert_ok)
 		return gw_auth_refuse(c, c->cert_refusal);
+	ban = gw_ban_find(w, c->id.device_id, time(NULL));
+	if (ban)
+		return gw_ban_refuse(c, ban);
 	if (gw_http_cookie(req, "sdesktop", &token, &len) == 0) {
 		sc = gw_scan_find(w, token, len);
 		if (!sc)

@@ -188,6 +188,7 @@ struct gw_watch {
 };
 
 struct gw_admin;
+struct gw_events;
 struct gw_conn;
 struct gw_dtls_peer;
 struct gw_udp;
@@ -212,11 +213,22 @@ struct gw_policy_state {
 	time_t server_not_after, ca_not_after;	/* wall; 0 when unknown */
 };
 
+/* A device an operator has barred for a while (ban.c). */
+struct gw_ban {
+	char device[PST_DEVICE_ID_MAX + 1];
+	time_t since, until;			/* wall clock; expired at until */
+};
+
 /* The control plane: the operators' sockets and what they are told. */
 struct gw_control {
 	struct gw_admin *admin;			/* control socket and metrics (ctlsock.c) */
+	struct gw_events *events;		/* for posternctl events: worker 0's (events.c) */
 	struct gw_history *history;		/* GW_HISTORY_MAX, a ring (history.c) */
 	size_t history_next, history_n;
+	/* The bans of the devices homed on this worker, which checks them at
+	 * login; worker 0 changes them holding every lock. A reload keeps them. */
+	struct gw_ban *bans;
+	size_t n_bans, cap_bans;
 	int audit_fd;				/* -1 when there is no audit log */
 	time_t started;				/* wall */
 	struct gw_reeval_job *reeval;		/* running over every worker (reeval.c) */

@@ -9,37 +9,37 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <locale.h>
+#include <langinfo.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "common/macros.h"
+#include "common/device.h"
+#include "common/number.h"
 #include "conf/conf.h"
 #include "gateway/ctlcmd.h"
+#include "gateway/posternctl.h"
 
 #define CTL_DEFAULT_SOCKET	"/run/postern/posternd.sock"
 #define CTL_DEFAULT_CONF	"/etc/postern/posternd.conf"
-#define CTL_TIMEOUT		60	/* seconds: a reload with a large inventory */
-#define EXIT_GATEWAY_ERROR	1
-#define EXIT_USAGE		2
-#define EXIT_UNREACHABLE	3
 
 /* The manual is posternctl(8); --help only lists what there is. */
 static void usage(void)
 {
-	char synopsis[64];
+	char synopsis[GW_CTLCMD_SYNOPSIS_MAX + 1];
 
 	fputs("usage: posternctl [-s SOCKET | -c CONFIG] [--json] COMMAND [ARG]\n"
 	      "       posternctl --version\n"
 	      "commands:\n", stdout);
 	for (const struct gw_ctlcmd *c = gw_ctlcmds; c->name; c++) {
 		gw_ctlcmd_synopsis(c, synopsis, sizeof(synopsis));
-		printf("  %-17s %s\n", synopsis, c->help);
+		printf("  %-*s %s\n", GW_CTLCMD_SYNOPSIS_MAX, synopsis, c->help);
 	}
 	fputs("Controls a running Postern gateway; see posternctl(8).\n", stdout);
 }
@@ -60,16 +60,20 @@ static int usage_error(const char *fmt, ...)
 
 static int usage_unknown(const char *name)
 {
-	char list[256];
+	char list[512];
 
 	gw_ctlcmd_list(list, sizeof(list));
 	return usage_error("unknown command '%.40s' (the commands: %s)", name, list);
 }
 
-/* quiet: the installed config is only a default; say nothing when it does
- * not help, and fall back to the compiled-in socket. */
-static int socket_from_config(const char *path, char *out, size_t len, bool quiet)
+/*
+ * A path the gateway's configuration names: its control socket, or with
+ * audit its audit log. quiet: the installed config is only a default; say
+ * nothing when it does not help, and fall back to the compiled-in socket.
+ */
+static int path_from_config(const char *path, bool audit, char *out, size_t len, bool quiet)
 {
+	const char *key = audit ? "audit-log" : "control-socket", *value;
 	struct gw_conf *conf = NULL;
 	char err[4096];
 
@@ -79,109 +83,100 @@ static int socket_from_config(const char *path, char *out, size_t len, bool quie
 				err[0] ? err : "the configuration does not load\n");
 		return EXIT_UNREACHABLE;
 	}
-	if (!conf->control_socket) {
+	value = audit ? conf->audit_log : conf->control_socket;
+	if (!value) {
 		if (!quiet)
-			fprintf(stderr, "posternctl: %s sets no control-socket\n", path);
+			fprintf(stderr, "posternctl: %s sets no %s\n", path, key);
 		conf_gateway_free(conf);
 		return EXIT_UNREACHABLE;
 	}
-	snprintf(out, len, "%s", conf->control_socket);
+	snprintf(out, len, "%s", value);
 	conf_gateway_free(conf);
 	return 0;
 }
 
-static int ctl_connect(const char *path)
+/*
+ * history: the audit log the gateway names, or the one its configuration
+ * names (-c, or the installed one when the gateway cannot be reached: the
+ * history of a device is wanted most when the gateway is down).
+ */
+static int history(const char *sock, bool sock_given, const char *config, const char *device,
+		   bool json)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct timeval tv = { .tv_sec = CTL_TIMEOUT };
-	int fd;
+	char path[PATH_MAX], *req = NULL;
+	int rc;
 
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "posternctl: %s: socket path too long\n", path);
-		return -1;
+	if (!cm_device_id_valid(device, strlen(device))) {
+		fprintf(stderr, "posternctl: not a device id: 1-64 of A-Z a-z 0-9 . _ -, starting "
+			"with a letter or digit\n");
+		return EXIT_GATEWAY_ERROR;
 	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		fprintf(stderr, "posternctl: cannot reach the gateway at %s: %s\n", path,
-			strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
+	if (config)
+		return path_from_config(config, true, path, sizeof(path), false) ?:
+		       ctl_history(device, path, json);
+	if (asprintf(&req, "text history %s\n", device) < 0)
+		return EXIT_GATEWAY_ERROR;
+	rc = ctl_request(sock, req, path, sizeof(path));
+	free(req);
+	if (rc == EXIT_UNREACHABLE && !sock_given &&
+	    path_from_config(CTL_DEFAULT_CONF, true, path, sizeof(path), false) == 0) {
+		fprintf(stderr, "posternctl: reading the audit log %s names\n", CTL_DEFAULT_CONF);
+		rc = 0;
 	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	return fd;
+	if (rc)
+		return rc;
+	path[strcspn(path, "\n")] = '\0';
+	return ctl_history(device, path, json);
 }
 
-static int send_all(int fd, const char *buf, size_t len)
+/* ban's --for: the duration's seconds in *secs, or a usage error. */
+static int ban_for(const char *text, uint64_t *secs)
 {
-	while (len) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+	char why[160];
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
+	if (cm_duration_parse(text, GW_CTLCMD_BAN_MAX, secs, why, sizeof(why)) < 0)
+		return usage_error("ban --for: %s", why);
 	return 0;
 }
 
-/* Prints the body; returns the exit status the first line calls for. */
-static int relay(int fd, const char *path)
+/*
+ * ban's arguments, DEVICE and --for DURATION (or --for=DURATION) in either
+ * order, as the request's "DEVICE SECONDS" in out. 0, or the exit status
+ * of a usage error.
+ */
+static int ban_args(int argc, char **argv, char *out, size_t len)
 {
-	char buf[65536], status[1024];
-	size_t slen = 0;
-	bool in_status = true, got = false;
-	int rc = EXIT_UNREACHABLE;
-	ssize_t n;
+	const char *device = NULL, *a;
+	uint64_t secs = 0;
+	int rc;
 
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		size_t off = 0;
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			fprintf(stderr, "posternctl: reading from %s: %s\n", path, strerror(errno));
-			return EXIT_UNREACHABLE;
+	for (; optind < argc; optind++) {
+		a = argv[optind];
+		if (!strcmp(a, "--for") && optind + 1 == argc)
+			return usage_error("%s", "ban --for needs a duration (1h, 30m, 2d, or seconds)");
+		if (!strcmp(a, "--for") || !strncmp(a, "--for=", 6)) {
+			rc = ban_for(a[5] == '=' ? a + 6 : argv[++optind], &secs);
+			if (rc)
+				return rc;
+		} else if (a[0] == '-') {
+			return usage_error("ban: unknown option '%.40s'", a);
+		} else if (device) {
+			return usage_error("%s", "ban takes one device");
+		} else {
+			device = a;
 		}
-		got = true;
-		while (in_status && off < (size_t)n) {
-			char ch = buf[off++];
-
-			if (ch == '\n') {
-				status[slen] = '\0';
-				in_status = false;
-				if (!strcmp(status, "ok")) {
-					rc = 0;
-				} else if (!strncmp(status, "error ", 6)) {
-					fprintf(stderr, "posternctl: %s\n", status + 6);
-					rc = EXIT_GATEWAY_ERROR;
-				} else {
-					fprintf(stderr, "posternctl: unexpected answer from %s\n", path);
-					return EXIT_UNREACHABLE;
-				}
-			} else if (slen < sizeof(status) - 1) {
-				status[slen++] = ch;
-			}
-		}
-		if (!in_status && off < (size_t)n)
-			fwrite(buf + off, 1, (size_t)n - off, stdout);
 	}
-	if (!got || in_status) {
-		fprintf(stderr, "posternctl: %s closed the connection without an answer\n", path);
-		return EXIT_UNREACHABLE;
-	}
-	if (fflush(stdout) != 0)
-		return EXIT_GATEWAY_ERROR;
-	return rc;
+	if (!device || !secs)
+		return usage_error("%s", "ban takes a device and --for DURATION (1h, 30m, 2d, or "
+				   "seconds)");
+	snprintf(out, len, "%s %llu", device, (unsigned long long)secs);
+	return 0;
 }
 
 /*
  * The command's argument as the table wants it: none, or exactly one, a
- * FILE made absolute in abs. 0, or the exit status of a usage error.
+ * FILE made absolute in abs (ban's two in abs too). 0, or the exit status
+ * of a usage error.
  */
 static int command_arg(const char *name, int argc, char **argv, const char **arg,
 		       char abs[PATH_MAX])
@@ -191,6 +186,10 @@ static int command_arg(const char *name, int argc, char **argv, const char **arg
 	*arg = NULL;
 	if (!cmd)
 		return usage_unknown(name);
+	if (cmd->arg == GW_CTLCMD_ARG_BAN) {
+		*arg = abs;
+		return ban_args(argc, argv, abs, PATH_MAX);
+	}
 	if (optind < argc)
 		*arg = argv[optind++];
 	if (optind < argc || (cmd->arg != GW_CTLCMD_ARG_NONE) != (*arg != NULL))
@@ -210,6 +209,14 @@ static int command_arg(const char *name, int argc, char **argv, const char **arg
 	return 0;
 }
 
+/* Tables are aligned by the terminal's character widths: its locale's, or
+ * C.UTF-8's when that does not read UTF-8 (the gateway's text is UTF-8). */
+static void ctl_locale(void)
+{
+	if (!setlocale(LC_CTYPE, "") || strcmp(nl_langinfo(CODESET), "UTF-8"))
+		setlocale(LC_CTYPE, "C.UTF-8");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -222,9 +229,10 @@ int main(int argc, char **argv)
 	};
 	const char *sock = NULL, *config = NULL, *name, *arg = NULL;
 	char path[PATH_MAX], abs[PATH_MAX], *req = NULL;
-	bool json = false;
+	bool json = false, sock_given;
 	int ch, fd, rc;
 
+	ctl_locale();
 	while ((ch = getopt_long(argc, argv, "+s:c:jhV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's': sock = optarg; break;
@@ -249,16 +257,21 @@ int main(int argc, char **argv)
 	rc = command_arg(name, argc, argv, &arg, abs);
 	if (rc)
 		return rc;
+	if (!strcmp(name, "history") && config)
+		return history(NULL, false, config, arg, json);
+	sock_given = sock != NULL;
 	if (config) {
-		rc = socket_from_config(config, path, sizeof(path), false);
+		rc = path_from_config(config, false, path, sizeof(path), false);
 		if (rc)
 			return rc;
 		sock = path;
 	} else if (!sock) {
 		/* The installed gateway's socket, else the one the unit provides. */
-		sock = socket_from_config(CTL_DEFAULT_CONF, path, sizeof(path), true) == 0 ?
+		sock = path_from_config(CTL_DEFAULT_CONF, false, path, sizeof(path), true) == 0 ?
 		       path : CTL_DEFAULT_SOCKET;
 	}
+	if (!strcmp(name, "history"))
+		return history(sock, sock_given, NULL, arg, json);
 	if (asprintf(&req, "%s %s%s%s\n", json ? "json" : "text", name, arg ? " " : "",
 		     arg ? arg : "") < 0 || strlen(req) > 4000) {
 		free(req);
@@ -269,12 +282,15 @@ int main(int argc, char **argv)
 		free(req);
 		return EXIT_UNREACHABLE;
 	}
-	if (send_all(fd, req, strlen(req)) < 0) {
+	if (ctl_send_all(fd, req, strlen(req)) < 0) {
 		fprintf(stderr, "posternctl: sending to %s: %s\n", sock, strerror(errno));
 		rc = EXIT_UNREACHABLE;
+	} else if (gw_ctlcmd_find(name)->stream) {
+		/* No shutdown: the gateway takes the end of the stream for a hang-up. */
+		rc = ctl_follow(fd, sock);
 	} else {
 		shutdown(fd, SHUT_WR);
-		rc = relay(fd, sock);
+		rc = ctl_relay(fd, sock, !json);
 	}
 	close(fd);
 	free(req);

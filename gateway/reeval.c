@@ -26,6 +26,7 @@
 #include "conf/policy.h"
 #include "gateway/audit.h"
 #include "gateway/ctlsock.h"
+#include "gateway/events.h"
 #include "gateway/history.h"
 #include "gateway/json.h"
 #include "gateway/log.h"
@@ -228,6 +229,7 @@ static void reeval_apply(struct gw_worker *w, struct gw_session *s, const struct
 	snprintf(was, sizeof(was), "%s/%s", pst_verdict_name(s->verdict),
 		 s->profile[0] ? s->profile : "-");
 	gw_history_add(w, s->id.device_id, event, d);
+	gw_events_decision(w, event, s->id.device_id, s->conn ? s->conn->peer : NULL, d);
 	if (w->pol.policy)
 		gw_audit_decision(w, event, &s->id, s->conn ? s->conn->peer : NULL, s, d, facts,
 				  s->judged ? s->report_problem : "no posture report was received");

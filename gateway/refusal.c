@@ -44,6 +44,7 @@ static const struct {
 	[GW_REF_COOKIE] = { GW_REF_COOKIE, "cookie", "CONNECT with an unknown or expired cookie" },
 	[GW_REF_POSTURE_CHECK] = { GW_REF_POSTURE_CHECK, "posture_check",
 				   "the posture check expired or was already used; connect again" },
+	[GW_REF_BANNED] = { GW_REF_BANNED, "banned", "the device is banned for a while; contact IT" },
 	[GW_REF_CERT_IS_CA] = { GW_REF_NOT_CLIENT_CERT, NULL,
 				NOT_CLIENT ": it is a CA certificate (basicConstraints CA:TRUE)" },
 	[GW_REF_CERT_NO_EKU] = { GW_REF_NOT_CLIENT_CERT, NULL, NOT_CLIENT

@@ -15,7 +15,8 @@ struct gw_worker;
  * words the device is told (X-Reason). One table (refusal.c) gives each its
  * words (gw_refusal_words) and the counter it is counted under
  * (gw_refusal_counter); rewording a refusal never moves its count. Only a
- * policy's deny carries words of its own, the policy's reason.
+ * policy's deny carries words of its own, the policy's reason, and so does a
+ * ban ("banned until T").
  *
  * The values before GW_REF_COUNTERS are the counters themselves
  * (postern_refusals_total{reason}, `posternctl stats`), in their order
@@ -38,6 +39,7 @@ enum gw_refusal {
 	GW_REF_RESOURCES,
 	GW_REF_COOKIE,			/* CONNECT with an unknown or expired cookie */
 	GW_REF_POSTURE_CHECK,		/* the posture check expired or was used */
+	GW_REF_BANNED,			/* an operator barred the device for a while */
 	GW_REF_COUNTERS,
 	/* counted as not_client_cert */
 	GW_REF_CERT_IS_CA = GW_REF_COUNTERS,

@@ -34,6 +34,7 @@
 #include "gateway/conn.h"
 #include "gateway/cstp.h"
 #include "gateway/dtls.h"
+#include "gateway/events.h"
 #include "gateway/log.h"
 #include "gateway/model.h"
 #include "gateway/pool.h"
@@ -278,6 +279,8 @@ void gw_session_end(struct gw_worker *w, struct gw_session *s, const char *why)
 		(unsigned long long)s->counters.dropped_spoofed,
 		(unsigned long long)s->counters.dropped_outside,
 		s->lease.have_v4 ? "; address returned to pool" : "");
+	if (s->verdict != PST_DENY)	/* a refusal on its way is the refusal's event */
+		gw_events_session(w, "session-end", s, NULL, why);
 	session_release(w, s);
 	session_unlink(w, s);
 	OPENSSL_cleanse(s->cookie, sizeof(s->cookie));

@@ -20,6 +20,7 @@
 #include <openssl/crypto.h>
 
 #include "gateway/conn.h"
+#include "gateway/events.h"
 #include "gateway/cstp.h"
 #include "gateway/dtls.h"
 #include "gateway/filter.h"
@@ -214,6 +215,7 @@ int gw_tunnel_open(struct gw_conn *c, const struct gw_session *s, const char *dt
 	gw_info("tunnel up device=%s peer=%s addr=%s (%s) verdict=%s profile=%s",
 		s->id.device_id, c->peer, a4, s->connects > 1 ? "reconnect" : "new",
 		pst_verdict_name(s->verdict), s->profile[0] ? s->profile : "-");
+	gw_events_session(w, "tunnel-up", s, c->peer, s->connects > 1 ? "reconnect" : NULL);
 	if (connect_reply(c, s, dtls) < 0)
 		return -ENOSPC;
 	c->dpd_sent = w->now;
@@ -252,6 +254,7 @@ void gw_tunnel_detach(struct gw_conn *c, const char *why)
 		(unsigned long long)s->counters.rx_bytes, (unsigned long long)s->counters.tx_bytes,
 		(unsigned long long)s->counters.dropped_spoofed,
 		(unsigned long long)s->counters.dropped_outside);
+	gw_events_session(c->w, "tunnel-down", s, c->peer, why ? why : "closed");
 	s->conn = NULL;
 	s->detached = c->w->now;
 	c->sess = NULL;

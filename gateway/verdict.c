@@ -21,6 +21,7 @@
 #include "gateway/audit.h"
 #include "gateway/auth.h"
 #include "gateway/conn.h"
+#include "gateway/events.h"
 #include "gateway/history.h"
 #include "gateway/http.h"
 #include "gateway/log.h"
@@ -238,6 +239,7 @@ void gw_verdict_login(struct gw_conn *c, const struct gw_http_req *req, const ui
 		verdict_no_policy(&d);
 	}
 	gw_history_add(w, c->id.device_id, "login", &d);
+	gw_events_decision(w, "login", c->id.device_id, c->peer, &d);
 	ret = verdict_session(c, &d, facts, problem, &s);
 	if (w->pol.policy)
 		gw_audit_decision(w, "login", &c->id, c->peer, ret == 0 ? s : NULL, &d, facts,

@@ -29,6 +29,7 @@
 
 #include "conf/policy.h"
 #include "gateway/audit.h"
+#include "gateway/ban.h"
 #include "gateway/channel.h"
 #include "gateway/conn.h"
 #include "gateway/ctlsock.h"
@@ -358,6 +359,7 @@ int gw_worker_init_secondary(struct gw_worker *w, struct gw_worker *w0, unsigned
 	SSL_CTX_up_ref(w0->net.tls);
 	w->net.tls = w0->net.tls;
 	w->ctl.audit_fd = w0->ctl.audit_fd;
+	w->ctl.events = w0->ctl.events;
 	w->ctl.started = w0->ctl.started;
 	w->ctl.history = calloc(GW_HISTORY_MAX, sizeof(*w->ctl.history));
 	if (!w->ctl.history)
@@ -412,6 +414,7 @@ void gw_worker_free(struct gw_worker *w)
 	gw_scans_free(w);
 	worker_free_dead(w);
 	gw_channel_close(w);
+	gw_bans_free(w);
 	if (w->pol.conf && !w->secondary)
 		gw_admin_close(w);
 	if (w->secondary) {

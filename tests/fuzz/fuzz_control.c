@@ -5,8 +5,8 @@
  * gw_control_run on a worker built by hand with three sessions (devA
  * allowed, devB quarantined with reasons and an owner full of characters to
  * escape, devC denied) and a little history, the same for every input (a
- * kicked session is made again), so that one input cannot change the
- * next. The target checks the
+ * kicked or banned session is made again, a ban forgotten), so that one
+ * input cannot change the next. The target checks the
  * protocol's contract: an error is one non-empty line (it becomes the
  * answer's first line); a JSON answer is one valid JSON document (read by a
  * strict reader of our own, tests/unit/json_check.h) ending in a newline;
@@ -153,10 +153,10 @@ static void history(const char *device, enum pst_verdict v, const struct conf_ru
 }
 
 /*
- * The same three sessions, history and zero counters for every input. No
- * command but kick changes a session (reload is refused here, policy-diff
- * changes nothing), so only a kicked one is made again: ending and making
- * all three each time would log six lines per input.
+ * The same three sessions, history, zero counters and no bans for every
+ * input. No command but kick and ban changes a session (reload is refused
+ * here, policy-diff changes nothing), so only an ended one is made again:
+ * ending and making all three each time would log six lines per input.
  */
 static void worker_reset(void)
 {
@@ -165,6 +165,7 @@ static void worker_reset(void)
 
 	memset(&w.stats, 0, sizeof(w.stats));
 	w.ctl.history_n = w.ctl.history_next = 0;
+	w.ctl.n_bans = 0;
 	if (!wf_find(&w, "devA")) {
 		a = add_session("devA", "staff", PST_ALLOW);
 		snprintf(a->rule, sizeof(a->rule), "laptops");

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # What an administrator meets first, without network namespaces:
 #   - `make install DESTDIR=D PREFIX=/usr` installs exactly the programs, the
-#     manual pages (PREFIX/share/man/man5 and man8), the systemd unit (naming
+#     manual pages (PREFIX/share/man/man5 and man8), the bash completion
+#     scripts (PREFIX/share/bash-completion/completions), the systemd unit (naming
 #     PREFIX/sbin/posternd), the logrotate snippet and the two sample
 #     configurations, with the expected modes; the default PREFIX puts
 #     programs, pages and unit under /usr/local;
@@ -14,8 +15,9 @@
 #   - the unit passes `systemd-analyze verify` and scores at most 3.0 in
 #     `systemd-analyze security --offline` (both only where systemd-analyze
 #     is installed), and logrotate parses the snippet (where it is installed);
-#   - every program's --help is short: it starts with its usage line, names
-#     its manual page and exits 0; an unknown option gets status 2 and a
+#   - every program's --help is short (20 lines at most): it
+#     starts with its usage line, names its manual page and exits 0;
+#     `--version` prints the release on all four; an unknown option gets status 2 and a
 #     usage hint on stderr (postern-posture's usage status is 3, as its
 #     manual says).
 # `make install` runs with `-o all`: it installs what PST_BUILD holds and
@@ -92,6 +94,12 @@ d 755 usr/sbin
 f 755 usr/sbin/posternctl
 f 755 usr/sbin/posternd
 d 755 usr/share
+d 755 usr/share/bash-completion
+d 755 usr/share/bash-completion/completions
+f 644 usr/share/bash-completion/completions/postern-ca
+f 644 usr/share/bash-completion/completions/postern-posture
+f 644 usr/share/bash-completion/completions/posternctl
+f 644 usr/share/bash-completion/completions/posternd
 d 755 usr/share/man
 d 755 usr/share/man/man5
 f 644 usr/share/man/man5/postern-policy.5
@@ -113,8 +121,13 @@ same_files() {
 	for page in "${PAGES[@]}"; do
 		cmp -s "$PST_ROOT/man/$page" "$d/usr/share/man/man${page##*.}/$page" || return 1
 	done
+	for p in posternd posternctl postern-ca postern-posture; do
+		cmp -s "$PST_ROOT/conf/completion/$p" "$d/usr/share/bash-completion/completions/$p" ||
+			return 1
+	done
 }
-check "installed files are the built programs, the pages and the shipped samples" same_files
+check "installed files are the built programs, the pages, the completions and the shipped samples" \
+	same_files
 
 # ---------------------------------------------------------------- manual pages
 
@@ -161,11 +174,12 @@ local_paths() {
 	[ -x "$dl/usr/local/sbin/posternd" ] && [ -x "$dl/usr/local/bin/postern-posture" ] &&
 		[ -f "$dl/usr/local/share/man/man8/posternd.8" ] &&
 		[ -f "$dl/usr/local/share/man/man5/posternd.conf.5" ] &&
+		[ -f "$dl/usr/local/share/bash-completion/completions/posternctl" ] &&
 		grep -qx 'ExecStart=/usr/local/sbin/posternd -c /etc/postern/posternd.conf' \
 			"$dl/usr/local/lib/systemd/system/postern.service" &&
 		[ -f "$dl/etc/postern/posternd.conf" ] && [ ! -e "$dl/lib" ]
 }
-check "default PREFIX: /usr/local, pages in /usr/local/share/man, unit in /usr/local/lib/systemd/system" \
+check "default PREFIX: /usr/local, pages in /usr/local/share/man, completions in /usr/local/share/bash-completion/completions, unit in /usr/local/lib/systemd/system" \
 	local_paths
 
 # ---------------------------------------------------------------- reinstall, uninstall
@@ -244,11 +258,12 @@ fi
 # ---------------------------------------------------------------- --help
 
 # help_ok PROG: --help exits 0, says nothing on stderr, starts with the usage
-# line and points at PROG(8), in at most a dozen lines: the manual is the page.
+# line and points at PROG(8), in at most a screenful (a line per command of
+# posternctl's twelve): the manual is the page.
 help_ok() {
 	"$PST_BUILD/$1" --help >"$tmp/out" 2>"$tmp/err" || return 1
 	[ ! -s "$tmp/err" ] && head -n 1 "$tmp/out" | grep -q "^usage: $1 " &&
-		grep -qF "$1(8)" "$tmp/out" && [ "$(wc -l <"$tmp/out")" -le 14 ]
+		grep -qF "$1(8)" "$tmp/out" && [ "$(wc -l <"$tmp/out")" -le 20 ]
 }
 
 # usage_error PROG STATUS ARGS...: status STATUS, nothing on stdout, and a

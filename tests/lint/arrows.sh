@@ -52,9 +52,10 @@ FOLDERS="common conf posture certs gateway"
 LIB_HEADERS="openssl/:openssl confuse\.h:confuse sqlite3\.h:sqlite3 netlink/:netlink libmnl/:libmnl"
 
 # The program entry points: their own code, in no folder's archive
-# (postern-ca's commands, certs/cmd_*.c, are its own code too).
+# (postern-ca's commands, certs/cmd_*.c, and posternctl's other files,
+# gateway/posternctl_*.c, are their own code too).
 MAINS="gateway/main.c gateway/posternctl.c certs/postern-ca.c posture/postern-posture.c"
-MAINS="$MAINS $(echo certs/cmd_*.c)"
+MAINS="$MAINS $(echo certs/cmd_*.c gateway/posternctl_*.c)"
 # The posture agent's own files (and the fleet report's): in libposture.a,
 # but only postern-posture may hold them.
 AGENT="posture/agent.c posture/collect.c posture/agentconf.c posture/factsfile.c posture/check.c"
@@ -177,7 +178,8 @@ check_links() {
 	no_code posternd "certs/ code" $(folder_sources certs)
 	no_code posternd "posture agent code ($AGENT)" $AGENT
 	no_library posternd libsqlite3
-	no_code posternctl "gateway/ code but the command table" $(folder_sources gateway | grep -v '^gateway/ctlcmd\.c$')
+	no_code posternctl "gateway/ code but the command table and the audit reader" \
+		$(folder_sources gateway | grep -Ev '^gateway/(ctlcmd|auditread)\.c$')
 	no_code posternctl "posture/ code" $(folder_sources posture)
 	no_code posternctl "certs/ code" $(folder_sources certs)
 	no_library posternctl libssl libcrypto libnl-3 libnl-route-3 libmnl libsqlite3
@@ -196,13 +198,13 @@ declare -A GW_LAYER
 while read -r layer mods; do
 	for m in $mods; do GW_LAYER[$m]=$layer; done
 done <<'TABLE'
-0 model log json memstream token refusal cstp http proxyproto filter pool localaddr tundev landlock broker sandbox keyd privs access crl ctlcmd timer supervise
+0 model log json memstream events auditread token refusal cstp http proxyproto filter pool localaddr tundev landlock broker sandbox keyd privs access crl ctlcmd timer supervise
 1 tls conn dtls dtls_wire dtls_offer udp wbio
 2 auth scan tunnel
-3 session verdict audit history login channel
-4 control ctlsock reload reeval watch stats
+3 session verdict audit history ban login channel
+4 control ctlrun ctlshow ctlban ctlsock reload reeval watch stats
 5 worker
-6 main posternctl
+6 main posternctl posternctl_io posternctl_history
 TABLE
 GW_NAMES=(base transport endpoints sessions control-plane worker main)
 

@@ -10,9 +10,14 @@
  * salads) get an error message of one line and never crash; "json
  * sessions", "json status", "json stats" and "json show DEVICE" are read
  * back by a strict JSON reader and hold the spec's fields with the
- * worker's values; the text forms have their header lines, and a long
- * owner is cut to its column on a character boundary; kick ends the
- * session, returns its address and leaves a history entry; the history ring
+ * worker's values; the text forms are TAB-separated tables with their
+ * header lines, both tunnel addresses, an owner whole and a control
+ * character in it as "?"; show finds a device by id, tunnel address or
+ * owner (all of an owner with several); kick ends the session, returns
+ * its address and leaves a history entry; ban ends the device's session,
+ * is listed by bans until its time or an unban, and refuses bad durations
+ * with words; history names the audit log and events hands the client to
+ * the socket; the history ring
  * keeps the latest GW_HISTORY_MAX decisions in order; reload with a config
  * that cannot be read is refused with FILE lines and changes nothing; and
  * policy-diff reports what a candidate policy would change without
@@ -27,9 +32,11 @@
 #include <unistd.h>
 
 #include "conf/policy.h"
+#include "gateway/ban.h"
 #include "gateway/conn.h"
 #include "gateway/control.h"
 #include "gateway/ctlcmd.h"
+#include "gateway/events.h"
 #include "gateway/history.h"
 #include "gateway/model.h"
 #include "gateway/reeval.h"
@@ -304,29 +311,41 @@ static void test_malformed(void)
 		expect_error(malformed[i], "malformed request", true);
 	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)
 		expect_error(unknown[i], "unknown command or wrong arguments", true);
-	expect_error("json show bad/id", "not a device id", true);
-	expect_error("json show -devA", "not a device id", true);
-	expect_error("json show .x", "not a device id", true);
-	expect_error("json show devA devB", "not a device id", true);
-	expect_error("json show dev\xc3\xa9", "not a device id", true);
+	/* show takes a device id, a tunnel address or an owner: any text. */
+	expect_error("json show bad/id", "no live session or decision in this run for 'bad/id' "
+		     "(a device id, a tunnel address or an owner)", true);
+	expect_error("json show devA devB", "no live session or decision in this run for "
+		     "'devA devB'", true);
+	expect_error("json show dev\xc3\xa9", "no live session or decision", true);
+	expect_error("json show dev\x01", "not a device id, a tunnel address or an owner's name",
+		     true);
+	expect_error("json show dev\xff", "not a device id, a tunnel address or an owner's name",
+		     true);
 	expect_error("json kick dev%s", "not a device id", true);
 	expect_error("text kick dev\"A", "not a device id", true);
-	expect_error("json show nosuch",
-		     "no live session or decision for device nosuch in this run", true);
-	expect_error("json show devC",
-		     "no live session or decision for device devC in this run", true);
+	expect_error("json kick -devA", "not a device id", true);
+	expect_error("json kick .x", "not a device id", true);
+	expect_error("json show nosuch", "no live session or decision in this run for 'nosuch'",
+		     true);
+	expect_error("json show devC", "no live session or decision in this run for 'devC'", true);
 	expect_error("json kick nosuch", "no live session for device nosuch", true);
 	expect_error("json kick devC", "no live session for device devC", true);
-	/* 64 characters is the longest id, and it is looked up; 65 is too long. */
+	/* 64 characters is the longest id, 65 too long; a query, up to an owner's 512 bytes. */
 	{
-		char line[16 + PST_DEVICE_ID_MAX + 2];
+		char line[16 + PST_OWNER_MAX + 2];
 
-		snprintf(line, sizeof(line), "json show ");
+		snprintf(line, sizeof(line), "json kick ");
 		memset(line + 10, 'a', PST_DEVICE_ID_MAX);
 		line[10 + PST_DEVICE_ID_MAX] = '\0';
-		expect_error(line, "no live session or decision", true);
+		expect_error(line, "no live session for device", true);
 		strcat(line, "a");
 		expect_error(line, "not a device id", true);
+		snprintf(line, sizeof(line), "json show ");
+		memset(line + 10, 'a', PST_OWNER_MAX);
+		line[10 + PST_OWNER_MAX] = '\0';
+		expect_error(line, "no live session or decision", true);
+		strcat(line, "a");
+		expect_error(line, "not a device id, a tunnel address or an owner's name", true);
 	}
 	/* Nothing happened to the sessions. */
 	CHECK(find("devA") && find("devB") && find("devC"));
@@ -347,6 +366,8 @@ static void test_command_table(void)
 	worker_init(false);
 	for (const struct gw_ctlcmd *c = gw_ctlcmds; c->name; c++, n++) {
 		const char *arg = c->arg == GW_CTLCMD_ARG_DEVICE ? " nosuch" :
+				  c->arg == GW_CTLCMD_ARG_QUERY ? " devA" :
+				  c->arg == GW_CTLCMD_ARG_BAN ? " nosuch 1h" :
 				  c->arg == GW_CTLCMD_ARG_FILE ? " /nonexistent/policy.conf" : "";
 		const char *fail;
 
@@ -363,10 +384,11 @@ static void test_command_table(void)
 		snprintf(line, sizeof(line), "text %s%s", c->name, arg[0] ? "" : " extra");
 		expect_error(line, "unknown command or wrong arguments", true);
 	}
-	CHECK_EQ_INT(n, 7);
+	CHECK_EQ_INT(n, 12);
 	CHECK(gw_ctlcmd_find("sho") == NULL && gw_ctlcmd_find("s") == NULL);
 	expect_error("text sho devA", "unknown command or wrong arguments (status, sessions, show "
-		     "DEVICE, kick DEVICE, reload, policy-diff FILE, stats)", true);
+		     "DEVICE|ADDRESS|OWNER, history DEVICE, events, kick DEVICE, ban DEVICE --for "
+		     "DURATION, unban DEVICE, bans, reload, policy-diff FILE, stats)", true);
 	CHECK(find("devA") && find("devB"));
 	worker_free();
 }
@@ -575,7 +597,7 @@ static const char *line_of(const char *text, const char *device)
 		const char *e = strchr(l, '\n');
 		size_t n = e ? (size_t)(e - l) : strlen(l);
 
-		if (!strncmp(l, device, strlen(device)) && l[strlen(device)] == ' ') {
+		if (!strncmp(l, device, strlen(device)) && l[strlen(device)] == '\t') {
 			snprintf(buf, sizeof(buf), "%.*s", (int)n, l);
 			return buf;
 		}
@@ -598,56 +620,58 @@ static void test_sessions_text(void)
 	for (const char *p = body; *p; p++)
 		lines += *p == '\n';
 	CHECK_EQ_INT(lines, 3);			/* the header, devA, devB */
-	CHECK(!strncmp(body, "DEVICE ", 7));
-	CHECK(strstr(body, "OWNER") && strstr(body, "ADDRESS") && strstr(body, "VERDICT"));
-	CHECK(strstr(body, "PROFILE") && strstr(body, "SINCE"));
-	CHECK(strchr(body, '\n') < strstr(body, "devA"));
+	/* A table for posternctl to align: cells between TABs, the header first. */
+	CHECK(!strncmp(body, "DEVICE\tOWNER\tPEER\tADDRESS\tADDRESS6\tVERDICT\tRULE\tPROFILE\t"
+		       "RX\tTX\tSINCE\tAGE\n", 69));
 	l = line_of(body, "devA");
-	CHECK(l && strstr(l, "(detached)") && strstr(l, "198.18.100.2") && strstr(l, " allow "));
-	CHECK(l && strstr(l, "laptops") && strstr(l, "internal") && strstr(l, "2026-11-27 10:00:00Z"));
-	/* The owner is shown whole when it fits the column. */
-	if (l && !strstr(l, "Zo\xc3\xab ")) {
-		printf("# owner 'Zo\\xc3\\xab' shown cut: %s\n", l);
-		CHECK(0);
-	}
+	CHECK(l && !strncmp(l, "devA\tZo\xc3\xab\t(detached)\t198.18.100.2\t-\tallow\tlaptops\t"
+			    "internal\t1234\t5678\t2026-11-27 10:00:00Z\t3", 73));
+	CHECK(l && l[strlen(l) - 1] == 's');
+	/* An owner's control character would reach the terminal: '?' instead. */
 	l = line_of(body, "devB");
-	CHECK(l && strstr(l, "[2001:db8::7]:50123") && strstr(l, "quarantine"));
+	CHECK_EQ_STR(l, "devB\tO\"Brien \\ ?\t[2001:db8::7]:50123\t198.18.100.3\t-\tquarantine\t"
+		     "phones\tremediation\t0\t0\t2026-11-27 10:00:00Z\t-");
 	CHECK(!line_of(body, "devC"));
 done:
 	free(body);
 	worker_free();
 }
 
-/* A long owner is cut to its column on a character boundary. */
-static void test_sessions_text_owner_cut(void)
+/* Both tunnel addresses, each in its own column. */
+static void test_sessions_text_ipv6(void)
 {
-	static const struct {
-		const char *owner, *shown;
-	} cases[] = {
-		/* 16 + 2 bytes: fits the 18-byte column whole. */
-		{ "aaaaaaaaaaaaaaaa\xc3\xab", "aaaaaaaaaaaaaaaa\xc3\xab " },
-		/* 17 + 2: the cut would split the last character; it goes whole. */
-		{ "aaaaaaaaaaaaaaaaa\xc3\xab", "aaaaaaaaaaaaaaaaa  " },
-		/* 16 + 3 and 15 + 4 bytes. */
-		{ "aaaaaaaaaaaaaaaa\xe6\x97\xa5", "aaaaaaaaaaaaaaaa  " },
-		{ "aaaaaaaaaaaaaaa\xf0\x9f\x98\x80", "aaaaaaaaaaaaaaa   " },
-		/* Pure ASCII, longer than the column. */
-		{ "Maximilian Mustermann-Schmidt", "Maximilian Mustermann-Schmidt" },
+	char *body, a6[INET6_ADDRSTRLEN] = "", want[128];
+	const char *l;
+
+	worker_init(true);
+	CHECK(run("text sessions", &body) == NULL);
+	if (find("devA"))
+		inet_ntop(AF_INET6, &find("devA")->lease.v6, a6, sizeof(a6));
+	snprintf(want, sizeof(want), "\t198.18.100.2\t%s\tallow\t", a6);
+	l = body ? line_of(body, "devA") : NULL;
+	CHECK(a6[0] && l && strstr(l, want));
+	free(body);
+	worker_free();
+}
+
+/* An owner is shown whole, however long (posternctl aligns the column). */
+static void test_sessions_text_owner_whole(void)
+{
+	static const char *const owners[] = {
+		"aaaaaaaaaaaaaaaaa\xc3\xab", "\xe5\xb1\xb1\xe7\x94\xb0\xe5\xa4\xaa\xe9\x83\x8e",
+		"Maximilian Mustermann-Schmidt von und zu Hohenstein-Ernstthal",
 	};
-	char *body;
+	char *body, want[256];
 
 	worker_init(false);
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < sizeof(owners) / sizeof(owners[0]); i++) {
 		const char *l;
 
-		snprintf(find("devA")->id.owner, sizeof(find("devA")->id.owner), "%s",
-			 cases[i].owner);
+		snprintf(find("devA")->id.owner, sizeof(find("devA")->id.owner), "%s", owners[i]);
 		CHECK(run("text sessions", &body) == NULL);
 		l = body ? line_of(body, "devA") : NULL;
-		if (i == 4) {
-			/* Cut at 18 bytes, whatever follows. */
-			CHECK(l && strstr(l, "Maximilian Musterm ") && !strstr(l, "Mustermann"));
-		} else if (!l || !strstr(l, cases[i].shown) || !utf8_line_ok(l)) {
+		snprintf(want, sizeof(want), "devA\t%s\t(detached)\t", owners[i]);
+		if (!l || strncmp(l, want, strlen(want)) || !utf8_line_ok(l)) {
 			printf("# owner case %zu: ", i);
 			show(l ? l : "(no line)", 120);
 			printf("\n");
@@ -773,7 +797,7 @@ static void test_stats(void)
 	w.stats.ended[GW_END_LOST] = 2;
 	flat = run_json("json stats");
 	if (flat) {
-		CHECK_EQ_STR(json_get(flat, "refused"), "{13}");
+		CHECK_EQ_STR(json_get(flat, "refused"), "{14}");
 		CHECK_EQ_STR(json_get(flat, "refused.revoked"), "3");
 		CHECK_EQ_STR(json_get(flat, "sessions_ended.lost"), "2");
 		CHECK_EQ_STR(json_get(flat, "sessions.quarantine"), "1");
@@ -829,18 +853,74 @@ static void test_show_json(void)
 	worker_free();
 }
 
+/*
+ * show by a tunnel address (either family, any form inet_pton reads), by an
+ * owner (ASCII case aside) listing every device of an ambiguous one, and a
+ * device id before an owner of the same name.
+ */
+static void test_show_query(void)
+{
+	char *flat, *body, a6[INET6_ADDRSTRLEN] = "", line[80];
+
+	worker_init(true);
+	flat = run_json("json show 198.18.100.3");
+	CHECK(flat && !strcmp(json_get(flat, "device"), "\"devB\""));
+	free(flat);
+	if (find("devA"))
+		inet_ntop(AF_INET6, &find("devA")->lease.v6, a6, sizeof(a6));
+	snprintf(line, sizeof(line), "json show %s", a6);
+	flat = run_json(line);
+	CHECK(flat && !strcmp(json_get(flat, "device"), "\"devA\""));
+	free(flat);
+	expect_error("json show 198.18.100.6", "no live session has the tunnel address "
+		     "198.18.100.6", true);
+	expect_error("json show fd00:5057::fe", "no live session has the tunnel address", true);
+	/* devC's refusal on its way is no session to show, whatever names it. */
+	snprintf(find("devC")->id.owner, sizeof(find("devC")->id.owner), "Zo\xc3\xab");
+	flat = run_json("json show zo\xc3\xab");
+	CHECK(flat && !strcmp(json_get(flat, "device"), "\"devA\""));
+	free(flat);
+	/* Two devices of one owner: both, whole. */
+	snprintf(find("devB")->id.owner, sizeof(find("devB")->id.owner), "ZO\xc3\xab");
+	flat = run_json("json show Zo\xc3\xab");
+	if (flat) {
+		CHECK_EQ_STR(json_get(flat, "query"), "\"Zo\xc3\xab\"");
+		CHECK_EQ_STR(json_get(flat, "truncated"), "false");
+		CHECK_EQ_STR(json_get(flat, "devices"), "[2]");
+		CHECK(strstr(flat, "\"devA\"") && strstr(flat, "\"devB\""));
+		CHECK_EQ_STR(json_get(flat, "devices[0].history"), "[1]");
+		CHECK(json_get(flat, "devices[1].session.address") != NULL);
+	}
+	free(flat);
+	CHECK(run("text show Zo\xc3\xab", &body) == NULL);
+	CHECK(body && !strncmp(body, "2 devices for 'Zo\xc3\xab':\n\nDEVICE\t", 27));
+	CHECK(body && line_of(body, "devA") && line_of(body, "devB"));
+	free(body);
+	/* An owner called like a device: the device comes first. */
+	snprintf(find("devA")->id.owner, sizeof(find("devA")->id.owner), "devB");
+	flat = run_json("json show devB");
+	CHECK(flat && !strcmp(json_get(flat, "device"), "\"devB\""));
+	free(flat);
+	CHECK(find("devA") && find("devB") && find("devC"));
+	worker_free();
+}
+
 static void test_show_text(void)
 {
 	char *body;
 
 	worker_init(false);
 	CHECK(run("text show devB", &body) == NULL);
-	CHECK(body && !strncmp(body, "DEVICE ", 7));
-	CHECK(body && strstr(body, "\nfacts:\n") && strstr(body, "\nreasons:\n  - update iOS to 18.6 or later\n  - set a passcode\n"));
-	CHECK(body && strstr(body, "\nhistory:\n") && strstr(body, " login "));
+	CHECK(body && !strncmp(body, "DEVICE\t", 7));
+	CHECK(body && strstr(body, "\nfacts: none\n") && strstr(body, "\nreasons:\n  - update iOS "
+		      "to 18.6 or later\n  - set a passcode\n"));
+	CHECK(body && strstr(body, "\nhistory:\n  TIME\tEVENT\tVERDICT\tRULE\tPROFILE\tREASONS\n"));
+	CHECK(body && strstr(body, "\tlogin\tquarantine\tphones\tremediation\tupdate iOS to 18.6 "
+		      "or later; set a passcode\n"));
 	free(body);
 	CHECK(run("text show devA", &body) == NULL);
-	CHECK(body && strstr(body, "  os.name ") && strstr(body, " linux "));
+	CHECK(body && strstr(body, "\nfacts:\n  NAME\tVALUE\tSOURCE\tAGE\n  os.name\tlinux\tagent\t"));
+	CHECK(body && strstr(body, "\tlogin\tallow\tlaptops\tinternal\t-\n"));
 	free(body);
 	worker_free();
 }
@@ -921,6 +1001,150 @@ static void test_kick(void)
 	CHECK(run("text show devD", &body) == NULL);
 	CHECK(body && !strncmp(body, "devD: no live session\n", 22));
 	free(body);
+	worker_free();
+}
+
+/* ---- ban, unban, bans ---- */
+
+/* A ban ends the device's session, bars it until its time and is listed;
+ * banning again moves its time; unban lifts it. */
+static void test_ban(void)
+{
+	const struct gw_ban *b;
+	char *flat, *body;
+	time_t now = time(NULL);
+	long left;
+
+	worker_init(false);
+	CHECK(run("text ban devA 1h", &body) == NULL);
+	CHECK(body && !strncmp(body, "devA: banned until 20", 21) &&
+	      strstr(body, "Z; 1 session ended\n"));
+	free(body);
+	CHECK(find("devA") == NULL);
+	CHECK_EQ_INT(w.stats.ended[GW_END_KICKED], 1);
+	b = gw_ban_find(&w, "devA", now);
+	CHECK(b && b->until >= now + 3600 && b->until <= now + 3602);
+	CHECK(gw_ban_find(&w, "devA", now + 3700) == NULL);	/* it runs out by itself */
+	flat = run_json("json show devA");
+	CHECK(flat && !strcmp(json_get(flat, "history[1].event"), "\"ban\""));
+	CHECK(flat && !strncmp(json_get(flat, "history[1].reasons[0]"), "\"banned until ", 14));
+	free(flat);
+	/* Any device id may be banned, connected or not; the form as typed or in seconds. */
+	flat = run_json("json ban laptop-9 90");
+	if (flat) {
+		CHECK_EQ_STR(json_get(flat, "banned"), "\"laptop-9\"");
+		CHECK_EQ_STR(json_get(flat, "seconds"), "90");
+		CHECK_EQ_STR(json_get(flat, "sessions_ended"), "0");
+		CHECK(is_iso_time(json_get(flat, "until")));
+	}
+	free(flat);
+	flat = run_json("json bans");
+	if (flat) {
+		CHECK_EQ_STR(json_get(flat, "bans"), "[2]");
+		CHECK(strstr(flat, "\"laptop-9\"") && strstr(flat, "\"devA\""));
+		left = num(json_get(flat, "bans[0].seconds_left")) + num(json_get(flat, "bans[1].seconds_left"));
+		CHECK(left >= 3600 + 88 && left <= 3600 + 90);
+		CHECK(is_iso_time(json_get(flat, "bans[0].since")));
+	}
+	free(flat);
+	CHECK(run("text bans", &body) == NULL);
+	CHECK(body && !strncmp(body, "DEVICE\tUNTIL\tSECONDS LEFT\tSINCE\n", 32));
+	CHECK(body && line_of(body, "devA") && line_of(body, "laptop-9"));
+	free(body);
+	/* Again: a new time, still one ban. */
+	CHECK(run("text ban devA 30m", &body) == NULL);
+	CHECK(body && strstr(body, "; 0 sessions ended\n"));
+	free(body);
+	b = gw_ban_find(&w, "devA", now);
+	CHECK(b && b->until >= now + 1800 && b->until <= now + 1802);
+	CHECK_EQ_INT(w.ctl.n_bans, 2);
+	CHECK(run("text unban devA", &body) == NULL);
+	CHECK_EQ_STR(body, "devA: ban lifted\n");
+	free(body);
+	CHECK(gw_ban_find(&w, "devA", now) == NULL);
+	expect_error("text unban devA", "device devA is not banned", true);
+	flat = run_json("json unban laptop-9");
+	CHECK_EQ_STR(flat ? json_get(flat, "unbanned") : NULL, "\"laptop-9\"");
+	free(flat);
+	CHECK(run("text bans", &body) == NULL);
+	CHECK_EQ_STR(body, "no device is banned\n");
+	free(body);
+	worker_free();
+}
+
+/* Bad durations and ids are refused with words; a ban that ran out is none. */
+static void test_ban_refused(void)
+{
+	static const struct {
+		const char *line, *error;
+	} bad[] = {
+		{ "text ban devA 0", "ban: '0' is no time at all: at least 1s" },
+		{ "text ban devA 366d", "ban: '366d' is more than 365d" },
+		{ "text ban devA 31536001", "ban: '31536001' is more than 365d" },
+		{ "text ban devA 5x", "ban: unknown unit 'x' in '5x' (s, m, h or d)" },
+		{ "text ban devA -1h", "ban: '-1h' is not a duration" },
+		{ "text ban devA 1h 5m", "ban: unknown unit 'h 5m'" },
+		{ "text ban devA", "ban: not a device id and a duration (expected DEVICE DURATION)" },
+		{ "text ban bad/id 1h", "ban: not a device id and a duration" },
+		{ "json ban  1h", "ban: not a device id and a duration" },
+		{ "text unban bad/id", "not a device id" },
+		{ "text bans all", "unknown command or wrong arguments" },
+	};
+	char *flat;
+	time_t now = time(NULL);
+
+	worker_init(false);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_error(bad[i].line, bad[i].error, true);
+	CHECK_EQ_INT(w.ctl.n_bans, 0);
+	CHECK(find("devA") && find("devB"));
+	CHECK_EQ_INT(gw_ban_set(&w, "devE", now - 60, now - 1), 0);
+	CHECK(gw_ban_find(&w, "devE", now) == NULL);
+	flat = run_json("json bans");
+	CHECK_EQ_STR(flat ? json_get(flat, "bans") : NULL, "[0]");
+	free(flat);
+	expect_error("text unban devE", "device devE is not banned", true);
+	CHECK_EQ_INT(w.ctl.n_bans, 0);
+	worker_free();
+}
+
+/* ---- history, events ---- */
+
+/* history names the audit log (posternctl reads it); events hands the
+ * client to the socket to follow them, as text or JSON lines. */
+static void test_history_events(void)
+{
+	char *body, err[256];
+	FILE *f;
+	size_t len;
+
+	worker_init(false);
+	expect_error("text history devA", "this gateway keeps no audit log (audit-log in "
+		     "/nonexistent/postern-test/posternd.conf)", true);
+	conf.audit_log = "/var/log/postern/audit.log";
+	CHECK(run("text history devA", &body) == NULL);
+	CHECK_EQ_STR(body, "/var/log/postern/audit.log\n");
+	free(body);
+	CHECK(run("json history nosuch", &body) == NULL);
+	CHECK_EQ_STR(body, "{\"audit_log\":\"/var/log/postern/audit.log\"}\n");
+	free(body);
+	expect_error("text history bad/id", "not a device id", true);
+	conf.audit_log = NULL;
+	expect_error("text events", "this gateway has no events to follow", true);
+	expect_error("text events now", "unknown command or wrong arguments", true);
+	w.ctl.events = gw_events_new();
+	for (int json = 0; json < 2; json++) {
+		body = NULL;
+		f = open_memstream(&body, &len);
+		CHECK_EQ_INT(gw_control_run(&w, json ? "json events" : "text events", f, err,
+					    sizeof(err)),
+			     json ? GW_CONTROL_FOLLOW_JSON : GW_CONTROL_FOLLOW_TEXT);
+		fclose(f);
+		CHECK(body && !body[0]);
+		free(body);
+	}
+	gw_events_free(w.ctl.events);
+	w.ctl.events = NULL;
 	worker_free();
 }
 
@@ -1134,16 +1358,21 @@ int main(void)
 	RUN(test_sessions_json);
 	RUN(test_sessions_json_ipv6);
 	RUN(test_sessions_text);
-	RUN(test_sessions_text_owner_cut);
+	RUN(test_sessions_text_ipv6);
+	RUN(test_sessions_text_owner_whole);
 	RUN(test_status_json);
 	RUN(test_status_json_ipv6);
 	RUN(test_status_text);
 	RUN(test_status_crl_stale);
 	RUN(test_stats);
 	RUN(test_show_json);
+	RUN(test_show_query);
 	RUN(test_show_text);
 	RUN(test_history_ring);
 	RUN(test_kick);
+	RUN(test_ban);
+	RUN(test_ban_refused);
+	RUN(test_history_events);
 	RUN(test_reload_refused);
 	RUN(test_policy_diff);
 	RUN(test_policy_diff_long_path);

@@ -82,6 +82,7 @@ static const char *const ref_keys[GW_REF_COUNTERS] = {
 	[GW_REF_RESOURCES] = "resources",
 	[GW_REF_COOKIE] = "cookie",
 	[GW_REF_POSTURE_CHECK] = "posture_check",
+	[GW_REF_BANNED] = "banned",
 };
 
 static const char *const end_keys[GW_END_N] = {
@@ -332,7 +333,7 @@ static void check_stats_json(bool pool6)
 	}
 	CHECK(out[strlen(out) - 1] == '\n');
 	/* The group sizes, so that nothing extra hides in one. */
-	CHECK_EQ_STR(json_get(flat, "refused"), "{13}");
+	CHECK_EQ_STR(json_get(flat, "refused"), "{14}");
 	CHECK_EQ_STR(json_get(flat, "dropped"), "{7}");
 	CHECK_EQ_STR(json_get(flat, "sessions_ended"), "{5}");
 	CHECK_EQ_STR(json_get(flat, "pool"), pool6 ? "{4}" : "{2}");
@@ -740,6 +741,8 @@ static const struct {
 	{ "CONNECT with a cookie whose device certificate has expired", GW_REF_COOKIE },
 	/* verdict.c */
 	{ "the VPN address pool is exhausted; try again later", GW_REF_POOL_EXHAUSTED },
+	/* ban.c (its own words, "banned until T", when it has them) */
+	{ "the device is banned for a while; contact IT", GW_REF_BANNED },
 };
 #define N_REFUSALS (sizeof(refusals) / sizeof(refusals[0]))
 

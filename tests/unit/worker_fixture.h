@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "gateway/ban.h"
 #include "gateway/history.h"
 #include "gateway/model.h"
 #include "gateway/pool.h"
@@ -117,6 +118,7 @@ static inline void wf_worker_free(struct gw_worker *w)
 	free(w->dp.by_v4);
 	free(w->dp.by_v6);
 	free(w->ctl.history);
+	gw_bans_free(w);
 }
 
 #endif
