@@ -103,7 +103,9 @@ for c in $ca_commands; do
 	done
 	check "postern-ca $c --<TAB>: only options its --help names${bad:+ (not:$bad)}" [ -z "$bad" ]
 done
-offers "postern-ca issue --o<TAB>: --owner" "--owner" postern-ca postern-ca issue --dir pki --o
+offers "postern-ca issue --o<TAB>: --owner, --ownership" "--owner --ownership" postern-ca postern-ca issue --dir pki --o
+offers "postern-ca list --status <TAB>: the five states" "valid revoked lost expired expiring" \
+	postern-ca postern-ca list --status ""
 
 # ---- postern-posture, posternd
 offers "postern-posture c<TAB>: check, collect" "check collect" postern-posture postern-posture c
