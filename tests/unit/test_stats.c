@@ -702,7 +702,11 @@ static void test_text(void)
  * Every refusal the gateway tells a device or logs, word for word (clients
  * and tests grep them), with the counter it is counted under: what
  * gw_refusal_of() filed each of them under by its words, before the
- * refusals became an enum.
+ * refusals became an enum, but for two that meant a second thing under
+ * their counter (issue 13): a certificate of the CA that names no device
+ * is not a device certificate (not bad_certificate), and a cookie-only
+ * CONNECT whose certificate has expired is an expired certificate (not a
+ * bad cookie).
  */
 static const struct {
 	const char *words;
@@ -725,7 +729,7 @@ static const struct {
 	  GW_REF_NOT_CLIENT_CERT },
 	{ "device certificate rejected", GW_REF_BAD_CERTIFICATE },
 	{ "a device certificate is required", GW_REF_NO_CERTIFICATE },
-	{ "certificate does not name a device (no urn:postern:device)", GW_REF_BAD_CERTIFICATE },
+	{ "certificate does not name a device (no urn:postern:device)", GW_REF_NOT_CLIENT_CERT },
 	/* auth.c */
 	{ "the posture check expired or was already used; connect again", GW_REF_POSTURE_CHECK },
 	{ "the posture check belongs to another device", GW_REF_POSTURE_CHECK },
@@ -736,7 +740,7 @@ static const struct {
 	{ "CONNECT with an unknown or expired cookie", GW_REF_COOKIE },
 	{ "CONNECT with an unknown or expired cookie and no certificate", GW_REF_COOKIE },
 	{ "CONNECT with a cookie issued to another certificate", GW_REF_COOKIE },
-	{ "CONNECT with a cookie whose device certificate has expired", GW_REF_COOKIE },
+	{ "CONNECT with a cookie whose device certificate has expired", GW_REF_EXPIRED },
 	/* verdict.c */
 	{ "the VPN address pool is exhausted; try again later", GW_REF_POOL_EXHAUSTED },
 };
