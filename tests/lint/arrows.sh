@@ -196,7 +196,7 @@ declare -A GW_LAYER
 while read -r layer mods; do
 	for m in $mods; do GW_LAYER[$m]=$layer; done
 done <<'TABLE'
-0 model log json memstream token refusal procstat cstp http proxyproto filter pool localaddr tundev landlock sandbox keyd privs access crl ctlcmd timer supervise
+0 model log json memstream token refusal tally procstat cstp http proxyproto filter pool localaddr tundev landlock sandbox keyd privs access crl ctlcmd timer supervise
 1 tls conn dtls dtls_wire dtls_offer udp wbio
 2 auth scan tunnel
 3 session verdict audit history login channel
