@@ -200,7 +200,7 @@ done <<'TABLE'
 1 tls conn dtls dtls_wire dtls_offer udp wbio
 2 auth scan tunnel
 3 session verdict audit history login channel
-4 control ctlsock reload reeval watch stats
+4 control ctlsock reload reeval watch stats stats_tls stats_out metrics
 5 worker
 6 main posternctl
 TABLE
