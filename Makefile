@@ -166,8 +166,9 @@ unit: tests
 	@tests/run.sh unit
 
 # tests/lint/*.sh: the manual pages through mandoc -Tlint (installed by
-# `make deps`), and the arrows between the folders (includes, and what each
-# program links).
+# `make deps`), the arrows between the folders (includes, and what each
+# program links), and the Prometheus alert rules and Grafana dashboard
+# (promtool check rules and test rules, from Debian's prometheus).
 lint: all
 	@tests/run.sh lint
 
@@ -193,10 +194,12 @@ bench:
 
 # ---- install / uninstall ----
 # `make install` copies the programs, the manual pages, the systemd unit, the
-# logrotate snippet and the sample configurations; DESTDIR stages it all below
-# a directory (for packages). Programs and pages go under PREFIX
-# (PREFIX/share/man, where man(1) looks); configuration always under /etc, where
-# posternd and the unit look for it. The unit goes where systemd finds it:
+# logrotate snippet, the sample configurations and, for monitoring, the
+# Prometheus alert rules and the Grafana dashboard; DESTDIR stages it all
+# below a directory (for packages). Programs and pages go under PREFIX
+# (PREFIX/share/man, where man(1) looks), the rules and dashboard in
+# PREFIX/share/postern (read-only data, to copy or point at); configuration
+# always under /etc, where posternd and the unit look for it. The unit goes where systemd finds it:
 # /lib/systemd/system for PREFIX=/usr (as Debian's packages do), else
 # PREFIX/lib/systemd/system (systemd searches /usr/local/lib/systemd/system).
 # A configuration that exists is never overwritten: when it differs from the
@@ -207,11 +210,14 @@ BINDIR     ?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
 UNITDIR    ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
 MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share
 INSTALL    ?= install
 CONF_FILES := posternd.conf policy.conf
 CONFDIR     = $(DESTDIR)$(SYSCONFDIR)/postern
 MAN5       := $(wildcard man/*.5)
 MAN8       := $(wildcard man/*.8)
+SHARE_FILES := conf/postern-alerts.yml conf/grafana-dashboard.json
+SHAREDIR    = $(DESTDIR)$(DATADIR)/postern
 
 .PHONY: uninstall
 install: all
@@ -225,6 +231,9 @@ install: all
 	$(Q)$(INSTALL) -d -m 0755 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	$(Q)$(INSTALL) -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
 	$(Q)$(INSTALL) -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
+	@$(if $(Q),echo "  INSTALL alert rules and dashboard in $(SHAREDIR)")
+	$(Q)$(INSTALL) -d -m 0755 $(SHAREDIR)
+	$(Q)$(INSTALL) -m 0644 $(SHARE_FILES) $(SHAREDIR)/
 	@$(if $(Q),echo "  INSTALL $(DESTDIR)$(UNITDIR)/postern.service")
 	$(Q)sed 's|/usr/local/sbin/|$(SBINDIR)/|g' conf/postern.service \
 		>$(DESTDIR)$(UNITDIR)/postern.service
@@ -250,7 +259,9 @@ uninstall:
 	$(Q)rm -f $(DESTDIR)$(SBINDIR)/posternd $(DESTDIR)$(SBINDIR)/posternctl \
 		$(DESTDIR)$(BINDIR)/postern-ca $(DESTDIR)$(BINDIR)/postern-posture \
 		$(DESTDIR)$(UNITDIR)/postern.service $(DESTDIR)$(SYSCONFDIR)/logrotate.d/postern \
-		$(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%) $(MAN8:man/%=$(DESTDIR)$(MANDIR)/man8/%)
+		$(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%) $(MAN8:man/%=$(DESTDIR)$(MANDIR)/man8/%) \
+		$(SHARE_FILES:conf/%=$(SHAREDIR)/%)
+	$(Q)if [ -d $(SHAREDIR) ]; then rmdir $(SHAREDIR); fi
 	$(Q)for f in $(CONF_FILES); do \
 		dst=$(CONFDIR)/$$f; \
 		rm -f "$$dst.sample"; \

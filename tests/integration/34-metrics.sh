@@ -17,7 +17,9 @@
 # - what only the metrics have holds real values: decisions by verdict and
 #   rule (adding up to posternctl's by verdict), quarantines by reason, the
 #   latency histograms, postern_build_info, and process_* of the sandboxed
-#   network process (read through what it opened before its sandbox).
+#   network process (read through what it opened before its sandbox);
+# - every metric the shipped Grafana dashboard and alert rules use
+#   (conf/) is in the scrape.
 # Without promtool (tests/deps.sh installs Debian's prometheus package) the
 # rest runs and the test ends as skipped.
 #
@@ -213,6 +215,15 @@ assert c["number"] == 2 and c["reload_failures"] == 0, c
 assert abs(m["postern_crl_age_seconds"] - c["age"]) <= 2, (m["postern_crl_age_seconds"], c["age"])
 PY
 
+check "every metric the shipped dashboard and alert rules name is in the scrape" python3 - \
+	"$PST_TMP/metrics.json" "$PST_ROOT/conf/grafana-dashboard.json" "$PST_ROOT/conf/postern-alerts.yml" <<'PY'
+import json, re, sys
+m = json.load(open(sys.argv[1]))
+served = {k.split("{")[0] for k in m} | {"up"}
+text = json.dumps(json.load(open(sys.argv[2]))) + open(sys.argv[3]).read()
+used = set(re.findall(r"\b(?:postern|process)_[a-z0-9_]+\b", text))
+assert used and not used - served, sorted(used - served)
+PY
 check "decisions by verdict and rule: devA's, devB's and the personal device's" python3 - \
 	"$PST_TMP/stats-1.json" "$PST_TMP/metrics.json" <<'PY'
 import json, sys
