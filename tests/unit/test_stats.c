@@ -7,13 +7,18 @@
  * "stats") with the struct's numbers in them, read back by a strict JSON
  * reader; gw_stats_prometheus is valid text format 0.0.4 (HELP and TYPE
  * once, before a metric's first sample; a metric's samples together;
- * counters end in _total, gauges do not; well-formed labels; no series
- * twice) and every sample, mapped by the spec's table of metric names,
- * equals the JSON's number, one sample per number; gw_stats_text says the
- * same. The refusal table gives each refusal the gateway tells a device
- * (tls.c, auth.c, verdict.c) its words, word for word as listed here, and
- * the counter it was always counted under; every value of the enum is
- * listed, and the sources spell out none of the words themselves.
+ * counters end in _total, nothing else does; well-formed labels; no series
+ * twice; histograms cumulative up to +Inf, whose count _count repeats) and
+ * every sample, mapped by the spec's table of metric names, equals the
+ * JSON's number, one sample per number but posternctl's own (decisions by
+ * verdict, uptime); the metrics' own (decisions by verdict and rule, which
+ * add up to the JSON's by verdict, only the verdicts a rule can give; the
+ * latency histograms; postern_build_info; process_*, with and without
+ * /proc opened) are there; gw_stats_text says what the JSON says. The
+ * refusal table gives each refusal the gateway tells a device (tls.c,
+ * auth.c, verdict.c) its words, word for word as listed here, and the
+ * counter it is counted under; every value of the enum is listed, and the
+ * sources spell out none of the words themselves.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
