@@ -172,8 +172,9 @@ unit: tests
 	@tests/run.sh unit
 
 # tests/lint/*.sh: the manual pages through mandoc -Tlint (installed by
-# `make deps`), and the arrows between the folders (includes, and what each
-# program links).
+# `make deps`), the arrows between the folders (includes, and what each
+# program links), and the Prometheus alert rules and Grafana dashboard
+# (promtool check rules and test rules, from Debian's prometheus).
 lint: all
 	@tests/run.sh lint
 
@@ -199,11 +200,13 @@ bench:
 
 # ---- install / uninstall ----
 # `make install` copies the programs, the manual pages, the bash completion
-# scripts, the systemd unit, the logrotate snippet and the sample
-# configurations; DESTDIR stages it all below
-# a directory (for packages). Programs and pages go under PREFIX
-# (PREFIX/share/man, where man(1) looks); configuration always under /etc, where
-# posternd and the unit look for it. The unit goes where systemd finds it:
+# scripts, the systemd unit, the logrotate snippet, the sample configurations
+# and, for monitoring, the Prometheus alert rules and the Grafana dashboard;
+# DESTDIR stages it all below a directory (for packages). Programs and pages
+# go under PREFIX (PREFIX/share/man, where man(1) looks), the rules and
+# dashboard in PREFIX/share/postern (read-only data, to copy or point at);
+# configuration always under /etc, where posternd and the unit look for it.
+# The unit goes where systemd finds it:
 # /lib/systemd/system for PREFIX=/usr (as Debian's packages do), else
 # PREFIX/lib/systemd/system (systemd searches /usr/local/lib/systemd/system).
 # A configuration that exists is never overwritten: when it differs from the
@@ -224,6 +227,8 @@ COMPLETIONS := $(PROGRAMS:%=conf/completion/%)
 CONFDIR     = $(DESTDIR)$(SYSCONFDIR)/postern
 MAN5       := $(wildcard man/*.5)
 MAN8       := $(wildcard man/*.8)
+SHARE_FILES := conf/postern-alerts.yml conf/grafana-dashboard.json
+SHAREDIR    = $(DESTDIR)$(DATADIR)/postern
 
 .PHONY: uninstall
 install: all
@@ -240,6 +245,9 @@ install: all
 	@$(if $(Q),echo "  INSTALL bash completion in $(DESTDIR)$(BASHCOMPDIR)")
 	$(Q)$(INSTALL) -d -m 0755 $(DESTDIR)$(BASHCOMPDIR)
 	$(Q)$(INSTALL) -m 0644 $(COMPLETIONS) $(DESTDIR)$(BASHCOMPDIR)/
+	@$(if $(Q),echo "  INSTALL alert rules and dashboard in $(SHAREDIR)")
+	$(Q)$(INSTALL) -d -m 0755 $(SHAREDIR)
+	$(Q)$(INSTALL) -m 0644 $(SHARE_FILES) $(SHAREDIR)/
 	@$(if $(Q),echo "  INSTALL $(DESTDIR)$(UNITDIR)/postern.service")
 	$(Q)sed 's|/usr/local/sbin/|$(SBINDIR)/|g' conf/postern.service \
 		>$(DESTDIR)$(UNITDIR)/postern.service
@@ -266,7 +274,9 @@ uninstall:
 		$(DESTDIR)$(BINDIR)/postern-ca $(DESTDIR)$(BINDIR)/postern-posture \
 		$(DESTDIR)$(UNITDIR)/postern.service $(DESTDIR)$(SYSCONFDIR)/logrotate.d/postern \
 		$(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%) $(MAN8:man/%=$(DESTDIR)$(MANDIR)/man8/%) \
-		$(PROGRAMS:%=$(DESTDIR)$(BASHCOMPDIR)/%)
+		$(PROGRAMS:%=$(DESTDIR)$(BASHCOMPDIR)/%) \
+		$(SHARE_FILES:conf/%=$(SHAREDIR)/%)
+	$(Q)if [ -d $(SHAREDIR) ]; then rmdir $(SHAREDIR); fi
 	$(Q)for f in $(CONF_FILES); do \
 		dst=$(CONFDIR)/$$f; \
 		rm -f "$$dst.sample"; \

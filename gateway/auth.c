@@ -80,6 +80,7 @@ void gw_auth_refused(struct gw_conn *c, enum gw_refusal r, const char *text)
 void gw_auth_refuse(struct gw_conn *c, enum gw_refusal r)
 {
 	gw_auth_refused(c, r, NULL);
+	gw_latency_observe(&c->w->stats.login, c->accepted_us);
 	gw_auth_reply(c, "Set-Cookie: webvpn=refused; Secure; HttpOnly\r\n", "text/xml", AUTH_XML_HEAD
 		   "<auth id=\"success\">\n<title>Postern</title>\n"
 		   "<message>This device is refused; the reason follows.</message>\n"
@@ -103,6 +104,7 @@ void gw_auth_session(struct gw_conn *c, const struct gw_session *s)
 		pst_ownership_name(c->id.ownership), c->id.serial,
 		pst_verdict_name(s->verdict));
 	c->w->stats.auth_ok++;
+	gw_latency_observe(&c->w->stats.login, c->accepted_us);
 	gw_auth_reply(c, headers, "text/xml", AUTH_XML_HEAD
 		      "<auth id=\"success\">\n<title>Postern</title>\n</auth>\n</config-auth>\n");
 	OPENSSL_cleanse(headers, sizeof(headers));

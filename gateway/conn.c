@@ -155,6 +155,7 @@ static struct gw_conn *conn_new(struct gw_worker *w, int fd, const struct sockad
 	gw_peer_format((const struct sockaddr *)ss, c->peer, sizeof(c->peer));
 	c->state = GW_CONN_HANDSHAKE;
 	c->deadline = w->now + GW_HANDSHAKE_TIMEOUT;
+	c->accepted_us = gw_latency_now();
 	return c;
 }
 
@@ -834,6 +835,7 @@ static void conn_handshake(struct gw_conn *c)
 		c->state = GW_CONN_HTTP;
 		c->deadline = c->w->now + GW_HTTP_IDLE_TIMEOUT;
 		c->w->stats.handshakes++;
+		gw_latency_observe(&c->w->stats.tls_handshake, c->accepted_us);
 		gw_tls_peer_check(c);
 		conn_update_events(c);
 		return;

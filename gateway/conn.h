@@ -68,6 +68,7 @@ struct gw_conn {
 	struct gw_conn *pending_next;
 	uint32_t events;			/* what epoll watches now */
 	time_t deadline;			/* handshake/HTTP phases: close when reached */
+	uint64_t accepted_us;			/* gw_latency_now() at accept: for the histograms */
 	time_t last_rx;				/* tunnel: any frame from the client */
 	time_t last_data;			/* tunnel: data either way, for idle-timeout */
 	time_t dpd_sent;			/* tunnel: when we last asked for a DPD reply */

@@ -24,6 +24,7 @@
 #include "gateway/sandbox.h"
 #include "gateway/model.h"
 #include "gateway/privs.h"
+#include "gateway/procstat.h"
 #include "gateway/reload.h"
 #include "gateway/supervise.h"
 #include "gateway/worker.h"
@@ -178,11 +179,17 @@ static int run(struct gw_conf *conf, struct conf_policy *policy)
 	struct gw_worker *w;
 	const char *user = conf->user;
 	char pool[64], dtls[96];
-	int err;
+	int err, perr;
 
+	gw_proc_started();
 	signal(SIGPIPE, SIG_IGN);
 	err = gw_gateway_init(&gw, conf, policy);
-	/* The TUN and the listeners are open: root is not needed any more. */
+	/* The TUN and the listeners are open: root is not needed any more.
+	 * What process_* reads in /proc is opened first: the sandbox takes
+	 * /proc away (procstat.c); the key holder is forked by now. */
+	if (err == 0 && (perr = gw_proc_open()) < 0)
+		gw_warn("/proc/self: %s: the process_* metrics lack memory and open files",
+			strerror(-perr));
 	if (err == 0) {
 		err = gw_privs_drop(user);
 		if (err < 0)
@@ -230,6 +237,7 @@ static int run(struct gw_conf *conf, struct conf_policy *policy)
 		gw_err("start-up failed: %s", strerror(-err));
 	}
 	gw_gateway_free(&gw);
+	gw_proc_close();
 	return err == 0 ? 0 : 1;
 }
 

@@ -33,6 +33,7 @@
 #include "gateway/localaddr.h"
 #include "gateway/pool.h"
 #include "gateway/refusal.h"
+#include "gateway/tally.h"
 #include "gateway/timer.h"
 #include "gateway/tundev.h"
 #include "posture/posture.h"
@@ -162,6 +163,8 @@ struct gw_stats {
 	uint64_t accepted, handshakes, refused, auth_ok, tunnels;
 	uint64_t refused_by[GW_REF_COUNTERS];	/* [GW_REF_NONE] stays 0 */
 	uint64_t decisions[3];			/* by enum pst_verdict */
+	uint64_t by_rule[GW_RULE_SLOTS][3];	/* decisions by rule (tally.h) and verdict */
+	uint64_t quarantines[PST_CLASS_N];	/* quarantine decisions, by their reasons' classes */
 	uint64_t reports, reports_refused;
 	uint64_t reloads_ok, reloads_failed;
 	uint64_t reevaluated;			/* live sessions moved to another verdict or profile */
@@ -175,6 +178,8 @@ struct gw_stats {
 	uint64_t accept_pauses;			/* out of file descriptors: accepting paused */
 	uint64_t crl_reload_failures;		/* the CRL file could not replace the one in force */
 	struct gw_counters traffic;
+	struct gw_latency tls_handshake;	/* accept to the handshake's end */
+	struct gw_latency login;		/* accept to the login's answer (a session or a refusal) */
 };
 
 /* A file the gateway re-reads when it changes (the CRL, the inventory). */

@@ -53,14 +53,14 @@ static const struct {
 					 ": its extended key usage does not include clientAuth" },
 	[GW_REF_CERT_BAD_EXTENSIONS] = { GW_REF_NOT_CLIENT_CERT, NULL,
 					 NOT_CLIENT ": its extensions cannot be read" },
-	[GW_REF_NO_DEVICE_NAME] = { GW_REF_BAD_CERTIFICATE, NULL,
+	[GW_REF_NO_DEVICE_NAME] = { GW_REF_NOT_CLIENT_CERT, NULL,
 				    "certificate does not name a device (no urn:postern:device)" },
 	[GW_REF_COOKIE_NONE] = { GW_REF_COOKIE, NULL, "CONNECT without a session cookie" },
 	[GW_REF_COOKIE_UNKNOWN_NO_CERT] = { GW_REF_COOKIE, NULL, "CONNECT with an unknown or "
 					    "expired cookie and no certificate" },
 	[GW_REF_COOKIE_OTHER_CERT] = { GW_REF_COOKIE, NULL,
 				       "CONNECT with a cookie issued to another certificate" },
-	[GW_REF_COOKIE_CERT_EXPIRED] = { GW_REF_COOKIE, NULL, "CONNECT with a cookie whose "
+	[GW_REF_COOKIE_CERT_EXPIRED] = { GW_REF_EXPIRED, NULL, "CONNECT with a cookie whose "
 					 "device certificate has expired" },
 	[GW_REF_POSTURE_OTHER_DEVICE] = { GW_REF_POSTURE_CHECK, NULL,
 					  "the posture check belongs to another device" },

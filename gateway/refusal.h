@@ -21,8 +21,10 @@ struct gw_worker;
  * The values before GW_REF_COUNTERS are the counters themselves
  * (postern_refusals_total{reason}, `posternctl stats`), in their order
  * there; the ones after it are finer refusals, each counted under one of
- * them. GW_REF_NONE (zero: a fresh connection) is no refusal; where one is
- * needed and none was recorded it reads and counts as a bad certificate.
+ * them. Each counter means one thing, the same whichever step found it
+ * (README, "Metrics", lists them). GW_REF_NONE (zero: a fresh connection)
+ * is no refusal; where one is needed and none was recorded it reads and
+ * counts as a bad certificate.
  */
 enum gw_refusal {
 	GW_REF_NONE,
@@ -41,17 +43,18 @@ enum gw_refusal {
 	GW_REF_POSTURE_CHECK,		/* the posture check expired or was used */
 	GW_REF_BANNED,			/* an operator barred the device for a while */
 	GW_REF_COUNTERS,
-	/* counted as not_client_cert */
+	/* counted as not_client_cert: issued by the CA, but not as a device's */
 	GW_REF_CERT_IS_CA = GW_REF_COUNTERS,
 	GW_REF_CERT_NO_EKU,
 	GW_REF_CERT_EKU_NOT_CLIENT,
 	GW_REF_CERT_BAD_EXTENSIONS,
-	/* counted as bad_certificate */
 	GW_REF_NO_DEVICE_NAME,
 	/* counted as cookie */
 	GW_REF_COOKIE_NONE,
 	GW_REF_COOKIE_UNKNOWN_NO_CERT,
 	GW_REF_COOKIE_OTHER_CERT,
+	/* counted as expired: the device certificate has expired, whether the
+	 * handshake or a cookie-only CONNECT found it so */
 	GW_REF_COOKIE_CERT_EXPIRED,
 	/* counted as posture_check */
 	GW_REF_POSTURE_OTHER_DEVICE,

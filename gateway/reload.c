@@ -171,6 +171,8 @@ int gw_reload(struct gw_worker *w, FILE *out, bool json, char *err, size_t errle
 		w->dp.pools.pool6 = &w->pol.conf->ipv6_pool;
 	w->pol.conf_loaded = now;
 	gw_conns_retick(w);	/* dpd and idle-timeout may have changed */
+	for (unsigned int k = 0; k < gw_workers_n(w); k++)
+		gw_tally_rules_carry(&gw_worker_at(w, k)->stats, w->pol.policy, l.policy);
 	conf_policy_free(w->pol.policy);
 	w->pol.policy = l.policy;
 	w->pol.policy_loaded = now;

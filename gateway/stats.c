@@ -2,20 +2,27 @@
 /*
  * The gateway's counters, listed once: gw_stats_rows() names every counter
  * and gauge with its place in `posternctl stats --json` and its Prometheus
- * name, and the three outputs (JSON, text, Prometheus) are printed from
- * that one list, so they cannot disagree about what a number means.
+ * name, and the three outputs (JSON, text, Prometheus: stats_out.c) are
+ * printed from that one list, so they cannot disagree about what a number
+ * means. A row may be in one output only: posternctl stats keeps the
+ * decisions by verdict and the uptime, the metrics have them by verdict and
+ * rule and the process's start time instead (metrics.c).
  */
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "gateway/crl.h"
-#include "gateway/dtls.h"
-#include "gateway/json.h"
 #include "gateway/model.h"
 #include "gateway/refusal.h"
 #include "gateway/stats.h"
-#include "gateway/udp.h"
+
+/* A row in both outputs. */
+static void row(struct gw_stat_list *rs, const char *group, const char *key, const char *metric,
+		const char *label, const char *help, bool gauge, uint64_t value)
+{
+	gw_stat_add(rs, group, key, metric, label, help, gauge ? GW_STAT_GAUGE : GW_STAT_COUNTER,
+		    value);
+}
 
 static const char *const end_keys[GW_END_N] = {
 	[GW_END_KICKED] = "kicked",
@@ -25,56 +32,19 @@ static const char *const end_keys[GW_END_N] = {
 	[GW_END_EXPIRED] = "expired",
 };
 
-struct rows {
+struct gw_stat_row *gw_stat_add(struct gw_stat_list *l, const char *group, const char *key,
+				const char *metric, const char *label, const char *help,
+				enum gw_stat_type type, uint64_t value)
+{
 	struct gw_stat_row *r;
-	size_t n, cap;
-};
 
-static void row(struct rows *rs, const char *group, const char *key, const char *metric,
-		const char *label, const char *help, bool gauge, uint64_t value)
-{
-	if (rs->n < rs->cap)
-		rs->r[rs->n++] = (struct gw_stat_row){ group, key, metric, label, help, gauge, value };
-}
-
-/* Times as gauges: a time before the epoch (or none) is 0. */
-static uint64_t unix_time(time_t t)
-{
-	return t > 0 ? (uint64_t)t : 0;
-}
-
-/*
- * What an operator alerts on before devices are refused or revocations
- * stop biting: the CRL's dates, number and age, whether the file could
- * not replace the one in force, and when the certificates expire.
- */
-static void pki_rows(struct rows *rs, const struct gw_worker *w)
-{
-	const struct gw_crl_meta *m = &w->pol.crl_meta;
-	time_t now = time(NULL);
-
-	row(rs, "crl", "last_update", "postern_crl_last_update_timestamp_seconds", NULL,
-	    "lastUpdate of the CRL in force, in seconds since the epoch", true,
-	    unix_time(m->last_update));
-	row(rs, "crl", "next_update", "postern_crl_next_update_timestamp_seconds", NULL,
-	    "nextUpdate of the CRL in force (0: none); past it every device is refused", true,
-	    unix_time(m->next_update));
-	row(rs, "crl", "age", "postern_crl_age_seconds", NULL,
-	    "Seconds since the lastUpdate of the CRL in force", true,
-	    m->loaded && now > m->last_update ? (uint64_t)(now - m->last_update) : 0);
-	row(rs, "crl", "number", "postern_crl_number", NULL,
-	    "CRL number of the CRL in force (0: none)", true, gw_crl_number_u64(m));
-	row(rs, "crl", "stale", "postern_crl_stale", NULL,
-	    "1 while the CRL file cannot replace the one in force (unreadable, bad, or older)",
-	    true, w->pol.crl_problem[0] != '\0');
-	row(rs, "crl", "reload_failures", "postern_crl_reload_failures_total", NULL,
-	    "Times the CRL file could not replace the one in force", false,
-	    w->stats.crl_reload_failures);
-	row(rs, "certificate_expiry", "server", "postern_certificate_expiry_timestamp_seconds",
-	    "cert=\"server\"", "notAfter of the certificate, in seconds since the epoch", true,
-	    unix_time(w->pol.server_not_after));
-	row(rs, "certificate_expiry", "ca", "postern_certificate_expiry_timestamp_seconds",
-	    "cert=\"ca\"", NULL, true, unix_time(w->pol.ca_not_after));
+	if (l->n >= l->cap)
+		return NULL;
+	r = &l->r[l->n++];
+	*r = (struct gw_stat_row){ .group = group, .key = key, .metric = metric, .help = help,
+				   .type = type, .value = value };
+	snprintf(r->label, sizeof(r->label), "%s", label ? label : "");
+	return r;
 }
 
 /* Every counter of struct gw_stats is a uint64_t: the workers' add up. */
@@ -91,72 +61,6 @@ static void stats_sum(const struct gw_worker *w, struct gw_stats *sum)
 		for (size_t i = 0; i < sizeof(*sum) / sizeof(uint64_t); i++)
 			out[i] += in[i];
 	}
-}
-
-static void dtls_sum(const struct gw_worker *w, struct gw_dtls_stats *d, struct gw_udp_stats *u,
-		     uint64_t *peers)
-{
-	memset(d, 0, sizeof(*d));
-	memset(u, 0, sizeof(*u));
-	*peers = 0;
-	for (unsigned int k = 0; k < gw_workers_n(w); k++) {
-		const struct gw_worker *wk = gw_worker_at(w, k);
-		struct gw_dtls_stats dk;
-		struct gw_udp_stats uk;
-
-		if (!wk->net.udp)
-			continue;
-		gw_dtls_get_stats(gw_udp_dtls(wk->net.udp), &dk);
-		gw_udp_get_stats(wk->net.udp, &uk);
-		for (size_t i = 0; i < sizeof(dk) / sizeof(uint64_t); i++)
-			((uint64_t *)d)[i] += ((const uint64_t *)&dk)[i];
-		for (size_t i = 0; i < sizeof(uk) / sizeof(uint64_t); i++)
-			((uint64_t *)u)[i] += ((const uint64_t *)&uk)[i];
-		*peers += gw_dtls_peer_count(gw_udp_dtls(wk->net.udp));
-	}
-}
-
-/* The DTLS channel (none when dtls = false). */
-static void dtls_rows(struct rows *rs, const struct gw_worker *w, const struct gw_gauges *g)
-{
-	struct gw_dtls_stats d;
-	struct gw_udp_stats u;
-	uint64_t peers;
-
-	if (!w->net.udp)
-		return;
-	dtls_sum(w, &d, &u, &peers);
-	row(rs, "dtls", "channels", "postern_dtls_channels", NULL,
-	    "Tunnels whose data goes over DTLS now", true, g->dtls);
-	row(rs, "dtls", "peers", "postern_dtls_peers", NULL,
-	    "DTLS peers now, handshakes in progress included", true, peers);
-	row(rs, "dtls", "handshakes", "postern_dtls_handshakes_total", "result=\"ok\"",
-	    "DTLS handshakes, by result", false, d.handshakes);
-	row(rs, "dtls", "handshake_failures", "postern_dtls_handshakes_total",
-	    "result=\"failed\"", NULL, false, d.handshake_failures);
-	row(rs, "dtls", "cookie_challenges", "postern_dtls_cookie_challenges_total", NULL,
-	    "Stateless cookie challenges (HelloVerifyRequest) sent", false, d.hello_verify_sent);
-	row(rs, "dtls", "roams", "postern_dtls_roams_total", NULL,
-	    "DTLS peers that moved to a new source address", false, d.roams);
-	row(rs, "dtls", "records_rx", "postern_dtls_records_total", "direction=\"rx\"",
-	    "DTLS application records; rx is from the clients", false, d.rx_records);
-	row(rs, "dtls", "records_tx", "postern_dtls_records_total", "direction=\"tx\"", NULL,
-	    false, d.tx_records);
-	row(rs, "dtls", "dropped_no_peer", "postern_dtls_dropped_datagrams_total",
-	    "reason=\"no_peer\"", "Datagrams dropped on the UDP port, by reason", false,
-	    d.dropped);
-	row(rs, "dtls", "dropped_bad_cookie", "postern_dtls_dropped_datagrams_total",
-	    "reason=\"bad_cookie\"", NULL, false, d.bad_cookie);
-	row(rs, "dtls", "dropped_unknown_app_id", "postern_dtls_dropped_datagrams_total",
-	    "reason=\"unknown_app_id\"", NULL, false, d.unknown_app_id);
-	row(rs, "dtls", "dropped_peers_full", "postern_dtls_dropped_datagrams_total",
-	    "reason=\"peers_full\"", NULL, false, d.peers_full);
-	row(rs, "dtls", "dropped_bad_record", "postern_dtls_dropped_datagrams_total",
-	    "reason=\"bad_record\"", NULL, false, d.bad_records);
-	row(rs, "dtls", "dropped_truncated", "postern_dtls_dropped_datagrams_total",
-	    "reason=\"truncated\"", NULL, false, u.rx_truncated);
-	row(rs, "dtls", "send_errors", "postern_dtls_send_errors_total", NULL,
-	    "Datagrams the kernel refused to send", false, u.tx_errors);
 }
 
 void gw_stats_gauges(const struct gw_worker *w, struct gw_gauges *g)
@@ -182,7 +86,7 @@ void gw_stats_gauges(const struct gw_worker *w, struct gw_gauges *g)
 }
 
 /* Client packets dropped, by reason. */
-static void rows_dropped(struct rows *rs, const struct gw_counters *t)
+static void rows_dropped(struct gw_stat_list *rs, const struct gw_counters *t)
 {
 	row(rs, "dropped", "spoofed", "postern_dropped_packets_total", "reason=\"spoofed\"",
 	    "Client packets dropped, by reason", false, t->dropped_spoofed);
@@ -201,11 +105,11 @@ static void rows_dropped(struct rows *rs, const struct gw_counters *t)
 }
 
 /* The connections: accepted, handshakes, handed over, shed. */
-static void rows_connections(struct rows *rs, const struct gw_stats *st)
+static void rows_connections(struct gw_stat_list *rs, const struct gw_stats *st)
 {
 	row(rs, NULL, "accepted", "postern_connections_accepted_total", NULL,
 	    "TCP connections accepted", false, st->accepted);
-	row(rs, NULL, "handshakes", "postern_handshakes_total", NULL,
+	row(rs, NULL, "handshakes", "postern_tls_handshakes_total", NULL,
 	    "TLS handshakes completed", false, st->handshakes);
 	row(rs, NULL, "handoffs", "postern_connections_handed_over_total", NULL,
 	    "Connections handed to the worker that holds their device's sessions", false,
@@ -224,126 +128,126 @@ static void rows_connections(struct rows *rs, const struct gw_stats *st)
 	    st->accept_pauses);
 }
 
-size_t gw_stats_rows(const struct gw_worker *w, struct gw_stat_row *r, size_t cap)
+/* Refusals by reason: each counter's key is its label (refusal.c). */
+static void rows_refused(struct gw_stat_list *rs, const struct gw_stats *st)
+{
+	char label[48];
+
+	for (int i = GW_REF_NONE + 1; i < GW_REF_COUNTERS; i++) {
+		const char *key = gw_refusal_key((enum gw_refusal)i);
+
+		snprintf(label, sizeof(label), "reason=\"%s\"", key);
+		row(rs, "refused", key, "postern_refusals_total", label,
+		    i > GW_REF_NONE + 1 ? NULL : "Requests refused, by reason", false,
+		    st->refused_by[i]);
+	}
+}
+
+/*
+ * Decisions by verdict for posternctl stats (the metrics have them by rule
+ * too, metrics.c), and quarantines by the classes of their reasons: one
+ * decision counts once under each class it has.
+ */
+static void rows_decisions(struct gw_stat_list *rs, const struct gw_stats *st)
+{
+	char label[48];
+
+	for (int v = 0; v < 3; v++)
+		gw_stat_add(rs, "decisions", pst_verdict_name((enum pst_verdict)v), NULL, NULL,
+			    NULL, GW_STAT_COUNTER, st->decisions[v]);
+	for (int c = 0; c < PST_CLASS_DEVICE_STATUS; c++) {
+		const char *name = pst_class_name((enum pst_class)c);
+
+		snprintf(label, sizeof(label), "reason=\"%s\"", name);
+		row(rs, "quarantines", name, "postern_quarantines_total", label,
+		    c ? NULL : "Quarantine decisions at login, once under each of their reasons' "
+		    "classes", false, st->quarantines[c]);
+	}
+}
+
+/* Posture reports, reloads, re-evaluations and the sessions ended. */
+static void rows_control(struct gw_stat_list *rs, const struct gw_stats *st)
+{
+	char label[40];
+
+	row(rs, "reports", "accepted", "postern_posture_reports_total", "result=\"accepted\"",
+	    "Posture agent reports, by result", false, st->reports);
+	row(rs, "reports", "refused", "postern_posture_reports_total", "result=\"refused\"",
+	    NULL, false, st->reports_refused);
+	row(rs, "reloads", "ok", "postern_reloads_total", "result=\"ok\"",
+	    "Reloads of configuration, policy, inventory and CRL", false, st->reloads_ok);
+	row(rs, "reloads", "failed", "postern_reloads_total", "result=\"failed\"", NULL, false,
+	    st->reloads_failed);
+	row(rs, NULL, "reevaluated", "postern_reevaluations_total", NULL,
+	    "Live sessions moved to another verdict or profile", false, st->reevaluated);
+	for (int i = 0; i < GW_END_N; i++) {
+		snprintf(label, sizeof(label), "reason=\"%s\"", end_keys[i]);
+		row(rs, "sessions_ended", end_keys[i], "postern_sessions_ended_total", label,
+		    i ? NULL : "Live sessions ended by the gateway or an operator", false,
+		    st->ended[i]);
+	}
+}
+
+/* The tunnel's payload, both ways. */
+static void rows_traffic(struct gw_stat_list *rs, const struct gw_counters *t)
+{
+	rows_dropped(rs, t);
+	row(rs, "bytes", "rx", "postern_bytes_total", "direction=\"rx\"",
+	    "Tunnel payload bytes; rx is from the clients", false, t->rx_bytes);
+	row(rs, "bytes", "tx", "postern_bytes_total", "direction=\"tx\"", NULL, false, t->tx_bytes);
+	row(rs, "packets", "rx", "postern_packets_total", "direction=\"rx\"",
+	    "Tunnel packets; rx is from the clients", false, t->rx_packets);
+	row(rs, "packets", "tx", "postern_packets_total", "direction=\"tx\"", NULL, false,
+	    t->tx_packets);
+}
+
+/*
+ * Sessions, tunnels and the pools now. The pools' capacity and use are two
+ * metrics (use / capacity is the fill ratio); posternctl stats has the four
+ * numbers in its "pool" group.
+ */
+static void rows_gauges(struct gw_stat_list *rs, const struct gw_worker *w,
+			const struct gw_gauges *g)
 {
 	static const char *const verdict_labels[3] = {
 		"verdict=\"allow\"", "verdict=\"quarantine\"", "verdict=\"deny\"",
 	};
-	static char ref_labels[GW_REF_COUNTERS][48], end_labels[GW_END_N][40];
+	bool v6 = w->dp.have_pool6;
+
+	for (int v = 0; v < 3; v++)
+		row(rs, "sessions", pst_verdict_name((enum pst_verdict)v), "postern_sessions",
+		    verdict_labels[v], v ? NULL : "Sessions now, by verdict", true, g->sessions[v]);
+	row(rs, NULL, "tunnels", "postern_tunnels", NULL, "Tunnels now", true, g->tunnels);
+	row(rs, "pool", "ipv4_size", "postern_pool_addresses", "family=\"ipv4\"",
+	    "Addresses the pool can lease, by family", true, g->size4);
+	if (v6)
+		row(rs, "pool", "ipv6_size", "postern_pool_addresses", "family=\"ipv6\"", NULL,
+		    true, g->size6);
+	row(rs, "pool", "ipv4_used", "postern_pool_addresses_in_use", "family=\"ipv4\"",
+	    "Pool addresses leased to sessions now, by family", true, g->used4);
+	if (v6)
+		row(rs, "pool", "ipv6_used", "postern_pool_addresses_in_use", "family=\"ipv6\"",
+		    NULL, true, g->used6);
+	gw_stat_add(rs, NULL, "uptime", NULL, NULL, NULL, GW_STAT_GAUGE,
+		    (uint64_t)(time(NULL) - w->ctl.started));
+}
+
+size_t gw_stats_rows(const struct gw_worker *w, struct gw_stat_row *r, size_t cap)
+{
 	struct gw_stats sum;
-	const struct gw_stats *st = &sum;
-	const struct gw_counters *t = &st->traffic;
-	struct rows rs = { r, 0, cap };
+	struct gw_stat_list rs = { r, 0, cap };
 	struct gw_gauges g;
 
-	for (int i = GW_REF_NONE + 1; i < GW_REF_COUNTERS; i++)
-		snprintf(ref_labels[i], sizeof(ref_labels[i]), "reason=\"%s\"", gw_refusal_key((enum gw_refusal)i));
-	for (int i = 0; i < GW_END_N; i++)
-		snprintf(end_labels[i], sizeof(end_labels[i]), "reason=\"%s\"", end_keys[i]);
 	gw_stats_gauges(w, &g);
 	stats_sum(w, &sum);
-
-	rows_connections(&rs, st);
-	for (int i = GW_REF_NONE + 1; i < GW_REF_COUNTERS; i++)
-		row(&rs, "refused", gw_refusal_key((enum gw_refusal)i), "postern_refusals_total", ref_labels[i],
-		    i > GW_REF_NONE + 1 ? NULL : "Requests refused, by reason", false,
-		    st->refused_by[i]);
-	for (int v = 0; v < 3; v++)
-		row(&rs, "decisions", pst_verdict_name((enum pst_verdict)v), "postern_decisions_total",
-		    verdict_labels[v], v ? NULL : "Posture decisions at login, by verdict", false,
-		    st->decisions[v]);
-	rows_dropped(&rs, t);
-	row(&rs, "bytes", "rx", "postern_bytes_total", "direction=\"rx\"",
-	    "Tunnel payload bytes; rx is from the clients", false, t->rx_bytes);
-	row(&rs, "bytes", "tx", "postern_bytes_total", "direction=\"tx\"", NULL, false, t->tx_bytes);
-	row(&rs, "packets", "rx", "postern_packets_total", "direction=\"rx\"",
-	    "Tunnel packets; rx is from the clients", false, t->rx_packets);
-	row(&rs, "packets", "tx", "postern_packets_total", "direction=\"tx\"", NULL, false,
-	    t->tx_packets);
-	row(&rs, "reports", "accepted", "postern_posture_reports_total", "result=\"accepted\"",
-	    "Posture agent reports, by result", false, st->reports);
-	row(&rs, "reports", "refused", "postern_posture_reports_total", "result=\"refused\"",
-	    NULL, false, st->reports_refused);
-	row(&rs, "reloads", "ok", "postern_reloads_total", "result=\"ok\"",
-	    "Reloads of configuration, policy, inventory and CRL", false, st->reloads_ok);
-	row(&rs, "reloads", "failed", "postern_reloads_total", "result=\"failed\"", NULL, false,
-	    st->reloads_failed);
-	row(&rs, NULL, "reevaluated", "postern_reevaluations_total", NULL,
-	    "Live sessions moved to another verdict or profile", false, st->reevaluated);
-	for (int i = 0; i < GW_END_N; i++)
-		row(&rs, "sessions_ended", end_keys[i], "postern_sessions_ended_total", end_labels[i],
-		    i ? NULL : "Live sessions ended by the gateway or an operator", false,
-		    st->ended[i]);
-	for (int v = 0; v < 3; v++)
-		row(&rs, "sessions", pst_verdict_name((enum pst_verdict)v), "postern_sessions",
-		    verdict_labels[v], v ? NULL : "Sessions now, by verdict", true, g.sessions[v]);
-	row(&rs, NULL, "tunnels", "postern_tunnels", NULL, "Tunnels now", true, g.tunnels);
-	row(&rs, "pool", "ipv4_used", "postern_pool_addresses", "family=\"ipv4\",state=\"used\"",
-	    "Leasable pool addresses", true, g.used4);
-	row(&rs, "pool", "ipv4_size", "postern_pool_addresses", "family=\"ipv4\",state=\"size\"",
-	    NULL, true, g.size4);
-	if (w->dp.have_pool6) {
-		row(&rs, "pool", "ipv6_used", "postern_pool_addresses",
-		    "family=\"ipv6\",state=\"used\"", NULL, true, g.used6);
-		row(&rs, "pool", "ipv6_size", "postern_pool_addresses",
-		    "family=\"ipv6\",state=\"size\"", NULL, true, g.size6);
-	}
-	row(&rs, NULL, "uptime", "postern_uptime_seconds", NULL, "Seconds since start", true,
-	    (uint64_t)(time(NULL) - w->ctl.started));
-	dtls_rows(&rs, w, &g);
-	pki_rows(&rs, w);
+	rows_connections(&rs, &sum);
+	rows_refused(&rs, &sum);
+	rows_decisions(&rs, &sum);
+	rows_traffic(&rs, &sum.traffic);
+	rows_control(&rs, &sum);
+	rows_gauges(&rs, w, &g);
+	gw_stats_dtls_rows(&rs, w, &g);
+	gw_stats_pki_rows(&rs, w);
+	gw_stats_metrics_rows(&rs, w, &sum);
 	return rs.n;
-}
-
-void gw_stats_json(const struct gw_worker *w, FILE *f)
-{
-	struct gw_stat_row r[GW_STAT_ROWS_MAX];
-	size_t n = gw_stats_rows(w, r, GW_STAT_ROWS_MAX);
-	const char *open = NULL;
-	bool first = true, inner = true;
-
-	fputc('{', f);
-	for (size_t i = 0; i < n; i++) {
-		if (open && (!r[i].group || strcmp(open, r[i].group))) {
-			fputc('}', f);
-			open = NULL;
-		}
-		if (r[i].group && !open) {
-			gw_json_key(f, &first, r[i].group);
-			fputc('{', f);
-			open = r[i].group;
-			inner = true;
-		}
-		gw_json_key(f, open ? &inner : &first, r[i].key);
-		fprintf(f, "%llu", (unsigned long long)r[i].value);
-	}
-	fputs(open ? "}}\n" : "}\n", f);
-}
-
-void gw_stats_text(const struct gw_worker *w, FILE *f)
-{
-	struct gw_stat_row r[GW_STAT_ROWS_MAX];
-	size_t n = gw_stats_rows(w, r, GW_STAT_ROWS_MAX);
-	char name[64];
-
-	for (size_t i = 0; i < n; i++) {
-		snprintf(name, sizeof(name), "%s%s%s", r[i].group ? r[i].group : "",
-			 r[i].group ? "." : "", r[i].key);
-		fprintf(f, "%-28s %llu\n", name, (unsigned long long)r[i].value);
-	}
-}
-
-void gw_stats_prometheus(const struct gw_worker *w, FILE *f)
-{
-	struct gw_stat_row r[GW_STAT_ROWS_MAX];
-	size_t n = gw_stats_rows(w, r, GW_STAT_ROWS_MAX);
-
-	for (size_t i = 0; i < n; i++) {
-		if (r[i].help)
-			fprintf(f, "# HELP %s %s.\n# TYPE %s %s\n", r[i].metric, r[i].help,
-				r[i].metric, r[i].gauge ? "gauge" : "counter");
-		fprintf(f, "%s%s%s%s %llu\n", r[i].metric, r[i].label ? "{" : "",
-			r[i].label ? r[i].label : "", r[i].label ? "}" : "",
-			(unsigned long long)r[i].value);
-	}
 }

@@ -233,7 +233,7 @@ void gw_verdict_login(struct gw_conn *c, const struct gw_http_req *req, const ui
 			return gw_verdict_refuse(c, GW_REF_RESOURCES);
 		}
 		pst_policy_decide(w->pol.policy, &subj, facts, now, &d);
-		w->stats.decisions[d.verdict]++;
+		gw_tally_decision(&w->stats, w->pol.policy, &d);
 		verdict_log(c, &d);
 	} else {
 		verdict_no_policy(&d);

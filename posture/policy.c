@@ -71,20 +71,24 @@ static const struct pst_label pst_labels[] = {
 struct pst_bool_check {
 	const char *fact;
 	bool want;
+	enum pst_class class;
 	const char *failed;
 };
 
 static const struct pst_bool_check pst_check_mdm = {
-	"mdm.enrolled", true, "device is not enrolled in MDM; enroll it with the company MDM"
+	"mdm.enrolled", true, PST_CLASS_NOT_ENROLLED,
+	"device is not enrolled in MDM; enroll it with the company MDM"
 };
 static const struct pst_bool_check pst_check_passcode = {
-	"passcode.set", true, "no passcode is set; set a screen lock passcode"
+	"passcode.set", true, PST_CLASS_NO_PASSCODE,
+	"no passcode is set; set a screen lock passcode"
 };
 static const struct pst_bool_check pst_check_disk = {
-	"disk.encrypted", true, "disk is not encrypted; turn on disk encryption"
+	"disk.encrypted", true, PST_CLASS_NOT_ENCRYPTED,
+	"disk is not encrypted; turn on disk encryption"
 };
 static const struct pst_bool_check pst_check_rooted = {
-	"device.rooted", false,
+	"device.rooted", false, PST_CLASS_ROOTED,
 	"device is rooted or jailbroken; restore the manufacturer's software"
 };
 
@@ -116,8 +120,34 @@ const char *pst_verdict_name(enum pst_verdict v)
 
 /* ---- reasons ---- */
 
-__attribute__((format(printf, 2, 3)))
-static void pst_fail(struct pst_eval *ev, const char *fmt, ...)
+static const char *const pst_class_names[PST_CLASS_N] = {
+	[PST_CLASS_OTHER] = "other",
+	[PST_CLASS_NO_REPORT] = "no_report",
+	[PST_CLASS_NOT_REPORTED] = "not_reported",
+	[PST_CLASS_STALE_REPORT] = "stale_report",
+	[PST_CLASS_STALE_MDM] = "stale_mdm",
+	[PST_CLASS_DEVICE_ID] = "device_id",
+	[PST_CLASS_CONTRADICTION] = "contradiction",
+	[PST_CLASS_OS_NOT_ALLOWED] = "os_not_allowed",
+	[PST_CLASS_OS_VERSION] = "os_version",
+	[PST_CLASS_PATCH_LEVEL] = "patch_level",
+	[PST_CLASS_NOT_ENROLLED] = "not_enrolled",
+	[PST_CLASS_NO_PASSCODE] = "no_passcode",
+	[PST_CLASS_NOT_ENCRYPTED] = "not_encrypted",
+	[PST_CLASS_ROOTED] = "rooted",
+	[PST_CLASS_DEVICE_STATUS] = "device_status",
+	[PST_CLASS_DENY_RULE] = "deny_rule",
+	[PST_CLASS_NO_RULE] = "no_rule",
+};
+
+const char *pst_class_name(enum pst_class c)
+{
+	return (unsigned int)c < PST_CLASS_N ? pst_class_names[c] : "other";
+}
+
+/* A failed check: its reason in words, and its class for the counters. */
+__attribute__((format(printf, 3, 4)))
+static void pst_fail(struct pst_eval *ev, enum pst_class class, const char *fmt, ...)
 {
 	struct pst_decision *out = ev->out;
 	va_list ap;
@@ -125,6 +155,7 @@ static void pst_fail(struct pst_eval *ev, const char *fmt, ...)
 	ev->failed++;
 	if (out->n_reasons >= PST_REASONS_MAX)
 		return;
+	out->classes[out->n_reasons] = class;
 	va_start(ap, fmt);
 	vsnprintf(out->reasons[out->n_reasons++], PST_REASON_MAX, fmt, ap);
 	va_end(ap);
@@ -182,10 +213,12 @@ static void pst_fail_record(struct pst_eval *ev, long long age, unsigned int lim
 	}
 	ev->record_told = true;
 	if (age < 0)
-		pst_fail(ev, "the MDM inventory's record of this device has no last check-in; "
+		pst_fail(ev, PST_CLASS_STALE_MDM,
+			 "the MDM inventory's record of this device has no last check-in; "
 			 PST_MDM_HINT);
 	else
-		pst_fail(ev, "the MDM inventory's record of this device is too old (last check-in "
+		pst_fail(ev, PST_CLASS_STALE_MDM,
+			 "the MDM inventory's record of this device is too old (last check-in "
 			 "%lld s ago; the policy accepts %u s); " PST_MDM_HINT, age, limit);
 }
 
@@ -195,7 +228,8 @@ static void pst_fail_stale(struct pst_eval *ev, const struct pst_fact *f, long l
 	if (f->source == PST_SRC_MDM)
 		pst_fail_record(ev, age, limit);
 	else
-		pst_fail(ev, "%s is too old (reported %lld s ago; the policy accepts %u s); "
+		pst_fail(ev, PST_CLASS_STALE_REPORT,
+			 "%s is too old (reported %lld s ago; the policy accepts %u s); "
 			 PST_AGENT_HINT " again", f->name, age, limit);
 }
 
@@ -256,11 +290,13 @@ static const struct pst_fact *pst_mdm_fact(struct pst_eval *ev, const char *name
 	case PST_RECORD_NONE:
 	case PST_RECORD_FRESH:
 		if (self)
-			pst_fail(ev, "%s is only reported by the %s; rule '%s' takes it only from "
+			pst_fail(ev, PST_CLASS_NOT_REPORTED,
+				 "%s is only reported by the %s; rule '%s' takes it only from "
 				 "the MDM inventory: " PST_MDM_HINT, name,
 				 pst_source_name(self->source), ev->rule->name);
 		else
-			pst_fail(ev, "%s is not in the MDM inventory, the only source rule '%s' "
+			pst_fail(ev, PST_CLASS_NOT_REPORTED,
+				 "%s is not in the MDM inventory, the only source rule '%s' "
 				 "takes it from; enroll the device in the MDM or " PST_MDM_HINT, name,
 				 ev->rule->name);
 		break;
@@ -283,7 +319,8 @@ static const struct pst_fact *pst_fresh_fact(struct pst_eval *ev, const char *na
 		return pst_mdm_fact(ev, name);
 	f = pst_facts_get(ev->facts, name);
 	if (!f) {
-		pst_fail(ev, "%s not reported (%s); " PST_AGENT_HINT, pst_label_of(name), name);
+		pst_fail(ev, PST_CLASS_NOT_REPORTED,
+			 "%s not reported (%s); " PST_AGENT_HINT, pst_label_of(name), name);
 		return NULL;
 	}
 	if (pst_stale(ev, f, &age, &limit)) {
@@ -298,7 +335,7 @@ static const struct pst_fact *pst_fresh_fact(struct pst_eval *ev, const char *na
 static void pst_check_report(struct pst_eval *ev)
 {
 	if (ev->rule->agent == CONF_AGENT_REQUIRED && ev->subj->report_problem)
-		pst_fail(ev, "%s", ev->subj->report_problem);
+		pst_fail(ev, PST_CLASS_NO_REPORT, "%s", ev->subj->report_problem);
 }
 
 /* Every source but the certificate is compared, not just the highest-ranked
@@ -315,7 +352,8 @@ static void pst_check_device_id(struct pst_eval *ev)
 			continue;
 		f = pst_facts_get_from(ev->facts, "device.id", (enum pst_source)src);
 		if (f && strcmp(f->value, want))
-			pst_fail(ev, "reported device.id '%s' differs from the certificate's '%s'",
+			pst_fail(ev, PST_CLASS_DEVICE_ID,
+				 "reported device.id '%s' differs from the certificate's '%s'",
 				 f->value, want);
 	}
 }
@@ -349,7 +387,8 @@ static void pst_check_contradictions(struct pst_eval *ev)
 		if (!a || !m || pst_stale(ev, a, &age, &limit) || pst_stale(ev, m, &age, &limit) ||
 		    pst_same_value(pst_mdm_facts[i], a->value, m->value))
 			continue;
-		pst_fail(ev, "%s: agent says '" PST_SHOWN "', MDM inventory says '" PST_SHOWN "'; "
+		pst_fail(ev, PST_CLASS_CONTRADICTION,
+			 "%s: agent says '" PST_SHOWN "', MDM inventory says '" PST_SHOWN "'; "
 			 PST_MDM_HINT " and " PST_AGENT_HINT " again",
 			 pst_mdm_facts[i], a->value, m->value);
 	}
@@ -368,19 +407,23 @@ static void pst_fail_client_version_mdm(struct pst_eval *ev, const char *sent)
 
 	switch (pst_mdm_record(ev, &age, &limit)) {
 	case PST_RECORD_NONE:
-		pst_fail(ev, PST_NO_CLIENT_VERSION PST_MDM_MUST "the MDM inventory has none for "
+		pst_fail(ev, PST_CLASS_NOT_REPORTED,
+			 PST_NO_CLIENT_VERSION PST_MDM_MUST "the MDM inventory has none for "
 			 "this device: enroll it in the company MDM", sent);
 		break;
 	case PST_RECORD_NO_CHECKIN:
-		pst_fail(ev, PST_NO_CLIENT_VERSION PST_MDM_MUST "this device's has no last "
+		pst_fail(ev, PST_CLASS_STALE_MDM,
+			 PST_NO_CLIENT_VERSION PST_MDM_MUST "this device's has no last "
 			 "check-in: " PST_MDM_HINT, sent);
 		break;
 	case PST_RECORD_STALE:
-		pst_fail(ev, PST_NO_CLIENT_VERSION PST_MDM_MUST "this device's is %lld s old "
+		pst_fail(ev, PST_CLASS_STALE_MDM,
+			 PST_NO_CLIENT_VERSION PST_MDM_MUST "this device's is %lld s old "
 			 "(limit %u s): " PST_MDM_HINT, sent, age, limit);
 		break;
 	case PST_RECORD_FRESH:
-		pst_fail(ev, PST_NO_CLIENT_VERSION PST_MDM_MUST "this device's has no OS version: "
+		pst_fail(ev, PST_CLASS_NOT_REPORTED,
+			 PST_NO_CLIENT_VERSION PST_MDM_MUST "this device's has no OS version: "
 			 PST_MDM_HINT ", or contact IT", sent);
 		break;
 	}
@@ -400,9 +443,11 @@ static void pst_fail_client_version(struct pst_eval *ev, const struct pst_fact *
 	if (ev->p->inventory)
 		pst_fail_client_version_mdm(ev, f->value);
 	else if (ev->rule->agent == CONF_AGENT_REQUIRED)
-		pst_fail(ev, PST_NO_CLIENT_VERSION PST_AGENT_HINT ", which does", f->value);
+		pst_fail(ev, PST_CLASS_NOT_REPORTED,
+			 PST_NO_CLIENT_VERSION PST_AGENT_HINT ", which does", f->value);
 	else
-		pst_fail(ev, PST_NO_CLIENT_VERSION "the policy takes it from no other source (no "
+		pst_fail(ev, PST_CLASS_NOT_REPORTED,
+			 PST_NO_CLIENT_VERSION "the policy takes it from no other source (no "
 			 "MDM inventory, no posture agent): contact IT", f->value);
 }
 
@@ -438,9 +483,11 @@ static void pst_check_version(struct pst_eval *ev, const struct conf_platform *p
 	if (!f)
 		return;
 	if (cm_version_parse(f->value, &v))
-		pst_fail(ev, "OS version '%s' is not a version number", f->value);
+		pst_fail(ev, PST_CLASS_OS_VERSION,
+			 "OS version '%s' is not a version number", f->value);
 	else if (cm_version_cmp(&v, &pl->min) < 0)
-		pst_fail(ev, "OS version %s is below the minimum %s for %s; update the operating "
+		pst_fail(ev, PST_CLASS_OS_VERSION,
+			 "OS version %s is below the minimum %s for %s; update the operating "
 			 "system", f->value, pl->min_version, pl->name);
 }
 
@@ -452,9 +499,11 @@ static void pst_check_patch(struct pst_eval *ev, const struct conf_platform *pl)
 	if (!f)
 		return;
 	if (cm_date_parse(f->value, &days))
-		pst_fail(ev, "security patch level '%s' is not a date (YYYY-MM-DD)", f->value);
+		pst_fail(ev, PST_CLASS_PATCH_LEVEL,
+			 "security patch level '%s' is not a date (YYYY-MM-DD)", f->value);
 	else if (days < pl->min_patch_days)
-		pst_fail(ev, "security patch level %s is older than the required %s; install the "
+		pst_fail(ev, PST_CLASS_PATCH_LEVEL,
+			 "security patch level %s is older than the required %s; install the "
 			 "latest security update", f->value, pl->min_patch_level);
 }
 
@@ -469,7 +518,8 @@ static void pst_check_platform(struct pst_eval *ev)
 		return;
 	pl = conf_policy_platform(ev->p, f->value);
 	if (!pl) {
-		pst_fail(ev, "operating system '%s' is not allowed by the policy", f->value);
+		pst_fail(ev, PST_CLASS_OS_NOT_ALLOWED,
+			 "operating system '%s' is not allowed by the policy", f->value);
 		return;
 	}
 	if (pl->min_version)
@@ -487,10 +537,10 @@ static void pst_check_bool(struct pst_eval *ev, const struct pst_bool_check *c)
 		return;
 	is_true = !strcmp(f->value, "true");
 	if (!is_true && strcmp(f->value, "false"))
-		pst_fail(ev, "%s has an unknown value '%s' (expected true or false); "
+		pst_fail(ev, c->class, "%s has an unknown value '%s' (expected true or false); "
 			 PST_AGENT_HINT, c->fact, f->value);
 	else if (is_true != c->want)
-		pst_fail(ev, "%s", c->failed);
+		pst_fail(ev, c->class, "%s", c->failed);
 }
 
 static void pst_check_rule(struct pst_eval *ev, const struct conf_rule *r)
@@ -510,7 +560,7 @@ static void pst_check_rule(struct pst_eval *ev, const struct conf_rule *r)
 		pst_check_bool(ev, &pst_check_rooted);
 	/* The loader never lets an allow rule without a profile through. */
 	if (!r->profile)
-		pst_fail(ev, "rule '%s' has no profile; fix the policy", r->name);
+		pst_fail(ev, PST_CLASS_OTHER, "rule '%s' has no profile; fix the policy", r->name);
 }
 
 /* ---- before any rule: the inventory's status ---- */
@@ -530,11 +580,14 @@ static bool pst_status_denies(const struct pst_facts *facts, struct pst_eval *ev
 	if (!ev)
 		return true;
 	if (!strcmp(f->value, "lost"))
-		pst_fail(ev, "device is reported lost in the MDM inventory; contact IT");
+		pst_fail(ev, PST_CLASS_DEVICE_STATUS,
+			 "device is reported lost in the MDM inventory; contact IT");
 	else if (!strcmp(f->value, "retired"))
-		pst_fail(ev, "device is retired in the MDM inventory; contact IT");
+		pst_fail(ev, PST_CLASS_DEVICE_STATUS,
+			 "device is retired in the MDM inventory; contact IT");
 	else
-		pst_fail(ev, "device status '" PST_SHOWN "' in the MDM inventory is not active, "
+		pst_fail(ev, PST_CLASS_DEVICE_STATUS,
+			 "device status '" PST_SHOWN "' in the MDM inventory is not active, "
 			 "lost or retired; contact IT", f->value);
 	return true;
 }
@@ -619,9 +672,9 @@ static void pst_decide_rule(struct pst_eval *ev, const struct conf_rule *r)
 	if (r->action == CONF_ACTION_DENY) {
 		out->verdict = PST_DENY;
 		if (r->message)
-			pst_fail(ev, "%s", r->message);
+			pst_fail(ev, PST_CLASS_DENY_RULE, "%s", r->message);
 		else
-			pst_fail(ev, "rule '%s' denies this device", r->name);
+			pst_fail(ev, PST_CLASS_DENY_RULE, "rule '%s' denies this device", r->name);
 		return;
 	}
 	pst_check_rule(ev, r);
@@ -642,10 +695,12 @@ static void pst_fail_no_rule(struct pst_eval *ev)
 	const char *owner = pst_ownership_name(ev->subj->ownership);
 
 	if (pst_policy_has_platforms(ev->p))
-		pst_fail(ev, "no policy rule matches this device (group '%s', ownership %s, "
+		pst_fail(ev, PST_CLASS_NO_RULE,
+			 "no policy rule matches this device (group '%s', ownership %s, "
 			 "os.name " PST_SHOWN ")", group, owner, os ? os->value : "unknown");
 	else
-		pst_fail(ev, "no policy rule matches this device (group '%s', ownership %s)",
+		pst_fail(ev, PST_CLASS_NO_RULE,
+			 "no policy rule matches this device (group '%s', ownership %s)",
 			 group, owner);
 }
 

@@ -178,12 +178,45 @@ struct pst_subject {
 	time_t judged_at;
 };
 
+/*
+ * What kind of check a reason failed: a fixed set, so that counters can be
+ * kept by it (postern_quarantines_total{reason}) where the words, which
+ * quote the device's own values, could not. A fact missing or too old
+ * counts as such, whichever check needed it; a value that is there but
+ * fails (or cannot be read) counts under its check.
+ */
+enum pst_class {
+	PST_CLASS_OTHER,		/* "other": the policy cannot be applied */
+	PST_CLASS_NO_REPORT,		/* "no_report": the agent is required, no report counted */
+	PST_CLASS_NOT_REPORTED,		/* "not_reported": a fact no usable source states */
+	PST_CLASS_STALE_REPORT,		/* "stale_report": a device's fact older than its limit */
+	PST_CLASS_STALE_MDM,		/* "stale_mdm": the MDM record too old, or no check-in */
+	PST_CLASS_DEVICE_ID,		/* "device_id": a reported device.id is another's */
+	PST_CLASS_CONTRADICTION,	/* "contradiction": the agent and the MDM disagree */
+	PST_CLASS_OS_NOT_ALLOWED,	/* "os_not_allowed": no platform for the os.name */
+	PST_CLASS_OS_VERSION,		/* "os_version": below the platform's minimum */
+	PST_CLASS_PATCH_LEVEL,		/* "patch_level": older than the platform's minimum */
+	PST_CLASS_NOT_ENROLLED,		/* "not_enrolled": require-mdm */
+	PST_CLASS_NO_PASSCODE,		/* "no_passcode": require-passcode */
+	PST_CLASS_NOT_ENCRYPTED,	/* "not_encrypted": require-disk-encryption */
+	PST_CLASS_ROOTED,		/* "rooted": deny-rooted */
+	/* Only a deny has these. */
+	PST_CLASS_DEVICE_STATUS,	/* "device_status": lost, retired (the MDM) */
+	PST_CLASS_DENY_RULE,		/* "deny_rule": the first rule that fits denies */
+	PST_CLASS_NO_RULE,		/* "no_rule": no rule fits */
+	PST_CLASS_N
+};
+
+/* The class's name (in the comments above); "other" when out of range. */
+const char *pst_class_name(enum pst_class c);
+
 struct pst_decision {
 	enum pst_verdict verdict;
 	const struct conf_rule *rule;		/* NULL when no rule matched */
 	const struct conf_profile *profile;	/* allow: the rule's; quarantine: the
 						 * policy's quarantine profile; deny: NULL */
 	char reasons[PST_REASONS_MAX][PST_REASON_MAX];	/* plain words, each says what to do */
+	enum pst_class classes[PST_REASONS_MAX];	/* each reason's */
 	size_t n_reasons;
 };
 

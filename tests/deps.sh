@@ -9,7 +9,9 @@ PACKAGES="build-essential pkg-config clang libclang-rt-14-dev
 libssl-dev libnl-3-dev libnl-route-3-dev libmnl-dev libconfuse-dev libsqlite3-dev libseccomp-dev
 openssl openconnect vpnc-scripts iproute2 iputils-ping netcat-openbsd python3 procps curl
 strace gdb logrotate mandoc nftables chromium
-network-manager network-manager-openconnect dbus-daemon haproxy"
+network-manager network-manager-openconnect dbus-daemon haproxy prometheus"
+# prometheus is there for promtool (the metrics and alert rules are checked
+# with it); Debian ships the tool only with the server, which it enables.
 # Extra packages a caller needs on top (make bench: ocserv, the peer it is
 # measured against).
 PACKAGES="$PACKAGES $*"

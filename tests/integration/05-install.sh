@@ -4,9 +4,10 @@
 #   - `make install DESTDIR=D PREFIX=/usr` installs exactly the programs, the
 #     manual pages (PREFIX/share/man/man5 and man8), the bash completion
 #     scripts (PREFIX/share/bash-completion/completions), the systemd unit (naming
-#     PREFIX/sbin/posternd), the logrotate snippet and the two sample
-#     configurations, with the expected modes; the default PREFIX puts
-#     programs, pages and unit under /usr/local;
+#     PREFIX/sbin/posternd), the logrotate snippet, the two sample
+#     configurations, and the Prometheus alert rules and Grafana dashboard
+#     (PREFIX/share/postern), with the expected modes; the default PREFIX
+#     puts programs, pages, completions, unit, rules and dashboard under /usr/local;
 #   - every installed page renders (man -l, and mandoc where installed) with
 #     its name and sections, and man(1) finds each by name under PREFIX;
 #   - a second install keeps an edited /etc/postern/posternd.conf and puts
@@ -108,7 +109,10 @@ d 755 usr/share/man/man8
 f 644 usr/share/man/man8/postern-ca.8
 f 644 usr/share/man/man8/postern-posture.8
 f 644 usr/share/man/man8/posternctl.8
-f 644 usr/share/man/man8/posternd.8"
+f 644 usr/share/man/man8/posternd.8
+d 755 usr/share/postern
+f 644 usr/share/postern/grafana-dashboard.json
+f 644 usr/share/postern/postern-alerts.yml"
 
 same_files() {
 	cmp -s "$PST_BUILD/posternd" "$d/usr/sbin/posternd" &&
@@ -117,7 +121,10 @@ same_files() {
 		cmp -s "$PST_BUILD/postern-posture" "$d/usr/bin/postern-posture" &&
 		cmp -s "$PST_ROOT/conf/posternd.conf" "$d/etc/postern/posternd.conf" &&
 		cmp -s "$PST_ROOT/conf/policy.conf" "$d/etc/postern/policy.conf" &&
-		cmp -s "$PST_ROOT/conf/postern.logrotate" "$d/etc/logrotate.d/postern" || return 1
+		cmp -s "$PST_ROOT/conf/postern.logrotate" "$d/etc/logrotate.d/postern" &&
+		cmp -s "$PST_ROOT/conf/postern-alerts.yml" "$d/usr/share/postern/postern-alerts.yml" &&
+		cmp -s "$PST_ROOT/conf/grafana-dashboard.json" \
+			"$d/usr/share/postern/grafana-dashboard.json" || return 1
 	for page in "${PAGES[@]}"; do
 		cmp -s "$PST_ROOT/man/$page" "$d/usr/share/man/man${page##*.}/$page" || return 1
 	done
@@ -126,7 +133,7 @@ same_files() {
 			return 1
 	done
 }
-check "installed files are the built programs, the pages, the completions and the shipped samples" \
+check "installed files are the built programs, the pages, the completions, the shipped samples, rules and dashboard" \
 	same_files
 
 # ---------------------------------------------------------------- manual pages
@@ -177,9 +184,11 @@ local_paths() {
 		[ -f "$dl/usr/local/share/bash-completion/completions/posternctl" ] &&
 		grep -qx 'ExecStart=/usr/local/sbin/posternd -c /etc/postern/posternd.conf' \
 			"$dl/usr/local/lib/systemd/system/postern.service" &&
-		[ -f "$dl/etc/postern/posternd.conf" ] && [ ! -e "$dl/lib" ]
+		[ -f "$dl/etc/postern/posternd.conf" ] && [ ! -e "$dl/lib" ] &&
+		[ -f "$dl/usr/local/share/postern/postern-alerts.yml" ] &&
+		[ -f "$dl/usr/local/share/postern/grafana-dashboard.json" ]
 }
-check "default PREFIX: /usr/local, pages in /usr/local/share/man, completions in /usr/local/share/bash-completion/completions, unit in /usr/local/lib/systemd/system" \
+check "default PREFIX: /usr/local, pages in /usr/local/share/man, completions in /usr/local/share/bash-completion/completions, unit in /usr/local/lib/systemd/system, rules in /usr/local/share/postern" \
 	local_paths
 
 # ---------------------------------------------------------------- reinstall, uninstall
@@ -201,6 +210,7 @@ uninst "$d" PREFIX=/usr || not_ok "make uninstall" "$(tail -n 5 "$tmp/make.log")
 left=$(cd "$d" && find . -type f -printf '%P\n')
 check "make uninstall leaves only the edited configuration" \
 	test "$left" = "etc/postern/posternd.conf"
+check "make uninstall removes PREFIX/share/postern" test ! -e "$d/usr/share/postern"
 
 # ---------------------------------------------------------------- systemd, logrotate
 

@@ -7,11 +7,21 @@
 # personal device (decision deny, refused policy_deny), a kick and a reload.
 # Then, at a quiet moment (stats identical before and after the scrape):
 # - the body is valid Prometheus text 0.0.4 (tests/fixtures/ops/promcheck.py:
-#   HELP and TYPE before the samples, counter or gauge, counters *_total);
+#   HELP and TYPE before the samples, counter, gauge or histogram, counters
+#   *_total, histograms whole) and `promtool check metrics` (Prometheus's
+#   own linter: names, units, suffixes) finds nothing to say;
 # - every counter equals `posternctl stats --json`, label for key, and the
 #   gauges equal `posternctl status --json`: sessions, pool, and the CRL's
 #   and certificates' dates, number and state (36-crl-certs.sh checks those
-#   against openssl).
+#   against openssl);
+# - what only the metrics have holds real values: decisions by verdict and
+#   rule (adding up to posternctl's by verdict), quarantines by reason, the
+#   latency histograms, postern_build_info, and process_* of the sandboxed
+#   network process (read through what it opened before its sandbox);
+# - every metric the shipped Grafana dashboard and alert rules use
+#   (conf/) is in the scrape.
+# Without promtool (tests/deps.sh installs Debian's prometheus package) the
+# rest runs and the test ends as skipped.
 #
 #   devA 198.18.0.11 (compliant)                    --\
 #   devB 198.18.0.12 (old-os: quarantine)           ---br0-- gw 198.18.0.1:443 [pst0; 127.0.0.1:9187 /metrics] -- int 198.18.2.2
@@ -96,6 +106,14 @@ if ops_prom_parse "$PST_TMP/metrics.txt" "$PST_TMP/metrics.json" 2>"$PST_TMP/pro
 else
 	not_ok "the metrics are valid Prometheus text" "$(head -20 "$PST_TMP/promcheck.err")"
 fi
+promtool=$(command -v promtool || true)
+if [ -n "$promtool" ]; then
+	"$promtool" check metrics <"$PST_TMP/metrics.txt" >"$PST_TMP/promtool.out" 2>&1
+	rc=$?
+	check "promtool check metrics: exit 0, not a word (exit $rc)" \
+		bash -c "[ $rc -eq 0 ] && [ ! -s '$PST_TMP/promtool.out' ]" ||
+		sed 's/^/#   /' "$PST_TMP/promtool.out"
+fi
 
 # openconnect makes two TLS connections for one attempt (its first POST and
 # the XML POST), and the gateway refuses each: the refusal counters are to
@@ -119,11 +137,11 @@ check "every counter in /metrics equals posternctl stats" python3 - \
 	"$PST_TMP/stats-1.json" "$PST_TMP/metrics.json" <<'PY'
 import json, sys
 st, m = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-want = {"postern_handshakes_total": st["handshakes"],
+want = {"postern_tls_handshakes_total": st["handshakes"],
         "postern_connections_accepted_total": st["accepted"]}
 labelled = {"refused": ("postern_refusals_total", "reason"),
             "shed": ("postern_connections_shed_total", "reason"),
-            "decisions": ("postern_decisions_total", "verdict"),
+            "quarantines": ("postern_quarantines_total", "reason"),
             "dropped": ("postern_dropped_packets_total", "reason"),
             "bytes": ("postern_bytes_total", "direction"),
             "packets": ("postern_packets_total", "direction"),
@@ -150,7 +168,9 @@ for r in ("no_peer", "bad_cookie", "unknown_app_id", "peers_full", "bad_record",
     want[f"postern_dtls_dropped_datagrams_total{{reason={r}}}"] = dt["dropped_" + r]
 want["postern_dtls_send_errors_total"] = dt["send_errors"]
 bad = [f"{k}: metrics {m.get(k)} != stats {v}" for k, v in want.items() if m.get(k) != v]
-counters = {k for k in m if k.split("{")[0].endswith("_total")}
+# The metrics' own (checked below): decisions by rule, the process's CPU.
+counters = {k for k in m if k.split("{")[0].endswith("_total") and
+            not k.startswith(("postern_decisions_total{", "process_"))}
 extra = counters - want.keys()
 assert not bad and not extra, "; ".join(bad) + (f"; series not in stats: {sorted(extra)}" if extra else "")
 PY
@@ -161,12 +181,15 @@ import json, sys
 st, m = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 want = {f"postern_sessions{{verdict={v}}}": st["sessions"][v] for v in ("allow", "quarantine", "deny")}
 want["postern_tunnels"] = st["sessions"]["tunnels"]
-want["postern_pool_addresses{family=ipv4,state=used}"] = st["pool"]["ipv4"]["used"]
-want["postern_pool_addresses{family=ipv4,state=size}"] = st["pool"]["ipv4"]["size"]
+want["postern_pool_addresses_in_use{family=ipv4}"] = st["pool"]["ipv4"]["used"]
+want["postern_pool_addresses{family=ipv4}"] = st["pool"]["ipv4"]["size"]
 bad = [f"{k}: metrics {m.get(k)} != status {v}" for k, v in want.items() if m.get(k) != v]
 assert not bad, "; ".join(bad)
 assert st["sessions"]["allow"] == 1 and st["sessions"]["tunnels"] == 1, st["sessions"]
-assert 0 <= m["postern_uptime_seconds"] < 300, m.get("postern_uptime_seconds")
+# devA's tunnel holds the one address in use; the pool is a /24 less what
+# is not leasable.
+assert m["postern_pool_addresses_in_use{family=ipv4}"] == 1, m
+assert m["postern_pool_addresses{family=ipv4}"] > 100, m
 PY
 
 check "the CRL and certificate gauges equal posternctl status" python3 - \
@@ -182,14 +205,77 @@ want = {"postern_crl_last_update_timestamp_seconds": ts(c["last_update"]),
         "postern_crl_number": c["number"],
         "postern_crl_stale": 0,
         "postern_crl_reload_failures_total": c["reload_failures"],
-        "postern_certificate_expiry_timestamp_seconds{cert=server}": ts(certs["server"]["not_after"]),
-        "postern_certificate_expiry_timestamp_seconds{cert=ca}": ts(certs["ca"]["not_after"])}
+        "postern_server_certificate_expiry_timestamp_seconds": ts(certs["server"]["not_after"]),
+        "postern_ca_certificate_expiry_timestamp_seconds": ts(certs["ca"]["not_after"])}
 bad = [f"{k}: metrics {m.get(k)} != status {v}" for k, v in want.items() if m.get(k) != v]
 assert not bad, "; ".join(bad)
 assert c["state"] == "ok" and c["problem"] is None, c
 # The revocation of "gone" made CRL number 2 (init made 1).
 assert c["number"] == 2 and c["reload_failures"] == 0, c
 assert abs(m["postern_crl_age_seconds"] - c["age"]) <= 2, (m["postern_crl_age_seconds"], c["age"])
+PY
+
+check "every metric the shipped dashboard and alert rules name is in the scrape" python3 - \
+	"$PST_TMP/metrics.json" "$PST_ROOT/conf/grafana-dashboard.json" "$PST_ROOT/conf/postern-alerts.yml" <<'PY'
+import json, re, sys
+m = json.load(open(sys.argv[1]))
+served = {k.split("{")[0] for k in m} | {"up"}
+text = json.dumps(json.load(open(sys.argv[2]))) + open(sys.argv[3]).read()
+used = set(re.findall(r"\b(?:postern|process)_[a-z0-9_]+\b", text))
+assert used and not used - served, sorted(used - served)
+PY
+check "decisions by verdict and rule: devA's, devB's and the personal device's" python3 - \
+	"$PST_TMP/stats-1.json" "$PST_TMP/metrics.json" <<'PY'
+import json, sys
+st, m = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+dec = {k: v for k, v in m.items() if k.startswith("postern_decisions_total{")}
+# The fixture's rules: corporate allows (or quarantines), personal denies;
+# "-" is no rule. The reload (the same policy) kept the counts by name.
+want = {"postern_decisions_total{rule=corporate,verdict=allow}": 1,
+        "postern_decisions_total{rule=corporate,verdict=quarantine}": 1,
+        "postern_decisions_total{rule=personal,verdict=deny}": 1,
+        "postern_decisions_total{rule=-,verdict=deny}": 0}
+assert dec == want, dec
+for v in ("allow", "quarantine", "deny"):
+    got = sum(n for k, n in dec.items() if f"verdict={v}" in k)
+    assert got == st["decisions"][v], (v, got, st["decisions"])
+PY
+check "quarantines by reason: devB's old OS, nothing else" python3 - \
+	"$PST_TMP/metrics.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+q = {k: v for k, v in m.items() if k.startswith("postern_quarantines_total{")}
+assert len(q) == 14, sorted(q)
+assert q.pop("postern_quarantines_total{reason=os_version}") == 1, q
+assert not any(q.values()), q
+PY
+check "latency histograms: every handshake and the logins counted" python3 - \
+	"$PST_TMP/metrics.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+hs = m["postern_tls_handshake_duration_seconds_count"]
+assert hs == m["postern_tls_handshakes_total"] >= 4, (hs, m["postern_tls_handshakes_total"])
+assert m["postern_tls_handshake_duration_seconds_bucket{le=+Inf}"] == hs
+assert 0 < m["postern_tls_handshake_duration_seconds_sum"] < hs * 20, m
+# devA's and devB's logins, the personal device's deny, the revoked
+# certificate's refusals: each answered once.
+n = m["postern_login_duration_seconds_count"]
+assert 4 <= n <= hs, (n, hs)
+assert m["postern_login_duration_seconds_bucket{le=30}"] == n, m
+assert 0 < m["postern_login_duration_seconds_sum"] < n * 30, m
+PY
+check "postern_build_info 1 and process_* of the sandboxed network process" python3 - \
+	"$PST_TMP/metrics.json" "$(date +%s)" <<'PY'
+import json, sys
+m, now = json.load(open(sys.argv[1])), int(sys.argv[2])
+info = [k for k in m if k.startswith("postern_build_info{")]
+assert len(info) == 1 and m[info[0]] == 1 and "version=" in info[0] and "openssl=3" in info[0], info
+start = m["process_start_time_seconds"]
+assert now - 300 < start <= now + 1, (start, now)
+assert 0 < m["process_cpu_seconds_total"] < 300, m["process_cpu_seconds_total"]
+assert m["process_resident_memory_bytes"] > 1 << 20, m["process_resident_memory_bytes"]
+assert m["process_virtual_memory_bytes"] > m["process_resident_memory_bytes"]
+assert 10 <= m["process_open_fds"] < m["process_max_fds"], (m["process_open_fds"], m["process_max_fds"])
 PY
 
 # The metrics port has slots of its own: idle connections that fill them
@@ -210,4 +296,10 @@ check "gateway log: a metrics client past its 16 slots was turned away" \
 	pst_log_has "metrics: too many clients at once"
 check "gateway still running" pst_alive "$PST_GW_PID"
 pst_disconnect devA
+if [ -z "$promtool" ]; then
+	pst_gw_stop
+	echo "# $PST_PASSED passed, $PST_FAILED failed"
+	[ "$PST_FAILED" -eq 0 ] || exit 1
+	pst_skip "promtool is not installed (tests/deps.sh installs prometheus): the metrics were not linted"
+fi
 pst_finish

@@ -167,8 +167,8 @@ last, nxt, num, srv, ca = map(int, a)
 want = {"postern_crl_last_update_timestamp_seconds": last,
         "postern_crl_next_update_timestamp_seconds": nxt,
         "postern_crl_number": num, "postern_crl_stale": 0,
-        "postern_certificate_expiry_timestamp_seconds{cert=server}": srv,
-        "postern_certificate_expiry_timestamp_seconds{cert=ca}": ca}
+        "postern_server_certificate_expiry_timestamp_seconds": srv,
+        "postern_ca_certificate_expiry_timestamp_seconds": ca}
 bad = {k: (d.get(k), v) for k, v in want.items() if d.get(k) != v}
 assert not bad, bad
 import time

@@ -74,7 +74,7 @@ static void test_get_head(void)
 			    "Accept: text/plain\r\n\r\n", &get), 200);
 	CHECK_EQ_INT(answer("HEAD /metrics HTTP/1.1\r\nHost: 127.0.0.1:9187\r\n\r\n", &head), 200);
 	CHECK(get && strstr(get, "\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));
-	CHECK(get && strstr(get, "\npostern_handshakes_total 4242\n"));
+	CHECK(get && strstr(get, "\npostern_tls_handshakes_total 4242\n"));
 	/* HEAD: the headers GET has, Content-Length included, and no body. */
 	if (get && head) {
 		CHECK_EQ_INT(content_length(get, &gbody), strlen(gbody));

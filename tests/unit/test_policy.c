@@ -262,27 +262,41 @@ static void check_invariants(const struct conf_policy *p, const struct pst_decis
 		CHECK(d->profile == p->quarantine && d->rule);
 	if (d->verdict == PST_DENY)
 		CHECK(d->profile == NULL);
+	/* Each reason has a class; a deny's are the deny classes, and only a
+	 * deny has them. */
+	for (i = 0; i < d->n_reasons; i++) {
+		CHECK((unsigned int)d->classes[i] < PST_CLASS_N);
+		CHECK((d->verdict == PST_DENY) == (d->classes[i] >= PST_CLASS_DEVICE_STATUS));
+	}
 }
 
-static bool run_case(const struct conf_policy *p, const struct policy_case *c)
+/* The case's device, decided by p. */
+static void case_decide(const struct conf_policy *p, const struct policy_case *c,
+			struct pst_decision *d)
 {
 	struct pst_subject subj = {
 		.device_id = "dev-1", .group = c->group, .ownership = c->ownership,
 		.report_problem = c->report_problem,
 	};
-	struct pst_decision d;
 	struct pst_facts fs;
-	int before = unit_case_failures;
-	size_t i;
 
 	pst_facts_init(&fs);
 	CHECK_EQ_INT(pst_facts_set(&fs, "device.id", "dev-1", PST_SRC_CERT, NOW), 0);
 	add_facts(&fs, c->agent, PST_SRC_AGENT);
 	add_facts(&fs, c->mdm, PST_SRC_MDM);
 	add_facts(&fs, c->client, PST_SRC_CLIENT);
-	memset(&d, 0x5a, sizeof(d));
-	pst_policy_decide(p, &subj, &fs, NOW, &d);
-	check_invariants(p, &d);
+	memset(d, 0x5a, sizeof(*d));
+	pst_policy_decide(p, &subj, &fs, NOW, d);
+	check_invariants(p, d);
+}
+
+static bool run_case(const struct conf_policy *p, const struct policy_case *c)
+{
+	struct pst_decision d;
+	int before = unit_case_failures;
+	size_t i;
+
+	case_decide(p, c, &d);
 	CHECK_EQ_STR(pst_verdict_name(d.verdict), pst_verdict_name(c->verdict));
 	CHECK(same_name(d.rule ? d.rule->name : NULL, c->rule));
 	CHECK(same_name(d.profile ? d.profile->name : NULL, c->profile));
@@ -573,6 +587,87 @@ static void test_inventory_table(void)
 	for (i = 0; i < n; i++)
 		passed += run_case(ops_policy, &ops_cases[i]);
 	printf("# %zu of %zu inventory cases as expected\n", passed, n);
+}
+
+/* ---- reason classes: what postern_quarantines_total{reason} counts ---- */
+
+struct class_case {
+	const char *name;		/* of a case in cases[] or ops_cases[] */
+	bool ops;			/* in ops_cases[] */
+	enum pst_class classes[7];	/* each reason's, in order */
+};
+
+static const struct class_case class_cases[] = {
+	{ "ios 17.8.9 below 17.9", false, { PST_CLASS_OS_VERSION } },
+	{ "version not a number", false, { PST_CLASS_OS_VERSION } },
+	{ "platform not in the policy", false, { PST_CLASS_OS_NOT_ALLOWED } },
+	{ "os.version missing", false, { PST_CLASS_NOT_REPORTED } },
+	{ "android patch level old", false, { PST_CLASS_PATCH_LEVEL } },
+	{ "android patch level not a date", false, { PST_CLASS_PATCH_LEVEL } },
+	{ "stale by one second", false, { PST_CLASS_STALE_REPORT, PST_CLASS_STALE_REPORT } },
+	{ "personal and compliant", false, { PST_CLASS_NO_PASSCODE } },
+	{ "ownership unknown: no rule", false, { PST_CLASS_NO_RULE } },
+	{ "deny rule with a message", false, { PST_CLASS_DENY_RULE } },
+	{ "deny rule without a message", false, { PST_CLASS_DENY_RULE } },
+	{ "boolean with an unknown value", false,
+	  { PST_CLASS_NOT_ENROLLED, PST_CLASS_NO_PASSCODE } },
+	{ "everything fails, in order", false,
+	  { PST_CLASS_NO_REPORT, PST_CLASS_DEVICE_ID, PST_CLASS_OS_VERSION,
+	    PST_CLASS_NOT_ENROLLED, PST_CLASS_NO_PASSCODE, PST_CLASS_NOT_ENCRYPTED,
+	    PST_CLASS_ROOTED } },
+	{ "lost: denied before any rule", true, { PST_CLASS_DEVICE_STATUS } },
+	{ "a status of another kind denies", true, { PST_CLASS_DEVICE_STATUS } },
+	{ "agent and MDM disagree: quarantine", true, { PST_CLASS_CONTRADICTION } },
+	{ "a stale inventory record is too old", true, { PST_CLASS_STALE_MDM } },
+	{ "trust mdm: an agent-only passcode quarantines", true, { PST_CLASS_NOT_REPORTED } },
+	{ "trust mdm: not in the inventory", true,
+	  { PST_CLASS_NOT_REPORTED, PST_CLASS_NOT_REPORTED, PST_CLASS_NOT_REPORTED } },
+};
+
+static const struct policy_case *case_named(const struct policy_case *t, size_t n,
+					    const char *name)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(t[i].name, name))
+			return &t[i];
+	}
+	return NULL;
+}
+
+static void test_reason_classes(void)
+{
+	for (size_t i = 0; i < sizeof(class_cases) / sizeof(class_cases[0]); i++) {
+		const struct class_case *k = &class_cases[i];
+		const struct policy_case *c = k->ops ?
+			case_named(ops_cases, sizeof(ops_cases) / sizeof(ops_cases[0]), k->name) :
+			case_named(cases, sizeof(cases) / sizeof(cases[0]), k->name);
+		struct pst_decision d;
+
+		CHECK(c != NULL);
+		if (!c)
+			continue;
+		case_decide(k->ops ? ops_policy : policy, c, &d);
+		for (size_t r = 0; r < d.n_reasons; r++) {
+			if (d.classes[r] != k->classes[r])
+				printf("# %s: reason %zu is %s, expected %s\n", k->name, r,
+				       pst_class_name(d.classes[r]), pst_class_name(k->classes[r]));
+			CHECK_EQ_INT(d.classes[r], k->classes[r]);
+		}
+	}
+}
+
+/* The names are the label values: distinct, lower case and underscores. */
+static void test_class_names(void)
+{
+	for (int a = 0; a < PST_CLASS_N; a++) {
+		const char *n = pst_class_name((enum pst_class)a);
+
+		CHECK(n && n[0] && strspn(n, "abcdefghijklmnopqrstuvwxyz_") == strlen(n));
+		for (int b = 0; b < a; b++)
+			CHECK(strcmp(n, pst_class_name((enum pst_class)b)) != 0);
+	}
+	CHECK_EQ_STR(pst_class_name(PST_CLASS_N), "other");
+	CHECK_EQ_STR(pst_class_name((enum pst_class)-1), "other");
 }
 
 /* The loader resolves each rule's agent and keeps trust and platforms. */
@@ -870,6 +965,8 @@ int main(void)
 	RUN(test_wants_agent);
 	RUN(test_client_version);
 	RUN(test_client_version_fits);
+	RUN(test_reason_classes);
+	RUN(test_class_names);
 	conf_policy_free(policy);
 	conf_policy_free(ops_policy);
 	UNIT_EXIT();

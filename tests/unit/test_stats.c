@@ -7,21 +7,28 @@
  * "stats") with the struct's numbers in them, read back by a strict JSON
  * reader; gw_stats_prometheus is valid text format 0.0.4 (HELP and TYPE
  * once, before a metric's first sample; a metric's samples together;
- * counters end in _total, gauges do not; well-formed labels; no series
- * twice) and every sample, mapped by the spec's table of metric names,
- * equals the JSON's number, one sample per number; gw_stats_text says the
- * same. The refusal table gives each refusal the gateway tells a device
- * (tls.c, auth.c, verdict.c) its words, word for word as listed here, and
- * the counter it was always counted under; every value of the enum is
- * listed, and the sources spell out none of the words themselves.
+ * counters end in _total, nothing else does; well-formed labels; no series
+ * twice; histograms cumulative up to +Inf, whose count _count repeats) and
+ * every sample, mapped by the spec's table of metric names, equals the
+ * JSON's number, one sample per number but posternctl's own (decisions by
+ * verdict, uptime); the metrics' own (decisions by verdict and rule, which
+ * add up to the JSON's by verdict, only the verdicts a rule can give; the
+ * latency histograms; postern_build_info; process_*, with and without
+ * /proc opened) are there; gw_stats_text says what the JSON says. The
+ * refusal table gives each refusal the gateway tells a device (tls.c,
+ * auth.c, verdict.c) its words, word for word as listed here, and the
+ * counter it is counted under; every value of the enum is listed, and the
+ * sources spell out none of the words themselves.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdlib.h>
 #include <time.h>
 
+#include "conf/policy.h"
 #include "gateway/conn.h"
 #include "gateway/model.h"
+#include "gateway/procstat.h"
 #include "gateway/refusal.h"
 #include "gateway/stats.h"
 #include "tests/unit/json_check.h"
@@ -33,6 +40,15 @@
 static struct gw_conf conf;
 static struct gw_worker w;
 static struct gw_conn fake_conn;	/* a tunnel; never sent to */
+
+/* A policy of three rules, for the decisions by rule: an allow rule, a
+ * deny rule, an allow rule. */
+static struct conf_rule rules[3] = {
+	{ .name = (char *)"corporate", .action = CONF_ACTION_ALLOW },
+	{ .name = (char *)"blocked", .action = CONF_ACTION_DENY },
+	{ .name = (char *)"personal", .action = CONF_ACTION_ALLOW },
+};
+static struct conf_policy policy = { .rules = rules, .n_rules = 3 };
 
 static void worker_init(bool pool6)
 {
@@ -99,7 +115,7 @@ struct want {
 	bool seen;
 };
 
-static struct want wants[80];
+static struct want wants[100];
 static size_t n_wants;
 
 static void want(const char *group, const char *key, uint64_t value)
@@ -109,6 +125,30 @@ static void want(const char *group, const char *key, uint64_t value)
 	snprintf(x->path, sizeof(x->path), "%s%s%s", group ? group : "", group ? "." : "", key);
 	x->value = value;
 	x->seen = false;
+}
+
+/*
+ * The counters only the metrics show: decisions by rule (that add up to the
+ * totals by verdict, as they do while no reload drops a rule: "-" denies,
+ * corporate allows 3 and quarantines 1, blocked denies, personal allows
+ * the rest) and two latency histograms.
+ */
+static void fill_metrics_only(struct gw_stats *st)
+{
+	w.pol.policy = &policy;		/* after the leases: it has no profiles */
+	st->by_rule[0][PST_DENY] = 7;
+	st->by_rule[1][PST_ALLOW] = 3;
+	st->by_rule[1][PST_QUARANTINE] = 1;
+	st->by_rule[2][PST_DENY] = st->decisions[PST_DENY] - 7;
+	st->by_rule[3][PST_ALLOW] = st->decisions[PST_ALLOW] - 3;
+	st->by_rule[3][PST_QUARANTINE] = st->decisions[PST_QUARANTINE] - 1;
+	memset(&st->tls_handshake, 0, sizeof(st->tls_handshake));
+	st->tls_handshake.bucket[0] = 5;		/* up to 1 ms */
+	st->tls_handshake.bucket[4] = 2;		/* up to 25 ms */
+	st->tls_handshake.bucket[GW_LATENCY_BUCKETS] = 1;	/* over 30 s */
+	st->tls_handshake.sum_us = 31500250;
+	st->tls_handshake.count = 8;
+	memset(&st->login, 0, sizeof(st->login));
 }
 
 /*
@@ -137,6 +177,8 @@ static void fill_counters(void)
 	want("decisions", "allow", st->decisions[PST_ALLOW] = v++);
 	want("decisions", "quarantine", st->decisions[PST_QUARANTINE] = v++);
 	want("decisions", "deny", st->decisions[PST_DENY] = v++);
+	for (int c = 0; c < PST_CLASS_DEVICE_STATUS; c++)
+		want("quarantines", pst_class_name((enum pst_class)c), st->quarantines[c] = v++);
 	want("dropped", "spoofed", t->dropped_spoofed = v++);
 	want("dropped", "outside_profile", t->dropped_outside = v++);
 	want("dropped", "lateral", t->dropped_lateral = v++);
@@ -160,6 +202,7 @@ static void fill_counters(void)
 	st->auth_ok = v++;
 	st->tunnels = v++;
 	st->closed_bad_input = v++;
+	fill_metrics_only(st);
 	want("sessions", "allow", 1);
 	want("sessions", "quarantine", 1);
 	want("sessions", "deny", 1);
@@ -234,10 +277,61 @@ static char *capture(void (*fn)(const struct gw_worker *, FILE *))
 
 /* ---- gw_stats_rows ---- */
 
+/* The family a row's metric belongs to: a histogram's _bucket, _sum and
+ * _count rows are one. */
+static void family_of(const struct gw_stat_row *r, char *buf, size_t len)
+{
+	static const char *const suffixes[] = { "_bucket", "_sum", "_count" };
+	size_t n = strlen(r->metric);
+
+	for (size_t i = 0; r->type == GW_STAT_HISTOGRAM && i < 3; i++) {
+		size_t k = strlen(suffixes[i]);
+
+		if (n > k && !strcmp(r->metric + n - k, suffixes[i])) {
+			n -= k;
+			break;
+		}
+	}
+	snprintf(buf, len, "%.*s", (int)n, r->metric);
+}
+
+/* The rows with a metric: HELP on a family's first row only, its rows
+ * together and of one type, no series twice. */
+static void check_metric_rows(const struct gw_stat_row *r, size_t n)
+{
+	char fam[96], prev[96] = "", other[96];
+
+	for (size_t i = 0; i < n; i++) {
+		bool first;
+
+		if (!r[i].metric)
+			continue;
+		family_of(&r[i], fam, sizeof(fam));
+		first = strcmp(prev, fam) != 0;
+		CHECK((r[i].help != NULL) == first);
+		for (size_t k = 0; k < i; k++) {
+			if (!r[k].metric)
+				continue;
+			family_of(&r[k], other, sizeof(other));
+			if (first && !strcmp(other, fam)) {
+				printf("# metric %s: rows apart\n", fam);
+				CHECK(0);
+			}
+			if (!first && !strcmp(other, fam))
+				CHECK(r[k].type == r[i].type);
+			if (!strcmp(r[k].metric, r[i].metric) && !strcmp(r[k].label, r[i].label)) {
+				printf("# series %s{%s} twice\n", r[i].metric, r[i].label);
+				CHECK(0);
+			}
+		}
+		snprintf(prev, sizeof(prev), "%s", fam);
+	}
+}
+
 static void test_rows_each_once(void)
 {
 	struct gw_stat_row r[GW_STAT_ROWS_MAX];
-	size_t n;
+	size_t n, keyed = 0;
 
 	worker_init(true);
 	add_sessions();
@@ -245,13 +339,14 @@ static void test_rows_each_once(void)
 	n = gw_stats_rows(&w, r, GW_STAT_ROWS_MAX);
 	/* Room to spare: a full table would drop rows without a word. */
 	CHECK(n < GW_STAT_ROWS_MAX);
-	CHECK_EQ_INT(n, n_wants);
 	for (size_t i = 0; i < n; i++) {
-		bool first_of_metric = i == 0 || strcmp(r[i - 1].metric, r[i].metric) != 0;
 		char path[64];
 		struct want *x;
 
-		CHECK(r[i].key && r[i].metric);
+		CHECK(r[i].key || r[i].metric);
+		if (!r[i].key)
+			continue;
+		keyed++;
 		snprintf(path, sizeof(path), "%s%s%s", r[i].group ? r[i].group : "",
 			 r[i].group ? "." : "", r[i].key);
 		x = want_find(path);
@@ -270,22 +365,9 @@ static void test_rows_each_once(void)
 			       (unsigned long long)r[i].value, (unsigned long long)x->value);
 			CHECK(0);
 		}
-		/* HELP on a metric's first row only; its rows together, one type. */
-		CHECK((r[i].help != NULL) == first_of_metric);
-		if (!first_of_metric)
-			CHECK(r[i].gauge == r[i - 1].gauge);
-		for (size_t k = 0; k + 1 < i; k++) {
-			if (!strcmp(r[k].metric, r[i].metric) && first_of_metric) {
-				printf("# metric %s: rows apart\n", r[i].metric);
-				CHECK(0);
-			}
-			if (!strcmp(r[k].metric, r[i].metric) &&
-			    !strcmp(r[k].label ? r[k].label : "", r[i].label ? r[i].label : "")) {
-				printf("# series %s{%s} twice\n", r[i].metric, r[i].label);
-				CHECK(0);
-			}
-		}
 	}
+	CHECK_EQ_INT(keyed, n_wants);
+	check_metric_rows(r, n);
 	for (size_t i = 0; i < n_wants; i++) {
 		if (!wants[i].seen) {
 			printf("# no row for %s\n", wants[i].path);
@@ -316,8 +398,9 @@ static void test_rows_cap(void)
 static void check_stats_json(bool pool6)
 {
 	static const char *const groups[] = {
-		"refused", "shed", "decisions", "dropped", "bytes", "packets", "reports", "reloads",
-		"sessions_ended", "sessions", "pool", "crl", "certificate_expiry",
+		"refused", "shed", "decisions", "quarantines", "dropped", "bytes", "packets",
+		"reports", "reloads", "sessions_ended", "sessions", "pool", "crl",
+		"certificate_expiry",
 	};
 	char *out, *flat;
 
@@ -334,6 +417,7 @@ static void check_stats_json(bool pool6)
 	CHECK(out[strlen(out) - 1] == '\n');
 	/* The group sizes, so that nothing extra hides in one. */
 	CHECK_EQ_STR(json_get(flat, "refused"), "{14}");
+	CHECK_EQ_STR(json_get(flat, "quarantines"), "{14}");
 	CHECK_EQ_STR(json_get(flat, "dropped"), "{7}");
 	CHECK_EQ_STR(json_get(flat, "sessions_ended"), "{5}");
 	CHECK_EQ_STR(json_get(flat, "pool"), pool6 ? "{4}" : "{2}");
@@ -411,43 +495,83 @@ static void test_json_empty_worker(void)
 
 /* ---- gw_stats_prometheus ---- */
 
-/* Metric -> JSON place, from the spec's list of Prometheus names. label is
- * the label whose value names the key; the pool's two make "FAMILY_STATE". */
+/* Metric -> JSON place, from the spec's list of Prometheus names: the
+ * label whose value names the key (group.VALUE, then suffix), or none
+ * (group is the whole path). */
 static const struct {
-	const char *metric, *label, *group;
-	bool gauge;
+	const char *metric, *label, *group, *suffix;
+	const char *type;
 } prom_map[] = {
-	{ "postern_handshakes_total", NULL, "handshakes", false },
-	{ "postern_connections_handed_over_total", NULL, "handoffs", false },
-	{ "postern_connections_shed_total", "reason", "shed", false },
-	{ "postern_accept_pauses_total", NULL, "accept_pauses", false },
-	{ "postern_connections_accepted_total", NULL, "accepted", false },
-	{ "postern_refusals_total", "reason", "refused", false },
-	{ "postern_decisions_total", "verdict", "decisions", false },
-	{ "postern_dropped_packets_total", "reason", "dropped", false },
-	{ "postern_bytes_total", "direction", "bytes", false },
-	{ "postern_packets_total", "direction", "packets", false },
-	{ "postern_posture_reports_total", "result", "reports", false },
-	{ "postern_reloads_total", "result", "reloads", false },
-	{ "postern_reevaluations_total", NULL, "reevaluated", false },
-	{ "postern_sessions_ended_total", "reason", "sessions_ended", false },
-	{ "postern_sessions", "verdict", "sessions", true },
-	{ "postern_tunnels", NULL, "tunnels", true },
-	{ "postern_pool_addresses", "family,state", "pool", true },
-	{ "postern_uptime_seconds", NULL, "uptime", true },
-	{ "postern_crl_last_update_timestamp_seconds", NULL, "crl.last_update", true },
-	{ "postern_crl_next_update_timestamp_seconds", NULL, "crl.next_update", true },
-	{ "postern_crl_age_seconds", NULL, "crl.age", true },
-	{ "postern_crl_number", NULL, "crl.number", true },
-	{ "postern_crl_stale", NULL, "crl.stale", true },
-	{ "postern_crl_reload_failures_total", NULL, "crl.reload_failures", false },
-	{ "postern_certificate_expiry_timestamp_seconds", "cert", "certificate_expiry", true },
+	{ "postern_tls_handshakes_total", NULL, "handshakes", "", "counter" },
+	{ "postern_connections_handed_over_total", NULL, "handoffs", "", "counter" },
+	{ "postern_connections_shed_total", "reason", "shed", "", "counter" },
+	{ "postern_accept_pauses_total", NULL, "accept_pauses", "", "counter" },
+	{ "postern_connections_accepted_total", NULL, "accepted", "", "counter" },
+	{ "postern_refusals_total", "reason", "refused", "", "counter" },
+	{ "postern_quarantines_total", "reason", "quarantines", "", "counter" },
+	{ "postern_dropped_packets_total", "reason", "dropped", "", "counter" },
+	{ "postern_bytes_total", "direction", "bytes", "", "counter" },
+	{ "postern_packets_total", "direction", "packets", "", "counter" },
+	{ "postern_posture_reports_total", "result", "reports", "", "counter" },
+	{ "postern_reloads_total", "result", "reloads", "", "counter" },
+	{ "postern_reevaluations_total", NULL, "reevaluated", "", "counter" },
+	{ "postern_sessions_ended_total", "reason", "sessions_ended", "", "counter" },
+	{ "postern_sessions", "verdict", "sessions", "", "gauge" },
+	{ "postern_tunnels", NULL, "tunnels", "", "gauge" },
+	{ "postern_pool_addresses", "family", "pool", "_size", "gauge" },
+	{ "postern_pool_addresses_in_use", "family", "pool", "_used", "gauge" },
+	{ "postern_crl_last_update_timestamp_seconds", NULL, "crl.last_update", "", "gauge" },
+	{ "postern_crl_next_update_timestamp_seconds", NULL, "crl.next_update", "", "gauge" },
+	{ "postern_crl_age_seconds", NULL, "crl.age", "", "gauge" },
+	{ "postern_crl_number", NULL, "crl.number", "", "gauge" },
+	{ "postern_crl_stale", NULL, "crl.stale", "", "gauge" },
+	{ "postern_crl_reload_failures_total", NULL, "crl.reload_failures", "", "counter" },
+	{ "postern_server_certificate_expiry_timestamp_seconds", NULL,
+	  "certificate_expiry.server", "", "gauge" },
+	{ "postern_ca_certificate_expiry_timestamp_seconds", NULL, "certificate_expiry.ca", "",
+	  "gauge" },
 };
+
+/* The families only the metrics have, and their types. */
+static const struct {
+	const char *name, *type;
+} metrics_only[] = {
+	{ "postern_decisions_total", "counter" },
+	{ "postern_build_info", "gauge" },
+	{ "postern_tls_handshake_duration_seconds", "histogram" },
+	{ "postern_login_duration_seconds", "histogram" },
+	{ "process_cpu_seconds_total", "counter" },
+	{ "process_start_time_seconds", "gauge" },
+	{ "process_resident_memory_bytes", "gauge" },
+	{ "process_virtual_memory_bytes", "gauge" },
+	{ "process_open_fds", "gauge" },
+	{ "process_max_fds", "gauge" },
+};
+
+#define MAX_FAMILIES	80
+#define MAX_SERIES	256
 
 struct family {
 	char name[96];
 	char type[16];
 	bool help, sampled, done;
+	/* a histogram: the last bucket's count and bound, and what it ended with */
+	double last_le;
+	uint64_t last_bucket, inf, count;
+	bool have_inf, have_count;
+};
+
+struct labels {
+	char names[2][32];
+	char vals[2][80];
+	int n;
+};
+
+/* What the metrics-only samples must add up to. */
+struct tally {
+	uint64_t decisions[3];
+	bool build_info;
+	unsigned int process;
 };
 
 static bool metric_name_ok(const char *s, size_t n)
@@ -461,11 +585,10 @@ static bool metric_name_ok(const char *s, size_t n)
 	return true;
 }
 
-/* Parses {k="v",...}; fills up to two label values by name. */
-static bool labels_parse(const char *s, const char **end, char names[2][32], char vals[2][64],
-			 int *n)
+/* Parses {k="v",...}; up to two labels. */
+static bool labels_parse(const char *s, const char **end, struct labels *lb)
 {
-	*n = 0;
+	lb->n = 0;
 	if (*s != '{')
 		return false;
 	s++;
@@ -475,19 +598,20 @@ static bool labels_parse(const char *s, const char **end, char names[2][32], cha
 
 		while (isalnum((unsigned char)*s) || *s == '_')
 			s++;
-		if (s == k || isdigit((unsigned char)*k) || *n == 2 || s[0] != '=' || s[1] != '"')
+		if (s == k || isdigit((unsigned char)*k) || lb->n == 2 || s[0] != '=' ||
+		    s[1] != '"')
 			return false;
-		snprintf(names[*n], 32, "%.*s", (int)(s - k), k);
+		snprintf(lb->names[lb->n], 32, "%.*s", (int)(s - k), k);
 		for (s += 2; *s != '"'; s++) {
 			if (!*s || *s == '\n')
 				return false;
 			if (*s == '\\' && !strchr("\\\"n", *++s))
 				return false;
-			if (vn < 63)
-				vals[*n][vn++] = *s;
+			if (vn < sizeof(lb->vals[0]) - 1)
+				lb->vals[lb->n][vn++] = *s;
 		}
-		vals[*n][vn] = '\0';
-		(*n)++;
+		lb->vals[lb->n][vn] = '\0';
+		lb->n++;
 		s++;
 		if (*s == ',')
 			s++;
@@ -498,22 +622,119 @@ static bool labels_parse(const char *s, const char **end, char names[2][32], cha
 	return true;
 }
 
-static struct family *family_get(struct family *fam, size_t *n_fam, const char *name, size_t len)
+static struct family *family_find(struct family *fam, size_t n_fam, const char *name,
+				  size_t len)
 {
-	for (size_t i = 0; i < *n_fam; i++) {
+	for (size_t i = 0; i < n_fam; i++) {
 		if (strlen(fam[i].name) == len && !strncmp(fam[i].name, name, len))
 			return &fam[i];
 	}
-	if (*n_fam == 32 || len >= sizeof(fam[0].name))
-		return NULL;
+	return NULL;
+}
+
+static struct family *family_get(struct family *fam, size_t *n_fam, const char *name, size_t len)
+{
+	struct family *f = family_find(fam, *n_fam, name, len);
+
+	if (f || *n_fam == MAX_FAMILIES || len >= sizeof(fam[0].name))
+		return f;
 	memset(&fam[*n_fam], 0, sizeof(fam[0]));
 	snprintf(fam[*n_fam].name, sizeof(fam[0].name), "%.*s", (int)len, name);
 	return &fam[(*n_fam)++];
 }
 
-/* One sample: maps it to its JSON key and checks the number. */
-static void prom_sample(const char *flat, struct family *f, char names[2][32], char vals[2][64],
-			int n_labels, const char *value)
+/* A sample's family: a histogram's _bucket, _sum and _count are its own. */
+static struct family *family_of_sample(struct family *fam, size_t n_fam, const char *name,
+				       size_t len, const char **suffix)
+{
+	static const char *const suffixes[] = { "_bucket", "_sum", "_count" };
+
+	*suffix = "";
+	for (size_t i = 0; i < 3; i++) {
+		size_t k = strlen(suffixes[i]);
+		struct family *f = len > k && !strncmp(name + len - k, suffixes[i], k) ?
+			family_find(fam, n_fam, name, len - k) : NULL;
+
+		if (f && !strcmp(f->type, "histogram")) {
+			*suffix = suffixes[i];
+			return f;
+		}
+	}
+	return family_find(fam, n_fam, name, len);
+}
+
+static const char *metrics_only_type(const char *name)
+{
+	for (size_t i = 0; i < sizeof(metrics_only) / sizeof(metrics_only[0]); i++) {
+		if (!strcmp(metrics_only[i].name, name))
+			return metrics_only[i].type;
+	}
+	return NULL;
+}
+
+/* A histogram's sample: buckets cumulative with rising bounds, +Inf
+ * last, then _sum and _count, the count equal to +Inf's. */
+static void histogram_sample(struct family *f, const char *suffix, const struct labels *lb,
+			     const char *value)
+{
+	uint64_t v = 0;
+
+	if (!strcmp(suffix, "_sum")) {
+		CHECK(lb->n == 0 && f->have_inf && strtod(value, NULL) >= 0);
+		return;
+	}
+	CHECK(parse_u64(value, &v));
+	if (!strcmp(suffix, "_count")) {
+		CHECK(lb->n == 0 && f->have_inf && v == f->inf);
+		f->have_count = true;
+		f->count = v;
+		return;
+	}
+	CHECK(!strcmp(suffix, "_bucket") && lb->n == 1 && !strcmp(lb->names[0], "le") &&
+	      !f->have_inf);
+	CHECK(v >= f->last_bucket);
+	f->last_bucket = v;
+	if (!strcmp(lb->vals[0], "+Inf")) {
+		f->have_inf = true;
+		f->inf = v;
+		return;
+	}
+	CHECK(strtod(lb->vals[0], NULL) > f->last_le);
+	f->last_le = strtod(lb->vals[0], NULL);
+}
+
+static void metrics_only_sample(struct family *f, const char *suffix, const struct labels *lb,
+				const char *value, struct tally *t)
+{
+	uint64_t v;
+
+	CHECK_EQ_STR(f->type, metrics_only_type(f->name));
+	if (!strcmp(f->type, "histogram"))
+		return histogram_sample(f, suffix, lb, value);
+	if (!strcmp(f->name, "postern_decisions_total")) {
+		CHECK(lb->n == 2 && !strcmp(lb->names[0], "verdict") &&
+		      !strcmp(lb->names[1], "rule") && parse_u64(value, &v));
+		for (int k = 0; k < 3 && lb->n == 2; k++) {
+			if (!strcmp(lb->vals[0], pst_verdict_name((enum pst_verdict)k)))
+				t->decisions[k] += v;
+		}
+		return;
+	}
+	if (!strcmp(f->name, "postern_build_info")) {
+		CHECK(lb->n == 2 && !strcmp(lb->names[0], "version") &&
+		      !strcmp(lb->vals[0], POSTERN_VERSION) && !strcmp(lb->names[1], "openssl") &&
+		      lb->vals[1][0] && !strcmp(value, "1"));
+		t->build_info = true;
+		return;
+	}
+	CHECK(lb->n == 0 && strtod(value, NULL) >= 0);
+	t->process++;
+}
+
+/* One sample of posternctl's numbers: maps it to its JSON key and checks
+ * the number. */
+static void prom_sample(const char *flat, struct family *f, const struct labels *lb,
+			const char *value)
 {
 	char path[256] = "";
 	const char *j;
@@ -529,32 +750,145 @@ static void prom_sample(const char *flat, struct family *f, char names[2][32], c
 		CHECK(0);
 		return;
 	}
-	CHECK(!strcmp(f->type, prom_map[i].gauge ? "gauge" : "counter"));
+	CHECK_EQ_STR(f->type, prom_map[i].type);
 	if (!prom_map[i].label) {
-		CHECK_EQ_INT(n_labels, 0);
+		CHECK_EQ_INT(lb->n, 0);
 		snprintf(path, sizeof(path), "%s", prom_map[i].group);
-	} else if (strchr(prom_map[i].label, ',')) {
-		CHECK(n_labels == 2 && !strcmp(names[0], "family") && !strcmp(names[1], "state"));
-		snprintf(path, sizeof(path), "%s.%s_%s", prom_map[i].group, vals[0], vals[1]);
 	} else {
-		CHECK(n_labels == 1 && !strcmp(names[0], prom_map[i].label));
-		snprintf(path, sizeof(path), "%s.%s", prom_map[i].group, vals[0]);
+		CHECK(lb->n == 1 && !strcmp(lb->names[0], prom_map[i].label));
+		snprintf(path, sizeof(path), "%s.%s%s", prom_map[i].group, lb->vals[0],
+			 prom_map[i].suffix);
 	}
 	j = json_get(flat, path);
 	if (!parse_u64(value, &v) || !j || !parse_u64(j, &jv) ||
-	    (strcmp(path, "uptime") && strcmp(path, "crl.age") ? v != jv : v < jv || v > jv + 1)) {
+	    (strcmp(path, "crl.age") ? v != jv : v < jv || v > jv + 1)) {
 		printf("# sample %s (%s) = %s, JSON %s = %s\n", f->name, path, value, path,
 		       j ? j : "(absent)");
 		CHECK(0);
 	}
 }
 
-static void test_prometheus(void)
+/* A HELP or TYPE line: once each, HELP first, before the samples. */
+static void prom_head_line(struct family *fam, size_t *n_fam, const char *l)
 {
-	struct family fam[32];
-	size_t n_fam = 0, n_samples = 0, n_leaves = 0;
-	char *json, *flat, *text, series[64][160];
-	struct family *last = NULL;
+	const char *name = l + 7, *sp = strchr(name, ' ');
+	struct family *f = sp ? family_get(fam, n_fam, name, (size_t)(sp - name)) : NULL;
+
+	CHECK(sp && sp[1] && f && metric_name_ok(name, (size_t)(sp - name)));
+	if (!f)
+		return;
+	if (f->sampled) {
+		printf("# %s after the samples of %s\n", l, f->name);
+		CHECK(0);
+	}
+	if (l[2] == 'H') {
+		CHECK(!f->help && !f->type[0]);		/* HELP once, first */
+		f->help = true;
+		return;
+	}
+	CHECK(f->help && !f->type[0]);
+	CHECK(!strcmp(sp + 1, "counter") || !strcmp(sp + 1, "gauge") ||
+	      !strcmp(sp + 1, "histogram"));
+	snprintf(f->type, sizeof(f->type), "%s", sp + 1);
+}
+
+struct scrape {
+	struct family fam[MAX_FAMILIES];
+	size_t n_fam, n_series, n_mapped;
+	char series[MAX_SERIES][200];
+	struct family *last;
+	struct tally tally;
+};
+
+/* A sample line: its family's HELP and TYPE came first, its family's
+ * samples are together, no series twice; checked against the JSON. */
+static void prom_sample_line(struct scrape *sc, const char *flat, const char *l)
+{
+	const char *p = l, *value, *suffix;
+	struct labels lb = { .n = 0 };
+	struct family *f;
+
+	while (*p && *p != '{' && *p != ' ')
+		p++;
+	CHECK(metric_name_ok(l, (size_t)(p - l)));
+	f = family_of_sample(sc->fam, sc->n_fam, l, (size_t)(p - l), &suffix);
+	if (!f || !f->help || !f->type[0]) {
+		printf("# sample before HELP and TYPE: %s\n", l);
+		CHECK(0);
+		return;
+	}
+	if (f->done) {
+		printf("# samples of %s apart: %s\n", f->name, l);
+		CHECK(0);
+	}
+	if (sc->last && sc->last != f)
+		sc->last->done = true;
+	sc->last = f;
+	f->sampled = true;
+	if (*p == '{' && !labels_parse(p, &p, &lb)) {
+		printf("# bad labels: %s\n", l);
+		CHECK(0);
+		return;
+	}
+	CHECK(*p == ' ');
+	value = p + 1;
+	/* Counters end in _total; nothing else does. */
+	CHECK((strlen(f->name) > 6 && !strcmp(f->name + strlen(f->name) - 6, "_total")) ==
+	      !strcmp(f->type, "counter"));
+	CHECK(sc->n_series < MAX_SERIES);
+	if (sc->n_series == MAX_SERIES)
+		return;
+	snprintf(sc->series[sc->n_series], sizeof(sc->series[0]), "%.*s", (int)(value - l - 1), l);
+	for (size_t k = 0; k < sc->n_series; k++)
+		CHECK(strcmp(sc->series[k], sc->series[sc->n_series]) != 0);
+	sc->n_series++;
+	if (metrics_only_type(f->name))
+		return metrics_only_sample(f, suffix, &lb, value, &sc->tally);
+	sc->n_mapped++;
+	prom_sample(flat, f, &lb, value);
+}
+
+/* What the whole scrape must hold: every family sampled, every histogram
+ * whole, the decisions by rule adding up to posternctl's by verdict. */
+static void prom_check_whole(struct scrape *sc, const char *flat, bool proc)
+{
+	size_t n_leaves = 0;
+
+	for (size_t i = 0; i < sc->n_fam; i++) {
+		struct family *f = &sc->fam[i];
+
+		if (!f->sampled) {
+			printf("# %s: HELP/TYPE without a sample\n", f->name);
+			CHECK(0);
+		}
+		if (!strcmp(f->type, "histogram"))
+			CHECK(f->have_inf && f->have_count);
+	}
+	for (int v = 0; v < 3; v++) {
+		char path[32];
+		const char *j;
+
+		snprintf(path, sizeof(path), "decisions.%s", pst_verdict_name((enum pst_verdict)v));
+		j = json_get(flat, path);
+		CHECK(j && strtoull(j, NULL, 10) == sc->tally.decisions[v]);
+	}
+	CHECK(sc->tally.build_info);
+	/* CPU time and the descriptor limit are always there; the start,
+	 * memory and open descriptors once gw_proc_started/gw_proc_open ran. */
+	CHECK_EQ_INT(sc->tally.process, proc ? 6 : 2);
+	/* One sample per JSON number but posternctl's own (decisions by
+	 * verdict, uptime): as many as those numbers, and no series twice
+	 * (above), so each was sampled exactly once. */
+	for (const char *l = flat; (l = strchr(l, '=')); l++)
+		n_leaves += l[1] != '{';
+	CHECK_EQ_INT(sc->n_mapped, n_leaves - 4);
+	CHECK_EQ_INT(sc->n_mapped, n_wants - 4);
+}
+
+static void check_prometheus(bool proc)
+{
+	struct scrape *sc = calloc(1, sizeof(*sc));
+	char *json, *flat, *text;
 
 	worker_init(true);
 	add_sessions();
@@ -562,102 +896,56 @@ static void test_prometheus(void)
 	json = capture(gw_stats_json);
 	text = capture(gw_stats_prometheus);
 	flat = json ? json_flat(json) : NULL;
-	CHECK(flat && text);
-	if (!flat || !text)
+	CHECK(sc && flat && text);
+	if (!sc || !flat || !text)
 		goto done;
 	CHECK(text[strlen(text) - 1] == '\n');
 	CHECK(strstr(text, "\npostern_refusals_total{reason=\"revoked\"} 100009\n") != NULL);
-	CHECK(strstr(text, "\npostern_pool_addresses{family=\"ipv6\",state=\"size\"} 254\n") != NULL);
+	CHECK(strstr(text, "\npostern_pool_addresses{family=\"ipv6\"} 254\n") != NULL);
+	CHECK(strstr(text, "\npostern_pool_addresses_in_use{family=\"ipv4\"} 2\n") != NULL);
+	CHECK(strstr(text, "\npostern_decisions_total{verdict=\"deny\",rule=\"-\"} 7\n") != NULL);
+	CHECK(strstr(text, "\npostern_decisions_total{verdict=\"quarantine\",rule=\"corporate\"} "
+		      "1\n") != NULL);
+	/* A deny rule only denies, an allow rule never does. */
+	CHECK(strstr(text, "verdict=\"allow\",rule=\"blocked\"") == NULL);
+	CHECK(strstr(text, "verdict=\"deny\",rule=\"personal\"") == NULL);
+	CHECK(strstr(text, "\npostern_tls_handshake_duration_seconds_bucket{le=\"0.025\"} 7\n"));
+	CHECK(strstr(text, "\npostern_tls_handshake_duration_seconds_bucket{le=\"+Inf\"} 8\n"));
+	CHECK(strstr(text, "\npostern_tls_handshake_duration_seconds_sum 31.500250\n"));
+	CHECK(strstr(text, "\n# TYPE postern_login_duration_seconds histogram\n"));
+	CHECK(strstr(text, "\npostern_login_duration_seconds_count 0\n"));
 	/* The lines are cut apart in place from here on. */
 	for (char *l = text, *e; (e = strchr(l, '\n')); l = e + 1) {
 		*e = '\0';
 		if (!strncmp(l, "# HELP ", 7) || !strncmp(l, "# TYPE ", 7)) {
-			const char *name = l + 7, *sp = strchr(name, ' ');
-			struct family *f = sp ? family_get(fam, &n_fam, name, (size_t)(sp - name)) : NULL;
-
-			CHECK(sp && sp[1] && f && metric_name_ok(name, (size_t)(sp - name)));
-			if (!f)
-				continue;
-			if (f->sampled) {
-				printf("# %s after the samples of %s\n", l, f->name);
-				CHECK(0);
-			}
-			if (l[2] == 'H') {
-				CHECK(!f->help && !f->type[0]);		/* HELP once, first */
-				f->help = true;
-			} else {
-				CHECK(f->help && !f->type[0]);
-				CHECK(!strcmp(sp + 1, "counter") || !strcmp(sp + 1, "gauge"));
-				snprintf(f->type, sizeof(f->type), "%s", sp + 1);
-			}
+			prom_head_line(sc->fam, &sc->n_fam, l);
 			continue;
 		}
 		CHECK(l[0] != '#' && l[0] != '\0');		/* no other comments, no blanks */
-		{
-			const char *p = l, *value;
-			char names[2][32], vals[2][64];
-			int n_labels = 0;
-			struct family *f;
-
-			while (*p && *p != '{' && *p != ' ')
-				p++;
-			f = family_get(fam, &n_fam, l, (size_t)(p - l));
-			CHECK(f && metric_name_ok(l, (size_t)(p - l)));
-			if (!f)
-				continue;
-			if (!f->help || !f->type[0]) {
-				printf("# sample before HELP and TYPE: %s\n", l);
-				CHECK(0);
-			}
-			if (f->done) {
-				printf("# samples of %s apart: %s\n", f->name, l);
-				CHECK(0);
-			}
-			if (last && last != f)
-				last->done = true;
-			last = f;
-			f->sampled = true;
-			if (*p == '{' && !labels_parse(p, &p, names, vals, &n_labels)) {
-				printf("# bad labels: %s\n", l);
-				CHECK(0);
-				continue;
-			}
-			CHECK(*p == ' ');
-			value = p + 1;
-			/* Counters end in _total; gauges do not. */
-			if (!strcmp(f->type, "counter"))
-				CHECK(strlen(f->name) > 6 && !strcmp(f->name + strlen(f->name) - 6, "_total"));
-			else
-				CHECK(strlen(f->name) < 6 || strcmp(f->name + strlen(f->name) - 6, "_total"));
-			/* No series twice. */
-			if (n_samples == 64) {
-				CHECK(0);
-				continue;
-			}
-			snprintf(series[n_samples], sizeof(series[0]), "%.*s", (int)(value - l - 1), l);
-			for (size_t k = 0; k < n_samples; k++)
-				CHECK(strcmp(series[k], series[n_samples]) != 0);
-			n_samples++;
-			prom_sample(flat, f, names, vals, n_labels, value);
-		}
+		prom_sample_line(sc, flat, l);
 	}
-	for (size_t i = 0; i < n_fam; i++) {
-		if (!fam[i].sampled) {
-			printf("# %s: HELP/TYPE without a sample\n", fam[i].name);
-			CHECK(0);
-		}
-	}
-	/* One sample per JSON number: as many samples as numbers, and no series
-	 * twice (above), so each number was sampled exactly once. */
-	for (char *l = flat; (l = strchr(l, '=')); l++)
-		n_leaves += l[1] != '{';
-	CHECK_EQ_INT(n_samples, n_leaves);
-	CHECK_EQ_INT(n_samples, n_wants);
+	prom_check_whole(sc, flat, proc);
 done:
+	free(sc);
 	free(flat);
 	free(json);
 	free(text);
 	worker_free();
+}
+
+/* In a unit test no process has marked its start or opened /proc. */
+static void test_prometheus(void)
+{
+	check_prometheus(false);
+}
+
+/* The network process's own numbers, once it has. */
+static void test_prometheus_process(void)
+{
+	gw_proc_started();
+	CHECK_EQ_INT(gw_proc_open(), 0);
+	check_prometheus(true);
+	gw_proc_close();
 }
 
 /* ---- gw_stats_text ---- */
@@ -704,7 +992,11 @@ static void test_text(void)
  * Every refusal the gateway tells a device or logs, word for word (clients
  * and tests grep them), with the counter it is counted under: what
  * gw_refusal_of() filed each of them under by its words, before the
- * refusals became an enum.
+ * refusals became an enum, but for two that meant a second thing under
+ * their counter (issue 13): a certificate of the CA that names no device
+ * is not a device certificate (not bad_certificate), and a cookie-only
+ * CONNECT whose certificate has expired is an expired certificate (not a
+ * bad cookie).
  */
 static const struct {
 	const char *words;
@@ -727,7 +1019,7 @@ static const struct {
 	  GW_REF_NOT_CLIENT_CERT },
 	{ "device certificate rejected", GW_REF_BAD_CERTIFICATE },
 	{ "a device certificate is required", GW_REF_NO_CERTIFICATE },
-	{ "certificate does not name a device (no urn:postern:device)", GW_REF_BAD_CERTIFICATE },
+	{ "certificate does not name a device (no urn:postern:device)", GW_REF_NOT_CLIENT_CERT },
 	/* auth.c */
 	{ "the posture check expired or was already used; connect again", GW_REF_POSTURE_CHECK },
 	{ "the posture check belongs to another device", GW_REF_POSTURE_CHECK },
@@ -738,7 +1030,7 @@ static const struct {
 	{ "CONNECT with an unknown or expired cookie", GW_REF_COOKIE },
 	{ "CONNECT with an unknown or expired cookie and no certificate", GW_REF_COOKIE },
 	{ "CONNECT with a cookie issued to another certificate", GW_REF_COOKIE },
-	{ "CONNECT with a cookie whose device certificate has expired", GW_REF_COOKIE },
+	{ "CONNECT with a cookie whose device certificate has expired", GW_REF_EXPIRED },
 	/* verdict.c */
 	{ "the VPN address pool is exhausted; try again later", GW_REF_POOL_EXHAUSTED },
 	/* ban.c (its own words, "banned until T", when it has them) */
@@ -856,6 +1148,7 @@ int main(void)
 	RUN(test_json_keys_without_ipv6);
 	RUN(test_json_empty_worker);
 	RUN(test_prometheus);
+	RUN(test_prometheus_process);
 	RUN(test_text);
 	RUN(test_refusal_table);
 	RUN(test_refusal_words);
