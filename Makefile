@@ -146,8 +146,9 @@ $(FUZZ_OBJ)/%.o: %.c
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -MMD -MP -c -o $@ $<
 $(foreach l,$(LAYERS),$(eval $(call archive_rule,$(call fuzz_lib,$(l)),$(FUZZ_OBJ),$(l))))
 FUZZ_LIBS := $(foreach l,$(LAYERS),$(call fuzz_lib,$(l)))
-# The harnesses share test-only headers (tests/unit/*.h): a change rebuilds them.
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIBS) $(wildcard tests/unit/*.h)
+# The harnesses share test-only headers (tests/unit/*.h, tests/fuzz/*.h): a
+# change rebuilds them.
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIBS) $(wildcard tests/unit/*.h tests/fuzz/*.h)
 	@$(if $(Q),echo "  FUZZLD  $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $(filter %.c %.a,$^) $(PKG_LIBS)
 fuzz-build: $(FUZZ_BINS)
