@@ -16,7 +16,8 @@
  * about a millisecond under the sanitizers, so this target runs for a time,
  * not to a count. The client's context is made once and shared. The
  * parsers the module runs on every datagram (gateway/dtls_wire.c) are
- * fuzzed alone, at full speed, by fuzz_dtls_wire.
+ * fuzzed alone, at full speed, by fuzz_dtls_wire, and what an established
+ * channel receives by fuzz_dtls_peer, which shakes hands once per process.
  *
  * What must hold, not just survive:
  * - a source that never had a peer never gets more bytes back than the

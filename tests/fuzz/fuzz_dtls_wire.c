@@ -8,7 +8,8 @@
  * datagram. fuzz_dtls drives the same code through gw_dtls_input with a
  * real handshake, but a new context and handshake per input hold it near a
  * thousand executions a second; this target runs the parsers alone, at the
- * rate that gives them tens of millions of executions.
+ * rate that gives them tens of millions of executions (fuzz_dtls_peer does
+ * the same for an established channel).
  *
  * What must hold, checked against a plain reading of RFC 6347's layouts:
  * - a ClientHello is accepted exactly when it is one whole epoch-0,
