@@ -152,15 +152,18 @@ $(FUZZ_OBJ)/%.o: %.c
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -MMD -MP -c -o $@ $<
 $(foreach l,$(LAYERS),$(eval $(call archive_rule,$(call fuzz_lib,$(l)),$(FUZZ_OBJ),$(l))))
 FUZZ_LIBS := $(foreach l,$(LAYERS),$(call fuzz_lib,$(l)))
-# The harnesses share test-only headers (tests/unit/*.h): a change rebuilds them.
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIBS) $(wildcard tests/unit/*.h)
+# The harnesses share test-only headers (tests/unit/*.h, tests/fuzz/*.h): a
+# change rebuilds them.
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIBS) $(wildcard tests/unit/*.h tests/fuzz/*.h)
 	@$(if $(Q),echo "  FUZZLD  $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $(filter %.c %.a,$^) $(PKG_LIBS)
 fuzz-build: $(FUZZ_BINS)
-# `make fuzz [FUZZ_TIME=seconds]`: every target for that long (default 60),
-# from a copy of its corpus; a table of executions and crashes.
+# `make fuzz [FUZZ_TIME=seconds] [FUZZ_RUNS=executions]`: every target for
+# that long (default 60) or that many executions (FUZZ_RUNS alone: no time
+# limit; both: whichever comes first), from a copy of its corpus; a table of
+# executions and crashes. `make fuzz FUZZ_RUNS=10000000` is the acceptance run.
 fuzz: fuzz-build
-	@tests/fuzz/run.sh $(FUZZ_TIME)
+	@FUZZ_RUNS=$(FUZZ_RUNS) tests/fuzz/run.sh $(FUZZ_TIME)
 # Keep the instrumented objects between runs instead of rebuilding them each time.
 .SECONDARY: $(FUZZ_LIB_OBJS)
 

@@ -7,8 +7,12 @@
  * reader, tests/unit/json_check.h, must accept every accepted line) with a
  * device, a verdict of the three and strings that are UTF-8 text within
  * their fields; a refusal always says why; and over a log every line is
- * counted once (in range, or bad), the verdicts add up, and every format
- * renders without error, the JSON one as valid JSON.
+ * counted once (in range, or bad), the verdicts add up, and the report
+ * renders without error, in JSON as valid JSON. One format is rendered per
+ * input, the input's length modulo the number of formats picking which:
+ * rendering all four (some 15 kB of report even for one record) cost three
+ * quarters of each execution, and every format still gets inputs of every
+ * kind.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -34,7 +38,7 @@ static void check_text(const char *s, size_t max)
 static void check_line(const uint8_t *data, size_t size)
 {
 	static struct pst_audit_rec r;
-	char why[PST_AUDIT_WHY_MAX], *copy, *flat;
+	char why[PST_AUDIT_WHY_MAX], *copy;
 	int ret = pst_audit_parse((const char *)data, size, &r, why, sizeof(why));
 
 	FUZZ_ASSERT(ret == 0 || ret == -EBADMSG);
@@ -57,26 +61,20 @@ static void check_line(const uint8_t *data, size_t size)
 		return;
 	copy = strndup((const char *)data, size);
 	FUZZ_ASSERT(copy);
-	flat = json_flat(copy);
-	FUZZ_ASSERT(flat != NULL);
-	free(flat);
+	FUZZ_ASSERT(json_valid(copy));
 	free(copy);
 }
 
 static void check_render(const struct pst_fleet *fl, enum pst_fleet_format f)
 {
-	char *buf = NULL, *flat;
+	char *buf = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&buf, &len);
 
 	FUZZ_ASSERT(out);
 	FUZZ_ASSERT(pst_fleet_write(fl, f, out) == 0);
 	FUZZ_ASSERT(fclose(out) == 0);
-	if (f == PST_FLEET_JSON) {
-		flat = json_flat(buf);
-		FUZZ_ASSERT(flat != NULL);
-		free(flat);
-	}
+	FUZZ_ASSERT(f != PST_FLEET_JSON || json_valid(buf));
 	free(buf);
 }
 
@@ -99,8 +97,7 @@ static void check_log(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(fl->in_range + fl->bad == lineno);
 	FUZZ_ASSERT(fl->n[0] + fl->n[1] + fl->n[2] == fl->in_range);
 	FUZZ_ASSERT(fl->n_spells <= o.top);
-	for (int f = PST_FLEET_TEXT; f <= PST_FLEET_HTML; f++)
-		check_render(fl, (enum pst_fleet_format)f);
+	check_render(fl, (enum pst_fleet_format)(size % (PST_FLEET_HTML + 1)));
 	pst_fleet_free(fl);
 }
 

@@ -2,12 +2,13 @@
 /*
  * libFuzzer target for the gateway configuration loader (libconfuse plus our
  * comment pass, checks and CIDR parser). Each input is written to one file
- * per process, in a temporary directory that also holds dummy PKI files, so
- * that inputs naming "pki/ca.crt" and friends can load completely. The
- * target checks the loader's contract: success exactly when a configuration
- * comes back with an empty, NUL-terminated err; failure with every err line
- * naming the file; values within their documented ranges. The same input,
- * as a string, also goes through the CIDR parser, which must round-trip.
+ * per process, in a temporary directory (in memory: tests/fuzz/fuzz_tmp.h)
+ * that also holds dummy PKI files, so that inputs naming "pki/ca.crt" and
+ * friends can load completely. The target checks the loader's contract:
+ * success exactly when a configuration comes back with an empty,
+ * NUL-terminated err; failure with every err line naming the file; values
+ * within their documented ranges. The same input, as a string, also goes
+ * through the CIDR parser, which must round-trip.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,11 +20,12 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "tests/fuzz/fuzz_tmp.h"
 
 #define FUZZ_ASSERT(cond) do { if (!(cond)) abort(); } while (0)
 
-static char fuzz_dir[] = "/tmp/postern-fuzz-conf.XXXXXX";
-static char fuzz_path[sizeof(fuzz_dir) + 32];
+static char fuzz_dir[FUZZ_TMP_MAX];
+static char fuzz_path[FUZZ_TMP_MAX + 32];
 static int fuzz_fd = -1;
 
 static const char *const fuzz_pki[] = {
@@ -52,7 +54,7 @@ static void fuzz_setup(void)
 	size_t i;
 	int fd;
 
-	FUZZ_ASSERT(mkdtemp(fuzz_dir) != NULL);
+	fuzz_tmpdir(fuzz_dir, "conf");
 	atexit(fuzz_cleanup);
 	snprintf(p, sizeof(p), "%s/pki", fuzz_dir);
 	FUZZ_ASSERT(mkdir(p, 0700) == 0);
@@ -65,12 +67,6 @@ static void fuzz_setup(void)
 	snprintf(fuzz_path, sizeof(fuzz_path), "%s/posternd.conf", fuzz_dir);
 	fuzz_fd = open(fuzz_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	FUZZ_ASSERT(fuzz_fd >= 0);
-}
-
-static void fuzz_write(const uint8_t *data, size_t size)
-{
-	FUZZ_ASSERT(ftruncate(fuzz_fd, 0) == 0);
-	FUZZ_ASSERT(pwrite(fuzz_fd, data, size, 0) == (ssize_t)size);
 }
 
 static void check_cidr_range(const struct conf_cidr *c, int family, unsigned int min,
@@ -145,7 +141,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (fuzz_fd < 0)
 		fuzz_setup();
-	fuzz_write(data, size);
+	fuzz_tmp_write(fuzz_fd, data, size);
 	ret = conf_gateway_load(fuzz_path, &conf, err, sizeof(err));
 	FUZZ_ASSERT((ret == 0) == (conf != NULL));
 	FUZZ_ASSERT(ret <= 0);

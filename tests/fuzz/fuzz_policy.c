@@ -1,19 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for the posture policy loader (libconfuse plus our
- * comment pass, section bookkeeping and checks). Each input is written to
- * one file per process and loaded. The target checks the loader's contract:
- * success exactly when a policy comes back with an empty err; then the
- * policy holds what the engine relies on (a quarantine profile, at least one
- * rule, every allow rule's profile one of the policy's own, deny rules
- * without profile, requirements or trust, rule platforms among the five OS
- * names and each listed once, an inventory path that is absolute, names and
- * values within their grammar and ranges); failure with every err line
- * naming the file. The same input, as a string, also goes through the
- * version and date parsers and the platforms' version floors
- * (posture/platform.c). A policy that loads is linted (posture/lint.c):
- * every finding is one line naming the file, and a small buffer cuts the
- * output without overrunning it.
+ * libFuzzer target for the posture policy loader (libconfuse plus our comment
+ * pass, section bookkeeping and checks). Each input is written to one file per
+ * process (in memory: tests/fuzz/fuzz_tmp.h) and loaded. The target checks the
+ * loader's contract: success exactly when a policy comes back with an empty
+ * err; then the policy holds what the engine relies on (a quarantine profile,
+ * at least one rule, every allow rule's profile one of the policy's own, deny
+ * rules without profile, requirements or trust, rule platforms among the five
+ * OS names and each listed once, an inventory path that is absolute, names and
+ * values within their grammar and ranges); failure with every err line naming
+ * the file. The same input, as a string, also goes through the version and
+ * date parsers and the platforms' version floors (posture/platform.c). A
+ * policy that loads is linted (posture/lint.c): every finding is one line
+ * naming the file, and a small buffer cuts the output without overrunning it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,11 +28,12 @@
 #include "conf/policy.h"
 #include "posture/lint.h"
 #include "posture/posture.h"
+#include "tests/fuzz/fuzz_tmp.h"
 
 #define FUZZ_ASSERT(cond) do { if (!(cond)) abort(); } while (0)
 
-static char fuzz_dir[] = "/tmp/postern-fuzz-policy.XXXXXX";
-static char fuzz_path[sizeof(fuzz_dir) + 32];
+static char fuzz_dir[FUZZ_TMP_MAX];
+static char fuzz_path[FUZZ_TMP_MAX + 32];
 static int fuzz_fd = -1;
 
 static void fuzz_cleanup(void)
@@ -44,7 +44,7 @@ static void fuzz_cleanup(void)
 
 static void fuzz_setup(void)
 {
-	FUZZ_ASSERT(mkdtemp(fuzz_dir) != NULL);
+	fuzz_tmpdir(fuzz_dir, "policy");
 	atexit(fuzz_cleanup);
 	snprintf(fuzz_path, sizeof(fuzz_path), "%s/policy.conf", fuzz_dir);
 	fuzz_fd = open(fuzz_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -63,12 +63,6 @@ static void check_lint(const struct conf_policy *p)
 	FUZZ_ASSERT(!out[0] || !strncmp(out, fuzz_path, strlen(fuzz_path)));
 	FUZZ_ASSERT(pst_policy_lint(p, fuzz_path, small, sizeof(small)) == n);
 	FUZZ_ASSERT(strlen(small) < sizeof(small));
-}
-
-static void fuzz_write(const uint8_t *data, size_t size)
-{
-	FUZZ_ASSERT(ftruncate(fuzz_fd, 0) == 0);
-	FUZZ_ASSERT(pwrite(fuzz_fd, data, size, 0) == (ssize_t)size);
 }
 
 static bool name_ok(const char *s)
@@ -238,7 +232,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (fuzz_fd < 0)
 		fuzz_setup();
-	fuzz_write(data, size);
+	fuzz_tmp_write(fuzz_fd, data, size);
 	ret = conf_policy_load(fuzz_path, &p, err, sizeof(err));
 	FUZZ_ASSERT((ret == 0) == (p != NULL));
 	FUZZ_ASSERT(ret <= 0);

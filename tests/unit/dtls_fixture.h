@@ -196,7 +196,28 @@ static inline int fx_client_new(struct fx *f)
 	return 0;
 }
 
-static inline int fx_init(struct fx *f, const struct gw_dtls_config *cfg)
+/* The client's context: DTLS 1.2, the gateway's PSK suites, our PSK. */
+static inline SSL_CTX *fx_client_ctx_new(void)
+{
+	SSL_CTX *c = SSL_CTX_new(DTLS_client_method());
+
+	if (c && (!SSL_CTX_set_min_proto_version(c, DTLS1_2_VERSION) ||
+		  !SSL_CTX_set_cipher_list(c, "PSK-AES256-GCM-SHA384:PSK-AES128-GCM-SHA256:"
+					      "PSK-CHACHA20-POLY1305"))) {
+		SSL_CTX_free(c);
+		return NULL;
+	}
+	if (c)
+		SSL_CTX_set_psk_client_callback(c, fx_client_psk);
+	return c;
+}
+
+/*
+ * A bench whose client uses cctx (a reference is taken; fx_free drops it),
+ * or a context of its own when cctx is NULL. Making the context is a third
+ * of a bench's set-up under the sanitizers, so the fuzz target makes it once.
+ */
+static inline int fx_init_ctx(struct fx *f, const struct gw_dtls_config *cfg, SSL_CTX *cctx)
 {
 	char err[128];
 
@@ -211,15 +232,18 @@ static inline int fx_init(struct fx *f, const struct gw_dtls_config *cfg)
 	fx_from(f, false, 40000);
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, f->sv) < 0)
 		return -1;
-	f->cctx = SSL_CTX_new(DTLS_client_method());
-	if (!f->cctx || !SSL_CTX_set_min_proto_version(f->cctx, DTLS1_2_VERSION) ||
-	    !SSL_CTX_set_cipher_list(f->cctx, "PSK-AES256-GCM-SHA384:PSK-AES128-GCM-SHA256:"
-					      "PSK-CHACHA20-POLY1305"))
-		return -1;
-	SSL_CTX_set_psk_client_callback(f->cctx, fx_client_psk);
-	if (gw_dtls_new(&f->d, cfg, &fx_ops, f, err, sizeof(err)) < 0)
+	if (cctx && SSL_CTX_up_ref(cctx))
+		f->cctx = cctx;
+	else if (!cctx)
+		f->cctx = fx_client_ctx_new();
+	if (!f->cctx || gw_dtls_new(&f->d, cfg, &fx_ops, f, err, sizeof(err)) < 0)
 		return -1;
 	return fx_client_new(f);
+}
+
+static inline int fx_init(struct fx *f, const struct gw_dtls_config *cfg)
+{
+	return fx_init_ctx(f, cfg, NULL);
 }
 
 static inline void fx_free(struct fx *f)

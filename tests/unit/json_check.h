@@ -14,8 +14,9 @@
  * alone at the top), an element as PARENT[I]; a scalar's VALUE is its JSON
  * text ("devA" with its quotes, 12, null), an object's {N} and an array's
  * [N], N its size. NULL when the text is not JSON. json_get() looks a PATH
- * up in that list. json_unquote() decodes a document that is exactly one
- * JSON string.
+ * up in that list. json_valid() applies the same rules without making the
+ * list (for the fuzz targets, where the list cost more than the reading).
+ * json_unquote() decodes a document that is exactly one JSON string.
  *
  * Used by unit tests and by fuzz targets (which do not include unit.h), so
  * it reports nothing itself: callers CHECK or assert on what it returns.
@@ -33,7 +34,7 @@
 
 struct jr {
 	const unsigned char *p;
-	FILE *out;
+	FILE *out;		/* the "PATH=VALUE" lines; NULL: only validate */
 	int depth;
 };
 
@@ -239,7 +240,7 @@ static inline bool jr_value(struct jr *j, const char *path);
 
 static inline bool jr_object(struct jr *j, const char *path)
 {
-	char *keys[256], child[512];
+	char *keys[256], child[512] = "";
 	size_t n = 0;
 	bool ok = false;
 
@@ -247,7 +248,8 @@ static inline bool jr_object(struct jr *j, const char *path)
 	jr_ws(j);
 	if (*j->p == '}') {
 		j->p++;
-		fprintf(j->out, "%s={0}\n", path);
+		if (j->out)
+			fprintf(j->out, "%s={0}\n", path);
 		return true;
 	}
 	for (;;) {
@@ -264,7 +266,8 @@ static inline bool jr_object(struct jr *j, const char *path)
 				goto out;	/* a duplicate key */
 			}
 		}
-		snprintf(child, sizeof(child), "%s%s%s", path, path[0] ? "." : "", keys[n]);
+		if (j->out)
+			snprintf(child, sizeof(child), "%s%s%s", path, path[0] ? "." : "", keys[n]);
 		n++;
 		jr_ws(j);
 		if (*j->p != ':')
@@ -282,7 +285,8 @@ static inline bool jr_object(struct jr *j, const char *path)
 		jr_ws(j);
 	}
 	j->p++;
-	fprintf(j->out, "%s={%zu}\n", path, n);
+	if (j->out)
+		fprintf(j->out, "%s={%zu}\n", path, n);
 	ok = true;
 out:
 	while (n)
@@ -292,14 +296,16 @@ out:
 
 static inline bool jr_array(struct jr *j, const char *path)
 {
-	char child[512];
+	char child[512] = "";
 	size_t n = 0;
 
 	j->p++;
 	jr_ws(j);
 	if (*j->p != ']') {
 		for (;;) {
-			snprintf(child, sizeof(child), "%s[%zu]", path, n++);
+			if (j->out)
+				snprintf(child, sizeof(child), "%s[%zu]", path, n);
+			n++;
 			if (!jr_value(j, child))
 				return false;
 			jr_ws(j);
@@ -312,7 +318,8 @@ static inline bool jr_array(struct jr *j, const char *path)
 		}
 	}
 	j->p++;
-	fprintf(j->out, "%s=[%zu]\n", path, n);
+	if (j->out)
+		fprintf(j->out, "%s=[%zu]\n", path, n);
 	return true;
 }
 
@@ -336,9 +343,20 @@ static inline bool jr_value(struct jr *j, const char *path)
 	else
 		ok = jr_number(j);
 	j->depth--;
-	if (ok && *start != '{' && *start != '[')
+	if (ok && j->out && *start != '{' && *start != '[')
 		fprintf(j->out, "%s=%.*s\n", path, (int)(j->p - start), (const char *)start);
 	return ok;
+}
+
+/* Whether the text at j->p is exactly one JSON document. */
+static inline bool jr_document(struct jr *j)
+{
+	bool ok;
+
+	jr_ws(j);
+	ok = jr_value(j, "");
+	jr_ws(j);
+	return ok && *j->p == '\0';
 }
 
 /* The document text flattened to "PATH=VALUE" lines (malloc'd), or NULL
@@ -353,16 +371,21 @@ static inline char *json_flat(const char *text)
 	j.out = open_memstream(&buf, &len);
 	if (!j.out)
 		return NULL;
-	jr_ws(&j);
-	ok = jr_value(&j, "");
-	jr_ws(&j);
-	ok = ok && *j.p == '\0';
+	ok = jr_document(&j);
 	fclose(j.out);
 	if (!ok) {
 		free(buf);
 		return NULL;
 	}
 	return buf;
+}
+
+/* Whether text is exactly one JSON document, as json_flat would read it. */
+static inline bool json_valid(const char *text)
+{
+	struct jr j = { (const unsigned char *)text, NULL, 0 };
+
+	return jr_document(&j);
 }
 
 /* The VALUE of PATH in a flattened document (in a static buffer), or NULL. */
