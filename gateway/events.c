@@ -254,21 +254,6 @@ void gw_events_publish(struct gw_worker *w, const struct gw_event *e)
 		return;
 }
 
-/* Reasons joined by "; ", cut to fit. */
-static void events_reasons(const struct pst_decision *d, char *buf, size_t len)
-{
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < d->n_reasons && n < len; i++) {
-		int k = snprintf(buf + n, len - n, "%s%s", i ? "; " : "", d->reasons[i]);
-
-		if (k < 0)
-			break;
-		n += (size_t)k;
-	}
-}
-
 void gw_events_decision(struct gw_worker *w, const char *cause, const char *device,
 			const char *peer, const struct pst_decision *d)
 {
@@ -283,7 +268,7 @@ void gw_events_decision(struct gw_worker *w, const char *cause, const char *devi
 
 	if (!ev || atomic_load(&ev->n) == 0)
 		return;
-	events_reasons(d, reasons, sizeof(reasons));
+	pst_decision_reasons(d, reasons, sizeof(reasons));
 	gw_events_publish(w, &e);
 }
 

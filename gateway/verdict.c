@@ -111,21 +111,6 @@ static char *verdict_banner(const struct pst_decision *d)
 	return gw_stream_done(f, &buf);
 }
 
-/* Reasons joined for one log line. */
-static void verdict_reasons(const struct pst_decision *d, char *buf, size_t len)
-{
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < d->n_reasons && n < len; i++) {
-		int k = snprintf(buf + n, len - n, "%s%s", i ? "; " : "", d->reasons[i]);
-
-		if (k < 0)
-			break;
-		n += (size_t)k;
-	}
-}
-
 /* What the device said about itself (the client's and the agent's facts),
  * kept for re-evaluation; the MDM's are looked up afresh each time. */
 static int verdict_keep_facts(struct gw_session *s, const struct pst_facts *facts)
@@ -188,7 +173,7 @@ static void verdict_log(const struct gw_conn *c, const struct pst_decision *d)
 {
 	char reasons[1024];
 
-	verdict_reasons(d, reasons, sizeof(reasons));
+	pst_decision_reasons(d, reasons, sizeof(reasons));
 	gw_info("posture decision device=%s peer=%s verdict=%s rule=%s profile=%s%s%s",
 		c->id.device_id, c->peer, pst_verdict_name(d->verdict),
 		d->rule ? d->rule->name : "-", d->profile ? d->profile->name : "-",

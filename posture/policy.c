@@ -145,6 +145,20 @@ const char *pst_class_name(enum pst_class c)
 	return (unsigned int)c < PST_CLASS_N ? pst_class_names[c] : "other";
 }
 
+void pst_decision_reasons(const struct pst_decision *d, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < d->n_reasons && n < len; i++) {
+		int k = snprintf(buf + n, len - n, "%s%s", i ? "; " : "", d->reasons[i]);
+
+		if (k < 0)
+			break;
+		n += (size_t)k;
+	}
+}
+
 /* A failed check: its reason in words, and its class for the counters. */
 __attribute__((format(printf, 3, 4)))
 static void pst_fail(struct pst_eval *ev, enum pst_class class, const char *fmt, ...)

@@ -220,6 +220,9 @@ struct pst_decision {
 	size_t n_reasons;
 };
 
+/* d's reasons joined by "; " into buf, cut to fit len: for one log line. */
+void pst_decision_reasons(const struct pst_decision *d, char *buf, size_t len);
+
 /*
  * Whether a device of platform os_name (an os.name value) can be running
  * version text while it connects through a VPN client: text parses and is
