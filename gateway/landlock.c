@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Landlock for the sandboxed processes: the network process keeps read
- * access to the directories of the files it re-reads (config, CA, CRL,
- * policy, inventory), write access to its audit log's directory and the
- * removal of its control socket; the key holder keeps no filesystem at
- * all. Both lose new TCP binds and connections (ABI 4) and the signalling
+ * Landlock for the sandboxed processes: the network process keeps only
+ * the removal of its control socket (the files it re-reads, the supervisor
+ * opens for it: broker.c); the key holder keeps no filesystem at all. Both lose new TCP binds and connections (ABI 4) and the signalling
  * of processes outside their sandbox (ABI 6). What the kernel's ABI does
  * not know is not asked for: each right is handled only from the ABI
  * version that brought it, so an older kernel gets what it can enforce.
@@ -34,8 +32,6 @@
 #define LL_SCOPE_ABSTRACT_UNIX	(1ULL << 0)	/* ABI 6 */
 #define LL_SCOPE_SIGNAL		(1ULL << 1)	/* ABI 6 */
 
-#define LL_FS_READ	(LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
-#define LL_FS_APPEND	(LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_MAKE_REG)
 
 /* The kernel's struct landlock_ruleset_attr as of ABI 6; its size tells
  * the kernel which fields a caller knows. */
@@ -118,12 +114,7 @@ int gw_landlock_enter(const struct gw_landlock *rules)
 	fd = (int)syscall(SYS_landlock_create_ruleset, &attr, ll_attr_size((int)abi), 0);
 	if (fd < 0)
 		return -errno;
-	for (size_t i = 0; i < rules->n_read && !err; i++)
-		err = ll_allow(fd, rules->read[i], LL_FS_READ);
-	if (!err)
-		err = ll_allow(fd, rules->append, LL_FS_APPEND);
-	if (!err)
-		err = ll_allow(fd, rules->remove, LANDLOCK_ACCESS_FS_REMOVE_FILE);
+	err = ll_allow(fd, rules->remove, LANDLOCK_ACCESS_FS_REMOVE_FILE);
 	if (!err && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		err = -errno;
 	if (!err && syscall(SYS_landlock_restrict_self, fd, 0) < 0)

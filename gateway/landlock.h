@@ -8,20 +8,15 @@
 
 #include <stddef.h>
 
-#define GW_LANDLOCK_READ_MAX 8
-
 /*
- * What stays reachable; everything else of the filesystem is gone, and so
- * are new TCP binds and connections, signals to processes outside the
- * sandbox and abstract Unix sockets outside it. The directories are whole
- * trees, since a file replaced by rename (a CRL published atomically, a
- * rotated log) is a new file a rule on the old one would not cover.
+ * What stays reachable: at most the removal of files in one directory (the
+ * network process's control socket). Everything else of the filesystem is
+ * gone (its files come from the supervisor's broker), and so are new TCP
+ * binds and connections, signals to processes outside the sandbox and
+ * abstract Unix sockets outside it.
  */
 struct gw_landlock {
-	const char *read[GW_LANDLOCK_READ_MAX];	/* directories: read files, list */
-	size_t n_read;
-	const char *append;			/* a directory: write and create files */
-	const char *remove;			/* a directory: remove files */
+	const char *remove;			/* a directory: remove files; NULL: none */
 };
 
 /* Directory of path (a copy in buf, or "."), for the rules above; NULL
