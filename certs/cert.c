@@ -44,17 +44,19 @@ int ca_serial_random(ASN1_INTEGER **out, char *err, size_t errlen)
 	ASN1_INTEGER *serial = NULL;
 	int ret = -EIO;
 
-	/* Top bit cleared keeps the DER INTEGER positive at 16 bytes; a zero
-	 * serial is not allowed by RFC 5280, so draw again (2^-127 odds). */
+	/* Top bit cleared keeps the DER INTEGER positive at 16 bytes. A zero
+	 * first byte would make it 15 bytes (BN_bin2bn drops it), and every
+	 * serial is printed and parsed as 32 hex digits in `list`, `show` and
+	 * scripts that cut columns: draw again (1 in 128), which also rules
+	 * out the zero serial RFC 5280 forbids. */
 	do {
 		if (RAND_bytes(buf, sizeof(buf)) != 1)
 			goto out;
 		buf[0] &= 0x7f;
-		BN_free(bn);
-		bn = BN_bin2bn(buf, sizeof(buf), NULL);
-		if (!bn)
-			goto out;
-	} while (BN_is_zero(bn));
+	} while (buf[0] == 0);
+	bn = BN_bin2bn(buf, sizeof(buf), NULL);
+	if (!bn)
+		goto out;
 	serial = BN_to_ASN1_INTEGER(bn, NULL);
 	if (!serial)
 		goto out;
