@@ -289,7 +289,7 @@ int main(int argc, char **argv)
 	struct conf_policy *policy = NULL;
 	static struct gw_broker_rules files;
 	struct net_args a;
-	int test = 0, verbose = 0, ch, rc;
+	int test = 0, verbose = 0, ch, rc, err;
 
 	while ((ch = getopt_long(argc, argv, "c:tvVh", opts, NULL)) != -1) {
 		switch (ch) {
@@ -340,6 +340,10 @@ int main(int argc, char **argv)
 	if (broker_rules(conf, policy, &files) < 0) {
 		fprintf(stderr, "posternd: %s: the files it names are in more than %d directories\n",
 			path, GW_BROKER_DIRS);
+		rc = 1;
+	} else if ((err = gw_privs_limit()) < 0) {
+		fprintf(stderr, "posternd: cannot limit its capabilities to those that set up "
+			"the network process: %s\n", strerror(-err));
 		rc = 1;
 	} else {
 		rc = gw_supervise(net_main, &a, &files);

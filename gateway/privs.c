@@ -20,6 +20,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <string.h>
 #include <linux/capability.h>
 #include <linux/securebits.h>
@@ -92,6 +93,61 @@ int gw_privs_shed(void)
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		return -errno;
 	return 0;
+}
+
+/*
+ * What the supervisor keeps (posternd's first process, which parses no
+ * network input and no file): only what setting up a network process and
+ * serving its file broker take. Opening and configuring the TUN device,
+ * its addresses, routes and steering program (NET_ADMIN, BPF), binding the
+ * listeners and forcing socket buffers (NET_BIND_SERVICE, NET_ADMIN),
+ * raising the descriptor limit (SYS_RESOURCE), reading files an
+ * administrator wrote (DAC_OVERRIDE, DAC_READ_SEARCH), becoming the
+ * workers' user and shedding root in the key holder (SETUID, SETGID,
+ * SETPCAP), and signalling a network process that runs as that user
+ * (KILL: reload, log reopening, stop). Everything else (SYS_ADMIN,
+ * SYS_PTRACE, SYS_MODULE, SYS_RAWIO, MKNOD, CHOWN, ...) goes from every
+ * set, the bounding set included, for good. conf/postern.service's
+ * CapabilityBoundingSet is this list less DAC_* and SYS_RESOURCE (the
+ * unit sets LimitNOFILE; its files are root's).
+ */
+static const int privs_supervisor_caps[] = {
+	CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_KILL, CAP_SETGID, CAP_SETUID, CAP_SETPCAP,
+	CAP_NET_BIND_SERVICE, CAP_NET_ADMIN, CAP_SYS_RESOURCE, CAP_BPF,
+};
+
+static bool privs_supervisor_keeps(int cap)
+{
+	for (size_t i = 0; i < sizeof(privs_supervisor_caps) / sizeof(privs_supervisor_caps[0]); i++)
+		if (privs_supervisor_caps[i] == cap)
+			return true;
+	return false;
+}
+
+int gw_privs_limit(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+
+	if (geteuid() != 0)
+		return 0;		/* not root: nothing to limit */
+	if (syscall(SYS_capget, &hdr, d) < 0)
+		return -errno;
+	for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++) {
+		uint32_t bit = UINT32_C(1) << (cap % 32);
+
+		if (privs_supervisor_keeps(cap) || cap / 32 >= _LINUX_CAPABILITY_U32S_3)
+			continue;
+		d[cap / 32].effective &= ~bit;
+		d[cap / 32].permitted &= ~bit;
+		d[cap / 32].inheritable &= ~bit;
+		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1 &&
+		    prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+			return -errno;
+	}
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return -errno;
+	return syscall(SYS_capset, &hdr, d) < 0 ? -errno : 0;
 }
 
 /* ---- trying files as another user ---- */

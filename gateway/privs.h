@@ -13,6 +13,9 @@ int gw_privs_drop(const char *user);
 /* privs.c: keep uid 0 but lose every capability for good (the key holder:
  * another identity than the workers' user, with no power over anything) */
 int gw_privs_shed(void);
+/* privs.c: the supervisor's capabilities, limited for good to those that set
+ * up a network process and serve its file broker (the list is in privs.c) */
+int gw_privs_limit(void);
 /* One file to try as another user: read it, or append to it (when it does
  * not exist: create it in its directory). */
 struct gw_access {

@@ -363,7 +363,9 @@ pst_gw_start() {
 	: >"$PST_GW_LOG"
 	# Started with ip netns exec directly (not through a function) so that
 	# $! is the daemon itself: ip execs the program in the same process.
-	ip netns exec "$(pst_ns gw)" "$PST_BUILD/posternd" -c "$PST_GW_CONF" \
+	# PST_GW_WRAP: words that run it (a program that execs it, such as
+	# setpriv with systemd's capability bounding set), empty by default.
+	ip netns exec "$(pst_ns gw)" ${PST_GW_WRAP:-} "$PST_BUILD/posternd" -c "$PST_GW_CONF" \
 		</dev/null >>"$PST_GW_LOG" 2>&1 &
 	PST_GW_PID=$!
 	pst_spawn "$PST_GW_PID"
