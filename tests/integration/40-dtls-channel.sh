@@ -29,7 +29,7 @@ pst_topology devA || pst_bail "topology" "could not build the namespaces"
 pst_pki "$PST_TMP/pki" || pst_bail "PKI" "postern-ca failed"
 
 log=$PST_TMP/peer.log
-pst_in gw "$peer" "$PST_GW_IP" "$PST_TMP/pki/server.crt" "$PST_TMP/pki/server.key" 12 \
+pst_in gw "$peer" "$PST_GW_IP" "$PST_TMP/pki/server.crt" "$PST_TMP/pki/server.key" 40 \
 	>"$log" 2>&1 &
 pst_spawn $!
 peer_pid=$!
@@ -38,20 +38,20 @@ wait_for 5 grep -q '^ready' "$log" || pst_bail "stand-in gateway starts" "$(cat 
 pin=$(openssl x509 -in "$PST_TMP/pki/server.crt" -noout -pubkey |
 	openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64)
 cli=$PST_TMP/openconnect.log
-echo cookie | pst_in devA timeout 10 openconnect -v --cookie-on-stdin \
+echo cookie | pst_in devA timeout 60 openconnect -v --cookie-on-stdin \
 	--servercert "pin-sha256:$pin" --script=/bin/true -i vpn0 \
 	"https://$PST_GW_IP/" >"$cli" 2>&1 &
 pst_spawn $!
 oc_pid=$!
 
 dtls_up() { grep -q 'Established DTLS connection' "$cli"; }
-check "the client establishes DTLS with the module" wait_for 8 dtls_up
+check "the client establishes DTLS with the module" wait_for 20 dtls_up
 check "DTLS 1.2 with a PSK suite" grep -q 'Ciphersuite (DTLS1.2)-(PSK)-' "$cli"
 check "the MTU probes are echoed: the offered MTU stays" \
 	grep -q 'No change in MTU after detection (was 1340)' "$cli"
-pst_in devA ip addr add 10.200.0.2/24 dev vpn0 2>/dev/null
+pst_in devA ip addr add 198.19.200.2/24 dev vpn0 2>/dev/null
 pst_in devA ip link set vpn0 up 2>/dev/null
-ping_tunnel() { pst_in devA ping -c 3 -i 0.3 -W 2 10.200.0.1 >/dev/null; }
+ping_tunnel() { pst_in devA ping -c 3 -i 0.3 -W 2 198.19.200.1 >/dev/null; }
 check "ping through the tunnel is answered over DTLS" ping_tunnel
 pst_stop_pid "$oc_pid"
 wait_for 15 pst_gone "$peer_pid"

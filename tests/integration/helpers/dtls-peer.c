@@ -5,7 +5,7 @@
  * answers the client's CONNECT with the X-DTLS-* lines of
  * gw_dtls_connect_headers() and a PSK exported from that connection, and
  * serves DTLS on UDP ADDR:443 through gateway/dtls.c. Tunnel packets that
- * are ICMP echo requests to 10.200.0.1 come back as replies over DTLS, so
+ * are ICMP echo requests to 198.19.200.1 come back as replies over DTLS, so
  * that ping proves data both ways. It runs for SECONDS, then prints its
  * counters as "key=value" lines. Built by the test with cc against
  * build/libpostern.a; a test tool, so it prints and exits freely.
@@ -123,8 +123,8 @@ static void connect_reply(SSL *ssl)
 	o.mtu = gw_dtls_tunnel_mtu(1406, false);
 	gw_dtls_connect_headers(&o, hdr, sizeof(hdr));
 	n = snprintf(rep, sizeof(rep), "HTTP/1.1 200 CONNECTED\r\nX-CSTP-Version: 1\r\n"
-		     "X-CSTP-Address: 10.200.0.2\r\nX-CSTP-Netmask: 255.255.255.0\r\n"
-		     "X-CSTP-Split-Include: 10.200.0.0/255.255.255.0\r\n"
+		     "X-CSTP-Address: 198.19.200.2\r\nX-CSTP-Netmask: 255.255.255.0\r\n"
+		     "X-CSTP-Split-Include: 198.19.200.0/255.255.255.0\r\n"
 		     "X-CSTP-Base-MTU: 1406\r\nX-CSTP-MTU: 1340\r\nX-CSTP-DPD: 30\r\n"
 		     "X-CSTP-Keepalive: 20\r\n%s\r\n", hdr);
 	SSL_write(ssl, rep, n);
