@@ -24,6 +24,8 @@
 #include "gateway/sandbox.h"
 #include "gateway/model.h"
 #include "gateway/privs.h"
+#include "gateway/restore.h"
+#include "gateway/resume.h"
 #include "gateway/procstat.h"
 #include "gateway/reload.h"
 #include "gateway/supervise.h"
@@ -203,6 +205,7 @@ static int run(struct gw_conf *conf, struct conf_policy *policy)
 	}
 	if (err == 0) {
 		gw_broker_use(gw_supervise_broker_fd());
+		gw_resume_use(gw_supervise_resume_fd());
 		err = gw_sandbox_enter(GW_SANDBOX_GATEWAY, &fs);
 		if (err < 0)
 			gw_err("cannot install the sandbox (landlock, seccomp): %s", strerror(-err));
@@ -231,6 +234,7 @@ static int run(struct gw_conf *conf, struct conf_policy *policy)
 		gw_info("listening on %s:%u (tun %s, pool %s, %u worker%s); DTLS %s",
 			w->pol.conf->listen, w->pol.conf->port, w->dp.tun.name, pool, gw.n,
 			gw.n == 1 ? "" : "s", dtls);
+		gw_restore_sessions(&gw);
 		gw_supervise_ready();
 		err = gw_gateway_run(&gw);
 	} else {

@@ -98,6 +98,7 @@ struct gw_session {
 	struct gw_conn *conn;			/* the tunnel connection, or NULL */
 	time_t detached;			/* when the tunnel connection went away */
 	unsigned int connects;			/* CONNECTs served: >1 means reconnects */
+	bool kept;				/* its record is with the supervisor (resume.c) */
 	bool spoof_logged, lateral_logged, outside_logged, gateway_logged;
 	struct gw_counters counters;
 	/*

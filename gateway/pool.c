@@ -213,6 +213,21 @@ int gw_pool_alloc(struct gw_pool *p, uint32_t *index)
 	return 0;
 }
 
+int gw_pool_claim(struct gw_pool *p, uint32_t index)
+{
+	if (index >= p->size || gw_pool_is_reserved(p, index) || gw_pool_test(p->used, index) ||
+	    (p->share_n > 1 && index % p->share_n != p->share_k))
+		return -EBUSY;
+	gw_pool_set(p->used, index);
+	p->n_free--;
+	return 0;
+}
+
+void gw_pool_requeue(struct gw_pool *p)
+{
+	gw_pool_fill(p);
+}
+
 void gw_pool_release(struct gw_pool *p, uint32_t index)
 {
 	if (index >= p->size || gw_pool_is_reserved(p, index))

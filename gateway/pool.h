@@ -40,6 +40,15 @@ void gw_pool_share(struct gw_pool *p, uint32_t k, uint32_t n);
 /* Leases the free index that has been free longest (never leased ones
  * first, lowest first). Returns 0 or -ENOSPC. */
 int gw_pool_alloc(struct gw_pool *p, uint32_t *index);
+/*
+ * Takes the given index out of the free ones (a session that keeps its
+ * address across a restart of the network process). 0, or -EBUSY when it is
+ * reserved, another worker's, leased or outside the pool. The queue is left
+ * stale: the caller ends a run of claims with gw_pool_requeue.
+ */
+int gw_pool_claim(struct gw_pool *p, uint32_t index);
+/* Queues the free indexes again, lowest first (after gw_pool_claim). */
+void gw_pool_requeue(struct gw_pool *p);
 /* Returns an index to the pool; reserved or free indexes are ignored. */
 void gw_pool_release(struct gw_pool *p, uint32_t index);
 /* The address at index, 4 or 16 bytes in network order by the pool's family. */

@@ -79,6 +79,12 @@ static void reeval_decide(const struct conf_policy *p, const struct pst_inventor
 	pst_policy_decide(p, &subj, facts, now, d);
 }
 
+void gw_session_decide(const struct gw_worker *w, const struct gw_session *s, time_t now,
+		       struct pst_facts *facts, struct pst_decision *d)
+{
+	reeval_decide(w->pol.policy, w->pol.inventory, s, now, facts, d);
+}
+
 /* The session's networks are those of profile p (NULL: no filter). */
 static bool reeval_same_networks(const struct gw_session *s, const struct conf_profile *p)
 {

@@ -72,5 +72,9 @@ void gw_reeval_stop(struct gw_worker *w);
  * -ENOSPC when they do not fit (the caller denies: fail closed). */
 int gw_session_facts(const struct conf_policy *p, const struct pst_inventory *inv,
 		     const struct gw_session *s, time_t now, struct pst_facts *facts);
+/* The decision s gets now under w's policy and inventory (facts: room for
+ * the facts it was judged on); no policy: allow. */
+void gw_session_decide(const struct gw_worker *w, const struct gw_session *s, time_t now,
+		       struct pst_facts *facts, struct pst_decision *d);
 
 #endif

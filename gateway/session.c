@@ -38,6 +38,7 @@
 #include "gateway/log.h"
 #include "gateway/model.h"
 #include "gateway/pool.h"
+#include "gateway/resume.h"
 #include "gateway/session.h"
 #include "gateway/timer.h"
 #include "gateway/token.h"
@@ -174,6 +175,35 @@ int gw_session_new(struct gw_worker *w, const struct pst_identity *id, struct gw
 	return 0;
 }
 
+int gw_session_revive(struct gw_worker *w, const struct pst_identity *id, const uint8_t *cookie,
+		      struct gw_session **out)
+{
+	struct gw_session *s;
+	struct cm_hnode *n;
+	int err;
+
+	for (n = cm_htab_first(&w->sess.by_cookie, cookie, GW_COOKIE_LEN); n; n = cm_htab_next(n))
+		if (!CRYPTO_memcmp(CM_CONTAINER_OF(n, struct gw_session, by_cookie)->cookie, cookie,
+				   GW_COOKIE_LEN))
+			return -EEXIST;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	memcpy(s->cookie, cookie, GW_COOKIE_LEN);
+	s->id = *id;
+	s->verdict = PST_DENY;
+	s->detached = w->now;
+	s->since = time(NULL);
+	err = session_link(w, s);
+	if (err < 0) {
+		OPENSSL_cleanse(s->cookie, sizeof(s->cookie));
+		free(s);
+		return err;
+	}
+	*out = s;
+	return 0;
+}
+
 static int lease_one(struct gw_pool *pool, struct gw_session **by, struct gw_session *s,
 		     uint32_t *index, void *addr)
 {
@@ -281,6 +311,7 @@ void gw_session_end(struct gw_worker *w, struct gw_session *s, const char *why)
 		s->lease.have_v4 ? "; address returned to pool" : "");
 	if (s->verdict != PST_DENY)	/* a refusal on its way is the refusal's event */
 		gw_events_session(w, "session-end", s, NULL, why);
+	gw_resume_forget(s);
 	session_release(w, s);
 	session_unlink(w, s);
 	OPENSSL_cleanse(s->cookie, sizeof(s->cookie));
@@ -369,6 +400,7 @@ void gw_session_connect(struct gw_conn *c, struct gw_session *s, const struct gw
 	gw_channel_offer(c, s, req, dtls, sizeof(dtls));
 	if (gw_tunnel_open(c, s, dtls) < 0)
 		return gw_session_end(w, s, "could not build the CONNECT reply");
+	gw_resume_put(s);	/* its addresses and connects, for a restart */
 	gw_conn_wake(c, gw_tunnel_next_tick(c));
 }
 

@@ -16,6 +16,11 @@
 #include "gateway/model.h"
 
 int gw_session_new(struct gw_worker *w, const struct pst_identity *id, struct gw_session **out);
+/* A session of the previous network process, under its own cookie, as yet
+ * undecided (deny) and without a tunnel: restore.c decides it and gives its
+ * addresses back. 0, -EEXIST for a cookie already here, or -ENOMEM. */
+int gw_session_revive(struct gw_worker *w, const struct pst_identity *id, const uint8_t *cookie,
+		      struct gw_session **out);
 /* Ends every other session of s's device: s's tunnel has just opened. */
 void gw_session_supersede(struct gw_worker *w, struct gw_session *s);
 struct gw_session *gw_session_find(struct gw_worker *w, const char *cookie_hex, size_t len);

@@ -28,6 +28,7 @@
 
 #include "gateway/broker.h"
 #include "gateway/log.h"
+#include "gateway/resume_store.h"
 #include "gateway/supervise.h"
 
 /* The exit status of a network process its sandbox ended (128 + SIGSYS). */
@@ -37,6 +38,7 @@ static pid_t supervisor_pid;	/* 0 until gw_supervise runs */
 static unsigned int supervise_restarts;
 static int supervise_ready_fd = -1;	/* the network process's end */
 static int supervise_broker_fd = -1;	/* the network process's end */
+static int supervise_resume_fd = -1;	/* the network process's end */
 
 pid_t gw_supervisor_pid(void)
 {
@@ -51,6 +53,11 @@ unsigned int gw_supervise_restarts(void)
 int gw_supervise_broker_fd(void)
 {
 	return supervise_broker_fd;
+}
+
+int gw_supervise_resume_fd(void)
+{
+	return supervise_resume_fd;
 }
 
 void gw_supervise_ready(void)
@@ -71,6 +78,7 @@ struct supervisor {
 	const struct gw_broker_rules *files;
 	int signal_fd;
 	int broker_fd;		/* our end of the file broker's pair; -1: none */
+	int resume_fd;		/* our end of the session records' pair; -1: none */
 	pid_t child;		/* the network process; 0 when there is none */
 	int ready_fd;		/* our end of its ready pipe; -1 once read */
 	bool ready, stopping;
@@ -78,13 +86,15 @@ struct supervisor {
 };
 
 static void __attribute__((noreturn)) supervise_child(struct supervisor *s, int ready_fd,
-							int broker_fd)
+							int broker_fd, int resume_fd)
 {
 	sigset_t chld;
 
 	supervise_ready_fd = ready_fd;
 	supervise_broker_fd = broker_fd;
+	supervise_resume_fd = resume_fd;
 	close(s->broker_fd);
+	close(s->resume_fd);
 	/* Never outlive the supervisor: no second gateway after a restart. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
 	if (getppid() != supervisor_pid)
@@ -102,9 +112,22 @@ static void close_pair(int *p)
 	close(p[1]);
 }
 
+/* The session records' pair: datagrams, with room for many records in
+ * flight (a login storm) before a put is dropped. */
+static int supervise_resume_pair(int *r)
+{
+	int size = 4 << 20;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, r) < 0)
+		return -errno;
+	setsockopt(r[0], SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	setsockopt(r[1], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	return 0;
+}
+
 static int supervise_start(struct supervisor *s)
 {
-	int p[2], b[2], err;
+	int p[2], b[2], r[2], err;
 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
@@ -113,21 +136,35 @@ static int supervise_start(struct supervisor *s)
 		close_pair(p);
 		return err;
 	}
+	err = supervise_resume_pair(r);
+	if (err < 0) {
+		close_pair(p);
+		close_pair(b);
+		return err;
+	}
 	if (s->broker_fd >= 0)
 		close(s->broker_fd);
 	s->broker_fd = b[0];
+	if (s->resume_fd >= 0)
+		close(s->resume_fd);
+	s->resume_fd = r[0];
 	s->child = fork();
 	if (s->child < 0) {
 		err = -errno;
 		close_pair(p);
 		close(b[1]);
+		close(r[1]);
 		s->child = 0;
 		return err;
 	}
 	if (s->child == 0)
-		supervise_child(s, p[1], b[1]);
+		supervise_child(s, p[1], b[1], r[1]);
 	close(p[1]);
 	close(b[1]);
+	close(r[1]);
+	/* The child took the records with it (restore.c) and puts back
+	 * those that continue. */
+	gw_resume_store_clear();
 	s->ready_fd = p[0];
 	s->ready = false;
 	return 0;
@@ -181,6 +218,9 @@ static int supervise_ended(struct supervisor *s, int status)
 
 	s->child = 0;
 	supervise_read_ready(s);
+	/* What it put before it ended is in the pair still. */
+	if (s->resume_fd >= 0 && (err = gw_resume_store_serve(s->resume_fd)) < 0 && err != -EPIPE)
+		gw_warn("supervisor: reading the session records: %s", strerror(-err));
 	if (s->stopping || (WIFEXITED(status) && code == 0))
 		return code;
 	if (!s->ready) {
@@ -197,9 +237,10 @@ static int supervise_ended(struct supervisor *s, int status)
 		return 1;
 	}
 	supervise_restarts++;
-	gw_err("the network process (pid %d) was ended by %s: its sessions are gone (devices "
-	       "reconnect); starting it again (restart %u, at most %d in %d s)", (int)pid, why,
-	       supervise_restarts, GW_RESTART_MAX, GW_RESTART_WINDOW);
+	gw_err("the network process (pid %d) was ended by %s: its tunnels dropped; starting it "
+	       "again with its %zu sessions, for their devices to reconnect to (restart %u, at "
+	       "most %d in %d s)", (int)pid, why, gw_resume_store_count(), supervise_restarts,
+	       GW_RESTART_MAX, GW_RESTART_WINDOW);
 	err = supervise_start(s);
 	if (err < 0) {
 		gw_err("cannot start the network process again: %s; posternd stops", strerror(-err));
@@ -245,18 +286,24 @@ static int supervise_loop(struct supervisor *s)
 	int rc = -1;
 
 	while (rc < 0) {
-		struct pollfd p[3] = { { .fd = s->signal_fd, .events = POLLIN },
+		struct pollfd p[4] = { { .fd = s->signal_fd, .events = POLLIN },
 				       { .fd = s->broker_fd, .events = POLLIN },
+				       { .fd = s->resume_fd, .events = POLLIN },
 				       { .fd = s->ready_fd, .events = POLLIN } };
 
-		if (poll(p, s->ready_fd >= 0 ? 3 : 2, -1) < 0) {
+		if (poll(p, s->ready_fd >= 0 ? 4 : 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			gw_err("supervisor: poll: %s", strerror(errno));
 			return 1;
 		}
-		if (s->ready_fd >= 0 && p[2].revents)
+		if (s->ready_fd >= 0 && p[3].revents)
 			supervise_read_ready(s);
+		if (s->resume_fd >= 0 && p[2].revents && gw_resume_store_serve(s->resume_fd) < 0) {
+			/* The network process is gone: what it sent was read. */
+			close(s->resume_fd);
+			s->resume_fd = -1;
+		}
 		if (s->broker_fd >= 0 && p[1].revents &&
 		    gw_broker_serve(s->broker_fd, s->files) < 0) {
 			close(s->broker_fd);
@@ -271,7 +318,7 @@ static int supervise_loop(struct supervisor *s)
 int gw_supervise(gw_net_fn net, void *arg, const struct gw_broker_rules *files)
 {
 	struct supervisor s = { .net = net, .arg = arg, .files = files, .ready_fd = -1,
-				.broker_fd = -1 };
+				.broker_fd = -1, .resume_fd = -1 };
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD };
 	sigset_t set;
 	int err, rc;
@@ -299,6 +346,9 @@ int gw_supervise(gw_net_fn net, void *arg, const struct gw_broker_rules *files)
 		close(s.ready_fd);
 	if (s.broker_fd >= 0)
 		close(s.broker_fd);
+	if (s.resume_fd >= 0)
+		close(s.resume_fd);
+	gw_resume_store_clear();
 	close(s.signal_fd);
 	return rc;
 }

@@ -41,5 +41,7 @@ pid_t gw_supervisor_pid(void);
 unsigned int gw_supervise_restarts(void);
 /* In the network process: its end of the file broker (gw_broker_use). */
 int gw_supervise_broker_fd(void);
+/* The network process's end of the session records' pair (resume.h); -1 outside one. */
+int gw_supervise_resume_fd(void);
 
 #endif

@@ -27,6 +27,7 @@
 #include "gateway/log.h"
 #include "gateway/memstream.h"
 #include "gateway/model.h"
+#include "gateway/resume.h"
 #include "gateway/scan.h"
 #include "gateway/session.h"
 #include "gateway/verdict.h"
@@ -169,6 +170,25 @@ fail:
 	return -ENOMEM;
 }
 
+int gw_verdict_resumed(struct gw_worker *w, struct gw_session *s, const struct pst_decision *d)
+{
+	unsigned int connects = s->connects;
+	int err;
+
+	/* Routes as for a first CONNECT: the client is told them again at its reconnect. */
+	s->connects = 0;
+	err = gw_session_apply(w, s, d);
+	s->connects = connects;
+	if (err < 0)
+		return err;
+	if (w->pol.policy) {
+		s->banner = verdict_banner(d);
+		if (!s->banner && (d->verdict != PST_ALLOW || (d->profile && d->profile->banner)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static void verdict_log(const struct gw_conn *c, const struct pst_decision *d)
 {
 	char reasons[1024];
@@ -234,6 +254,7 @@ void gw_verdict_login(struct gw_conn *c, const struct gw_http_req *req, const ui
 		return gw_verdict_refuse(c, GW_REF_POOL_EXHAUSTED);
 	if (ret < 0)
 		return gw_verdict_refuse(c, GW_REF_RESOURCES);
+	gw_resume_put(s);	/* outlives a crash of this process (restore.c) */
 	gw_auth_session(c, s);
 }
 

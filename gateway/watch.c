@@ -46,6 +46,20 @@ static bool crl_lists(X509_CRL *crl, const char *serial_hex)
 	return listed;
 }
 
+bool gw_crl_revokes(const struct gw_worker *w, const char *serial_hex)
+{
+	X509_STORE *store = w->net.tls ? SSL_CTX_get_cert_store(w->net.tls) : NULL;
+	STACK_OF(X509_OBJECT) *objs = store ? X509_STORE_get0_objects(store) : NULL;
+
+	for (int i = 0; objs && i < sk_X509_OBJECT_num(objs); i++) {
+		X509_CRL *crl = X509_OBJECT_get0_X509_CRL(sk_X509_OBJECT_value(objs, i));
+
+		if (crl && crl_lists(crl, serial_hex))
+			return true;
+	}
+	return false;
+}
+
 /* Ends the sessions, and closes the connections, of revoked certificates. */
 static void crl_enforce_one(struct gw_worker *w, X509_CRL *crl)
 {

@@ -22,5 +22,7 @@ void gw_watch_set(struct gw_watch *wt, const char *path);
 void gw_watch_tick(struct gw_worker *w);
 /* Puts a loaded CRL in force (start-up, reload, the watch); what: "loaded". */
 void gw_crl_install(struct gw_worker *w, struct gw_crl_loaded *l, const char *what);
+/* Whether the CRL in force lists serial (hex). */
+bool gw_crl_revokes(const struct gw_worker *w, const char *serial_hex);
 
 #endif

@@ -107,21 +107,33 @@ check "a new CRL still reaches it, through the supervisor's broker" \
 	pst_log_wait 10 "crl reloaded $(re "$PST_TMP/pki/crl.pem"): 1 revoked"
 
 # ---- a forbidden call: fork() from worker 0 of the network process
+# devA stays connected through it: its session outlives the process.
+addrA=$(pst_vpn_addr devA)
+ups_before=$(pst_log_count "tunnel up device=devA ")
+logins_before=$(pst_log_count "auth ok device=devA ")
 gdb -p "$net" -batch -ex 'call (long)syscall(57L)' >"$PST_TMP/gdb.log" 2>&1
 check "the network process ends on the forbidden call" wait_for 10 pst_gone "$net"
 check "gateway log: one line names the forbidden call" \
 	pst_log_has "sandbox: forbidden system call fork \(57\) in pid $net: ending the process"
 check "the key holder ends with it" wait_for 10 pst_gone "$keyd"
 check "posternd itself (the supervisor) keeps running" pst_alive "$PST_GW_PID"
-check "the supervisor says why, and that it starts a new one" \
-	pst_log_has "the network process \(pid $net\) was ended by its sandbox .*starting it again \(restart 1,"
+check "the supervisor says why, and that it starts a new one with devA's session" \
+	pst_log_has "the network process \(pid $net\) was ended by its sandbox .*: its tunnels dropped; starting it again with its 1 sessions.* \(restart 1,"
 new_net() { local n; n=$(pst_gw_net_pid); [ -n "$n" ] && [ "$n" != "$net" ]; }
 check "a new network process runs" wait_for 10 new_net
 check "it serves: a second 'listening on'" wait_for 10 bash -c "[ \$(grep -c 'listening on ' '$PST_GW_LOG') -ge 2 ]"
 sandboxed "$(pst_gw_net_pid)" "$(pst_gw_keyd_pid)"
-pst_disconnect devA
-check "devA connects again, through the new network process" pst_connect devA devA
-check "devA reaches the internal host again" pst_ping devA "$PST_INT_IP"
+check "the new network process took devA's session back, decided again, with its address" \
+	pst_log_has "session resumed device=devA addr=$(re "$addrA") verdict=allow "
+check "and says so in one line" pst_log_has "resumed 1 of 1 sessions of the previous network process \(0 ended, 0 unreadable\)"
+# The stock client reconnects by itself with its cookie (openconnect retries
+# at growing intervals, the first within a second, the next after ten).
+check "devA's own client, never restarted, reconnects with its cookie to the same address" \
+	wait_for 30 pst_log_more "tunnel up device=devA peer=[^ ]+ addr=$(re "$addrA") " "$ups_before"
+check "devA's client is the same process" pst_alive "${PST_OC_PID[devA]}"
+check "no second login: devA kept its session" [ "$(pst_log_count "auth ok device=devA ")" = "$logins_before" ]
+check "devA reaches the internal host again" wait_for 10 pst_ping devA "$PST_INT_IP"
+grep -E "resum|ended by|tunnel (up|down) device=devA|forbidden|listening" "$PST_GW_LOG" | sed "s/^/# /"
 ops_ctl status || true
 check "posternctl status: the supervisor's pid, the new network process, 1 restart" \
 	grep -Eq "^posternd .*, pid $PST_GW_PID \(network process $(pst_gw_net_pid), restarted 1 time\)" "$OPS_OUT"

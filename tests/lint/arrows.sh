@@ -198,11 +198,11 @@ declare -A GW_LAYER
 while read -r layer mods; do
 	for m in $mods; do GW_LAYER[$m]=$layer; done
 done <<'TABLE'
-0 model log json memstream events auditread token refusal tally procstat cstp http proxyproto filter pool localaddr tundev landlock broker sandbox keyd privs access crl ctlcmd timer supervise
+0 model log json memstream events auditread token refusal tally procstat cstp http proxyproto filter pool localaddr tundev landlock broker sandbox keyd privs access crl ctlcmd timer supervise resume_store
 1 tls conn dtls dtls_wire dtls_offer udp wbio
 2 auth scan tunnel
-3 session verdict audit history ban login channel
-4 control ctlrun ctlshow ctlban ctlsock reload reeval watch stats stats_tls stats_out metrics
+3 session verdict audit history ban login channel resume
+4 control ctlrun ctlshow ctlban ctlsock reload reeval watch stats stats_tls stats_out metrics restore
 5 worker
 6 main posternctl posternctl_io posternctl_history
 TABLE

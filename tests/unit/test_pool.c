@@ -250,6 +250,36 @@ static void test_share(void)
 	gw_pool_destroy(&p1);
 }
 
+/* Claims: what a session resumed after a restart of the network process
+ * takes back; then the queue holds exactly the rest, lowest first. */
+static void test_claim(void)
+{
+	struct conf_cidr c = cidr("10.1.2.0", 29);
+	struct gw_pool p;
+	uint32_t i;
+
+	CHECK_EQ_INT(gw_pool_init(&p, &c), 0);
+	gw_pool_share(&p, 0, 2);		/* 2, 4, 6 */
+	CHECK_EQ_INT(gw_pool_claim(&p, 4), 0);
+	CHECK_EQ_INT(gw_pool_claim(&p, 4), -EBUSY);	/* taken */
+	CHECK_EQ_INT(gw_pool_claim(&p, 3), -EBUSY);	/* another worker's */
+	CHECK_EQ_INT(gw_pool_claim(&p, 1), -EBUSY);	/* the gateway's */
+	CHECK_EQ_INT(gw_pool_claim(&p, 0), -EBUSY);	/* the network's */
+	CHECK_EQ_INT(gw_pool_claim(&p, 7), -EBUSY);	/* broadcast */
+	CHECK_EQ_INT(gw_pool_claim(&p, 8), -EBUSY);	/* outside */
+	gw_pool_requeue(&p);
+	CHECK_EQ_INT(p.n_free, 2);
+	CHECK_EQ_INT(gw_pool_alloc(&p, &i), 0);
+	CHECK_EQ_INT(i, 2);
+	CHECK_EQ_INT(gw_pool_alloc(&p, &i), 0);
+	CHECK_EQ_INT(i, 6);
+	CHECK_EQ_INT(gw_pool_alloc(&p, &i), -ENOSPC);
+	gw_pool_release(&p, 4);
+	CHECK_EQ_INT(gw_pool_alloc(&p, &i), 0);
+	CHECK_EQ_INT(i, 4);
+	gw_pool_destroy(&p);
+}
+
 static void test_v4_mapping(void)
 {
 	struct conf_cidr c = cidr("10.1.2.0", 24);
@@ -455,6 +485,7 @@ int main(void)
 	RUN(test_release_noop);
 	RUN(test_lru);
 	RUN(test_share);
+	RUN(test_claim);
 	RUN(test_v4_mapping);
 	RUN(test_v4_large);
 	RUN(test_v6_slash64);

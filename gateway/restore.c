@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Sessions taken back from the previous network process, when the
+ * supervisor started this one after a crash or a sandbox kill (resume.h).
+ * The table of records came with the fork; each record is checked, and its
+ * session is decided again here, now, under this process's policy,
+ * inventory and CRL, exactly as a re-evaluation would: a certificate that
+ * expired or was revoked meanwhile, or a decision that is now a deny,
+ * ends it. A session that comes back keeps its cookie and its addresses
+ * and waits, like any session whose tunnel dropped, for its device to
+ * reconnect within cookie-timeout: the stock client does that on its own,
+ * so its tunnel is back within seconds and its address unchanged.
+ * Runs before the workers' threads start.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gateway/audit.h"
+#include "gateway/history.h"
+#include "gateway/log.h"
+#include "gateway/model.h"
+#include "gateway/pool.h"
+#include "gateway/reeval.h"
+#include "gateway/restore.h"
+#include "gateway/resume.h"
+#include "gateway/session.h"
+#include "gateway/verdict.h"
+#include "gateway/watch.h"
+
+struct restore {
+	struct gw_gateway *gw;
+	struct pst_facts *facts;		/* room for one decision's facts */
+	unsigned int resumed, ended, bad;
+};
+
+/* The addresses it had, if they are still free here and still the same. */
+static int restore_lease(struct gw_worker *w, struct gw_session *s, const struct gw_resume_rec *r)
+{
+	struct gw_filter_addrs a = { 0 };
+
+	if (r->have_v4) {
+		if (gw_pool_claim(&w->dp.pool4, r->v4_index) < 0)
+			return -EBUSY;
+		gw_pool_addr(&w->dp.pool4, r->v4_index, &a.v4);
+		s->v4_index = r->v4_index;
+		s->lease.have_v4 = true;
+		s->lease.v4 = a.v4;
+		w->dp.by_v4[r->v4_index] = s;
+		if (memcmp(&a.v4, &r->v4, sizeof(a.v4)))
+			return -EADDRNOTAVAIL;
+	}
+	if (r->have_v6) {
+		if (!w->dp.have_pool6 || gw_pool_claim(&w->dp.pool6, r->v6_index) < 0)
+			return -EBUSY;
+		gw_pool_addr(&w->dp.pool6, r->v6_index, &a.v6);
+		s->v6_index = r->v6_index;
+		s->lease.have_v6 = true;
+		s->lease.v6 = a.v6;
+		w->dp.by_v6[r->v6_index] = s;
+		if (memcmp(&a.v6, &r->v6, sizeof(a.v6)))
+			return -EADDRNOTAVAIL;
+	}
+	return 0;
+}
+
+/* What the device itself said, back on the session. */
+static int restore_inputs(struct gw_session *s, const struct gw_resume_rec *r)
+{
+	const char *problem = (const char *)(r->facts + r->n_facts);
+
+	s->since = (time_t)r->since;
+	s->judged = r->judged;
+	s->judged_at = (time_t)r->judged_at;
+	s->connects = r->connects;
+	s->facts = calloc(r->n_facts ? r->n_facts : 1, sizeof(*s->facts));
+	if (!s->facts)
+		return -ENOMEM;
+	memcpy(s->facts, r->facts, r->n_facts * sizeof(*s->facts));
+	s->n_facts = r->n_facts;
+	if (r->problem_len && !(s->report_problem = strdup(problem)))
+		return -ENOMEM;
+	return 0;
+}
+
+/* Why the session cannot come back before it is made, or NULL. */
+static const char *restore_refusal(struct gw_gateway *gw, const struct gw_resume_rec *r)
+{
+	unsigned int k = r->cookie[0];
+
+	if (k >= gw->n || gw_home_index(gw->w[0], r->id.device_id) != k)
+		return "the gateway runs another number of workers now";
+	if (r->id.not_after && time(NULL) >= r->id.not_after)
+		return "its certificate has expired";
+	if (gw_crl_revokes(gw->w[0], r->id.serial))
+		return "its certificate is revoked";
+	return NULL;
+}
+
+static void restore_end(struct restore *rs, struct gw_worker *w, struct gw_session *s,
+			const char *why)
+{
+	char line[PST_REASON_MAX + 64];
+
+	snprintf(line, sizeof(line), "not resumed after the restart: %s", why);
+	gw_session_end(w, s, line);
+	rs->ended++;
+}
+
+static void restore_one(const void *rec, size_t len, void *ctx)
+{
+	struct restore *rs = ctx;
+	const struct gw_resume_rec *r = rec;
+	const char *why;
+	struct gw_worker *w;
+	struct gw_session *s;
+	struct pst_decision d;
+	char addr[INET_ADDRSTRLEN] = "-";
+
+	if (gw_resume_check(rec, len, &why) < 0) {
+		gw_warn("a session record of the previous network process was not taken back: %s",
+			why);
+		rs->bad++;
+		return;
+	}
+	why = restore_refusal(rs->gw, r);
+	if (why) {
+		gw_info("session of device=%s not resumed after the restart: %s", r->id.device_id,
+			why);
+		rs->ended++;
+		return;
+	}
+	w = rs->gw->w[r->cookie[0]];
+	if (gw_session_revive(w, &r->id, r->cookie, &s) < 0) {
+		rs->bad++;
+		return;
+	}
+	if (restore_inputs(s, r) < 0)
+		return restore_end(rs, w, s, "out of memory");
+	gw_session_decide(w, s, time(NULL), rs->facts, &d);
+	gw_history_add(w, s->id.device_id, "resume", &d);
+	if (d.verdict != PST_DENY && gw_verdict_resumed(w, s, &d) < 0)
+		return restore_end(rs, w, s, "out of memory");
+	if (d.verdict != PST_DENY && restore_lease(w, s, r) < 0)
+		return restore_end(rs, w, s, "its address is not this gateway's to give now");
+	/* The audit record, with the address it keeps. */
+	if (w->pol.policy)
+		gw_audit_decision(w, "resume", &s->id, NULL, s, &d, rs->facts,
+				  s->judged ? s->report_problem : "no posture report was received");
+	if (d.verdict == PST_DENY)
+		return restore_end(rs, w, s, d.n_reasons ? d.reasons[0] : "denied by the policy");
+	if (s->lease.have_v4)
+		inet_ntop(AF_INET, &s->lease.v4, addr, sizeof(addr));
+	gw_info("session resumed device=%s addr=%s verdict=%s profile=%s: waits for the device "
+		"to reconnect", s->id.device_id, addr, pst_verdict_name(s->verdict),
+		s->profile[0] ? s->profile : "-");
+	gw_resume_put(s);
+	rs->resumed++;
+}
+
+void gw_restore_sessions(struct gw_gateway *gw)
+{
+	struct restore rs = { .gw = gw };
+	struct timespec ts;
+	size_t n = gw_resume_store_count();
+
+	if (!n)
+		return;
+	rs.facts = malloc(sizeof(*rs.facts));
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	for (unsigned int k = 0; k < gw->n; k++)
+		gw->w[k]->now = ts.tv_sec;	/* the sessions wait from now */
+	if (rs.facts)
+		gw_resume_store_each(restore_one, &rs);
+	else
+		rs.bad = (unsigned int)n;
+	for (unsigned int k = 0; k < gw->n; k++) {
+		gw_pool_requeue(&gw->w[k]->dp.pool4);
+		if (gw->w[k]->dp.have_pool6)
+			gw_pool_requeue(&gw->w[k]->dp.pool6);
+	}
+	free(rs.facts);
+	gw_resume_store_clear();
+	gw_info("resumed %u of %zu sessions of the previous network process (%u ended, %u "
+		"unreadable); their devices reconnect with their cookies", rs.resumed, n, rs.ended,
+		rs.bad);
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Sessions that outlive their network process (resume.c): what a session
+ * needs to be taken back by the next network process, put with the
+ * supervisor when it is decided and forgotten when it ends. Only the
+ * inputs of its decision travel (the certificate's identity, what the
+ * device itself reported, its addresses): the next process decides it
+ * again under the policy, CRL and inventory it has then (restore.c).
+ */
+#ifndef POSTERN_GW_RESUME_H
+#define POSTERN_GW_RESUME_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#include "gateway/model.h"
+#include "gateway/resume_store.h"
+
+_Static_assert(GW_RESUME_KEY_LEN == GW_COOKIE_LEN, "records are keyed by the session cookie");
+
+#define GW_RESUME_MAGIC		0x31525350u	/* "PSR1" in memory */
+#define GW_RESUME_PROBLEM_MAX	512		/* bytes of report_problem kept */
+
+/* One record, as the same posternd binary writes and reads it. */
+struct gw_resume_rec {
+	uint32_t magic;
+	uint32_t size;				/* of the whole record */
+	uint8_t cookie[GW_COOKIE_LEN];
+	struct pst_identity id;
+	int64_t since, judged_at;		/* wall clock */
+	uint32_t v4_index, v6_index, connects;
+	struct in_addr v4;			/* the addresses at those indexes */
+	struct in6_addr v6;
+	uint32_t n_facts;			/* the device's own (no MDM facts) */
+	uint32_t problem_len;			/* bytes after the facts, NUL included; 0: none */
+	uint8_t have_v4, have_v6, judged, pad;
+	struct pst_fact facts[];
+};
+
+_Static_assert(sizeof(struct gw_resume_rec) + PST_FACTS_MAX * sizeof(struct pst_fact) +
+	       GW_RESUME_PROBLEM_MAX <= GW_RESUME_RECORD_MAX, "a record fits the store's bound");
+
+/* The network process's end of the supervisor's pair (-1: none, as in tests). */
+void gw_resume_use(int fd);
+/* Puts s's record with the supervisor (again, after a change); a session
+ * that cannot be put only loses its chance to outlive a crash. */
+void gw_resume_put(struct gw_session *s);
+/* s ends: the supervisor forgets its record. */
+void gw_resume_forget(struct gw_session *s);
+/*
+ * Builds s's record (malloc'd, *len bytes) or NULL when out of memory.
+ * Checks a record read back: 0, or -EINVAL with why (one phrase).
+ */
+struct gw_resume_rec *gw_resume_record(const struct gw_session *s, size_t *len);
+int gw_resume_check(const void *rec, size_t len, const char **why);
+
+#endif
