@@ -36,34 +36,34 @@ struct restore {
 	unsigned int resumed, ended, bad;
 };
 
+/* One address it had, at index of pool, if still free here and still want
+ * (len bytes): then it is s's again (*have, *s_index, addr). */
+static int restore_addr(struct gw_pool *pool, struct gw_session **by, struct gw_session *s,
+			uint32_t index, const void *want, size_t len, bool *have,
+			uint32_t *s_index, void *addr)
+{
+	if (gw_pool_claim(pool, index) < 0)
+		return -EBUSY;
+	*have = true;
+	*s_index = index;
+	by[index] = s;
+	gw_pool_addr(pool, index, addr);
+	return memcmp(addr, want, len) ? -EADDRNOTAVAIL : 0;
+}
+
 /* The addresses it had, if they are still free here and still the same. */
 static int restore_lease(struct gw_worker *w, struct gw_session *s, const struct gw_resume_rec *r)
 {
-	struct gw_filter_addrs a = { 0 };
+	int err = 0;
 
-	if (r->have_v4) {
-		if (gw_pool_claim(&w->dp.pool4, r->v4_index) < 0)
-			return -EBUSY;
-		gw_pool_addr(&w->dp.pool4, r->v4_index, &a.v4);
-		s->v4_index = r->v4_index;
-		s->lease.have_v4 = true;
-		s->lease.v4 = a.v4;
-		w->dp.by_v4[r->v4_index] = s;
-		if (memcmp(&a.v4, &r->v4, sizeof(a.v4)))
-			return -EADDRNOTAVAIL;
-	}
-	if (r->have_v6) {
-		if (!w->dp.have_pool6 || gw_pool_claim(&w->dp.pool6, r->v6_index) < 0)
-			return -EBUSY;
-		gw_pool_addr(&w->dp.pool6, r->v6_index, &a.v6);
-		s->v6_index = r->v6_index;
-		s->lease.have_v6 = true;
-		s->lease.v6 = a.v6;
-		w->dp.by_v6[r->v6_index] = s;
-		if (memcmp(&a.v6, &r->v6, sizeof(a.v6)))
-			return -EADDRNOTAVAIL;
-	}
-	return 0;
+	if (r->have_v4)
+		err = restore_addr(&w->dp.pool4, w->dp.by_v4, s, r->v4_index, &r->v4,
+				   sizeof(r->v4), &s->lease.have_v4, &s->v4_index, &s->lease.v4);
+	if (!err && r->have_v6)
+		err = !w->dp.have_pool6 ? -EBUSY :
+			restore_addr(&w->dp.pool6, w->dp.by_v6, s, r->v6_index, &r->v6,
+				     sizeof(r->v6), &s->lease.have_v6, &s->v6_index, &s->lease.v6);
+	return err;
 }
 
 /* What the device itself said, back on the session. */

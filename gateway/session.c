@@ -146,47 +146,14 @@ static int session_link(struct gw_worker *w, struct gw_session *s)
 	return 0;
 }
 
-int gw_session_new(struct gw_worker *w, const struct pst_identity *id, struct gw_session **out)
+/* A session under cookie, undecided (deny: fail closed, the caller grants
+ * more), without a tunnel, on the list, in the indexes and on the timers. */
+static int session_make(struct gw_worker *w, const struct pst_identity *id,
+			const uint8_t *cookie, struct gw_session **out)
 {
-	struct gw_session *s;
-	int err = -EIO;
-
-	session_end_others(w, NULL, id->device_id, true,
-			   "superseded by a new login before its tunnel opened");
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	if (RAND_bytes(s->cookie, sizeof(s->cookie)) == 1) {
-		/* Its first byte names the worker that holds the session
-		 * (login.c); the other 248 bits are the secret. */
-		s->cookie[0] = (uint8_t)w->index;
-		s->id = *id;
-		s->verdict = PST_DENY;		/* fail closed: the caller grants more */
-		s->detached = w->now;
-		s->since = time(NULL);
-		err = session_link(w, s);
-	}
-	if (err < 0) {
-		OPENSSL_cleanse(s->cookie, sizeof(s->cookie));
-		free(s);
-		return err;
-	}
-	*out = s;
-	return 0;
-}
-
-int gw_session_revive(struct gw_worker *w, const struct pst_identity *id, const uint8_t *cookie,
-		      struct gw_session **out)
-{
-	struct gw_session *s;
-	struct cm_hnode *n;
+	struct gw_session *s = calloc(1, sizeof(*s));
 	int err;
 
-	for (n = cm_htab_first(&w->sess.by_cookie, cookie, GW_COOKIE_LEN); n; n = cm_htab_next(n))
-		if (!CRYPTO_memcmp(CM_CONTAINER_OF(n, struct gw_session, by_cookie)->cookie, cookie,
-				   GW_COOKIE_LEN))
-			return -EEXIST;
-	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	memcpy(s->cookie, cookie, GW_COOKIE_LEN);
@@ -202,6 +169,35 @@ int gw_session_revive(struct gw_worker *w, const struct pst_identity *id, const 
 	}
 	*out = s;
 	return 0;
+}
+
+int gw_session_new(struct gw_worker *w, const struct pst_identity *id, struct gw_session **out)
+{
+	uint8_t cookie[GW_COOKIE_LEN];
+	int err;
+
+	session_end_others(w, NULL, id->device_id, true,
+			   "superseded by a new login before its tunnel opened");
+	if (RAND_bytes(cookie, sizeof(cookie)) != 1)
+		return -EIO;
+	/* Its first byte names the worker that holds the session (login.c);
+	 * the other 248 bits are the secret. */
+	cookie[0] = (uint8_t)w->index;
+	err = session_make(w, id, cookie, out);
+	OPENSSL_cleanse(cookie, sizeof(cookie));
+	return err;
+}
+
+int gw_session_revive(struct gw_worker *w, const struct pst_identity *id, const uint8_t *cookie,
+		      struct gw_session **out)
+{
+	struct cm_hnode *n;
+
+	for (n = cm_htab_first(&w->sess.by_cookie, cookie, GW_COOKIE_LEN); n; n = cm_htab_next(n))
+		if (!CRYPTO_memcmp(CM_CONTAINER_OF(n, struct gw_session, by_cookie)->cookie, cookie,
+				   GW_COOKIE_LEN))
+			return -EEXIST;
+	return session_make(w, id, cookie, out);
 }
 
 static int lease_one(struct gw_pool *pool, struct gw_session **by, struct gw_session *s,
