@@ -169,6 +169,7 @@ struct gw_stats {
 	uint64_t reports, reports_refused;
 	uint64_t reloads_ok, reloads_failed;
 	uint64_t reevaluated;			/* live sessions moved to another verdict or profile */
+	uint64_t resumed;			/* sessions taken back from the previous network process */
 	uint64_t ended[GW_END_N];
 	uint64_t closed_bad_input;
 	uint64_t handoffs;			/* connections handed to their device's home worker */

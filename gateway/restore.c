@@ -157,6 +157,7 @@ static void restore_one(const void *rec, size_t len, void *ctx)
 		"to reconnect", s->id.device_id, addr, pst_verdict_name(s->verdict),
 		s->profile[0] ? s->profile : "-");
 	gw_resume_put(s);
+	w->stats.resumed++;
 	rs->resumed++;
 }
 

@@ -15,6 +15,7 @@
 #include "gateway/model.h"
 #include "gateway/refusal.h"
 #include "gateway/stats.h"
+#include "gateway/supervise.h"
 
 /* A row in both outputs. */
 static void row(struct gw_stat_list *rs, const char *group, const char *key, const char *metric,
@@ -180,6 +181,11 @@ static void rows_control(struct gw_stat_list *rs, const struct gw_stats *st)
 	    st->reloads_failed);
 	row(rs, NULL, "reevaluated", "postern_reevaluations_total", NULL,
 	    "Live sessions moved to another verdict or profile", false, st->reevaluated);
+	row(rs, NULL, "restarts", "postern_network_process_restarts_total", NULL,
+	    "Network processes started again after a crash or a sandbox kill", false,
+	    gw_supervise_restarts());
+	row(rs, NULL, "resumed", "postern_sessions_resumed_total", NULL,
+	    "Sessions taken back from the previous network process", false, st->resumed);
 	for (int i = 0; i < GW_END_N; i++) {
 		snprintf(label, sizeof(label), "reason=\"%s\"", end_keys[i]);
 		row(rs, "sessions_ended", end_keys[i], "postern_sessions_ended_total", label,

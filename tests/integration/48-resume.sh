@@ -16,7 +16,8 @@
 #                                                                      int 198.18.3.2 (remediation)
 set -u
 . "$(dirname "$0")/lib.sh"
-pst_init
+. "$(dirname "$0")/lib-ops.sh"
+ops_init
 
 pst_topology devA devB devC || pst_bail "topology" "could not build the namespaces"
 pst_remediation_host || pst_bail "remediation host" "could not add 198.18.3.2"
@@ -24,7 +25,7 @@ pst_pki "$PST_TMP/pki" && pst_issue "$PST_TMP/pki" devA --group field &&
 	pst_issue "$PST_TMP/pki" devB --group field &&
 	pst_issue "$PST_TMP/pki" devC --group field || pst_bail "PKI" "postern-ca failed"
 cp "$PST_FIXTURES/policy.conf" "$PST_TMP/policy.conf"
-pst_gw_conf policy="$PST_TMP/policy.conf" audit-log="$PST_TMP/audit.log" \
+ops_gw_conf policy="$PST_TMP/policy.conf" audit-log="$PST_TMP/audit.log" \
 	routes="$PST_INT_NET $PST_REM_NET"
 pst_gw_start || pst_bail "gateway starts" "no 'listening on' in the log"
 
@@ -86,6 +87,14 @@ recs = [json.loads(l) for l in open(sys.argv[1]).readlines()[int(sys.argv[2]):]]
 res = sorted((r["device"], r["verdict"], r["profile"], r["address"]) for r in recs if r["event"] == "resume")
 assert res == [("devA", "allow", "internal", sys.argv[3]), ("devB", "allow", "internal", sys.argv[4])], recs
 PY
+ops_metrics "$PST_TMP/m.txt" >/dev/null && ops_prom_parse "$PST_TMP/m.txt" "$PST_TMP/m.json" ||
+	not_ok "the new network process serves its metrics"
+check "metrics: postern_network_process_restarts_total 1" \
+	[ "$(ops_json_get "$PST_TMP/m.json" 'd["postern_network_process_restarts_total"]')" = 1 ]
+check "metrics: postern_sessions_resumed_total 2" \
+	[ "$(ops_json_get "$PST_TMP/m.json" 'd["postern_sessions_resumed_total"]')" = 2 ]
+ops_ctl status || true
+check "posternctl status names the restart" grep -q "restarted 1 time)" "$OPS_OUT"
 grep -E "resum|ended by|tunnel up" "$PST_GW_LOG" | tail -n 8 | sed 's/^/# /'
 
 pst_end devA devA || not_ok "devA's session ends"
