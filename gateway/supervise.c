@@ -335,6 +335,8 @@ int gw_supervise(gw_net_fn net, void *arg, const struct gw_broker_rules *files)
 		return 1;
 	}
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	/* It holds the session records (cookies among them): no core dump. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	err = supervise_start(&s);
 	if (err < 0) {
 		gw_err("cannot start the network process: %s", strerror(-err));
