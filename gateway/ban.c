@@ -7,8 +7,9 @@
  * lifts bans holding every lock, as for any control command.
  *
  * Bans are state of the running network process: a reload keeps them (it
- * replaces the policy, not the workers), a restart of posternd or of its
- * network process clears them. Nothing is written for them to the disk:
+ * replaces the policy, not the workers), and so does a restart of the
+ * network process after a crash (the supervisor holds a record of each,
+ * resume.h); a restart of posternd clears them. Nothing is written for them to the disk:
  * the sandbox lets the network process write its audit log only, and a ban
  * is an operator's act, not a decision about a device to keep on record.
  * An expired ban is no ban; the entries are dropped when bans change or are
@@ -26,6 +27,7 @@
 #include "gateway/events.h"
 #include "gateway/history.h"
 #include "gateway/log.h"
+#include "gateway/resume.h"
 #include "gateway/session.h"
 
 static struct gw_ban *ban_slot(const struct gw_worker *home, const char *device)
@@ -61,7 +63,8 @@ static int ban_grow(struct gw_worker *w)
 	return 0;
 }
 
-int gw_ban_set(struct gw_worker *home, const char *device, time_t now, time_t until)
+int gw_ban_set(struct gw_worker *home, const char *device, time_t now, time_t since,
+	       time_t until)
 {
 	struct gw_ban *b;
 	int err;
@@ -74,8 +77,9 @@ int gw_ban_set(struct gw_worker *home, const char *device, time_t now, time_t un
 		b = &home->ctl.bans[home->ctl.n_bans++];
 		snprintf(b->device, sizeof(b->device), "%s", device);
 	}
-	b->since = now;
+	b->since = since;
 	b->until = until;
+	gw_resume_ban_put(b);	/* outlives a crash of this process */
 	return 0;
 }
 
@@ -89,17 +93,20 @@ bool gw_ban_lift(struct gw_worker *home, const char *device, time_t now)
 	struct gw_ban *b = ban_slot(home, device);
 	bool live = b && b->until > now;
 
-	if (b)
+	if (b) {
+		gw_resume_ban_forget(device);
 		ban_remove(home, b);
+	}
 	return live;
 }
 
 void gw_bans_expire(struct gw_worker *w, time_t now)
 {
 	for (size_t i = 0; i < w->ctl.n_bans;) {
-		if (w->ctl.bans[i].until <= now)
+		if (w->ctl.bans[i].until <= now) {
+			gw_resume_ban_forget(w->ctl.bans[i].device);
 			ban_remove(w, &w->ctl.bans[i]);
-		else
+		} else
 			i++;
 	}
 }

@@ -20,9 +20,10 @@
 /* The ban on device, or NULL; home is the device's home worker. A ban
  * whose time is up is none. */
 const struct gw_ban *gw_ban_find(const struct gw_worker *home, const char *device, time_t now);
-/* Bans device until until (replacing a ban it has). 0, -ENOSPC past
- * GW_BANS_MAX, -ENOMEM. */
-int gw_ban_set(struct gw_worker *home, const char *device, time_t now, time_t until);
+/* Bans device from since until until (replacing a ban it has); now drops
+ * the bans that ran out. 0, -ENOSPC past GW_BANS_MAX, -ENOMEM. */
+int gw_ban_set(struct gw_worker *home, const char *device, time_t now, time_t since,
+	       time_t until);
 /* Lifts device's ban: false when it had none (or it had run out). */
 bool gw_ban_lift(struct gw_worker *home, const char *device, time_t now);
 /* Forgets the bans whose time is up. */

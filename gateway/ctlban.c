@@ -85,7 +85,7 @@ int gw_ctl_ban(struct gw_ctl *x, const char *arg)
 	if (ctl_ban_args(x, arg, device, &secs) < 0)
 		return -EINVAL;
 	home = gw_worker_home(x->w, device);
-	err = gw_ban_set(home, device, x->now, x->now + (time_t)secs);
+	err = gw_ban_set(home, device, x->now, x->now, x->now + (time_t)secs);
 	if (err == -ENOSPC)
 		return gw_ctl_error(x, err, "ban: %d devices are banned already", GW_BANS_MAX);
 	if (err < 0)

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "gateway/audit.h"
+#include "gateway/ban.h"
 #include "gateway/history.h"
 #include "gateway/log.h"
 #include "gateway/model.h"
@@ -33,7 +34,7 @@
 struct restore {
 	struct gw_gateway *gw;
 	struct pst_facts *facts;		/* room for one decision's facts */
-	unsigned int resumed, ended, bad;
+	unsigned int sessions, resumed, ended, bad, bans;
 };
 
 /* One address it had, at index of pool, if still free here and still want
@@ -109,6 +110,17 @@ static void restore_end(struct restore *rs, struct gw_worker *w, struct gw_sessi
 	rs->ended++;
 }
 
+/* A ban still running is set again on the device's home worker. */
+static void restore_ban(struct restore *rs, const struct gw_resume_ban *r)
+{
+	struct gw_worker *home = gw_worker_home(rs->gw->w[0], r->ban.device);
+	time_t now = time(NULL);
+
+	if (r->ban.until > now &&
+	    gw_ban_set(home, r->ban.device, now, r->ban.since, r->ban.until) == 0)
+		rs->bans++;
+}
+
 static void restore_one(const void *rec, size_t len, void *ctx)
 {
 	struct restore *rs = ctx;
@@ -118,8 +130,14 @@ static void restore_one(const void *rec, size_t len, void *ctx)
 	struct gw_session *s;
 	struct pst_decision d;
 	char addr[INET_ADDRSTRLEN] = "-";
+	int ban = gw_resume_ban_check(rec, len);
 
-	if (gw_resume_check(rec, len, &why) < 0) {
+	if (ban > 0)
+		return restore_ban(rs, rec);
+	rs->sessions++;
+	if (ban < 0 || gw_resume_check(rec, len, &why) < 0) {
+		if (ban < 0)
+			why = "a damaged ban";
 		gw_warn("a session record of the previous network process was not taken back: %s",
 			why);
 		rs->bad++;
@@ -176,7 +194,7 @@ void gw_restore_sessions(struct gw_gateway *gw)
 	if (rs.facts)
 		gw_resume_store_each(restore_one, &rs);
 	else
-		rs.bad = (unsigned int)n;
+		rs.bad = rs.sessions = (unsigned int)n;
 	for (unsigned int k = 0; k < gw->n; k++) {
 		gw_pool_requeue(&gw->w[k]->dp.pool4);
 		if (gw->w[k]->dp.have_pool6)
@@ -184,7 +202,7 @@ void gw_restore_sessions(struct gw_gateway *gw)
 	}
 	free(rs.facts);
 	gw_resume_store_clear();
-	gw_info("resumed %u of %zu sessions of the previous network process (%u ended, %u "
-		"unreadable); their devices reconnect with their cookies", rs.resumed, n, rs.ended,
-		rs.bad);
+	gw_info("resumed %u of %u sessions of the previous network process (%u ended, %u "
+		"unreadable); their devices reconnect with their cookies; %u bans kept",
+		rs.resumed, rs.sessions, rs.ended, rs.bad, rs.bans);
 }

@@ -9,6 +9,7 @@
  * because the process that wrote them parsed network input.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include <sys/uio.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "gateway/resume.h"
 
@@ -96,6 +98,39 @@ void gw_resume_forget(struct gw_session *s)
 	s->kept = false;
 }
 
+/* A ban's key: SHA-256 of a tag and the device id, apart from any cookie. */
+static void resume_ban_key(const char *device, uint8_t *key)
+{
+	char in[16 + PST_DEVICE_ID_MAX + 1];
+	int n = snprintf(in, sizeof(in), "postern ban%c%s", '\0', device);
+	unsigned int len = 0;
+
+	if (n < 0 || (size_t)n >= sizeof(in) ||
+	    EVP_Digest(in, (size_t)n, key, &len, EVP_sha256(), NULL) != 1 || len != GW_RESUME_KEY_LEN)
+		memset(key, 0, GW_RESUME_KEY_LEN);
+}
+
+void gw_resume_ban_put(const struct gw_ban *b)
+{
+	struct gw_resume_ban r = { .magic = GW_RESUME_BAN_MAGIC, .size = sizeof(r), .ban = *b };
+	uint8_t key[GW_RESUME_KEY_LEN];
+
+	if (resume_fd < 0)
+		return;
+	resume_ban_key(b->device, key);
+	(void)resume_send(GW_RESUME_PUT, key, &r, sizeof(r));
+}
+
+void gw_resume_ban_forget(const char *device)
+{
+	uint8_t key[GW_RESUME_KEY_LEN];
+
+	if (resume_fd < 0)
+		return;
+	resume_ban_key(device, key);
+	(void)resume_send(GW_RESUME_FORGET, key, NULL, 0);
+}
+
 static bool resume_str_ok(const char *s, size_t cap)
 {
 	return memchr(s, '\0', cap) != NULL;
@@ -108,6 +143,22 @@ static bool resume_id_ok(const struct pst_identity *id)
 	       resume_str_ok(id->owner, sizeof(id->owner)) &&
 	       resume_str_ok(id->serial, sizeof(id->serial)) &&
 	       (unsigned int)id->ownership <= CONF_OWNERSHIP_BYOD;
+}
+
+int gw_resume_ban_check(const void *rec, size_t len)
+{
+	const struct gw_resume_ban *r = rec;
+	uint32_t magic;
+
+	if (len < sizeof(magic))
+		return 0;
+	memcpy(&magic, rec, sizeof(magic));
+	if (magic != GW_RESUME_BAN_MAGIC)
+		return 0;
+	if (len != sizeof(*r) || r->size != len || !memchr(r->ban.device, '\0', sizeof(r->ban.device)) ||
+	    !r->ban.device[0] || r->ban.until <= r->ban.since)
+		return -EINVAL;
+	return 1;
 }
 
 int gw_resume_check(const void *rec, size_t len, const char **why)

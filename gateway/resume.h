@@ -41,6 +41,16 @@ struct gw_resume_rec {
 _Static_assert(sizeof(struct gw_resume_rec) + PST_FACTS_MAX * sizeof(struct pst_fact) +
 	       GW_RESUME_PROBLEM_MAX <= GW_RESUME_RECORD_MAX, "a record fits the store's bound");
 
+/* A ban (posternctl ban) outlives the network process the same way: an
+ * operator's bar must not lift because the process crashed. Its key is a
+ * hash of the device id, so it replaces and forgets by device. */
+#define GW_RESUME_BAN_MAGIC	0x31425350u	/* "PSB1" in memory */
+struct gw_resume_ban {
+	uint32_t magic;
+	uint32_t size;
+	struct gw_ban ban;
+};
+
 /* The network process's end of the supervisor's pair (-1: none, as in tests). */
 void gw_resume_use(int fd);
 /* Puts s's record with the supervisor (again, after a change); a session
@@ -54,5 +64,11 @@ void gw_resume_forget(struct gw_session *s);
  */
 struct gw_resume_rec *gw_resume_record(const struct gw_session *s, size_t *len);
 int gw_resume_check(const void *rec, size_t len, const char **why);
+/* Puts b with the supervisor; forgets device's. */
+void gw_resume_ban_put(const struct gw_ban *b);
+void gw_resume_ban_forget(const char *device);
+/* Whether rec is a ban record, and one that checks: 1 a good ban, 0 not a
+ * ban, -EINVAL a damaged one. */
+int gw_resume_ban_check(const void *rec, size_t len);
 
 #endif

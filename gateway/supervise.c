@@ -238,9 +238,9 @@ static int supervise_ended(struct supervisor *s, int status)
 	}
 	supervise_restarts++;
 	gw_err("the network process (pid %d) was ended by %s: its tunnels dropped; starting it "
-	       "again with its %zu sessions, for their devices to reconnect to (restart %u, at "
-	       "most %d in %d s)", (int)pid, why, gw_resume_store_count(), supervise_restarts,
-	       GW_RESTART_MAX, GW_RESTART_WINDOW);
+	       "again with the %zu sessions and bans it held, for devices to reconnect to "
+	       "(restart %u, at most %d in %d s)", (int)pid, why, gw_resume_store_count(),
+	       supervise_restarts, GW_RESTART_MAX, GW_RESTART_WINDOW);
 	err = supervise_start(s);
 	if (err < 0) {
 		gw_err("cannot start the network process again: %s; posternd stops", strerror(-err));

@@ -41,6 +41,12 @@ static void fuzz_record(const uint8_t *data, size_t size)
 
 	FUZZ_ASSERT(r);
 	memcpy(r, data, size);
+	if (gw_resume_ban_check(r, size) > 0) {
+		const struct gw_resume_ban *b = (const void *)r;
+
+		FUZZ_ASSERT(size == sizeof(*b) && memchr(b->ban.device, 0, sizeof(b->ban.device)) &&
+			    b->ban.device[0] && b->ban.until > b->ban.since);
+	}
 	if (gw_resume_check(r, size, &why) == 0) {
 		const char *problem = (const char *)(r->facts + r->n_facts);
 

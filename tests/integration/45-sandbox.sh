@@ -118,7 +118,7 @@ check "gateway log: one line names the forbidden call" \
 check "the key holder ends with it" wait_for 10 pst_gone "$keyd"
 check "posternd itself (the supervisor) keeps running" pst_alive "$PST_GW_PID"
 check "the supervisor says why, and that it starts a new one with devA's session" \
-	pst_log_has "the network process \(pid $net\) was ended by its sandbox .*: its tunnels dropped; starting it again with its 1 sessions.* \(restart 1,"
+	pst_log_has "the network process \(pid $net\) was ended by its sandbox .*: its tunnels dropped; starting it again with the 1 sessions and bans it held.* \(restart 1,"
 new_net() { local n; n=$(pst_gw_net_pid); [ -n "$n" ] && [ "$n" != "$net" ]; }
 check "a new network process runs" wait_for 10 new_net
 check "it serves: a second 'listening on'" wait_for 10 bash -c "[ \$(grep -c 'listening on ' '$PST_GW_LOG') -ge 2 ]"

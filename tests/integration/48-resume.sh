@@ -10,7 +10,8 @@
 # cookie and its address, while devC's is not taken back (revoked). The
 # stock clients of devA and devB, never restarted, reconnect by themselves
 # with no new login and pass traffic; devC gets no tunnel. The audit log
-# has a "resume" decision for each session that came back.
+# has a "resume" decision for each session that came back, and a ban set
+# before the crash is still in force after it.
 #
 #   devA/devB/devC 198.18.0.1x --br0-- gw 198.18.0.1:443 [pst0] --int0-- int 198.18.2.2 (internal)
 #                                                                      int 198.18.3.2 (remediation)
@@ -46,6 +47,10 @@ for d in devA devB devC; do
 	logins[$d]=$(pst_log_count "auth ok device=$d ")
 done
 audit_before=$(wc -l <"$PST_TMP/audit.log")
+# An operator's bar on a device must not lift with the process either.
+ops_ctl ban devZ --for 1h >/dev/null || not_ok "posternctl ban devZ"
+bans() { ops_ctl --json bans && ops_json_get "$OPS_OUT" '[(b["device"], b["since"], b["until"]) for b in d["bans"]]'; }
+bans_before=$(bans)
 
 # ---- freeze, change what is in force, kill
 net=$(pst_gw_net_pid)
@@ -57,10 +62,12 @@ check "the policy file now lets Linux 11 in" grep -q 'min-version = "11"' "$PST_
 	not_ok "postern-ca revokes devC"
 kill -KILL "$net"
 check "the network process is gone" wait_for 10 pst_gone "$net"
-check "the supervisor starts a new one with the 3 sessions" \
-	wait_for 10 pst_log_has "the network process \(pid $net\) was ended by signal 9 .*: its tunnels dropped; starting it again with its 3 sessions"
-check "it says how many came back" \
-	wait_for 10 pst_log_has "resumed 2 of 3 sessions of the previous network process \(1 ended, 0 unreadable\)"
+check "the supervisor starts a new one with the 3 sessions and the ban" \
+	wait_for 10 pst_log_has "the network process \(pid $net\) was ended by signal 9 .*: its tunnels dropped; starting it again with the 4 sessions and bans it held"
+check "it says how many came back, and the ban kept" \
+	wait_for 10 pst_log_has "resumed 2 of 3 sessions of the previous network process \(1 ended, 0 unreadable\).*; 1 bans kept"
+check "devZ is still banned, from and until the same times ($bans_before)" \
+	[ "$(bans)" = "$bans_before" ]
 check "devA: resumed, allowed, with its address" \
 	pst_log_has "session resumed device=devA addr=$(re "$addrA") verdict=allow profile=internal:"
 check "devB: resumed, and decided again under the new policy: allowed, internal" \

@@ -1098,7 +1098,7 @@ static void test_ban_refused(void)
 		expect_error(bad[i].line, bad[i].error, true);
 	CHECK_EQ_INT(w.ctl.n_bans, 0);
 	CHECK(find("devA") && find("devB"));
-	CHECK_EQ_INT(gw_ban_set(&w, "devE", now - 60, now - 1), 0);
+	CHECK_EQ_INT(gw_ban_set(&w, "devE", now - 60, now - 60, now - 1), 0);
 	CHECK(gw_ban_find(&w, "devE", now) == NULL);
 	flat = run_json("json bans");
 	CHECK_EQ_STR(flat ? json_get(flat, "bans") : NULL, "[0]");

@@ -160,6 +160,32 @@ static void test_damaged(void)
 	refused(problem_cut, "a bad posture-report problem");
 }
 
+/* Ban records: told apart from session records by their magic, checked. */
+static void test_ban_records(void)
+{
+	struct gw_resume_ban b = { .magic = GW_RESUME_BAN_MAGIC, .size = sizeof(b) };
+	struct gw_session *s = session_sample();
+	size_t len = 0;
+	struct gw_resume_rec *r = gw_resume_record(s, &len);
+
+	snprintf(b.ban.device, sizeof(b.ban.device), "devZ");
+	b.ban.since = 1000;
+	b.ban.until = 4600;
+	CHECK_EQ_INT(gw_resume_ban_check(&b, sizeof(b)), 1);
+	CHECK_EQ_INT(gw_resume_ban_check(r, len), 0);		/* a session's */
+	CHECK_EQ_INT(gw_resume_ban_check(&b, 3), 0);		/* too short to tell */
+	CHECK_EQ_INT(gw_resume_ban_check(&b, sizeof(b) - 1), -EINVAL);
+	b.ban.until = 1000;					/* ends when it starts */
+	CHECK_EQ_INT(gw_resume_ban_check(&b, sizeof(b)), -EINVAL);
+	b.ban.until = 4600;
+	memset(b.ban.device, 'd', sizeof(b.ban.device));	/* unterminated */
+	CHECK_EQ_INT(gw_resume_ban_check(&b, sizeof(b)), -EINVAL);
+	b.ban.device[0] = '\0';
+	CHECK_EQ_INT(gw_resume_ban_check(&b, sizeof(b)), -EINVAL);
+	free(r);
+	session_free(s);
+}
+
 static int send_msg(int fd, char op, uint8_t keybyte, const void *rec, size_t len)
 {
 	uint8_t m[1 + GW_RESUME_KEY_LEN + 64];
@@ -249,6 +275,7 @@ int main(void)
 {
 	RUN(test_round_trip);
 	RUN(test_damaged);
+	RUN(test_ban_records);
 	RUN(test_store);
 	RUN(test_store_bound);
 	UNIT_EXIT();
