@@ -9,6 +9,7 @@
  * because the process that wrote them parsed network input.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -65,13 +66,37 @@ struct gw_resume_rec *gw_resume_record(const struct gw_session *s, size_t *len)
 	return r;
 }
 
-static bool resume_send(const uint8_t op, const uint8_t *key, const void *rec, size_t len)
+static bool resume_sendmsg(const uint8_t op, const uint8_t *key, const void *rec, size_t len)
 {
 	struct iovec iov[3] = { { (void *)&op, 1 }, { (void *)key, GW_RESUME_KEY_LEN },
 				{ (void *)rec, len } };
 	struct msghdr m = { .msg_iov = iov, .msg_iovlen = rec ? 3 : 2 };
 
 	return sendmsg(resume_fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0;
+}
+
+/*
+ * A message that could not be sent (the supervisor's socket full) may have
+ * been a forget: the supervisor would then hold a session that ended (a
+ * kicked device's, say) and bring it back after a crash. So a lost message
+ * makes the next one a drop of the whole table first: fail closed, only
+ * what is put after it can come back.
+ */
+static atomic_bool resume_lost;
+
+static bool resume_send(const uint8_t op, const uint8_t *key, const void *rec, size_t len)
+{
+	static const uint8_t none[GW_RESUME_KEY_LEN];
+
+	if (atomic_exchange(&resume_lost, false) &&
+	    !resume_sendmsg(GW_RESUME_DROP_ALL, none, NULL, 0)) {
+		atomic_store(&resume_lost, true);
+		return false;
+	}
+	if (resume_sendmsg(op, key, rec, len))
+		return true;
+	atomic_store(&resume_lost, true);
+	return false;
 }
 
 void gw_resume_put(struct gw_session *s)

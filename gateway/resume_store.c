@@ -106,6 +106,11 @@ static int store_message(const uint8_t *m, size_t len)
 		if (e)
 			store_remove(e);
 		return 0;
+	case GW_RESUME_DROP_ALL:
+		if (len != 1 + GW_RESUME_KEY_LEN)
+			return -EINVAL;
+		gw_resume_store_clear();
+		return 0;
 	default:
 		return -EINVAL;
 	}

@@ -18,8 +18,9 @@
 #define GW_RESUME_RECORDS_MAX	131072		/* records held at once */
 
 /* The messages, one datagram each: an operation byte, the key, and for a
- * put the record. */
-enum { GW_RESUME_PUT = 'P', GW_RESUME_FORGET = 'F' };
+ * put the record. A drop (key all zero) empties the table: the network
+ * process lost a message and cannot say which. */
+enum { GW_RESUME_PUT = 'P', GW_RESUME_FORGET = 'F', GW_RESUME_DROP_ALL = 'X' };
 
 /*
  * Reads every message waiting on fd (non-blocking) into the table. 0 when

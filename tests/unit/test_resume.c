@@ -271,6 +271,35 @@ static void test_store_bound(void)
 	gw_resume_store_clear();
 }
 
+/* A message the full socket refused makes the next one drop the whole
+ * table first: no forget may be lost silently. */
+static void test_lost_message(void)
+{
+	struct gw_ban b = { .device = "", .since = 1000, .until = 4600 };
+	int sv[2], small = 4096, sent = 0;
+
+	CHECK_EQ_INT(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+	gw_resume_use(sv[1]);
+	for (int i = 0; i < 2000; i++, sent++) {
+		snprintf(b.device, sizeof(b.device), "dev%d", i);
+		gw_resume_ban_put(&b);
+	}
+	CHECK_EQ_INT(gw_resume_store_serve(sv[0]), 0);
+	CHECK(gw_resume_store_count() > 0 && gw_resume_store_count() < (size_t)sent);
+	snprintf(b.device, sizeof(b.device), "devLast");
+	gw_resume_ban_put(&b);
+	CHECK_EQ_INT(gw_resume_store_serve(sv[0]), 0);
+	CHECK_EQ_INT(gw_resume_store_count(), 1);		/* dropped, then devLast */
+	gw_resume_ban_forget("devLast");
+	CHECK_EQ_INT(gw_resume_store_serve(sv[0]), 0);
+	CHECK_EQ_INT(gw_resume_store_count(), 0);
+	gw_resume_use(-1);
+	close(sv[0]);
+	close(sv[1]);
+	gw_resume_store_clear();
+}
+
 int main(void)
 {
 	RUN(test_round_trip);
@@ -278,5 +307,6 @@ int main(void)
 	RUN(test_ban_records);
 	RUN(test_store);
 	RUN(test_store_bound);
+	RUN(test_lost_message);
 	UNIT_EXIT();
 }
