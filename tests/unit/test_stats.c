@@ -195,6 +195,8 @@ static void fill_counters(void)
 	want("reloads", "ok", st->reloads_ok = v++);
 	want("reloads", "failed", st->reloads_failed = v++);
 	want(NULL, "reevaluated", st->reevaluated = v++);
+	want(NULL, "restarts", 0);	/* the supervisor's count: none in a test */
+	want(NULL, "resumed", st->resumed = v++);
 	for (int i = 0; i < GW_END_N; i++)
 		want("sessions_ended", end_keys[i], st->ended[i] = v++);
 	/* Not in the spec's list: totals and internals with no key of their own. */
@@ -515,6 +517,8 @@ static const struct {
 	{ "postern_posture_reports_total", "result", "reports", "", "counter" },
 	{ "postern_reloads_total", "result", "reloads", "", "counter" },
 	{ "postern_reevaluations_total", NULL, "reevaluated", "", "counter" },
+	{ "postern_network_process_restarts_total", NULL, "restarts", "", "counter" },
+	{ "postern_sessions_resumed_total", NULL, "resumed", "", "counter" },
 	{ "postern_sessions_ended_total", "reason", "sessions_ended", "", "counter" },
 	{ "postern_sessions", "verdict", "sessions", "", "gauge" },
 	{ "postern_tunnels", NULL, "tunnels", "", "gauge" },
