@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: MIT
 # IPv6 inside the tunnel: with an ipv6-pool, each device also gets an IPv6
 # address and the IPv6 split include, reaches the internal host over IPv6,
-# and a packet forged with another device's IPv6 address is dropped. The
-# outer connection stays IPv4, as in the other tests.
+# and a packet forged with another device's IPv6 address is dropped. After
+# a SIGKILL of the network process, devB's session comes back with both its
+# addresses and its own client reconnects to them. The outer connection
+# stays IPv4, as in the other tests.
 #
 #   devA, devB --br0-- gw [pst0 198.18.100.1, fd00:5057::1/64] --int0-- int
 #                                                  fd00:2::1/64 -- fd00:2::2/64
@@ -64,6 +66,20 @@ check "gateway log: spoofed drop of $b6 on devA's session" \
 	pst_log_wait 5 "dropped packet with spoofed source $(re "$b6") device=devA"
 check "IPv6 link-local housekeeping is not reported as spoofing" \
 	bash -c "! grep -q 'spoofed source fe80:' '$PST_GW_LOG'"
+
+# ---- both leases outlive a crash of the network process (restore.c):
+# devB's client reconnects by itself with its cookie and finds its IPv4 and
+# IPv6 addresses as they were.
+b4=$(pst_vpn_addr devB)
+net=$(pst_gw_net_pid)
+kill -KILL "$net"
+check "devB: its session is resumed with both addresses" \
+	wait_for 10 pst_log_has "session resumed device=devB addr=$(re "$b4") "
+check "devB's own client reconnects with its cookie" \
+	wait_for 30 pst_log_more "tunnel up device=devB peer=[^ ]+ addr=$(re "$b4") \(reconnect\)" 0
+check "devB keeps its IPv6 address ($b6)" wait_for 10 bash -c "[ \"\$(ip -n $(pst_ns devB) -6 -o addr show dev vpn0 scope global 2>/dev/null | awk '{ split(\$4, a, \"/\"); print a[1]; exit }')\" = '$b6' ]"
+check "devB pings the internal host over IPv6 again" \
+	wait_for 10 bash -c "ip netns exec $(pst_ns devB) ping -6 -n -q -c 3 -i 0.2 -W 3 $INT6 >/dev/null"
 
 pst_disconnect devA
 pst_disconnect devB
