@@ -34,6 +34,7 @@
 struct restore {
 	struct gw_gateway *gw;
 	struct pst_facts *facts;		/* room for one decision's facts */
+	struct gw_resume_view *view;		/* the record being read */
 	unsigned int sessions, resumed, ended, bad, bans;
 };
 
@@ -68,34 +69,34 @@ static int restore_lease(struct gw_worker *w, struct gw_session *s, const struct
 }
 
 /* What the device itself said, back on the session. */
-static int restore_inputs(struct gw_session *s, const struct gw_resume_rec *r)
+static int restore_inputs(struct gw_session *s, const struct gw_resume_view *v)
 {
-	const char *problem = (const char *)(r->facts + r->n_facts);
+	const struct gw_resume_rec *r = v->r;
 
 	s->since = (time_t)r->since;
 	s->judged = r->judged;
 	s->judged_at = (time_t)r->judged_at;
 	s->connects = r->connects;
-	s->facts = calloc(r->n_facts ? r->n_facts : 1, sizeof(*s->facts));
+	s->facts = calloc(v->n_facts ? v->n_facts : 1, sizeof(*s->facts));
 	if (!s->facts)
 		return -ENOMEM;
-	memcpy(s->facts, r->facts, r->n_facts * sizeof(*s->facts));
-	s->n_facts = r->n_facts;
-	if (r->problem_len && !(s->report_problem = strdup(problem)))
+	memcpy(s->facts, v->facts, v->n_facts * sizeof(*s->facts));
+	s->n_facts = v->n_facts;
+	if (v->problem && !(s->report_problem = strdup(v->problem)))
 		return -ENOMEM;
 	return 0;
 }
 
 /* Why the session cannot come back before it is made, or NULL. */
-static const char *restore_refusal(struct gw_gateway *gw, const struct gw_resume_rec *r)
+static const char *restore_refusal(struct gw_gateway *gw, const struct gw_resume_view *v)
 {
-	unsigned int k = r->cookie[0];
+	unsigned int k = v->r->cookie[0];
 
-	if (k >= gw->n || gw_home_index(gw->w[0], r->id.device_id) != k)
+	if (k >= gw->n || gw_home_index(gw->w[0], v->id.device_id) != k)
 		return "the gateway runs another number of workers now";
-	if (r->id.not_after && time(NULL) >= r->id.not_after)
+	if (v->id.not_after && time(NULL) >= v->id.not_after)
 		return "its certificate has expired";
-	if (gw_crl_revokes(gw->w[0], r->id.serial))
+	if (gw_crl_revokes(gw->w[0], v->id.serial))
 		return "its certificate is revoked";
 	return NULL;
 }
@@ -124,7 +125,8 @@ static void restore_ban(struct restore *rs, const struct gw_resume_ban *r)
 static void restore_one(const void *rec, size_t len, void *ctx)
 {
 	struct restore *rs = ctx;
-	const struct gw_resume_rec *r = rec;
+	struct gw_resume_view *v = rs->view;
+	const struct gw_resume_rec *r;
 	const char *why;
 	struct gw_worker *w;
 	struct gw_session *s;
@@ -135,7 +137,7 @@ static void restore_one(const void *rec, size_t len, void *ctx)
 	if (ban > 0)
 		return restore_ban(rs, rec);
 	rs->sessions++;
-	if (ban < 0 || gw_resume_check(rec, len, &why) < 0) {
+	if (ban < 0 || gw_resume_read(rec, len, v, &why) < 0) {
 		if (ban < 0)
 			why = "a damaged ban";
 		gw_warn("a session record of the previous network process was not taken back: %s",
@@ -143,19 +145,20 @@ static void restore_one(const void *rec, size_t len, void *ctx)
 		rs->bad++;
 		return;
 	}
-	why = restore_refusal(rs->gw, r);
+	r = v->r;
+	why = restore_refusal(rs->gw, v);
 	if (why) {
-		gw_info("session of device=%s not resumed after the restart: %s", r->id.device_id,
+		gw_info("session of device=%s not resumed after the restart: %s", v->id.device_id,
 			why);
 		rs->ended++;
 		return;
 	}
 	w = rs->gw->w[r->cookie[0]];
-	if (gw_session_revive(w, &r->id, r->cookie, &s) < 0) {
+	if (gw_session_revive(w, &v->id, r->cookie, &s) < 0) {
 		rs->bad++;
 		return;
 	}
-	if (restore_inputs(s, r) < 0)
+	if (restore_inputs(s, v) < 0)
 		return restore_end(rs, w, s, "out of memory");
 	gw_session_decide(w, s, time(NULL), rs->facts, &d);
 	gw_history_add(w, s->id.device_id, "resume", &d);
@@ -188,10 +191,11 @@ void gw_restore_sessions(struct gw_gateway *gw)
 	if (!n)
 		return;
 	rs.facts = malloc(sizeof(*rs.facts));
+	rs.view = malloc(sizeof(*rs.view));
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	for (unsigned int k = 0; k < gw->n; k++)
 		gw->w[k]->now = ts.tv_sec;	/* the sessions wait from now */
-	if (rs.facts)
+	if (rs.facts && rs.view)
 		gw_resume_store_each(restore_one, &rs);
 	else
 		rs.bad = rs.sessions = (unsigned int)n;
@@ -201,6 +205,7 @@ void gw_restore_sessions(struct gw_gateway *gw)
 			gw_pool_requeue(&gw->w[k]->dp.pool6);
 	}
 	free(rs.facts);
+	free(rs.view);
 	gw_resume_store_clear();
 	gw_info("resumed %u of %u sessions of the previous network process (%u ended, %u "
 		"unreadable); their devices reconnect with their cookies; %u bans kept",

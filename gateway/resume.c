@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -29,22 +30,47 @@ void gw_resume_use(int fd)
 	resume_fd = fd;
 }
 
+/* Appends s and its NUL at *at. */
+static void pack_str(uint8_t **at, const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	memcpy(*at, s, n);
+	*at += n;
+}
+
+static size_t pack_fact_len(const struct pst_fact *f)
+{
+	return 1 + sizeof(int64_t) + strlen(f->name) + 1 + strlen(f->value) + 1;
+}
+
 struct gw_resume_rec *gw_resume_record(const struct gw_session *s, size_t *len)
 {
 	size_t n_facts = s->n_facts < PST_FACTS_MAX ? s->n_facts : PST_FACTS_MAX;
-	size_t problem = s->report_problem ? strnlen(s->report_problem, GW_RESUME_PROBLEM_MAX - 1) + 1 : 0;
-	size_t size = sizeof(struct gw_resume_rec) + n_facts * sizeof(struct pst_fact) + problem;
-	struct gw_resume_rec *r = calloc(1, size);
+	char problem[GW_RESUME_PROBLEM_MAX];
+	size_t size = sizeof(struct gw_resume_rec);
+	struct gw_resume_rec *r;
+	uint8_t *at;
 
+	snprintf(problem, sizeof(problem), "%s", s->report_problem ? s->report_problem : "");
+	size += strlen(s->id.device_id) + strlen(s->id.group) + strlen(s->id.owner) +
+		strlen(s->id.serial) + 4;
+	if (s->report_problem)
+		size += strlen(problem) + 1;
+	for (size_t i = 0; i < n_facts; i++)
+		size += pack_fact_len(&s->facts[i]);
+	r = calloc(1, size);
 	if (!r)
 		return NULL;
 	r->magic = GW_RESUME_MAGIC;
 	r->size = (uint32_t)size;
 	memcpy(r->cookie, s->cookie, GW_COOKIE_LEN);
-	r->id = s->id;
+	memcpy(r->fingerprint, s->id.fingerprint, PST_FINGERPRINT_LEN);
 	r->since = s->since;
 	r->judged_at = s->judged_at;
+	r->not_after = s->id.not_after;
 	r->judged = s->judged;
+	r->ownership = (uint8_t)s->id.ownership;
 	r->have_v4 = s->lease.have_v4;
 	r->have_v6 = s->lease.have_v6;
 	r->v4_index = s->v4_index;
@@ -52,15 +78,23 @@ struct gw_resume_rec *gw_resume_record(const struct gw_session *s, size_t *len)
 	r->v4 = s->lease.v4;
 	r->v6 = s->lease.v6;
 	r->connects = s->connects;
-	r->n_facts = (uint32_t)n_facts;
-	if (n_facts)
-		memcpy(r->facts, s->facts, n_facts * sizeof(struct pst_fact));
-	r->problem_len = (uint32_t)problem;
-	if (problem) {
-		char *p = (char *)(r->facts + n_facts);
+	r->has_problem = s->report_problem != NULL;
+	r->n_facts = (uint8_t)n_facts;
+	at = r->data;
+	pack_str(&at, s->id.device_id);
+	pack_str(&at, s->id.group);
+	pack_str(&at, s->id.owner);
+	pack_str(&at, s->id.serial);
+	if (r->has_problem)
+		pack_str(&at, problem);
+	for (size_t i = 0; i < n_facts; i++) {
+		int64_t t = s->facts[i].time;
 
-		memcpy(p, s->report_problem, problem - 1);
-		p[problem - 1] = '\0';
+		*at++ = (uint8_t)s->facts[i].source;
+		memcpy(at, &t, sizeof(t));
+		at += sizeof(t);
+		pack_str(&at, s->facts[i].name);
+		pack_str(&at, s->facts[i].value);
 	}
 	*len = size;
 	return r;
@@ -156,18 +190,86 @@ void gw_resume_ban_forget(const char *device)
 	(void)resume_send(GW_RESUME_FORGET, key, NULL, 0);
 }
 
-static bool resume_str_ok(const char *s, size_t cap)
+/* The reader of a record's packed part: never past end. */
+struct unpack {
+	const uint8_t *at, *end;
+};
+
+/* The next string, copied into buf (cap bytes with its NUL); false when
+ * it does not end within the record or does not fit. */
+static bool unpack_str(struct unpack *u, char *buf, size_t cap)
 {
-	return memchr(s, '\0', cap) != NULL;
+	const uint8_t *nul = memchr(u->at, '\0', (size_t)(u->end - u->at));
+	size_t n;
+
+	if (!nul)
+		return false;
+	n = (size_t)(nul - u->at);
+	if (n >= cap)
+		return false;
+	memcpy(buf, u->at, n + 1);
+	u->at = nul + 1;
+	return true;
 }
 
-static bool resume_id_ok(const struct pst_identity *id)
+static bool unpack_fact(struct unpack *u, struct pst_fact *f)
 {
-	return resume_str_ok(id->device_id, sizeof(id->device_id)) && id->device_id[0] &&
-	       resume_str_ok(id->group, sizeof(id->group)) &&
-	       resume_str_ok(id->owner, sizeof(id->owner)) &&
-	       resume_str_ok(id->serial, sizeof(id->serial)) &&
-	       (unsigned int)id->ownership <= CONF_OWNERSHIP_BYOD;
+	int64_t t;
+
+	if (u->end - u->at < (ptrdiff_t)(1 + sizeof(t)))
+		return false;
+	f->source = (enum pst_source)*u->at++;
+	memcpy(&t, u->at, sizeof(t));
+	u->at += sizeof(t);
+	f->time = (time_t)t;
+	return (unsigned int)f->source < PST_SRC_N && f->source != PST_SRC_MDM &&
+	       unpack_str(u, f->name, sizeof(f->name)) && f->name[0] &&
+	       unpack_str(u, f->value, sizeof(f->value));
+}
+
+int gw_resume_read(const void *rec, size_t len, struct gw_resume_view *v, const char **why)
+{
+	const struct gw_resume_rec *r = rec;
+	struct unpack u;
+	char problem[GW_RESUME_PROBLEM_MAX];
+
+	memset(v, 0, offsetof(struct gw_resume_view, facts));
+	*why = "shorter than a record";
+	if (len < sizeof(*r))
+		return -EINVAL;
+	*why = "not a record of this posternd";
+	if (r->magic != GW_RESUME_MAGIC || r->size != len)
+		return -EINVAL;
+	u.at = r->data;
+	u.end = (const uint8_t *)rec + len;
+	*why = "a bad identity";
+	if (!unpack_str(&u, v->id.device_id, sizeof(v->id.device_id)) || !v->id.device_id[0] ||
+	    !unpack_str(&u, v->id.group, sizeof(v->id.group)) ||
+	    !unpack_str(&u, v->id.owner, sizeof(v->id.owner)) ||
+	    !unpack_str(&u, v->id.serial, sizeof(v->id.serial)) ||
+	    r->ownership > CONF_OWNERSHIP_BYOD)
+		return -EINVAL;
+	v->id.ownership = (enum conf_ownership)r->ownership;
+	v->id.not_after = (time_t)r->not_after;
+	memcpy(v->id.fingerprint, r->fingerprint, PST_FINGERPRINT_LEN);
+	*why = "a bad posture-report problem";
+	if (r->has_problem) {
+		v->problem = (const char *)u.at;
+		if (!unpack_str(&u, problem, sizeof(problem)))
+			return -EINVAL;
+	}
+	*why = "a bad fact";
+	if (r->n_facts > PST_FACTS_MAX)
+		return -EINVAL;
+	for (v->n_facts = 0; v->n_facts < r->n_facts; v->n_facts++)
+		if (!unpack_fact(&u, &v->facts[v->n_facts]))
+			return -EINVAL;
+	*why = "bytes after its last fact";
+	if (u.at != u.end)
+		return -EINVAL;
+	v->r = r;
+	*why = "";
+	return 0;
 }
 
 int gw_resume_ban_check(const void *rec, size_t len)
@@ -184,43 +286,4 @@ int gw_resume_ban_check(const void *rec, size_t len)
 	    !r->ban.device[0] || r->ban.until <= r->ban.since)
 		return -EINVAL;
 	return 1;
-}
-
-int gw_resume_check(const void *rec, size_t len, const char **why)
-{
-	const struct gw_resume_rec *r = rec;
-	const char *problem;
-	size_t want;
-
-	*why = "shorter than a record";
-	if (len < sizeof(*r))
-		return -EINVAL;
-	*why = "not a record of this posternd";
-	if (r->magic != GW_RESUME_MAGIC || r->size != len)
-		return -EINVAL;
-	*why = "its lengths do not add up";
-	if (r->n_facts > PST_FACTS_MAX || r->problem_len > GW_RESUME_PROBLEM_MAX)
-		return -EINVAL;
-	want = sizeof(*r) + r->n_facts * sizeof(struct pst_fact) + r->problem_len;
-	if (want != len)
-		return -EINVAL;
-	*why = "a bad identity";
-	if (!resume_id_ok(&r->id))
-		return -EINVAL;
-	*why = "a bad fact";
-	for (uint32_t i = 0; i < r->n_facts; i++) {
-		const struct pst_fact *f = &r->facts[i];
-
-		if (!resume_str_ok(f->name, sizeof(f->name)) ||
-		    !resume_str_ok(f->value, sizeof(f->value)) || !f->name[0] ||
-		    (unsigned int)f->source >= PST_SRC_N || f->source == PST_SRC_MDM)
-			return -EINVAL;
-	}
-	*why = "a bad posture-report problem";
-	problem = (const char *)(r->facts + r->n_facts);
-	if (r->problem_len && (problem[r->problem_len - 1] != '\0' ||
-			       strlen(problem) != r->problem_len - 1))
-		return -EINVAL;
-	*why = "";
-	return 0;
 }

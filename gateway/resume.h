@@ -19,27 +19,43 @@
 
 _Static_assert(GW_RESUME_KEY_LEN == GW_COOKIE_LEN, "records are keyed by the session cookie");
 
-#define GW_RESUME_MAGIC		0x31525350u	/* "PSR1" in memory */
+#define GW_RESUME_MAGIC		0x32525350u	/* "PSR2" in memory */
 #define GW_RESUME_PROBLEM_MAX	512		/* bytes of report_problem kept */
 
-/* One record, as the same posternd binary writes and reads it. */
+/*
+ * One record, as the same posternd binary writes and reads it: this head,
+ * then packed, each string with its NUL: the device id, group, owner and
+ * serial, the report problem when there is one, and n_facts facts, each a
+ * source byte, its time (int64_t, unaligned) and its name and value. Facts
+ * take a session's few dozen bytes each, not the 192 of struct pst_fact:
+ * the supervisor holds one record per session.
+ */
 struct gw_resume_rec {
 	uint32_t magic;
 	uint32_t size;				/* of the whole record */
 	uint8_t cookie[GW_COOKIE_LEN];
-	struct pst_identity id;
-	int64_t since, judged_at;		/* wall clock */
+	uint8_t fingerprint[PST_FINGERPRINT_LEN];
+	int64_t since, judged_at, not_after;	/* wall clock */
 	uint32_t v4_index, v6_index, connects;
 	struct in_addr v4;			/* the addresses at those indexes */
 	struct in6_addr v6;
-	uint32_t n_facts;			/* the device's own (no MDM facts) */
-	uint32_t problem_len;			/* bytes after the facts, NUL included; 0: none */
-	uint8_t have_v4, have_v6, judged, pad;
-	struct pst_fact facts[];
+	uint8_t have_v4, have_v6, judged, ownership;
+	uint8_t has_problem, n_facts, pad[2];
+	uint8_t data[];
 };
 
-_Static_assert(sizeof(struct gw_resume_rec) + PST_FACTS_MAX * sizeof(struct pst_fact) +
-	       GW_RESUME_PROBLEM_MAX <= GW_RESUME_RECORD_MAX, "a record fits the store's bound");
+/* A record read back: its head, and what its packed part says. */
+struct gw_resume_view {
+	const struct gw_resume_rec *r;
+	struct pst_identity id;
+	const char *problem;			/* into the record; NULL: none */
+	size_t n_facts;
+	struct pst_fact facts[PST_FACTS_MAX];
+};
+
+_Static_assert(sizeof(struct gw_resume_rec) + 4 * 256 + GW_RESUME_PROBLEM_MAX +
+	       PST_FACTS_MAX * (1 + 8 + PST_NAME_MAX + 1 + PST_VALUE_MAX + 1) <= GW_RESUME_RECORD_MAX,
+	       "a record fits the store's bound");
 
 /* A ban (posternctl ban) outlives the network process the same way: an
  * operator's bar must not lift because the process crashed. Its key is a
@@ -60,10 +76,11 @@ void gw_resume_put(struct gw_session *s);
 void gw_resume_forget(struct gw_session *s);
 /*
  * Builds s's record (malloc'd, *len bytes) or NULL when out of memory.
- * Checks a record read back: 0, or -EINVAL with why (one phrase).
+ * Reads a record back into v (its pointers into rec): 0, or -EINVAL with
+ * why (one phrase) when any length or string is out of bounds.
  */
 struct gw_resume_rec *gw_resume_record(const struct gw_session *s, size_t *len);
-int gw_resume_check(const void *rec, size_t len, const char **why);
+int gw_resume_read(const void *rec, size_t len, struct gw_resume_view *v, const char **why);
 /* Puts b with the supervisor; forgets device's. */
 void gw_resume_ban_put(const struct gw_ban *b);
 void gw_resume_ban_forget(const char *device);

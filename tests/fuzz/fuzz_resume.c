@@ -3,12 +3,12 @@
  * libFuzzer target for what a network process started again reads from
  * the one before it: the supervisor's handling of its messages (sent over
  * a real socket pair, one datagram each) and the check of a session record
- * (gw_resume_check). The process that wrote them parsed network input, so
+ * (gw_resume_read). The process that wrote them parsed network input, so
  * neither may trust a length or a string. What must hold: a record the
- * check accepts has its lengths add up to its size, every string of its
- * identity and facts ends inside its array, no MDM fact, and a report
- * problem of exactly the length it claims; the supervisor's table never
- * holds more records than its bound.
+ * reader accepts is exactly its size, every string of its identity and
+ * facts fits its field, no MDM fact, as many facts as it says, its report
+ * problem inside the record; a ban record is exactly one; the
+ * supervisor's table never holds more records than its bound.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +33,8 @@ static void fuzz_store(const uint8_t *data, size_t size)
 		gw_resume_store_clear();
 }
 
+static struct gw_resume_view view;
+
 static void fuzz_record(const uint8_t *data, size_t size)
 {
 	/* An aligned, exact-size copy, as the table holds records. */
@@ -47,16 +49,17 @@ static void fuzz_record(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(size == sizeof(*b) && memchr(b->ban.device, 0, sizeof(b->ban.device)) &&
 			    b->ban.device[0] && b->ban.until > b->ban.since);
 	}
-	if (gw_resume_check(r, size, &why) == 0) {
-		const char *problem = (const char *)(r->facts + r->n_facts);
-
-		FUZZ_ASSERT(size == sizeof(*r) + r->n_facts * sizeof(struct pst_fact) + r->problem_len);
-		FUZZ_ASSERT(memchr(r->id.device_id, 0, sizeof(r->id.device_id)) && r->id.device_id[0]);
-		FUZZ_ASSERT(memchr(r->id.serial, 0, sizeof(r->id.serial)));
-		for (uint32_t i = 0; i < r->n_facts; i++)
-			FUZZ_ASSERT(r->facts[i].source != PST_SRC_MDM &&
-				    memchr(r->facts[i].value, 0, sizeof(r->facts[i].value)));
-		FUZZ_ASSERT(!r->problem_len || strlen(problem) + 1 == r->problem_len);
+	if (gw_resume_read(r, size, &view, &why) == 0) {
+		FUZZ_ASSERT(view.r == r && r->size == size && size >= sizeof(*r));
+		FUZZ_ASSERT(view.id.device_id[0] && strlen(view.id.device_id) < sizeof(view.id.device_id));
+		FUZZ_ASSERT(strlen(view.id.serial) < sizeof(view.id.serial));
+		FUZZ_ASSERT(view.n_facts == r->n_facts && view.n_facts <= PST_FACTS_MAX);
+		for (size_t i = 0; i < view.n_facts; i++)
+			FUZZ_ASSERT(view.facts[i].source != PST_SRC_MDM && view.facts[i].name[0] &&
+				    strlen(view.facts[i].value) < sizeof(view.facts[i].value));
+		FUZZ_ASSERT(!view.problem || ((const uint8_t *)view.problem >= r->data &&
+					      (const uint8_t *)view.problem < (const uint8_t *)r + size));
+		FUZZ_ASSERT(!r->has_problem == !view.problem);
 	} else {
 		FUZZ_ASSERT(why && why[0]);
 	}

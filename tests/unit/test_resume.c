@@ -27,6 +27,7 @@ static struct gw_session *session_sample(void)
 	snprintf(s->id.serial, sizeof(s->id.serial), "0A1B2C");
 	s->id.ownership = CONF_OWNERSHIP_BYOD;
 	s->id.not_after = 2000000000;
+	memset(s->id.fingerprint, 0x77, sizeof(s->id.fingerprint));
 	s->since = 1700000000;
 	s->judged = true;
 	s->judged_at = 1700000001;
@@ -40,6 +41,7 @@ static struct gw_session *session_sample(void)
 	snprintf(s->facts[0].name, sizeof(s->facts[0].name), "os.version");
 	snprintf(s->facts[0].value, sizeof(s->facts[0].value), "17.1");
 	s->facts[0].source = PST_SRC_CLIENT;
+	s->facts[0].time = 1699999999;
 	snprintf(s->facts[1].name, sizeof(s->facts[1].name), "disk.encrypted");
 	snprintf(s->facts[1].value, sizeof(s->facts[1].value), "true");
 	s->facts[1].source = PST_SRC_AGENT;
@@ -57,18 +59,24 @@ static void session_free(struct gw_session *s)
 static void test_round_trip(void)
 {
 	struct gw_session *s = session_sample();
+	struct gw_resume_view *v = calloc(1, sizeof(*v));
 	struct gw_resume_rec *r;
 	const char *why = "x";
 	size_t len = 0;
 
 	r = gw_resume_record(s, &len);
 	CHECK(r != NULL);
-	CHECK_EQ_INT(gw_resume_check(r, len, &why), 0);
+	CHECK_EQ_INT(gw_resume_read(r, len, v, &why), 0);
 	CHECK_EQ_STR(why, "");
+	CHECK(v->r == r);
 	CHECK(!memcmp(r->cookie, s->cookie, GW_COOKIE_LEN));
-	CHECK_EQ_STR(r->id.device_id, "devA");
-	CHECK_EQ_STR(r->id.owner, "Zoë Field");
-	CHECK_EQ_INT(r->id.ownership, CONF_OWNERSHIP_BYOD);
+	CHECK_EQ_STR(v->id.device_id, "devA");
+	CHECK_EQ_STR(v->id.group, "field");
+	CHECK_EQ_STR(v->id.owner, "Zoë Field");
+	CHECK_EQ_STR(v->id.serial, "0A1B2C");
+	CHECK_EQ_INT(v->id.ownership, CONF_OWNERSHIP_BYOD);
+	CHECK_EQ_INT(v->id.not_after, 2000000000);
+	CHECK(!memcmp(v->id.fingerprint, s->id.fingerprint, PST_FINGERPRINT_LEN));
 	CHECK_EQ_INT(r->since, 1700000000);
 	CHECK_EQ_INT(r->judged_at, 1700000001);
 	CHECK_EQ_INT(r->judged, 1);
@@ -77,20 +85,30 @@ static void test_round_trip(void)
 	CHECK_EQ_INT(r->v4_index, 3);
 	CHECK_EQ_INT(ntohl(r->v4.s_addr), 0xc6126403);
 	CHECK_EQ_INT(r->connects, 2);
-	CHECK_EQ_INT(r->n_facts, 2);
-	CHECK_EQ_STR(r->facts[1].name, "disk.encrypted");
-	CHECK_EQ_INT(r->facts[1].source, PST_SRC_AGENT);
-	CHECK_EQ_STR((const char *)(r->facts + 2), "the report is 3 days old");
-	CHECK_EQ_INT(len, sizeof(*r) + 2 * sizeof(struct pst_fact) + strlen("the report is 3 days old") + 1);
+	CHECK_EQ_INT(v->n_facts, 2);
+	CHECK_EQ_STR(v->facts[0].name, "os.version");
+	CHECK_EQ_STR(v->facts[0].value, "17.1");
+	CHECK_EQ_INT(v->facts[0].time, 1699999999);
+	CHECK_EQ_STR(v->facts[1].name, "disk.encrypted");
+	CHECK_EQ_INT(v->facts[1].source, PST_SRC_AGENT);
+	CHECK_EQ_STR(v->problem ? v->problem : "(none)", "the report is 3 days old");
+	/* Packed: the head, four strings, the problem, two facts of 9 bytes
+	 * plus their strings. */
+	CHECK_EQ_INT(len, sizeof(*r) + strlen("devA") + strlen("field") + strlen("Zoë Field") +
+			  strlen("0A1B2C") + 4 + strlen("the report is 3 days old") + 1 +
+			  2 * 9 + strlen("os.version") + strlen("17.1") + strlen("disk.encrypted") +
+			  strlen("true") + 4);
 	free(r);
 	/* No report problem, no facts: the smallest record. */
 	free(s->report_problem);
 	s->report_problem = NULL;
 	s->n_facts = 0;
 	r = gw_resume_record(s, &len);
-	CHECK_EQ_INT(len, sizeof(*r));
-	CHECK_EQ_INT(gw_resume_check(r, len, &why), 0);
+	CHECK_EQ_INT(len, sizeof(*r) + 4 + 5 + 10 + 6 + 4);
+	CHECK_EQ_INT(gw_resume_read(r, len, v, &why), 0);
+	CHECK(v->problem == NULL && v->n_facts == 0);
 	free(r);
+	free(v);
 	session_free(s);
 }
 
@@ -98,66 +116,87 @@ static void test_round_trip(void)
 static void refused(void (*damage)(struct gw_resume_rec *r, size_t *len), const char *want)
 {
 	struct gw_session *s = session_sample();
+	struct gw_resume_view *v = calloc(1, sizeof(*v));
 	size_t len = 0;
 	struct gw_resume_rec *r = gw_resume_record(s, &len);
 	const char *why = NULL;
 
 	damage(r, &len);
-	CHECK_EQ_INT(gw_resume_check(r, len, &why), -EINVAL);
+	CHECK_EQ_INT(gw_resume_read(r, len, v, &why), -EINVAL);
 	CHECK_EQ_STR(why ? why : "(null)", want);
 	free(r);
+	free(v);
 	session_free(s);
+}
+
+/* The packed part, as bytes: where its strings and facts are. */
+static uint8_t *packed(struct gw_resume_rec *r) { return r->data; }
+static uint8_t *after_strings(struct gw_resume_rec *r, int n)
+{
+	uint8_t *p = packed(r);
+
+	while (n--)
+		p += strlen((char *)p) + 1;
+	return p;
 }
 
 static void short_rec(struct gw_resume_rec *r, size_t *len) { (void)r; *len = sizeof(*r) - 1; }
 static void bad_magic(struct gw_resume_rec *r, size_t *len) { (void)len; r->magic ^= 1; }
 static void bad_size(struct gw_resume_rec *r, size_t *len) { (void)r; *len -= 1; }
+static void cut_short(struct gw_resume_rec *r, size_t *len) { r->size = (uint32_t)(*len -= 3); }
+static void extra_byte(struct gw_resume_rec *r, size_t *len) { (void)len; r->n_facts = 1; }
 static void many_facts(struct gw_resume_rec *r, size_t *len) { (void)len; r->n_facts = PST_FACTS_MAX + 1; }
-static void facts_off(struct gw_resume_rec *r, size_t *len) { (void)len; r->n_facts = 1; }
-static void long_problem(struct gw_resume_rec *r, size_t *len) { (void)len; r->problem_len = GW_RESUME_PROBLEM_MAX + 1; }
-static void no_device(struct gw_resume_rec *r, size_t *len) { (void)len; r->id.device_id[0] = '\0'; }
-static void device_open(struct gw_resume_rec *r, size_t *len)
+static void more_facts(struct gw_resume_rec *r, size_t *len) { (void)len; r->n_facts = 3; }
+static void no_device(struct gw_resume_rec *r, size_t *len) { (void)len; packed(r)[0] = '\0'; }
+static void bad_ownership(struct gw_resume_rec *r, size_t *len) { (void)len; r->ownership = 7; }
+static void no_problem_flag(struct gw_resume_rec *r, size_t *len) { (void)len; r->has_problem = 0; }
+static void mdm_fact(struct gw_resume_rec *r, size_t *len) { (void)len; *after_strings(r, 5) = PST_SRC_MDM; }
+static void fact_no_name(struct gw_resume_rec *r, size_t *len) { (void)len; after_strings(r, 5)[9] = '\0'; }
+/* Every NUL of the packed part gone: no string ends inside the record. */
+static void no_nul(struct gw_resume_rec *r, size_t *len)
 {
-	(void)len;
-	memset(r->id.device_id, 'x', sizeof(r->id.device_id));
+	for (uint8_t *p = packed(r); p < (uint8_t *)r + *len; p++)
+		if (!*p)
+			*p = 'x';
 }
-static void bad_ownership(struct gw_resume_rec *r, size_t *len) { (void)len; r->id.ownership = 7; }
-static void mdm_fact(struct gw_resume_rec *r, size_t *len) { (void)len; r->facts[0].source = PST_SRC_MDM; }
-static void fact_open(struct gw_resume_rec *r, size_t *len)
-{
-	(void)len;
-	memset(r->facts[1].value, 'v', sizeof(r->facts[1].value));
-}
-static void problem_open(struct gw_resume_rec *r, size_t *len)
-{
-	char *p = (char *)(r->facts + r->n_facts);
-
-	(void)len;
-	p[r->problem_len - 1] = '!';
-}
-static void problem_cut(struct gw_resume_rec *r, size_t *len)
-{
-	char *p = (char *)(r->facts + r->n_facts);
-
-	(void)len;
-	p[3] = '\0';
-}
-
 static void test_damaged(void)
 {
 	refused(short_rec, "shorter than a record");
 	refused(bad_magic, "not a record of this posternd");
 	refused(bad_size, "not a record of this posternd");
-	refused(many_facts, "its lengths do not add up");
-	refused(facts_off, "its lengths do not add up");
-	refused(long_problem, "its lengths do not add up");
+	refused(cut_short, "a bad fact");
+	refused(extra_byte, "bytes after its last fact");
+	refused(many_facts, "a bad fact");
+	refused(more_facts, "a bad fact");
 	refused(no_device, "a bad identity");
-	refused(device_open, "a bad identity");
 	refused(bad_ownership, "a bad identity");
+	refused(no_problem_flag, "a bad fact");
 	refused(mdm_fact, "a bad fact");
-	refused(fact_open, "a bad fact");
-	refused(problem_open, "a bad posture-report problem");
-	refused(problem_cut, "a bad posture-report problem");
+	refused(fact_no_name, "a bad fact");
+	refused(no_nul, "a bad identity");
+}
+
+/* A string longer than its field in struct pst_identity is refused, not cut. */
+static void test_long_string(void)
+{
+	struct gw_session *s = session_sample();
+	struct gw_resume_view *v = calloc(1, sizeof(*v));
+	size_t len = 0, dev = sizeof(s->id.device_id);
+	struct gw_resume_rec *r = gw_resume_record(s, &len);
+	struct gw_resume_rec *big = calloc(1, len + dev);
+	const char *why = NULL;
+
+	/* The same record with a device id of dev - 1 + 4 bytes. */
+	memcpy(big, r, sizeof(*r));
+	memset(big->data, 'd', dev + 3);
+	memcpy(big->data + dev + 3, r->data + 4, len - sizeof(*r) - 4);
+	big->size = (uint32_t)(len + dev - 1);
+	CHECK_EQ_INT(gw_resume_read(big, big->size, v, &why), -EINVAL);
+	CHECK_EQ_STR(why ? why : "(null)", "a bad identity");
+	free(big);
+	free(r);
+	free(v);
+	session_free(s);
 }
 
 /* Ban records: told apart from session records by their magic, checked. */
@@ -304,6 +343,7 @@ int main(void)
 {
 	RUN(test_round_trip);
 	RUN(test_damaged);
+	RUN(test_long_string);
 	RUN(test_ban_records);
 	RUN(test_store);
 	RUN(test_store_bound);
