@@ -9,7 +9,8 @@
  * Bans are state of the running network process: a reload keeps them (it
  * replaces the policy, not the workers), and so does a restart of the
  * network process after a crash (the supervisor holds a record of each,
- * resume.h); a restart of posternd clears them. Nothing is written for them to the disk:
+ * resume.h); a restart of posternd clears them. Nothing is written for
+ * them to the disk:
  * the sandbox lets the network process write its audit log only, and a ban
  * is an operator's act, not a decision about a device to keep on record.
  * An expired ban is no ban; the entries are dropped when bans change or are

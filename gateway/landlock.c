@@ -2,7 +2,8 @@
 /*
  * Landlock for the sandboxed processes: the network process keeps only
  * the removal of its control socket (the files it re-reads, the supervisor
- * opens for it: broker.c); the key holder keeps no filesystem at all. Both lose new TCP binds and connections (ABI 4) and the signalling
+ * opens for it: broker.c); the key holder keeps no filesystem at all.
+ * Both lose new TCP binds and connections (ABI 4) and the signalling
  * of processes outside their sandbox (ABI 6). What the kernel's ABI does
  * not know is not asked for: each right is handled only from the ABI
  * version that brought it, so an older kernel gets what it can enforce.

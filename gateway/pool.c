@@ -215,8 +215,7 @@ int gw_pool_alloc(struct gw_pool *p, uint32_t *index)
 
 int gw_pool_claim(struct gw_pool *p, uint32_t index)
 {
-	if (index >= p->size || gw_pool_is_reserved(p, index) || gw_pool_test(p->used, index) ||
-	    (p->share_n > 1 && index % p->share_n != p->share_k))
+	if (index >= p->size || gw_pool_is_reserved(p, index) || gw_pool_test(p->used, index))
 		return -EBUSY;
 	gw_pool_set(p->used, index);
 	p->n_free--;

@@ -76,7 +76,6 @@ static int restore_inputs(struct gw_session *s, const struct gw_resume_view *v)
 	s->since = (time_t)r->since;
 	s->judged = r->judged;
 	s->judged_at = (time_t)r->judged_at;
-	s->connects = r->connects;
 	s->facts = calloc(v->n_facts ? v->n_facts : 1, sizeof(*s->facts));
 	if (!s->facts)
 		return -ENOMEM;
@@ -166,6 +165,7 @@ static void restore_one(const void *rec, size_t len, void *ctx)
 		return restore_end(rs, w, s, "out of memory");
 	if (d.verdict != PST_DENY && restore_lease(w, s, r) < 0)
 		return restore_end(rs, w, s, "its address is not this gateway's to give now");
+	s->connects = r->connects;	/* after the routes (gw_verdict_resumed) */
 	/* The audit record, with the address it keeps. */
 	if (w->pol.policy)
 		gw_audit_decision(w, "resume", &s->id, NULL, s, &d, rs->facts,

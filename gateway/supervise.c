@@ -5,11 +5,14 @@
  * drops privileges, enters its sandbox and serves), forwards reload,
  * log-reopen and stop signals to it, and starts it again when it ends
  * without being told to: a forbidden system call (status 159) or a crash
- * ends the network process and its sessions, never the gateway. It reads
- * nothing from the network and parses no file; it keeps uid 0 and ten
- * capabilities (gw_privs_limit) only to set up the next network process,
- * and to open for it the files it re-reads (the file broker, broker.c). Orphaned descendants (a key holder whose parent
- * died) are reaped here: the supervisor is their subreaper.
+ * ends the network process and drops its tunnels, never the gateway, and
+ * the next one takes its sessions and bans back from the records held
+ * here (resume_store.c, restore.c). It reads nothing from the network and
+ * parses no file; it keeps uid 0 and ten capabilities (gw_privs_limit)
+ * only to set up the next network process, and to open for it the files
+ * it re-reads (the file broker, broker.c). Orphaned descendants (a key
+ * holder whose parent died) are reaped here: the supervisor is their
+ * subreaper.
  */
 #include <errno.h>
 #include <fcntl.h>

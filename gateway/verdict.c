@@ -112,6 +112,18 @@ static char *verdict_banner(const struct pst_decision *d)
 	return gw_stream_done(f, &buf);
 }
 
+/* Under a policy, s gets d's banner; 0, or -ENOMEM when one was due. */
+static int verdict_set_banner(struct gw_worker *w, struct gw_session *s,
+			      const struct pst_decision *d)
+{
+	if (!w->pol.policy)
+		return 0;
+	s->banner = verdict_banner(d);
+	if (!s->banner && (d->verdict != PST_ALLOW || (d->profile && d->profile->banner)))
+		return -ENOMEM;
+	return 0;
+}
+
 /* What the device said about itself (the client's and the agent's facts),
  * kept for re-evaluation; the MDM's are looked up afresh each time. */
 static int verdict_keep_facts(struct gw_session *s, const struct pst_facts *facts)
@@ -153,11 +165,8 @@ static int verdict_session(struct gw_conn *c, const struct pst_decision *d,
 		*out = s;
 		return 0;
 	}
-	if (w->pol.policy) {
-		s->banner = verdict_banner(d);
-		if (!s->banner && (d->verdict != PST_ALLOW || (d->profile && d->profile->banner)))
-			goto fail;
-	}
+	if (verdict_set_banner(w, s, d) < 0)
+		goto fail;
 	err = gw_session_lease(w, s);
 	if (err < 0) {
 		gw_session_end(w, s, "address pool exhausted");
@@ -172,21 +181,9 @@ fail:
 
 int gw_verdict_resumed(struct gw_worker *w, struct gw_session *s, const struct pst_decision *d)
 {
-	unsigned int connects = s->connects;
-	int err;
+	int err = gw_session_apply(w, s, d);
 
-	/* Routes as for a first CONNECT: the client is told them again at its reconnect. */
-	s->connects = 0;
-	err = gw_session_apply(w, s, d);
-	s->connects = connects;
-	if (err < 0)
-		return err;
-	if (w->pol.policy) {
-		s->banner = verdict_banner(d);
-		if (!s->banner && (d->verdict != PST_ALLOW || (d->profile && d->profile->banner)))
-			return -ENOMEM;
-	}
-	return 0;
+	return err < 0 ? err : verdict_set_banner(w, s, d);
 }
 
 static void verdict_log(const struct gw_conn *c, const struct pst_decision *d)

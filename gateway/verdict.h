@@ -25,7 +25,9 @@ void gw_verdict_login(struct gw_conn *c, const struct gw_http_req *req, const ui
 int gw_session_apply(struct gw_worker *w, struct gw_session *s, const struct pst_decision *d);
 int gw_session_routes(struct gw_worker *w, struct gw_session *s, const struct pst_decision *d);
 /* A session taken back from the previous network process (restore.c) gets
- * decision d (not a deny): as gw_session_apply, with its banner. */
+ * decision d (not a deny): as gw_session_apply, with its banner. Called
+ * before its CONNECTs are counted, so that it gets its routes as for a
+ * first CONNECT: the client is told them again at its reconnect. */
 int gw_verdict_resumed(struct gw_worker *w, struct gw_session *s, const struct pst_decision *d);
 /* Denies the device for a reason outside the policy (no audit record). */
 void gw_verdict_refuse(struct gw_conn *c, enum gw_refusal r);
