@@ -37,7 +37,14 @@ void gw_ctl_cell(FILE *f, const char *s);
 /* The device's session an operator means (not a denied one), or NULL. */
 struct gw_session *gw_ctl_session(struct gw_worker *w0, const char *device);
 
-/* The commands (arg is "" for one that takes none): 0 or -errno with err set. */
+/* posternctl sessions' document: the head, a row per session (none for a
+ * denied one; *any: a row was written before), the foot. */
+void gw_ctl_sessions_head(struct gw_ctl *x);
+void gw_ctl_session_row(struct gw_ctl *x, const struct gw_session *s, bool *any);
+void gw_ctl_sessions_foot(struct gw_ctl *x);
+
+/* The commands (arg is "" for one that takes none): 0 or -errno with err
+ * set; sessions may answer later (1: ctllist.h). */
 int gw_ctl_sessions(struct gw_ctl *x, const char *arg);
 int gw_ctl_show(struct gw_ctl *x, const char *query);
 int gw_ctl_ban(struct gw_ctl *x, const char *arg);

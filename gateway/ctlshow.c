@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "gateway/conn.h"
+#include "gateway/ctllist.h"
 #include "gateway/ctlrun.h"
 #include "gateway/dtls.h"
 #include "gateway/history.h"
@@ -146,32 +147,38 @@ static void ctl_session_text(struct gw_ctl *x, const struct gw_session *s)
 		fputs("\t-\n", f);
 }
 
-int gw_ctl_sessions(struct gw_ctl *x, const char *arg)
+void gw_ctl_sessions_head(struct gw_ctl *x)
 {
-	bool any = false;
-
 	if (x->json)
 		fputs("{\"sessions\":[", x->f);
 	else
 		ctl_sessions_text_head(x->f);
-	for (unsigned int k = 0; k < gw_workers_n(x->w); k++) {
-		for (const struct gw_session *s = gw_worker_at(x->w, k)->sess.sessions; s;
-		     s = s->next) {
-			if (s->verdict == PST_DENY)	/* a refusal on its way to the device */
-				continue;
-			if (x->json) {
-				if (any)
-					fputc(',', x->f);
-				ctl_session_json(x, s);
-			} else {
-				ctl_session_text(x, s);
-			}
-			any = true;
-		}
+}
+
+void gw_ctl_session_row(struct gw_ctl *x, const struct gw_session *s, bool *any)
+{
+	if (s->verdict == PST_DENY)	/* a refusal on its way to the device */
+		return;
+	if (x->json) {
+		if (*any)
+			fputc(',', x->f);
+		ctl_session_json(x, s);
+	} else {
+		ctl_session_text(x, s);
 	}
+	*any = true;
+}
+
+void gw_ctl_sessions_foot(struct gw_ctl *x)
+{
 	if (x->json)
 		fputs("]}\n", x->f);
-	return 0;
+}
+
+int gw_ctl_sessions(struct gw_ctl *x, const char *arg)
+{
+	(void)arg;
+	return gw_listing_start(x);
 }
 
 /* ---- show: one device ---- */

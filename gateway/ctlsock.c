@@ -533,7 +533,7 @@ void gw_admin_answer_later(struct gw_worker *w, const char *body, size_t len)
 	if (!cl)
 		return;
 	a->waiting = NULL;
-	admin_answer(cl, "ok\n", body, len);
+	admin_answer(cl, body ? "ok\n" : "error out of memory\n", body, body ? len : 0);
 	if (!cl->out || admin_watch(a, EPOLL_CTL_MOD, cl->fd, EPOLLOUT, cl) < 0)
 		admin_client_free(w, cl);
 }

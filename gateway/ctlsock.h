@@ -15,8 +15,9 @@ void gw_admin_event(struct gw_worker *w);
 void gw_admin_tick(struct gw_worker *w);
 void gw_admin_close(struct gw_worker *w);
 /* The answer ("ok" and body) to the control client whose command finishes
- * later (gw_control_run returned 1): a re-evaluation in slices. Nothing
- * when that client has gone. */
+ * later (gw_control_run returned 1): a re-evaluation or a listing in
+ * slices; body NULL: "error out of memory". Nothing when that client has
+ * gone. */
 void gw_admin_answer_later(struct gw_worker *w, const char *body, size_t len);
 int gw_admin_fd(const struct gw_worker *w);	/* its epoll set, for the worker's; -1 */
 /* The metrics listener's whole answer to the request head in buf (len

@@ -239,6 +239,7 @@ struct gw_control {
 	int audit_fd;				/* -1 when there is no audit log */
 	time_t started;				/* wall */
 	struct gw_reeval_job *reeval;		/* running over every worker (reeval.c) */
+	struct gw_listing *listing;		/* posternctl sessions in slices (ctllist.c) */
 	unsigned int reeval_slice_us;		/* per loop turn; 0: all at once (tests) */
 	unsigned long fd_limit, fd_need;	/* RLIMIT_NOFILE, and what max-clients needs */
 };
@@ -300,6 +301,8 @@ struct gw_sessions {
 	 * advanced past a session that ends meanwhile. */
 	struct gw_session *reeval_next;
 	bool reeval_active;
+	/* posternctl sessions in slices (ctllist.c): the next to list. */
+	struct gw_session *list_next;
 };
 
 /*

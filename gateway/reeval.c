@@ -25,6 +25,7 @@
 
 #include "conf/policy.h"
 #include "gateway/audit.h"
+#include "gateway/ctllist.h"
 #include "gateway/ctlsock.h"
 #include "gateway/events.h"
 #include "gateway/history.h"
@@ -456,6 +457,8 @@ int gw_reeval_start(struct gw_worker *w, const struct gw_reeval_req *rq, FILE *o
 	unsigned int n = gw_workers_n(w);
 
 	gw_reeval_finish(w);		/* one at a time: the one running ends first */
+	if (rq->answer)
+		gw_listing_finish(w);	/* and the one waiting client (ctllist.h) */
 	job = calloc(1, sizeof(*job));
 	if (!job)
 		return -ENOMEM;

@@ -258,6 +258,8 @@ static void session_unlink(struct gw_worker *w, struct gw_session *s)
 {
 	if (w->sess.reeval_next == s)
 		w->sess.reeval_next = s->next;
+	if (w->sess.list_next == s)
+		w->sess.list_next = s->next;
 	if (s->prev)
 		s->prev->next = s->next;
 	else

@@ -32,6 +32,7 @@
 #include "gateway/ban.h"
 #include "gateway/channel.h"
 #include "gateway/conn.h"
+#include "gateway/ctllist.h"
 #include "gateway/ctlsock.h"
 #include "gateway/history.h"
 #include "gateway/keyd.h"
@@ -402,8 +403,10 @@ static void close_fd(int fd)
 
 void gw_worker_free(struct gw_worker *w)
 {
-	if (!w->gw)
-		gw_reeval_stop(w);	/* a gateway's: gw_gateway_free */
+	if (!w->gw) {		/* a gateway's: gw_gateway_free */
+		gw_reeval_stop(w);
+		gw_listing_stop(w);
+	}
 	while (w->sess.sessions)
 		gw_session_end(w, w->sess.sessions, "gateway shutting down");
 	gw_sessions_free(w);
@@ -544,7 +547,7 @@ int gw_worker_run(struct gw_worker *w)
 
 		pthread_mutex_unlock(&w->lock);
 		n = epoll_wait(w->epfd, events, LOOP_EVENTS,
-			       w->net.pending || w->sess.reeval_active ? 0 : -1);
+			       w->net.pending || w->sess.reeval_active || w->ctl.listing ? 0 : -1);
 		pthread_mutex_lock(&w->lock);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -565,6 +568,11 @@ int gw_worker_run(struct gw_worker *w)
 		if (!w->secondary && gw_reeval_ready(w)) {
 			control_begin(w);
 			gw_reeval_poll(w);
+			control_end(w);
+		}
+		if (!w->secondary && gw_listing_active(w)) {
+			control_begin(w);
+			gw_listing_step(w);
 			control_end(w);
 		}
 		gw_conns_pending(w);
@@ -690,8 +698,10 @@ int gw_gateway_init(struct gw_gateway *gw, struct gw_conf *conf, struct conf_pol
 
 void gw_gateway_free(struct gw_gateway *gw)
 {
-	if (gw->n && gw->w[0])
+	if (gw->n && gw->w[0]) {
 		gw_reeval_stop(gw->w[0]);
+		gw_listing_stop(gw->w[0]);
+	}
 	for (unsigned int k = gw->n; k-- > 0;) {
 		if (!gw->w[k])
 			continue;

@@ -161,18 +161,27 @@ load_gap() {
 # tunnel (posternd) or the processes before the load (ocserv) are left,
 # polled every 50 ms, at most 120 s.
 load_end_all() {
-	local floor=$1 t0 t1 i
+	local floor=$1 t0 tk t1 c0 c1 i
+	c0=$(gw_ticks)
 	t0=$(us_now)
 	kill -KILL "$LOAD_PID" 2>/dev/null
 	wait "$LOAD_PID" 2>/dev/null
+	tk=$(us_now)
 	for ((i = 0; i < 2400; i++)); do
 		load_down_to "$floor" && break
 		sleep 0.05
 	done
 	t1=$(us_now)
+	c1=$(gw_ticks)
 	if load_down_to "$floor"; then
-		echo "$LOAD_NAME: all sessions ended at once (loader killed): gone after $(ms_of $((t1 - t0)))"
+		echo "$LOAD_NAME: all sessions ended at once (loader killed): gone after $(ms_of $((t1 - t0)))" \
+			"(the loader's exit, the kernel closing its sockets: $(ms_of $((tk - t0)))); gateway CPU" \
+			"$(ms_per $((c1 - c0)) 1) ms, $(awk -v t=$((c1 - c0)) -v n="$LOAD_HELD" \
+				-v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", t / hz * 1e6 / n }') us a session"
 		fig "load N=$LOAD_N: all sessions end at once" "$LOAD_GW" "$(((t1 - t0) / 1000))" ms
+		fig "load N=$LOAD_N: gateway CPU per session ended" "$LOAD_GW" \
+			"$(awk -v t=$((c1 - c0)) -v n="$LOAD_HELD" -v hz="$(getconf CLK_TCK)" \
+				'BEGIN { printf "%.0f", t / hz * 1e6 / n }')" us
 	else
 		echo "$LOAD_NAME: all sessions ended at once: still $(load_count) after 120 s"
 		fig "load N=$LOAD_N: all sessions end at once" "$LOAD_GW" "not in 120 s" ""

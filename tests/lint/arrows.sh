@@ -202,7 +202,7 @@ done <<'TABLE'
 1 tls conn dtls dtls_wire dtls_offer udp wbio
 2 auth scan tunnel
 3 session verdict audit history ban login channel resume
-4 control ctlrun ctlshow ctlban ctlsock reload reeval watch stats stats_tls stats_out metrics restore
+4 control ctlrun ctlshow ctllist ctlban ctlsock reload reeval watch stats stats_tls stats_out metrics restore
 5 worker
 6 main posternctl posternctl_io posternctl_history
 TABLE

@@ -36,6 +36,7 @@
 #include "gateway/conn.h"
 #include "gateway/control.h"
 #include "gateway/ctlcmd.h"
+#include "gateway/ctllist.h"
 #include "gateway/events.h"
 #include "gateway/history.h"
 #include "gateway/model.h"
@@ -1222,6 +1223,69 @@ static void test_reeval_slices(void)
 	worker_free();
 }
 
+/* Occurrences of needle in hay. */
+static unsigned int count_of(const char *hay, const char *needle)
+{
+	unsigned int n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+/*
+ * posternctl sessions in slices (many sessions): the first slice answers
+ * later, each further one writes some rows, a session that ends before its
+ * row is left out and the walk goes on past it, and the document is the
+ * one an unsliced listing gives, less that session.
+ */
+static void test_sessions_slices(void)
+{
+	const unsigned int n = 300;
+	char *whole, *body = NULL, err[256], dev[16], gone[PST_DEVICE_ID_MAX + 3];
+	const char *doc = NULL;
+	unsigned int steps = 0;
+	struct gw_session *s;
+	size_t len = 0;
+	FILE *f;
+
+	worker_init(false);
+	for (unsigned int i = 0; i < n; i++) {
+		snprintf(dev, sizeof(dev), "devL%03u", i);
+		add_session(dev, "field", PST_ALLOW, false);
+	}
+	CHECK(run("json sessions", &whole) == NULL);	/* slicing off: at once */
+	CHECK(whole && count_of(whole, "\"device\":") == n + 2);	/* devC is denied */
+	w.ctl.reeval_slice_us = 1;
+	f = open_memstream(&body, &len);
+	CHECK_EQ_INT(gw_control_run(&w, "json sessions", f, err, sizeof(err)), 1);
+	fclose(f);
+	CHECK_EQ_INT(len, 0);			/* nothing yet: the answer comes later */
+	CHECK(gw_listing_active(&w));
+	s = w.sess.list_next;			/* the next to list ends first */
+	CHECK(s != NULL);
+	if (s) {
+		snprintf(gone, sizeof(gone), "\"%s\"", s->id.device_id);
+		gw_session_end(&w, s, "ended in the middle of a listing");
+	}
+	while (!gw_listing_run(&w, 1, &doc, &len) && steps < 100000)
+		steps++;
+	CHECK(steps > 0);
+	CHECK(doc != NULL);
+	if (doc && whole) {
+		CHECK_EQ_INT(count_of(doc, "\"device\":"), n + 1);
+		CHECK_EQ_INT(count_of(doc, gone), 0);
+		CHECK_EQ_INT(count_of(whole, gone), 1);
+		CHECK(!strncmp(doc, "{\"sessions\":[{", 14));
+		CHECK(len >= 3 && !strcmp(doc + len - 3, "]}\n"));
+	}
+	gw_listing_stop(&w);
+	CHECK(!gw_listing_active(&w) && !w.sess.list_next);
+	free(body);
+	free(whole);
+	worker_free();
+}
+
 static char dir[] = "/tmp/postern-test-control.XXXXXX";
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -1360,6 +1424,7 @@ int main(void)
 	RUN(test_sessions_text);
 	RUN(test_sessions_text_ipv6);
 	RUN(test_sessions_text_owner_whole);
+	RUN(test_sessions_slices);
 	RUN(test_status_json);
 	RUN(test_status_json_ipv6);
 	RUN(test_status_text);
