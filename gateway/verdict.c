@@ -83,6 +83,14 @@ int gw_session_routes(struct gw_worker *w, struct gw_session *s, const struct ps
 	verdict_routes_add(s, d->rule ? d->rule->profile : NULL);
 	verdict_routes_add(s, w->pol.policy->quarantine);
 	verdict_routes_add(s, d->profile);
+	/* Kept for the session's life: only what it holds (64 are 1.5 KiB). */
+	if (s->n_routes < CONF_ROUTES_MAX) {
+		struct conf_cidr *fit = realloc(s->routes, (s->n_routes ? s->n_routes : 1) *
+						sizeof(*s->routes));
+
+		if (fit)
+			s->routes = fit;
+	}
 	return 0;
 }
 

@@ -40,6 +40,15 @@ LOAD_CONC=${BENCH_CONC:-64}
 LOAD_BIN=$PST_BUILD/tests/loadgen
 LOAD_PID=
 
+# rss_each: "PID:KiB" of each of the gateway's processes (VmRSS).
+rss_each() {
+	local pid r out=
+	for pid in $(gw_pids); do
+		r=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null) && out+=" $pid:${r:-0}"
+	done
+	echo "${out# }"
+}
+
 # rss_kb: VmRSS summed over the gateway's processes.
 rss_kb() {
 	local pid sum=0 r
@@ -193,11 +202,13 @@ load_end_all() {
 load_ramp() {
 	local t0 t1 m0 m1 n line
 	m0=$($LOAD_MEM)
+	LOAD_RSS0=$(rss_each)
 	t0=$(gw_ticks)
 	load_start "n$LOAD_N" "$LOAD_N"
 	n=$(load_ready "n$LOAD_N" "$LOAD_PID")
 	t1=$(gw_ticks)
 	m1=$($LOAD_MEM)
+	[ "$LOAD_GW" = posternd ] && echo "$LOAD_NAME: RSS by process (PID:KiB) before $LOAD_RSS0, with N held $(rss_each)"
 	sed 's/^/# loader: /' "$PST_TMP/load-${LOAD_GW:0:2}-n$LOAD_N".{out,err} | head -n 6
 	[ "$n" -gt 0 ] || return 1
 	LOAD_HELD=$n
