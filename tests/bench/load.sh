@@ -25,7 +25,7 @@
 #     every session) and during `posternctl --json sessions` (all of them),
 #     and with no command, as the floor;
 #   - the time for all N to end at once: the loader killed (SIGKILL, the
-#     kernel closes its sockets), posternctl status polled every 50 ms until
+#     kernel closes its sockets), posternctl status polled every 20 ms until
 #     only devA's tunnel is left.
 # For ocserv, for each N of BENCH_OC_N: the set-up rate, CPU per connect at
 # none and at N held, memory per session (PSS summed: it forks a process
@@ -107,10 +107,10 @@ load_ready() {
 	echo "${n:-0}"
 }
 
-# load_tunnels: the tunnels posternd reports (posternctl --json status).
+# load_tunnels: the tunnels posternd reports (posternctl status's
+# "sessions:" line; awk, not a JSON parser, to keep each poll short).
 load_tunnels() {
-	ctl --json status 2>/dev/null && python3 -c 'import json, sys
-print(json.load(open(sys.argv[1]))["sessions"]["tunnels"])' "$PST_TMP/ctl.out"
+	ctl status 2>/dev/null && awk '/^sessions:/ { print $(NF - 1) }' "$PST_TMP/ctl.out"
 }
 
 # load_gw_count: how many tunnels the gateway holds: posternd's status, or
@@ -168,7 +168,7 @@ load_gap() {
 
 # load_end_all: kills the loader (SIGKILL) and times until only devA's
 # tunnel (posternd) or the processes before the load (ocserv) are left,
-# polled every 50 ms, at most 120 s.
+# polled every 20 ms, at most 120 s.
 load_end_all() {
 	local floor=$1 t0 tk t1 c0 c1 i
 	c0=$(gw_ticks)
@@ -176,9 +176,9 @@ load_end_all() {
 	kill -KILL "$LOAD_PID" 2>/dev/null
 	wait "$LOAD_PID" 2>/dev/null
 	tk=$(us_now)
-	for ((i = 0; i < 2400; i++)); do
+	for ((i = 0; i < 6000; i++)); do
 		load_down_to "$floor" && break
-		sleep 0.05
+		sleep 0.02
 	done
 	t1=$(us_now)
 	c1=$(gw_ticks)
