@@ -182,10 +182,22 @@ static int pol_check_min_version(cfg_t *cfg, cfg_opt_t *opt)
 	char where[CONF_MSG_MAX / 2];
 	struct cm_version v;
 
+	const char *text = conf_str(opt);
+	size_t n = text ? strlen(text) : 0;
+
 	conf_note(cfg, opt);
-	if (cm_version_parse(conf_str(opt), &v))
+	/* Digits and dots only: what a device reports may carry a suffix
+	 * (cm_version_parse takes "14 (build 7)"), the policy's minimum not,
+	 * and the value goes into lint and log lines as it is. */
+	if (text && strspn(text, "0123456789.") == n && cm_version_parse(text, &v) == 0)
+		return 0;
+	if (text && n <= 32 && strspn(text, "0123456789.abcdefghijklmnopqrstuvwxyz"
+				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ-+~ ()") == n)
 		conf_err_opt(cfg, opt, "%smin-version: '%s' is not a version number (like 12 or "
-			     "17.4.1)", pol_where(cfg, where, sizeof(where)), conf_str(opt));
+			     "17.4.1)", pol_where(cfg, where, sizeof(where)), text);
+	else
+		conf_err_opt(cfg, opt, "%smin-version: not a version number (like 12 or 17.4.1): "
+			     "only digits and dots", pol_where(cfg, where, sizeof(where)));
 	return 0;
 }
 

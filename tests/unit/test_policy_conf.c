@@ -428,6 +428,13 @@ static void test_err_platform(void)
 	expect_error(HEAD RULE "platform linux {\n min-version = \"twelve\" }\n", 6,
 		     "platform 'linux': min-version: 'twelve' is not a version number");
 	expect_error(HEAD RULE "platform linux { min-version = \"12.\" }\n", 5, "min-version");
+	/* A device's version may carry a suffix, the policy's minimum not: a
+	 * value running over lines (found by fuzz_policy) went into lint lines. */
+	expect_error(HEAD RULE "platform linux { min-version = \"12 beta\" }\n", 5,
+		     "platform 'linux': min-version: '12 beta' is not a version number");
+	expect_error(HEAD RULE "platform android {\n min-version = \"14 required\n}\nprofile x {\" }\n",
+		     8, "platform 'android': min-version: not a version number (like 12 or "
+		     "17.4.1): only digits and dots");
 	expect_error(HEAD RULE "platform android {\n\n min-patch-level = \"2024-02-30\" }\n", 7,
 		     "platform 'android': min-patch-level: '2024-02-30' is not a date "
 		     "(YYYY-MM-DD)");
