@@ -303,6 +303,7 @@ struct gw_sessions {
 	bool reeval_active;
 	/* posternctl sessions in slices (ctllist.c): the next to list. */
 	struct gw_session *list_next;
+	bool list_active;
 };
 
 /*

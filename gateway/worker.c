@@ -547,7 +547,8 @@ int gw_worker_run(struct gw_worker *w)
 
 		pthread_mutex_unlock(&w->lock);
 		n = epoll_wait(w->epfd, events, LOOP_EVENTS,
-			       w->net.pending || w->sess.reeval_active || w->ctl.listing ? 0 : -1);
+			       w->net.pending || w->sess.reeval_active || w->sess.list_active ? 0 :
+			       -1);
 		pthread_mutex_lock(&w->lock);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -570,9 +571,11 @@ int gw_worker_run(struct gw_worker *w)
 			gw_reeval_poll(w);
 			control_end(w);
 		}
-		if (!w->secondary && gw_listing_active(w)) {
+		if (w->sess.list_active)
+			gw_listing_step(w, gw_worker_at(w, 0)->ctl.reeval_slice_us);
+		if (!w->secondary && gw_listing_ready(w)) {
 			control_begin(w);
-			gw_listing_step(w);
+			gw_listing_poll(w);
 			control_end(w);
 		}
 		gw_conns_pending(w);

@@ -1234,15 +1234,16 @@ static unsigned int count_of(const char *hay, const char *needle)
 }
 
 /*
- * posternctl sessions in slices (many sessions): the first slice answers
- * later, each further one writes some rows, a session that ends before its
- * row is left out and the walk goes on past it, and the document is the
- * one an unsliced listing gives, less that session.
+ * posternctl sessions in slices (many sessions): the answer comes later,
+ * each step writes some rows of the worker's own sessions, a session that
+ * ends before its row is left out and the walk goes on past it, and the
+ * document is the one an unsliced listing gives, less that session. A few
+ * sessions are listed at once even with slicing on.
  */
 static void test_sessions_slices(void)
 {
-	const unsigned int n = 300;
-	char *whole, *body = NULL, err[256], dev[16], gone[PST_DEVICE_ID_MAX + 3];
+	const unsigned int n = GW_LISTING_AT_ONCE + 44;
+	char *whole = NULL, *body = NULL, err[256], dev[16], gone[PST_DEVICE_ID_MAX + 3];
 	const char *doc = NULL;
 	unsigned int steps = 0;
 	struct gw_session *s;
@@ -1250,29 +1251,38 @@ static void test_sessions_slices(void)
 	FILE *f;
 
 	worker_init(false);
+	w.ctl.reeval_slice_us = 1;
+	CHECK(run("json sessions", &body) == NULL);	/* three: at once */
+	CHECK(body && count_of(body, "\"device\":") == 2);	/* devC is denied */
+	free(body);
+	body = NULL;
+	w.ctl.reeval_slice_us = 0;
 	for (unsigned int i = 0; i < n; i++) {
 		snprintf(dev, sizeof(dev), "devL%03u", i);
 		add_session(dev, "field", PST_ALLOW, false);
 	}
 	CHECK(run("json sessions", &whole) == NULL);	/* slicing off: at once */
-	CHECK(whole && count_of(whole, "\"device\":") == n + 2);	/* devC is denied */
+	CHECK(whole && count_of(whole, "\"device\":") == n + 2);
 	w.ctl.reeval_slice_us = 1;
 	f = open_memstream(&body, &len);
 	CHECK_EQ_INT(gw_control_run(&w, "json sessions", f, err, sizeof(err)), 1);
 	fclose(f);
 	CHECK_EQ_INT(len, 0);			/* nothing yet: the answer comes later */
-	CHECK(gw_listing_active(&w));
+	CHECK(w.sess.list_active && !gw_listing_ready(&w));
 	s = w.sess.list_next;			/* the next to list ends first */
 	CHECK(s != NULL);
+	gone[0] = '\0';
 	if (s) {
 		snprintf(gone, sizeof(gone), "\"%s\"", s->id.device_id);
 		gw_session_end(&w, s, "ended in the middle of a listing");
 	}
-	while (!gw_listing_run(&w, 1, &doc, &len) && steps < 100000)
+	while (gw_listing_step(&w, 1) && steps < 100000)
 		steps++;
 	CHECK(steps > 0);
+	CHECK(gw_listing_ready(&w) && !w.sess.list_active);
+	doc = gw_listing_document(&w, &len);
 	CHECK(doc != NULL);
-	if (doc && whole) {
+	if (doc && whole && gone[0]) {
 		CHECK_EQ_INT(count_of(doc, "\"device\":"), n + 1);
 		CHECK_EQ_INT(count_of(doc, gone), 0);
 		CHECK_EQ_INT(count_of(whole, gone), 1);
@@ -1280,7 +1290,7 @@ static void test_sessions_slices(void)
 		CHECK(len >= 3 && !strcmp(doc + len - 3, "]}\n"));
 	}
 	gw_listing_stop(&w);
-	CHECK(!gw_listing_active(&w) && !w.sess.list_next);
+	CHECK(!w.ctl.listing && !w.sess.list_next && !w.sess.list_active);
 	free(body);
 	free(whole);
 	worker_free();
