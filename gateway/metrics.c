@@ -99,6 +99,12 @@ static void rows_latency(struct gw_stat_list *l, const struct gw_stats *sum)
 		  "postern_login_duration_seconds_sum", "postern_login_duration_seconds_count",
 		  "Seconds from accepting a connection to the answer to its login: a session or "
 		  "a refusal" },
+		{ &sum->control_hold, "postern_control_hold_duration_seconds_bucket",
+		  "postern_control_hold_duration_seconds_sum",
+		  "postern_control_hold_duration_seconds_count",
+		  "Seconds the control plane held every worker at once (a posternctl command, a "
+		  "slice of a reload or listing, the file watches each second): how long tunnels "
+		  "waited on it" },
 	};
 
 	for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)

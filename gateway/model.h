@@ -182,6 +182,10 @@ struct gw_stats {
 	struct gw_counters traffic;
 	struct gw_latency tls_handshake;	/* accept to the handshake's end */
 	struct gw_latency login;		/* accept to the login's answer (a session or a refusal) */
+	/* Worker 0 holding every worker's lock (worker.c): a posternctl
+	 * command, a slice of a reload or listing, the second's watches; how
+	 * long the tunnels of the others waited on it. */
+	struct gw_latency control_hold;
 };
 
 /* A file the gateway re-reads when it changes (the CRL, the inventory). */
@@ -241,6 +245,7 @@ struct gw_control {
 	struct gw_reeval_job *reeval;		/* running over every worker (reeval.c) */
 	struct gw_listing *listing;		/* posternctl sessions in slices (ctllist.c) */
 	unsigned int reeval_slice_us;		/* per loop turn; 0: all at once (tests) */
+	uint64_t hold_since;			/* every worker held since (gw_latency_now) */
 	unsigned long fd_limit, fd_need;	/* RLIMIT_NOFILE, and what max-clients needs */
 };
 

@@ -214,11 +214,13 @@ static void control_begin(struct gw_worker *w)
 {
 	for (unsigned int k = 1; k < gw_workers_n(w); k++)
 		pthread_mutex_lock(&gw_worker_at(w, k)->lock);
+	w->ctl.hold_since = gw_latency_now();
 }
 
 /* The others get worker 0's policy state and addresses, then their locks back. */
 static void control_end(struct gw_worker *w)
 {
+	gw_latency_observe(&w->stats.control_hold, w->ctl.hold_since);
 	for (unsigned int k = 1; k < gw_workers_n(w); k++) {
 		struct gw_worker *o = gw_worker_at(w, k);
 

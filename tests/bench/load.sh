@@ -23,7 +23,10 @@
 #   - the worst gap between ping replies (ping -i 0.01, devA -> internal
 #     host through its tunnel) during `posternctl reload` (which re-evaluates
 #     every session) and during `posternctl --json sessions` (all of them),
-#     and with no command, as the floor;
+#     and with no command, as the floor; and, since that floor is the
+#     machine's scheduling, the longest time the control plane held every
+#     worker meanwhile (the bucket of posternd's own histogram,
+#     postern_control_hold_duration_seconds, that it fell in);
 #   - the time for all N to end at once: the loader killed (SIGKILL, the
 #     kernel closes its sockets), posternctl status polled every 20 ms until
 #     only devA's tunnel is left.
@@ -38,6 +41,7 @@ LOAD_SOURCES=16
 LOAD_PROBE=${BENCH_PROBE:-500}
 LOAD_CONC=${BENCH_CONC:-64}
 LOAD_BIN=$PST_BUILD/tests/loadgen
+LOAD_METRICS=127.0.0.1:9188	# posternd's /metrics, inside the gateway's netns
 LOAD_PID=
 
 # rss_each: "PID:KiB" of each of the gateway's processes (VmRSS).
@@ -145,25 +149,54 @@ load_probe() {
 	ms_per $((t1 - t0)) "$n"
 }
 
+# load_holds: the control plane's hold histogram from posternd's /metrics
+# (postern_control_hold_duration_seconds): "BOUND COUNT" lines, cumulative.
+load_holds() {
+	pst_in gw curl -sS --max-time 5 "http://$LOAD_METRICS/metrics" 2>/dev/null |
+		awk -F'[{}" ]+' '/^postern_control_hold_duration_seconds_bucket/ { print $3, $NF }'
+}
+
+# load_hold_max BEFORE AFTER: of the holds between two load_holds, how many
+# and the bucket the longest fell in ("12 holds, the longest <= 0.0025 s").
+load_hold_max() {
+	awk 'NR == FNR { was[$1] = $2; next }
+		{ n++; d[n] = $2 - was[$1]; le[n] = $1 }
+		END {
+			for (i = 1; i <= n; i++)
+				if (d[i] == d[n]) { printf "%d %s\n", d[n], le[i]; exit }
+			print "0 -"
+		}' <(echo "$1") <(echo "$2")
+}
+
 # load_gap NAME CMD...: the worst gap between devA's ping replies (every
 # 10 ms through its tunnel) while CMD runs, 0.5 s before and after it
-# (CMD true: the floor, what the machine's own scheduling gives).
+# (CMD true: the floor, what the machine's own scheduling gives), and the
+# longest time the control plane held every worker meanwhile (its
+# histogram's bucket): the gap is bounded below by the machine's own
+# scheduling (the floor), the hold is the gateway's part alone.
 load_gap() {
-	local name=$1 pid out=$PST_TMP/gap.out us; shift
+	local name=$1 pid out=$PST_TMP/gap.out us h0 h1 hold_n hold_le; shift
 	pst_in devA ping -n -D -i 0.01 -W 1 -w 120 "$PST_INT_IP" >"$out" 2>&1 &
 	pid=$!
 	pst_spawn "$pid"
 	sleep 0.5
 	CTL_US=0
+	h0=$(load_holds)
 	"$@"
+	h1=$(load_holds)
 	us=$CTL_US
+	read -r hold_n hold_le <<<"$(load_hold_max "$h0" "$h1")"
 	sleep 0.5
 	pst_stop_pid "$pid" INT
 	LOAD_GAP=$(awk -F'[][]' '/^\[[0-9]+\.[0-9]+\] [0-9]+ bytes from / {
 			t = $2 + 0; if (n && t - p > g) g = t - p; p = t; n++ }
 		END { if (n < 2) print "no replies"; else printf "%.0f", g * 1000 }' "$out")
-	echo "$LOAD_NAME: worst ping gap during $name: $LOAD_GAP ms (the command took $(ms_of "$us"))"
+	echo "$LOAD_NAME: worst ping gap during $name: $LOAD_GAP ms (the command took $(ms_of "$us"));" \
+		"the control plane held every worker $hold_n times, the longest <= $hold_le s"
 	fig "load N=$LOAD_N: worst ping gap during $name" "$LOAD_GW" "$LOAD_GAP" ms
+	[ "$LOAD_GW" = posternd ] && [ "$hold_le" != - ] &&
+		fig "load N=$LOAD_N: longest hold of every worker during $name" "$LOAD_GW" \
+			"$(awk -v s="$hold_le" 'BEGIN { printf "%g", s * 1000 }')" "ms (bucket bound)"
 }
 
 # load_end_all: kills the loader (SIGKILL) and times until only devA's
@@ -248,7 +281,8 @@ load_posternd() {
 	LOAD_GW=posternd LOAD_N=$1 LOAD_NAME="posternd, N=$1" LOAD_MEM=rss_kb
 	ops_policy >"$PST_TMP/load-policy.conf"
 	pst_gw_conf pool="$LOAD_POOL" max-clients=$((LOAD_N + LOAD_PROBE + 64)) dpd=300 \
-		policy="$PST_TMP/load-policy.conf" control-socket=control.sock
+		policy="$PST_TMP/load-policy.conf" control-socket=control.sock \
+		metrics-listen="$LOAD_METRICS"
 	if ! pst_gw_start || ! wait_for 5 [ -S "$PST_TMP/control.sock" ]; then
 		echo "$LOAD_NAME: posternd did not start"
 		return 1

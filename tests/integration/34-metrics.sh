@@ -251,7 +251,7 @@ assert len(q) == 14, sorted(q)
 assert q.pop("postern_quarantines_total{reason=os_version}") == 1, q
 assert not any(q.values()), q
 PY
-check "latency histograms: every handshake and the logins counted" python3 - \
+check "latency histograms: every handshake, the logins and the control plane's holds counted" python3 - \
 	"$PST_TMP/metrics.json" <<'PY'
 import json, sys
 m = json.load(open(sys.argv[1]))
@@ -265,6 +265,11 @@ n = m["postern_login_duration_seconds_count"]
 assert 4 <= n <= hs, (n, hs)
 assert m["postern_login_duration_seconds_bucket{le=30}"] == n, m
 assert 0 < m["postern_login_duration_seconds_sum"] < n * 30, m
+# The control plane holds every worker at least for each second's watches
+# and for each posternctl command this test ran.
+h = m["postern_control_hold_duration_seconds_count"]
+assert h >= 1 and m["postern_control_hold_duration_seconds_bucket{le=+Inf}"] == h, m
+assert 0 < m["postern_control_hold_duration_seconds_sum"], m
 PY
 check "postern_build_info 1 and process_* of the sandboxed network process" python3 - \
 	"$PST_TMP/metrics.json" "$(date +%s)" <<'PY'

@@ -544,6 +544,7 @@ static const struct {
 	{ "postern_build_info", "gauge" },
 	{ "postern_tls_handshake_duration_seconds", "histogram" },
 	{ "postern_login_duration_seconds", "histogram" },
+	{ "postern_control_hold_duration_seconds", "histogram" },
 	{ "process_cpu_seconds_total", "counter" },
 	{ "process_start_time_seconds", "gauge" },
 	{ "process_resident_memory_bytes", "gauge" },
