@@ -49,8 +49,12 @@ static void listing_free(struct gw_worker *w0)
 	for (unsigned int k = 0; k < gw_workers_n(w0); k++) {
 		struct gw_worker *wk = gw_worker_at(w0, k);
 
-		wk->sess.list_next = NULL;
-		wk->sess.list_active = false;
+		/* A worker done with its part reset these itself: the others
+		 * are touched only when worker 0 holds them (finish, stop). */
+		if (wk->sess.list_active) {
+			wk->sess.list_next = NULL;
+			wk->sess.list_active = false;
+		}
 		if (l->part[k].x.f)
 			fclose(l->part[k].x.f);
 		free(l->part[k].body);

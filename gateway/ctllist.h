@@ -35,8 +35,9 @@ int gw_listing_start(struct gw_ctl *x);
 /* A slice of worker wk's part, in its own loop; false when its part is
  * done (or it has none). */
 bool gw_listing_step(struct gw_worker *wk, unsigned int budget_us);
-/* Worker 0, holding every worker: every part is done, so the document
- * goes to the waiting client. */
+/* Worker 0, in its own loop (no other worker's lock: every part is done,
+ * and joining 10 000 rows held every worker ~20 ms): the document goes to
+ * the waiting client. */
 bool gw_listing_ready(const struct gw_worker *w0);
 void gw_listing_poll(struct gw_worker *w0);
 /* Worker 0, holding every worker: the rest now, and the answer. */

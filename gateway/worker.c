@@ -575,11 +575,8 @@ int gw_worker_run(struct gw_worker *w)
 		}
 		if (w->sess.list_active)
 			gw_listing_step(w, gw_worker_at(w, 0)->ctl.reeval_slice_us);
-		if (!w->secondary && gw_listing_ready(w)) {
-			control_begin(w);
-			gw_listing_poll(w);
-			control_end(w);
-		}
+		if (!w->secondary)
+			gw_listing_poll(w);	/* every part done: no other lock needed */
 		gw_conns_pending(w);
 		gw_conns_flush(w);
 		gw_conns_handoff(w);
