@@ -1077,6 +1077,20 @@ void gw_conn_keyd_resume(void *waiter)
 		gw_conn_event(c, 0);
 }
 
+void gw_worker_wake(struct gw_worker *w)
+{
+	uint64_t one = 1;
+
+	if (write(w->handoff.fd, &one, sizeof(one)) < 0)
+		gw_warn("waking worker %u: %s", w->index, strerror(errno));
+}
+
+void gw_worker_part_done(struct gw_worker *wk, atomic_uint *pending)
+{
+	if (atomic_fetch_sub(pending, 1) == 1 && wk->index != 0)
+		gw_worker_wake(gw_worker_at(wk, 0));
+}
+
 void gw_conn_handoff(struct gw_conn *c, unsigned int to)
 {
 	c->handoff_to = to + 1;
@@ -1088,7 +1102,6 @@ void gw_conn_handoff(struct gw_conn *c, unsigned int to)
 void gw_conns_handoff(struct gw_worker *w)
 {
 	struct gw_conn *c = w->net.handoff_out;
-	uint64_t one = 1;
 
 	w->net.handoff_out = NULL;
 	while (c) {
@@ -1114,8 +1127,7 @@ void gw_conns_handoff(struct gw_worker *w)
 		c->handoff_next = to->handoff.head;
 		to->handoff.head = c;
 		pthread_mutex_unlock(&to->handoff.lock);
-		if (write(to->handoff.fd, &one, sizeof(one)) < 0)
-			gw_warn("waking worker %u: %s", to->index, strerror(errno));
+		gw_worker_wake(to);
 		c = next;
 	}
 }

@@ -8,6 +8,7 @@
 #ifndef POSTERN_GW_CONN_H
 #define POSTERN_GW_CONN_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -125,6 +126,12 @@ void gw_conns_flush(struct gw_worker *w);
  * the request again (gw_conns_adopt).
  */
 void gw_conn_handoff(struct gw_conn *c, unsigned int to);
+/* Wakes worker w's loop from another thread (its hand-over eventfd): for
+ * connections handed to it, a job's slices to run or done, a stop. */
+void gw_worker_wake(struct gw_worker *w);
+/* Worker wk's part of a job over every worker (a re-evaluation, a
+ * listing) is done: the last one to finish wakes worker 0. */
+void gw_worker_part_done(struct gw_worker *wk, atomic_uint *pending);
 void gw_conns_handoff(struct gw_worker *w);
 void gw_conns_adopt(struct gw_worker *w);
 /* Closes what was handed to w and never adopted (at shutdown). */

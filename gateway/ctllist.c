@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gateway/conn.h"
 #include "gateway/ctllist.h"
 #include "gateway/ctlsock.h"
 #include "gateway/log.h"
@@ -69,12 +70,7 @@ static void listing_part_done(struct gw_worker *wk, struct gw_listing *l)
 {
 	wk->sess.list_active = false;
 	wk->sess.list_next = NULL;
-	if (atomic_fetch_sub(&l->pending, 1) == 1 && wk->index != 0) {
-		uint64_t one = 1;
-
-		if (write(gw_worker_at(wk, 0)->handoff.fd, &one, sizeof(one)) < 0)
-			gw_warn("waking worker 0: %s", strerror(errno));
-	}
+	gw_worker_part_done(wk, &l->pending);
 }
 
 bool gw_listing_step(struct gw_worker *wk, unsigned int budget_us)
@@ -204,12 +200,8 @@ int gw_listing_start(struct gw_ctl *x)
 	if (w0->ctl.reeval_slice_us && listing_count(w0, GW_LISTING_AT_ONCE + 1) >
 	    GW_LISTING_AT_ONCE) {
 		/* The others start at their next turn; worker 0 at the end of this one. */
-		for (unsigned int k = 1; k < n; k++) {
-			uint64_t one = 1;
-
-			if (write(gw_worker_at(w0, k)->handoff.fd, &one, sizeof(one)) < 0)
-				gw_warn("waking worker %u: %s", k, strerror(errno));
-		}
+		for (unsigned int k = 1; k < n; k++)
+			gw_worker_wake(gw_worker_at(w0, k));
 		return 1;
 	}
 	doc = gw_listing_document(w0, &len);

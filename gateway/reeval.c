@@ -25,6 +25,7 @@
 
 #include "conf/policy.h"
 #include "gateway/audit.h"
+#include "gateway/conn.h"
 #include "gateway/ctllist.h"
 #include "gateway/ctlsock.h"
 #include "gateway/events.h"
@@ -319,12 +320,7 @@ static void reeval_done(struct gw_worker *wk, struct gw_reeval_job *job)
 {
 	wk->sess.reeval_active = false;
 	wk->sess.reeval_next = NULL;
-	if (atomic_fetch_sub(&job->pending, 1) == 1 && wk->index != 0) {
-		uint64_t one = 1;
-
-		if (write(gw_worker_at(wk, 0)->handoff.fd, &one, sizeof(one)) < 0)
-			gw_warn("waking worker 0: %s", strerror(errno));
-	}
+	gw_worker_part_done(wk, &job->pending);
 }
 
 bool gw_reeval_step(struct gw_worker *wk, unsigned int budget_us)
@@ -491,12 +487,8 @@ int gw_reeval_start(struct gw_worker *w, const struct gw_reeval_req *rq, FILE *o
 		return 0;
 	}
 	/* The others start at their next turn; worker 0 at the end of this one. */
-	for (unsigned int k = 1; k < n; k++) {
-		uint64_t one = 1;
-
-		if (write(gw_worker_at(w, k)->handoff.fd, &one, sizeof(one)) < 0)
-			gw_warn("waking worker %u: %s", k, strerror(errno));
-	}
+	for (unsigned int k = 1; k < n; k++)
+		gw_worker_wake(gw_worker_at(w, k));
 	return rq->answer ? 1 : 0;
 }
 

@@ -716,13 +716,10 @@ void gw_gateway_free(struct gw_gateway *gw)
 /* Tells worker k to stop: its loop wakes up and sees the flag. */
 static void worker_stop(struct gw_worker *w)
 {
-	uint64_t one = 1;
-
 	pthread_mutex_lock(&w->lock);
 	w->stopping = true;
 	pthread_mutex_unlock(&w->lock);
-	if (write(w->handoff.fd, &one, sizeof(one)) < 0)
-		gw_warn("waking worker %u: %s", w->index, strerror(errno));
+	gw_worker_wake(w);
 }
 
 static void *worker_thread(void *arg)
