@@ -7,6 +7,7 @@
  * the verified peer certificate; the dry run and the agent read it from a
  * file, and all three agree.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -104,14 +105,15 @@ static void identity_owner(X509 *cert, char *dst, size_t cap)
 	OPENSSL_free(utf8);
 }
 
-static void identity_serial_hex(X509 *cert, char *dst, size_t len)
+int pst_serial_hex(const ASN1_INTEGER *serial, char *dst, size_t len)
 {
-	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
+	BIGNUM *bn = ASN1_INTEGER_to_BN(serial, NULL);
 	char *hex = bn ? BN_bn2hex(bn) : NULL;
+	int n = snprintf(dst, len, "%s", hex ? hex : "?");
 
-	snprintf(dst, len, "%s", hex ? hex : "?");
 	OPENSSL_free(hex);
 	BN_free(bn);
+	return !hex ? -ENOMEM : n < 0 || (size_t)n >= len ? -ERANGE : 0;
 }
 
 /*
@@ -131,7 +133,7 @@ bool pst_cert_identity(X509 *cert, struct pst_identity *id)
 		snprintf(id->group, sizeof(id->group), "default");
 	if (!identity_san_uris(cert, id, &have_dev) || !have_dev)
 		return false;
-	identity_serial_hex(cert, id->serial, sizeof(id->serial));
+	pst_serial_hex(X509_get0_serialNumber(cert), id->serial, sizeof(id->serial));
 	identity_owner(cert, id->owner, sizeof(id->owner));
 	if (cm_time_from_asn1(X509_get0_notAfter(cert), &id->not_after))
 		return false;

@@ -92,6 +92,9 @@ struct pst_identity {
 
 /* Fills id from a device certificate; false when it is not one (see identity.c). */
 bool pst_cert_identity(X509 *cert, struct pst_identity *id);
+/* A serial as id.serial holds it (BN_bn2hex; "?" without memory, cut to
+ * len): 0, -ENOMEM, or -ERANGE when it was cut. */
+int pst_serial_hex(const ASN1_INTEGER *serial, char *dst, size_t len);
 
 const char *pst_source_name(enum pst_source src);	/* "client", "agent", "mdm", "cert" */
 const char *pst_ownership_name(enum conf_ownership o);	/* "corporate", "byod", "unknown" */
