@@ -5,14 +5,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "gateway/conn.h"
 #include "gateway/ctllist.h"
 #include "gateway/ctlsock.h"
-#include "gateway/log.h"
 #include "gateway/reeval.h"
 
 /* Rows written between two looks at the clock. */
@@ -32,14 +28,6 @@ struct gw_listing {
 	size_t doc_len;
 	struct listing_part part[GW_WORKERS_MAX];
 };
-
-static uint64_t listing_clock_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 static void listing_free(struct gw_worker *w0)
 {
@@ -76,7 +64,7 @@ static void listing_part_done(struct gw_worker *wk, struct gw_listing *l)
 bool gw_listing_step(struct gw_worker *wk, unsigned int budget_us)
 {
 	struct gw_listing *l = gw_worker_at(wk, 0)->ctl.listing;
-	uint64_t end = budget_us ? listing_clock_us() + budget_us : 0;
+	uint64_t end = budget_us ? gw_latency_now() + budget_us : 0;
 	unsigned int rows = 0;
 	struct gw_session *s;
 
@@ -85,7 +73,7 @@ bool gw_listing_step(struct gw_worker *wk, unsigned int budget_us)
 	while ((s = wk->sess.list_next)) {
 		wk->sess.list_next = s->next;
 		gw_ctl_session_row(&l->part[wk->index].x, s, &l->part[wk->index].any);
-		if (end && ++rows % LISTING_ROWS_PER_CHECK == 0 && listing_clock_us() >= end)
+		if (end && ++rows % LISTING_ROWS_PER_CHECK == 0 && gw_latency_now() >= end)
 			return true;
 	}
 	listing_part_done(wk, l);

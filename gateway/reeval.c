@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "conf/policy.h"
 #include "gateway/audit.h"
@@ -287,14 +286,6 @@ struct gw_reeval_job {
 	struct gw_changes changes[GW_WORKERS_MAX];
 };
 
-static uint64_t reeval_clock_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /* Decides one session under the job's policy, and reports or applies it. */
 static void reeval_one(struct gw_worker *wk, struct gw_reeval_job *job, struct gw_changes *c,
 		       struct gw_session *s, time_t now, struct pst_facts *facts,
@@ -328,7 +319,7 @@ bool gw_reeval_step(struct gw_worker *wk, unsigned int budget_us)
 	struct gw_reeval_job *job = gw_worker_at(wk, 0)->ctl.reeval;
 	struct pst_facts *facts;
 	struct pst_decision *d;
-	uint64_t until = budget_us ? reeval_clock_us() + budget_us : 0;
+	uint64_t until = budget_us ? gw_latency_now() + budget_us : 0;
 	time_t now = time(NULL);
 	unsigned int n = 0;
 	struct gw_session *s;
@@ -345,7 +336,7 @@ bool gw_reeval_step(struct gw_worker *wk, unsigned int budget_us)
 	while ((s = wk->sess.reeval_next)) {
 		wk->sess.reeval_next = s->next;
 		reeval_one(wk, job, &job->changes[wk->index], s, now, facts, d);
-		if (until && ++n % 16 == 0 && reeval_clock_us() >= until)
+		if (until && ++n % 16 == 0 && gw_latency_now() >= until)
 			break;
 	}
 	free(facts);
