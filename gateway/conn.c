@@ -556,6 +556,15 @@ void gw_conn_close(struct gw_conn *c, const char *why)
 	w->net.dead = c;
 }
 
+void gw_conn_abandon(struct gw_conn *c, const char *why)
+{
+	if (c->keyd_wait)
+		gw_keyd_client_cancel(&c->w->net.keyd_client, c);
+	c->keyd_wait = false;
+	c->tls_failed = true;
+	gw_conn_close(c, why);
+}
+
 void gw_conn_free(struct gw_conn *c)
 {
 	outq_free(c);

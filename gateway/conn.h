@@ -107,6 +107,13 @@ void gw_conn_keyd_resume(void *waiter);
  * max-pending-per-source. */
 void gw_conn_source_release(struct gw_conn *c);
 void gw_conn_close(struct gw_conn *c, const char *why);
+/*
+ * Closes c without another TLS call: its worker's thread ended mid-turn (a
+ * forbidden system call), so its TLS state may be half-way through a
+ * record. A handshake paused for its signature is dropped with its async
+ * job, which belonged to that thread. Its session waits for the reconnect.
+ */
+void gw_conn_abandon(struct gw_conn *c, const char *why);
 void gw_conn_free(struct gw_conn *c);
 void gw_conn_reject(struct gw_conn *c, int status, const char *reason, const char *log_why);
 int gw_conn_send(struct gw_conn *c, const void *data, size_t len);

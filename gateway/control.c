@@ -135,6 +135,16 @@ static void ctl_certs_text(struct gw_ctl *x)
 	fputs(")\n", x->f);
 }
 
+/* Workers started again after their sandbox ended them, in every worker. */
+static unsigned long long ctl_worker_restarts(const struct gw_worker *w)
+{
+	unsigned long long n = 0;
+
+	for (unsigned int k = 0; k < gw_workers_n(w); k++)
+		n += gw_worker_at(w, k)->stats.worker_restarts;
+	return n;
+}
+
 static void ctl_status_text(struct gw_ctl *x, const struct gw_gauges *g)
 {
 	struct gw_worker *w = x->w;
@@ -149,7 +159,11 @@ static void ctl_status_text(struct gw_ctl *x, const struct gw_gauges *g)
 	fprintf(f, ")\nsessions: %llu allow, %llu quarantine, %llu deny; %llu tunnels\n",
 		(unsigned long long)v[0], (unsigned long long)v[1], (unsigned long long)v[2],
 		(unsigned long long)g->tunnels);
-	fprintf(f, "workers:  %u\n", gw_workers_n(w));
+	fprintf(f, "workers:  %u", gw_workers_n(w));
+	if (ctl_worker_restarts(w))
+		fprintf(f, " (started again %llu time%s after the sandbox ended one: see the log)",
+			ctl_worker_restarts(w), ctl_worker_restarts(w) == 1 ? "" : "s");
+	fputc('\n', f);
 	fprintf(f, "sandbox:  %s\n", gw_sandbox_state());
 	if (w->pol.conf->run_as_root)
 		fputs("privileges: ROOT (user = \"root\"): the workers kept root and every "
@@ -257,7 +271,8 @@ static void ctl_status_json(struct gw_ctl *x, const struct gw_gauges *g)
 		"\"tunnels\":%llu}", (unsigned long long)v[0], (unsigned long long)v[1],
 		(unsigned long long)v[2], (unsigned long long)(v[0] + v[1] + v[2]),
 		(unsigned long long)g->tunnels);
-	fprintf(f, ",\"workers\":%u", gw_workers_n(w));
+	fprintf(f, ",\"workers\":%u,\"worker_restarts\":%llu", gw_workers_n(w),
+		ctl_worker_restarts(w));
 	if (w->net.udp)
 		fprintf(f, ",\"dtls\":{\"enabled\":true,\"udp_port\":%u,\"tunnels\":%llu}",
 			conf_gateway_udp_port(w->pol.conf), (unsigned long long)g->dtls);

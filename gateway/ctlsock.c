@@ -598,14 +598,23 @@ int gw_admin_fd(const struct gw_worker *w)
 	return w->ctl.admin ? w->ctl.admin->epfd : -1;
 }
 
+unsigned int gw_admin_drop_clients(struct gw_worker *w)
+{
+	struct gw_admin *a = w->ctl.admin;
+	unsigned int n = 0;
+
+	for (; a && a->clients; n++)
+		admin_client_free(w, a->clients);
+	return n;
+}
+
 void gw_admin_close(struct gw_worker *w)
 {
 	struct gw_admin *a = w->ctl.admin;
 
 	if (!a)
 		return;
-	while (a->clients)
-		admin_client_free(w, a->clients);
+	gw_admin_drop_clients(w);
 	if (a->control_fd >= 0) {
 		close(a->control_fd);
 		/* Fails after the privilege drop when the directory is root's: the

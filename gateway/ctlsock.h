@@ -14,6 +14,8 @@ int gw_admin_open(struct gw_worker *w);
 void gw_admin_event(struct gw_worker *w);
 void gw_admin_tick(struct gw_worker *w);
 void gw_admin_close(struct gw_worker *w);
+/* Hangs up on every client (the listeners stay); returns how many. */
+unsigned int gw_admin_drop_clients(struct gw_worker *w);
 /* The answer ("ok" and body) to the control client whose command finishes
  * later (gw_control_run returned 1): a re-evaluation or a listing in
  * slices; body NULL: "error out of memory". Nothing when that client has

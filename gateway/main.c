@@ -29,6 +29,7 @@
 #include "gateway/procstat.h"
 #include "gateway/reload.h"
 #include "gateway/supervise.h"
+#include "gateway/keeper.h"
 #include "gateway/worker.h"
 #include "posture/inventory.h"
 

@@ -17,8 +17,9 @@
 
 #include <netinet/in.h>
 #include <pthread.h>
-#include <sys/stat.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -179,6 +180,7 @@ struct gw_stats {
 	uint64_t shed_pending;			/* turned away: max-pending */
 	uint64_t accept_pauses;			/* out of file descriptors: accepting paused */
 	uint64_t crl_reload_failures;		/* the CRL file could not replace the one in force */
+	uint64_t worker_restarts;		/* started again after its sandbox ended it */
 	struct gw_counters traffic;
 	struct gw_latency tls_handshake;	/* accept to the handshake's end */
 	struct gw_latency login;		/* accept to the login's answer (a session or a refusal) */
@@ -312,10 +314,10 @@ struct gw_sessions {
 };
 
 /*
- * The workers of one gateway, one per core (worker.c). Worker 0 runs in the
- * main thread and also serves the control plane; every worker has its own
- * event loop, TLS listener (SO_REUSEPORT), UDP port, TUN queue and share of
- * the address pools. Each device has a home worker (gw_worker_home): its
+ * The workers of one gateway, one per core (worker.c), each a thread the
+ * keeper starts (keeper.c); worker 0 also serves the control plane. Every
+ * worker has its own event loop, TLS listener (SO_REUSEPORT), UDP port, TUN
+ * queue and share of the address pools. Each device has a home worker (gw_worker_home): its
  * logins, sessions and tunnel live there, and a connection that arrives on
  * another worker is handed to it before its first request is served.
  *
@@ -325,14 +327,28 @@ struct gw_sessions {
  * command, a reload, the CRL and inventory watches), takes the others'
  * locks in index order after its own. Nothing is locked per packet. The
  * policy state (struct gw_policy_state) is worker 0's; the others hold a
- * copy that worker 0 refreshes while it holds every lock.
+ * copy that worker 0 refreshes while it holds every lock. The locks are
+ * robust: one a worker's thread held when its sandbox ended it is handed
+ * on (gw_worker_lock).
  */
 #define GW_WORKERS_MAX		64
+/* Workers started again within GW_KEEPER_WINDOW seconds beyond which the
+ * network process ends instead (its supervisor's own limit then counts). */
+#define GW_KEEPER_BURST		5
+#define GW_KEEPER_WINDOW	60
 
 struct gw_gateway {
 	unsigned int n;				/* workers set up so far */
 	unsigned int want;			/* workers it runs: their share of pools and ports */
 	struct gw_worker *w[GW_WORKERS_MAX];
+	/* The workers' threads (keeper.c): the calling thread, which reads no
+	 * input, starts them and starts again one its sandbox ended. */
+	pthread_t thread[GW_WORKERS_MAX];
+	int keeper_fd;				/* eventfd: a worker's thread ended */
+	atomic_bool done;			/* worker 0's loop returned ... */
+	int result;				/* ... with this */
+	time_t restarted[GW_KEEPER_BURST];	/* the last restarts, a ring */
+	unsigned int n_restarted;
 };
 
 /* Connections another worker handed to this one (conn.c). */
@@ -364,6 +380,8 @@ struct gw_worker {
 	struct gw_control ctl;
 	struct gw_stats stats;
 	bool secondary;				/* shares worker 0's policy, TLS context, key holder */
+	atomic_int ended_by;			/* 1 + the forbidden call that ended its thread */
+	char name[16];				/* "worker 1", for the sandbox's line */
 };
 
 /* How many workers w's gateway runs (1 for a worker on its own, as in tests). */

@@ -6,9 +6,16 @@
  * needs more: the TUN device, the listeners, the netlink and event
  * descriptors, the key file, the threads' creation parameters. A system
  * call outside the list is a bug or an attack: the filter traps it
- * (SIGSYS), the handler writes one line naming the call, and the process
+ * (SIGSYS) and the handler writes one line naming the call. In a worker
+ * that said so (gw_sandbox_thread) only that thread ends: worker 0 sees
+ * it and starts the worker again (worker.c). Anywhere else the process
  * ends with status 159 (128 + SIGSYS) — the supervisor (supervise.c)
  * starts a new one.
+ *
+ * Ending one thread is fault containment, not a boundary: the threads share
+ * their memory. What keeps a compromised worker from the key, the files
+ * and the other processes is the process's own sandbox, which every thread
+ * has.
  *
  * The lists are what the running daemon does, found by running every
  * integration test under the filter: the event loop and its sockets,
@@ -31,9 +38,11 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <seccomp.h>
@@ -54,6 +63,17 @@
 
 static char sandbox_state[200] = "off";
 static int sandbox_landlock;
+/* The calling thread's, when it may end alone (gw_sandbox_thread). */
+static __thread const char *sandbox_who;
+static __thread void (*sandbox_ended)(void *arg, int nr);
+static __thread void *sandbox_arg;
+
+void gw_sandbox_thread(const char *who, void (*ended)(void *arg, int nr), void *arg)
+{
+	sandbox_who = who;
+	sandbox_arg = arg;
+	sandbox_ended = ended;
+}
 
 const char *gw_sandbox_state(void)
 {
@@ -99,18 +119,43 @@ static const char *const sandbox_key_holder[] = { "recvfrom", "sendto" };
 			      CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS | \
 			      CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID)
 
+void gw_sandbox_call_name(int nr, char *buf, size_t len)
+{
+	char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+
+	snprintf(buf, len, "%s", name ? name : "?");
+	free(name);
+}
+
 static void sandbox_sigsys(int sig, siginfo_t *si, void *ctx)
 {
-	char line[160];
+	char line[240];
+	/* Allocates: safe here, as the call it traps was never made from
+	 * inside malloc (malloc's own calls are all allowed). */
 	char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, si->si_syscall);
-	int n = snprintf(line, sizeof(line), "posternd: error: sandbox: forbidden system call %s "
-			 "(%d) in pid %d: ending the process (the supervisor starts a new one)\n",
-			 name ? name : "?", si->si_syscall, (int)getpid());
+	int n;
 
+	(void)sig;
+	(void)ctx;
+	if (sandbox_ended)
+		n = snprintf(line, sizeof(line), "posternd: error: sandbox: forbidden system call "
+			     "%s (%d) in %s (thread %ld of pid %d): ending that thread, the "
+			     "others keep serving\n", name ? name : "?", si->si_syscall,
+			     sandbox_who, (long)syscall(SYS_gettid), (int)getpid());
+	else
+		n = snprintf(line, sizeof(line), "posternd: error: sandbox: forbidden system call "
+			     "%s (%d) in pid %d: ending the process (the supervisor starts a "
+			     "new one)\n", name ? name : "?", si->si_syscall, (int)getpid());
+	free(name);
 	/* Async-signal-safe enough: one write, then the end. */
 	if (n > 0 && write(2, line, (size_t)n) < 0)
+		n = 0;
+	if (!sandbox_ended)
 		_exit(128 + SIGSYS);
-	_exit(128 + SIGSYS);
+	sandbox_ended(sandbox_arg, si->si_syscall);
+	/* exit, not exit_group: this thread only. The kernel clears its id
+	 * (pthread_join returns) and hands its robust mutexes on. */
+	syscall(SYS_exit, 0);
 }
 
 static int sandbox_add(scmp_filter_ctx ctx, const char *const *names, size_t n)
@@ -166,6 +211,10 @@ int gw_sandbox_enter(enum gw_sandbox_kind kind, const struct gw_landlock *fs)
 					       SCMP_A0(SCMP_CMP_EQ, AF_NETLINK));
 		if (!err)
 			err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(bind), 0);
+		/* A worker names its thread (ps -L, top -H): that prctl only. */
+		if (!err)
+			err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+					       SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
 		/* Files come from the supervisor (broker.c): an open of its
 		 * own is refused, not fatal, as the library code that may try
 		 * one (a time zone file) copes with a refusal. */

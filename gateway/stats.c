@@ -184,6 +184,9 @@ static void rows_control(struct gw_stat_list *rs, const struct gw_stats *st)
 	row(rs, NULL, "restarts", "postern_network_process_restarts_total", NULL,
 	    "Network processes started again after a crash or a sandbox kill", false,
 	    gw_supervise_restarts());
+	row(rs, NULL, "worker_restarts", "postern_worker_restarts_total", NULL,
+	    "Workers started again after their sandbox ended them (a forbidden system call)",
+	    false, st->worker_restarts);
 	row(rs, NULL, "resumed", "postern_sessions_resumed_total", NULL,
 	    "Sessions taken back from the previous network process", false, st->resumed);
 	for (int i = 0; i < GW_END_N; i++) {

@@ -5,10 +5,10 @@
  * gw_gateway). Events name either a connection (the pointer) or one of the
  * worker's own descriptors (small tags below). Signals arrive through a
  * signalfd and time through a one-second timerfd, so a loop never does
- * anything asynchronous. Worker 0 runs in the main thread and alone serves
- * signals, the control socket, the metrics and the watches of the CRL, the
- * inventory and the gateway's own addresses; for those it takes every
- * other worker's lock (control_begin/control_end).
+ * anything asynchronous. Worker 0 alone serves signals, the control
+ * socket, the metrics and the watches of the CRL, the inventory and the
+ * gateway's own addresses; for those it takes every other worker's lock
+ * (gw_workers_hold/gw_workers_release). Their threads are keeper.c's.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,6 +22,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
@@ -43,6 +44,7 @@
 #include "gateway/pool.h"
 #include "gateway/reeval.h"
 #include "gateway/reload.h"
+#include "gateway/sandbox.h"
 #include "gateway/scan.h"
 #include "gateway/session.h"
 #include "gateway/tls.h"
@@ -207,18 +209,30 @@ static void worker_local(struct gw_worker *w)
 }
 
 /*
+ * A worker's lock is robust: when the sandbox ends a worker's thread in
+ * the middle of its turn, the next to lock it gets it marked as left by a
+ * dead owner; it is made consistent, and worker 0 starts that worker
+ * again (keeper.c).
+ */
+void gw_worker_lock(struct gw_worker *w)
+{
+	if (pthread_mutex_lock(&w->lock) == EOWNERDEAD)
+		pthread_mutex_consistent(&w->lock);
+}
+
+/*
  * Worker 0 is about to read or change what every worker holds: it takes
  * the others' locks, in index order (it holds its own for the turn).
  */
-static void control_begin(struct gw_worker *w)
+void gw_workers_hold(struct gw_worker *w)
 {
 	for (unsigned int k = 1; k < gw_workers_n(w); k++)
-		pthread_mutex_lock(&gw_worker_at(w, k)->lock);
+		gw_worker_lock(gw_worker_at(w, k));
 	w->ctl.hold_since = gw_latency_now();
 }
 
 /* The others get worker 0's policy state and addresses, then their locks back. */
-static void control_end(struct gw_worker *w)
+void gw_workers_release(struct gw_worker *w)
 {
 	gw_latency_observe(&w->stats.control_hold, w->ctl.hold_since);
 	for (unsigned int k = 1; k < gw_workers_n(w); k++) {
@@ -279,10 +293,16 @@ static int keyd_channel(struct gw_worker *w, struct gw_worker *w0)
 /* What every worker has of its own. */
 static int worker_base(struct gw_worker *w, struct gw_gateway *gw, unsigned int index)
 {
+	pthread_mutexattr_t robust;
+
 	memset(w, 0, sizeof(*w));
 	w->gw = gw;
 	w->index = index;
-	pthread_mutex_init(&w->lock, NULL);
+	snprintf(w->name, sizeof(w->name), "worker %u", index);
+	pthread_mutexattr_init(&robust);
+	pthread_mutexattr_setrobust(&robust, PTHREAD_MUTEX_ROBUST);
+	pthread_mutex_init(&w->lock, &robust);
+	pthread_mutexattr_destroy(&robust);
 	pthread_mutex_init(&w->handoff.lock, NULL);
 	w->net.handlers = &worker_handlers;
 	w->net.listen_fd = w->timer_fd = w->signal_fd = w->dp.tun.fd = w->net.keyd_client.fd = -1;
@@ -466,10 +486,10 @@ static void worker_tick(struct gw_worker *w)
 	gw_scans_expire(w);
 	if (w->secondary)
 		return;
-	control_begin(w);
+	gw_workers_hold(w);
 	gw_watch_tick(w);
 	gw_admin_tick(w);
-	control_end(w);
+	gw_workers_release(w);
 }
 
 static void worker_signal(struct gw_worker *w)
@@ -508,17 +528,17 @@ static void worker_dispatch(struct gw_worker *w, const struct epoll_event *ev)
 	case EV_TIMER:
 		return worker_tick(w);
 	case EV_SIGNAL:
-		control_begin(w);
+		gw_workers_hold(w);
 		worker_signal(w);
-		return control_end(w);
+		return gw_workers_release(w);
 	case EV_ADMIN:
-		control_begin(w);
+		gw_workers_hold(w);
 		gw_admin_event(w);
-		return control_end(w);
+		return gw_workers_release(w);
 	case EV_LOCAL:
-		control_begin(w);
+		gw_workers_hold(w);
 		worker_local(w);
-		return control_end(w);
+		return gw_workers_release(w);
 	case EV_UDP:
 		return gw_udp_input(w->net.udp, w->now);
 	case EV_HANDOFF:
@@ -543,7 +563,7 @@ int gw_worker_run(struct gw_worker *w)
 	int ret = 0;
 
 	gw_keyd_client_bind(&w->net.keyd_client);
-	pthread_mutex_lock(&w->lock);
+	gw_worker_lock(w);
 	while (!w->stopping) {
 		int n;
 
@@ -551,7 +571,7 @@ int gw_worker_run(struct gw_worker *w)
 		n = epoll_wait(w->epfd, events, LOOP_EVENTS,
 			       w->net.pending || w->sess.reeval_active || w->sess.list_active ? 0 :
 			       -1);
-		pthread_mutex_lock(&w->lock);
+		gw_worker_lock(w);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -569,9 +589,9 @@ int gw_worker_run(struct gw_worker *w)
 		if (w->sess.reeval_active)
 			gw_reeval_step(w, gw_worker_at(w, 0)->ctl.reeval_slice_us);
 		if (!w->secondary && gw_reeval_ready(w)) {
-			control_begin(w);
+			gw_workers_hold(w);
 			gw_reeval_poll(w);
-			control_end(w);
+			gw_workers_release(w);
 		}
 		if (w->sess.list_active)
 			gw_listing_step(w, gw_worker_at(w, 0)->ctl.reeval_slice_us);
@@ -659,6 +679,12 @@ int gw_gateway_init(struct gw_gateway *gw, struct gw_conf *conf, struct conf_pol
 	int ret;
 
 	memset(gw, 0, sizeof(*gw));
+	gw->keeper_fd = eventfd(0, EFD_CLOEXEC);	/* blocking: the keeper waits on it */
+	if (gw->keeper_fd < 0) {
+		conf_policy_free(policy);
+		conf_gateway_free(conf);
+		return -errno;
+	}
 	gw->want = gateway_size(conf);
 	if (gw->want > 1 && gw_tun_steer_probe(err, sizeof(err)) < 0) {
 		if (conf->workers) {
@@ -711,45 +737,7 @@ void gw_gateway_free(struct gw_gateway *gw)
 		free(gw->w[k]);
 		gw->w[k] = NULL;
 	}
-}
-
-/* Tells worker k to stop: its loop wakes up and sees the flag. */
-static void worker_stop(struct gw_worker *w)
-{
-	pthread_mutex_lock(&w->lock);
-	w->stopping = true;
-	pthread_mutex_unlock(&w->lock);
-	gw_worker_wake(w);
-}
-
-static void *worker_thread(void *arg)
-{
-	gw_worker_run(arg);
-	return NULL;
-}
-
-/*
- * Runs every worker until worker 0 is told to stop (SIGTERM, SIGINT), then
- * stops and waits for the others. Worker 0 runs in the calling thread.
- */
-int gw_gateway_run(struct gw_gateway *gw)
-{
-	pthread_t threads[GW_WORKERS_MAX];
-	unsigned int started = 1;
-	int ret = 0;
-
-	for (; started < gw->n; started++) {
-		ret = -pthread_create(&threads[started], NULL, worker_thread, gw->w[started]);
-		if (ret < 0) {
-			gw_err("cannot start worker %u: %s", started, strerror(-ret));
-			break;
-		}
-	}
-	if (ret == 0)
-		ret = gw_worker_run(gw->w[0]);
-	for (unsigned int k = 1; k < started; k++) {
-		worker_stop(gw->w[k]);
-		pthread_join(threads[k], NULL);
-	}
-	return ret;
+	if (gw->keeper_fd > 0)
+		close(gw->keeper_fd);
+	gw->keeper_fd = -1;
 }

@@ -14,7 +14,6 @@
  * with gw_gateway_free), run until SIGTERM or SIGINT, freed.
  */
 int gw_gateway_init(struct gw_gateway *gw, struct gw_conf *conf, struct conf_policy *policy);
-int gw_gateway_run(struct gw_gateway *gw);
 void gw_gateway_free(struct gw_gateway *gw);
 
 /* One worker on its own (the tests'), or worker 0 of gw. Takes ownership
@@ -26,5 +25,14 @@ int gw_worker_init_in(struct gw_worker *w, struct gw_gateway *gw, struct gw_conf
 int gw_worker_init_secondary(struct gw_worker *w, struct gw_worker *w0, unsigned int index);
 int gw_worker_run(struct gw_worker *w);
 void gw_worker_free(struct gw_worker *w);
+
+/* Takes w's lock; one its thread left behind when the sandbox ended it is
+ * made consistent and taken. */
+void gw_worker_lock(struct gw_worker *w);
+/* Worker 0 reads or changes what every worker holds: it takes the others'
+ * locks in index order (holding its own); the release hands them worker
+ * 0's policy state and pools with their locks. */
+void gw_workers_hold(struct gw_worker *w0);
+void gw_workers_release(struct gw_worker *w0);
 
 #endif

@@ -156,6 +156,7 @@ if "reevaluated" in st:
     want["postern_reevaluations_total"] = st["reevaluated"]
 want["postern_crl_reload_failures_total"] = st["crl"]["reload_failures"]
 want["postern_network_process_restarts_total"] = st["restarts"]
+want["postern_worker_restarts_total"] = st["worker_restarts"]
 want["postern_sessions_resumed_total"] = st["resumed"]
 want["postern_connections_handed_over_total"] = st["handoffs"]
 want["postern_accept_pauses_total"] = st["accept_pauses"]

@@ -5,24 +5,33 @@
 # with no new privileges, as the configured user; posternctl status says
 # "sandbox: on". Landlock (where the kernel has it) leaves the network
 # process the directories of the files it re-reads and nothing else of the
-# filesystem. A device connects and passes traffic under it. Then a
-# forbidden system call is made from inside the network process's worker 0
-# (gdb calls fork() in it): the filter stops it, one line names the call,
-# the network process ends with status 159 (128 + SIGSYS) and its key
-# holder with it; the supervisor (posternd's own pid, which parses no
-# network input) says why and starts a new network process, sandboxed like
-# the first, and the device connects again through it.
+# filesystem. Devices connect and pass traffic under it.
 #
-#   devA 198.18.0.11 --br0-- gw 198.18.0.1:443 (posternd as nobody, sandboxed)
+# Then a forbidden system call (gdb calls fork() in the thread) is made in
+# worker 1, devA's home: that thread alone ends, one line names the call;
+# the keeper (the network process's first thread, which reads no input)
+# closes worker 1's connections and starts it again, in the same network
+# process; devB (home worker 0) keeps its tunnel throughout, devA's client
+# reconnects with its cookie, without a new login. The same in worker 0,
+# which also serves the control plane: it answers again afterwards.
+#
+# Then in the keeper itself: the network process ends with status 159
+# (128 + SIGSYS) and its key holder with it; the supervisor (posternd's own
+# pid, which parses no network input) says why and starts a new network
+# process, sandboxed like the first, and the device connects again through
+# it.
+#
+#   devA 198.18.0.11 --br0-- gw 198.18.0.1:443 (posternd as nobody, sandboxed,
+#   devB 198.18.0.12 -/                         workers = 2)
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-ops.sh"
 ops_init
 
-pst_topology devA || pst_bail "topology" "could not build the namespaces"
-pst_pki "$PST_TMP/pki" && pst_issue "$PST_TMP/pki" devA || pst_bail "PKI" "postern-ca failed"
+pst_topology devA devB || pst_bail "topology" "could not build the namespaces"
+pst_pki "$PST_TMP/pki" && pst_issue "$PST_TMP/pki" devA && pst_issue "$PST_TMP/pki" devB || pst_bail "PKI" "postern-ca failed"
 chmod 0711 "$PST_TMP" "$PST_TMP/pki"
-ops_gw_conf user=nobody
+ops_gw_conf user=nobody workers=2
 pst_gw_start || pst_bail "gateway starts" "no 'listening on' in the log"
 if pst_log_has "SANDBOX OFF: off \(built with sanitizers"; then
 	# LeakSanitizer needs ptrace at exit: a sanitizer build runs unfiltered
@@ -106,12 +115,79 @@ pst_issue "$PST_TMP/pki" devZ && "$PST_BUILD/postern-ca" revoke --dir "$PST_TMP/
 check "a new CRL still reaches it, through the supervisor's broker" \
 	pst_log_wait 10 "crl reloaded $(re "$PST_TMP/pki/crl.pem"): 1 revoked"
 
-# ---- a forbidden call: fork() from worker 0 of the network process
-# devA stays connected through it: its session outlives the process.
+# ---- a forbidden call in a worker: that worker alone ends
+# The homes, FNV-1a of the device id modulo 2 (model.h): devA worker 1, devB
+# worker 0 (which also serves the control plane).
+check "devB connects" pst_connect devB devB
+check "devB reaches the internal host" pst_ping devB "$PST_INT_IP"
+
+# worker_fork K HOME OTHER RESTARTS: gdb calls fork() in worker K's thread;
+# HOME's device lives on worker K, OTHER's on the other one; RESTARTS: the
+# workers started again so far, this one included.
+worker_fork() {
+	local k=$1 home=$2 other=$3 restarts=$4 tid addr ups_home ups_other logins code
+	addr=$(pst_vpn_addr "$home")
+	ups_home=$(pst_log_count "tunnel up device=$home ")
+	ups_other=$(pst_log_count "tunnel up device=$other ")
+	logins=$(pst_log_count "auth ok device=$home ")
+	tid=$(grep -lx "posternd-w$k" /proc/"$net"/task/*/comm 2>/dev/null | head -n 1 | cut -d/ -f5)
+	check "worker $k is a thread of the network process named posternd-w$k (tid ${tid:-none})" \
+		[ -n "$tid" ]
+	# In the middle of its turn, holding its lock (the robust lock hands it
+	# on): at its second's tick.
+	timeout 60 gdb -p "$net" -batch \
+		-ex "python [t.switch() for t in gdb.selected_inferior().threads() if t.ptid[1] == ${tid:-0}]" \
+		-ex 'python gdb.Breakpoint("gw_conns_tick").thread = gdb.selected_thread().num' \
+		-ex 'continue' -ex 'delete' -ex 'thread' -ex 'call (long)syscall(57L)' \
+		>"$PST_TMP/gdb-w$k.log" 2>&1
+	sed -n 's/^\(\[Current thread.*\|.*Breakpoint 1,.*\)/# gdb: \1/p' "$PST_TMP/gdb-w$k.log"
+	check "the call was made in worker $k's turn (gdb stopped it in gw_conns_tick)" \
+		grep -q "Breakpoint 1, .*gw_conns_tick" "$PST_TMP/gdb-w$k.log"
+	check "worker $k's thread ends" wait_for 10 bash -c "[ ! -e /proc/$net/task/${tid:-0} ]"
+	check "gateway log: one line names the call and the worker" \
+		pst_log_has "sandbox: forbidden system call fork \(57\) in worker $k \(thread $tid of pid $net\): ending that thread, the others keep serving"
+	check "the keeper says what was closed and starts worker $k again" \
+		wait_for 10 pst_log_has "worker $k was ended by its sandbox \(forbidden system call fork\): its [0-9]+ connections closed, their sessions wait for the devices' reconnects; starting worker $k again \(restart 1 of this worker\)"
+	check "a new worker $k runs, in the same network process" \
+		wait_for 10 bash -c "grep -qx posternd-w$k /proc/$net/task/*/comm"
+	check "the network process did not end (pid $net)" [ "$(pst_gw_net_pid)" = "$net" ]
+	check "nor its key holder (pid $keyd)" pst_alive "$keyd"
+	check "$other (the other worker) passes traffic on" pst_ping "$other" "$PST_INT_IP"
+	check "$other kept its tunnel: no new 'tunnel up'" \
+		[ "$(pst_log_count "tunnel up device=$other ")" = "$ups_other" ]
+	check "$home's client, never restarted, reconnects with its cookie to the same address" \
+		wait_for 30 pst_log_more "tunnel up device=$home peer=[^ ]+ addr=$(re "$addr") " "$ups_home"
+	check "no second login: $home kept its session" \
+		[ "$(pst_log_count "auth ok device=$home ")" = "$logins" ]
+	check "$home reaches the internal host again" wait_for 10 pst_ping "$home" "$PST_INT_IP"
+	sandboxed "$net" "$keyd"
+	ops_ctl status || true
+	check "posternctl status: 2 workers, started again $restarts time(s)" \
+		grep -Eq "^workers:  2 \(started again $restarts times? after the sandbox ended one" "$OPS_OUT"
+	ops_ctl --json status || true
+	check "posternctl --json status: worker_restarts $restarts" \
+		ops_py "$OPS_OUT" "assert d['worker_restarts'] == $restarts, d"
+	code=$(ops_metrics "$PST_TMP/m-w$k.txt")
+	check "metrics: postern_worker_restarts_total $restarts (HTTP $code)" \
+		grep -qx "postern_worker_restarts_total $restarts" "$PST_TMP/m-w$k.txt"
+	grep -E "forbidden|ended by|tunnel (up|down) device=$home" "$PST_GW_LOG" | sed "s/^/# /"
+}
+worker_fork 1 devA devB 1
+# Worker 0: the control plane answers again from its new thread (above).
+worker_fork 0 devB devA 2
+pst_disconnect devB
+
+# ---- a forbidden call in the keeper, the network process's first thread
+# (it reads no input and starts the workers: nothing to contain it in): the
+# process ends. devA stays connected through it: its session outlives the
+# process.
 addrA=$(pst_vpn_addr devA)
 ups_before=$(pst_log_count "tunnel up device=devA ")
 logins_before=$(pst_log_count "auth ok device=devA ")
-gdb -p "$net" -batch -ex 'call (long)syscall(57L)' >"$PST_TMP/gdb.log" 2>&1
+gdb -p "$net" -batch \
+	-ex "python [t.switch() for t in gdb.selected_inferior().threads() if t.ptid[1] == $net]" \
+	-ex 'thread' -ex 'call (long)syscall(57L)' >"$PST_TMP/gdb.log" 2>&1
+sed -n 's/^\(\[Current thread.*\)/# gdb: \1/p' "$PST_TMP/gdb.log"
 check "the network process ends on the forbidden call" wait_for 10 pst_gone "$net"
 check "gateway log: one line names the forbidden call" \
 	pst_log_has "sandbox: forbidden system call fork \(57\) in pid $net: ending the process"

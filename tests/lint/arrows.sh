@@ -203,7 +203,7 @@ done <<'TABLE'
 2 auth scan tunnel
 3 session verdict audit history ban login channel resume
 4 control ctlrun ctlshow ctllist ctlban ctlsock reload reeval watch stats stats_tls stats_out metrics restore
-5 worker
+5 worker keeper
 6 main posternctl posternctl_io posternctl_history
 TABLE
 GW_NAMES=(base transport endpoints sessions control-plane worker main)

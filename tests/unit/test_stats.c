@@ -196,6 +196,7 @@ static void fill_counters(void)
 	want("reloads", "failed", st->reloads_failed = v++);
 	want(NULL, "reevaluated", st->reevaluated = v++);
 	want(NULL, "restarts", 0);	/* the supervisor's count: none in a test */
+	want(NULL, "worker_restarts", st->worker_restarts = v++);
 	want(NULL, "resumed", st->resumed = v++);
 	for (int i = 0; i < GW_END_N; i++)
 		want("sessions_ended", end_keys[i], st->ended[i] = v++);
@@ -518,6 +519,7 @@ static const struct {
 	{ "postern_reloads_total", "result", "reloads", "", "counter" },
 	{ "postern_reevaluations_total", NULL, "reevaluated", "", "counter" },
 	{ "postern_network_process_restarts_total", NULL, "restarts", "", "counter" },
+	{ "postern_worker_restarts_total", NULL, "worker_restarts", "", "counter" },
 	{ "postern_sessions_resumed_total", NULL, "resumed", "", "counter" },
 	{ "postern_sessions_ended_total", "reason", "sessions_ended", "", "counter" },
 	{ "postern_sessions", "verdict", "sessions", "", "gauge" },
