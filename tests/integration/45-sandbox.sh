@@ -215,6 +215,26 @@ check "posternctl status: the supervisor's pid, the new network process, 1 resta
 	grep -Eq "^posternd .*, pid $PST_GW_PID \(network process $(pst_gw_net_pid), restarted 1 time\)" "$OPS_OUT"
 pst_disconnect devA
 
+# ---- workers ended again and again: after five restarts within 60 s the
+# sixth ends the process instead, and the supervisor's own limit counts.
+net=$(pst_gw_net_pid)
+for i in 1 2 3 4 5 6; do
+	tid=$(grep -lx "posternd-w$((i % 2))" /proc/"$net"/task/*/comm 2>/dev/null | head -n 1 | cut -d/ -f5)
+	[ -n "$tid" ] || break
+	gdb -p "$net" -batch \
+		-ex "python [t.switch() for t in gdb.selected_inferior().threads() if t.ptid[1] == $tid]" \
+		-ex 'call (long)syscall(57L)' >"$PST_TMP/gdb-burst.log" 2>&1
+	[ "$i" = 6 ] && break
+	wait_for 10 bash -c "grep -qx posternd-w$((i % 2)) /proc/$net/task/*/comm" || break
+done
+check "five more workers were started again (7 lines in all)" \
+	[ "$(pst_log_count "was ended by its sandbox \(forbidden system call fork\): its [0-9]+ connections closed")" = 7 ]
+check "the sixth within 60 s ends the network process" \
+	pst_log_has "worker [01] was ended by its sandbox \(forbidden system call fork\), the 6th worker so ended within 60 s: ending the network process"
+check "which ends" wait_for 10 pst_gone "$net"
+check "and the supervisor starts a new one" \
+	wait_for 10 bash -c "[ \$(grep -c 'listening on ' '$PST_GW_LOG') -ge 3 ]"
+
 # ---- under the installed unit's capability bounding set
 # conf/postern.service's CapabilityBoundingSet, applied with setpriv as
 # systemd does: what the daemon needs must be in it, or the installed
