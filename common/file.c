@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,21 +20,44 @@
 
 #define FILE_CHUNK 4096
 
-static int (*file_opener)(const char *path);
+static const struct cm_file_ops *file_ops;
 
-void cm_file_set_opener(int (*opener)(const char *path))
+void cm_file_set_ops(const struct cm_file_ops *ops)
 {
-	file_opener = opener;
+	file_ops = ops;
 }
 
 int cm_file_open(const char *path)
 {
 	int fd;
 
-	if (file_opener)
-		return file_opener(path);
+	if (file_ops)
+		return file_ops->open(path);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	return fd < 0 ? -errno : fd;
+}
+
+int cm_file_stat(const char *path, struct stat *st)
+{
+	if (file_ops)
+		return file_ops->stat(path, st);
+	return stat(path, st) < 0 ? -errno : 0;
+}
+
+char *cm_file_realpath(const char *path)
+{
+	char buf[PATH_MAX], *out;
+	int err;
+
+	if (!file_ops)
+		return realpath(path, NULL);
+	err = file_ops->realpath(path, buf);
+	if (err < 0) {
+		errno = -err;
+		return NULL;
+	}
+	out = strdup(buf);
+	return out;
 }
 
 static int file_grow(char **buf, size_t *cap, size_t max)

@@ -10,6 +10,7 @@
 #define POSTERN_COMMON_FILE_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 
 /*
  * Reads path into a malloc'd, NUL-terminated *buf of *len bytes (the NUL not
@@ -27,13 +28,26 @@ int cm_file_read_why(const char *path, size_t max, char **buf, size_t *len, char
 		     size_t whylen);
 
 /*
+ * How a process reaches files: directly, or through the operations it set
+ * (a sandboxed process that has no filesystem asks another to open, stat
+ * and resolve paths for it). Each returns 0 (open: the descriptor) or
+ * -errno; resolved has PATH_MAX bytes.
+ */
+struct cm_file_ops {
+	int (*open)(const char *path);
+	int (*stat)(const char *path, struct stat *st);
+	int (*realpath)(const char *path, char *resolved);
+};
+/* NULL: directly again. */
+void cm_file_set_ops(const struct cm_file_ops *ops);
+/*
  * Opens path read-only (O_NONBLOCK, O_NOCTTY, O_CLOEXEC), as every reader
- * here does: directly, or through the opener a process set (a sandboxed
- * process that has no filesystem asks another to open for it). Returns the
- * descriptor or -errno.
+ * here does. Returns the descriptor or -errno.
  */
 int cm_file_open(const char *path);
-/* The opener: returns a descriptor or -errno; NULL opens directly again. */
-void cm_file_set_opener(int (*opener)(const char *path));
+/* stat(2): 0 or -errno. */
+int cm_file_stat(const char *path, struct stat *st);
+/* realpath(3) into a new string (free it), or NULL with errno set. */
+char *cm_file_realpath(const char *path);
 
 #endif

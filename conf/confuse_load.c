@@ -390,7 +390,7 @@ static int conf_dir_resolve(struct conf_load *ld)
 
 	ld->base = slash ? slash + 1 : ld->path;
 	if (dir) {
-		ld->dir = realpath(dir, NULL);
+		ld->dir = cm_file_realpath(dir);
 		ret = ld->dir ? 0 : -errno;
 	}
 	free(dir);

@@ -95,7 +95,7 @@ static int conf_file_probe(cfg_t *cfg, cfg_opt_t *opt, const char *abs, struct s
 {
 	int fd;
 
-	if (stat(abs, st) == 0 && !S_ISREG(st->st_mode)) {
+	if (cm_file_stat(abs, st) == 0 && !S_ISREG(st->st_mode)) {
 		conf_err_opt(cfg, opt, "%s: %s is not a regular file", opt->name, abs);
 		return -EINVAL;
 	}
@@ -141,7 +141,7 @@ static void conf_check_parent_dir(cfg_t *cfg, cfg_opt_t *opt, char *abs)
 	struct stat st;
 
 	*slash = '\0';
-	if (stat(abs[0] ? abs : "/", &st) != 0 || !S_ISDIR(st.st_mode))
+	if (cm_file_stat(abs[0] ? abs : "/", &st) != 0 || !S_ISDIR(st.st_mode))
 		conf_err_opt(cfg, opt, "%s: directory %s does not exist", opt->name, abs[0] ? abs : "/");
 	*slash = '/';
 }

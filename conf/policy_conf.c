@@ -234,7 +234,7 @@ static int pol_check_inventory(cfg_t *cfg, cfg_opt_t *opt)
 		conf_err_opt(cfg, opt, "inventory: out of memory");
 		return 0;
 	}
-	if (stat(abs, &st) == 0 && !S_ISREG(st.st_mode)) {
+	if (cm_file_stat(abs, &st) == 0 && !S_ISREG(st.st_mode)) {
 		conf_err_opt(cfg, opt, "inventory: %s is not a regular file", abs);
 	} else if ((fd = cm_file_open(abs)) < 0) {
 		int e = -fd;

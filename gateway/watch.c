@@ -22,6 +22,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "common/file.h"
 #include "common/htab.h"
 #include "conf/policy.h"
 #include "gateway/conn.h"
@@ -210,10 +211,11 @@ static int watch_check(struct gw_watch *wt, const char *path)
 {
 	struct stat st;
 	bool had = wt->have;
+	int err = cm_file_stat(path, &st);
 
-	if (stat(path, &st) < 0) {
+	if (err < 0) {
 		wt->have = false;
-		return had ? -errno : 0;
+		return had ? err : 0;
 	}
 	if (had && wt->dev == st.st_dev && wt->ino == st.st_ino && wt->size == st.st_size &&
 	    ts_eq(wt->mtime, st.st_mtim) && ts_eq(wt->ctime, st.st_ctim))
@@ -227,7 +229,7 @@ void gw_watch_set(struct gw_watch *wt, const char *path)
 	struct stat st;
 
 	memset(wt, 0, sizeof(*wt));
-	if (path && stat(path, &st) == 0)
+	if (path && cm_file_stat(path, &st) == 0)
 		watch_note(wt, &st);
 }
 

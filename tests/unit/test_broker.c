@@ -18,7 +18,7 @@
 #include "gateway/broker.h"
 #include "tests/unit/unit.h"
 
-static char root[PATH_MAX], etc[PATH_MAX + 8], other[PATH_MAX + 8];
+static char root[PATH_MAX], etc[PATH_MAX + 8], other[PATH_MAX + 8], logs[PATH_MAX + 8];
 
 /* dir/name, in a buffer of its own per call site's turn. */
 static const char *at(const char *dir, const char *name)
@@ -50,8 +50,10 @@ static void setup(struct gw_broker_rules *r)
 	CHECK(mkdtemp(root) != NULL);
 	snprintf(etc, sizeof(etc), "%s/etc", root);
 	snprintf(other, sizeof(other), "%s/other", root);
+	snprintf(logs, sizeof(logs), "%s/log", root);
 	mkdir(etc, 0755);
 	mkdir(other, 0755);
+	mkdir(logs, 0755);
 	put(etc, "posternd.conf", "listen = \"::\"\n");
 	put(other, "secret", "not for the network process\n");
 	snprintf(p, sizeof(p), "%s/escape", etc);
@@ -61,8 +63,8 @@ static void setup(struct gw_broker_rules *r)
 	memset(r, 0, sizeof(*r));
 	snprintf(p, sizeof(p), "%s/posternd.conf", etc);
 	CHECK_EQ_INT(gw_broker_rules_add(r, p), 0);
-	CHECK(strlen(at(etc, "audit.log")) < sizeof(r->append));
-	memcpy(r->append, at(etc, "audit.log"), strlen(at(etc, "audit.log")) + 1);
+	CHECK(strlen(at(logs, "audit.log")) < sizeof(r->append));
+	memcpy(r->append, at(logs, "audit.log"), strlen(at(logs, "audit.log")) + 1);
 	r->uid = geteuid();
 	r->gid = getegid();
 }
@@ -151,9 +153,58 @@ static void test_exchange(void)
 	teardown();
 }
 
+/* stat and realpath through the broker: what a loader and a watch ask. */
+static void test_look(void)
+{
+	struct gw_broker_rules r;
+	struct stat st, direct;
+	char *res, want[PATH_MAX];
+	int sv[2];
+	pid_t pid;
+
+	setup(&r);
+	CHECK_EQ_INT(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	pid = fork();
+	if (pid == 0) {
+		close(sv[1]);
+		while (gw_broker_serve(sv[0], &r) == 0)
+			;
+		_exit(0);
+	}
+	close(sv[0]);
+	gw_broker_use(sv[1]);
+	CHECK_EQ_INT(cm_file_stat(at(etc, "posternd.conf"), &st), 0);
+	CHECK_EQ_INT(stat(at(etc, "posternd.conf"), &direct), 0);
+	CHECK(S_ISREG(st.st_mode) && st.st_size == 14);
+	CHECK(st.st_ino == direct.st_ino && st.st_dev == direct.st_dev);
+	CHECK(st.st_mtim.tv_sec == direct.st_mtim.tv_sec &&
+	      st.st_mtim.tv_nsec == direct.st_mtim.tv_nsec);
+	CHECK(st.st_ctim.tv_nsec == direct.st_ctim.tv_nsec);
+	CHECK_EQ_INT(cm_file_stat(etc, &st), 0);		/* the directory itself */
+	CHECK(S_ISDIR(st.st_mode));
+	CHECK_EQ_INT(cm_file_stat(logs, &st), 0);		/* the audit log's directory */
+	CHECK(S_ISDIR(st.st_mode));
+	CHECK_EQ_INT(cm_file_stat(at(etc, "none"), &st), -ENOENT);
+	CHECK_EQ_INT(cm_file_stat(at(other, "secret"), &st), -EACCES);
+	CHECK_EQ_INT(cm_file_stat(at(etc, "escape"), &st), -EACCES);	/* resolved first */
+	CHECK_EQ_INT(cm_file_stat(root, &st), -EACCES);	/* above them */
+	CHECK_EQ_INT(cm_file_stat("etc/posternd.conf", &st), -EACCES);	/* relative */
+	CHECK(realpath(etc, want) != NULL);
+	res = cm_file_realpath(etc);
+	CHECK(res && !strcmp(res, want));
+	free(res);
+	errno = 0;
+	CHECK(cm_file_realpath(other) == NULL && errno == EACCES);
+	gw_broker_use(-1);
+	close(sv[1]);
+	waitpid(pid, NULL, 0);
+	teardown();
+}
+
 int main(void)
 {
 	RUN(test_may_read);
 	RUN(test_exchange);
+	RUN(test_look);
 	UNIT_EXIT();
 }
