@@ -225,6 +225,12 @@ static void __attribute__((noreturn)) keyd_child(const int *fds, unsigned int n,
 		gw_err("key holder: cannot load %s", key_path);
 		_exit(1);
 	}
+	/* No filesystem at all: without Landlock, an empty root directory
+	 * (while it may still chroot). */
+	if (!gw_landlock_abi() && gw_privs_empty_root() < 0) {
+		gw_err("key holder: cannot make its root directory an empty one");
+		_exit(1);
+	}
 	/* Not the workers' user: they must not be able to signal or trace
 	 * the holder of the key. */
 	if (gw_privs_shed() < 0) {

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -99,20 +100,31 @@ static int ll_allow(int ruleset, const char *dir, uint64_t access)
 	return err;
 }
 
+int gw_landlock_abi(void)
+{
+	const char *off = getenv("POSTERN_NO_LANDLOCK");
+	long abi;
+
+	if (off && !strcmp(off, "1"))
+		return 0;
+	abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+	return abi > 0 ? (int)abi : 0;
+}
+
 int gw_landlock_enter(const struct gw_landlock *rules)
 {
-	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+	int abi = gw_landlock_abi();
 	struct ll_ruleset_attr attr = { 0 };
 	int fd, err = 0;
 
-	if (abi < 0)
-		return errno == ENOSYS || errno == EOPNOTSUPP ? 0 : -errno;
-	attr.handled_access_fs = ll_handled_fs((int)abi);
+	if (!abi)
+		return 0;
+	attr.handled_access_fs = ll_handled_fs(abi);
 	if (abi >= 4)
 		attr.handled_access_net = LL_NET_BIND_TCP | LL_NET_CONNECT_TCP;
 	if (abi >= 6)
 		attr.scoped = LL_SCOPE_ABSTRACT_UNIX | LL_SCOPE_SIGNAL;
-	fd = (int)syscall(SYS_landlock_create_ruleset, &attr, ll_attr_size((int)abi), 0);
+	fd = (int)syscall(SYS_landlock_create_ruleset, &attr, ll_attr_size(abi), 0);
 	if (fd < 0)
 		return -errno;
 	err = ll_allow(fd, rules->remove, LANDLOCK_ACCESS_FS_REMOVE_FILE);
@@ -121,5 +133,5 @@ int gw_landlock_enter(const struct gw_landlock *rules)
 	if (!err && syscall(SYS_landlock_restrict_self, fd, 0) < 0)
 		err = -errno;
 	close(fd);
-	return err ? err : (int)abi;
+	return err ? err : abi;
 }

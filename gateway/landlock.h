@@ -24,6 +24,13 @@ struct gw_landlock {
 const char *gw_landlock_dir(const char *path, char *buf, size_t len);
 
 /*
+ * The kernel's Landlock ABI version, 0 when it has none. Also 0 when the
+ * environment has POSTERN_NO_LANDLOCK=1: to run (and test) the empty-root
+ * fallback (privs.h) on a kernel that has Landlock.
+ */
+int gw_landlock_abi(void);
+
+/*
  * Restricts the calling thread (and every thread or process it creates
  * afterwards) to rules. Returns the kernel's Landlock ABI version it used
  * (> 0), 0 when the kernel has no Landlock (nothing done), or -errno.

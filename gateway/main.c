@@ -20,6 +20,7 @@
 #include "conf/policy.h"
 #include "gateway/access.h"
 #include "gateway/broker.h"
+#include "gateway/landlock.h"
 #include "gateway/log.h"
 #include "gateway/sandbox.h"
 #include "gateway/model.h"
@@ -194,10 +195,14 @@ static int run(struct gw_conf *conf, struct conf_policy *policy)
 		gw_warn("/proc/self: %s: the process_* metrics lack memory and open files",
 			strerror(-perr));
 	if (err == 0) {
-		err = gw_privs_drop(user);
+		/* No Landlock: an empty root directory takes the filesystem
+		 * away instead (privs.h), while root may still chroot. */
+		err = gw_privs_drop(user, !gw_landlock_abi());
 		if (err < 0)
-			gw_err("cannot drop privileges to user %s: %s", user ? user : "(none)",
-			       strerror(-err));
+			gw_err("cannot drop privileges to user %s: %s%s", user ? user : "(none)",
+			       strerror(-err), gw_landlock_abi() ? "" : " (this kernel has no "
+			       "Landlock: the empty root directory that stands in for it needs "
+			       "CAP_SYS_CHROOT and a writable /tmp)");
 		else if (user)
 			gw_info("running as user %s", user);
 		else

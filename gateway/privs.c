@@ -21,6 +21,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/capability.h>
 #include <linux/securebits.h>
@@ -33,18 +34,49 @@
 
 #define PRIVS_TRY_MAX	16
 
-/* Becomes pw's user for good: supplementary groups, group, then user. */
-static int privs_become(const struct passwd *pw)
+static bool privs_rooted;
+
+int gw_privs_empty_root(void)
 {
-	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
-	    setuid(pw->pw_uid) < 0)
+	char dir[] = "/tmp/postern-root.XXXXXX";
+	int err = 0;
+
+	if (!mkdtemp(dir))
+		return -errno;
+	/* Standing in it, it is removed: a deleted directory takes no new
+	 * entries, and ".." at the new root is the root itself. */
+	if (chdir(dir) < 0 || rmdir(dir) < 0 || chroot(".") < 0 || chdir("/") < 0) {
+		err = -errno;
+		rmdir(dir);
+		return err;
+	}
+	privs_rooted = true;
+	return 0;
+}
+
+bool gw_privs_empty_rooted(void)
+{
+	return privs_rooted;
+}
+
+/* Becomes pw's user for good: supplementary groups, group, (an empty root
+ * directory, once the group file is read), then user. */
+static int privs_become(const struct passwd *pw, bool empty_root)
+{
+	int err;
+
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0)
+		return -errno;
+	if (empty_root && (err = gw_privs_empty_root()) < 0)
+		return err;
+	if (setuid(pw->pw_uid) < 0)
 		return -errno;
 	if (pw->pw_uid != 0 && setuid(0) == 0)
 		return -EPERM;
 	return 0;
 }
 
-int gw_privs_drop(const char *user)
+int gw_privs_drop(const char *user, bool empty_root)
 {
 	struct passwd *pw;
 	int err;
@@ -52,11 +84,11 @@ int gw_privs_drop(const char *user)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
 	if (!user)
-		return 0;
+		return empty_root ? gw_privs_empty_root() : 0;
 	pw = getpwnam(user);
 	if (!pw)
 		return -ENOENT;
-	err = privs_become(pw);
+	err = privs_become(pw, empty_root);
 	if (err < 0)
 		return err;
 	/* A change of user can make a process dumpable again: undo that. */
@@ -105,7 +137,9 @@ int gw_privs_shed(void)
  * administrator wrote (DAC_OVERRIDE, DAC_READ_SEARCH), becoming the
  * workers' user and shedding root in the key holder (SETUID, SETGID,
  * SETPCAP), and signalling a network process that runs as that user
- * (KILL: reload, log reopening, stop). Everything else (SYS_ADMIN,
+ * (KILL: reload, log reopening, stop), and, on a kernel without Landlock,
+ * the empty root directories of a network process and its key holder
+ * (SYS_CHROOT). Everything else (SYS_ADMIN,
  * SYS_PTRACE, SYS_MODULE, SYS_RAWIO, MKNOD, CHOWN, ...) goes from every
  * set, the bounding set included, for good. conf/postern.service's
  * CapabilityBoundingSet is this list less DAC_* and SYS_RESOURCE (the
@@ -113,7 +147,7 @@ int gw_privs_shed(void)
  */
 static const int privs_supervisor_caps[] = {
 	CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_KILL, CAP_SETGID, CAP_SETUID, CAP_SETPCAP,
-	CAP_NET_BIND_SERVICE, CAP_NET_ADMIN, CAP_SYS_RESOURCE, CAP_BPF,
+	CAP_NET_BIND_SERVICE, CAP_NET_ADMIN, CAP_SYS_RESOURCE, CAP_BPF, CAP_SYS_CHROOT,
 };
 
 static bool privs_supervisor_keeps(int cap)
@@ -214,7 +248,7 @@ static void privs_child(const struct passwd *pw, const struct gw_access *a, size
 	const char *p;
 	size_t left = n * sizeof(r[0]);
 
-	if (geteuid() != pw->pw_uid && privs_become(pw) < 0)
+	if (geteuid() != pw->pw_uid && privs_become(pw, false) < 0)
 		_exit(2);
 	for (size_t i = 0; i < n; i++)
 		privs_try_one(&a[i], &r[i]);

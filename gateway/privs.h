@@ -8,8 +8,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* privs.c: drop root for good (user NULL: only forbid new privileges) */
-int gw_privs_drop(const char *user);
+/* privs.c: drop root for good (user NULL: only forbid new privileges);
+ * empty_root: first make the root directory an empty one (below) */
+int gw_privs_drop(const char *user, bool empty_root);
+/*
+ * privs.c: the filesystem's place of Landlock on a kernel without it: the
+ * root directory becomes a fresh one, removed once the process stands in
+ * it, so that no path resolves and nothing can be created there. Needs
+ * CAP_SYS_CHROOT (root, before the drop). gw_privs_empty_rooted() says
+ * whether it was done.
+ */
+int gw_privs_empty_root(void);
+bool gw_privs_empty_rooted(void);
 /* privs.c: keep uid 0 but lose every capability for good (the key holder:
  * another identity than the workers' user, with no power over anything) */
 int gw_privs_shed(void);

@@ -48,6 +48,7 @@
 #include <seccomp.h>
 
 #include "gateway/log.h"
+#include "gateway/privs.h"
 #include "gateway/sandbox.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -236,9 +237,13 @@ int gw_sandbox_enter(enum gw_sandbox_kind kind, const struct gw_landlock *fs)
 		snprintf(sandbox_state, sizeof(sandbox_state), "on (seccomp allowlist, no new "
 			 "privileges, landlock ABI %d: no filesystem, files opened by the "
 			 "supervisor; no TCP bind or connect, no signals out)", sandbox_landlock);
+	else if (gw_privs_empty_rooted())
+		snprintf(sandbox_state, sizeof(sandbox_state), "on (seccomp allowlist, no new "
+			 "privileges, an empty root directory, files opened by the supervisor; "
+			 "NO LANDLOCK: no limit on TCP bind or connect nor on signals out)");
 	else
 		snprintf(sandbox_state, sizeof(sandbox_state), "on (seccomp allowlist, no new "
 			 "privileges, no open of its own, files opened by the supervisor; NO "
-			 "LANDLOCK: this kernel has none, paths stay visible)");
+			 "LANDLOCK and no empty root: paths stay visible)");
 	return 0;
 }
