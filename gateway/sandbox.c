@@ -61,6 +61,11 @@
 #ifndef SANDBOX_SANITIZER
 #define SANDBOX_SANITIZER 0
 #endif
+/* si_code of a seccomp trap (the kernel's asm-generic/siginfo.h; glibc's
+ * headers do not carry it). */
+#ifndef SYS_SECCOMP
+#define SYS_SECCOMP 1
+#endif
 
 static char sandbox_state[200] = "off";
 static int sandbox_landlock;
@@ -130,14 +135,18 @@ void gw_sandbox_call_name(int nr, char *buf, size_t len)
 
 static void sandbox_sigsys(int sig, siginfo_t *si, void *ctx)
 {
-	char line[240];
-	/* Allocates: safe here, as the call it traps was never made from
-	 * inside malloc (malloc's own calls are all allowed). */
-	char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, si->si_syscall);
+	char line[240], *name;
 	int n;
 
 	(void)sig;
 	(void)ctx;
+	/* Only the filter's own trap: a SIGSYS sent by kill() or tgkill()
+	 * carries no system call and ends nothing. */
+	if (si->si_code != SYS_SECCOMP)
+		return;
+	/* Allocates: safe here, as the call it traps was never made from
+	 * inside malloc (malloc's own calls are all allowed). */
+	name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, si->si_syscall);
 	if (sandbox_ended)
 		n = snprintf(line, sizeof(line), "posternd: error: sandbox: forbidden system call "
 			     "%s (%d) in %s (thread %ld of pid %d): ending that thread, the "

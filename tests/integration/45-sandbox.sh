@@ -115,6 +115,18 @@ pst_issue "$PST_TMP/pki" devZ && "$PST_BUILD/postern-ca" revoke --dir "$PST_TMP/
 check "a new CRL still reaches it, through the supervisor's broker" \
 	pst_log_wait 10 "crl reloaded $(re "$PST_TMP/pki/crl.pem"): 1 revoked"
 
+# ---- a SIGSYS that no filter raised (kill) ends nothing
+forbidden_before=$(pst_log_count "forbidden system call")
+threads_before=$(ls /proc/"$net"/task | wc -l)
+kill -SYS "$net"
+# What must not happen cannot be polled for: half a second for the handler
+# (it runs at once on delivery) to end something if it would.
+sleep 0.5
+check "a SIGSYS sent with kill: the network process and all its threads run on" \
+	bash -c "kill -0 $net && [ \$(ls /proc/$net/task | wc -l) = $threads_before ]"
+check "and nothing is logged as a forbidden call" \
+	[ "$(pst_log_count "forbidden system call")" = "$forbidden_before" ]
+
 # ---- a forbidden call in a worker: that worker alone ends
 # The homes, FNV-1a of the device id modulo 2 (model.h): devA worker 1, devB
 # worker 0 (which also serves the control plane).
