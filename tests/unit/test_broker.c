@@ -109,26 +109,45 @@ static void test_may_read(void)
 	teardown();
 }
 
+/* The supervisor's side in a child serving r; this process uses the
+ * other end (*sv). */
+static pid_t broker_start(const struct gw_broker_rules *r, int *sv)
+{
+	int pair[2];
+	pid_t pid;
+
+	CHECK_EQ_INT(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), 0);
+	pid = fork();
+	if (pid == 0) {
+		close(pair[1]);
+		while (gw_broker_serve(pair[0], r) == 0)
+			;
+		_exit(0);
+	}
+	close(pair[0]);
+	gw_broker_use(pair[1]);
+	*sv = pair[1];
+	return pid;
+}
+
+static void broker_stop(int sv, pid_t pid)
+{
+	gw_broker_use(-1);
+	close(sv);
+	waitpid(pid, NULL, 0);
+}
+
 /* The whole exchange over a socket pair, as the processes make it. */
 static void test_exchange(void)
 {
 	struct gw_broker_rules r;
 	char p[PATH_MAX * 2], *buf = NULL;
 	size_t len = 0;
-	int sv[2], fd;
+	int sv, fd;
 	pid_t pid;
 
 	setup(&r);
-	CHECK_EQ_INT(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
-	pid = fork();
-	if (pid == 0) {
-		close(sv[1]);
-		while (gw_broker_serve(sv[0], &r) == 0)
-			;
-		_exit(0);
-	}
-	close(sv[0]);
-	gw_broker_use(sv[1]);
+	pid = broker_start(&r, &sv);
 	snprintf(p, sizeof(p), "%s/posternd.conf", etc);
 	CHECK_EQ_INT(cm_file_read(p, 4096, &buf, &len), 0);
 	CHECK(buf && !strcmp(buf, "listen = \"::\"\n"));
@@ -147,9 +166,7 @@ static void test_exchange(void)
 	}
 	snprintf(p, sizeof(p), "%s/other.log", etc);
 	CHECK_EQ_INT(gw_broker_open_append(p), -EACCES);	/* only the audit log */
-	gw_broker_use(-1);
-	close(sv[1]);
-	waitpid(pid, NULL, 0);
+	broker_stop(sv, pid);
 	teardown();
 }
 
@@ -159,20 +176,11 @@ static void test_look(void)
 	struct gw_broker_rules r;
 	struct stat st, direct;
 	char *res, want[PATH_MAX];
-	int sv[2];
+	int sv;
 	pid_t pid;
 
 	setup(&r);
-	CHECK_EQ_INT(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
-	pid = fork();
-	if (pid == 0) {
-		close(sv[1]);
-		while (gw_broker_serve(sv[0], &r) == 0)
-			;
-		_exit(0);
-	}
-	close(sv[0]);
-	gw_broker_use(sv[1]);
+	pid = broker_start(&r, &sv);
 	CHECK_EQ_INT(cm_file_stat(at(etc, "posternd.conf"), &st), 0);
 	CHECK_EQ_INT(stat(at(etc, "posternd.conf"), &direct), 0);
 	CHECK(S_ISREG(st.st_mode) && st.st_size == 14);
@@ -195,9 +203,7 @@ static void test_look(void)
 	free(res);
 	errno = 0;
 	CHECK(cm_file_realpath(other) == NULL && errno == EACCES);
-	gw_broker_use(-1);
-	close(sv[1]);
-	waitpid(pid, NULL, 0);
+	broker_stop(sv, pid);
 	teardown();
 }
 
